@@ -1,0 +1,278 @@
+//! One pass over a range of commits: parse, classify, pair reverts, bump per commit.
+//!
+//! [`analyze`] is the single classification used by both the version bump
+//! ([`crate::decide`]) and the changelog (`hub-changelog`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::commit::{Commit, ParseError};
+use crate::revert::{self, RevertInput, RevertStatus, RevertTarget};
+
+/// A commit as read from git: borrowed, so a `git log` buffer can be parsed in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RawCommit<'a> {
+    /// The commit id (full sha preferred; revert matching is by prefix).
+    pub id: &'a str,
+    /// The full commit message.
+    pub message: &'a str,
+}
+
+/// A release level. Ordered: `None < Patch < Minor < Major`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Bump {
+    /// No release.
+    #[default]
+    None,
+    /// `x.y.Z`
+    Patch,
+    /// `x.Y.0`
+    Minor,
+    /// `X.0.0`
+    Major,
+}
+
+impl Bump {
+    /// `"none"`, `"patch"`, `"minor"` or `"major"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bump::None => "none",
+            Bump::Patch => "patch",
+            Bump::Minor => "minor",
+            Bump::Major => "major",
+        }
+    }
+}
+
+impl std::fmt::Display for Bump {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Bump {
+    type Err = UnknownBump;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "" => Ok(Bump::None),
+            "patch" => Ok(Bump::Patch),
+            "minor" => Ok(Bump::Minor),
+            "major" => Ok(Bump::Major),
+            _ => Err(UnknownBump(s.to_owned())),
+        }
+    }
+}
+
+/// A bump name other than `none`, `patch`, `minor`, `major`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown release type `{0}`, expected one of `major`, `minor`, `patch`, `none`")]
+pub struct UnknownBump(pub String);
+
+/// Which commit types release what. Types are compared ignoring ASCII case.
+///
+/// Default: `feat` → minor; `fix`, `perf`, `revert` → patch; every other type → none;
+/// a breaking change → major whatever its type. (`revert` only matters for reverts whose
+/// target is outside the range; in-range pairs cancel.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BumpRules {
+    /// Lower-case type → level. Types not listed release nothing.
+    pub types: BTreeMap<String, Bump>,
+}
+
+impl Default for BumpRules {
+    fn default() -> Self {
+        let types = [
+            ("feat", Bump::Minor),
+            ("fix", Bump::Patch),
+            ("perf", Bump::Patch),
+            ("revert", Bump::Patch),
+        ]
+        .into_iter()
+        .map(|(t, b)| (t.to_owned(), b))
+        .collect();
+        BumpRules { types }
+    }
+}
+
+impl BumpRules {
+    /// Sets (or overrides) the level for a type.
+    pub fn with(mut self, ty: &str, bump: Bump) -> Self {
+        self.types.insert(ty.to_ascii_lowercase(), bump);
+        self
+    }
+
+    /// The level a type releases (ignoring case); `Bump::None` when not listed.
+    pub fn for_type(&self, ty: &str) -> Bump {
+        // Fast path: types are nearly always already lower case.
+        if let Some(b) = self.types.get(ty) {
+            return *b;
+        }
+        if ty.bytes().any(|c| c.is_ascii_uppercase()) {
+            return self
+                .types
+                .get(&ty.to_ascii_lowercase())
+                .copied()
+                .unwrap_or_default();
+        }
+        Bump::None
+    }
+}
+
+/// How a commit was understood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A Conventional Commit (including `revert:` commits).
+    Conventional,
+    /// git's default `Revert "<subject>"` message: not conventional, but understood.
+    GitRevert,
+    /// A merge commit message (`Merge pull request …`, `Merge branch …`, `Merge remote-tracking
+    /// branch …`, `Merge tag …`, `Merged PR …`): ignored, never hinted at.
+    Merge,
+    /// Anything else: releases nothing; listed so a PR comment can hint at it.
+    NonConventional,
+}
+
+/// One analysed commit. Same order as the input.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnalyzedCommit<'a> {
+    /// The commit id.
+    pub id: &'a str,
+    /// The first line of the message.
+    pub summary: &'a str,
+    /// The full message.
+    #[serde(skip)]
+    pub message: &'a str,
+    /// How the commit was understood.
+    pub kind: Kind,
+    /// The parse, or why the message is not conventional.
+    #[serde(serialize_with = "ser_parsed")]
+    pub parsed: Result<Commit<'a>, ParseError>,
+    /// What it reverts, when it is a revert.
+    pub revert: Option<RevertTarget<'a>>,
+    /// Its part in revert pairing.
+    pub revert_status: RevertStatus,
+    /// What this commit alone releases under the rules (`None` when cancelled; the
+    /// `0.y.z` rule is applied later, by [`crate::decide`]).
+    pub bump: Bump,
+}
+
+fn ser_parsed<S: serde::Serializer>(
+    p: &Result<Commit<'_>, ParseError>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Parsed<'r, 'a> {
+        Commit(&'r Commit<'a>),
+        Error(&'r ParseError),
+    }
+    match p {
+        Ok(c) => Parsed::Commit(c).serialize(s),
+        Err(e) => Parsed::Error(e).serialize(s),
+    }
+}
+
+impl<'a> AnalyzedCommit<'a> {
+    /// The parsed Conventional Commit, if it is one.
+    pub fn commit(&self) -> Option<&Commit<'a>> {
+        self.parsed.as_ref().ok()
+    }
+
+    /// `true` when cancelled against a revert in the same range.
+    pub fn is_cancelled(&self) -> bool {
+        self.revert_status.is_cancelled()
+    }
+
+    /// `true` for a breaking Conventional Commit that is not cancelled.
+    pub fn is_breaking(&self) -> bool {
+        !self.is_cancelled() && self.commit().is_some_and(|c| c.breaking)
+    }
+}
+
+const MERGE_PREFIXES: [&str; 5] = [
+    "Merge pull request ",
+    "Merge branch ",
+    "Merge remote-tracking branch ",
+    "Merge tag ",
+    "Merged PR ",
+];
+
+/// `true` for the summaries git, GitHub, GitLab and Azure DevOps write for merges.
+pub fn is_merge_summary(summary: &str) -> bool {
+    MERGE_PREFIXES.iter().any(|p| summary.starts_with(p)) || summary.starts_with("Merge commit '")
+}
+
+/// Parses and classifies every commit, pairs reverts, and computes each commit's own
+/// bump. `commits` must be in `git log` order (newest first) for revert pairing.
+///
+/// ```
+/// use hub_conventional::{analyze, Bump, BumpRules, RawCommit};
+///
+/// let log = [
+///     RawCommit { id: "bbbbbbbbb", message: "Revert \"feat: x\"\n\nThis reverts commit aaaaaaaaa." },
+///     RawCommit { id: "aaaaaaaaa", message: "feat: x" },
+///     RawCommit { id: "ccccccccc", message: "fix: y" },
+/// ];
+/// let analyzed = analyze(&log, &BumpRules::default());
+/// assert!(analyzed[0].is_cancelled() && analyzed[1].is_cancelled());
+/// assert_eq!(analyzed[2].bump, Bump::Patch);
+/// ```
+pub fn analyze<'a>(commits: &[RawCommit<'a>], rules: &BumpRules) -> Vec<AnalyzedCommit<'a>> {
+    let mut out: Vec<AnalyzedCommit<'a>> = commits
+        .iter()
+        .map(|raw| {
+            let summary = raw.message.lines().next().unwrap_or("");
+            let parsed = Commit::parse(raw.message);
+            let revert = revert::revert_target(raw.message, parsed.as_ref().ok());
+            let kind = match (&parsed, &revert) {
+                (Ok(_), _) => Kind::Conventional,
+                (Err(_), Some(_)) => Kind::GitRevert,
+                (Err(_), None) if is_merge_summary(summary) => Kind::Merge,
+                (Err(_), None) => Kind::NonConventional,
+            };
+            AnalyzedCommit {
+                id: raw.id,
+                summary,
+                message: raw.message,
+                kind,
+                parsed,
+                revert,
+                revert_status: RevertStatus::None,
+                bump: Bump::None,
+            }
+        })
+        .collect();
+
+    if out.iter().any(|c| c.revert.is_some()) {
+        let inputs: Vec<RevertInput<'_, 'a>> = out
+            .iter()
+            .map(|c| RevertInput {
+                id: c.id,
+                summary: c.summary,
+                target: c.revert.as_ref(),
+            })
+            .collect();
+        let statuses = revert::resolve(&inputs);
+        for (c, s) in out.iter_mut().zip(statuses) {
+            c.revert_status = s;
+        }
+    }
+
+    for c in &mut out {
+        if c.is_cancelled() {
+            continue;
+        }
+        c.bump = match (&c.parsed, c.kind) {
+            (Ok(p), _) if p.breaking => Bump::Major,
+            (Ok(p), _) => rules.for_type(p.type_),
+            (Err(_), Kind::GitRevert) => rules.for_type("revert"),
+            (Err(_), _) => Bump::None,
+        };
+    }
+    out
+}

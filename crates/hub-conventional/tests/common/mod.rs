@@ -1,0 +1,29 @@
+//! Shared test helpers: where the peer suites live.
+
+use std::path::PathBuf;
+
+/// `HUB_PEER_SUITES`, else `../shared/peer-suites` beside the repository. `None` (and a
+/// printed skip) when the folder is absent.
+pub fn peer_suites() -> Option<PathBuf> {
+    let dir = match std::env::var_os("HUB_PEER_SUITES") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-suites"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "skipped: peer suites not found at {} (set HUB_PEER_SUITES)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Reads a JSON file of the peer suites.
+pub fn load(dir: &std::path::Path, rel: &str) -> serde_json::Value {
+    let path = dir.join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
