@@ -1,0 +1,250 @@
+//! One command line for both worlds: every long option of a binary is also the action
+//! input of the same name, read from `INPUT_<NAME>` when the flag is not on the command
+//! line.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::parser::ValueSource;
+use clap::{ArgAction, CommandFactory, FromArgMatches};
+
+use crate::env::Env;
+use crate::input::{self, InputError};
+
+/// Exit codes shared by every binary.
+pub mod exit {
+    /// Everything went as asked.
+    pub const OK: u8 = 0;
+    /// A failure the user must act on (invalid config, failed gate, API error).
+    pub const FAILURE: u8 = 1;
+    /// The command line or an input was wrong.
+    pub const USAGE: u8 = 2;
+}
+
+/// Note appended to every binary's `--help`.
+pub const INPUTS_HELP: &str = "Every option can also be given as the action input of the same name: \
+`--tag-prefix v` is `INPUT_TAG-PREFIX=v` (as the runner sets for `with: tag-prefix: v`). \
+A flag on the command line wins over the input. Boolean inputs accept only true/True/TRUE/false/False/FALSE.\n\n\
+Exit status: 0 success, 1 a failure to act on, 2 a usage error.";
+
+/// Parses the process's command line merged with action inputs from `env`.
+pub fn parse<T: CommandFactory + FromArgMatches>(env: &Env) -> Result<T, clap::Error> {
+    parse_from(env, std::env::args_os())
+}
+
+/// Parses `argv` merged with action inputs from `env`.
+///
+/// For every argument that the command line does not set, the input named like its long
+/// flag (or its id, for positionals) is read with the runner's mangling and trimming:
+/// booleans strictly, multi-valued arguments one item per line, everything else as one
+/// value.
+pub fn parse_from<T, I, S>(env: &Env, argv: I) -> Result<T, clap::Error>
+where
+    T: CommandFactory + FromArgMatches,
+    I: IntoIterator<Item = S>,
+    S: Into<OsString> + Clone,
+{
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let cmd = T::command().after_long_help(INPUTS_HELP);
+    // First pass with nothing required: learn what the command line itself sets (and let
+    // --help / --version / real usage errors out as they are).
+    let relaxed = cmd
+        .clone()
+        .mut_args(|a| a.required(false))
+        .subcommand_required(false)
+        .arg_required_else_help(false);
+    let given = relaxed.try_get_matches_from(argv.clone())?;
+
+    let mut extra_flags: Vec<OsString> = Vec::new();
+    let mut extra_positionals: Vec<OsString> = Vec::new();
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        if matches!(id, "help" | "version") {
+            continue;
+        }
+        if given.value_source(id) == Some(ValueSource::CommandLine) {
+            continue;
+        }
+        let name = arg.get_long().unwrap_or(id);
+        let Some(value) = input::get_input(env, name) else {
+            continue;
+        };
+        let usage = |e: InputError| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n"))
+        };
+        match arg.get_action() {
+            ArgAction::SetTrue => {
+                if input::parse_bool(name, value).map_err(usage)? {
+                    extra_flags.push(format!("--{name}").into());
+                }
+            }
+            ArgAction::SetFalse => {
+                if !input::parse_bool(name, value).map_err(usage)? {
+                    extra_flags.push(format!("--{name}").into());
+                }
+            }
+            ArgAction::Count
+            | ArgAction::Help
+            | ArgAction::HelpShort
+            | ArgAction::HelpLong
+            | ArgAction::Version => {}
+            action => {
+                let multi = matches!(action, ArgAction::Append)
+                    || arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+                let values = if multi {
+                    input::split_lines(value)
+                } else {
+                    vec![value.to_string()]
+                };
+                for v in values {
+                    if arg.is_positional() {
+                        extra_positionals.push(v.into());
+                    } else {
+                        extra_flags.push(format!("--{name}={v}").into());
+                    }
+                }
+            }
+        }
+    }
+
+    let mut full = argv;
+    let has_separator = full.iter().any(|a| a == "--");
+    let insert_at = 1.min(full.len());
+    full.splice(insert_at..insert_at, extra_flags);
+    if !extra_positionals.is_empty() {
+        if !has_separator {
+            full.push("--".into());
+        }
+        full.extend(extra_positionals);
+    }
+    let mut matches = cmd.try_get_matches_from(full)?;
+    T::from_arg_matches_mut(&mut matches)
+}
+
+/// Runs a binary's body: parses arguments (exiting 0 for `--help`/`--version`, 2 for a
+/// usage error) and maps the body's result to an exit code.
+pub fn main<T, F>(body: F) -> ExitCode
+where
+    T: CommandFactory + FromArgMatches,
+    F: FnOnce(T, Env) -> ExitCode,
+{
+    let env = Env::from_process();
+    match parse::<T>(&env) {
+        Ok(args) => body(args, env),
+        Err(e) => {
+            let _ = e.print();
+            ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug, PartialEq)]
+    #[command(name = "hub-demo", version)]
+    struct Args {
+        /// Tag prefix.
+        #[arg(long, default_value = "v")]
+        tag_prefix: String,
+        /// Dry run.
+        #[arg(long)]
+        dry_run: bool,
+        /// Steps.
+        #[arg(long)]
+        steps: Option<String>,
+        /// Required.
+        #[arg(long)]
+        token: String,
+        /// Extra values.
+        #[arg(long = "label")]
+        labels: Vec<String>,
+        /// Files.
+        files: Vec<String>,
+    }
+
+    fn parse(env: &[(&str, &str)], argv: &[&str]) -> Result<Args, String> {
+        let env = Env::from_pairs(env.iter().copied());
+        let mut full = vec!["hub-demo"];
+        full.extend_from_slice(argv);
+        parse_from::<Args, _, _>(&env, full).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn inputs_fill_what_flags_do_not_set() {
+        let a = parse(
+            &[
+                ("INPUT_TAG-PREFIX", " release- "),
+                ("INPUT_DRY-RUN", "true"),
+                ("INPUT_TOKEN", "t"),
+                ("INPUT_FILES", "a.yml\n  b.yml\n"),
+                ("INPUT_LABEL", "x\ny"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(a.tag_prefix, "release-");
+        assert!(a.dry_run);
+        assert_eq!(a.files, ["a.yml", "b.yml"]);
+        assert_eq!(a.labels, ["x", "y"]);
+        assert_eq!(a.steps, None);
+    }
+
+    #[test]
+    fn flags_win_over_inputs() {
+        let a = parse(
+            &[
+                ("INPUT_TAG-PREFIX", "x"),
+                ("INPUT_TOKEN", "t"),
+                ("INPUT_FILES", "in.yml"),
+            ],
+            &["--tag-prefix", "y", "cli.yml"],
+        )
+        .unwrap();
+        assert_eq!(a.tag_prefix, "y");
+        assert_eq!(a.files, ["cli.yml"]);
+    }
+
+    #[test]
+    fn empty_inputs_are_unset_and_defaults_apply() {
+        let a = parse(
+            &[
+                ("INPUT_TAG-PREFIX", ""),
+                ("INPUT_DRY-RUN", ""),
+                ("INPUT_TOKEN", "t"),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(a.tag_prefix, "v");
+        assert!(!a.dry_run);
+    }
+
+    #[test]
+    fn values_that_look_like_flags_stay_values() {
+        let a = parse(&[("INPUT_STEPS", "--dry-run"), ("INPUT_TOKEN", "-x")], &[]).unwrap();
+        assert_eq!(a.steps.as_deref(), Some("--dry-run"));
+        assert_eq!(a.token, "-x");
+        assert!(!a.dry_run);
+        let a = parse(&[("INPUT_TOKEN", "t"), ("INPUT_FILES", "-rf\n--help")], &[]).unwrap();
+        assert_eq!(a.files, ["-rf", "--help"]);
+    }
+
+    #[test]
+    fn bad_boolean_names_the_input() {
+        let e = parse(&[("INPUT_DRY-RUN", "yes"), ("INPUT_TOKEN", "t")], &[]).unwrap_err();
+        assert!(e.contains("input `dry-run` must be a boolean"), "{e}");
+    }
+
+    #[test]
+    fn missing_required_is_a_usage_error() {
+        let e = parse(&[], &[]).unwrap_err();
+        assert!(e.contains("--token"), "{e}");
+    }
+}

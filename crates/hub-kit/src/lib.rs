@@ -1,0 +1,36 @@
+//! The GitHub Actions runtime kit shared by every hub-actions binary.
+//!
+//! It mirrors the names people know from `@actions/core` — inputs, outputs, annotations,
+//! groups, masks, the step summary — with the runner's exact escaping, and improves on it
+//! in three ways: the environment is a value ([`Env`]) built once in `main`, so tests never
+//! touch the process environment; outputs always use the heredoc form with a random
+//! delimiter that is checked against the value; and untrusted text (commit messages, PR
+//! titles, config values) has its own path, [`Runner::log_untrusted`], that no workflow
+//! command can escape from.
+//!
+//! Outside Actions (`GITHUB_ACTIONS` unset) the same calls print plain human text, so the
+//! binaries are ordinary CLIs on a laptop.
+//!
+//! ```
+//! use hub_kit::{Env, Runner, command::Annotation};
+//!
+//! let env = Env::from_pairs([("INPUT_TAG-PREFIX", " v ")]);
+//! assert_eq!(hub_kit::input::get_input(&env, "tag-prefix"), Some("v"));
+//!
+//! let mut runner = Runner::with_writers(env, Box::new(Vec::new()), Box::new(Vec::new()));
+//! runner.set_output("next-version", "1.3.0").unwrap();
+//! runner.error("bad value", &Annotation::at("config.yml", 3, 7)).unwrap();
+//! assert_eq!(runner.outputs()[0], ("next-version".into(), "1.3.0".into()));
+//! ```
+
+pub mod cli;
+pub mod command;
+pub mod env;
+pub mod files;
+pub mod input;
+pub mod md;
+pub mod runner;
+
+pub use command::{Annotation, Level};
+pub use env::{Env, vars};
+pub use runner::Runner;
