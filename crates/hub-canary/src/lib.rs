@@ -1,0 +1,13 @@
+//! Canary-gate judge (draft docs; completed below).
+
+mod error;
+pub mod kayenta;
+pub mod math;
+mod rng;
+mod sequential;
+mod series;
+
+pub use error::{CanaryError, Result};
+pub use rng::Rng;
+pub use sequential::*;
+pub use series::*;
