@@ -1,0 +1,339 @@
+//! Git access for hub-actions, through the `git` program.
+//!
+//! Why the git CLI and not libgit2 or gitoxide: every runner has `git`; `git log` *is* the
+//! speed floor the actions are measured against, and reading its output in one buffer keeps
+//! us within a few percent of it; it honours every repository feature (commit-graph,
+//! partial and shallow clones, `safe.directory`, alternates) exactly as the user's own git
+//! does; and it keeps the binaries small and quick to build from source. Every call is an
+//! argument vector, never a shell line, so refs and paths are only data.
+//!
+//! ```no_run
+//! let repo = hub_git::Repo::discover(".").unwrap();
+//! let head = repo.rev_parse("HEAD").unwrap();
+//! let commits = repo.log(&hub_git::Range::since(None, &head), &[]).unwrap();
+//! for c in commits.iter() {
+//!     println!("{} {}", &c.id[..7], c.summary());
+//! }
+//! ```
+
+mod log;
+mod partition;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub use log::{Commit, CommitLog};
+pub use partition::partition_by_tags;
+
+/// A failure to run git or a git command that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// `git` could not be started.
+    #[error("cannot run `git`: is it installed and on PATH?")]
+    Spawn(#[source] std::io::Error),
+    /// The directory is not inside a git repository.
+    #[error("`{path}` is not inside a git repository (run the action after actions/checkout)")]
+    NotARepository {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// A git command exited with an error.
+    #[error("`git {args}` failed: {stderr}")]
+    Command {
+        /// The arguments (ours: refs and paths the user gave are shown as given).
+        args: String,
+        /// What git printed on stderr, trimmed.
+        stderr: String,
+    },
+    /// A revision does not resolve to a commit.
+    #[error("`{rev}` is not a commit in this repository")]
+    UnknownRevision {
+        /// The revision.
+        rev: String,
+    },
+    /// Git printed something we could not read.
+    #[error("unexpected output from `git {args}`")]
+    Output {
+        /// The arguments.
+        args: String,
+    },
+}
+
+/// A tag and the commit it points at (peeled through annotated tags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tag {
+    /// Short name (`v1.2.3`).
+    pub name: String,
+    /// The commit the tag points at.
+    pub commit: String,
+    /// Whether it is an annotated tag object.
+    pub annotated: bool,
+}
+
+/// A range of commits to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// Commits reachable from here …
+    pub to: String,
+    /// … but not from any of these.
+    pub exclude: Vec<String>,
+}
+
+impl Range {
+    /// `from..to`, or everything reachable from `to` when `from` is `None`.
+    pub fn since(from: Option<&str>, to: &str) -> Range {
+        Range {
+            to: to.to_string(),
+            exclude: from.map(|f| vec![f.to_string()]).unwrap_or_default(),
+        }
+    }
+}
+
+/// A repository on disk.
+#[derive(Clone, Debug)]
+pub struct Repo {
+    root: PathBuf,
+}
+
+impl Repo {
+    /// Finds the repository containing `dir`.
+    pub fn discover(dir: impl AsRef<Path>) -> Result<Repo, GitError> {
+        let dir = dir.as_ref();
+        let out = git_in(dir, ["rev-parse", "--show-toplevel"])?;
+        if !out.status.success() {
+            return Err(GitError::NotARepository {
+                path: dir.to_path_buf(),
+            });
+        }
+        let root = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+        Ok(Repo {
+            root: PathBuf::from(root),
+        })
+    }
+
+    /// The work tree's root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Runs git in the repository and returns stdout; a non-zero exit is an error.
+    pub fn run<I, S>(&self, args: I) -> Result<Vec<u8>, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<_> = args
+            .into_iter()
+            .map(|a| a.as_ref().to_os_string())
+            .collect();
+        let out = git_in(&self.root, &args)?;
+        if out.status.success() {
+            Ok(out.stdout)
+        } else {
+            Err(GitError::Command {
+                args: show_args(&args),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
+    }
+
+    fn run_text<I, S>(&self, args: I) -> Result<String, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Ok(String::from_utf8_lossy(&self.run(args)?).into_owned())
+    }
+
+    /// Resolves a revision to a full commit id.
+    pub fn rev_parse(&self, rev: &str) -> Result<String, GitError> {
+        let spec = format!("{rev}^{{commit}}");
+        let out = git_in(
+            &self.root,
+            [
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &spec,
+            ],
+        )?;
+        if !out.status.success() {
+            return Err(GitError::UnknownRevision {
+                rev: rev.to_string(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// Whether the repository is a shallow clone.
+    pub fn is_shallow(&self) -> Result<bool, GitError> {
+        Ok(self
+            .run_text(["rev-parse", "--is-shallow-repository"])?
+            .trim()
+            == "true")
+    }
+
+    /// All tags with the commit each points at.
+    pub fn tags(&self) -> Result<Vec<Tag>, GitError> {
+        let text = self.run_text([
+            "for-each-ref",
+            "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)",
+            "refs/tags",
+        ])?;
+        Ok(text
+            .lines()
+            .filter_map(|line| {
+                let mut f = line.split('\0');
+                let (name, ty, obj, peeled) = (f.next()?, f.next()?, f.next()?, f.next()?);
+                let annotated = ty == "tag";
+                let commit = if annotated { peeled } else { obj };
+                (!commit.is_empty()).then(|| Tag {
+                    name: name.to_string(),
+                    commit: commit.to_string(),
+                    annotated,
+                })
+            })
+            .collect())
+    }
+
+    /// Whether `ancestor` is reachable from `descendant` (a commit is its own ancestor).
+    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, GitError> {
+        let out = git_in(
+            &self.root,
+            ["merge-base", "--is-ancestor", ancestor, descendant],
+        )?;
+        match out.status.code() {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            _ => Err(GitError::Command {
+                args: format!("merge-base --is-ancestor {ancestor} {descendant}"),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            }),
+        }
+    }
+
+    /// Commits in `range` (newest first), optionally only those touching `paths`, read with
+    /// one `git log` into one buffer.
+    pub fn log(&self, range: &Range, paths: &[String]) -> Result<CommitLog, GitError> {
+        let mut args: Vec<String> = vec![
+            "log".into(),
+            "-z".into(),
+            format!("--format={}", log::FORMAT),
+            "--end-of-options".into(),
+            range.to.clone(),
+        ];
+        args.extend(range.exclude.iter().map(|e| format!("^{e}")));
+        args.push("--".into());
+        args.extend(paths.iter().cloned());
+        let raw = self.run(&args)?;
+        CommitLog::parse(raw).map_err(|()| GitError::Output { args: "log".into() })
+    }
+
+    /// The configured remote URL of `remote`, if any.
+    pub fn remote_url(&self, remote: &str) -> Option<String> {
+        self.run_text(["remote", "get-url", "--", remote])
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Tags on a remote (`git ls-remote --tags`), peeled, without fetching any object.
+    pub fn remote_tags(&self, remote: &str) -> Result<Vec<Tag>, GitError> {
+        let text = self.run_text(["ls-remote", "--tags", "--", remote])?;
+        let mut tags: Vec<Tag> = Vec::new();
+        for line in text.lines() {
+            let Some((sha, name)) = line.split_once('\t') else {
+                continue;
+            };
+            let Some(name) = name.strip_prefix("refs/tags/") else {
+                continue;
+            };
+            if let Some(base) = name.strip_suffix("^{}") {
+                if let Some(t) = tags.iter_mut().find(|t| t.name == base) {
+                    t.commit = sha.to_string();
+                    t.annotated = true;
+                }
+            } else {
+                tags.push(Tag {
+                    name: name.to_string(),
+                    commit: sha.to_string(),
+                    annotated: false,
+                });
+            }
+        }
+        Ok(tags)
+    }
+
+    /// Whether an object exists locally.
+    pub fn has_commit(&self, sha: &str) -> bool {
+        git_in(&self.root, ["cat-file", "-e", &format!("{sha}^{{commit}}")])
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    }
+
+    /// Deepens a shallow clone by `by` commits from `remote`'s view of HEAD's branch.
+    pub fn deepen(&self, remote: &str, by: u32) -> Result<(), GitError> {
+        self.run([
+            "fetch",
+            "--no-tags",
+            "--quiet",
+            &format!("--deepen={by}"),
+            "--",
+            remote,
+        ])?;
+        Ok(())
+    }
+
+    /// Creates an annotated tag at `commit` (`git tag -a -m`). The message is passed as an
+    /// argument, never through a shell.
+    pub fn create_annotated_tag(
+        &self,
+        name: &str,
+        commit: &str,
+        message: &str,
+    ) -> Result<(), GitError> {
+        self.run(["tag", "-a", "-m", message, "--", name, commit])?;
+        Ok(())
+    }
+
+    /// Pushes refs to a remote.
+    pub fn push(&self, remote: &str, refspecs: &[String]) -> Result<(), GitError> {
+        let mut args = vec![
+            "push".to_string(),
+            "--quiet".into(),
+            "--".into(),
+            remote.into(),
+        ];
+        args.extend(refspecs.iter().cloned());
+        self.run(&args)?;
+        Ok(())
+    }
+}
+
+fn git_in<I, S>(dir: &Path, args: I) -> Result<Output, GitError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(GitError::Spawn)
+}
+
+fn show_args(args: &[std::ffi::OsString]) -> String {
+    args.iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests;

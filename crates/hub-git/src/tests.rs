@@ -1,0 +1,126 @@
+use super::*;
+use std::process::Command;
+
+/// A real repository built with fixed dates.
+fn repo() -> (tempfile::TempDir, Repo) {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .current_dir(dir.path())
+            .args(args)
+            .env("GIT_AUTHOR_DATE", "2024-01-02T03:04:05Z")
+            .env("GIT_COMMITTER_DATE", "2024-01-02T03:04:05Z")
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .status()
+            .unwrap();
+        assert!(st.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "feat: first"]);
+    git(&["tag", "v0.1.0"]);
+    git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "fix: second\n\nbody line\n\nRefs: #1",
+    ]);
+    git(&["tag", "-a", "-m", "release", "v0.1.1"]);
+    std::fs::write(dir.path().join("a.txt"), "x").unwrap();
+    git(&["add", "a.txt"]);
+    git(&[
+        "commit",
+        "-q",
+        "-m",
+        "feat(a)!: third with `ticks` and \u{1F600}",
+    ]);
+    let repo = Repo::discover(dir.path()).unwrap();
+    (dir, repo)
+}
+
+#[test]
+fn reads_log_tags_and_ranges() {
+    let (_d, repo) = repo();
+    let head = repo.rev_parse("HEAD").unwrap();
+    let all = repo.log(&Range::since(None, &head), &[]).unwrap();
+    assert_eq!(all.len(), 3);
+    let first = all.get(0).unwrap();
+    assert_eq!(first.id, head);
+    assert_eq!(
+        first.summary(),
+        "feat(a)!: third with `ticks` and \u{1F600}"
+    );
+    assert_eq!(first.author_email, "ada@example.com");
+    assert_eq!(first.date, "2024-01-02T03:04:05Z");
+    assert_eq!(
+        all.get(1).unwrap().message,
+        "fix: second\n\nbody line\n\nRefs: #1\n"
+    );
+    assert_eq!(all.get(2).unwrap().parents, "");
+
+    let tags = repo.tags().unwrap();
+    let names: Vec<_> = tags
+        .iter()
+        .map(|t| (t.name.as_str(), t.annotated))
+        .collect();
+    assert_eq!(names, [("v0.1.0", false), ("v0.1.1", true)]);
+    // Annotated tags are peeled to their commit.
+    assert_eq!(tags[1].commit, all.get(1).unwrap().id);
+
+    let since = repo
+        .log(&Range::since(Some("v0.1.1"), "HEAD"), &[])
+        .unwrap();
+    assert_eq!(since.len(), 1);
+    let only_a = repo
+        .log(&Range::since(None, "HEAD"), &["a.txt".into()])
+        .unwrap();
+    assert_eq!(only_a.len(), 1);
+    let none = repo.log(&Range::since(Some("HEAD"), "HEAD"), &[]).unwrap();
+    assert!(none.is_empty());
+
+    assert!(repo.is_ancestor("v0.1.0", "HEAD").unwrap());
+    assert!(!repo.is_ancestor("HEAD", "v0.1.0").unwrap());
+    assert!(!repo.is_shallow().unwrap());
+}
+
+#[test]
+fn clear_errors() {
+    let (_d, repo) = repo();
+    let e = repo.rev_parse("no-such-ref").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`no-such-ref` is not a commit in this repository"
+    );
+    // A revision that looks like an option is only data.
+    assert!(repo.rev_parse("--output=/tmp/x").is_err());
+    let outside = tempfile::tempdir().unwrap();
+    let e = Repo::discover(outside.path()).unwrap_err();
+    assert!(
+        e.to_string().contains("is not inside a git repository"),
+        "{e}"
+    );
+}
+
+#[test]
+fn creates_annotated_tags_with_any_message() {
+    let (_d, repo) = repo();
+    repo.create_annotated_tag("v1.0.0", "HEAD", "$(id); `rm -rf /`\n::error::x")
+        .unwrap();
+    let t = repo
+        .tags()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "v1.0.0")
+        .unwrap();
+    assert!(t.annotated);
+    let msg = repo
+        .run(["tag", "-l", "--format=%(contents)", "v1.0.0"])
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(msg).unwrap(),
+        "$(id); `rm -rf /`\n::error::x\n\n"
+    );
+}
