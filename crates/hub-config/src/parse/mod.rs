@@ -1,0 +1,348 @@
+//! Parsing: bytes + format + limits → documents (JSON values with a position map) and
+//! diagnostics. Nothing here executes or fetches anything; a file that does not parse is a
+//! [`Code::Syntax`] diagnostic with the parser's line and column.
+
+mod json;
+mod toml;
+mod yaml;
+
+pub(crate) use yaml::{is_yaml11_bool, yaml11_bool_value};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::position::{PositionMap, Span, byte_position};
+
+/// The syntax of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// YAML 1.2, one or more documents.
+    Yaml,
+    /// JSON; comments and trailing commas are read but reported unless allowed (JSONC).
+    Json,
+    /// TOML 1.0.
+    Toml,
+}
+
+impl Format {
+    /// The format a file name implies: `.yml`/`.yaml`, `.json`/`.jsonc`, `.toml`.
+    ///
+    /// ```
+    /// use hub_config::Format;
+    /// assert_eq!(Format::from_path(".github/workflows/ci.YML"), Some(Format::Yaml));
+    /// assert_eq!(Format::from_path("Cargo.toml"), Some(Format::Toml));
+    /// assert_eq!(Format::from_path("README.md"), None);
+    /// ```
+    #[must_use]
+    pub fn from_path(path: &str) -> Option<Format> {
+        let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
+        match extension.as_str() {
+            "yml" | "yaml" => Some(Format::Yaml),
+            "json" | "jsonc" => Some(Format::Json),
+            "toml" => Some(Format::Toml),
+            _ => None,
+        }
+    }
+
+    /// `yaml`, `json` or `toml`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Toml => "toml",
+        }
+    }
+}
+
+/// Bounds on what one file may cost. The defaults refuse a 50 MB file or a billion-laughs file
+/// in milliseconds with bounded memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file accepted, in bytes (default 10 MiB).
+    pub max_bytes: usize,
+    /// Deepest nesting of mappings/sequences accepted (default 256).
+    pub max_depth: usize,
+    /// Most nodes that YAML aliases may add to a file by expansion (default 100,000).
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 10 * 1024 * 1024,
+            max_depth: 256,
+            max_alias_nodes: 100_000,
+        }
+    }
+}
+
+/// One document of a file: its value as JSON and where each part of it is written.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// 0-based index of the document in the file (YAML streams can hold several).
+    pub index: usize,
+    /// The data, as JSON (YAML 1.2 core schema; TOML datetimes become strings).
+    pub value: Value,
+    /// JSON pointer → source position, for keys and values.
+    pub positions: PositionMap,
+    /// Pointers of plain YAML scalars `yes`/`no`/`on`/`off`/`y`/`n` (any case) read as strings:
+    /// YAML 1.2 reads them as strings, YAML 1.1 tools as booleans.
+    pub yaml11_words: Vec<String>,
+}
+
+/// A schema named by the file itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SchemaHint {
+    /// The reference as written (URL or path relative to the file).
+    pub reference: String,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// What parsing one file produced.
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    /// The syntax the file was read as.
+    pub format: Format,
+    /// The documents that parsed; a syntax error ends the list at the document it is in.
+    pub documents: Vec<Document>,
+    /// Problems found while reading (syntax, duplicate keys, limits, YAML traps).
+    pub diagnostics: Vec<Diagnostic>,
+    /// A schema the file names: a root `$schema` key, a `# yaml-language-server: $schema=…`
+    /// comment, or a `#:schema …` TOML directive.
+    pub schema_hint: Option<SchemaHint>,
+    /// Comments and trailing commas of a JSON file (JSONC); they become errors through
+    /// [`Parsed::reject_json_extensions`] unless the file's schema allows them.
+    pub json_extensions: Vec<Span>,
+}
+
+impl Parsed {
+    fn failed(format: Format, diagnostic: Diagnostic) -> Self {
+        Self {
+            format,
+            documents: Vec::new(),
+            diagnostics: vec![diagnostic],
+            schema_hint: None,
+            json_extensions: Vec::new(),
+        }
+    }
+
+    /// Whether any diagnostic is an error.
+    #[must_use]
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == crate::Severity::Error)
+    }
+
+    /// Reports each JSON comment or trailing comma as an error (strict JSON). Call it when the
+    /// file is not JSONC: its name does not end in `.jsonc` and its schema does not set
+    /// `allowComments`/`allowTrailingCommas`.
+    pub fn reject_json_extensions(&mut self) {
+        for span in self.json_extensions.drain(..) {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::JsonExtension,
+                    "comments and trailing commas are not allowed in JSON",
+                    span,
+                )
+                .with_suggestion(
+                    "remove it, or name the file `.jsonc` if the tool reading it accepts comments",
+                ),
+            );
+        }
+    }
+}
+
+/// Parses one file. Never panics and never fails: problems come back as diagnostics.
+///
+/// ```
+/// use hub_config::{Format, Limits, parse};
+///
+/// let parsed = parse(b"on: push\non: pull_request\n", Format::Yaml, &Limits::default());
+/// assert_eq!(parsed.documents[0].value["on"], "pull_request");
+/// assert_eq!(parsed.diagnostics[0].message, "duplicate key `on`");
+/// assert_eq!(parsed.diagnostics[0].span.start.line, 2);
+/// ```
+#[must_use]
+pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Parsed {
+    if bytes.len() > limits.max_bytes {
+        return Parsed::failed(
+            format,
+            Diagnostic::error(
+                Code::FileTooLarge,
+                format!(
+                    "file is {} bytes, over the limit of {} bytes",
+                    bytes.len(),
+                    limits.max_bytes
+                ),
+                Span::at(crate::Position::START),
+            ),
+        );
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let position = byte_position(bytes, error.valid_up_to());
+            let encoding = if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+                " (it starts with a UTF-16 byte order mark)"
+            } else {
+                ""
+            };
+            return Parsed::failed(
+                format,
+                Diagnostic::error(
+                    Code::NotUtf8,
+                    format!("file is not valid UTF-8{encoding}"),
+                    Span::at(position),
+                )
+                .with_suggestion("save the file as UTF-8"),
+            );
+        }
+    };
+    let mut parsed = match format {
+        Format::Yaml => yaml::parse(text, limits),
+        Format::Json => json::parse(text, limits),
+        Format::Toml => toml::parse(text, limits),
+    };
+    if parsed.schema_hint.is_none() {
+        parsed.schema_hint = root_schema_key(&parsed.documents);
+    }
+    parsed
+}
+
+/// A string `$schema` member of the first document's root object.
+fn root_schema_key(documents: &[Document]) -> Option<SchemaHint> {
+    let document = documents.first()?;
+    let reference = document.value.get("$schema")?.as_str()?;
+    Some(SchemaHint {
+        reference: reference.to_owned(),
+        span: document.positions.locate("/$schema", false),
+    })
+}
+
+/// Finds `marker` in a comment line (`# yaml-language-server: $schema=URL`, `#:schema URL`) and
+/// returns the reference after it with its position.
+fn comment_directive(text: &str, marker: &str) -> Option<SchemaHint> {
+    for (number, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if !trimmed.starts_with('#') {
+            continue;
+        }
+        let Some(at) = line.find(marker) else {
+            continue;
+        };
+        let rest = &line[at + marker.len()..];
+        let reference = rest.trim_start();
+        let reference = reference.split_whitespace().next().unwrap_or_default();
+        if reference.is_empty() {
+            continue;
+        }
+        let offset = at + marker.len() + (rest.len() - rest.trim_start().len());
+        let column = line[..offset].chars().count() + 1;
+        let start = crate::Position::new(number + 1, column);
+        let end = crate::Position::new(number + 1, column + reference.chars().count());
+        return Some(SchemaHint {
+            reference: reference.to_owned(),
+            span: Span::new(start, end),
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::fmt::Write as _;
+
+    use super::Parsed;
+    use crate::position::Span;
+
+    fn span(span: Span) -> String {
+        format!(
+            "{}:{}-{}:{}",
+            span.start.line, span.start.column, span.end.line, span.end.column
+        )
+    }
+
+    /// Renders what a parse produced: each document's value and positions (sorted by pointer),
+    /// the schema hint, JSON extensions and diagnostics.
+    pub(crate) fn render(parsed: &Parsed) -> String {
+        let mut out = String::new();
+        for document in &parsed.documents {
+            let _ = writeln!(out, "doc {}: {}", document.index, document.value);
+            let mut pointers: Vec<_> = collect_pointers(&document.value, String::new());
+            pointers.sort();
+            for pointer in pointers {
+                if let Some(spans) = document.positions.get(&pointer) {
+                    let key = spans
+                        .key
+                        .map(|k| format!(" key {}", span(k)))
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "  {pointer:?}{key} value {}", span(spans.value));
+                } else {
+                    let _ = writeln!(out, "  {pointer:?} MISSING");
+                }
+            }
+            for word in &document.yaml11_words {
+                let _ = writeln!(out, "  yaml11 word at {word:?}");
+            }
+        }
+        if let Some(hint) = &parsed.schema_hint {
+            let _ = writeln!(
+                out,
+                "schema hint {:?} at {}",
+                hint.reference,
+                span(hint.span)
+            );
+        }
+        for extension in &parsed.json_extensions {
+            let _ = writeln!(out, "jsonc at {}", span(*extension));
+        }
+        for d in &parsed.diagnostics {
+            let _ = write!(
+                out,
+                "{}[{}] {}: {}",
+                d.severity,
+                d.code,
+                span(d.span),
+                d.message
+            );
+            if let Some(pointer) = &d.pointer {
+                let _ = write!(out, " (at {pointer:?})");
+            }
+            if let Some(suggestion) = &d.suggestion {
+                let _ = write!(out, " -- {suggestion}");
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn collect_pointers(value: &serde_json::Value, pointer: String) -> Vec<String> {
+        let mut out = vec![pointer.clone()];
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    out.extend(collect_pointers(
+                        v,
+                        crate::position::push_pointer(&pointer, k),
+                    ));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    out.extend(collect_pointers(
+                        v,
+                        crate::position::push_pointer(&pointer, &i.to_string()),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+}

@@ -1,0 +1,496 @@
+//! Cross-field rules in CEL, the checks JSON Schema cannot say, written next to the schema as an
+//! `x-rules` list (or in a separate rules file) in the spirit of Kubernetes CRD validation rules.
+//!
+//! A rule is an object:
+//!
+//! | field | meaning |
+//! | --- | --- |
+//! | `rule` | CEL expression that must be `true` (required) |
+//! | `message` | what to report when it is `false` (required); `{key}` is replaced by the matched key |
+//! | `name` | id in reports, `rule/<name>` (default `rule-<n>`) |
+//! | `severity` | `error` (default) or `warning` |
+//! | `path` | JSON pointer of the node the rule is about, `*` matching every key or index (default: the root) |
+//! | `fieldPath` | JSON pointer, relative to the matched node, of the place to report (default: the node itself) |
+//!
+//! In the expression, `self` is the matched node, `root` the whole document, and `key` the key
+//! (or index) the last `*` matched (`null` without one). `env(name)` returns an environment
+//! variable of the run (`''` when unset) and `hasEnv(name)` tells whether it is set and not
+//! empty; the environment is data passed in by the caller. The standard library and the strings,
+//! lists and math extensions are available (`'a'.upperAscii()`, `matches`, `all`, `exists`, …).
+//!
+//! A rule that cannot be evaluated for a document (a missing key it reads without `has()`, a type
+//! mismatch) is reported as a `rule-error` warning, never silently passed or failed. Messages are
+//! static text (plus `{key}`), so a rule cannot copy an environment value into a report.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use cel::objects::Key;
+use serde_json::Value;
+
+use crate::diagnostic::{Code, Diagnostic, Severity, quote};
+use crate::error::Error;
+use crate::parse::Document;
+use crate::position::{pointer_tokens, push_pointer};
+
+/// Environment variables a rule may read, passed in by the caller (the engine never reads the
+/// process environment). Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct EnvVars(Arc<BTreeMap<String, String>>);
+
+impl EnvVars {
+    /// The value of `name`, if set.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EnvVars {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self(Arc::new(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        ))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    Key(String),
+    Any,
+}
+
+struct Rule {
+    name: String,
+    message: String,
+    severity: Severity,
+    path: Vec<Token>,
+    field_path: String,
+    program: cel::Program,
+}
+
+/// A compiled list of rules; compile once, evaluate against many documents.
+pub struct RuleSet {
+    origin: String,
+    rules: Vec<Rule>,
+    env: Arc<cel::Env>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("origin", &self.origin)
+            .field(
+                "rules",
+                &self.rules.iter().map(|r| &r.name).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+fn cel_env() -> cel::Env {
+    let mut env = cel::Env::stdlib();
+    for extension in [
+        cel::extensions::strings as fn(&mut cel::Env) -> Result<(), cel::DeclarationError>,
+        cel::extensions::lists,
+        cel::extensions::math,
+    ] {
+        env.add_extension(extension)
+            .expect("because the extensions declare names the standard library does not");
+    }
+    env
+}
+
+impl RuleSet {
+    /// No rules.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self {
+            origin: String::new(),
+            rules: Vec::new(),
+            env: Arc::new(cel_env()),
+        }
+    }
+
+    /// Reads and compiles a list of rule objects; `origin` names the schema or file it came from
+    /// in errors.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MalformedRule`] when the list or an entry is not shaped as documented,
+    /// [`Error::RuleSyntax`] when an expression does not compile.
+    pub fn from_json(origin: &str, value: &Value) -> Result<Self, Error> {
+        let malformed = |index: Option<usize>, message: String| Error::MalformedRule {
+            origin: origin.to_owned(),
+            index,
+            message,
+        };
+        let Value::Array(items) = value else {
+            return Err(malformed(
+                None,
+                "expected a list of rule objects".to_owned(),
+            ));
+        };
+        let env = Arc::new(cel_env());
+        let mut rules = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let Value::Object(fields) = item else {
+                return Err(malformed(Some(index), "expected an object".to_owned()));
+            };
+            let text = |field: &str, required: bool| -> Result<Option<String>, Error> {
+                match fields.get(field) {
+                    None if required => {
+                        Err(malformed(Some(index), format!("`{field}` is missing")))
+                    }
+                    None => Ok(None),
+                    Some(Value::String(s)) => Ok(Some(s.clone())),
+                    Some(_) => Err(malformed(
+                        Some(index),
+                        format!("`{field}` must be a string"),
+                    )),
+                }
+            };
+            for field in fields.keys() {
+                if !matches!(
+                    field.as_str(),
+                    "rule" | "message" | "name" | "severity" | "path" | "fieldPath"
+                ) {
+                    return Err(malformed(
+                        Some(index),
+                        format!("unknown field {}", quote(field)),
+                    ));
+                }
+            }
+            let expression = text("rule", true)?.unwrap_or_default();
+            let message = text("message", true)?.unwrap_or_default();
+            let name = text("name", false)?.unwrap_or_else(|| format!("rule-{}", index + 1));
+            let severity = match text("severity", false)?.as_deref() {
+                None | Some("error") => Severity::Error,
+                Some("warning") => Severity::Warning,
+                Some(other) => {
+                    return Err(malformed(
+                        Some(index),
+                        format!(
+                            "`severity` must be `error` or `warning`, not {}",
+                            quote(other)
+                        ),
+                    ));
+                }
+            };
+            let path = text("path", false)?.unwrap_or_default();
+            if !path.is_empty() && !path.starts_with('/') {
+                return Err(malformed(
+                    Some(index),
+                    "`path` must be a JSON pointer".to_owned(),
+                ));
+            }
+            let path = pointer_tokens(&path)
+                .into_iter()
+                .map(|t| if t == "*" { Token::Any } else { Token::Key(t) })
+                .collect();
+            let field_path = text("fieldPath", false)?.unwrap_or_default();
+            if !field_path.is_empty() && !field_path.starts_with('/') {
+                return Err(malformed(
+                    Some(index),
+                    "`fieldPath` must be a JSON pointer".to_owned(),
+                ));
+            }
+            let program = env.compile(&expression).map_err(|e| Error::RuleSyntax {
+                origin: origin.to_owned(),
+                name: name.clone(),
+                message: e.to_string().replace('\n', " "),
+            })?;
+            rules.push(Rule {
+                name,
+                message,
+                severity,
+                path,
+                field_path,
+                program,
+            });
+        }
+        Ok(Self {
+            origin: origin.to_owned(),
+            rules,
+            env,
+        })
+    }
+
+    /// Number of rules.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Adds another set's rules after this set's.
+    pub fn extend(&mut self, other: RuleSet) {
+        self.rules.extend(other.rules);
+    }
+
+    /// Evaluates every rule against one document.
+    #[must_use]
+    pub fn evaluate(&self, document: &Document, env: &EnvVars) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if self.rules.is_empty() {
+            return out;
+        }
+        let root = to_cel(&document.value);
+        let mut context = cel::Context::with_env(Arc::clone(&self.env));
+        let lookup = env.clone();
+        context
+            .add_function("env", move |name: Arc<String>| -> String {
+                lookup.get(&name).unwrap_or_default().to_owned()
+            })
+            .expect("because `env` is not a standard CEL function");
+        let lookup = env.clone();
+        context
+            .add_function("hasEnv", move |name: Arc<String>| -> bool {
+                lookup.get(&name).is_some_and(|v| !v.is_empty())
+            })
+            .expect("because `hasEnv` is not a standard CEL function");
+        context.add_variable_from_value("root", root);
+        for rule in &self.rules {
+            let mut matches = Vec::new();
+            select(
+                &document.value,
+                &rule.path,
+                String::new(),
+                None,
+                &mut matches,
+            );
+            for (pointer, node, key) in matches {
+                let mut scope = context.new_inner_scope();
+                scope.add_variable_from_value("self", to_cel(node));
+                scope.add_variable_from_value("key", key.clone().unwrap_or(cel::Value::Null));
+                let at = format!("{pointer}{}", rule.field_path);
+                let span = document.positions.locate(&at, true);
+                let diagnostic = match rule.program.execute(&scope) {
+                    Ok(cel::Value::Bool(true)) => continue,
+                    Ok(cel::Value::Bool(false)) => {
+                        let key_text = match &key {
+                            Some(cel::Value::String(s)) => s.to_string(),
+                            Some(cel::Value::Int(i)) => i.to_string(),
+                            _ => String::new(),
+                        };
+                        let message = rule.message.replace("{key}", &key_text);
+                        Diagnostic::new(rule.severity, Code::Rule(rule.name.clone()), message, span)
+                    }
+                    Ok(other) => Diagnostic::warning(
+                        Code::RuleError(rule.name.clone()),
+                        format!(
+                            "rule `{}` returned {}, not a boolean",
+                            rule.name,
+                            quote(&format!("{other:?}"))
+                        ),
+                        span,
+                    ),
+                    Err(error) => Diagnostic::warning(
+                        Code::RuleError(rule.name.clone()),
+                        format!(
+                            "rule `{}` could not be evaluated: {}",
+                            rule.name,
+                            lower_first(&error.to_string())
+                        ),
+                        span,
+                    )
+                    .with_suggestion("guard optional fields with `has(…)`"),
+                };
+                let mut diagnostic = diagnostic.with_pointer(at);
+                diagnostic.document = document.index;
+                out.push(diagnostic);
+            }
+        }
+        out
+    }
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Every node `path` matches, with its pointer and the key the last `*` matched.
+fn select<'v>(
+    value: &'v Value,
+    path: &[Token],
+    pointer: String,
+    key: Option<cel::Value>,
+    out: &mut Vec<(String, &'v Value, Option<cel::Value>)>,
+) {
+    let Some((first, rest)) = path.split_first() else {
+        out.push((pointer, value, key));
+        return;
+    };
+    match (first, value) {
+        (Token::Key(k), Value::Object(map)) => {
+            if let Some(child) = map.get(k) {
+                select(child, rest, push_pointer(&pointer, k), key, out);
+            }
+        }
+        (Token::Key(k), Value::Array(items)) => {
+            if let Some(child) = k.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                select(child, rest, push_pointer(&pointer, k), key, out);
+            }
+        }
+        (Token::Any, Value::Object(map)) => {
+            for (k, child) in map {
+                let matched = Some(cel::Value::String(Arc::new(k.clone())));
+                select(child, rest, push_pointer(&pointer, k), matched, out);
+            }
+        }
+        (Token::Any, Value::Array(items)) => {
+            for (i, child) in items.iter().enumerate() {
+                let matched = Some(cel::Value::Int(i64::try_from(i).unwrap_or(i64::MAX)));
+                select(
+                    child,
+                    rest,
+                    push_pointer(&pointer, &i.to_string()),
+                    matched,
+                    out,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// JSON → CEL: integers stay `int` (or `uint` above `i64`), other numbers become `double`.
+fn to_cel(value: &Value) -> cel::Value {
+    match value {
+        Value::Null => cel::Value::Null,
+        Value::Bool(b) => cel::Value::Bool(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                cel::Value::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                cel::Value::UInt(u)
+            } else {
+                cel::Value::Float(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Value::String(s) => cel::Value::String(Arc::new(s.clone())),
+        Value::Array(items) => cel::Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        Value::Object(map) => {
+            let entries: HashMap<Key, cel::Value> = map
+                .iter()
+                .map(|(k, v)| (Key::from(k.clone()), to_cel(v)))
+                .collect();
+            cel::Value::from(entries)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+    use crate::parse::{Format, Limits, parse};
+
+    fn render(rules: &str, document: &str, env: &[(&str, &str)]) -> String {
+        let rules: Value = serde_json::from_str(rules).expect("because test rules are JSON");
+        let set = match RuleSet::from_json("test", &rules) {
+            Ok(set) => set,
+            Err(error) => return format!("error: {error}"),
+        };
+        let parsed = parse(document.as_bytes(), Format::Yaml, &Limits::default());
+        let env: EnvVars = env.iter().copied().collect();
+        let mut out = String::new();
+        for d in set.evaluate(&parsed.documents[0], &env) {
+            let _ = writeln!(
+                out,
+                "{}[{}] {}:{} {}: {}",
+                d.severity,
+                d.code,
+                d.span.start.line,
+                d.span.start.column,
+                d.pointer.unwrap_or_default(),
+                d.message
+            );
+        }
+        out
+    }
+
+    macro_rules! check {
+        ($rules:expr, $document:expr, $env:expr, @$expect:literal) => {
+            insta::assert_snapshot!(render($rules, $document, $env), @$expect)
+        };
+    }
+
+    const MODELS: &str = "models:\n  primary: gpt\n  fallback: gpt\n  providers:\n    openai: {apiKey: x}\n    anthropic: {apiKey: y}\n";
+
+    #[test]
+    fn fields_must_differ() {
+        check!(
+            r#"[{"name": "distinct", "rule": "self.models.primary != self.models.fallback",
+                 "message": "`models.fallback` must differ from `models.primary`", "fieldPath": "/models/fallback"}]"#,
+            MODELS, &[],
+            @"error[rule/distinct] 3:3 /models/fallback: `models.fallback` must differ from `models.primary`"
+        );
+    }
+
+    #[test]
+    fn every_provider_needs_an_api_key_in_the_environment() {
+        check!(
+            r#"[{"name": "provider-key", "path": "/models/providers/*", "severity": "warning",
+                 "rule": "hasEnv('OPENCODE_' + key.upperAscii() + '_API_KEY')",
+                 "message": "set `OPENCODE_<NAME>_API_KEY` for provider `{key}`"}]"#,
+            MODELS, &[("OPENCODE_OPENAI_API_KEY", "sk"), ("OPENCODE_ANTHROPIC_API_KEY", "")],
+            @"warning[rule/provider-key] 6:5 /models/providers/anthropic: set `OPENCODE_<NAME>_API_KEY` for provider `anthropic`"
+        );
+    }
+
+    #[test]
+    fn env_reads_values_and_root_is_the_document() {
+        check!(
+            r#"[{"rule": "env('DEPLOY') != 'prod' || root.models.primary == 'gpt'", "message": "m"},
+                {"rule": "env('DEPLOY') == 'staging'", "message": "not staging"}]"#,
+            MODELS, &[("DEPLOY", "prod")],
+            @"error[rule/rule-2] 1:1 : not staging"
+        );
+    }
+
+    #[test]
+    fn evaluation_errors_are_warnings() {
+        check!(
+            r#"[{"name": "typo", "rule": "self.models.primari == 'x'", "message": "m"},
+                {"name": "not-bool", "rule": "1 + 1", "message": "m"}]"#,
+            MODELS, &[],
+            @"
+        warning[rule-error/typo] 1:1 : rule `typo` could not be evaluated: no such key: primari
+        warning[rule-error/not-bool] 1:1 : rule `not-bool` returned `Int(2)`, not a boolean
+        "
+        );
+    }
+
+    #[test]
+    fn missing_path_matches_nothing() {
+        check!(r#"[{"rule": "false", "message": "m", "path": "/nope/*"}]"#, MODELS, &[], @"");
+    }
+
+    #[test]
+    fn malformed_rules_are_errors() {
+        check!(r#"{"rule": "true"}"#, "a: 1", &[], @"error: rules in `test` are malformed: expected a list of rule objects");
+        check!(r#"[{"rule": "true"}]"#, "a: 1", &[], @"error: rule [0] in `test` is malformed: `message` is missing");
+        check!(r#"[{"rule": "true", "message": "m", "sevrity": "warning"}]"#, "a: 1", &[], @"error: rule [0] in `test` is malformed: unknown field `sevrity`");
+        check!(r#"[{"rule": "self.(", "message": "m", "name": "broken"}]"#, "a: 1", &[], @"error: rule `broken` in `test` does not compile: ERROR: <input>:1:6: Syntax error: no viable alternative at input '.(' | self.( | .....^");
+        check!(r#"[{"rule": "true", "message": "m", "severity": "fatal"}]"#, "a: 1", &[], @"error: rule [0] in `test` is malformed: `severity` must be `error` or `warning`, not `fatal`");
+    }
+
+    #[test]
+    fn rule_sets_are_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<RuleSet>();
+    }
+}

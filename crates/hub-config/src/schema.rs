@@ -1,0 +1,765 @@
+//! JSON Schema: compile once with an injected retriever for `$ref`s, then validate many
+//! documents into positioned diagnostics.
+//!
+//! Drafts 4, 6, 7, 2019-09 and 2020-12 (from `$schema`, 2020-12 when absent) through the
+//! `jsonschema` crate without its HTTP or file retrievers: every document a `$ref` names is asked
+//! of the caller's [`Retrieve`], which is where caching, offline mode and size/time limits live.
+//!
+//! Each error becomes a diagnostic at the offending key or value: unknown properties at the
+//! unknown key (with "did you mean" from the sibling `properties`), missing required properties at
+//! the key of the object that lacks them, everything else at the value. `anyOf`/`oneOf` failures
+//! are reduced to the alternative that fits the value best, or to one message listing what
+//! would have been accepted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use crate::diagnostic::{Code, Diagnostic, Severity, quote, quote_value};
+use crate::error::Error;
+use crate::parse::Document;
+use crate::parse::{is_yaml11_bool, yaml11_bool_value};
+use crate::position::{pointer_tokens, push_pointer};
+use crate::rules::{EnvVars, RuleSet};
+
+/// Most diagnostics reported for one document; the rest are summed up in one more.
+const MAX_DIAGNOSTICS: usize = 1_000;
+
+/// Most YAML 1.1 words per document checked against the schema (each check validates again).
+const MAX_WORD_CHECKS: usize = 32;
+
+/// Boxed error a retriever returns.
+pub type RetrieveError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Fetches the JSON document a `$ref` names. The engine does no I/O: the caller decides how
+/// (file system, HTTP with a cache and limits) and whether at all (offline mode).
+pub trait Retrieve: Send + Sync {
+    /// The document at `uri` (absolute, without fragment), e.g. `file:///repo/defs.json` or
+    /// `https://json.schemastore.org/base.json`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever stops the retrieval; the message ends up in [`Error::InvalidSchema`].
+    fn retrieve(&self, uri: &str) -> Result<Value, RetrieveError>;
+}
+
+impl<F> Retrieve for F
+where
+    F: Fn(&str) -> Result<Value, RetrieveError> + Send + Sync,
+{
+    fn retrieve(&self, uri: &str) -> Result<Value, RetrieveError> {
+        self(uri)
+    }
+}
+
+/// A retriever that refuses every URI: schemas must be self-contained.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoRetrieve;
+
+impl Retrieve for NoRetrieve {
+    fn retrieve(&self, uri: &str) -> Result<Value, RetrieveError> {
+        Err(format!("no retriever is configured to fetch `{uri}`").into())
+    }
+}
+
+/// Adapts a [`Retrieve`] to `jsonschema`, keeping each fetched document for suggestions.
+struct Adapter {
+    inner: Arc<dyn Retrieve>,
+    seen: Arc<Mutex<HashMap<String, Value>>>,
+}
+
+impl jsonschema::Retrieve for Adapter {
+    fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, RetrieveError> {
+        let value = self.inner.retrieve(uri.as_str())?;
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.insert(uri.as_str().to_owned(), value.clone());
+        }
+        Ok(value)
+    }
+}
+
+/// How to compile a schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchemaOptions {
+    /// Assert `format` (`date-time`, `email`, `uri`, …) as SchemaStore and ajv-formats do
+    /// (default `true`); unknown formats are ignored either way.
+    pub formats: bool,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        Self { formats: true }
+    }
+}
+
+/// A compiled schema with its `x-rules`. Compile once, share across threads, check many
+/// documents.
+pub struct Schema {
+    uri: String,
+    validator: Validator,
+    /// The schema and every document retrieved for it, by base URI.
+    documents: HashMap<String, Value>,
+    root_base: String,
+    rules: RuleSet,
+    allows_json_extensions: bool,
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema")
+            .field("uri", &self.uri)
+            .field("rules", &self.rules)
+            .finish_non_exhaustive()
+    }
+}
+
+fn base_of(uri: &str) -> &str {
+    uri.split_once('#').map_or(uri, |(base, _)| base)
+}
+
+impl Schema {
+    /// Compiles `schema`, read from `uri` (used as the base for relative `$ref`s when it is an
+    /// absolute URI, and to name the schema in reports).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSchema`] when the schema is not valid for its draft or a `$ref` cannot be
+    /// resolved; [`Error::MalformedRule`] or [`Error::RuleSyntax`] for a bad `x-rules` list.
+    pub fn compile(
+        schema: &Value,
+        uri: &str,
+        retriever: Arc<dyn Retrieve>,
+        options: &SchemaOptions,
+    ) -> Result<Self, Error> {
+        let rules = match schema.get("x-rules") {
+            Some(list) => RuleSet::from_json(uri, list)?,
+            None => RuleSet::empty(),
+        };
+        let seen = Arc::new(Mutex::new(HashMap::new()));
+        let mut builder = jsonschema::options()
+            .should_validate_formats(options.formats)
+            .with_retriever(Adapter {
+                inner: retriever,
+                seen: Arc::clone(&seen),
+            });
+        if uri.contains("://") {
+            builder = builder.with_base_uri(base_of(uri));
+        }
+        let validator = builder.build(schema).map_err(|e| Error::InvalidSchema {
+            uri: uri.to_owned(),
+            message: lower_first(&e.to_string()),
+        })?;
+        let mut documents = seen.lock().map(|seen| seen.clone()).unwrap_or_default();
+        let root_base = schema
+            .get("$id")
+            .or_else(|| schema.get("id"))
+            .and_then(Value::as_str)
+            .map_or_else(|| base_of(uri).to_owned(), |id| base_of(id).to_owned());
+        documents.insert(root_base.clone(), schema.clone());
+        let allows_json_extensions = [
+            schema.get("allowComments"),
+            schema.get("allowTrailingCommas"),
+        ]
+        .contains(&Some(&Value::Bool(true)));
+        Ok(Self {
+            uri: uri.to_owned(),
+            validator,
+            documents,
+            root_base,
+            rules,
+            allows_json_extensions,
+        })
+    }
+
+    /// Where the schema came from.
+    #[must_use]
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The schema's own `x-rules`, plus any added with [`Schema::add_rules`].
+    #[must_use]
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Adds rules kept outside the schema (a rules file for a schema you do not own).
+    pub fn add_rules(&mut self, rules: RuleSet) {
+        self.rules.extend(rules);
+    }
+
+    /// Whether the schema declares that JSON files may carry comments or trailing commas
+    /// (`allowComments`/`allowTrailingCommas`, as VS Code's schemas do).
+    #[must_use]
+    pub fn allows_json_extensions(&self) -> bool {
+        self.allows_json_extensions
+    }
+
+    /// Whether `document` is valid against the schema alone (no rules, no diagnostics built).
+    #[must_use]
+    pub fn is_valid(&self, document: &Document) -> bool {
+        self.validator.is_valid(&document.value)
+    }
+
+    /// Schema diagnostics, then rule diagnostics, for one document, sorted by position.
+    #[must_use]
+    pub fn check(&self, document: &Document, env: &EnvVars) -> Vec<Diagnostic> {
+        let mut out = self.validate(document);
+        let schema_failed = out.iter().any(|d| d.severity == Severity::Error);
+        // A rule that cannot be evaluated on a document the schema already rejects is most
+        // likely reading what the schema reports as missing or mistyped: say it once.
+        out.extend(
+            self.rules
+                .evaluate(document, env)
+                .into_iter()
+                .filter(|d| !(schema_failed && matches!(d.code, Code::RuleError(_)))),
+        );
+        out.sort_by_key(|d| d.span.start);
+        out
+    }
+
+    /// Schema diagnostics for one document (no rules), sorted by position.
+    #[must_use]
+    pub fn validate(&self, document: &Document) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let mut count = 0;
+        for error in self.validator.iter_errors(&document.value) {
+            count += 1;
+            self.convert(&error, document, &mut out);
+        }
+        self.check_yaml11_words(document, count, &mut out);
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|d| seen.insert((d.span, d.message.clone())));
+        out.sort_by_key(|d| d.span.start);
+        if out.len() > MAX_DIAGNOSTICS {
+            let more = out.len() - MAX_DIAGNOSTICS;
+            out.truncate(MAX_DIAGNOSTICS);
+            let last = out.last().map(|d| d.span).unwrap_or_default();
+            let mut note = Diagnostic::error(
+                Code::Schema("limit".into()),
+                format!("{more} more schema errors in this document are not shown"),
+                last,
+            );
+            note.document = document.index;
+            out.push(note);
+        }
+        out
+    }
+
+    /// A plain `no` that YAML 1.2 reads as a string is a trap when the schema wants a string
+    /// there: YAML 1.1 tools (PyYAML, older Ruby and Go libraries) read it as `false`. Warn when
+    /// the document validates worse with the boolean than with the string.
+    fn check_yaml11_words(&self, document: &Document, errors: usize, out: &mut Vec<Diagnostic>) {
+        for pointer in document.yaml11_words.iter().take(MAX_WORD_CHECKS) {
+            let Some(Value::String(text)) = document.value.pointer(pointer) else {
+                continue;
+            };
+            let boolean = yaml11_bool_value(text);
+            let mut alternative = document.value.clone();
+            if let Some(slot) = alternative.pointer_mut(pointer) {
+                *slot = Value::Bool(boolean);
+            }
+            if self.validator.iter_errors(&alternative).count() > errors {
+                let mut warning = Diagnostic::warning(
+                    Code::Yaml11Boolean,
+                    format!(
+                        "{} is the string {} in YAML 1.2 but the boolean `{boolean}` in YAML 1.1",
+                        quote(text),
+                        quote(text)
+                    ),
+                    document.positions.locate(pointer, false),
+                )
+                .with_pointer(pointer.clone())
+                .with_suggestion(format!(
+                    "quote it ('{text}') so every YAML reader sees a string"
+                ));
+                warning.document = document.index;
+                out.push(warning);
+            }
+        }
+    }
+
+    /// The schema object that holds the keyword an error comes from.
+    fn keyword_parent(&self, error: &ValidationError<'_>) -> Option<&Value> {
+        let (document, fragment) = match error.absolute_keyword_location() {
+            Some(location) => {
+                let location = location.as_str();
+                let (base, fragment) = location.split_once('#').unwrap_or((location, ""));
+                let document = self
+                    .documents
+                    .get(base)
+                    .or_else(|| self.documents.get(&self.root_base))?;
+                (document, percent_decode(fragment))
+            }
+            None => (
+                self.documents.get(&self.root_base)?,
+                error.schema_path().as_str().to_owned(),
+            ),
+        };
+        let parent = fragment.rsplit_once('/').map_or("", |(parent, _)| parent);
+        document.pointer(parent)
+    }
+
+    fn convert(&self, error: &ValidationError<'_>, document: &Document, out: &mut Vec<Diagnostic>) {
+        let pointer = error.instance_path().as_str().to_owned();
+        let instance = error.instance().as_ref();
+        let schema_path = format!("#{}", error.schema_path());
+        let keyword = error.kind().keyword().to_owned();
+        let make = |message: String, at: String, prefer_key: bool| Diagnostic {
+            severity: Severity::Error,
+            code: Code::Schema(keyword.clone()),
+            message,
+            span: document.positions.locate(&at, prefer_key),
+            document: document.index,
+            pointer: Some(at),
+            schema_path: Some(schema_path.clone()),
+            suggestion: None,
+        };
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected }
+            | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                let known: Vec<&str> = self
+                    .keyword_parent(error)
+                    .and_then(|parent| parent.get("properties"))
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                for name in unexpected {
+                    let mut d = make(
+                        format!("unknown property {}", quote(name)),
+                        push_pointer(&pointer, name),
+                        true,
+                    );
+                    d.suggestion = closest(name, known.iter().copied())
+                        .map(|best| format!("did you mean {}?", quote(best)));
+                    out.push(d);
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                let mut d = make(
+                    format!("missing required property {}", quote(name)),
+                    pointer.clone(),
+                    true,
+                );
+                if let Some(object) = instance.as_object() {
+                    let known: Vec<&str> = self
+                        .keyword_parent(error)
+                        .and_then(|parent| parent.get("properties"))
+                        .and_then(Value::as_object)
+                        .map(|p| p.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    let strangers = object
+                        .keys()
+                        .map(String::as_str)
+                        .filter(|k| !known.contains(k));
+                    if let Some(typo) = closest(name, strangers) {
+                        d.suggestion = Some(format!("is {} a misspelling of it?", quote(typo)));
+                    }
+                }
+                out.push(d);
+            }
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context } => {
+                self.alternatives(error, context, document, out, &make);
+            }
+            ValidationErrorKind::PropertyNames { error: inner } => {
+                let name = inner.instance().as_str().unwrap_or_default().to_owned();
+                out.push(make(
+                    format!(
+                        "property name {} is invalid: {}",
+                        quote(&name),
+                        message_for(inner)
+                    ),
+                    push_pointer(&pointer, &name),
+                    true,
+                ));
+            }
+            ValidationErrorKind::FalseSchema => {
+                let parent_is_object = pointer
+                    .rsplit_once('/')
+                    .and_then(|(parent, _)| document.value.pointer(parent))
+                    .is_some_and(Value::is_object);
+                let message = match pointer_tokens(&pointer).last() {
+                    Some(name) if parent_is_object => {
+                        format!("property {} is not allowed", quote(name))
+                    }
+                    _ => format!("{} is not allowed here", quote_value(instance)),
+                };
+                out.push(make(message, pointer, true));
+            }
+            kind => {
+                let mut d = make(message_for(error), pointer.clone(), false);
+                if let (ValidationErrorKind::Type { kind }, Value::String(text)) = (kind, instance)
+                {
+                    let wants_bool = match kind {
+                        TypeKind::Single(t) => t.as_str() == "boolean",
+                        TypeKind::Multiple(set) => set.iter().any(|t| t.as_str() == "boolean"),
+                    };
+                    if wants_bool
+                        && is_yaml11_bool(text)
+                        && document.yaml11_words.contains(&pointer)
+                    {
+                        d.suggestion = Some(format!(
+                            "YAML 1.2 reads {} as a string: write `{}`",
+                            quote(text),
+                            yaml11_bool_value(text)
+                        ));
+                    }
+                }
+                if let (ValidationErrorKind::Enum { options }, Value::String(text)) =
+                    (kind, instance)
+                    && let Value::Array(options) = options.as_ref()
+                {
+                    let words = options.iter().filter_map(Value::as_str);
+                    d.suggestion =
+                        closest(text, words).map(|best| format!("did you mean {}?", quote(best)));
+                }
+                out.push(d);
+            }
+        }
+    }
+
+    /// `anyOf`/`oneOf` with no valid alternative: report the alternative that fits best (one
+    /// whose failures are not "wrong type/value right here"), else one message listing the
+    /// types and values that would have been accepted.
+    fn alternatives(
+        &self,
+        error: &ValidationError<'_>,
+        context: &[Vec<ValidationError<'static>>],
+        document: &Document,
+        out: &mut Vec<Diagnostic>,
+        make: &dyn Fn(String, String, bool) -> Diagnostic,
+    ) {
+        let here = error.instance_path().as_str();
+        let misfit = |e: &ValidationError<'_>| {
+            e.instance_path().as_str() == here
+                && matches!(
+                    e.kind(),
+                    ValidationErrorKind::Type { .. }
+                        | ValidationErrorKind::Enum { .. }
+                        | ValidationErrorKind::Constant { .. }
+                        | ValidationErrorKind::FalseSchema
+                )
+        };
+        let fitting: Vec<&Vec<ValidationError<'static>>> = context
+            .iter()
+            .filter(|branch| !branch.is_empty() && !branch.iter().any(misfit))
+            .collect();
+        // `oneOf: [{required: [uses]}, {required: [run]}]`: name every way out.
+        let missing: Vec<String> = fitting
+            .iter()
+            .filter_map(|branch| match branch.as_slice() {
+                [only] if only.instance_path().as_str() == here => match only.kind() {
+                    ValidationErrorKind::Required { property } => Some(quote_value(property)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if fitting.len() > 1 && missing.len() == fitting.len() {
+            out.push(make(
+                format!("missing required property {}", or_list(&missing)),
+                here.to_owned(),
+                true,
+            ));
+            return;
+        }
+        let best = fitting.into_iter().min_by_key(|branch| branch.len());
+        if let Some(branch) = best {
+            for e in branch {
+                self.convert(e, document, out);
+            }
+            return;
+        }
+        let mut types: Vec<String> = Vec::new();
+        let mut values: Vec<String> = Vec::new();
+        let mut words: Vec<String> = Vec::new();
+        for e in context.iter().flatten().filter(|e| misfit(e)) {
+            match e.kind() {
+                ValidationErrorKind::Type { kind } => types.extend(type_names(kind)),
+                ValidationErrorKind::Enum { options } => {
+                    for option in options.as_array().into_iter().flatten() {
+                        values.push(quote_value(option));
+                        words.extend(option.as_str().map(str::to_owned));
+                    }
+                }
+                ValidationErrorKind::Constant { expected_value } => {
+                    values.push(quote_value(expected_value));
+                    words.extend(expected_value.as_str().map(str::to_owned));
+                }
+                _ => {}
+            }
+        }
+        dedup(&mut types);
+        dedup(&mut values);
+        let instance = error.instance().as_ref();
+        let found = describe(instance);
+        let message = match (values.is_empty(), types.is_empty()) {
+            (true, true) => format!("{found} matches none of the allowed alternatives"),
+            (true, false) => format!("expected {}, found {found}", or_list(&types)),
+            (false, true) => format!(
+                "{} is not one of {}",
+                quote_value(instance),
+                or_list(&shorten(values))
+            ),
+            (false, false) => format!(
+                "expected one of {} or a value of type {}, found {found}",
+                shorten(values).join(", "),
+                or_list(&types)
+            ),
+        };
+        let mut d = make(message, here.to_owned(), false);
+        if let Value::String(text) = instance {
+            d.suggestion = closest(text, words.iter().map(String::as_str))
+                .map(|best| format!("did you mean {}?", quote(best)));
+        }
+        out.push(d);
+    }
+}
+
+fn dedup(items: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|item| seen.insert(item.clone()));
+}
+
+/// At most 8 values, then `…`.
+fn shorten(mut values: Vec<String>) -> Vec<String> {
+    if values.len() > 8 {
+        let more = values.len() - 8;
+        values.truncate(8);
+        values.push(format!("{more} more"));
+    }
+    values
+}
+
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn type_names(kind: &TypeKind) -> Vec<String> {
+    match kind {
+        TypeKind::Single(t) => vec![t.as_str().to_owned()],
+        TypeKind::Multiple(set) => set.iter().map(|t| t.as_str().to_owned()).collect(),
+    }
+}
+
+/// `string `abc``, `number `42``, `object`, …
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) if n.is_f64() => format!("number `{n}`"),
+        Value::Number(n) => format!("integer `{n}`"),
+        Value::String(s) => format!("string {}", quote(s)),
+        Value::Array(_) => "array".to_owned(),
+        Value::Object(_) => "object".to_owned(),
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn count_of(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items.len(),
+        Value::Object(map) => map.len(),
+        Value::String(s) => s.chars().count(),
+        _ => 0,
+    }
+}
+
+/// A short lower-case message for one error, without position.
+fn message_for(error: &ValidationError<'_>) -> String {
+    let value = error.instance().as_ref();
+    let v = quote_value(value);
+    let n = count_of(value);
+    match error.kind() {
+        ValidationErrorKind::Type { kind } => {
+            format!(
+                "expected {}, found {}",
+                or_list(&type_names(kind)),
+                describe(value)
+            )
+        }
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|o| o.iter().map(quote_value).collect())
+                .unwrap_or_default();
+            format!("{v} is not one of {}", or_list(&shorten(options)))
+        }
+        ValidationErrorKind::Constant { expected_value } => {
+            format!("expected {}, found {v}", quote_value(expected_value))
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            format!("{v} is less than the minimum of `{limit}`")
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            format!("{v} is greater than the maximum of `{limit}`")
+        }
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            format!("{v} must be greater than `{limit}`")
+        }
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            format!("{v} must be less than `{limit}`")
+        }
+        ValidationErrorKind::MinLength { limit } if *limit == 1 => format!("{v} must not be empty"),
+        ValidationErrorKind::MinLength { limit } => format!(
+            "{v} is shorter than {} ({n})",
+            plural(*limit, "character", "characters")
+        ),
+        ValidationErrorKind::MaxLength { limit } => format!(
+            "{v} is longer than {} ({n})",
+            plural(*limit, "character", "characters")
+        ),
+        ValidationErrorKind::Pattern { pattern } => {
+            format!("{v} does not match the pattern {}", quote(pattern))
+        }
+        ValidationErrorKind::Format { format } => format!("{v} is not a valid {}", quote(format)),
+        ValidationErrorKind::MinItems { limit } => format!(
+            "expected at least {}, found {n}",
+            plural(*limit, "item", "items")
+        ),
+        ValidationErrorKind::MaxItems { limit } => format!(
+            "expected at most {}, found {n}",
+            plural(*limit, "item", "items")
+        ),
+        ValidationErrorKind::MinProperties { limit } => format!(
+            "expected at least {}, found {n}",
+            plural(*limit, "property", "properties")
+        ),
+        ValidationErrorKind::MaxProperties { limit } => format!(
+            "expected at most {}, found {n}",
+            plural(*limit, "property", "properties")
+        ),
+        ValidationErrorKind::UniqueItems => "array items must be unique".to_owned(),
+        ValidationErrorKind::MultipleOf { multiple_of } => {
+            format!("{v} is not a multiple of `{multiple_of}`")
+        }
+        ValidationErrorKind::Contains => "no array item matches the `contains` schema".to_owned(),
+        ValidationErrorKind::Not { .. } => format!("{v} must not match the `not` schema"),
+        ValidationErrorKind::FalseSchema => format!("{v} is not allowed here"),
+        ValidationErrorKind::AdditionalItems { limit } => {
+            format!(
+                "expected at most {}, found {n}",
+                plural(*limit as u64, "item", "items")
+            )
+        }
+        ValidationErrorKind::UnevaluatedItems { unexpected } => {
+            format!(
+                "{} not allowed by the schema",
+                plural(unexpected.len() as u64, "item is", "items are")
+            )
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+            let names: Vec<String> = unexpected.iter().map(|u| quote(u)).collect();
+            format!(
+                "unknown {} {}",
+                if names.len() == 1 {
+                    "property"
+                } else {
+                    "properties"
+                },
+                or_list(&names)
+            )
+        }
+        ValidationErrorKind::Required { property } => {
+            format!("missing required property {}", quote_value(property))
+        }
+        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+            format!(
+                "{} matches none of the allowed alternatives",
+                describe(value)
+            )
+        }
+        ValidationErrorKind::OneOfMultipleValid { .. } => {
+            format!(
+                "{} matches more than one `oneOf` alternative",
+                describe(value)
+            )
+        }
+        ValidationErrorKind::PropertyNames { error } => {
+            format!("property name is invalid: {}", message_for(error))
+        }
+        ValidationErrorKind::ContentEncoding { content_encoding } => {
+            format!("{v} is not valid {}", quote(content_encoding))
+        }
+        ValidationErrorKind::ContentMediaType { content_media_type } => {
+            format!("{v} is not valid {}", quote(content_media_type))
+        }
+        ValidationErrorKind::FromUtf8 { .. } => format!("{v} does not decode to UTF-8 text"),
+        ValidationErrorKind::Custom { message, .. } => lower_first(message),
+        ValidationErrorKind::Referencing(e) => {
+            format!(
+                "a `$ref` cannot be resolved: {}",
+                lower_first(&e.to_string())
+            )
+        }
+        ValidationErrorKind::BacktrackLimitExceeded { .. }
+        | ValidationErrorKind::RegexEngineFailure { .. } => {
+            format!("the pattern could not be evaluated against {v}")
+        }
+    }
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The candidate closest to `word`: equal ignoring case, or within an edit distance of a third
+/// of its length (at least 1).
+fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = word.to_lowercase();
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .filter(|c| *c != word)
+        .map(|c| {
+            let distance = if c.to_lowercase() == lower {
+                0
+            } else {
+                strsim::damerau_levenshtein(&lower, &c.to_lowercase())
+            };
+            (distance, c)
+        })
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
