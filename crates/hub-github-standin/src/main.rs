@@ -1,0 +1,102 @@
+//! `hub-github-standin`: serve the GitHub API stand-in on 127.0.0.1 for end-to-end tests.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use hub_github_standin::{Options, Spec, StandIn};
+
+/// A stand-in for the GitHub REST API that checks every exchange against GitHub's OpenAPI
+/// description. Test support only.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Write the bound port to this file once listening.
+    #[arg(long)]
+    port_file: Option<PathBuf>,
+    /// GitHub's OpenAPI description: the JSON file or the `@octokit/openapi` package folder.
+    #[arg(long, env = "HUB_GITHUB_OPENAPI")]
+    openapi: Option<PathBuf>,
+    /// Serve without checking requests and responses (when no description is at hand).
+    #[arg(long, conflicts_with = "openapi")]
+    no_validate: bool,
+    /// Serve the API below this path, like GitHub Enterprise Server (`/api/v3`).
+    #[arg(long, default_value = "")]
+    path_prefix: String,
+    /// Stop after this many seconds without a request.
+    #[arg(long, default_value_t = 600)]
+    idle_seconds: u64,
+    /// Stop after this many seconds in any case.
+    #[arg(long, default_value_t = 3600)]
+    max_seconds: u64,
+    /// Create this repository (`owner/name`, one commit on `main`) at start; repeatable.
+    #[arg(long = "repo")]
+    repositories: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, hub_github_standin::Error> {
+    let spec = match (&cli.openapi, cli.no_validate) {
+        (Some(path), _) => Some(Spec::load_shared(path)?),
+        (None, true) => None,
+        (None, false) => {
+            eprintln!(
+                "error: no OpenAPI description: pass `--openapi` or set `HUB_GITHUB_OPENAPI` (or `--no-validate`)"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let standin = StandIn::start(Options {
+        spec,
+        port: cli.port,
+        path_prefix: cli.path_prefix,
+        idle_timeout: Some(Duration::from_secs(cli.idle_seconds)),
+        max_lifetime: Some(Duration::from_secs(cli.max_seconds)),
+        repositories: cli.repositories,
+    })?;
+    if let Some(path) = &cli.port_file {
+        std::fs::write(path, format!("{}\n", standin.port())).map_err(|source| {
+            hub_github_standin::Error::PortFile {
+                path: path.clone(),
+                source,
+            }
+        })?;
+    }
+    println!("listening on http://127.0.0.1:{}", standin.port());
+    let _ = std::io::stdout().flush();
+
+    let mut standin = standin;
+    standin.wait();
+    let violations = standin.violations();
+    if violations.is_empty() {
+        eprintln!("stopped: every exchange conformed to the description");
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "stopped: {} exchange(s) did not conform to the description",
+        violations.len()
+    );
+    for violation in &violations {
+        eprintln!("- {violation}");
+    }
+    Ok(ExitCode::from(3))
+}

@@ -1,0 +1,513 @@
+//! The stand-in's in-memory state: repositories with their git objects, refs, issue comments,
+//! releases, deployments and statuses, pull-request commit lists and known commit authors.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::git::{Change, Commit, Object, Odb, Signature};
+
+/// The account that writes with the workflow token, as on GitHub Actions.
+pub(crate) const BOT_LOGIN: &str = "github-actions[bot]";
+pub(crate) const BOT_ID: u64 = 41_898_282;
+pub(crate) const BOT_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Comment {
+    pub id: u64,
+    pub issue_number: u64,
+    pub body: String,
+    pub login: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Release {
+    pub id: u64,
+    pub tag_name: String,
+    pub target_commitish: String,
+    pub name: Option<String>,
+    pub body: Option<String>,
+    pub draft: bool,
+    pub prerelease: bool,
+    pub make_latest: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Deployment {
+    pub id: u64,
+    pub sha: String,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub task: String,
+    pub payload: Value,
+    pub environment: String,
+    pub original_environment: String,
+    pub description: Option<String>,
+    pub transient_environment: bool,
+    pub production_environment: bool,
+    pub auto_merge: bool,
+    pub required_contexts: Option<Vec<String>>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DeploymentStatus {
+    pub id: u64,
+    pub deployment_id: u64,
+    pub state: String,
+    pub description: String,
+    pub environment: String,
+    pub target_url: String,
+    pub log_url: String,
+    pub environment_url: String,
+    pub created_at: i64,
+}
+
+/// One repository.
+#[derive(Debug, Serialize)]
+pub(crate) struct Repo {
+    pub owner: String,
+    pub name: String,
+    pub id: u64,
+    pub default_branch: String,
+    pub odb: Odb,
+    pub refs: BTreeMap<String, String>,
+    pub comments: BTreeMap<u64, Comment>,
+    pub releases: BTreeMap<u64, Release>,
+    pub deployments: BTreeMap<u64, Deployment>,
+    pub statuses: BTreeMap<u64, DeploymentStatus>,
+    pub pulls: BTreeMap<u64, Vec<String>>,
+    /// Commit e-mail (lower-case) to GitHub login, as GitHub links commits to accounts.
+    pub logins: BTreeMap<String, String>,
+}
+
+impl Repo {
+    pub(crate) fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    /// A branch name, tag name, `refs/…` name or (abbreviated) commit sha to a commit sha.
+    pub(crate) fn resolve_commitish(&self, name: &str) -> Option<String> {
+        for candidate in [
+            name.to_owned(),
+            format!("refs/heads/{name}"),
+            format!("refs/tags/{name}"),
+            format!("refs/{name}"),
+        ] {
+            if let Some(sha) = self.refs.get(&candidate) {
+                return Some(self.odb.peel(sha));
+            }
+        }
+        if name.len() >= 7 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let lower = name.to_ascii_lowercase();
+            if self.odb.commit(&lower).is_some() {
+                return Some(lower);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn login_for(&self, email: &str) -> Option<&str> {
+        self.logins
+            .get(&email.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The latest status of a deployment, if any.
+    pub(crate) fn latest_status(&self, deployment_id: u64) -> Option<&DeploymentStatus> {
+        self.statuses
+            .values()
+            .filter(|s| s.deployment_id == deployment_id)
+            .max_by_key(|s| s.id)
+    }
+
+    /// Files of a commit's tree as text (lossy), for the state dump.
+    fn files_at(&self, commit: &str) -> BTreeMap<String, String> {
+        let Some(commit) = self.odb.commit(commit) else {
+            return BTreeMap::new();
+        };
+        self.odb
+            .list_tree(&commit.tree, true)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, entry)| entry.kind() == "blob")
+            .filter_map(|(path, entry)| match self.odb.get(&entry.sha) {
+                Some(Object::Blob { content }) => {
+                    Some((path, String::from_utf8_lossy(content).into_owned()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A commit to seed: a message, an author and files to add or replace.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CommitSeed {
+    /// The commit message.
+    pub message: String,
+    /// The author; the stand-in's default author when absent.
+    #[serde(default)]
+    pub author: Option<AuthorSeed>,
+    /// Files to write, path to text content.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+/// A commit author, and the GitHub login their e-mail belongs to (if any).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuthorSeed {
+    /// The author name in the commit.
+    pub name: String,
+    /// The author e-mail in the commit.
+    pub email: String,
+    /// The GitHub account the e-mail is linked to; commits by unlinked e-mails have no
+    /// `author` on GitHub.
+    #[serde(default)]
+    pub login: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    repos: BTreeMap<String, Repo>,
+    next_id: u64,
+    users: BTreeMap<String, u64>,
+}
+
+fn repo_key(owner: &str, name: &str) -> String {
+    format!(
+        "{}/{}",
+        owner.to_ascii_lowercase(),
+        name.to_ascii_lowercase()
+    )
+}
+
+/// Splits `owner/name`.
+pub(crate) fn split_repository(value: &str) -> Result<(&str, &str), Error> {
+    match value.split_once('/') {
+        Some((owner, name)) if !owner.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((owner, name))
+        }
+        _ => Err(Error::InvalidRepository {
+            value: value.to_owned(),
+        }),
+    }
+}
+
+impl Store {
+    pub(crate) fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        // Ids look like GitHub's (large, distinct per kind of object is not required).
+        1_000 + self.next_id
+    }
+
+    /// A stable account id for a login.
+    pub(crate) fn user_id(&mut self, login: &str) -> u64 {
+        if login == BOT_LOGIN {
+            return BOT_ID;
+        }
+        let next = 5_000 + self.users.len() as u64;
+        *self.users.entry(login.to_owned()).or_insert(next)
+    }
+
+    /// The id of a login seen before, else a stable number derived from the login.
+    pub(crate) fn known_user_id(&self, login: &str) -> u64 {
+        self.users.get(login).copied().unwrap_or_else(|| {
+            let hash = login.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            90_000 + hash % 10_000
+        })
+    }
+
+    pub(crate) fn repo(&self, owner: &str, name: &str) -> Option<&Repo> {
+        self.repos.get(&repo_key(owner, name))
+    }
+
+    pub(crate) fn repo_mut(&mut self, owner: &str, name: &str) -> Option<&mut Repo> {
+        self.repos.get_mut(&repo_key(owner, name))
+    }
+
+    fn seeded_repo_mut(&mut self, repository: &str) -> Result<&mut Repo, Error> {
+        let (owner, name) = split_repository(repository)?;
+        self.repos
+            .get_mut(&repo_key(owner, name))
+            .ok_or_else(|| Error::NoSuchRepository {
+                repository: repository.to_owned(),
+            })
+    }
+
+    /// Creates `owner/name` with one commit (a README) on `main`; returns its sha.
+    pub(crate) fn create_repository(&mut self, repository: &str) -> Result<String, Error> {
+        let (owner, name) = split_repository(repository)?;
+        let key = repo_key(owner, name);
+        if self.repos.contains_key(&key) {
+            return Err(Error::RepositoryExists {
+                repository: repository.to_owned(),
+            });
+        }
+        let id = self.next_id();
+        self.repos.insert(
+            key,
+            Repo {
+                owner: owner.to_owned(),
+                name: name.to_owned(),
+                id,
+                default_branch: "main".to_owned(),
+                odb: Odb::default(),
+                refs: BTreeMap::new(),
+                comments: BTreeMap::new(),
+                releases: BTreeMap::new(),
+                deployments: BTreeMap::new(),
+                statuses: BTreeMap::new(),
+                pulls: BTreeMap::new(),
+                logins: BTreeMap::new(),
+            },
+        );
+        let mut files = BTreeMap::new();
+        files.insert("README.md".to_owned(), format!("# {name}\n"));
+        let shas = self.push_commits(
+            repository,
+            "main",
+            vec![CommitSeed {
+                message: "initial commit\n".to_owned(),
+                author: None,
+                files,
+            }],
+        )?;
+        Ok(shas.into_iter().next_back().unwrap_or_default())
+    }
+
+    /// Adds commits on top of `branch` (created from the default branch when missing).
+    pub(crate) fn push_commits(
+        &mut self,
+        repository: &str,
+        branch: &str,
+        commits: Vec<CommitSeed>,
+    ) -> Result<Vec<String>, Error> {
+        let now = crate::time::now_epoch();
+        for login in commits
+            .iter()
+            .filter_map(|c| c.author.as_ref()?.login.as_deref())
+        {
+            self.user_id(login);
+        }
+        let repo = self.seeded_repo_mut(repository)?;
+        let branch_ref = format!("refs/heads/{branch}");
+        let mut head = repo
+            .refs
+            .get(&branch_ref)
+            .or_else(|| {
+                repo.refs
+                    .get(&format!("refs/heads/{}", repo.default_branch))
+            })
+            .cloned();
+        let mut shas = Vec::new();
+        for (index, seed) in commits.into_iter().enumerate() {
+            let author = seed.author.unwrap_or_else(|| AuthorSeed {
+                name: "A U Thor".to_owned(),
+                email: "author@example.com".to_owned(),
+                login: None,
+            });
+            if let Some(login) = &author.login {
+                repo.logins
+                    .insert(author.email.to_ascii_lowercase(), login.clone());
+            }
+            let base_tree = head
+                .as_deref()
+                .and_then(|h| repo.odb.commit(h))
+                .map(|c| c.tree.clone());
+            let mut changes = Vec::new();
+            for (path, content) in seed.files {
+                let sha = repo.odb.insert(Object::Blob {
+                    content: content.into_bytes(),
+                });
+                changes.push((
+                    path,
+                    Change::Set {
+                        mode: "100644".to_owned(),
+                        sha,
+                    },
+                ));
+            }
+            let tree = repo
+                .odb
+                .write_tree(base_tree.as_deref(), changes)
+                .map_err(|_| Error::NoSuchBranch {
+                    repository: repository.to_owned(),
+                    branch: branch.to_owned(),
+                })?;
+            let signature = Signature {
+                name: author.name,
+                email: author.email,
+                // Seconds apart, so commit order is visible in dates.
+                time: now + i64::try_from(index).unwrap_or(0),
+                offset: 0,
+            };
+            let mut message = seed.message;
+            if !message.ends_with('\n') {
+                message.push('\n');
+            }
+            let sha = repo.odb.insert(Object::Commit(Commit {
+                tree,
+                parents: head.iter().cloned().collect(),
+                author: signature.clone(),
+                committer: signature,
+                message,
+            }));
+            head = Some(sha.clone());
+            shas.push(sha);
+        }
+        if let Some(head) = head {
+            repo.refs.insert(branch_ref, head);
+        }
+        Ok(shas)
+    }
+
+    /// Sets the commits of pull request `number`.
+    pub(crate) fn set_pull_request(
+        &mut self,
+        repository: &str,
+        number: u64,
+        commits: Vec<String>,
+    ) -> Result<(), Error> {
+        let repo = self.seeded_repo_mut(repository)?;
+        if let Some(missing) = commits.iter().find(|sha| repo.odb.commit(sha).is_none()) {
+            return Err(Error::NoSuchCommit {
+                repository: repository.to_owned(),
+                sha: missing.clone(),
+            });
+        }
+        repo.pulls.insert(number, commits);
+        Ok(())
+    }
+
+    /// Adds a comment by `login` (someone other than the workflow) to issue `number`.
+    pub(crate) fn seed_comment(
+        &mut self,
+        repository: &str,
+        number: u64,
+        login: &str,
+        body: &str,
+    ) -> Result<u64, Error> {
+        let id = self.next_id();
+        self.user_id(login);
+        let repo = self.seeded_repo_mut(repository)?;
+        let now = crate::time::now_epoch();
+        repo.comments.insert(
+            id,
+            Comment {
+                id,
+                issue_number: number,
+                body: body.to_owned(),
+                login: login.to_owned(),
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Everything the stand-in holds, as JSON for end-to-end assertions.
+    pub(crate) fn dump(&self) -> Value {
+        let repos: serde_json::Map<String, Value> = self
+            .repos
+            .values()
+            .map(|repo| {
+                let tags: BTreeMap<&str, Value> = repo
+                    .refs
+                    .iter()
+                    .filter_map(|(name, sha)| {
+                        let tag = name.strip_prefix("refs/tags/")?;
+                        let value = match repo.odb.get(sha) {
+                            Some(Object::Tag(t)) => json!({
+                                "sha": sha, "annotated": true, "commit": repo.odb.peel(sha),
+                                "message": t.message, "tagger": t.tagger,
+                            }),
+                            _ => json!({ "sha": sha, "annotated": false, "commit": sha }),
+                        };
+                        Some((tag, value))
+                    })
+                    .collect();
+                let commits: BTreeMap<&String, Value> = repo
+                    .odb_commits()
+                    .map(|(sha, c)| {
+                        (
+                            sha,
+                            json!({
+                                "message": c.message, "parents": c.parents, "tree": c.tree,
+                                "author": c.author, "committer": c.committer,
+                            }),
+                        )
+                    })
+                    .collect();
+                let deployments: Vec<Value> = repo
+                    .deployments
+                    .values()
+                    .map(|d| {
+                        let statuses: Vec<&DeploymentStatus> = repo
+                            .statuses
+                            .values()
+                            .filter(|s| s.deployment_id == d.id)
+                            .collect();
+                        json!({ "deployment": d, "statuses": statuses })
+                    })
+                    .collect();
+                let head = repo
+                    .refs
+                    .get(&format!("refs/heads/{}", repo.default_branch))
+                    .cloned()
+                    .unwrap_or_default();
+                (
+                    repo.full_name(),
+                    json!({
+                        "default_branch": repo.default_branch,
+                        "refs": repo.refs,
+                        "tags": tags,
+                        "releases": repo.releases.values().collect::<Vec<_>>(),
+                        "comments": repo.comments.values().collect::<Vec<_>>(),
+                        "deployments": deployments,
+                        "pulls": repo.pulls,
+                        "commits": commits,
+                        "head_files": repo.files_at(&head),
+                    }),
+                )
+            })
+            .collect();
+        json!({ "repositories": repos })
+    }
+}
+
+impl Repo {
+    fn odb_commits(&self) -> impl Iterator<Item = (&String, &Commit)> {
+        self.refs
+            .values()
+            .flat_map(|tip| self.ancestors(tip))
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
+    }
+
+    fn ancestors<'a>(&'a self, tip: &str) -> Vec<(&'a String, &'a Commit)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.odb.peel(tip)];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(sha) = stack.pop() {
+            if !seen.insert(sha.clone()) {
+                continue;
+            }
+            if let Some((key, commit)) = self.odb.commit_entry(&sha) {
+                stack.extend(commit.parents.iter().cloned());
+                out.push((key, commit));
+            }
+        }
+        out
+    }
+}

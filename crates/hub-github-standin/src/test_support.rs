@@ -1,0 +1,109 @@
+//! Helpers for tests that run against the stand-in.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::{Options, Spec, StandIn, Violation};
+
+/// The variable that names GitHub's OpenAPI description (the JSON file or the package folder).
+pub const OPENAPI_ENV: &str = "HUB_GITHUB_OPENAPI";
+
+/// What a test prints when it cannot run for want of the description.
+pub const SKIP_MESSAGE: &str = "skipped: @octokit/openapi not found (set HUB_GITHUB_OPENAPI)";
+
+/// The description named by `HUB_GITHUB_OPENAPI`, loaded once per process.
+///
+/// `None` when the variable is unset or names nothing. A description that exists but does not
+/// load is a broken setup, not an absent one, so that panics.
+///
+/// # Panics
+/// When the file exists but cannot be read or parsed.
+#[must_use]
+pub fn spec_from_env() -> Option<Arc<Spec>> {
+    let path = PathBuf::from(std::env::var_os(OPENAPI_ENV)?);
+    let file = Spec::locate(&path).ok()?;
+    match Spec::load_shared(&file) {
+        Ok(spec) => Some(spec),
+        Err(err) => panic!("{OPENAPI_ENV} names a description that does not load: {err}"),
+    }
+}
+
+/// A stand-in for one test: checks every exchange against the description and fails the test
+/// (when dropped, or on [`TestServer::assert_conforms`]) if anything did not conform.
+#[derive(Debug)]
+pub struct TestServer {
+    standin: StandIn,
+}
+
+impl TestServer {
+    /// Starts a validating stand-in with the given repositories, or prints [`SKIP_MESSAGE`] and
+    /// returns `None` when the description is absent.
+    ///
+    /// # Panics
+    /// When the server cannot start (a test setup failure).
+    #[must_use]
+    pub fn start(repositories: &[&str]) -> Option<Self> {
+        Self::start_with(Options {
+            repositories: repositories.iter().map(|r| (*r).to_owned()).collect(),
+            ..Options::default()
+        })
+    }
+
+    /// As [`TestServer::start`], with full options (the description is filled in).
+    ///
+    /// # Panics
+    /// When the server cannot start.
+    #[must_use]
+    pub fn start_with(mut options: Options) -> Option<Self> {
+        let Some(spec) = spec_from_env() else {
+            println!("{SKIP_MESSAGE}");
+            return None;
+        };
+        options.spec = Some(spec);
+        // A test that forgets to stop its server does not leave it running for long.
+        options
+            .idle_timeout
+            .get_or_insert(std::time::Duration::from_secs(120));
+        let standin = StandIn::start(options).expect("the stand-in starts on 127.0.0.1");
+        Some(TestServer { standin })
+    }
+
+    /// Panics with every recorded violation, if there are any.
+    ///
+    /// # Panics
+    /// When a request or response did not conform to the description.
+    pub fn assert_conforms(&self) {
+        let violations = self.standin.violations();
+        if !violations.is_empty() {
+            panic!("{}", describe(&violations));
+        }
+    }
+}
+
+fn describe(violations: &[Violation]) -> String {
+    let mut text = format!(
+        "{} exchange(s) with the GitHub stand-in did not conform to GitHub's OpenAPI description:",
+        violations.len()
+    );
+    for violation in violations {
+        text.push_str("\n- ");
+        text.push_str(&violation.to_string());
+    }
+    text
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = StandIn;
+
+    fn deref(&self) -> &StandIn {
+        &self.standin
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_conforms();
+        }
+    }
+}

@@ -1,0 +1,598 @@
+//! The stand-in over real HTTP on 127.0.0.1, checked against GitHub's description.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use hub_github_standin::test_support::{TestServer, spec_from_env};
+use hub_github_standin::{Fault, Options, Spec, StandIn, ViolationKind};
+use serde_json::{Value, json};
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+}
+
+/// A minimal HTTP/1.1 exchange (one request per connection).
+fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let authority = base
+        .strip_prefix("http://")
+        .expect("http base")
+        .split('/')
+        .next()
+        .expect("authority");
+    let prefix = base
+        .strip_prefix("http://")
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("");
+    let mut stream = TcpStream::connect(authority).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {prefix}{path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer ghs_test_token\r\nUser-Agent: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).expect("status line");
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("header line");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').expect("a header");
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let mut body = String::new();
+    reader.read_to_string(&mut body).expect("body");
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[test]
+fn comments_page_with_link_headers() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    for n in 0..5 {
+        let reply = http(
+            server.url(),
+            "POST",
+            "/repos/octo/hello/issues/7/comments",
+            Some(&json!({ "body": format!("comment {n}") })),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        assert!(reply.header("location").is_some());
+    }
+    let first = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/issues/7/comments?per_page=2",
+        None,
+    );
+    assert_eq!(first.status, 200);
+    assert_eq!(first.json().as_array().map(Vec::len), Some(2));
+    let link = first.header("link").expect("a Link header");
+    assert!(link.contains("page=2>; rel=\"next\""), "{link}");
+    assert!(link.contains("page=3>; rel=\"last\""), "{link}");
+    let last = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/issues/7/comments?per_page=2&page=3",
+        None,
+    );
+    assert_eq!(last.json()[0]["body"], "comment 4");
+    assert!(!last.header("link").unwrap_or("").contains("rel=\"next\""));
+    assert_eq!(server.requests().len(), 7);
+    assert!(server.requests().iter().all(|r| r.authenticated));
+}
+
+#[test]
+fn unknown_routes_unserved_operations_and_bad_requests_are_recorded() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    assert_eq!(
+        http(server.url(), "GET", "/repos/octo/hello/no-such-thing", None).status,
+        404
+    );
+    assert_eq!(
+        http(server.url(), "GET", "/repos/octo/hello/issues", None).status,
+        404
+    );
+    let bad = http(
+        server.url(),
+        "POST",
+        "/repos/octo/hello/issues/1/comments",
+        Some(&json!({ "body": 42 })),
+    );
+    assert_eq!(bad.status, 422);
+    let unknown_query = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/issues/1/comments?sort=desc",
+        None,
+    );
+    assert_eq!(unknown_query.status, 422);
+    let kinds: Vec<ViolationKind> = server.violations().iter().map(|v| v.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ViolationKind::UnknownRoute,
+            ViolationKind::Unimplemented,
+            ViolationKind::Request,
+            ViolationKind::Request
+        ]
+    );
+    let over_http = http(server.url(), "GET", "/_standin/violations", None).json();
+    assert_eq!(over_http.as_array().map(Vec::len), Some(4));
+    assert!(
+        server.violations()[2].problems[0].contains("/body"),
+        "{:?}",
+        server.violations()[2]
+    );
+    // Expected violations: clear them so the drop check passes.
+    http(server.url(), "DELETE", "/_standin/violations", None);
+}
+
+#[test]
+fn a_test_server_with_violations_fails_when_dropped() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    http(server.url(), "GET", "/nowhere", None);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(server)));
+    assert!(dropped.is_err(), "the violation must fail the test");
+}
+
+#[test]
+fn responses_that_break_the_description_are_recorded() {
+    let Some(spec) = spec_from_env() else {
+        return;
+    };
+    let path = std::env::var_os("HUB_GITHUB_OPENAPI").expect("set when the spec loaded");
+    let file = Spec::locate(std::path::Path::new(&path)).expect("located");
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(file).expect("readable")).expect("JSON");
+    drop(spec);
+    // A stricter `git-ref` than GitHub's: every response of the stand-in now breaks it.
+    doc["components"]["schemas"]["git-ref"]["required"]
+        .as_array_mut()
+        .expect("required list")
+        .push(json!("bogus"));
+    let strict = Spec::from_value(doc).expect("still OpenAPI");
+    let standin = StandIn::start(Options {
+        spec: Some(std::sync::Arc::new(strict)),
+        repositories: vec!["octo/hello".to_owned()],
+        ..Options::default()
+    })
+    .expect("starts");
+    let reply = http(
+        standin.url(),
+        "GET",
+        "/repos/octo/hello/git/ref/heads/main",
+        None,
+    );
+    assert_eq!(reply.status, 200);
+    let violations = standin.violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].kind, ViolationKind::Response);
+    assert!(
+        violations[0].problems[0].contains("bogus"),
+        "{:?}",
+        violations[0]
+    );
+}
+
+#[test]
+fn faults_are_injected_and_then_pass() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    let route = "/repos/{owner}/{repo}/git/ref/{ref}";
+    server.add_fault(Fault::rate_limit_retry_after(429, 3).on("GET", route));
+    server.add_fault(Fault::rate_limit_reset(403, 60).on("GET", route));
+    server.add_fault(Fault::server_error(502).on("GET", route));
+    let path = "/repos/octo/hello/git/ref/heads/main";
+    let limited = http(server.url(), "GET", path, None);
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("retry-after"), Some("3"));
+    let reset = http(server.url(), "GET", path, None);
+    assert_eq!(reset.status, 403);
+    assert_eq!(reset.header("x-ratelimit-remaining"), Some("0"));
+    assert!(reset.header("x-ratelimit-reset").is_some());
+    assert_eq!(http(server.url(), "GET", path, None).status, 502);
+    assert_eq!(http(server.url(), "GET", path, None).status, 200);
+
+    let forbidden = http(
+        server.url(),
+        "POST",
+        "/_standin/faults",
+        Some(&json!({ "kind": "forbidden" })),
+    );
+    assert_eq!(forbidden.status, 200);
+    let refused = http(
+        server.url(),
+        "POST",
+        "/repos/octo/hello/issues/1/comments",
+        Some(&json!({ "body": "x" })),
+    );
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        refused.json()["message"],
+        "Resource not accessible by integration"
+    );
+    assert_eq!(http(server.url(), "GET", path, None).status, 200);
+    http(server.url(), "DELETE", "/_standin/faults", None);
+    let allowed = http(
+        server.url(),
+        "POST",
+        "/repos/octo/hello/issues/1/comments",
+        Some(&json!({ "body": "x" })),
+    );
+    assert_eq!(allowed.status, 201);
+}
+
+#[test]
+fn releases_create_their_tag_and_refuse_duplicates() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    let created = http(
+        server.url(),
+        "POST",
+        "/repos/octo/hello/releases",
+        Some(&json!({ "tag_name": "v1.0.0", "name": "v1.0.0", "body": "notes" })),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let tag = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/git/ref/tags/v1.0.0",
+        None,
+    );
+    assert_eq!(tag.status, 200);
+    let again = http(
+        server.url(),
+        "POST",
+        "/repos/octo/hello/releases",
+        Some(&json!({ "tag_name": "v1.0.0" })),
+    );
+    assert_eq!(again.status, 422);
+    assert_eq!(again.json()["errors"][0]["code"], "already_exists");
+    let found = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/releases/tags/v1.0.0",
+        None,
+    );
+    assert_eq!(found.json()["id"], created.json()["id"]);
+    let state = server.state();
+    assert_eq!(
+        state["repositories"]["octo/hello"]["releases"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn deployment_statuses_inactivate_prior_successes() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    let deploy = |env: &str| {
+        let reply = http(
+            server.url(),
+            "POST",
+            "/repos/octo/hello/deployments",
+            Some(
+                &json!({ "ref": "main", "environment": env, "auto_merge": false,
+                          "required_contexts": [], "payload": { "version": "1.0.0" } }),
+            ),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()["id"].as_u64().expect("an id")
+    };
+    let succeed = |id: u64| {
+        let reply = http(
+            server.url(),
+            "POST",
+            &format!("/repos/octo/hello/deployments/{id}/statuses"),
+            Some(&json!({ "state": "success", "log_url": "http://127.0.0.1/log" })),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        assert_eq!(reply.json()["target_url"], "http://127.0.0.1/log");
+    };
+    let latest = |id: u64| {
+        http(
+            server.url(),
+            "GET",
+            &format!("/repos/octo/hello/deployments/{id}/statuses"),
+            None,
+        )
+        .json()[0]["state"]
+            .clone()
+    };
+    let (old, other, new) = (deploy("staging"), deploy("qa"), deploy("staging"));
+    succeed(old);
+    succeed(other);
+    succeed(new);
+    assert_eq!(latest(old), "inactive");
+    assert_eq!(latest(other), "success");
+    assert_eq!(latest(new), "success");
+    // Production deployments are not inactivated (as the description says).
+    let (p1, p2) = (deploy("production"), deploy("production"));
+    succeed(p1);
+    succeed(p2);
+    assert_eq!(latest(p1), "success");
+
+    let listed = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/deployments?environment=staging",
+        None,
+    );
+    assert_eq!(listed.json().as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn git_data_objects_have_git_object_ids() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    let url = server.url();
+    let head =
+        http(url, "GET", "/repos/octo/hello/git/ref/heads/main", None).json()["object"]["sha"]
+            .as_str()
+            .expect("sha")
+            .to_owned();
+    let blob = http(
+        url,
+        "POST",
+        "/repos/octo/hello/git/blobs",
+        Some(&json!({ "content": "hello\n", "encoding": "utf-8" })),
+    );
+    assert_eq!(
+        blob.json()["sha"],
+        "ce013625030ba8dba906f756967f9e9ca394464a"
+    );
+    let base = http(
+        url,
+        "GET",
+        &format!("/repos/octo/hello/git/commits/{head}"),
+        None,
+    )
+    .json()["tree"]["sha"]
+        .clone();
+    let tree = http(
+        url,
+        "POST",
+        "/repos/octo/hello/git/trees",
+        Some(&json!({ "base_tree": base, "tree": [
+            { "path": "docs/CHANGELOG.md", "mode": "100644", "type": "blob",
+              "sha": "ce013625030ba8dba906f756967f9e9ca394464a" } ] })),
+    );
+    assert_eq!(tree.status, 201, "{}", tree.body);
+    let commit = http(
+        url,
+        "POST",
+        "/repos/octo/hello/git/commits",
+        Some(
+            &json!({ "message": "docs: changelog", "tree": tree.json()["sha"], "parents": [head],
+                      "author": { "name": "A", "email": "a@example.com", "date": "2026-01-02T03:04:05Z" } }),
+        ),
+    );
+    assert_eq!(commit.status, 201, "{}", commit.body);
+    let sha = commit.json()["sha"].as_str().expect("sha").to_owned();
+    let moved = http(
+        url,
+        "PATCH",
+        "/repos/octo/hello/git/refs/heads/main",
+        Some(&json!({ "sha": sha, "force": false })),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let back = http(
+        url,
+        "PATCH",
+        "/repos/octo/hello/git/refs/heads/main",
+        Some(&json!({ "sha": head })),
+    );
+    assert_eq!(back.status, 422, "not a fast forward");
+    let files = &server.state()["repositories"]["octo/hello"]["head_files"];
+    assert_eq!(files["docs/CHANGELOG.md"], "hello\n");
+    assert_eq!(files["README.md"], "# hello\n");
+
+    // The same tree built by git itself has the same id.
+    if let Some(git_tree) =
+        git_tree_of(&[("README.md", "# hello\n"), ("docs/CHANGELOG.md", "hello\n")])
+    {
+        assert_eq!(tree.json()["sha"], git_tree.as_str());
+    }
+}
+
+/// The tree id `git` computes for these files, or `None` when git is not installed.
+fn git_tree_of(files: &[(&str, &str)]) -> Option<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    git(&["init", "-q"])?;
+    for (path, content) in files {
+        let file = dir.path().join(path);
+        std::fs::create_dir_all(file.parent().expect("a parent")).expect("dirs");
+        std::fs::write(&file, content).expect("file");
+        git(&["add", path])?;
+    }
+    git(&["write-tree"])
+}
+
+#[test]
+fn seeding_state_dump_and_shutdown_over_http() {
+    let Some(server) = TestServer::start(&[]) else {
+        return;
+    };
+    let url = server.url();
+    assert_eq!(
+        http(
+            url,
+            "POST",
+            "/_standin/repos",
+            Some(&json!({ "repository": "octo/seeded" }))
+        )
+        .status,
+        200
+    );
+    let pushed = http(
+        url,
+        "POST",
+        "/_standin/repos/octo/seeded/commits",
+        Some(&json!({ "commits": [
+            { "message": "feat: one", "author": { "name": "Mona", "email": "mona@example.com", "login": "mona" } },
+            { "message": "fix: two", "files": { "src/lib.rs": "fn main() {}\n" } } ] })),
+    )
+    .json();
+    let shas = pushed["shas"].as_array().expect("shas").clone();
+    assert_eq!(shas.len(), 2);
+    assert_eq!(
+        http(
+            url,
+            "PUT",
+            "/_standin/repos/octo/seeded/pulls/3",
+            Some(&json!({ "commits": shas }))
+        )
+        .status,
+        200
+    );
+    let commits = http(url, "GET", "/repos/octo/seeded/pulls/3/commits", None).json();
+    assert_eq!(commits[0]["author"]["login"], "mona");
+    assert_eq!(commits[1]["author"], Value::Null);
+    assert_eq!(commits[1]["commit"]["message"], "fix: two");
+    let one = http(
+        url,
+        "GET",
+        &format!(
+            "/repos/octo/seeded/commits/{}",
+            shas[0].as_str().expect("sha")
+        ),
+        None,
+    )
+    .json();
+    assert_eq!(one["author"]["login"], "mona");
+    let state = http(url, "GET", "/_standin/state", None).json();
+    assert_eq!(
+        state["repositories"]["octo/seeded"]["head_files"]["src/lib.rs"],
+        "fn main() {}\n"
+    );
+    assert_eq!(http(url, "POST", "/_standin/shutdown", None).status, 200);
+}
+
+#[test]
+fn an_enterprise_path_prefix_is_served() {
+    let Some(server) = TestServer::start_with(Options {
+        path_prefix: "/api/v3".to_owned(),
+        repositories: vec!["octo/hello".to_owned()],
+        ..Options::default()
+    }) else {
+        return;
+    };
+    assert!(server.url().ends_with("/api/v3"));
+    let reply = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/git/ref/heads/main",
+        None,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.json()["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/api/v3/repos/"))
+    );
+}
+
+#[test]
+fn the_binary_reports_its_port_and_stops_on_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port_file = dir.path().join("port");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hub-github-standin"))
+        .args([
+            "--no-validate",
+            "--repo",
+            "octo/hello",
+            "--idle-seconds",
+            "30",
+            "--port-file",
+        ])
+        .arg(&port_file)
+        .env_remove("HUB_GITHUB_OPENAPI")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a first line");
+    let port: u16 = std::fs::read_to_string(&port_file)
+        .expect("port file")
+        .trim()
+        .parse()
+        .expect("a port");
+    assert_eq!(line.trim(), format!("listening on http://127.0.0.1:{port}"));
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(
+        http(&base, "GET", "/repos/octo/hello/git/ref/heads/main", None).status,
+        200
+    );
+    assert_eq!(http(&base, "POST", "/_standin/shutdown", None).status, 200);
+    let status = child.wait().expect("exits");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn the_binary_stops_by_itself_when_idle() {
+    let Some(_) = spec_from_env() else {
+        return;
+    };
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hub-github-standin"))
+        .args(["--idle-seconds", "0", "--max-seconds", "5"])
+        .output()
+        .expect("runs");
+    // Idle from the start: it stops by itself, with nothing to report.
+    assert!(output.status.success(), "{output:?}");
+}
