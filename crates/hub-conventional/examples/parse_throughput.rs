@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! cargo run --release -p hub-conventional --example parse_throughput -- [COMMITS]
+//! git log --format='%H%x00%B%x00' > log.bin
+//! cargo run --release -p hub-conventional --example parse_throughput -- log.bin
 //! ```
 //!
 //! Builds a buffer shaped like `git log --format=%H%x00%B%x00` with realistic messages
@@ -27,11 +29,18 @@ const MESSAGES: &[&str] = &[
 ];
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000);
+    let arg = std::env::args().nth(1);
     let mut buf = String::new();
+    let n: usize = match arg.as_deref().map(str::parse::<usize>) {
+        Some(Ok(n)) => n,
+        None => 100_000,
+        Some(Err(_)) => {
+            // A file written by `git log --format='%H%x00%B%x00'`.
+            let path = arg.as_deref().expect("because the argument is present");
+            buf = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+            0
+        }
+    };
     for i in 0..n {
         buf.push_str(&format!(
             "{:040x}\0",
@@ -44,8 +53,10 @@ fn main() {
 
     let t = Instant::now();
     let mut parts = buf.split('\0');
-    let mut raw = Vec::with_capacity(n);
+    let mut raw = Vec::with_capacity(n.max(buf.len() / 128));
     while let (Some(id), Some(message)) = (parts.next(), parts.next()) {
+        // `git log` puts a newline between records.
+        let id = id.trim_start_matches('\n');
         if !id.is_empty() {
             raw.push(RawCommit { id, message });
         }
@@ -71,6 +82,7 @@ fn main() {
     .expect("decision");
     let full = t.elapsed();
 
+    let n = raw.len();
     println!("{n} commits, {mb:.1} MB of messages, {ok} conventional");
     println!("split buffer:        {:>8.2} ms", split.as_secs_f64() * 1e3);
     println!(
