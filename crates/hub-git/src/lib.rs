@@ -294,7 +294,21 @@ impl Repo {
         commit: &str,
         message: &str,
     ) -> Result<(), GitError> {
-        self.run(["tag", "-a", "-m", message, "--", name, commit])?;
+        // Runners often have no git identity; tag as the Actions bot rather than fail.
+        let has_identity = git_in(&self.root, ["var", "GIT_COMMITTER_IDENT"])
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        let mut args: Vec<&str> = Vec::new();
+        if !has_identity {
+            args.extend([
+                "-c",
+                "user.name=github-actions[bot]",
+                "-c",
+                "user.email=41898282+github-actions[bot]@users.noreply.github.com",
+            ]);
+        }
+        args.extend(["tag", "-a", "-m", message, "--", name, commit]);
+        self.run(&args)?;
         Ok(())
     }
 

@@ -1,0 +1,198 @@
+//! Finding the last release in the repository, shallow clones included, and tagging.
+
+use anyhow::{Context, Result, bail};
+use hub_conventional::TagPattern;
+use hub_conventional::semver::Version;
+use hub_git::{Repo, Tag};
+use hub_kit::Runner;
+
+/// The release the range starts from.
+#[derive(Debug, Default)]
+pub struct LastRelease {
+    /// Its tag name, when it is a tag.
+    pub tag: Option<String>,
+    /// Its commit (`None`: no release yet, the range is the whole history).
+    pub commit: Option<String>,
+    /// Its version.
+    pub version: Option<Version>,
+    /// Every tag name in the repository (for pre-release numbering and existence checks).
+    pub all_tags: Vec<String>,
+}
+
+/// How many of the highest version tags are tried one by one (`git merge-base
+/// --is-ancestor`, cheap with a commit-graph) before asking git for every tag merged into
+/// `to` (one walk of the whole history).
+const DIRECT_CANDIDATES: usize = 8;
+
+/// Finds the highest version tag reachable from `to`, or uses `from` when given.
+pub fn last_release(
+    repo: &Repo,
+    pattern: &TagPattern,
+    to: &str,
+    from: Option<&str>,
+    fetch: bool,
+    runner: &mut Runner,
+) -> Result<LastRelease> {
+    let mut remote_tags = Vec::new();
+    if repo.is_shallow()? {
+        if from.is_none() && !fetch {
+            bail!(
+                "the repository is a shallow clone, so the last release tag may not be in it and the \
+                 version cannot be computed safely; check out with `fetch-depth: 0` \
+                 (actions/checkout) or set `fetch: true` to deepen the history until the last release"
+            );
+        }
+        if fetch {
+            remote_tags = deepen_until_release(repo, pattern, to, runner)?;
+        }
+    }
+    let mut tags = repo.tags()?;
+    for t in remote_tags {
+        if !tags.iter().any(|l| l.name == t.name) {
+            tags.push(t);
+        }
+    }
+    let all_tags: Vec<String> = tags.iter().map(|t| t.name.clone()).collect();
+
+    if let Some(from) = from {
+        let commit = repo.rev_parse(from)?;
+        return Ok(LastRelease {
+            tag: tags
+                .iter()
+                .any(|t| t.name == from)
+                .then(|| from.to_string()),
+            commit: Some(commit),
+            version: pattern.parse(from),
+            all_tags,
+        });
+    }
+
+    let mut candidates: Vec<(&Tag, Version)> = tags
+        .iter()
+        .filter_map(|t| pattern.parse(&t.name).map(|v| (t, v)))
+        .collect();
+    candidates.sort_by(|(_, a), (_, b)| b.cmp_precedence(a).then_with(|| b.cmp(a)));
+
+    let reachable = |t: &Tag| -> Result<bool> {
+        Ok(t.commit == to || (repo.has_commit(&t.commit) && repo.is_ancestor(&t.commit, to)?))
+    };
+    let mut found = None;
+    for (t, v) in candidates.iter().take(DIRECT_CANDIDATES) {
+        if reachable(t)? {
+            found = Some((*t, v.clone()));
+            break;
+        }
+    }
+    if found.is_none() && candidates.len() > DIRECT_CANDIDATES {
+        let merged = repo.run([
+            "tag",
+            "--merged",
+            to,
+            "--list",
+            &format!("{}*", glob_escape(&pattern.prefix)),
+        ])?;
+        let merged = String::from_utf8_lossy(&merged);
+        let merged: std::collections::HashSet<&str> = merged.lines().collect();
+        found = candidates
+            .iter()
+            .find(|(t, _)| merged.contains(t.name.as_str()))
+            .map(|(t, v)| (*t, v.clone()));
+    }
+    Ok(match found {
+        Some((t, v)) => LastRelease {
+            tag: Some(t.name.clone()),
+            commit: Some(t.commit.clone()),
+            version: Some(v),
+            all_tags,
+        },
+        None => LastRelease {
+            all_tags,
+            ..LastRelease::default()
+        },
+    })
+}
+
+fn glob_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '*' | '?' | '[' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
+/// Deepens a shallow clone step by step (doubling) until a version tag of the remote is
+/// in the history and reachable from `to`, or the clone is complete. Returns the remote's
+/// tags (they are not fetched as refs: `ls-remote` knows their commits).
+fn deepen_until_release(
+    repo: &Repo,
+    pattern: &TagPattern,
+    to: &str,
+    runner: &mut Runner,
+) -> Result<Vec<Tag>> {
+    const REMOTE: &str = "origin";
+    if repo.remote_url(REMOTE).is_none() {
+        bail!("the repository is a shallow clone without an `origin` remote to deepen from");
+    }
+    let tags: Vec<Tag> = repo
+        .remote_tags(REMOTE)
+        .context("cannot list the tags of `origin`")?
+        .into_iter()
+        .filter(|t| pattern.parse(&t.name).is_some())
+        .collect();
+    let mut step = 64u32;
+    let mut fetches = 0;
+    loop {
+        let reached = tags.iter().any(|t| {
+            repo.has_commit(&t.commit) && repo.is_ancestor(&t.commit, to).unwrap_or(false)
+        });
+        if reached || !repo.is_shallow()? {
+            runner.info(&format!(
+                "shallow clone: fetched {fetches} time(s) to reach the last release"
+            ))?;
+            return Ok(tags);
+        }
+        if tags.is_empty() {
+            // No release yet: the first release needs the whole history.
+            repo.run(["fetch", "--no-tags", "--quiet", "--unshallow", "--", REMOTE])?;
+        } else {
+            repo.deepen(REMOTE, step)?;
+            step = step.saturating_mul(2);
+        }
+        fetches += 1;
+    }
+}
+
+/// Creates the release tag at `commit` and pushes it to `origin` (when there is one).
+/// An existing tag on the same commit — a re-run, or a concurrent run that was first — is
+/// success; on another commit it is an error.
+pub fn create_tag(repo: &Repo, tag: &str, commit: &str, runner: &mut Runner) -> Result<()> {
+    if let Some(existing) = repo.tags()?.into_iter().find(|t| t.name == tag) {
+        if existing.commit == commit {
+            runner.info(&format!("tag {tag} already exists at this commit"))?;
+        } else {
+            bail!(
+                "tag `{tag}` already exists at another commit ({})",
+                existing.commit
+            );
+        }
+    } else {
+        repo.create_annotated_tag(tag, commit, &format!("Release {tag}"))?;
+        runner.info(&format!("created tag {tag}"))?;
+    }
+    if repo.remote_url("origin").is_some() {
+        let pushed = repo.push("origin", &[format!("refs/tags/{tag}")]);
+        if let Err(e) = pushed {
+            let remote = repo.remote_tags("origin").unwrap_or_default();
+            match remote.iter().find(|t| t.name == tag) {
+                Some(t) if t.commit == commit => {
+                    runner.info(&format!("tag {tag} was already pushed by another run"))?;
+                }
+                _ => return Err(e).context(format!("cannot push tag `{tag}` to `origin`")),
+            }
+        } else {
+            runner.info(&format!("pushed tag {tag} to origin"))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! `hub-semver-bump`: the next semantic version from Conventional Commits since the last
+//! release tag. The same binary is the `semver-bump` action and a CLI.
+//!
+//! `main` reads like the action's README: find the last release, read the commits since,
+//! decide, report, and (when asked) tag.
+
+mod history;
+mod report;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use hub_conventional::semver::Version;
+use hub_conventional::{Bump, BumpRules, RawCommit, ReleaseOptions, TagPattern, analyze, decide};
+use hub_git::{Range, Repo};
+use hub_kit::{Env, Runner, cli::exit};
+
+/// Computes the next semantic version from Conventional Commits since the last release tag.
+#[derive(Parser, Debug)]
+#[command(name = "hub-semver-bump", version, about, max_term_width = 100)]
+pub struct Args {
+    /// Prefix of release tags: `v` for `v1.2.3`, `api@` or `api-v` for a monorepo package,
+    /// empty for bare `1.2.3`.
+    #[arg(long, default_value = "v", allow_hyphen_values = true)]
+    tag_prefix: String,
+    /// Only count commits touching these paths (one per line), for a package in a monorepo.
+    #[arg(long)]
+    path: Vec<String>,
+    /// Pre-release channel, e.g. `rc` gives `1.3.0-rc.0`, then `1.3.0-rc.1`.
+    #[arg(long)]
+    prerelease: Option<String>,
+    /// Release exactly this version (must be greater than the current one); the deliberate
+    /// way to leave `0.y.z`.
+    #[arg(long)]
+    release_as: Option<String>,
+    /// Release at this level whatever the commits say: `major`, `minor` or `patch`.
+    #[arg(long)]
+    force: Option<String>,
+    /// Let a breaking change bump `0.y.z` to `1.0.0` (default: it bumps the minor, as
+    /// cocogitto, knope and convco do).
+    #[arg(long)]
+    major_on_zero: bool,
+    /// Version of the first release when no release tag exists yet.
+    #[arg(long, default_value = "0.1.0")]
+    initial_version: String,
+    /// Extra `type=level` rules (one per line), e.g. `docs=patch`, `refactor=none`.
+    #[arg(long = "bump-rules")]
+    bump_rules: Vec<String>,
+    /// Start of the range (a tag or commit) instead of the last release tag.
+    #[arg(long)]
+    from: Option<String>,
+    /// End of the range.
+    #[arg(long, default_value = "HEAD")]
+    to: String,
+    /// In a shallow clone, deepen the history from `origin` until the last release tag is
+    /// reached (instead of failing).
+    #[arg(long)]
+    fetch: bool,
+    /// Do everything but write: no tag, no release, no comment.
+    #[arg(long)]
+    dry_run: bool,
+    /// Create an annotated tag for the new version at `to` and push it to `origin`.
+    #[arg(long)]
+    create_tag: bool,
+    /// The repository (default: `GITHUB_WORKSPACE`, else the current directory).
+    #[arg(long)]
+    repository_path: Option<String>,
+    /// Print the outputs as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    hub_kit::cli::main::<Args, _>(|args, env| {
+        let mut runner = Runner::new(env.clone());
+        match run(&args, &env, &mut runner) {
+            Ok(code) => code,
+            Err(e) => {
+                runner.report_error(e.as_ref());
+                ExitCode::from(exit::FAILURE)
+            }
+        }
+    })
+}
+
+fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
+    let options = release_options(args)?;
+    let rules = bump_rules(&args.bump_rules)?;
+    let pattern = TagPattern::new(args.tag_prefix.clone());
+
+    let dir = args
+        .repository_path
+        .clone()
+        .or_else(|| {
+            env.get_non_empty(hub_kit::vars::GITHUB_WORKSPACE)
+                .map(String::from)
+        })
+        .unwrap_or_else(|| ".".into());
+    let repo = Repo::discover(&dir)?;
+    let to = repo.rev_parse(&args.to)?;
+
+    // 1. The last release: the highest version tag reachable from `to`.
+    let last = history::last_release(
+        &repo,
+        &pattern,
+        &to,
+        args.from.as_deref(),
+        args.fetch,
+        runner,
+    )?;
+    let known = pattern.versions(last.all_tags.iter().map(String::as_str));
+
+    // 2. The commits since, read with one `git log`.
+    let range = Range::since(last.commit.as_deref(), &to);
+    let log = repo.log(&range, &args.path)?;
+    let raw: Vec<RawCommit<'_>> = log
+        .iter()
+        .map(|c| RawCommit {
+            id: c.id,
+            message: c.message,
+        })
+        .collect();
+
+    // 3. Decide.
+    let analyzed = analyze(&raw, &rules);
+    let decision = decide(&analyzed, last.version.as_ref(), &known, &options)?;
+    let next_tag = decision.next.as_ref().map(|v| pattern.format(v));
+
+    // 4. Report.
+    report::outputs(runner, &last, &decision, next_tag.as_deref())?;
+    report::log(runner, &last, &decision, next_tag.as_deref())?;
+    runner.append_summary(&report::summary(&last, &decision, next_tag.as_deref()))?;
+
+    // 5. Tag.
+    if let (true, Some(tag)) = (args.create_tag, next_tag.as_deref()) {
+        if args.dry_run {
+            runner.info(&format!("dry run: would create tag {tag} at {}", &to[..12]))?;
+        } else {
+            history::create_tag(&repo, tag, &to, runner)?;
+        }
+    }
+    runner.print_outputs(args.json)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+fn release_options(args: &Args) -> Result<ReleaseOptions> {
+    let parse_version = |name: &str, v: &str| {
+        let v = v.trim();
+        Version::parse(v.strip_prefix('v').unwrap_or(v))
+            .with_context(|| format!("input `{name}` is not a semantic version: `{v}`"))
+    };
+    let force = match args.force.as_deref() {
+        None => None,
+        Some(f) => Some(f.parse::<Bump>().context("input `force`")?),
+    };
+    Ok(ReleaseOptions {
+        major_on_zero: args.major_on_zero,
+        initial_version: parse_version("initial-version", &args.initial_version)?,
+        release_as: args
+            .release_as
+            .as_deref()
+            .map(|v| parse_version("release-as", v))
+            .transpose()?,
+        force,
+        prerelease: args.prerelease.clone(),
+        ..ReleaseOptions::default()
+    })
+}
+
+fn bump_rules(lines: &[String]) -> Result<BumpRules> {
+    let mut rules = BumpRules::default();
+    for line in lines {
+        let Some((ty, level)) = line.split_once('=') else {
+            bail!("input `bump-rules`: expected `type=level` (e.g. `docs=patch`), got `{line}`");
+        };
+        let level: Bump = level.parse().context("input `bump-rules`")?;
+        rules = rules.with(ty.trim(), level);
+    }
+    Ok(rules)
+}

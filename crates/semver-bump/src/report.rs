@@ -1,0 +1,154 @@
+//! Outputs, log lines and the step summary of a decision.
+
+use anyhow::Result;
+use hub_conventional::{Decision, Note, Reason};
+use hub_kit::Runner;
+use hub_kit::md::{Cell, Markdown};
+
+use crate::history::LastRelease;
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(7)]
+}
+
+/// Sets the action's outputs.
+pub fn outputs(
+    runner: &mut Runner,
+    last: &LastRelease,
+    d: &Decision<'_>,
+    next_tag: Option<&str>,
+) -> Result<()> {
+    let version = |v: Option<&hub_conventional::semver::Version>| {
+        v.map(|v| v.to_string()).unwrap_or_default()
+    };
+    runner.set_output("current-version", version(last.version.as_ref()))?;
+    runner.set_output("current-tag", last.tag.clone().unwrap_or_default())?;
+    runner.set_output("next-version", version(d.next.as_ref()))?;
+    runner.set_output("next-tag", next_tag.unwrap_or_default())?;
+    runner.set_output("bump", d.bump.as_str())?;
+    runner.set_output("changed", d.next.is_some().to_string())?;
+    runner.set_output("commit-count", d.counts.total.to_string())?;
+    runner.set_output("breaking", d.breaking.to_string())?;
+    Ok(())
+}
+
+/// Explains the decision in the log. Commit summaries are untrusted.
+pub fn log(
+    runner: &mut Runner,
+    last: &LastRelease,
+    d: &Decision<'_>,
+    next_tag: Option<&str>,
+) -> Result<()> {
+    match (&last.tag, &last.commit) {
+        (Some(tag), _) => runner.info(&format!("last release: {tag}"))?,
+        (None, Some(c)) => runner.info(&format!("range starts after {}", short(c)))?,
+        (None, None) => runner.info("no release tag yet: reading the whole history")?,
+    }
+    let c = &d.counts;
+    runner.info(&format!(
+        "{} commit(s): {} conventional, {} not conventional, {} merge(s), {} cancelled by reverts",
+        c.total, c.conventional, c.non_conventional, c.merges, c.cancelled
+    ))?;
+    match (&d.next, next_tag) {
+        (Some(next), Some(tag)) => {
+            runner.info(&format!("next version: {next} ({}, tag {tag}) — {}", d.bump, reason(d.reason)))?;
+            if !d.decided_by.is_empty() {
+                let lines: Vec<String> = d
+                    .decided_by
+                    .iter()
+                    .map(|c| format!("  {} {}", short(c.id), c.summary))
+                    .collect();
+                runner.info("decided by:")?;
+                runner.log_untrusted(&lines.join("\n"))?;
+            }
+        }
+        _ => runner.info("nothing to release: no commit since the last release is a feat, fix, perf or breaking change")?,
+    }
+    for note in &d.notes {
+        runner.info(&format!("note: {}", note_text(note)))?;
+    }
+    Ok(())
+}
+
+fn reason(r: Reason) -> &'static str {
+    match r {
+        Reason::NoReleasableCommits => "no releasable commits",
+        Reason::Commits => "from the commits",
+        Reason::Forced => "forced release type",
+        Reason::ReleaseAsInput => "release-as input",
+        Reason::ReleaseAsFooter => "Release-As footer",
+    }
+}
+
+fn note_text(n: &Note) -> String {
+    match n {
+        Note::BreakingOnZero => {
+            "a breaking change while at 0.y.z bumps the minor; set `major-on-zero` or `release-as: 1.0.0` to leave 0.y.z".into()
+        }
+        Note::InitialRelease => "no release tag yet: this is the first release".into(),
+        Note::ReleaseAsIgnored { id, value, why } => {
+            format!("Release-As footer `{value}` in {} ignored: {why}", short(id))
+        }
+    }
+}
+
+/// The step summary (and PR comment body): the same facts as a table.
+pub fn summary(last: &LastRelease, d: &Decision<'_>, next_tag: Option<&str>) -> String {
+    let mut md = Markdown::new();
+    md.heading(2, "semver-bump");
+    let current = last.tag.clone().unwrap_or_else(|| "none".into());
+    let rows = vec![
+        vec![Cell::Md("Last release".into()), Cell::Code(current)],
+        vec![
+            Cell::Md("Next version".into()),
+            match next_tag {
+                Some(t) => Cell::Md(format!("**{}**", hub_kit::md::code(t))),
+                None => Cell::Md("no release".into()),
+            },
+        ],
+        vec![Cell::Md("Bump".into()), Cell::Md(d.bump.as_str().into())],
+        vec![Cell::Md("Why".into()), Cell::Md(reason(d.reason).into())],
+        vec![
+            Cell::Md("Commits".into()),
+            Cell::Md(d.counts.total.to_string()),
+        ],
+        vec![
+            Cell::Md("Breaking".into()),
+            Cell::Md(if d.breaking { "yes" } else { "no" }.into()),
+        ],
+    ];
+    md.table(&["", ""], &rows);
+    if !d.decided_by.is_empty() {
+        md.heading(3, "Decided by");
+        let rows: Vec<Vec<Cell>> = d
+            .decided_by
+            .iter()
+            .map(|c| vec![Cell::Code(short(c.id).into()), Cell::Text(c.summary.into())])
+            .collect();
+        md.table(&["commit", "summary"], &rows);
+    }
+    if !d.non_conventional.is_empty() {
+        md.heading(3, "Not Conventional Commits");
+        md.paragraph(
+            "These commits release nothing. Use `type(scope): description` — for example \
+             `fix(parser): handle empty input` or `feat!: drop Node 16` — see \
+             <https://www.conventionalcommits.org/en/v1.0.0/>.",
+        );
+        let rows: Vec<Vec<Cell>> = d
+            .non_conventional
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::Code(short(c.id).into()),
+                    Cell::Text(c.summary.into()),
+                    Cell::Text(c.error.to_string()),
+                ]
+            })
+            .collect();
+        md.table(&["commit", "summary", "problem"], &rows);
+    }
+    for note in &d.notes {
+        md.paragraph(&format!("> {}", hub_kit::md::escape(&note_text(note))));
+    }
+    md.into_string()
+}
