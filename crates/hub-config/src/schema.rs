@@ -763,3 +763,158 @@ fn percent_decode(text: &str) -> String {
     }
     String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::parse::{Format, Limits, parse};
+
+    fn compile(
+        schema: &Value,
+        options: &SchemaOptions,
+        retriever: Arc<dyn Retrieve>,
+    ) -> Result<Schema, Error> {
+        Schema::compile(
+            schema,
+            "https://example.com/schemas/root.json",
+            retriever,
+            options,
+        )
+    }
+
+    /// Validates `yaml` against `schema` and renders each diagnostic on one line.
+    fn render(schema: &Value, yaml: &str, options: &SchemaOptions) -> String {
+        let retriever: Arc<dyn Retrieve> = Arc::new(|uri: &str| -> Result<Value, RetrieveError> {
+            match uri {
+                "https://example.com/schemas/defs.json" => Ok(json!({
+                    "$defs": {"port": {"type": "integer", "minimum": 1, "maximum": 65535}}
+                })),
+                other => Err(format!("not found: {other}").into()),
+            }
+        });
+        let schema = match compile(schema, options, retriever) {
+            Ok(schema) => schema,
+            Err(error) => return format!("error: {error}"),
+        };
+        let parsed = parse(yaml.as_bytes(), Format::Yaml, &Limits::default());
+        let mut out = String::new();
+        for d in schema.validate(&parsed.documents[0]) {
+            let _ = writeln!(
+                out,
+                "{}:{} {}[{}] {}",
+                d.span.start.line,
+                d.span.start.column,
+                d.severity,
+                d.code,
+                d.full_message()
+            );
+        }
+        out
+    }
+
+    macro_rules! check {
+        ($schema:expr, $yaml:expr, @$expect:literal) => {
+            insta::assert_snapshot!(render(&$schema, $yaml, &SchemaOptions::default()), @$expect)
+        };
+        ($schema:expr, $yaml:expr, $options:expr, @$expect:literal) => {
+            insta::assert_snapshot!(render(&$schema, $yaml, &$options), @$expect)
+        };
+    }
+
+    #[test]
+    fn required_points_at_the_parent_key_and_spots_misspellings() {
+        let schema = json!({"properties": {"agents": {"type": "object", "required": ["timeout"],
+            "properties": {"timeout": {"type": "number"}}}}});
+        check!(schema, "agents:\n  timout: 30\n", @"1:1 error[schema/required] missing required property `timeout`; is `timout` a misspelling of it?");
+    }
+
+    #[test]
+    fn one_of_required_names_every_way_out() {
+        let schema = json!({"properties": {"step": {"oneOf": [{"required": ["uses"]}, {"required": ["run"]}]}}});
+        check!(schema, "step:\n  name: x\n", @"1:1 error[schema/oneOf] missing required property `uses` or `run`");
+    }
+
+    #[test]
+    fn any_of_reports_the_alternative_that_fits() {
+        let schema = json!({"properties": {"runs-on": {"anyOf": [
+            {"type": "string", "enum": ["ubuntu-latest", "windows-latest"]},
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object", "properties": {"group": {"type": "string"}}, "additionalProperties": false}
+        ]}}});
+        check!(schema, "runs-on: ubuntu-lates\n", @"1:10 error[schema/anyOf] expected one of `ubuntu-latest`, `windows-latest` or a value of type array or object, found string `ubuntu-lates`; did you mean `ubuntu-latest`?");
+        check!(schema, "runs-on: [linux, 3]\n", @"1:18 error[schema/type] expected string, found integer `3`");
+        check!(schema, "runs-on: {grop: x}\n", @"1:11 error[schema/additionalProperties] unknown property `grop`; did you mean `group`?");
+        check!(schema, "runs-on: 42\n", @"1:10 error[schema/anyOf] expected one of `ubuntu-latest`, `windows-latest` or a value of type string, array or object, found integer `42`");
+    }
+
+    #[test]
+    fn yaml_1_1_words_where_a_string_is_expected_are_warnings() {
+        let schema = json!({"properties": {"country": {"type": "string"}, "flag": {"type": "boolean"},
+            "either": {"type": ["string", "boolean"]}}});
+        check!(schema, "country: no\nflag: off\neither: yes\n", @"
+        1:10 warning[yaml11-boolean] `no` is the string `no` in YAML 1.2 but the boolean `false` in YAML 1.1; quote it ('no') so every YAML reader sees a string
+        2:7 error[schema/type] expected boolean, found string `off`; YAML 1.2 reads `off` as a string: write `false`
+        ");
+    }
+
+    #[test]
+    fn remote_refs_go_through_the_retriever() {
+        let schema = json!({"properties": {"port": {"$ref": "defs.json#/$defs/port"}}});
+        check!(schema, "port: 70000\n", @"1:7 error[schema/maximum] `70000` is greater than the maximum of `65535`");
+        let missing = json!({"properties": {"port": {"$ref": "https://elsewhere.example/x.json"}}});
+        check!(missing, "port: 1\n", @"error: schema `https://example.com/schemas/root.json` cannot be compiled: resource 'https://elsewhere.example/x.json' is not present in a registry and retrieving it failed: not found: https://elsewhere.example/x.json");
+    }
+
+    #[test]
+    fn formats_are_switchable() {
+        let schema = json!({"properties": {"when": {"type": "string", "format": "date-time"},
+            "what": {"type": "string", "format": "no-such-format"}}});
+        check!(schema, "when: yesterday\nwhat: x\n", @"1:7 error[schema/format] `yesterday` is not a valid `date-time`");
+        check!(schema, "when: yesterday\nwhat: x\n", SchemaOptions { formats: false }, @"");
+    }
+
+    #[test]
+    fn drafts_come_from_dollar_schema() {
+        // Draft 4: `exclusiveMinimum` is a boolean modifier of `minimum`.
+        let draft4 = json!({"$schema": "http://json-schema.org/draft-04/schema#",
+            "properties": {"n": {"minimum": 0, "exclusiveMinimum": true}}});
+        check!(draft4, "n: 0\n", @"1:4 error[schema/exclusiveMinimum] `0` must be greater than `0`");
+        let invalid =
+            json!({"$schema": "http://json-schema.org/draft-07/schema#", "type": "objekt"});
+        check!(invalid, "a: 1\n", @r#"error: schema `https://example.com/schemas/root.json` cannot be compiled: "objekt" is not valid under any of the schemas listed in the 'anyOf' keyword"#);
+    }
+
+    #[test]
+    fn false_schemas_and_property_names() {
+        let schema =
+            json!({"properties": {"old": false}, "propertyNames": {"pattern": "^[a-z]+$"}});
+        check!(schema, "old: 1\nBad: 2\n", @"
+        1:1 error[schema/falseSchema] property `old` is not allowed
+        2:1 error[schema/propertyNames] property name `Bad` is invalid: `Bad` does not match the pattern `^[a-z]+$`
+        ");
+    }
+
+    #[test]
+    fn json_extensions_follow_the_schema() {
+        let strict = compile(&json!({}), &SchemaOptions::default(), Arc::new(NoRetrieve))
+            .expect("because `{}` compiles");
+        let lenient = compile(
+            &json!({"allowComments": true}),
+            &SchemaOptions::default(),
+            Arc::new(NoRetrieve),
+        )
+        .expect("because the schema compiles");
+        assert!(!strict.allows_json_extensions());
+        assert!(lenient.allows_json_extensions());
+    }
+
+    #[test]
+    fn schemas_are_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Schema>();
+    }
+}

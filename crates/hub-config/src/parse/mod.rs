@@ -142,6 +142,10 @@ impl Parsed {
     /// file is not JSONC: its name does not end in `.jsonc` and its schema does not set
     /// `allowComments`/`allowTrailingCommas`.
     pub fn reject_json_extensions(&mut self) {
+        if self.documents.is_empty() {
+            // The file does not parse at all; its syntax error says enough.
+            self.json_extensions.clear();
+        }
         for span in self.json_extensions.drain(..) {
             self.diagnostics.push(
                 Diagnostic::error(
@@ -154,6 +158,7 @@ impl Parsed {
                 ),
             );
         }
+        self.diagnostics.sort_by_key(|d| d.span.start);
     }
 }
 
@@ -212,6 +217,7 @@ pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Parsed {
     if parsed.schema_hint.is_none() {
         parsed.schema_hint = root_schema_key(&parsed.documents);
     }
+    parsed.diagnostics.sort_by_key(|d| d.span.start);
     parsed
 }
 
