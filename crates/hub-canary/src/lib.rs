@@ -1,6 +1,7 @@
 //! Canary-gate judge (draft docs; completed below).
 
 mod error;
+mod gate;
 pub mod kayenta;
 pub mod math;
 mod rng;
@@ -8,6 +9,7 @@ mod sequential;
 mod series;
 
 pub use error::{CanaryError, Result};
+pub use gate::*;
 pub use rng::Rng;
 pub use sequential::*;
 pub use series::*;

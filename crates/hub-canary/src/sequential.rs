@@ -97,7 +97,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Grid spacing in `ln r`.
-const GRID_STEP: f64 = 0.05;
+pub(crate) const GRID_STEP: f64 = 0.05;
 /// Grid half-width in `ln r` (`ln 200`).
 const GRID_HALF_WIDTH: f64 = 5.3;
 
@@ -474,12 +474,14 @@ pub struct MetricDecision {
     pub verdict: Verdict,
     /// Why.
     pub reason: Reason,
-    /// Maximum-likelihood rate ratio canary/baseline; `None` while undefined (no events,
-    /// or every event in the canary).
-    pub ratio_estimate: Option<f64>,
-    /// Anytime-valid lower confidence bound on the ratio (0 when nothing is known).
+    /// Point estimate: for [`MetricKind::Ratio`] the maximum-likelihood rate ratio
+    /// canary/baseline, for a rate guardrail the canary's rate, for a gauge the
+    /// Hodges-Lehmann ratio of locations. `None` while undefined (no events, or every
+    /// event in the canary).
+    pub estimate: Option<f64>,
+    /// Lower confidence bound on the same quantity (0 when nothing is known).
     pub ci_low: f64,
-    /// Anytime-valid upper confidence bound; `None` when unbounded.
+    /// Upper confidence bound; `None` when unbounded.
     pub ci_high: Option<f64>,
     /// E-value against "harmless" (`ratio ≤ 1 + margin`); FAIL at `1/alpha_fail`.
     pub e_fail: f64,
@@ -531,9 +533,7 @@ pub struct Status {
 #[derive(Clone, Debug)]
 pub struct RatioTest {
     config: RatioConfig,
-    grid: Vec<f64>,
-    log_prior: Vec<f64>,
-    loglik: Vec<f64>,
+    mix: LogitMixture,
     i_ok: usize,
     i_bad: usize,
     /// Informative intervals: (canary bad, total bad, offset ln(n_c / n_b)).
@@ -552,38 +552,15 @@ impl RatioTest {
         config.validate()?;
         let theta_ok = config.fail_above().ln();
         let theta_bad = config.tolerance.ln();
-        let n = (2.0 * GRID_HALF_WIDTH / GRID_STEP).round() as usize;
-        let mut points: Vec<(f64, bool)> = (0..=n)
-            .map(|i| (-GRID_HALF_WIDTH + i as f64 * GRID_STEP, true))
-            .collect();
-        // The two thresholds are evaluation points with no prior mass of their own.
-        points.push((theta_ok, false));
-        points.push((theta_bad, false));
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let a = config.prior_concentration;
-        let grid: Vec<f64> = points.iter().map(|p| p.0).collect();
-        let log_prior = points
-            .iter()
-            .map(|&(t, mass)| {
-                if mass {
-                    -a * (ln_1p_exp(-t) + ln_1p_exp(t))
-                } else {
-                    f64::NEG_INFINITY
-                }
-            })
-            .collect();
-        let i_ok = points
-            .iter()
-            .position(|p| !p.1 && p.0 == theta_ok)
-            .expect("because it was inserted");
-        let i_bad = points
-            .iter()
-            .position(|p| !p.1 && p.0 == theta_bad)
-            .expect("because it was inserted");
+        let (mix, marks) = LogitMixture::new(
+            0.0,
+            GRID_HALF_WIDTH,
+            config.prior_concentration,
+            &[theta_ok, theta_bad],
+        );
+        let (i_ok, i_bad) = (marks[0], marks[1]);
         Ok(Self {
-            loglik: vec![0.0; grid.len()],
-            grid,
-            log_prior,
+            mix,
             i_ok,
             i_bad,
             observations: Vec::new(),
@@ -642,12 +619,8 @@ impl RatioTest {
             let k = canary.bad + baseline.bad;
             if k > 0.0 {
                 let offset = (canary.requests / baseline.requests).ln();
-                let x = canary.bad;
-                for (l, &t) in self.loglik.iter_mut().zip(&self.grid) {
-                    let z = t + offset;
-                    *l += x * z - k * ln_1p_exp(z);
-                }
-                self.observations.push((x, k, offset));
+                self.mix.update(canary.bad, k, offset);
+                self.observations.push((canary.bad, k, offset));
             }
         }
         self.update_verdicts();
@@ -672,22 +645,10 @@ impl RatioTest {
     /// `(ln E_fail, ln E_pass)` at the two thresholds.
     fn log_evidence(&self) -> (f64, f64) {
         let phi = self.config.dispersion;
-        let above = self.one_sided(self.i_ok, true, phi);
-        let below = self.one_sided(self.i_bad, false, phi);
-        (above, below)
-    }
-
-    /// ln of the one-sided mixture e-value at grid index `i0`, over points above (`up`)
-    /// or below it.
-    fn one_sided(&self, i0: usize, up: bool, phi: f64) -> f64 {
-        let range = if up { (i0 + 1)..self.grid.len() } else { 0..i0 };
-        let mut num = f64::NEG_INFINITY;
-        let mut den = f64::NEG_INFINITY;
-        for j in range {
-            num = ln_add_exp(num, self.log_prior[j] + self.loglik[j] / phi);
-            den = ln_add_exp(den, self.log_prior[j]);
-        }
-        num - den - self.loglik[i0] / phi
+        (
+            self.mix.one_sided(self.i_ok, true, phi),
+            self.mix.one_sided(self.i_bad, false, phi),
+        )
     }
 
     /// Why the metric cannot pass right now, if it cannot.
@@ -774,7 +735,7 @@ impl RatioTest {
             kind: MetricKind::Ratio,
             verdict,
             reason,
-            ratio_estimate: self.ratio_estimate(),
+            estimate: self.ratio_estimate(),
             ci_low,
             ci_high,
             e_fail: e_fail.exp(),
@@ -792,57 +753,14 @@ impl RatioTest {
     #[must_use]
     pub fn confidence_sequence(&self) -> (f64, Option<f64>) {
         let phi = self.config.dispersion;
-        let g = self.grid.len();
-        let weighted: Vec<f64> = self
-            .log_prior
-            .iter()
-            .zip(&self.loglik)
-            .map(|(p, l)| p + l / phi)
-            .collect();
-        // Suffix (strictly above i) and prefix (strictly below i) log-sums.
-        let mut above_num = vec![f64::NEG_INFINITY; g];
-        let mut above_den = vec![f64::NEG_INFINITY; g];
-        for i in (0..g.saturating_sub(1)).rev() {
-            above_num[i] = ln_add_exp(above_num[i + 1], weighted[i + 1]);
-            above_den[i] = ln_add_exp(above_den[i + 1], self.log_prior[i + 1]);
-        }
-        let mut below_num = vec![f64::NEG_INFINITY; g];
-        let mut below_den = vec![f64::NEG_INFINITY; g];
-        for i in 1..g {
-            below_num[i] = ln_add_exp(below_num[i - 1], weighted[i - 1]);
-            below_den[i] = ln_add_exp(below_den[i - 1], self.log_prior[i - 1]);
-        }
-        let c_fail = (1.0 / self.config.alpha_fail).ln();
-        let c_pass = (1.0 / self.config.alpha_pass).ln();
-        let up = |i: usize| above_num[i] - above_den[i] - self.loglik[i] / phi - c_fail;
-        let down = |i: usize| below_num[i] - below_den[i] - self.loglik[i] / phi - c_pass;
-        // Lower bound: the largest rejected θ0 (test "ratio ≤ e^θ0" rejected).
-        let mut low = 0.0;
-        for i in (0..g - 1).rev() {
-            if up(i) >= 0.0 {
-                let (f0, f1) = (up(i), up(i + 1));
-                let t = if f0 > f1 && f1.is_finite() {
-                    f0 / (f0 - f1)
-                } else {
-                    0.0
-                };
-                low = (self.grid[i] + t * (self.grid[i + 1] - self.grid[i])).exp();
-                break;
-            }
-        }
-        let mut high = None;
-        for i in 1..g {
-            if down(i) >= 0.0 {
-                let (f0, f1) = (down(i - 1), down(i));
-                let t = if f1 > f0 && f0.is_finite() {
-                    f1 / (f1 - f0)
-                } else {
-                    0.0
-                };
-                high = Some((self.grid[i] - t * (self.grid[i] - self.grid[i - 1])).exp());
-                break;
-            }
-        }
+        let low = self
+            .mix
+            .lower_bound(self.config.alpha_fail, phi)
+            .map_or(0.0, f64::exp);
+        let high = self
+            .mix
+            .upper_bound(self.config.alpha_pass, phi)
+            .map(f64::exp);
         (low, high)
     }
 
@@ -877,6 +795,138 @@ impl RatioTest {
             }
         }
         Some((0.5 * (lo + hi)).exp())
+    }
+}
+
+/// A discrete-prior mixture of binomial-logit likelihoods: the engine of every one-sided
+/// e-process in this crate.
+///
+/// Grid points `θ_j` (spacing [`GRID_STEP`]) around `center`, each with log prior weight
+/// `−a·(ln(1 + e^{−(θ−center)}) + ln(1 + e^{θ−center}))` — a `Beta(a, a)` on
+/// `σ(θ − center)` — plus "mark" points with zero prior mass where tests are evaluated.
+/// `update(x, k, offset)` adds the log-likelihood of `x ~ Binomial(k, σ(θ + offset))`.
+#[derive(Clone, Debug)]
+pub(crate) struct LogitMixture {
+    pub(crate) grid: Vec<f64>,
+    pub(crate) log_prior: Vec<f64>,
+    pub(crate) loglik: Vec<f64>,
+}
+
+impl LogitMixture {
+    /// The mixture and the grid index of each mark.
+    pub(crate) fn new(center: f64, half_width: f64, a: f64, marks: &[f64]) -> (Self, Vec<usize>) {
+        let n = (2.0 * half_width / GRID_STEP).round() as usize;
+        let mut points: Vec<(f64, Option<usize>)> = (0..=n)
+            .map(|i| (center - half_width + i as f64 * GRID_STEP, None))
+            .collect();
+        points.extend(marks.iter().enumerate().map(|(m, &t)| (t, Some(m))));
+        points.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let mut indices = vec![0; marks.len()];
+        for (i, p) in points.iter().enumerate() {
+            if let Some(m) = p.1 {
+                indices[m] = i;
+            }
+        }
+        let grid: Vec<f64> = points.iter().map(|p| p.0).collect();
+        let log_prior = points
+            .iter()
+            .map(|&(t, mark)| match mark {
+                Some(_) => f64::NEG_INFINITY,
+                None => -a * (ln_1p_exp(center - t) + ln_1p_exp(t - center)),
+            })
+            .collect();
+        (
+            Self {
+                loglik: vec![0.0; grid.len()],
+                grid,
+                log_prior,
+            },
+            indices,
+        )
+    }
+
+    /// Add one binomial observation: `x` of `k` events, natural parameter `θ + offset`.
+    pub(crate) fn update(&mut self, x: f64, k: f64, offset: f64) {
+        for (l, &t) in self.loglik.iter_mut().zip(&self.grid) {
+            let z = t + offset;
+            *l += x * z - k * ln_1p_exp(z);
+        }
+    }
+
+    /// ln of the one-sided mixture e-value at index `i0`: the prior restricted to points
+    /// above (`up`) or below `i0`, against the likelihood at `i0`, all divided by `phi`.
+    pub(crate) fn one_sided(&self, i0: usize, up: bool, phi: f64) -> f64 {
+        let range = if up { (i0 + 1)..self.grid.len() } else { 0..i0 };
+        let weighted = |j: usize| self.log_prior[j] + self.loglik[j] / phi;
+        let max_w = range
+            .clone()
+            .map(weighted)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let max_p = range
+            .clone()
+            .map(|j| self.log_prior[j])
+            .fold(f64::NEG_INFINITY, f64::max);
+        if max_w == f64::NEG_INFINITY || max_p == f64::NEG_INFINITY {
+            return f64::NEG_INFINITY;
+        }
+        let (mut num, mut den) = (0.0, 0.0);
+        for j in range {
+            num += (weighted(j) - max_w).exp();
+            den += (self.log_prior[j] - max_p).exp();
+        }
+        (max_w + num.ln()) - (max_p + den.ln()) - self.loglik[i0] / phi
+    }
+
+    /// The largest `θ₀` at which "θ ≤ θ₀" is rejected at level `alpha` (the anytime-valid
+    /// lower confidence bound), linearly interpolated between grid points; `None` when no
+    /// grid point is rejected.
+    pub(crate) fn lower_bound(&self, alpha: f64, phi: f64) -> Option<f64> {
+        let g = self.grid.len();
+        let c = (1.0 / alpha).ln();
+        // Suffix log-sums over points strictly above i.
+        let mut num = vec![f64::NEG_INFINITY; g];
+        let mut den = vec![f64::NEG_INFINITY; g];
+        for i in (0..g.saturating_sub(1)).rev() {
+            num[i] = ln_add_exp(num[i + 1], self.log_prior[i + 1] + self.loglik[i + 1] / phi);
+            den[i] = ln_add_exp(den[i + 1], self.log_prior[i + 1]);
+        }
+        let f = |i: usize| num[i] - den[i] - self.loglik[i] / phi - c;
+        (0..g.saturating_sub(1))
+            .rev()
+            .find(|&i| f(i) >= 0.0)
+            .map(|i| {
+                let (f0, f1) = (f(i), f(i + 1));
+                let t = if f0 > f1 && f1.is_finite() {
+                    f0 / (f0 - f1)
+                } else {
+                    0.0
+                };
+                self.grid[i] + t * (self.grid[i + 1] - self.grid[i])
+            })
+    }
+
+    /// The smallest `θ₀` at which "θ ≥ θ₀" is rejected at level `alpha` (the upper
+    /// confidence bound); `None` when unbounded.
+    pub(crate) fn upper_bound(&self, alpha: f64, phi: f64) -> Option<f64> {
+        let g = self.grid.len();
+        let c = (1.0 / alpha).ln();
+        // Prefix log-sums over points strictly below i.
+        let mut num = vec![f64::NEG_INFINITY; g];
+        let mut den = vec![f64::NEG_INFINITY; g];
+        for i in 1..g {
+            num[i] = ln_add_exp(num[i - 1], self.log_prior[i - 1] + self.loglik[i - 1] / phi);
+            den[i] = ln_add_exp(den[i - 1], self.log_prior[i - 1]);
+        }
+        let f = |i: usize| num[i] - den[i] - self.loglik[i] / phi - c;
+        (1..g).find(|&i| f(i) >= 0.0).map(|i| {
+            let (f0, f1) = (f(i - 1), f(i));
+            let t = if f1 > f0 && f0.is_finite() {
+                f1 / (f1 - f0)
+            } else {
+                0.0
+            };
+            self.grid[i] - t * (self.grid[i] - self.grid[i - 1])
+        })
     }
 }
 
@@ -1014,9 +1064,7 @@ mod tests {
     fn check(config: RatioConfig, intervals: &[CountInterval], look: Look) -> String {
         let d = judge_counts("m", config, intervals, look).expect("valid config");
         let hi = d.ci_high.map_or("inf".to_owned(), |h| format!("{h:.3}"));
-        let est = d
-            .ratio_estimate
-            .map_or("none".to_owned(), |e| format!("{e:.3}"));
+        let est = d.estimate.map_or("none".to_owned(), |e| format!("{e:.3}"));
         format!(
             "{} at {:?} | est {est} ci [{:.3}, {hi}] | {}",
             d.verdict, d.decided_at, d.ci_low, d.reason
@@ -1109,7 +1157,7 @@ mod tests {
         data.extend(minutes(30, (600.0, 1.2), (600.0, 1.2)));
         let d = judge_counts("m", RatioConfig::error_rate(), &data, Look::Final).expect("valid");
         assert_eq!(d.verdict, Verdict::Pass);
-        assert!((d.ratio_estimate.expect("events") - 1.0).abs() < 1e-9);
+        assert!((d.estimate.expect("events") - 1.0).abs() < 1e-9);
     }
 
     #[test]
@@ -1149,17 +1197,18 @@ mod tests {
             ArmCounts::new(1000.0, y),
         ));
         let i0 = test
+            .mix
             .grid
             .iter()
             .position(|&t| t.abs() < 1e-12)
             .expect("0 is a grid point");
         let mut num = f64::NEG_INFINITY;
         let mut den = f64::NEG_INFINITY;
-        for j in 0..test.grid.len() {
-            num = ln_add_exp(num, test.log_prior[j] + test.loglik[j]);
-            den = ln_add_exp(den, test.log_prior[j]);
+        for j in 0..test.mix.grid.len() {
+            num = ln_add_exp(num, test.mix.log_prior[j] + test.mix.loglik[j]);
+            den = ln_add_exp(den, test.mix.log_prior[j]);
         }
-        let grid = num - den - test.loglik[i0];
+        let grid = num - den - test.mix.loglik[i0];
         let closed = ln_beta(a + x, a + y) - ln_beta(a, a) - (x + y) * 0.5f64.ln();
         assert!(
             (grid - closed).abs() < 0.01,
