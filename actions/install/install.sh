@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The one installer behind every hub-actions action (and the root action).
+#
+# Finds or makes the suite's binaries for the action's own source tree and prints
+# `bin-dir=<dir>` and `version=<version>` to $GITHUB_OUTPUT (or stdout outside Actions).
+#
+#   1. Release trees (a tag made by the release workflow carries actions/install/release.env):
+#      the runner's tool cache, $RUNNER_TOOL_CACHE/hub-actions/<version>/<arch>;
+#      else the release archive hub-actions-<version>-<target>.tar.gz downloaded from the
+#      action's own repository on $GITHUB_SERVER_URL (GitHub Enterprise works), verified
+#      against the release's SHA-256 checksum file before it is extracted.
+#   2. Anything else (a branch or SHA ref), or a platform without a prebuilt archive:
+#      `cargo build --release --locked` from the action's own source.
+#
+# The version is learned from files next to this script, never from `github.action_ref`,
+# which is empty inside composite actions (actions/runner#2473).
+#
+# Knobs (environment): HUB_ACTIONS_INSTALL=auto|download|source (default auto).
+set -euo pipefail
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd -- "$here/../.." && pwd)
+mode=${HUB_ACTIONS_INSTALL:-auto}
+
+say() { printf 'hub-actions install: %s\n' "$*" >&2; }
+die() { printf '::error title=hub-actions install::%s\n' "$*"; say "error: $*"; exit 1; }
+
+output() {
+  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+    printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"
+  else
+    printf '%s=%s\n' "$1" "$2"
+  fi
+}
+
+# --- platform -----------------------------------------------------------------------------
+os=${RUNNER_OS:-$(uname -s)}
+arch=${RUNNER_ARCH:-$(uname -m)}
+case "$os" in
+  Linux|linux) os=linux ;;
+  macOS|Darwin|darwin) os=macos ;;
+  Windows|MINGW*|MSYS*|CYGWIN*) os=windows ;;
+  *) os=unknown ;;
+esac
+case "$arch" in
+  X64|x86_64|amd64) arch=x64 ;;
+  ARM64|aarch64|arm64) arch=arm64 ;;
+  *) arch=unknown ;;
+esac
+case "$os-$arch" in
+  linux-x64) target=x86_64-unknown-linux-musl ;;
+  linux-arm64) target=aarch64-unknown-linux-musl ;;
+  macos-x64) target=x86_64-apple-darwin ;;
+  macos-arm64) target=aarch64-apple-darwin ;;
+  windows-x64) target=x86_64-pc-windows-msvc ;;
+  *) target= ;;
+esac
+exe=""; [[ "$os" == windows ]] && exe=".exe"
+
+# --- what tree is this? ---------------------------------------------------------------------
+release_version="" release_repository=""
+if [[ -f "$here/release.env" ]]; then
+  # Plain KEY=value lines written by the release workflow; read, never sourced.
+  while IFS='=' read -r key value; do
+    case "$key" in
+      HUB_RELEASE_VERSION) release_version=$value ;;
+      HUB_RELEASE_REPOSITORY) release_repository=$value ;;
+    esac
+  done <"$here/release.env"
+  [[ "$release_version" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]] || die "actions/install/release.env has an invalid version '$release_version'"
+  [[ "$release_repository" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || die "actions/install/release.env has an invalid repository '$release_repository'"
+fi
+
+cache_root=${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/hub-actions
+
+sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  else shasum -a 256 "$1" | cut -d' ' -f1; fi
+}
+
+finish() { # bin_dir version
+  "$1/hub-semver-bump$exe" --version >/dev/null 2>&1 || die "installed binaries in $1 do not run on $os/$arch"
+  output bin-dir "$1"
+  output version "$2"
+  say "using $2 from $1"
+  exit 0
+}
+
+# --- 1. release: tool cache, then download --------------------------------------------------
+try_download() {
+  local version=$1 repository=$2 dest=$3
+  local server=${GITHUB_SERVER_URL:-https://github.com}
+  local base="$server/$repository/releases/download/v$version"
+  local archive="hub-actions-$version-$target.tar.gz"
+  local sums="hub-actions-$version-checksums.txt"
+  local tmp; tmp=$(mktemp -d "${RUNNER_TEMP:-/tmp}/hub-actions.XXXXXX")
+  local curl=(curl --fail --silent --show-error --location --retry 3 --connect-timeout 10 --max-time 300)
+  say "downloading $base/$archive"
+  if ! "${curl[@]}" -o "$tmp/$archive" "$base/$archive"; then
+    rm -rf "$tmp"; return 1
+  fi
+  "${curl[@]}" -o "$tmp/$sums" "$base/$sums" || { rm -rf "$tmp"; die "release v$version has $archive but no $sums: refusing an unverified download"; }
+  local want; want=$(awk -v f="$archive" '$2 == f || $2 == "*"f {print $1}' "$tmp/$sums")
+  [[ -n "$want" ]] || { rm -rf "$tmp"; die "$sums does not list $archive: refusing an unverified download"; }
+  local got; got=$(sha256 "$tmp/$archive")
+  if [[ "$got" != "$want" ]]; then
+    rm -rf "$tmp"
+    die "checksum mismatch for $archive (expected $want, got $got): refusing to install"
+  fi
+  mkdir -p "$dest.partial"
+  tar -xzf "$tmp/$archive" -C "$dest.partial"
+  rm -rf "$dest" && mv "$dest.partial" "$dest" && touch "$dest.complete"
+  rm -rf "$tmp"
+  return 0
+}
+
+if [[ -n "$release_version" && "$mode" != source && -n "$target" ]]; then
+  dest="$cache_root/$release_version/$arch"
+  if [[ -f "$dest.complete" && -x "$dest/hub-semver-bump$exe" ]]; then
+    finish "$dest" "$release_version"
+  fi
+  if try_download "$release_version" "$release_repository" "$dest"; then
+    finish "$dest" "$release_version"
+  fi
+  [[ "$mode" == download ]] && die "no release archive for $os/$arch ($target) at v$release_version"
+  say "no release archive for $target; building from source"
+elif [[ "$mode" == download ]]; then
+  [[ -n "$target" ]] || die "no prebuilt archive exists for $os/$arch; use a runner on Linux, macOS or Windows (x64/arm64)"
+  die "this is not a release tree (no actions/install/release.env): download needs a version tag such as @v1"
+fi
+
+# --- 2. build from source ---------------------------------------------------------------------
+command -v cargo >/dev/null 2>&1 || die "cannot build hub-actions from source on $os/$arch: cargo is not installed (use a version tag such as @v1 on a runner with a prebuilt archive, or install Rust first, e.g. with dtolnay/rust-toolchain)"
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n1)
+[[ -n "$version" ]] || die "cannot read the workspace version from $root/Cargo.toml"
+# The build directory is keyed by the action tree's location, so every action of a job
+# (they share one checkout of this repository) reuses the first one's build.
+key=$(printf '%s' "$root" | (sha256sum 2>/dev/null || shasum -a 256) | cut -c1-16)
+target_dir=${HUB_ACTIONS_TARGET_DIR:-$cache_root/source/$key}
+packages=()
+while read -r p; do [[ -n "$p" && "$p" != \#* ]] && packages+=(-p "$p"); done <"$here/packages"
+say "building $version from source in $root (cargo build --release --locked)"
+(cd "$root" && CARGO_TARGET_DIR="$target_dir" cargo build --release --locked --quiet "${packages[@]}") >&2 \
+  || die "cargo build failed for hub-actions $version from $root"
+finish "$target_dir/release" "$version"

