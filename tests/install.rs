@@ -2,6 +2,11 @@
 //! release archive from a GitHub-compatible server, refusal of a corrupted one, and a
 //! build from source for a tree that is not a release.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
 use std::time::Duration;
 
 use hub_e2e::*;

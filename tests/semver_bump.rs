@@ -1,6 +1,11 @@
 //! semver-bump as users run it: `uses: org/hub-actions/semver-bump@v1` in a workflow under
 //! a real runner, on real repositories cloned from a local `origin`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
 use std::path::Path;
 use std::time::Duration;
 
