@@ -37,6 +37,8 @@ impl fmt::Display for Severity {
 /// in JSON and SARIF reports (`duplicate-key`, `schema/required`, `rule/distinct-models`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Code {
+    /// The file could not be read.
+    Unreadable,
     /// The file is larger than the size limit.
     FileTooLarge,
     /// The file is not UTF-8 text.
@@ -76,6 +78,7 @@ impl Code {
     #[must_use]
     pub fn description(&self) -> String {
         match self {
+            Code::Unreadable => "file could not be read".into(),
             Code::FileTooLarge => "file is larger than the size limit".into(),
             Code::NotUtf8 => "file is not UTF-8 text".into(),
             Code::Syntax => "file does not parse".into(),
@@ -99,6 +102,7 @@ impl Code {
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Code::Unreadable => f.write_str("file-unreadable"),
             Code::FileTooLarge => f.write_str("file-too-large"),
             Code::NotUtf8 => f.write_str("not-utf8"),
             Code::Syntax => f.write_str("syntax"),

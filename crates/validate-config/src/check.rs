@@ -1,0 +1,316 @@
+//! The run: read and parse every file in parallel, choose and compile each schema once, then
+//! validate in parallel.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hub_config::{
+    Catalog, Code, Diagnostic, EnvVars, FileReport, Format, Limits, Parsed, Position, Report,
+    RuleSet, Schema, SchemaChoice, SchemaMap, SchemaOptions, Span, choose_schema, parse,
+};
+use serde_json::Value;
+
+use crate::fetch::{Fetcher, Retriever, file_uri, parse_document, read_capped, uri_path};
+use crate::files::Found;
+
+/// Everything a run needs besides the files.
+pub struct Settings {
+    /// Working directory: globs, the schema map and `--schema` are relative to it.
+    pub root: PathBuf,
+    /// `--schema`: one schema for every file.
+    pub schema: Option<String>,
+    /// `glob: schema` lines.
+    pub map: SchemaMap,
+    /// Extra rules (origin, list) added to every schema.
+    pub rules: Option<(String, Value)>,
+    /// Catalog URL or path.
+    pub catalog: String,
+    /// Schema compilation options.
+    pub options: SchemaOptions,
+    /// Parse limits.
+    pub limits: Limits,
+    /// Environment for rules.
+    pub env: EnvVars,
+    /// Worker threads.
+    pub jobs: usize,
+}
+
+/// Loads and compiles schemas, each once.
+pub struct Loader {
+    fetcher: Arc<Fetcher>,
+    compiled: HashMap<String, Result<Arc<Schema>, String>>,
+}
+
+impl Loader {
+    /// A loader over `fetcher`.
+    pub fn new(fetcher: Fetcher) -> Self {
+        Self {
+            fetcher: Arc::new(fetcher),
+            compiled: HashMap::new(),
+        }
+    }
+
+    /// The bytes of a schema or catalog reference: a URL, a `file://` URI or a path
+    /// relative to `base`. Returns the canonical key (URL or `file://` URI) too.
+    fn read(&self, reference: &str, base: &Path) -> Result<(String, Vec<u8>), String> {
+        if reference.starts_with("http://") || reference.starts_with("https://") {
+            let bytes = self.fetcher.get(reference).map_err(|e| e.to_string())?;
+            return Ok((reference.to_owned(), bytes));
+        }
+        let path = uri_path(reference).unwrap_or_else(|| base.join(reference));
+        let bytes = read_capped(&path).map_err(|e| e.to_string())?;
+        Ok((file_uri(&path), bytes))
+    }
+
+    /// The compiled schema `reference` names (relative to `base`), with the extra rules.
+    fn schema(
+        &mut self,
+        reference: &str,
+        base: &Path,
+        settings: &Settings,
+    ) -> Result<Arc<Schema>, String> {
+        let key = if reference.contains("://") {
+            reference.to_owned()
+        } else {
+            file_uri(&base.join(reference))
+        };
+        if let Some(done) = self.compiled.get(&key) {
+            return done.clone();
+        }
+        let result = self.compile(reference, base, settings);
+        self.compiled.insert(key, result.clone());
+        result
+    }
+
+    fn compile(
+        &self,
+        reference: &str,
+        base: &Path,
+        settings: &Settings,
+    ) -> Result<Arc<Schema>, String> {
+        let (uri, bytes) = self.read(reference, base)?;
+        let value = parse_document(reference, &bytes)
+            .map_err(|e| format!("schema `{reference}` does not parse: {e}"))?;
+        let retriever = Arc::new(Retriever(Arc::clone(&self.fetcher)));
+        let mut schema = Schema::compile(&value, &uri, retriever, &settings.options)
+            .map_err(|e| e.to_string())?;
+        if let Some((origin, rules)) = &settings.rules {
+            schema.add_rules(RuleSet::from_json(origin, rules).map_err(|e| e.to_string())?);
+        }
+        Ok(Arc::new(schema))
+    }
+
+    /// The schema catalog.
+    pub fn catalog(&self, reference: &str, base: &Path) -> Result<Catalog, String> {
+        let (_, bytes) = self.read(reference, base)?;
+        let value = parse_document(reference, &bytes)
+            .map_err(|e| format!("catalog `{reference}` does not parse: {e}"))?;
+        Catalog::from_json(&value).map_err(|e| e.to_string())
+    }
+}
+
+/// Maps `f` over `items` on `jobs` threads, keeping the order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let jobs = jobs.clamp(1, items.len().max(1));
+    if jobs == 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                std::thread::Builder::new()
+                    // Validation recurses with the document's depth; give it room.
+                    .stack_size(16 * 1024 * 1024)
+                    .spawn_scoped(scope, || {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(item) = items.get(i) else { break };
+                            done.push((i, f(item)));
+                        }
+                        done
+                    })
+                    .expect("because the OS can start a worker thread")
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("because workers do not panic"))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+fn read_and_parse(file: &Found, limits: &Limits) -> Parsed {
+    let format = Format::from_path(&file.path).unwrap_or(Format::Yaml);
+    let refuse = |diagnostic: Diagnostic| Parsed {
+        format,
+        documents: Vec::new(),
+        diagnostics: vec![diagnostic],
+        schema_hint: None,
+        json_extensions: Vec::new(),
+    };
+    let start = Span::at(Position::START);
+    // Refuse an oversized file from its size alone, before reading a byte of it.
+    match std::fs::metadata(&file.full) {
+        Ok(meta) if meta.len() > limits.max_bytes as u64 => {
+            return refuse(Diagnostic::error(
+                Code::FileTooLarge,
+                format!(
+                    "file is {} bytes, over the limit of {} bytes",
+                    meta.len(),
+                    limits.max_bytes
+                ),
+                start,
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return refuse(Diagnostic::error(
+                Code::Unreadable,
+                format!("cannot read the file: {e}"),
+                start,
+            ));
+        }
+    }
+    match std::fs::read(&file.full) {
+        Ok(bytes) => parse(&bytes, format, limits),
+        Err(e) => refuse(Diagnostic::error(
+            Code::Unreadable,
+            format!("cannot read the file: {e}"),
+            start,
+        )),
+    }
+}
+
+/// What one file is checked against.
+enum Target {
+    None,
+    Schema(SchemaChoice, Arc<Schema>),
+    Unavailable(SchemaChoice, String),
+}
+
+/// Checks every file; also returns run-level notes (e.g. the catalog could not be loaded).
+pub fn check_all(
+    files: &[Found],
+    settings: &Settings,
+    loader: &mut Loader,
+) -> (Report, Vec<String>) {
+    let parsed = par_map(files, settings.jobs, |file| {
+        read_and_parse(file, &settings.limits)
+    });
+    let mut notes = Vec::new();
+    let needs_catalog = settings.schema.is_none()
+        && files.iter().zip(&parsed).any(|(f, p)| {
+            settings.map.lookup(&f.path).is_none()
+                && p.schema_hint.is_none()
+                && !p.documents.is_empty()
+        });
+    let catalog = if needs_catalog {
+        match loader.catalog(&settings.catalog, &settings.root) {
+            Ok(catalog) => Some(catalog),
+            Err(e) => {
+                notes.push(format!(
+                    "schema catalog unavailable ({e}): files without a schema were only checked for syntax"
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let targets: Vec<Target> = files
+        .iter()
+        .zip(&parsed)
+        .map(|(file, p)| {
+            let Some(choice) = choose_schema(
+                &file.path,
+                settings.schema.as_deref(),
+                &settings.map,
+                p.schema_hint.as_ref(),
+                catalog.as_ref(),
+            ) else {
+                return Target::None;
+            };
+            let base = match &choice {
+                SchemaChoice::Inline { .. } => {
+                    file.full.parent().map(Path::to_owned).unwrap_or_default()
+                }
+                _ => settings.root.clone(),
+            };
+            match loader.schema(choice.reference(), &base, settings) {
+                Ok(schema) => Target::Schema(choice, schema),
+                Err(message) => Target::Unavailable(choice, message),
+            }
+        })
+        .collect();
+    let work: Vec<(&Found, &Parsed, &Target)> = files
+        .iter()
+        .zip(&parsed)
+        .zip(&targets)
+        .map(|((f, p), t)| (f, p, t))
+        .collect();
+    let files = par_map(&work, settings.jobs, |(file, parsed, target)| {
+        check_one(file, parsed, target, &settings.env)
+    });
+    (Report { files }, notes)
+}
+
+fn check_one(file: &Found, parsed: &Parsed, target: &Target, env: &EnvVars) -> FileReport {
+    let mut parsed = parsed.clone();
+    let jsonc = file.path.to_ascii_lowercase().ends_with(".jsonc");
+    let allows = match target {
+        Target::Schema(_, schema) => schema.allows_json_extensions(),
+        _ => false,
+    };
+    if !jsonc && !allows {
+        parsed.reject_json_extensions();
+    }
+    let mut diagnostics = parsed.diagnostics;
+    let schema = match target {
+        Target::None => None,
+        Target::Schema(choice, schema) => {
+            for document in &parsed.documents {
+                diagnostics.extend(schema.check(document, env));
+            }
+            Some(choice.clone())
+        }
+        Target::Unavailable(choice, message) => {
+            let span = parsed
+                .schema_hint
+                .as_ref()
+                .map_or(Span::at(Position::START), |hint| hint.span);
+            diagnostics.push(Diagnostic::error(
+                Code::SchemaUnavailable,
+                message.clone(),
+                span,
+            ));
+            Some(choice.clone())
+        }
+    };
+    diagnostics.sort_by_key(|d| (d.span.start, d.document));
+    FileReport {
+        path: file.path.clone(),
+        format: parsed.format,
+        schema,
+        documents: parsed.documents.len(),
+        diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn par_map_keeps_order_on_many_threads() {
+        let items: Vec<u32> = (0..1000).collect();
+        let doubled = par_map(&items, 4, |n| n * 2);
+        assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+        assert!(par_map(&Vec::<u32>::new(), 4, |n| *n).is_empty());
+    }
+}

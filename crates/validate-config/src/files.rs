@@ -1,0 +1,175 @@
+//! Which files to check: named files as given, globs and folders through a `.gitignore`-aware
+//! walk of the working directory (hidden folders such as `.github` included, `.git` skipped).
+
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobSetBuilder};
+
+use crate::UsageError;
+
+/// The glob used when no file or glob is given.
+pub const DEFAULT_GLOB: &str = "**/*.{yml,yaml,json,jsonc,toml}";
+
+/// A file to check.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Found {
+    /// Path for reports and annotations: relative to the working directory, `/` separators.
+    pub path: String,
+    /// Path to open.
+    pub full: PathBuf,
+}
+
+fn relative(root: &Path, full: &Path) -> String {
+    let rel = full.strip_prefix(root).unwrap_or(full);
+    let parts: Vec<String> = rel
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+/// Expands `patterns` (files, folders, globs) under `root`. A pattern that names nothing is a
+/// usage error, so a mistyped path cannot turn a check green.
+pub fn discover(root: &Path, patterns: &[String]) -> Result<Vec<Found>, UsageError> {
+    let defaulted = patterns.is_empty();
+    let patterns: Vec<String> = if defaulted {
+        vec![DEFAULT_GLOB.to_owned()]
+    } else {
+        patterns.to_vec()
+    };
+    let mut found = Vec::new();
+    let mut globs: Vec<(String, globset::GlobMatcher)> = Vec::new();
+    for pattern in &patterns {
+        let trimmed = pattern.trim_start_matches("./");
+        let candidate = root.join(trimmed);
+        if candidate.is_file() {
+            found.push(Found {
+                path: relative(root, &candidate),
+                full: candidate,
+            });
+            continue;
+        }
+        let glob = if candidate.is_dir() {
+            let dir = trimmed.trim_end_matches('/');
+            if dir.is_empty() || dir == "." {
+                DEFAULT_GLOB.to_owned()
+            } else {
+                format!("{dir}/{DEFAULT_GLOB}")
+            }
+        } else {
+            trimmed.to_owned()
+        };
+        let matcher = GlobBuilder::new(&glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| UsageError(format!("`{pattern}` is not a valid glob: {e}")))?
+            .compile_matcher();
+        globs.push((pattern.clone(), matcher));
+    }
+    if !globs.is_empty() {
+        let mut set = GlobSetBuilder::new();
+        for (_, matcher) in &globs {
+            set.add(matcher.glob().clone());
+        }
+        let set = set
+            .build()
+            .map_err(|e| UsageError(format!("globs cannot be combined: {e}")))?;
+        let mut matched = vec![false; globs.len()];
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(|entry| entry.file_name() != ".git")
+            .build();
+        for entry in walker.flatten() {
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let path = relative(root, entry.path());
+            let hits = set.matches(&path);
+            if hits.is_empty() {
+                continue;
+            }
+            for hit in hits {
+                matched[hit] = true;
+            }
+            found.push(Found {
+                path,
+                full: entry.into_path(),
+            });
+        }
+        if !defaulted && let Some(index) = matched.iter().position(|m| !m) {
+            return Err(UsageError(format!("no file matches `{}`", globs[index].0)));
+        }
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.path == b.path);
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(files: &[&str], gitignore: &str, patterns: &[&str]) -> Result<Vec<String>, String> {
+        let dir = tempfile::tempdir().expect("because a temp dir can be made");
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().expect("because files are in the temp dir"))
+                .expect("because the folder can be made");
+            std::fs::write(&path, "a: 1\n").expect("because the file can be written");
+        }
+        std::fs::write(dir.path().join(".gitignore"), gitignore)
+            .expect("because it can be written");
+        let patterns: Vec<String> = patterns.iter().map(|p| (*p).to_owned()).collect();
+        discover(dir.path(), &patterns)
+            .map(|found| found.into_iter().map(|f| f.path).collect())
+            .map_err(|e| e.0)
+    }
+
+    #[test]
+    fn default_glob_includes_hidden_folders_and_honours_gitignore() {
+        let files = [
+            ".github/workflows/ci.yml",
+            "config.toml",
+            "data/a.json",
+            "target/out.json",
+            ".git/config.yml",
+            "README.md",
+        ];
+        assert_eq!(
+            check(&files, "target/\n", &[]),
+            Ok(vec![
+                ".github/workflows/ci.yml".to_owned(),
+                "config.toml".to_owned(),
+                "data/a.json".to_owned(),
+            ])
+        );
+    }
+
+    #[test]
+    fn named_files_folders_and_globs() {
+        let files = ["a/x.yml", "a/b/y.yaml", "ignored/z.yml", "c.conf"];
+        assert_eq!(
+            check(&files, "ignored/\n", &["a", "ignored/z.yml", "./c.conf"]),
+            Ok(vec![
+                "a/b/y.yaml".to_owned(),
+                "a/x.yml".to_owned(),
+                "c.conf".to_owned(),
+                "ignored/z.yml".to_owned(),
+            ])
+        );
+        assert_eq!(
+            check(&files, "", &["a/*.yml"]),
+            Ok(vec!["a/x.yml".to_owned()])
+        );
+    }
+
+    #[test]
+    fn a_pattern_that_matches_nothing_is_a_usage_error() {
+        assert_eq!(
+            check(&["a.yml"], "", &["conf/*.yml"]),
+            Err("no file matches `conf/*.yml`".to_owned())
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! `hub-validate-config`: checks YAML, JSON and TOML files against JSON Schema and CEL rules.
+//!
+//! Steps: find the files, read the schema map and rules, parse and validate (hub-config) in
+//! parallel, then report: annotations, step summary, outputs, and the report on stdout as
+//! text, JSON or SARIF. Exit 0 when every file is valid, 1 on any error (or warning with
+//! `--fail-on-warning`), 2 on a usage error.
+
+mod check;
+mod emit;
+mod fetch;
+mod files;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, ValueEnum};
+use hub_config::{EnvVars, Limits, RuleSet, SchemaMap, SchemaOptions};
+use hub_kit::cli::exit;
+use hub_kit::{Env, Runner, vars};
+
+/// A problem with the command line or the inputs (exit 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Environment variables this binary reads besides the runner's.
+mod env_vars {
+    /// Home folder, for `~/.cache`.
+    pub const HOME: &str = "HOME";
+    /// XDG cache folder.
+    pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+}
+
+/// SchemaStore's catalog.
+const DEFAULT_CATALOG: &str = "https://www.schemastore.org/api/json/catalog.json";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// `path:line:col: severity[code]: message` lines.
+    Text,
+    /// The JSON report.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+}
+
+/// Check YAML, JSON and TOML files against JSON Schema (drafts 4 to 2020-12) and CEL rules.
+#[derive(Debug, Parser)]
+#[command(name = "hub-validate-config", version)]
+struct Args {
+    /// Files, folders or globs (default `**/*.{yml,yaml,json,jsonc,toml}`, skipping `.git` and
+    /// git-ignored paths).
+    files: Vec<String>,
+    /// Check every file against this schema (path or URL).
+    #[arg(long)]
+    schema: Option<String>,
+    /// `glob: schema` lines, or the path of a file holding them.
+    #[arg(long = "schema-map")]
+    schema_map: Option<String>,
+    /// A JSON or YAML file with a list of CEL rules added to every schema's `x-rules`.
+    #[arg(long)]
+    rules: Option<String>,
+    /// How to print the report on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutputFormat,
+    /// Use only local schemas and the cache; never download.
+    #[arg(long)]
+    offline: bool,
+    /// Exit 1 on warnings too.
+    #[arg(long = "fail-on-warning")]
+    fail_on_warning: bool,
+    /// Do not assert `format` keywords (`date-time`, `email`, …).
+    #[arg(long = "no-formats")]
+    no_formats: bool,
+    /// Schema catalog (path or URL) used for files that name no schema.
+    #[arg(long, default_value = DEFAULT_CATALOG)]
+    catalog: String,
+    /// Where downloaded schemas are cached (default `$RUNNER_TEMP/hub-actions/schemas`, else
+    /// `~/.cache/hub-actions/schemas`).
+    #[arg(long = "cache-dir")]
+    cache_dir: Option<PathBuf>,
+    /// Where to write the JSON report (default `$RUNNER_TEMP/hub-validate-config-report.json`
+    /// inside Actions).
+    #[arg(long = "report-file")]
+    report_file: Option<PathBuf>,
+    /// Largest file checked, in bytes; larger files are refused unread.
+    #[arg(long = "max-size", default_value_t = Limits::default().max_bytes)]
+    max_size: usize,
+}
+
+fn main() -> ExitCode {
+    hub_kit::cli::main::<Args, _>(|args, env| {
+        let mut runner = Runner::new(env.clone());
+        match run(args, &env, &mut runner) {
+            Ok(code) => code,
+            Err(error) => {
+                let usage = error.downcast_ref::<UsageError>().is_some();
+                runner.report_error(error.as_ref());
+                ExitCode::from(if usage { exit::USAGE } else { exit::FAILURE })
+            }
+        }
+    })
+}
+
+fn cache_dir(args: &Args, env: &Env) -> Option<PathBuf> {
+    if let Some(dir) = &args.cache_dir {
+        return Some(dir.clone());
+    }
+    if let Some(temp) = env.get_non_empty(vars::RUNNER_TEMP) {
+        return Some(PathBuf::from(temp).join("hub-actions/schemas"));
+    }
+    let cache = env
+        .get_non_empty(env_vars::XDG_CACHE_HOME)
+        .map(PathBuf::from)
+        .or_else(|| {
+            env.get_non_empty(env_vars::HOME)
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
+    Some(cache.join("hub-actions/schemas"))
+}
+
+fn read_schema_map(value: Option<&str>, root: &std::path::Path) -> anyhow::Result<SchemaMap> {
+    let Some(value) = value else {
+        return Ok(SchemaMap::default());
+    };
+    let as_file = root.join(value.trim());
+    let text = if !value.contains(": ") && as_file.is_file() {
+        std::fs::read_to_string(&as_file).map_err(|e| {
+            UsageError(format!(
+                "cannot read schema map `{}`: {e}",
+                as_file.display()
+            ))
+        })?
+    } else {
+        value.to_owned()
+    };
+    Ok(SchemaMap::parse(&text).map_err(|e| UsageError(e.to_string()))?)
+}
+
+fn read_rules(
+    path: Option<&str>,
+    root: &std::path::Path,
+) -> anyhow::Result<Option<(String, serde_json::Value)>> {
+    let Some(path) = path else { return Ok(None) };
+    let bytes = fetch::read_capped(&root.join(path)).map_err(|e| UsageError(e.to_string()))?;
+    let value = fetch::parse_document(path, &bytes)
+        .map_err(|e| UsageError(format!("rules file `{path}` does not parse: {e}")))?;
+    // Compile once now so a broken rule is a usage error, not one error per file.
+    RuleSet::from_json(path, &value).map_err(|e| UsageError(e.to_string()))?;
+    Ok(Some((path.to_owned(), value)))
+}
+
+fn run(args: Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> {
+    let root = std::env::current_dir().context("cannot read the working directory")?;
+    let settings = check::Settings {
+        map: read_schema_map(args.schema_map.as_deref(), &root)?,
+        rules: read_rules(args.rules.as_deref(), &root)?,
+        schema: args.schema.clone(),
+        catalog: args.catalog.clone(),
+        options: SchemaOptions {
+            formats: !args.no_formats,
+        },
+        limits: Limits {
+            max_bytes: args.max_size,
+            ..Limits::default()
+        },
+        env: env.iter().collect::<EnvVars>(),
+        jobs: std::thread::available_parallelism().map_or(1, usize::from),
+        root: root.clone(),
+    };
+    let files = files::discover(&root, &args.files)?;
+    let mut loader = check::Loader::new(fetch::Fetcher::new(cache_dir(&args, env), args.offline));
+    let (report, notes) = check::check_all(&files, &settings, &mut loader);
+
+    if runner.in_actions() {
+        emit::annotate(runner, &report)?;
+    }
+    for note in &notes {
+        runner.warning(note, &hub_kit::Annotation::default())?;
+    }
+    runner.append_summary(&emit::summary(&report, &notes))?;
+
+    let json = report.to_json();
+    let report_file = args.report_file.clone().or_else(|| {
+        env.get_non_empty(vars::RUNNER_TEMP)
+            .filter(|_| runner.in_actions())
+            .map(|temp| PathBuf::from(temp).join("hub-validate-config-report.json"))
+    });
+    if let Some(path) = &report_file {
+        let text =
+            serde_json::to_string_pretty(&json).expect("because a JSON value always serialises");
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
+    }
+    runner.set_output("valid", report.valid().to_string())?;
+    runner.set_output("files-checked", report.files_checked().to_string())?;
+    runner.set_output("error-count", report.error_count().to_string())?;
+    runner.set_output("warning-count", report.warning_count().to_string())?;
+    runner.set_output(
+        "report",
+        report_file
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    )?;
+
+    match args.format {
+        OutputFormat::Text if runner.in_actions() => runner.log_untrusted(&report.to_text())?,
+        OutputFormat::Text => print!("{}", report.to_text()),
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json).expect("because a JSON value always serialises")
+        ),
+        OutputFormat::Sarif => {
+            let sarif = report.to_sarif(
+                "hub-validate-config",
+                env!("CARGO_PKG_VERSION"),
+                "https://github.com/org/hub-actions/tree/main/validate-config",
+            );
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&sarif)
+                    .expect("because a JSON value always serialises")
+            );
+        }
+    }
+    let failed = report.error_count() > 0 || (args.fail_on_warning && report.warning_count() > 0);
+    Ok(ExitCode::from(if failed {
+        exit::FAILURE
+    } else {
+        exit::OK
+    }))
+}
