@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use hub_changelog::{Author, Layout, Links, ReleaseCommit, ReleaseInput, render_releases};
 use hub_conventional::semver::Version;
 use hub_conventional::{Bump, BumpRules, RawCommit, ReleaseOptions, TagPattern, analyze, decide};
 use hub_git::{Range, Repo};
@@ -127,12 +128,43 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let decision = decide(&analyzed, last.version.as_ref(), &known, &options)?;
     let next_tag = decision.next.as_ref().map(|v| pattern.format(v));
 
-    // 4. Report.
+    // 4. Release notes for the range, from the same analysis (one classification).
+    let notes = match &decision.next {
+        Some(next) => {
+            let release = ReleaseInput {
+                version: Some(next.clone()),
+                tag: next_tag.clone(),
+                previous_tag: last.tag.clone(),
+                commits: analyzed
+                    .iter()
+                    .zip(log.iter())
+                    .map(|(commit, c)| ReleaseCommit {
+                        commit: commit.clone(),
+                        author: Author {
+                            name: c.author_name,
+                            email: c.author_email,
+                            login: None,
+                        },
+                    })
+                    .collect(),
+                ..ReleaseInput::default()
+            };
+            let config = hub_changelog::Config {
+                links: links(env),
+                ..hub_changelog::Config::default()
+            };
+            render_releases(&[release], &config, &Layout::GitHub)?
+        }
+        None => String::new(),
+    };
+
+    // 5. Report.
     report::outputs(runner, &last, &decision, next_tag.as_deref())?;
+    runner.set_output("notes", notes.clone())?;
     report::log(runner, &last, &decision, next_tag.as_deref())?;
     runner.append_summary(&report::summary(&last, &decision, next_tag.as_deref()))?;
 
-    // 5. Tag.
+    // 6. Tag.
     if let (true, Some(tag)) = (args.create_tag, next_tag.as_deref()) {
         if args.dry_run {
             runner.info(&format!("dry run: would create tag {tag} at {}", &to[..12]))?;
@@ -142,6 +174,18 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     }
     runner.print_outputs(args.json)?;
     Ok(ExitCode::from(exit::OK))
+}
+
+/// Links for GitHub or GitHub Enterprise, when the runner says where we are.
+fn links(env: &Env) -> Option<Links> {
+    Some(Links {
+        server_url: env
+            .get_non_empty(hub_kit::vars::GITHUB_SERVER_URL)?
+            .to_string(),
+        repository: env
+            .get_non_empty(hub_kit::vars::GITHUB_REPOSITORY)?
+            .to_string(),
+    })
 }
 
 fn release_options(args: &Args) -> Result<ReleaseOptions> {
