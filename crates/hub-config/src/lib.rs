@@ -51,5 +51,5 @@ pub use position::{
 };
 pub use report::{FileReport, Report};
 pub use rules::{EnvVars, RuleSet};
-pub use schema::{NoRetrieve, Retrieve, RetrieveError, Schema, SchemaOptions};
+pub use schema::{NoRetrieve, Retrieve, RetrieveError, Schema, SchemaOptions, meta_schema};
 pub use select::{Catalog, SchemaChoice, SchemaMap, choose_schema};

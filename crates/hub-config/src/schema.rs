@@ -65,6 +65,48 @@ impl Retrieve for NoRetrieve {
     }
 }
 
+/// The meta-schema of a JSON Schema draft (or one of its vocabularies) for its URI, with or
+/// without a trailing `#`: these ship with the validator, so they never need a download.
+///
+/// ```
+/// let draft7 = hub_config::meta_schema("http://json-schema.org/draft-07/schema#").expect("known");
+/// assert_eq!(draft7["$id"], "http://json-schema.org/draft-07/schema#");
+/// assert!(hub_config::meta_schema("https://example.com/schema").is_none());
+/// ```
+#[must_use]
+pub fn meta_schema(uri: &str) -> Option<&'static Value> {
+    use referencing::meta;
+    let all: [&'static Value; 19] = [
+        &meta::DRAFT4,
+        &meta::DRAFT6,
+        &meta::DRAFT7,
+        &meta::DRAFT201909,
+        &meta::DRAFT201909_APPLICATOR,
+        &meta::DRAFT201909_CONTENT,
+        &meta::DRAFT201909_CORE,
+        &meta::DRAFT201909_FORMAT,
+        &meta::DRAFT201909_META_DATA,
+        &meta::DRAFT201909_VALIDATION,
+        &meta::DRAFT202012,
+        &meta::DRAFT202012_CORE,
+        &meta::DRAFT202012_APPLICATOR,
+        &meta::DRAFT202012_UNEVALUATED,
+        &meta::DRAFT202012_VALIDATION,
+        &meta::DRAFT202012_META_DATA,
+        &meta::DRAFT202012_FORMAT_ANNOTATION,
+        &meta::DRAFT202012_FORMAT_ASSERTION,
+        &meta::DRAFT202012_CONTENT,
+    ];
+    let wanted = uri.trim_end_matches('#');
+    all.into_iter().find(|schema| {
+        schema
+            .get("$id")
+            .or_else(|| schema.get("id"))
+            .and_then(Value::as_str)
+            .is_some_and(|id| id.trim_end_matches('#') == wanted)
+    })
+}
+
 /// Adapts a [`Retrieve`] to `jsonschema`, keeping each fetched document for suggestions.
 struct Adapter {
     inner: Arc<dyn Retrieve>,
@@ -73,6 +115,9 @@ struct Adapter {
 
 impl jsonschema::Retrieve for Adapter {
     fn retrieve(&self, uri: &jsonschema::Uri<String>) -> Result<Value, RetrieveError> {
+        if let Some(meta) = meta_schema(uri.as_str()) {
+            return Ok(meta.clone());
+        }
         let value = self.inner.retrieve(uri.as_str())?;
         if let Ok(mut seen) = self.seen.lock() {
             seen.insert(uri.as_str().to_owned(), value.clone());
@@ -910,6 +955,14 @@ mod tests {
         .expect("because the schema compiles");
         assert!(!strict.allows_json_extensions());
         assert!(lenient.allows_json_extensions());
+    }
+
+    #[test]
+    fn meta_schema_refs_need_no_retriever() {
+        // A schema file checked against its draft's meta-schema, offline.
+        let schema = json!({"$schema": "http://json-schema.org/draft-07/schema#",
+            "$ref": "http://json-schema.org/draft-07/schema#"});
+        check!(schema, "type: objekt\n", @"1:7 error[schema/anyOf] expected one of `array`, `boolean`, `integer`, `null`, `number`, `object`, `string` or a value of type array, found string `objekt`; did you mean `object`?");
     }
 
     #[test]

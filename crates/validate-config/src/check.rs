@@ -90,9 +90,16 @@ impl Loader {
         base: &Path,
         settings: &Settings,
     ) -> Result<Arc<Schema>, String> {
-        let (uri, bytes) = self.read(reference, base)?;
-        let value = parse_document(reference, &bytes)
-            .map_err(|e| format!("schema `{reference}` does not parse: {e}"))?;
+        let (uri, value) = match hub_config::meta_schema(reference) {
+            // A schema file naming its draft: the meta-schema ships with the validator.
+            Some(meta) => (reference.to_owned(), meta.clone()),
+            None => {
+                let (uri, bytes) = self.read(reference, base)?;
+                let value = parse_document(reference, &bytes)
+                    .map_err(|e| format!("schema `{reference}` does not parse: {e}"))?;
+                (uri, value)
+            }
+        };
         let retriever = Arc::new(Retriever(Arc::clone(&self.fetcher)));
         let mut schema = Schema::compile(&value, &uri, retriever, &settings.options)
             .map_err(|e| e.to_string())?;
