@@ -1,0 +1,455 @@
+//! Which commits go into which release: one range (`from..to`, the unreleased commits, or
+//! one tagged release) or the whole history split at every release tag.
+//!
+//! Everything is read with a handful of git calls whatever the size of the history: one
+//! `git log` into one buffer, one `for-each-ref` for the tags and their dates, a few
+//! `merge-base --is-ancestor` (or one `tag --merged`) to find the last release, and, for
+//! the whole history, one pass over the commit graph (`hub_git::partition_by_tags`).
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{Context, Result, bail};
+use hub_changelog::{Author, LogCommit, ReleaseInput};
+use hub_conventional::semver::Version;
+use hub_conventional::{BumpRules, TagPattern};
+use hub_git::{CommitLog, Range, Repo, Tag};
+
+/// One release to write: its heading and the log indexes of its commits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The version; `None` is `Unreleased`.
+    pub version: Option<Version>,
+    /// This release's tag (the right side of the compare link).
+    pub tag: Option<String>,
+    /// Where the range starts: the previous release's tag, or the `from` revision.
+    pub previous: Option<String>,
+    /// The release date, `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// Indexes into the log, newest first.
+    pub commits: Vec<usize>,
+}
+
+/// The commits read, and the releases they form (newest first; never empty).
+#[derive(Debug)]
+pub struct History {
+    /// The one `git log` buffer every release borrows from.
+    pub log: CommitLog,
+    /// Newest first.
+    pub releases: Vec<Plan>,
+    /// How the range was chosen, for the log.
+    pub description: String,
+}
+
+impl History {
+    /// Analyses every release's commits (reverts pair within a release).
+    pub fn analyze(&self, rules: &BumpRules) -> Vec<ReleaseInput<'_>> {
+        self.releases
+            .iter()
+            .map(|plan| {
+                let log: Vec<LogCommit<'_>> = plan
+                    .commits
+                    .iter()
+                    .filter_map(|&i| self.log.get(i))
+                    .map(|c| LogCommit {
+                        id: c.id,
+                        message: c.message,
+                        author: Author {
+                            name: c.author_name,
+                            email: c.author_email,
+                            login: None,
+                        },
+                    })
+                    .collect();
+                let mut release = ReleaseInput::analyze(plan.version.clone(), &log, rules)
+                    .with_tags(plan.previous.clone(), plan.tag.clone());
+                release.date.clone_from(&plan.date);
+                release
+            })
+            .collect()
+    }
+}
+
+/// What the user asked for.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// Release tags: `prefix` + semver.
+    pub pattern: &'a TagPattern,
+    /// Start of the range (exclusive); `None`: the last release reachable from `to`.
+    pub from: Option<&'a str>,
+    /// End of the range.
+    pub to: &'a str,
+    /// The version of the commits after the last release tag.
+    pub release_version: Option<&'a Version>,
+    /// Only commits touching these paths.
+    pub paths: &'a [String],
+    /// The date of a release that has no tag yet (`YYYY-MM-DD`, from the clock).
+    pub today: &'a str,
+}
+
+/// A release tag and its version.
+#[derive(Clone, Debug)]
+struct VersionTag {
+    tag: Tag,
+    version: Version,
+}
+
+fn version_tags(tags: &[Tag], pattern: &TagPattern) -> Vec<VersionTag> {
+    tags.iter()
+        .filter_map(|tag| {
+            pattern.parse(&tag.name).map(|version| VersionTag {
+                tag: tag.clone(),
+                version,
+            })
+        })
+        .collect()
+}
+
+/// Highest version first; versions equal in precedence (build metadata) by full order so
+/// the choice does not depend on the order git lists tags in.
+fn descending(a: &Version, b: &Version) -> Ordering {
+    b.cmp_precedence(a).then_with(|| b.cmp(a))
+}
+
+/// The release the unreleased commits start after: the highest version tag for which
+/// `reachable` holds, among those `below` the version being written (when it is known)
+/// and not on the commit being written (`skip_commit`).
+///
+/// `reachable` is asked in descending version order and the first yes wins, so with a
+/// linear history it is asked once.
+pub fn last_release<'t, F>(
+    tags: &'t [VersionTagRef<'t>],
+    below: Option<&Version>,
+    skip_commit: Option<&str>,
+    mut reachable: F,
+) -> Result<Option<&'t VersionTagRef<'t>>>
+where
+    F: FnMut(&str, &str) -> Result<bool>,
+{
+    let mut candidates: Vec<&VersionTagRef<'t>> = tags
+        .iter()
+        .filter(|t| below.is_none_or(|b| t.version.cmp_precedence(b) == Ordering::Less))
+        .filter(|t| skip_commit != Some(t.commit))
+        .collect();
+    candidates.sort_by(|a, b| descending(a.version, b.version));
+    for t in candidates {
+        if reachable(t.name, t.commit)? {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+/// A borrowed view of a release tag, the input of [`last_release`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionTagRef<'t> {
+    /// Tag name.
+    pub name: &'t str,
+    /// Its commit.
+    pub commit: &'t str,
+    /// Its version.
+    pub version: &'t Version,
+}
+
+/// After this many `merge-base --is-ancestor` misses, one `git tag --merged` answers for
+/// every remaining tag (one walk instead of one process per tag).
+const DIRECT_CANDIDATES: usize = 8;
+
+/// The dates tags were made: the tagger date of an annotated tag, the committer date of a
+/// lightweight one (`%(creatordate)`), as `YYYY-MM-DD` in the tagger's time zone.
+fn tag_dates(repo: &Repo) -> Result<HashMap<String, String>> {
+    let out = repo.run([
+        "for-each-ref",
+        "--format=%(refname:strip=2)%00%(creatordate:short)",
+        "refs/tags",
+    ])?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| l.split_once('\0'))
+        .map(|(name, date)| (name.to_owned(), date.to_owned()))
+        .collect())
+}
+
+fn refuse_shallow(repo: &Repo) -> Result<()> {
+    if repo.is_shallow()? {
+        bail!(
+            "the repository is a shallow clone, so the last release tag and older commits may \
+             be missing from it; check out with `fetch-depth: 0` (actions/checkout), or set \
+             `from` to a commit inside the clone"
+        );
+    }
+    Ok(())
+}
+
+/// One release: the commits of `from..to`, or of the last release tag reachable from `to`
+/// up to `to`.
+///
+/// Its version is `release-version`, else the version of a release tag at `to` (`to:
+/// v1.2.0`, or a workflow run on a tag push), else none (`Unreleased`). Its date is its
+/// tag's, or today when the tag is yet to be made. When the version is
+/// known, the range starts at the highest release below it that is not on `to` itself —
+/// so a workflow that tags `v1.3.0` first and writes the changelog second gets the 1.3.0
+/// commits, not an empty range.
+pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
+    let to = repo.rev_parse(req.to).context("input `to`")?;
+    let all_tags = repo.tags()?;
+    let tags = version_tags(&all_tags, req.pattern);
+    let at_to = tags
+        .iter()
+        .filter(|t| t.tag.commit == to)
+        .max_by(|a, b| descending(&b.version, &a.version));
+    let named = tags.iter().find(|t| t.tag.name == req.to);
+    let version = match (req.release_version, named.or(at_to)) {
+        (Some(v), _) => Some(v.clone()),
+        (None, Some(t)) => Some(t.version.clone()),
+        (None, None) => None,
+    };
+    let tag = version.as_ref().map(|v| req.pattern.format(v));
+
+    let (from, previous, description) = match req.from {
+        Some(from) => {
+            let id = repo.rev_parse(from).context("input `from`")?;
+            let is_tag = all_tags.iter().any(|t| t.name == from);
+            let previous = if is_tag { from.to_owned() } else { id.clone() };
+            (Some(id), Some(previous), format!("{from}..{}", req.to))
+        }
+        None => {
+            refuse_shallow(repo)?;
+            let refs: Vec<VersionTagRef<'_>> = tags
+                .iter()
+                .map(|t| VersionTagRef {
+                    name: &t.tag.name,
+                    commit: &t.tag.commit,
+                    version: &t.version,
+                })
+                .collect();
+            let skip = version.is_some().then_some(to.as_str());
+            let mut asked = 0usize;
+            let mut merged: Option<HashSet<String>> = None;
+            let last = last_release(&refs, version.as_ref(), skip, |name, commit| {
+                asked += 1;
+                if asked <= DIRECT_CANDIDATES {
+                    return Ok(commit == to || repo.is_ancestor(commit, &to)?);
+                }
+                let set = match &mut merged {
+                    Some(set) => set,
+                    None => merged.insert(merged_tags(repo, &to)?),
+                };
+                Ok(set.contains(name))
+            })?;
+            match last {
+                Some(t) => (
+                    Some(t.commit.to_owned()),
+                    Some(t.name.to_owned()),
+                    format!("{}..{}", t.name, req.to),
+                ),
+                None => (
+                    None,
+                    None,
+                    format!(
+                        "the whole history up to {} (no release tag before it)",
+                        req.to
+                    ),
+                ),
+            }
+        }
+    };
+
+    let log = repo.log(&Range::since(from.as_deref(), &to), req.paths)?;
+    let date = match &tag {
+        None => None,
+        Some(tag) => Some(
+            tag_dates(repo)?
+                .remove(tag)
+                .unwrap_or_else(|| req.today.to_owned()),
+        ),
+    };
+    let plan = Plan {
+        version,
+        tag,
+        previous,
+        date,
+        commits: (0..log.len()).collect(),
+    };
+    Ok(History {
+        log,
+        releases: vec![plan],
+        description,
+    })
+}
+
+fn merged_tags(repo: &Repo, to: &str) -> Result<HashSet<String>> {
+    let out = repo.run(["tag", "--merged", to])?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The whole history reachable from `to`, one release per release tag (the highest
+/// version when a commit carries several), newest first, plus the commits after the last
+/// tag when there are any (or when `release-version` names them).
+pub fn full(repo: &Repo, req: &Request<'_>) -> Result<History> {
+    refuse_shallow(repo)?;
+    let to = repo.rev_parse(req.to).context("input `to`")?;
+    let log = repo.log(&Range::since(None, &to), req.paths)?;
+
+    // The commit graph: from the log itself, or — when `path` filters the log — from
+    // `rev-list --parents`, since a filtered log has holes that would cut the walk.
+    let topology_text;
+    let topology: Vec<(&str, Vec<&str>)> = if req.paths.is_empty() {
+        log.iter()
+            .map(|c| (c.id, c.parent_ids().collect()))
+            .collect()
+    } else {
+        topology_text =
+            String::from_utf8_lossy(&repo.run(["rev-list", "--parents", &to, "--"])?).into_owned();
+        topology_text
+            .lines()
+            .filter_map(|l| {
+                let mut ids = l.split(' ');
+                Some((ids.next()?, ids.collect()))
+            })
+            .collect()
+    };
+    let in_history: HashSet<&str> = topology.iter().map(|(id, _)| *id).collect();
+
+    // Release tags in the history, one per commit (the highest), ascending.
+    let mut tags: Vec<VersionTag> = version_tags(&repo.tags()?, req.pattern)
+        .into_iter()
+        .filter(|t| in_history.contains(t.tag.commit.as_str()))
+        .collect();
+    tags.sort_by(|a, b| descending(&a.version, &b.version));
+    let mut seen = HashSet::new();
+    tags.retain(|t| seen.insert(t.tag.commit.clone()));
+    tags.reverse();
+
+    let tag_commits: Vec<&str> = tags.iter().map(|t| t.tag.commit.as_str()).collect();
+    let mut parts = hub_git::partition_by_tags(&topology, &tag_commits);
+    if !req.paths.is_empty() {
+        let position: HashMap<&str, usize> =
+            log.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        for part in &mut parts {
+            *part = part
+                .iter()
+                .filter_map(|&i| position.get(topology[i].0).copied())
+                .collect();
+        }
+    }
+    let unreleased = parts.pop().unwrap_or_default();
+
+    let dates = tag_dates(repo)?;
+    let mut releases: Vec<Plan> = Vec::with_capacity(tags.len() + 1);
+    let mut previous: Option<String> = None;
+    for (t, commits) in tags.iter().zip(parts) {
+        releases.push(Plan {
+            version: Some(t.version.clone()),
+            tag: Some(t.tag.name.clone()),
+            previous: previous.replace(t.tag.name.clone()),
+            date: dates.get(&t.tag.name).cloned(),
+            commits,
+        });
+    }
+    let already_tagged = req
+        .release_version
+        .is_some_and(|v| tags.iter().any(|t| &t.version == v));
+    let next = req.release_version.filter(|_| !already_tagged);
+    if !unreleased.is_empty() || next.is_some() || releases.is_empty() {
+        releases.push(Plan {
+            version: next.cloned(),
+            tag: next.map(|v| req.pattern.format(v)),
+            previous,
+            date: next.map(|_| req.today.to_owned()),
+            commits: unreleased,
+        });
+    }
+    releases.reverse();
+    let description = format!(
+        "the whole history up to {}: {} release tag(s), {} commit(s)",
+        req.to,
+        tags.len(),
+        log.len()
+    );
+    Ok(History {
+        log,
+        releases,
+        description,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).expect("valid version")
+    }
+
+    fn pick(
+        tags: &[(&str, &str, &str)],
+        below: Option<&str>,
+        skip: Option<&str>,
+        reachable: &[&str],
+    ) -> (Option<String>, Vec<String>) {
+        let versions: Vec<Version> = tags.iter().map(|t| v(t.2)).collect();
+        let refs: Vec<VersionTagRef<'_>> = tags
+            .iter()
+            .zip(&versions)
+            .map(|(t, version)| VersionTagRef {
+                name: t.0,
+                commit: t.1,
+                version,
+            })
+            .collect();
+        let below = below.map(v);
+        let mut asked = Vec::new();
+        let found = last_release(&refs, below.as_ref(), skip, |name, commit| {
+            asked.push(name.to_owned());
+            Ok(reachable.contains(&commit))
+        })
+        .expect("no error");
+        (found.map(|t| t.name.to_owned()), asked)
+    }
+
+    #[test]
+    fn highest_reachable_wins_and_is_asked_first() {
+        let tags = [
+            ("v1.0.0", "a", "1.0.0"),
+            ("v1.10.0", "c", "1.10.0"),
+            ("v1.9.0", "b", "1.9.0"),
+        ];
+        assert_eq!(
+            pick(&tags, None, None, &["a", "b", "c"]),
+            (Some("v1.10.0".into()), vec!["v1.10.0".into()])
+        );
+        // v1.10.0 is on another branch.
+        assert_eq!(
+            pick(&tags, None, None, &["a", "b"]),
+            (
+                Some("v1.9.0".into()),
+                vec!["v1.10.0".into(), "v1.9.0".into()]
+            )
+        );
+        assert_eq!(pick(&tags, None, None, &[]).0, None);
+    }
+
+    #[test]
+    fn a_known_version_starts_after_the_release_below_it() {
+        let tags = [
+            ("v1.0.0", "a", "1.0.0"),
+            ("v1.1.0-rc.1", "b", "1.1.0-rc.1"),
+            ("v1.1.0", "b", "1.1.0"),
+            ("v1.2.0", "c", "1.2.0"),
+        ];
+        // Writing 1.1.0 (tagged at `b`): not 1.1.0 itself, not its rc on the same commit.
+        assert_eq!(
+            pick(&tags, Some("1.1.0"), Some("b"), &["a", "b", "c"]).0,
+            Some("v1.0.0".into())
+        );
+        // Writing 1.2.0 before it is tagged.
+        assert_eq!(
+            pick(&tags, Some("1.2.0"), None, &["a", "b"]).0,
+            Some("v1.1.0".into())
+        );
+    }
+}

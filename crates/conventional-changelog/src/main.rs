@@ -1,0 +1,312 @@
+//! `hub-conventional-changelog`: a grouped changelog from Conventional Commits — the
+//! unreleased commits, one release, a range, or the whole history — prepended to
+//! `CHANGELOG.md` idempotently, and the new section as an output. The same binary is the
+//! `conventional-changelog` action and a CLI.
+//!
+//! `main` reads like the action's README: read the commits, group them into releases,
+//! render, write the file, commit it (when asked), report.
+
+mod date;
+mod file;
+mod history;
+mod links;
+mod publish;
+mod report;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+use hub_changelog::{
+    Config, KEEP_A_CHANGELOG_HEADER, Layout, UnknownLayout, context, prepend, render,
+};
+use hub_conventional::semver::Version;
+use hub_conventional::{BumpRules, TagPattern};
+use hub_git::Repo;
+use hub_kit::{Env, Runner, cli::exit};
+
+use crate::report::FileResult;
+
+/// Writes a changelog from Conventional Commits: the commits since the last release tag
+/// (or of one release, a range, or the whole history), grouped into sections, prepended
+/// to CHANGELOG.md under its header. Re-running with the same commits changes nothing.
+#[derive(Parser, Debug)]
+#[command(
+    name = "hub-conventional-changelog",
+    version,
+    about,
+    max_term_width = 100
+)]
+pub struct Args {
+    /// `prepend`: put the new section under the file's header, replacing a section for the
+    /// same version; `overwrite`: write the whole history, one section per release tag;
+    /// `none`: write nothing, only set the outputs.
+    #[arg(long, value_enum, default_value_t = Mode::Prepend)]
+    mode: Mode,
+    /// The changelog file, relative to `repository-path`.
+    #[arg(long, default_value = "CHANGELOG.md")]
+    output: PathBuf,
+    /// The version of the commits since the last release (typically semver-bump's
+    /// `next-version`). Without it they are `Unreleased`, unless `to` carries a release tag.
+    #[arg(long)]
+    release_version: Option<String>,
+    /// Start of the range (a tag or commit, excluded) instead of the last release tag
+    /// reachable from `to`.
+    #[arg(long)]
+    from: Option<String>,
+    /// End of the range: a commit, or a release tag to write that release's section.
+    #[arg(long, default_value = "HEAD")]
+    to: String,
+    /// Prefix of release tags: `v` for `v1.2.3`, `api@` or `api-v` for a monorepo package,
+    /// empty for bare `1.2.3`.
+    #[arg(long, default_value = "v", allow_hyphen_values = true)]
+    tag_prefix: String,
+    /// Only list commits touching these paths (one per line), for a package in a monorepo.
+    #[arg(long)]
+    path: Vec<String>,
+    /// Built-in layout: `keep-a-changelog` (default), `angular` (conventional-changelog's
+    /// angular preset) or `github` (GitHub release notes).
+    #[arg(long, value_parser = parse_preset, conflicts_with = "template")]
+    preset: Option<Layout>,
+    /// A minijinja template file (relative to `repository-path`) rendering the template
+    /// context; see `--context` for what it holds.
+    #[arg(long)]
+    template: Option<PathBuf>,
+    /// Repository web URL for links (`https://github.com/owner/repo`, GitHub Enterprise
+    /// alike), or `none` for no links. Default: `GITHUB_SERVER_URL` + `GITHUB_REPOSITORY`
+    /// in Actions, else the `origin` remote when it is on github.com.
+    #[arg(long)]
+    repo_url: Option<String>,
+    /// Commit the updated file (`chore(release): <version>`) and push it to `origin`. Never
+    /// commits when the file did not change.
+    #[arg(long)]
+    commit: bool,
+    /// The repository (default: `GITHUB_WORKSPACE`, else the current directory).
+    #[arg(long)]
+    repository_path: Option<PathBuf>,
+    /// Print the outputs as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Print the template context as JSON and exit, writing nothing.
+    #[arg(long)]
+    context: bool,
+}
+
+/// What to do with the changelog file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// Put the new section under the header.
+    Prepend,
+    /// Write the whole history.
+    Overwrite,
+    /// Only set outputs.
+    None,
+}
+
+fn parse_preset(s: &str) -> Result<Layout, UnknownLayout> {
+    s.parse()
+}
+
+/// An input that is wrong before anything was tried: exit 2.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+fn main() -> ExitCode {
+    hub_kit::cli::main::<Args, _>(|args, env| {
+        let mut runner = Runner::new(env.clone());
+        match run(&args, &env, &mut runner) {
+            Ok(code) => code,
+            Err(e) => {
+                runner.report_error(e.as_ref());
+                ExitCode::from(if e.is::<UsageError>() {
+                    exit::USAGE
+                } else {
+                    exit::FAILURE
+                })
+            }
+        }
+    })
+}
+
+fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
+    let dir = args
+        .repository_path
+        .clone()
+        .or_else(|| {
+            env.get_non_empty(hub_kit::vars::GITHUB_WORKSPACE)
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| ".".into());
+    let release_version = args
+        .release_version
+        .as_deref()
+        .map(parse_version)
+        .transpose()?;
+    let layout = layout(args, &dir)?;
+    let today = date::today(env).map_err(usage)?;
+    if args.mode == Mode::Overwrite && args.from.is_some() {
+        return Err(usage(
+            "input `from` cannot be used with `mode: overwrite`, which writes the whole history",
+        ));
+    }
+    let repo = Repo::discover(&dir).context("input `repository-path`")?;
+    let resolved = links::resolve(args.repo_url.as_deref(), env, || repo.remote_url("origin"))
+        .map_err(usage)?;
+
+    // 1. The commits: one range, or the whole history split at the release tags.
+    let pattern = TagPattern::new(args.tag_prefix.clone());
+    let request = history::Request {
+        pattern: &pattern,
+        from: args.from.as_deref(),
+        to: &args.to,
+        release_version: release_version.as_ref(),
+        paths: &args.path,
+        today: &today,
+    };
+    let history = match args.mode {
+        Mode::Overwrite => history::full(&repo, &request)?,
+        Mode::Prepend | Mode::None => history::range(&repo, &request)?,
+    };
+    runner.info(&format!("range: {}", history.description))?;
+    match &resolved.links {
+        Some(l) => runner.info(&format!(
+            "links: {} (from {})",
+            l.repo_url(),
+            resolved.source
+        ))?,
+        None => runner.info(&format!("links: none ({})", resolved.source))?,
+    }
+
+    // 2. Group them into sections: duplicates folded, reverted changes cancelled.
+    let releases = history.analyze(&BumpRules::default());
+    let config = Config {
+        links: resolved.links,
+        ..Config::default()
+    };
+    if args.context {
+        let all = context(&releases, &config);
+        let json = serde_json::to_string_pretty(&all).context("cannot serialise the context")?;
+        if runner.in_actions() {
+            runner.log_untrusted(&json)?;
+        } else {
+            println!("{json}");
+        }
+        return Ok(ExitCode::from(exit::OK));
+    }
+
+    // 3. Render the new section.
+    let newest = context(&releases[..1], &config);
+    let section = render(&newest, &layout).context("cannot render the changelog")?;
+    let release = &newest.releases[0];
+    runner.info(&format!("version: {}", release.title))?;
+
+    // 4. Write the file.
+    let path = std::path::absolute(dir.join(&args.output))
+        .with_context(|| format!("input `output`: `{}`", args.output.display()))?;
+    let text = match args.mode {
+        Mode::None => None,
+        Mode::Prepend => Some(prepend(&file::read(&path)?, &section, &release.title)),
+        Mode::Overwrite => {
+            let body = render(&context(&releases, &config), &layout)
+                .context("cannot render the changelog")?;
+            Some(match layout {
+                Layout::Template(_) => body,
+                _ => format!("{KEEP_A_CHANGELOG_HEADER}\n{body}"),
+            })
+        }
+    };
+    let file = match text {
+        None => FileResult::NotWritten,
+        Some(text) => {
+            let outcome = file::update(&path, &text)?;
+            let shown = shown_path(&repo, &path);
+            match outcome {
+                file::Outcome::Written => FileResult::Written(shown),
+                file::Outcome::UpToDate => FileResult::UpToDate(shown),
+            }
+        }
+    };
+
+    // 5. Commit it, only when it changed.
+    let committed = if args.commit && file.changed() {
+        let message = match &release.version {
+            Some(v) => format!("chore(release): {v}"),
+            None => "chore(release): update changelog".to_owned(),
+        };
+        Some(publish::commit_with_git(&repo, &path, &message)?)
+    } else {
+        None
+    };
+
+    // 6. Report.
+    let facts = report::Run {
+        section: &section,
+        release,
+        file: &file,
+        committed: committed.as_ref(),
+    };
+    report::outputs(runner, &facts)?;
+    report::log(runner, &facts)?;
+    runner.append_summary(&report::summary(&facts))?;
+    runner.print_outputs(args.json)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+fn parse_version(v: &str) -> Result<Version> {
+    let v = v.trim();
+    Version::parse(v.strip_prefix('v').unwrap_or(v)).map_err(|e| {
+        usage(format!(
+            "input `release-version` is not a semantic version: `{v}` ({e})"
+        ))
+    })
+}
+
+/// The layout from `preset` or `template` (a file relative to `repository-path`).
+fn layout(args: &Args, dir: &Path) -> Result<Layout> {
+    match (&args.template, &args.preset) {
+        (Some(t), _) => {
+            let path = dir.join(t);
+            let source = std::fs::read_to_string(&path).map_err(|e| {
+                usage(format!(
+                    "input `template`: cannot read `{}`: {e}",
+                    path.display()
+                ))
+            })?;
+            Ok(Layout::Template(source))
+        }
+        (None, Some(l)) => Ok(l.clone()),
+        (None, None) => Ok(Layout::default()),
+    }
+}
+
+/// The file's path for outputs and messages: relative to the repository root when inside
+/// it, else absolute.
+fn shown_path(repo: &Repo, path: &Path) -> String {
+    let root = repo.root().canonicalize().ok();
+    let real = path
+        .parent()
+        .and_then(|p| p.canonicalize().ok())
+        .zip(path.file_name())
+        .map(|(p, name)| p.join(name));
+    match (real, root) {
+        (Some(real), Some(root)) => match real.strip_prefix(&root) {
+            Ok(rel) => rel.display().to_string(),
+            Err(_) => real.display().to_string(),
+        },
+        _ => path.display().to_string(),
+    }
+}

@@ -1,0 +1,620 @@
+//! The action end to end: real repositories, the built binary, the runner's files.
+
+mod common;
+
+use common::{TestRepo, block};
+
+const REPO_URL: &str = "https://github.com/octo/hub";
+
+/// v0.1.0, then four commits: a feature, a fix, docs and a chore.
+fn released_history() -> TestRepo {
+    let mut r = TestRepo::new();
+    r.commit("feat: first release")
+        .tag("v0.1.0")
+        .commit("feat(api): add search endpoint (#12)")
+        .commit("fix(parser): handle empty input\n\nCloses #7")
+        .commit("docs: explain the release flow")
+        .commit("chore(deps): bump serde");
+    r
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+#[test]
+fn prepend_twice_writes_one_section() {
+    let mut r = released_history();
+    std::fs::write(
+        r.path().join("CHANGELOG.md"),
+        "# Changelog\n\nOur own words stay.\n\n## [0.1.0] - 2023-12-01\n\n- first release\n",
+    )
+    .expect("write");
+    let first = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("repo-url", REPO_URL)
+        .go();
+    insta::assert_snapshot!("prepend_first_run", first);
+    insta::assert_snapshot!("prepend_file", r.read("CHANGELOG.md"));
+    let bytes = std::fs::read(r.path().join("CHANGELOG.md")).expect("read");
+
+    let second = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("repo-url", REPO_URL)
+        .go();
+    assert_eq!(second.code, 0);
+    assert_eq!(second.output("changed"), "false");
+    assert_eq!(second.output("changelog"), first.output("changelog"));
+    assert_eq!(
+        std::fs::read(r.path().join("CHANGELOG.md")).expect("read"),
+        bytes,
+        "the second run must not change a byte"
+    );
+    assert!(
+        second
+            .stdout
+            .contains("CHANGELOG.md is already up to date: nothing changed"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second
+            .summary
+            .ends_with("`CHANGELOG.md` is already up to date: nothing changed.\n"),
+        "{}",
+        second.summary
+    );
+
+    // A late fix before the release is tagged: the 0.2.0 section is replaced, not repeated.
+    r.commit("fix: late fix");
+    let third = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("repo-url", REPO_URL)
+        .go();
+    assert_eq!(third.output("changed"), "true");
+    assert_eq!(third.output("commit-count"), "5");
+    let file = r.read("CHANGELOG.md");
+    assert_eq!(count(&file, "## [0.2.0]"), 1, "{file}");
+    assert_eq!(count(&file, "## [0.1.0]"), 1, "{file}");
+    assert!(file.contains("- late fix ("), "{file}");
+    assert!(file.starts_with("# Changelog\n\nOur own words stay.\n\n## [0.2.0]"));
+}
+
+#[test]
+fn unreleased_commits_become_the_release() {
+    let mut r = released_history();
+    let unreleased = r.run().input("repo-url", REPO_URL).go();
+    assert_eq!(unreleased.code, 0, "{unreleased}");
+    assert_eq!(unreleased.output("version"), "");
+    assert!(
+        unreleased
+            .output("changelog")
+            .starts_with("## [Unreleased](https://github.com/octo/hub/compare/v0.1.0...HEAD)\n"),
+        "{unreleased}"
+    );
+
+    // semver-bump says 0.2.0: the Unreleased section turns into it.
+    let named = r
+        .run()
+        .input("release-version", "v0.2.0")
+        .input("repo-url", REPO_URL)
+        .go();
+    assert_eq!(named.output("version"), "0.2.0");
+    let file = r.read("CHANGELOG.md");
+    assert!(!file.contains("Unreleased"), "{file}");
+    assert_eq!(count(&file, "## [0.2.0]"), 1);
+
+    // Tagged the same day (as semver-bump does after it), a run on the tag agrees.
+    r.tag_annotated_at("v0.2.0", common::TODAY + 3_600);
+    let on_tag = r.run().input("repo-url", REPO_URL).go();
+    assert_eq!(on_tag.output("version"), "0.2.0");
+    assert_eq!(on_tag.output("changed"), "false", "{on_tag}");
+    assert_eq!(on_tag.output("changelog"), named.output("changelog"));
+
+    // New work after the tag is Unreleased again, above 0.2.0.
+    r.commit("feat: next thing");
+    let next = r.run().input("repo-url", REPO_URL).go();
+    assert_eq!(next.output("commit-count"), "1");
+    let file = r.read("CHANGELOG.md");
+    let unreleased_at = file.find("## [Unreleased]").expect("unreleased section");
+    assert!(unreleased_at < file.find("## [0.2.0]").expect("0.2.0"));
+}
+
+/// v0.1.0 ← side branch `search` (merged after v0.2.0) ← v0.2.0 ← merge ← v1.0.0
+/// (annotated, a day after its commit) ← one breaking change.
+fn branched_history() -> TestRepo {
+    let mut r = TestRepo::new();
+    r.commit("feat: initial api").tag("v0.1.0");
+    r.git(&["checkout", "-q", "-b", "search"]);
+    r.commit("feat(search): add search (#12)")
+        .commit("fix(search): escape queries");
+    r.git(&["checkout", "-q", "main"]);
+    r.commit("fix: crash on empty input (#10)")
+        .tag("v0.2.0")
+        .merge("search", "Merge pull request #12 from octo/search")
+        .commit("perf: cache compiled templates")
+        .tag_annotated("v1.0.0")
+        .commit("feat!: drop node 16\n\nBREAKING CHANGE: node 16 is no longer supported");
+    r
+}
+
+#[test]
+fn overwrite_writes_one_section_per_release_with_enterprise_links() {
+    let r = branched_history();
+    fn ghe(run: common::Run<'_>) -> common::Run<'_> {
+        run.env("GITHUB_SERVER_URL", "https://ghe.example.com")
+            .env("GITHUB_REPOSITORY", "team/app")
+    }
+    let out = ghe(r.run().input("mode", "overwrite")).go();
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains(
+            "range: the whole history up to HEAD: 3 release tag(s), 7 commit(s)\n\
+             links: https://ghe.example.com/team/app (from `GITHUB_SERVER_URL` and `GITHUB_REPOSITORY`)"
+        ),
+        "{}",
+        out.stdout
+    );
+    // The side branch was merged after v0.2.0: its commits are in 1.0.0.
+    insta::assert_snapshot!("overwrite_file", r.read("CHANGELOG.md"));
+    assert_eq!(out.output("version"), "");
+    assert_eq!(out.output("commit-count"), "1");
+
+    // Overwrite again, or prepend the unreleased section: nothing changes.
+    let again = ghe(r.run().input("mode", "overwrite")).go();
+    assert_eq!(again.output("changed"), "false");
+    let prepend = ghe(r.run()).go();
+    assert_eq!(prepend.output("changed"), "false", "{prepend}");
+    assert_eq!(prepend.output("changelog"), out.output("changelog"));
+}
+
+#[test]
+fn overwrite_with_release_version_names_the_unreleased_commits() {
+    let r = branched_history();
+    let out = r
+        .run()
+        .input("mode", "overwrite")
+        .input("release-version", "2.0.0")
+        .input("repo-url", "none")
+        .go();
+    assert_eq!(out.output("version"), "2.0.0");
+    let file = r.read("CHANGELOG.md");
+    assert!(
+        file.contains(
+            "## 2.0.0 - 2024-02-01\n\n### Breaking Changes\n\n- node 16 is no longer supported"
+        ),
+        "{file}"
+    );
+    assert!(!file.contains("Unreleased"));
+    assert!(!file.contains("/commit/"), "links are off: {file}");
+}
+
+#[test]
+fn the_same_change_appears_once() {
+    let mut r = TestRepo::new();
+    r.commit("feat: first").tag("v0.1.0");
+    r.git(&["checkout", "-q", "-b", "topic"]);
+    r.commit("feat(api): add search (#12)");
+    r.git(&["checkout", "-q", "main"]);
+    // The same pull request squash-merged, and its branch merged too.
+    r.commit("feat(api): add search (#12)")
+        .merge("topic", "Merge pull request #12 from octo/topic")
+        // The same subject twice, spelled differently.
+        .commit("fix(ui): Dark  mode contrast")
+        .commit("fix(ui): dark mode contrast")
+        // A change and its revert cancel.
+        .commit_file("telemetry.rs", "on", "feat: add telemetry")
+        .revert("feat: add telemetry")
+        // A conventional revert of a commit in the range cancels too.
+        .commit("perf: inline the parser");
+    let perf = r.id_of("perf: inline the parser");
+    r.commit(&format!(
+        "revert: perf: inline the parser\n\nThis reverts commit {perf}."
+    ));
+    let out = r.run().input("release-version", "0.2.0").go();
+    assert_eq!(out.code, 0, "{out}");
+    let file = r.read("CHANGELOG.md");
+    assert_eq!(count(&file, "add search"), 1, "{file}");
+    assert_eq!(count(&file, "ark mode contrast"), 1, "{file}");
+    assert!(!file.contains("telemetry"), "{file}");
+    assert!(!file.contains("inline the parser"), "{file}");
+    assert!(
+        out.stdout.contains(
+            "9 commit(s): 2 shown, 2 folded into an entry with the same change, \
+             4 cancelled by reverts, 1 merge commit(s)"
+        ),
+        "{}",
+        out.stdout
+    );
+    insta::assert_snapshot!("duplicates_section", out.output("changelog"));
+}
+
+#[test]
+fn hostile_commit_text_is_inert() {
+    let mut r = TestRepo::new();
+    r.commit("feat: first").tag("v0.1.0");
+    r.commit_as(
+        "Mallory ::error::pwned [x](javascript:alert(1)) @everyone",
+        "m@example.com",
+        "feat(<b>ui</b>): <script>alert(1)</script> @everyone [x](javascript:alert(1))\n\
+         \n\
+         ::set-output name=version::9.9.9\n\
+         \n\
+         BREAKING CHANGE: first line\n\
+         ::add-mask::secret\n\
+         ghadelimiter_0123456789abcdef0123456789abcdef\n\
+         EOF\n\
+         ##[error]boom",
+    );
+    r.commit("fix: `::warning::in code` and ::notice::outside");
+    let out = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("repo-url", REPO_URL)
+        .go();
+    assert_eq!(out.code, 0, "{out}");
+
+    // Outputs: exactly ours, the section intact, nothing injected.
+    let names: Vec<&str> = out.outputs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "changelog",
+            "path",
+            "version",
+            "commit-count",
+            "changed",
+            "commit-sha"
+        ]
+    );
+    assert_eq!(out.output("version"), "0.2.0");
+    let file = r.read("CHANGELOG.md");
+    assert!(file.contains(out.output("changelog").trim_end()));
+
+    // The file: no HTML, no links but ours, no mentions, no workflow commands.
+    for bad in ["<script>", "<b>", "[x](javascript:", "@everyone"] {
+        assert!(!file.contains(bad), "{bad} in {file}");
+    }
+    for line in file.lines() {
+        assert!(!line.trim_start().starts_with("::"), "{line}");
+        assert!(!line.trim_start().starts_with("##["), "{line}");
+    }
+
+    // The log: every runner command is ours; commit text only inside the fenced block.
+    let mut fenced = false;
+    for line in out.stdout.lines() {
+        if line == "::stop-commands::[TOKEN]" {
+            fenced = true;
+        } else if line == "::[TOKEN]::" {
+            fenced = false;
+        } else if !fenced {
+            assert!(
+                line == "::group::Changelog section"
+                    || line == "::endgroup::"
+                    || !line.contains("::"),
+                "unfenced command-like line: {line}"
+            );
+        }
+    }
+    assert!(!fenced, "the untrusted block is closed");
+    insta::assert_snapshot!(
+        "hostile_file",
+        r.read("CHANGELOG.md").replace('\u{200B}', "{ZWSP}")
+    );
+    insta::assert_snapshot!(
+        "hostile_log",
+        out.stdout
+            .replace('\u{200B}', "{ZWSP}")
+            .replace('\u{2060}', "{WJ}")
+    );
+
+    // `--context` prints commit text (and author names) through the same fence.
+    let ctx = r.run().arg("--context").go();
+    assert_eq!(ctx.code, 0);
+    assert!(ctx.stdout.contains("Mallory ::error::pwned"));
+    let inside = ctx
+        .stdout
+        .split_once("::stop-commands::[TOKEN]\n")
+        .and_then(|(_, rest)| rest.split_once("::[TOKEN]::"))
+        .map(|(json, _)| json)
+        .expect("fenced JSON");
+    let json: serde_json::Value = serde_json::from_str(inside).expect("the context is JSON");
+    assert_eq!(
+        json["releases"][0]["commits"][1]["author"]["name"],
+        "Mallory ::error::pwned [x](javascript:alert(1)) @everyone"
+    );
+}
+
+#[test]
+fn mode_none_only_sets_outputs() {
+    let r = released_history();
+    let out = r
+        .run()
+        .input("mode", "none")
+        .input("release-version", "0.2.0")
+        .input("commit", "true")
+        .go();
+    insta::assert_snapshot!(out, @"
+    exit: 0
+    output changelog:
+      | ## 0.2.0 - 2024-02-01
+      |
+      | ### Features
+      |
+      | - **api:** add search endpoint (#12) (fc04b73)
+      |
+      | ### Bug Fixes
+      |
+      | - **parser:** handle empty input (37dba75), closes #7
+    output path: 
+    output version: 0.2.0
+    output commit-count: 4
+    output changed: false
+    output commit-sha: 
+    summary:
+      | ## 0.2.0 - 2024-02-01
+      |
+      | ### Features
+      |
+      | - **api:** add search endpoint (#12) (fc04b73)
+      |
+      | ### Bug Fixes
+      |
+      | - **parser:** handle empty input (37dba75), closes #7
+      |
+      | ---
+      |
+      | No file written (`mode: none`).
+    ");
+    assert!(!r.path().join("CHANGELOG.md").exists());
+    assert_eq!(r.git(&["rev-list", "--count", "HEAD"]), "5", "no commit");
+}
+
+#[test]
+fn commit_pushes_to_origin_once() {
+    let r = released_history();
+    r.git(&["init", "-q", "--bare", "../origin.git"]);
+    r.git(&["remote", "add", "origin", "../origin.git"]);
+    r.git(&["push", "-q", "origin", "main"]);
+    // Something else staged stays out of the changelog commit.
+    std::fs::write(r.path().join("notes.txt"), "wip").expect("write");
+    r.git(&["add", "notes.txt"]);
+
+    let commit = |r: &TestRepo| {
+        r.run()
+            .input("release-version", "0.2.0")
+            .input("commit", "true")
+            // No git identity on this "runner": the bot's is used.
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "user.useConfigOnly")
+            .env("GIT_CONFIG_VALUE_0", "true")
+            .env("GIT_AUTHOR_DATE", "1706745600 +0000")
+            .env("GIT_COMMITTER_DATE", "1706745600 +0000")
+            .go()
+    };
+    let out = commit(&r);
+    assert_eq!(out.code, 0, "{out}\n{}", out.stdout);
+    let sha = out.output("commit-sha").to_owned();
+    assert_eq!(sha.len(), 40);
+    assert_eq!(out.output("changed"), "true");
+    assert_eq!(r.git(&["rev-parse", "HEAD"]), sha);
+    assert_eq!(
+        r.git(&["--git-dir=../origin.git", "rev-parse", "main"]),
+        sha,
+        "pushed"
+    );
+    assert_eq!(
+        r.git(&["log", "-1", "--format=%an <%ae>%n%s"]),
+        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>\n\
+         chore(release): 0.2.0"
+    );
+    assert_eq!(
+        r.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "CHANGELOG.md"
+    );
+    assert_eq!(r.git(&["status", "--porcelain"]), "A  notes.txt");
+    assert!(
+        out.stdout.contains(&format!(
+            "committed {} and pushed it to origin/main",
+            &sha[..12]
+        )),
+        "{}",
+        out.stdout
+    );
+
+    // Nothing changed: no second commit.
+    let again = commit(&r);
+    assert_eq!(again.output("changed"), "false");
+    assert_eq!(again.output("commit-sha"), "");
+    assert_eq!(
+        r.git(&["--git-dir=../origin.git", "rev-parse", "main"]),
+        sha
+    );
+    // And the release commit itself never shows up in a later changelog.
+    r.git(&["reset", "-q"]);
+    let later = r.run().input("release-version", "0.2.0").go();
+    assert_eq!(later.output("changed"), "false");
+}
+
+#[test]
+fn commit_refuses_a_detached_head_before_committing() {
+    let r = released_history();
+    r.git(&["init", "-q", "--bare", "../origin.git"]);
+    r.git(&["remote", "add", "origin", "../origin.git"]);
+    r.git(&["checkout", "-q", "--detach"]);
+    let out = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("commit", "true")
+        .go();
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("HEAD is detached"), "{}", out.stdout);
+    assert_eq!(r.git(&["rev-list", "--count", "HEAD"]), "5", "no commit");
+}
+
+#[test]
+fn a_given_tag_a_range_presets_and_a_template() {
+    let mut r = released_history();
+    r.tag_annotated("v0.2.0").commit("fix: after the release");
+    let section = |run: common::Run<'_>| {
+        let out = run.input("mode", "none").input("repo-url", REPO_URL).go();
+        assert_eq!(out.code, 0, "{out}");
+        out.output("changelog").to_owned()
+    };
+    // A release tag as `to`: that release, dated by its tag.
+    let tagged = section(r.run().input("to", "v0.2.0").input("preset", "angular"));
+    insta::assert_snapshot!(tagged, @"
+    ## [0.2.0](https://github.com/octo/hub/compare/v0.1.0...v0.2.0) (2024-01-07)
+
+    ### Features
+
+    * **api:** add search endpoint ([#12](https://github.com/octo/hub/issues/12)) ([fc04b73](https://github.com/octo/hub/commit/fc04b73b13c714c9dd5975968e640ae3efab5cd6))
+
+    ### Bug Fixes
+
+    * **parser:** handle empty input ([37dba75](https://github.com/octo/hub/commit/37dba7567d877a5543a2a2f7d3409fe039dbf022)), closes [#7](https://github.com/octo/hub/issues/7)
+    ");
+    // `from..to` with commits: GitHub release notes.
+    let first = r.id_of("feat(api): add search endpoint (#12)");
+    let range = section(
+        r.run()
+            .input("from", &first)
+            .input("to", "HEAD")
+            .input("preset", "github"),
+    );
+    insta::assert_snapshot!(range, @"
+    ## What's Changed
+
+    ### Bug Fixes
+
+    * after the release ([754d63a](https://github.com/octo/hub/commit/754d63ab59fdfa56338a708dce59502ea38d2877))
+    * **parser:** handle empty input ([37dba75](https://github.com/octo/hub/commit/37dba7567d877a5543a2a2f7d3409fe039dbf022)), closes [#7](https://github.com/octo/hub/issues/7)
+
+    **Full Changelog**: https://github.com/octo/hub/compare/fc04b73b13c714c9dd5975968e640ae3efab5cd6...HEAD
+    ");
+    // A user template over the documented context.
+    std::fs::create_dir_all(r.path().join(".github")).expect("mkdir");
+    std::fs::write(
+        r.path().join(".github/changelog.md.j2"),
+        "{% for release in releases %}# {{ release.title }} ({{ release.commits | length }} commits)\n\
+         {% for s in release.sections %}{% for e in s.entries %}- [{{ e.type }}] {{ e.description_md }}\n\
+         {% endfor %}{% endfor %}{% endfor %}",
+    )
+    .expect("write");
+    let templated = section(r.run().input("template", ".github/changelog.md.j2"));
+    insta::assert_snapshot!(templated, @r"
+    # Unreleased (1 commits)
+    - [fix] after the release
+    ");
+}
+
+#[test]
+fn monorepo_package_overwrite_follows_its_paths_and_prefix() {
+    let mut r = TestRepo::new();
+    r.commit_file("api/lib.rs", "1", "feat(api): first api")
+        .tag("api@0.1.0")
+        .commit_file("web/app.js", "1", "feat(web): first web")
+        .tag("web@0.1.0")
+        .commit_file("api/lib.rs", "2", "fix(api): second api")
+        .commit_file("web/app.js", "2", "fix(web): second web")
+        .tag("api@0.1.1")
+        .commit_file("api/lib.rs", "3", "feat(api): third api");
+    let out = r
+        .run()
+        .input("mode", "overwrite")
+        .input("tag-prefix", "api@")
+        .input("path", "api/")
+        .input("output", "api/CHANGELOG.md")
+        .input("repo-url", "none")
+        .go();
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.output("path"), "api/CHANGELOG.md");
+    let file = r.read("api/CHANGELOG.md");
+    insta::assert_snapshot!(file.split_once("\n## ").expect("a release").1, @"
+    Unreleased
+
+    ### Features
+
+    - **api:** third api (cb4e2f4)
+
+    ## 0.1.1 - 2024-01-05
+
+    ### Bug Fixes
+
+    - **api:** second api (8af0141)
+
+    ## 0.1.0 - 2024-01-02
+
+    ### Features
+
+    - **api:** first api (8ac68f7)
+    ");
+}
+
+#[test]
+fn bad_inputs_name_the_input() {
+    let r = released_history();
+    let not_a_repo = tempfile::tempdir().expect("tempdir");
+    let shallow = r.base().join("shallow");
+    r.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &format!("file://{}", r.path().display()),
+        shallow.to_str().expect("utf-8 path"),
+    ]);
+    let cases: Vec<(&str, common::Run<'_>)> = vec![
+        ("unknown preset", r.run().input("preset", "fancy")),
+        (
+            "missing template",
+            r.run().input("template", "missing.md.j2"),
+        ),
+        ("bad mode", r.run().input("mode", "append")),
+        (
+            "bad release-version",
+            r.run().input("release-version", "next"),
+        ),
+        (
+            "from with overwrite",
+            r.run().input("mode", "overwrite").input("from", "v0.1.0"),
+        ),
+        ("bad repo-url", r.run().input("repo-url", "github")),
+        ("unknown to", r.run().input("to", "v9.9.9")),
+        (
+            "not a git repository",
+            r.run().input(
+                "repository-path",
+                not_a_repo.path().to_str().expect("utf-8 path"),
+            ),
+        ),
+        (
+            "shallow clone",
+            r.run()
+                .input("repository-path", shallow.to_str().expect("utf-8 path")),
+        ),
+    ];
+    let mut report = String::new();
+    let tmp = not_a_repo.path().display().to_string();
+    for (name, run) in cases {
+        let out = run.go();
+        assert!(
+            !r.path().join("CHANGELOG.md").exists(),
+            "{name}: nothing written"
+        );
+        let message = if out.stderr.is_empty() {
+            out.stdout.lines().last().unwrap_or("").to_owned()
+        } else {
+            out.stderr.trim_end().to_owned()
+        };
+        report.push_str(&format!(
+            "{name}: exit {}\n{}\n",
+            out.code,
+            block(&message.replace(&tmp, "[DIR]"))
+        ));
+    }
+    insta::assert_snapshot!(report);
+}
