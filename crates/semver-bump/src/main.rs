@@ -22,7 +22,7 @@ use hub_kit::{Env, Runner, cli::exit};
 #[command(name = "hub-semver-bump", version, about, max_term_width = 100)]
 pub struct Args {
     /// Prefix of release tags: `v` for `v1.2.3`, `api@` or `api-v` for a monorepo package,
-    /// empty for bare `1.2.3`.
+    /// `none` for bare `1.2.3` (an empty action input means the default).
     #[arg(long, default_value = "v", allow_hyphen_values = true)]
     tag_prefix: String,
     /// Only count commits touching these paths (one per line), for a package in a monorepo.
@@ -88,7 +88,12 @@ fn main() -> ExitCode {
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let options = release_options(args)?;
     let rules = bump_rules(&args.bump_rules)?;
-    let pattern = TagPattern::new(args.tag_prefix.clone());
+    let prefix = if args.tag_prefix == "none" {
+        ""
+    } else {
+        args.tag_prefix.as_str()
+    };
+    let pattern = TagPattern::new(prefix);
 
     let dir = args
         .repository_path

@@ -1,0 +1,213 @@
+//! Every `action.yml` is valid for GitHub (SchemaStore's `github-action.json`, checked with
+//! our own validate-config engine), passes every input through `env:` (never `${{ }}` in a
+//! script), and each public action's README tables are generated from its `action.yml`
+//! (`HUB_BLESS=1 cargo test -p hub-e2e --test action_metadata` rewrites them).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hub_config::{EnvVars, Format, Limits, NoRetrieve, Schema, SchemaOptions, parse};
+use hub_e2e::workspace;
+use serde_json::Value;
+
+fn action_files() -> Vec<PathBuf> {
+    let root = workspace();
+    let mut files = vec![
+        root.join("action.yml"),
+        root.join("actions/install/action.yml"),
+    ];
+    for entry in std::fs::read_dir(&root).unwrap().flatten() {
+        let p = entry.path().join("action.yml");
+        if p.is_file() {
+            files.push(p);
+        }
+    }
+    files.sort();
+    files
+}
+
+fn load(path: &Path) -> Value {
+    let parsed = parse(
+        &std::fs::read(path).unwrap(),
+        Format::Yaml,
+        &Limits::default(),
+    );
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "{}: {:?}",
+        path.display(),
+        parsed.diagnostics
+    );
+    parsed.documents.into_iter().next().unwrap().value
+}
+
+fn peer_suites() -> PathBuf {
+    std::env::var_os("HUB_PEER_SUITES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("../shared/peer-suites"))
+}
+
+#[test]
+fn action_metadata_validates_against_schemastore() {
+    let schema_path = peer_suites().join("schemastore/schemas/github-action.json");
+    if !schema_path.is_file() {
+        eprintln!(
+            "skipped: peer suites not found at {}",
+            schema_path.display()
+        );
+        return;
+    }
+    let schema: Value = serde_json::from_slice(&std::fs::read(&schema_path).unwrap()).unwrap();
+    let schema = Schema::compile(
+        &schema,
+        "github-action.json",
+        Arc::new(NoRetrieve),
+        &SchemaOptions::default(),
+    )
+    .unwrap();
+    let mut problems = Vec::new();
+    for file in action_files() {
+        let parsed = parse(
+            &std::fs::read(&file).unwrap(),
+            Format::Yaml,
+            &Limits::default(),
+        );
+        for doc in &parsed.documents {
+            for d in schema.check(doc, &EnvVars::default()) {
+                problems.push(format!(
+                    "{}:{}:{}: {}",
+                    file.display(),
+                    d.span.start.line,
+                    d.span.start.column,
+                    d.message
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The check can fail: a broken action.yml is caught.
+    let bad = parse(
+        b"name: x\nruns:\n  using: composite\n",
+        Format::Yaml,
+        &Limits::default(),
+    );
+    assert!(
+        !schema
+            .check(&bad.documents[0], &EnvVars::default())
+            .is_empty()
+    );
+}
+
+#[test]
+fn inputs_reach_binaries_only_through_env() {
+    for file in action_files() {
+        let action = load(&file);
+        let steps = action["runs"]["steps"].as_array().unwrap();
+        for step in steps {
+            if let Some(run) = step["run"].as_str() {
+                assert!(
+                    !run.contains("${{"),
+                    "{}: `${{{{ }}}}` pasted into a script: {run}",
+                    file.display()
+                );
+            }
+        }
+        // Every declared input is handed to the binary as INPUT_<NAME>.
+        let inputs = action["inputs"].as_object().cloned().unwrap_or_default();
+        let passed: Vec<String> = steps
+            .iter()
+            .filter_map(|s| s["env"].as_object())
+            .flat_map(|env| env.keys().cloned())
+            .collect();
+        for name in inputs.keys() {
+            let var = hub_kit::input::input_var(name);
+            let alt = if name == "working-directory" {
+                "INPUT_REPOSITORY-PATH".to_string()
+            } else {
+                var.clone()
+            };
+            assert!(
+                passed.contains(&var) || passed.contains(&alt),
+                "{}: input `{name}` is not passed as `{var}`",
+                file.display()
+            );
+        }
+    }
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('\n', " ")
+        .trim()
+        .to_string()
+}
+
+/// The README section generated from an action.yml.
+fn tables(action: &Value) -> String {
+    let mut s =
+        String::from("### Inputs\n\n| name | default | description |\n| --- | --- | --- |\n");
+    if let Some(inputs) = action["inputs"].as_object() {
+        for (name, spec) in inputs {
+            let default = match &spec["default"] {
+                Value::String(d) if !d.is_empty() => format!("`{}`", d.replace('|', "\\|")),
+                Value::String(_) => "*(empty)*".into(),
+                Value::Null if spec["required"] == Value::Bool(true) => "**required**".into(),
+                Value::Null => "*(empty)*".into(),
+                other => format!("`{other}`"),
+            };
+            s.push_str(&format!(
+                "| `{name}` | {default} | {} |\n",
+                cell(spec["description"].as_str().unwrap_or(""))
+            ));
+        }
+    }
+    s.push_str("\n### Outputs\n\n| name | description |\n| --- | --- |\n");
+    if let Some(outputs) = action["outputs"].as_object() {
+        for (name, spec) in outputs {
+            s.push_str(&format!(
+                "| `{name}` | {} |\n",
+                cell(spec["description"].as_str().unwrap_or(""))
+            ));
+        }
+    }
+    s
+}
+
+#[test]
+fn readme_tables_match_action_yml() {
+    const START: &str = "<!-- generated from action.yml: do not edit -->\n";
+    const END: &str = "<!-- end of generated tables -->\n";
+    let bless = std::env::var_os("HUB_BLESS").is_some();
+    let mut stale = Vec::new();
+    for file in action_files() {
+        let dir = file.parent().unwrap();
+        if dir == workspace() || dir.ends_with("actions/install") {
+            continue;
+        }
+        let readme_path = dir.join("README.md");
+        let readme = std::fs::read_to_string(&readme_path)
+            .unwrap_or_else(|_| panic!("{} has no README.md", dir.display()));
+        let want = tables(&load(&file));
+        let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
+            panic!("{}: no generated-tables markers", readme_path.display());
+        };
+        let have = &readme[a + START.len()..b];
+        if have != want {
+            if bless {
+                let new = format!("{}{START}{want}{}", &readme[..a], &readme[b..]);
+                std::fs::write(&readme_path, new).unwrap();
+            } else {
+                stale.push(readme_path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "README tables out of date (run with HUB_BLESS=1): {stale:?}"
+    );
+}
