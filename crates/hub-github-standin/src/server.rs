@@ -384,6 +384,12 @@ impl StandIn {
         self.app.lock().faults.push(fault);
     }
 
+    /// The faults still queued.
+    #[must_use]
+    pub fn faults(&self) -> Vec<Fault> {
+        self.app.lock().faults.clone()
+    }
+
     /// Removes every queued fault.
     pub fn clear_faults(&self) {
         self.app.lock().faults.clear();

@@ -1,0 +1,73 @@
+//! A blocking facade for the action binaries, which are plain sequential CLIs.
+
+use std::future::Future;
+
+use crate::{Error, GitHub, GitHubConfig, RetryPolicy};
+
+/// A [`GitHub`] client together with the current-thread tokio runtime it runs on.
+///
+/// The client stays async (so callers can overlap requests where it pays) and binaries call
+/// it through [`BlockingGitHub::block_on`]. The client is built on this runtime and the runtime
+/// lives as long as the client: octocrab's service task and pooled connections belong to the
+/// runtime that started them, so a fresh runtime per call would strand them.
+#[derive(Debug)]
+pub struct BlockingGitHub {
+    runtime: tokio::runtime::Runtime,
+    github: GitHub,
+}
+
+impl BlockingGitHub {
+    /// Starts a current-thread runtime (I/O and timers) and builds the client on it.
+    ///
+    /// # Errors
+    /// [`Error::Runtime`] when the runtime cannot start, or as [`GitHub::new`].
+    pub fn new(config: &GitHubConfig) -> Result<Self, Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| Error::Runtime { source })?;
+        let github = {
+            let _entered = runtime.enter();
+            GitHub::new(config)?
+        };
+        Ok(BlockingGitHub { runtime, github })
+    }
+
+    /// Uses `policy` for retries, timeouts and rate limits.
+    #[must_use]
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.github = self.github.with_retry_policy(policy);
+        self
+    }
+
+    /// Requests `size` items per page (1–100).
+    #[must_use]
+    pub fn with_page_size(mut self, size: u8) -> Self {
+        self.github = self.github.with_page_size(size);
+        self
+    }
+
+    /// The async client, to build the futures that [`BlockingGitHub::block_on`] runs.
+    #[must_use]
+    pub fn github(&self) -> &GitHub {
+        &self.github
+    }
+
+    /// Runs `future` (usually a call on [`BlockingGitHub::github`]) to completion.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_async_client_needs_a_runtime_and_the_blocking_one_brings_it() {
+        let config = GitHubConfig::default();
+        assert!(matches!(GitHub::new(&config), Err(Error::NoRuntime)));
+        let blocking = BlockingGitHub::new(&config).expect("builds");
+        assert_eq!(blocking.github().api_url(), "https://api.github.com");
+    }
+}

@@ -1,0 +1,238 @@
+//! Commits: those of a pull request, the account behind one, and new ones made through the
+//! Git Data API (blob, tree, commit, ref update) without a checkout.
+
+use http::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::client::encode_ref;
+use crate::refs::Person;
+use crate::{Error, GitHub, Permission, Repository};
+
+/// A commit of a pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullCommit {
+    pub sha: String,
+    pub message: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// The GitHub account the author e-mail belongs to, if GitHub knows one.
+    pub author_login: Option<String>,
+    pub parents: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawGitUser {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Deserialize)]
+struct RawCommitDetail {
+    #[serde(default)]
+    message: String,
+    author: Option<RawGitUser>,
+}
+
+#[derive(Deserialize)]
+struct RawAccount {
+    login: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawSha {
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct RawCommit {
+    sha: String,
+    commit: RawCommitDetail,
+    /// `null`, `{}` (no account) or a user.
+    author: Option<RawAccount>,
+    #[serde(default)]
+    parents: Vec<RawSha>,
+}
+
+impl From<RawCommit> for PullCommit {
+    fn from(raw: RawCommit) -> Self {
+        let (author_name, author_email) = raw
+            .commit
+            .author
+            .map(|a| (a.name, a.email))
+            .unwrap_or_default();
+        PullCommit {
+            sha: raw.sha,
+            message: raw.commit.message,
+            author_name,
+            author_email,
+            author_login: raw.author.and_then(|a| a.login),
+            parents: raw.parents.into_iter().map(|p| p.sha).collect(),
+        }
+    }
+}
+
+/// Files to commit to a branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCommit {
+    /// The branch to advance (`main`, without `refs/heads/`).
+    pub branch: String,
+    pub message: String,
+    /// Path (may contain `/`) and new text content of each file.
+    pub files: Vec<(String, String)>,
+    /// The author; GitHub uses the token's identity when absent.
+    pub author: Option<Person>,
+}
+
+/// What [`GitHub::commit_files`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitOutcome {
+    /// The branch head afterwards.
+    pub sha: String,
+    /// The head the commit was made on.
+    pub parent: String,
+    /// `false` when the files already had this content and nothing was committed.
+    pub created: bool,
+}
+
+#[derive(Deserialize)]
+struct RawGitCommit {
+    tree: RawSha,
+}
+
+/// How often [`GitHub::commit_files`] starts over when the branch moves under it.
+const COMMIT_TRIES: u32 = 3;
+
+impl GitHub {
+    /// The commits of pull request `number`, oldest first (GitHub lists at most 250).
+    ///
+    /// # Errors
+    /// On refusal (the token needs `pull-requests: read`) or transport failure.
+    pub async fn pull_request_commits(
+        &self,
+        repo: &Repository,
+        number: u64,
+    ) -> Result<Vec<PullCommit>, Error> {
+        let path = format!("{}/pulls/{number}/commits", repo.api_path());
+        let raw: Vec<RawCommit> = self.get_all(&path, Permission::PullRequestsRead).await?;
+        Ok(raw.into_iter().map(PullCommit::from).collect())
+    }
+
+    /// The login of the account that authored commit `sha` (`None` when the author e-mail is
+    /// not linked to an account).
+    ///
+    /// # Errors
+    /// When the commit does not exist, on refusal or transport failure.
+    pub async fn commit_author_login(
+        &self,
+        repo: &Repository,
+        sha: &str,
+    ) -> Result<Option<String>, Error> {
+        let path = format!("{}/commits/{}", repo.api_path(), encode_ref(sha));
+        let raw: RawCommit = self
+            .call(Method::GET, &path, None, Permission::ContentsRead)
+            .await?;
+        Ok(raw.author.and_then(|a| a.login))
+    }
+
+    /// Commits `files` on top of `branch` through the Git Data API — a blob per file, a tree
+    /// on the head's tree, a commit, then a fast-forward of the branch — and starts over (up to
+    /// three times) if the branch moved meanwhile. Files that already have this content make
+    /// no commit.
+    ///
+    /// # Errors
+    /// When the branch does not exist or keeps moving, on refusal (the token needs
+    /// `contents: write`) or transport failure.
+    pub async fn commit_files(
+        &self,
+        repo: &Repository,
+        commit: &FileCommit,
+    ) -> Result<CommitOutcome, Error> {
+        let branch_ref = format!("heads/{}", commit.branch);
+        for _ in 0..COMMIT_TRIES {
+            let head = self
+                .get_ref(repo, &branch_ref)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    route: crate::Route {
+                        method: "GET".to_owned(),
+                        path: format!("{}/git/ref/{branch_ref}", repo.api_path()),
+                    },
+                    permission: Permission::ContentsRead,
+                })?;
+            let parent: RawGitCommit = self
+                .call(
+                    Method::GET,
+                    &format!("{}/git/commits/{}", repo.api_path(), head.sha),
+                    None,
+                    Permission::ContentsRead,
+                )
+                .await?;
+            let mut entries = Vec::new();
+            for (path, content) in &commit.files {
+                let blob: RawSha = self
+                    .call(
+                        Method::POST,
+                        &format!("{}/git/blobs", repo.api_path()),
+                        Some(&json!({ "content": content, "encoding": "utf-8" })),
+                        Permission::ContentsWrite,
+                    )
+                    .await?;
+                entries.push(
+                    json!({ "path": path, "mode": "100644", "type": "blob", "sha": blob.sha }),
+                );
+            }
+            let tree: RawSha = self
+                .call(
+                    Method::POST,
+                    &format!("{}/git/trees", repo.api_path()),
+                    Some(&json!({ "base_tree": parent.tree.sha, "tree": entries })),
+                    Permission::ContentsWrite,
+                )
+                .await?;
+            if tree.sha == parent.tree.sha {
+                return Ok(CommitOutcome {
+                    sha: head.sha.clone(),
+                    parent: head.sha,
+                    created: false,
+                });
+            }
+            let mut body = json!({
+                "message": commit.message,
+                "tree": tree.sha,
+                "parents": [head.sha],
+            });
+            if let Some(author) = &commit.author {
+                body["author"] = author.to_json();
+            }
+            let created: RawSha = self
+                .call(
+                    Method::POST,
+                    &format!("{}/git/commits", repo.api_path()),
+                    Some(&body),
+                    Permission::ContentsWrite,
+                )
+                .await?;
+            match self
+                .update_ref(repo, &branch_ref, &created.sha, false)
+                .await
+            {
+                Ok(_) => {
+                    return Ok(CommitOutcome {
+                        sha: created.sha,
+                        parent: head.sha,
+                        created: true,
+                    });
+                }
+                Err(Error::NotFastForward { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Err(Error::BranchMoved {
+            branch: commit.branch.clone(),
+            attempts: COMMIT_TRIES,
+        })
+    }
+}

@@ -1,0 +1,74 @@
+//! The GitHub client of the hub-actions, on [octocrab].
+//!
+//! - **Configuration** comes from the binary, never from the process environment deep inside:
+//!   [`GitHubConfig::from_env`] takes a lookup function (or [`GitHubConfig::from_map`] a map)
+//!   and reads `GITHUB_API_URL` (GitHub Enterprise Server works), `GITHUB_TOKEN` (or the
+//!   action's `token` input, [`GitHubConfig::with_token_input`]), `GITHUB_REPOSITORY` and the
+//!   [`Event`] payload at `GITHUB_EVENT_PATH`.
+//! - **Operations** with typed results: sticky comments per (thread, action) found by a hidden
+//!   marker and edited in place ([`GitHub::upsert_sticky_comment`]); refs and annotated tags
+//!   ([`GitHub::create_ref`], [`GitHub::move_ref`], [`GitHub::create_annotated_tag`]);
+//!   releases by tag ([`GitHub::ensure_release`]); deployments and statuses; the commits of a
+//!   pull request and the login behind a commit; commits through the Git Data API
+//!   ([`GitHub::commit_files`]).
+//! - **Faults**: timeouts, connection failures and 5xx are retried with jittered backoff;
+//!   rate limits (403/429 with `retry-after` or `x-ratelimit-reset`) are waited out up to a cap
+//!   ([`RetryPolicy`]); a refusal names the permission the workflow must grant
+//!   ([`Error::Forbidden`]); creating a ref, tag or release that already exists as wanted is
+//!   success ([`Created::Existing`]). The token is never in an error, a log or a `Debug`.
+//! - **Blocking**: the API is async; [`BlockingGitHub`] runs it on a current-thread runtime for
+//!   the CLIs.
+//!
+//! ```no_run
+//! use hub_github::{BlockingGitHub, GitHubConfig, Thread};
+//!
+//! # fn main() -> Result<(), hub_github::Error> {
+//! // In a binary's `main`: read the environment once.
+//! let config = GitHubConfig::from_env(&|name: &str| std::env::var(name).ok())?;
+//! let repo = config.repository()?.clone();
+//! let pr = config.event.as_ref().and_then(|e| e.pull_request_number());
+//! let client = BlockingGitHub::new(&config)?;
+//! if let Some(number) = pr {
+//!     let github = client.github();
+//!     let outcome = client.block_on(github.upsert_sticky_comment(
+//!         &repo,
+//!         Thread::PullRequest(number),
+//!         "semver-bump",
+//!         "Next version: **1.3.0**",
+//!     ))?;
+//!     println!("comment: {}", outcome.comment().html_url);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [octocrab]: https://docs.rs/octocrab
+
+mod blocking;
+mod client;
+mod comments;
+mod commits;
+pub mod config;
+mod deployments;
+mod error;
+mod event;
+mod refs;
+mod releases;
+mod retry;
+
+pub use blocking::BlockingGitHub;
+pub use client::GitHub;
+pub use comments::{Comment, StickyOutcome, Thread, sticky_marker};
+pub use commits::{CommitOutcome, FileCommit, PullCommit};
+pub use config::{DEFAULT_API_URL, GitHubConfig, Repository, Token};
+pub use deployments::{
+    Deployment, DeploymentFilter, DeploymentState, DeploymentStatus, NewDeployment,
+    NewDeploymentStatus,
+};
+pub use error::{Error, Permission, Route};
+pub use event::{
+    DeploymentEvent, Event, PullRequestEvent, PushCommit, PushEvent, WorkflowDispatchEvent,
+};
+pub use refs::{Created, GitRef, NewTag, Person, Tag};
+pub use releases::{NewRelease, Release, ReleaseUpdate};
+pub use retry::{Clock, RetryPolicy, SystemClock};
