@@ -6,42 +6,7 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::path::Path;
-use std::time::Duration;
-
 use hub_e2e::*;
-
-fn setup(tmp: &Path) -> Act {
-    let action = action_repo(tmp);
-    let v = suite_version();
-    mark_release(&action, &v, "org/hub-actions");
-    let files = tmp
-        .join("srv/org/hub-actions/releases/download")
-        .join(format!("v{v}"));
-    std::fs::create_dir_all(&files).unwrap();
-    release_archive(&files, &v, "x86_64-unknown-linux-musl");
-    let (url, _) = serve(tmp.join("srv"), Duration::from_secs(180));
-    let mut act = Act::new(tmp, action);
-    act.env("GITHUB_SERVER_URL", &url);
-    act
-}
-
-fn origin(tmp: &Path, script: &[&str]) -> std::path::PathBuf {
-    let work = git_repo(tmp, "work", script);
-    let bare = tmp.join("origin.git");
-    sh(
-        tmp,
-        "git",
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.to_str().unwrap(),
-            bare.to_str().unwrap(),
-        ],
-    );
-    bare
-}
 
 fn workflow(clone: &str, with: &str) -> String {
     format!(
@@ -78,7 +43,7 @@ fn releases_tags_and_is_a_no_op_the_second_time() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let act = setup(tmp.path());
+    let act = released_act(tmp.path());
     let origin = origin(tmp.path(), HISTORY);
     let clone = format!("git clone -q '{}' .", origin.display());
     let wf = workflow(&clone, "          create-tag: true");
@@ -113,7 +78,7 @@ fn shallow_clone_fails_clearly_or_deepens_when_asked() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let act = setup(tmp.path());
+    let act = released_act(tmp.path());
     let mut script: Vec<&str> = vec!["feat: base", "tag:v0.3.0"];
     script.extend(std::iter::repeat_n("fix: a fix", 150));
     script.push("feat: shallow feature");

@@ -331,3 +331,30 @@ pub fn git_repo(dir: &Path, name: &str, script: &[&str]) -> PathBuf {
     }
     repo
 }
+
+/// An [`Act`] whose `org/hub-actions@v1` is a release tree of this checkout, served by a
+/// local release server (so the installer takes its verified-download path, then the tool
+/// cache).
+pub fn released_act(tmp: &Path) -> Act {
+    let action = action_repo(tmp);
+    let v = suite_version();
+    mark_release(&action, &v, "org/hub-actions");
+    let files = tmp
+        .join("srv/org/hub-actions/releases/download")
+        .join(format!("v{v}"));
+    std::fs::create_dir_all(&files).expect("mkdir");
+    release_archive(&files, &v, "x86_64-unknown-linux-musl");
+    let (url, _) = serve(tmp.join("srv"), Duration::from_secs(300));
+    let mut act = Act::new(tmp, action);
+    act.env("GITHUB_SERVER_URL", &url);
+    act
+}
+
+/// A bare `origin` repository holding the history `script` (see [`git_repo`]).
+pub fn origin(tmp: &Path, script: &[&str]) -> PathBuf {
+    let work = git_repo(tmp, "work", script);
+    let bare = tmp.join("origin.git");
+    let (w, b) = (work.display().to_string(), bare.display().to_string());
+    sh(tmp, "git", &["clone", "-q", "--bare", &w, &b]);
+    bare
+}
