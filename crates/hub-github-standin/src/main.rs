@@ -22,8 +22,9 @@ struct Cli {
     /// GitHub's OpenAPI description: the JSON file or the `@octokit/openapi` package folder.
     #[arg(long, env = "HUB_GITHUB_OPENAPI")]
     openapi: Option<PathBuf>,
-    /// Serve without checking requests and responses (when no description is at hand).
-    #[arg(long, conflicts_with = "openapi")]
+    /// Serve without checking requests and responses (when no description is at hand); wins
+    /// over `--openapi` and `HUB_GITHUB_OPENAPI`.
+    #[arg(long)]
     no_validate: bool,
     /// Serve the API below this path, like GitHub Enterprise Server (`/api/v3`).
     #[arg(long, default_value = "")]
@@ -56,8 +57,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, hub_github_standin::Error> {
     let spec = match (&cli.openapi, cli.no_validate) {
-        (Some(path), _) => Some(Spec::load_shared(path)?),
-        (None, true) => None,
+        (_, true) => None,
+        (Some(path), false) => Some(Spec::load_shared(path)?),
         (None, false) => {
             eprintln!(
                 "error: no OpenAPI description: pass `--openapi` or set `HUB_GITHUB_OPENAPI` (or `--no-validate`)"

@@ -795,6 +795,38 @@ mod tests {
     }
 
     #[test]
+    fn openapi_3_1_schemas_are_json_schema_already() {
+        let spec = spec(json!({
+            "openapi": "3.1.0",
+            "paths": {},
+            "components": { "schemas": {
+                "name": { "type": "string", "minLength": 2 },
+            }}
+        }));
+        // 3.1 keeps `$ref` siblings and uses type arrays instead of `nullable`.
+        let schema = json!({ "$ref": "#/components/schemas/name", "maxLength": 3,
+                             "type": ["string", "null"] });
+        assert!(spec.check("n", &schema, &json!("abc")).is_empty());
+        assert!(
+            spec.check("n", &schema, &json!(null)).len() == 1,
+            "the $ref still applies"
+        );
+        assert_eq!(spec.check("n", &schema, &json!("abcd")).len(), 1);
+        assert_eq!(spec.check("n", &schema, &json!("a")).len(), 1);
+    }
+
+    #[test]
+    fn formats_are_asserted() {
+        let spec = spec(json!({"openapi": "3.0.3", "paths": {}}));
+        let schema = json!({ "type": "string", "format": "date-time" });
+        assert!(
+            spec.check("d", &schema, &json!("2026-01-02T03:04:05Z"))
+                .is_empty()
+        );
+        assert_eq!(spec.check("d", &schema, &json!("yesterday")).len(), 1);
+    }
+
+    #[test]
     fn boolean_exclusive_bounds_become_numeric() {
         let spec = spec(json!({"openapi": "3.0.3", "paths": {}}));
         let schema = json!({ "type": "integer", "minimum": 1, "exclusiveMinimum": true });

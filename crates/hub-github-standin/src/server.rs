@@ -76,6 +76,10 @@ pub enum FaultKind {
     /// Writes (anything but GET) are refused with 403 "Resource not accessible by
     /// integration", as when the workflow's token lacks a permission.
     Forbidden,
+    /// Any status with a GitHub error body carrying `message`, e.g. 422 "Update is not a
+    /// fast forward" to play a branch that moved. The response is still checked against
+    /// the description.
+    Respond { status: u16, message: String },
 }
 
 fn default_rate_limit_status() -> u16 {
@@ -140,6 +144,18 @@ impl Fault {
     #[must_use]
     pub fn forbidden_writes() -> Self {
         Fault::new(FaultKind::Forbidden, None)
+    }
+
+    /// The next request is answered with `status` and a GitHub error body with `message`.
+    #[must_use]
+    pub fn respond(status: u16, message: &str) -> Self {
+        Fault::new(
+            FaultKind::Respond {
+                status,
+                message: message.to_owned(),
+            },
+            Some(1),
+        )
     }
 
     /// Applies to `count` matching requests.
@@ -679,6 +695,10 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
         Some(FaultKind::Forbidden) => {
             record.fault = Some("forbidden".to_owned());
             Some(Reply::error(403, "Resource not accessible by integration"))
+        }
+        Some(FaultKind::Respond { status, message }) => {
+            record.fault = Some("respond".to_owned());
+            Some(Reply::error(status, &message))
         }
         None => None,
     };

@@ -70,4 +70,12 @@ mod tests {
         let blocking = BlockingGitHub::new(&config).expect("builds");
         assert_eq!(blocking.github().api_url(), "https://api.github.com");
     }
+
+    #[test]
+    fn a_token_that_cannot_be_a_header_is_refused_without_showing_it() {
+        let config = GitHubConfig::default().with_token_input(Some("ghp_abc\ndef SECRET"));
+        let err = BlockingGitHub::new(&config).expect_err("refused");
+        assert!(matches!(err, Error::InvalidToken));
+        assert!(!format!("{err} {err:?}").contains("SECRET"));
+    }
 }

@@ -194,6 +194,10 @@ impl GitHub {
                 "application/vnd.github+json".to_owned(),
             );
         if let Some(token) = &config.token {
+            // A token that cannot be an HTTP header value would make octocrab panic.
+            if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(Error::InvalidToken);
+            }
             builder = builder.personal_token(token.expose().to_owned());
         }
         let octocrab = builder.build().map_err(fail)?;

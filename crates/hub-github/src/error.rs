@@ -101,6 +101,11 @@ pub enum Error {
         #[source]
         source: Box<octocrab::Error>,
     },
+    /// The token has characters no GitHub token has (its value is not shown).
+    #[error(
+        "the token contains spaces or non-ASCII characters; check the `token` input or `GITHUB_TOKEN`"
+    )]
+    InvalidToken,
     /// [`crate::GitHub::new`] was called outside a tokio runtime.
     #[error(
         "the GitHub client needs a tokio runtime: create it inside one, or use `BlockingGitHub`"

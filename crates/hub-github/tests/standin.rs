@@ -792,6 +792,50 @@ fn files_are_committed_through_the_git_data_api() {
 }
 
 #[test]
+fn a_branch_that_moves_during_a_commit_is_committed_again() {
+    let Some(f) = Fixture::start() else { return };
+    let route = "/repos/{owner}/{repo}/git/refs/{ref}";
+    // GitHub's answer when the branch moved between reading its head and updating it.
+    f.server
+        .add_fault(Fault::respond(422, "Update is not a fast forward").on("PATCH", route));
+    let commit = FileCommit {
+        branch: "main".to_owned(),
+        message: "chore: x".to_owned(),
+        files: vec![("docs/a.txt".to_owned(), "a\n".to_owned())],
+        author: None,
+    };
+    let outcome = f
+        .run(f.gh().commit_files(&f.repo, &commit))
+        .expect("committed on the second try");
+    assert!(outcome.created);
+    assert_eq!(f.hits("PATCH", "/git/refs/heads/main"), 2);
+    assert_eq!(
+        f.hits("GET", "/git/ref/heads/main"),
+        2,
+        "the head was read again"
+    );
+
+    f.server.add_fault(
+        Fault::respond(422, "Update is not a fast forward")
+            .on("PATCH", route)
+            .times(3),
+    );
+    let err = f
+        .run(f.gh().commit_files(
+            &f.repo,
+            &FileCommit {
+                files: vec![("docs/b.txt".to_owned(), "b\n".to_owned())],
+                ..commit
+            },
+        ))
+        .expect_err("keeps moving");
+    assert!(
+        matches!(err, Error::BranchMoved { attempts: 3, .. }),
+        "{err}"
+    );
+}
+
+#[test]
 fn github_enterprise_api_urls_work() {
     let Some(f) = Fixture::start_with(Options {
         path_prefix: "/api/v3".to_owned(),
