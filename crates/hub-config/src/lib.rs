@@ -12,6 +12,20 @@
 //! 4. [`choose_schema`] picks a schema per file (explicit, [`SchemaMap`], the file's own
 //!    `$schema`, [`Catalog`]); a [`Report`] renders as JSON, SARIF 2.1.0 or text.
 //!
+//! Decisions worth knowing:
+//!
+//! - **YAML 1.1 words.** A plain `yes`/`no`/`on`/`off`/`y`/`n` value is a string (YAML 1.2).
+//!   It is a `yaml11-boolean` warning only where the schema wants a string there (the document
+//!   validates worse with the boolean), since YAML 1.1 tools read it as a boolean; where the
+//!   schema wants a boolean, the type error suggests `true`/`false`. Keys are never warned
+//!   about: `on:` in every GitHub workflow is the string key GitHub reads.
+//! - **Merge keys** (`<<`) are YAML 1.1 and stay ordinary keys, as in YAML 1.2 parsers.
+//! - **JSONC.** Comments and trailing commas are parsed, then reported as errors unless the
+//!   file is `.jsonc` or its schema sets `allowComments`/`allowTrailingCommas`.
+//! - **Duplicate keys** are errors at the second key; the last value wins, as in `JSON.parse`.
+//! - **Rules** run even when the schema fails; a rule that cannot be evaluated is a warning,
+//!   dropped when the schema already reported errors for that document.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use hub_config::{EnvVars, Format, Limits, NoRetrieve, Schema, SchemaOptions, parse};

@@ -477,19 +477,32 @@ fn catalog_schemas_come_from_the_cache_offline() {
     assert_eq!(run.code, 1);
 }
 
-/// Serves `routes` on 127.0.0.1 for at most `requests` requests, then stops.
+/// Serves `routes` on 127.0.0.1 for at most `requests` requests or 30 seconds, then stops.
 fn serve(
     routes: Vec<(&'static str, Vec<u8>)>,
     requests: usize,
 ) -> (String, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("because loopback is available");
+    listener
+        .set_nonblocking(true)
+        .expect("because the socket can be non-blocking");
     let base = format!(
         "http://{}",
         listener.local_addr().expect("because it is bound")
     );
     let handle = std::thread::spawn(move || {
-        for stream in listener.incoming().take(requests) {
-            let Ok(mut stream) = stream else { continue };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut served = 0;
+        while served < requests && std::time::Instant::now() < deadline {
+            let mut stream = match listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    continue;
+                }
+            };
+            served += 1;
+            let _ = stream.set_nonblocking(false);
             let mut reader = BufReader::new(stream.try_clone().expect("because the stream clones"));
             let mut request_line = String::new();
             let _ = reader.read_line(&mut request_line);
