@@ -8,14 +8,42 @@
 //! Every request it receives and every response it sends is checked against GitHub's own
 //! OpenAPI description (the npm package `@octokit/openapi`, `generated/api.github.com.json`).
 //! An unknown route or a schema mismatch is recorded as a [`Violation`]; `GET
-//! /_standin/violations` returns them and [`test_support::TestServer`] fails the test.
+//! /_standin/violations` returns them and [`test_support::TestServer`] fails the test. The
+//! description is `HUB_GITHUB_OPENAPI` (the file, or the package folder) for tests and the
+//! binary; tests print `skipped: @octokit/openapi not found (set HUB_GITHUB_OPENAPI)` without
+//! it.
 //!
 //! Faults are injected on demand ([`Fault`]): rate limits with `retry-after` or
-//! `x-ratelimit-reset`, server errors, slow responses and forbidden writes. Control endpoints
-//! under `/_standin/` seed state (`POST /_standin/repos`, `…/commits`, `…/pulls/{n}`,
-//! `…/issues/{n}/comments`), dump it (`GET /_standin/state`), list requests and faults, and
-//! stop the server (`POST /_standin/shutdown`). Any bearer token is accepted; only the fact that
-//! one was sent is recorded.
+//! `x-ratelimit-reset`, server errors, slow responses, forbidden writes and arbitrary error
+//! answers. Any bearer token is accepted; only the fact that one was sent is recorded (writes
+//! without one get 401).
+//!
+//! Control endpoints, always at the root (also when the API has a path prefix):
+//!
+//! | endpoint | does |
+//! | --- | --- |
+//! | `GET /_standin/health` | `{"ok": true}` |
+//! | `GET /_standin/violations`, `DELETE …` | recorded violations; clear them |
+//! | `GET /_standin/requests` | method, path, route, status, `authenticated` of each request |
+//! | `GET /_standin/state` | repositories with refs, tags, releases, comments, deployments and statuses, pulls, commits and the default branch's files |
+//! | `POST /_standin/faults`, `GET …`, `DELETE …` | queue a fault, list, clear |
+//! | `POST /_standin/repos` | `{"repository": "owner/name"}`: one commit on `main` |
+//! | `POST /_standin/repos/{owner}/{repo}/commits` | `{"branch": "main", "commits": [{"message", "author": {"name", "email", "login"}, "files": {"path": "text"}}]}` |
+//! | `PUT /_standin/repos/{owner}/{repo}/pulls/{n}` | `{"commits": ["sha", …]}` |
+//! | `POST /_standin/repos/{owner}/{repo}/issues/{n}/comments` | `{"login", "body"}`: a comment by someone else |
+//! | `POST /_standin/shutdown` | stop |
+//!
+//! Faults as JSON: `{"kind": "rate_limit", "status": 429, "retry_after": 1}`,
+//! `{"kind": "rate_limit", "status": 403, "reset_in": 2}`, `{"kind": "server_error",
+//! "status": 502}`, `{"kind": "slow", "delay_ms": 500}`, `{"kind": "forbidden"}`,
+//! `{"kind": "respond", "status": 422, "message": "…"}`; each may add `"method"`, `"route"`
+//! (the description's path template) and `"times"` (every matching request until cleared
+//! when absent).
+//!
+//! The binary `hub-github-standin` serves the same on 127.0.0.1 (`--port 0`), prints
+//! `listening on http://127.0.0.1:PORT`, writes the port to `--port-file`, and stops on
+//! `POST /_standin/shutdown`, after `--idle-seconds` without a request or `--max-seconds`;
+//! it exits with 3 when anything did not conform.
 //!
 //! ```
 //! use hub_github_standin::{Options, StandIn};

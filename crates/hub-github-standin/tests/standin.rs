@@ -596,3 +596,37 @@ fn the_binary_stops_by_itself_when_idle() {
     // Idle from the start: it stops by itself, with nothing to report.
     assert!(output.status.success(), "{output:?}");
 }
+
+#[test]
+fn the_binary_exits_with_3_and_lists_violations() {
+    let Some(_) = spec_from_env() else {
+        return;
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hub-github-standin"))
+        .args(["--repo", "octo/hello", "--idle-seconds", "30"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("the announced URL")
+        .to_owned();
+    assert_eq!(
+        http(&base, "GET", "/repos/octo/hello/nothing", None).status,
+        404
+    );
+    assert_eq!(http(&base, "POST", "/_standin/shutdown", None).status, 200);
+    let output = child.wait_with_output().expect("exits");
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown route: `GET /repos/octo/hello/nothing`"),
+        "{stderr}"
+    );
+}
