@@ -1,0 +1,182 @@
+//! Running a user's command: an argument vector, never a shell line, with its output
+//! captured so that it reaches the log only through `log_untrusted`.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+/// How long to wait for a command's output once it has ended.
+const PIPE_GRACE: Duration = Duration::from_secs(1);
+
+/// How a command ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// Its exit status; `None` when it was stopped at the deadline.
+    pub status: Option<ExitStatus>,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
+}
+
+impl Finished {
+    /// Whether it exited 0.
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    /// `exit status 3`, `killed by a signal` or `stopped at the deadline`.
+    pub fn describe(&self) -> String {
+        match self.status {
+            None => "stopped at the deadline".into(),
+            Some(s) => match s.code() {
+                Some(c) => format!("exit status {c}"),
+                None => "killed by a signal".into(),
+            },
+        }
+    }
+
+    /// Stdout and stderr together, for the log.
+    pub fn output(&self) -> String {
+        let mut s = self.stdout.clone();
+        if !s.is_empty() && !s.ends_with('\n') && !self.stderr.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(&self.stderr);
+        s
+    }
+}
+
+/// Runs `argv` with extra environment variables, in `cwd` when given, stopping it at
+/// `deadline` when given. Stdin is closed.
+pub fn run(
+    argv: &[String],
+    env: &[(&str, String)],
+    cwd: Option<&Path>,
+    deadline: Option<Instant>,
+) -> Result<Finished> {
+    let (program, args) = argv
+        .split_first()
+        .context("an empty command cannot be run")?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start `{program}`"))?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+        });
+        rx
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = match deadline {
+        None => Some(child.wait().context("cannot wait for the command")?),
+        Some(deadline) => loop {
+            if let Some(s) = child.try_wait().context("cannot wait for the command")? {
+                break Some(s);
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        },
+    };
+    // A background process the command left behind may hold the pipes open: give the
+    // readers a moment, then go on without its output rather than wait for it.
+    let collect = |rx: std::sync::mpsc::Receiver<String>| {
+        rx.recv_timeout(PIPE_GRACE).unwrap_or_else(|_| {
+            "(output not collected: a background process holds it open)\n".into()
+        })
+    };
+    Ok(Finished {
+        status,
+        stdout: collect(out),
+        stderr: collect(err),
+    })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn argv(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn arguments_and_environment_are_data() {
+        let f = run(
+            &argv(&[
+                "sh",
+                "-c",
+                "printf '%s|' \"$@\" \"$HUB_X\"",
+                "sh",
+                "$(id)",
+                "a; b",
+            ]),
+            &[("HUB_X", "`id`".into())],
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(f.success());
+        assert_eq!(f.stdout, "$(id)|a; b|`id`|");
+    }
+
+    #[test]
+    fn failures_and_deadlines() {
+        let f = run(&argv(&["sh", "-c", "echo no >&2; exit 3"]), &[], None, None).unwrap();
+        assert!(!f.success());
+        assert_eq!(f.describe(), "exit status 3");
+        assert_eq!(f.output(), "no\n");
+        let f = run(
+            &argv(&["sleep", "5"]),
+            &[],
+            None,
+            Some(Instant::now() + Duration::from_millis(100)),
+        )
+        .unwrap();
+        assert_eq!(f.describe(), "stopped at the deadline");
+        let f = run(
+            &argv(&["sh", "-c", "sleep 2 & echo started"]),
+            &[],
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(f.success(), "a background process does not hold us up");
+        let e = run(&argv(&["/nonexistent/program"]), &[], None, None).unwrap_err();
+        assert!(e.to_string().contains("cannot start"), "{e}");
+    }
+}

@@ -1,0 +1,167 @@
+//! Health verification after a switch: every URL answers the expected status (and body
+//! substring) and/or the health command exits 0, in the same round, before the timeout.
+//! Rounds are retried with a growing pause.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use hub_kit::Runner;
+
+use crate::exec;
+
+/// The status a health URL must answer.
+pub const EXPECTED_STATUS: u16 = 200;
+/// The first pause between rounds; it doubles up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(250);
+const MAX_PAUSE: Duration = Duration::from_secs(5);
+/// The longest a single request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of a body we read.
+const MAX_BODY: u64 = 1024 * 1024;
+
+/// What "healthy" means for this run.
+#[derive(Clone, Debug, Default)]
+pub struct Checks {
+    /// URLs that must answer [`EXPECTED_STATUS`].
+    pub urls: Vec<String>,
+    /// A substring every URL's body must contain.
+    pub body: Option<String>,
+    /// A command that must exit 0.
+    pub command: Option<Vec<String>>,
+}
+
+impl Checks {
+    /// Whether there is anything to check.
+    pub fn is_empty(&self) -> bool {
+        self.urls.is_empty() && self.command.is_none()
+    }
+}
+
+/// The result of waiting for health.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// All checks passed in one round.
+    pub healthy: bool,
+    /// Rounds made.
+    pub rounds: u32,
+    /// Why the last round failed (empty when healthy).
+    pub failures: Vec<String>,
+}
+
+/// Probes until every check passes in one round or `timeout` has passed.
+pub fn wait(
+    checks: &Checks,
+    timeout: Duration,
+    env: &[(&str, String)],
+    runner: &mut Runner,
+) -> Result<Verdict> {
+    let deadline = Instant::now() + timeout;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("hub-rollback/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut pause = FIRST_PAUSE;
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let failures = round(checks, &agent, deadline, env);
+        if failures.is_empty() {
+            return Ok(Verdict {
+                healthy: true,
+                rounds,
+                failures,
+            });
+        }
+        runner.info(&format!("health check round {rounds} failed:"))?;
+        runner.log_untrusted(&failures.join("\n"))?;
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(Verdict {
+                healthy: false,
+                rounds,
+                failures,
+            });
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(MAX_PAUSE);
+    }
+}
+
+/// One round: every check once. Returns why each failing check failed.
+fn round(
+    checks: &Checks,
+    agent: &ureq::Agent,
+    deadline: Instant,
+    env: &[(&str, String)],
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for url in &checks.urls {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_millis(100), REQUEST_TIMEOUT);
+        if let Err(why) = probe(agent, url, checks.body.as_deref(), left) {
+            failures.push(format!("{url}: {why}"));
+        }
+    }
+    if let Some(argv) = &checks.command {
+        // The command gets at least a second, even in the last moment of the timeout.
+        let until = deadline.max(Instant::now() + Duration::from_secs(1));
+        match exec::run(argv, env, None, Some(until)) {
+            Ok(f) if f.success() => {}
+            Ok(f) => {
+                let out = f.output();
+                let tail: String = out
+                    .lines()
+                    .rev()
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                failures.push(
+                    format!("health-command: {}\n{tail}", f.describe())
+                        .trim_end()
+                        .to_string(),
+                );
+            }
+            Err(e) => failures.push(format!("health-command: {e:#}")),
+        }
+    }
+    failures
+}
+
+/// One request: the status must be [`EXPECTED_STATUS`] and the body must hold `body`.
+fn probe(
+    agent: &ureq::Agent,
+    url: &str,
+    body: Option<&str>,
+    timeout: Duration,
+) -> Result<(), String> {
+    let mut resp = agent
+        .get(url)
+        .config()
+        .timeout_global(Some(timeout))
+        .build()
+        .call()
+        .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    if status != EXPECTED_STATUS {
+        return Err(format!("status {status}, expected {EXPECTED_STATUS}"));
+    }
+    if let Some(want) = body {
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_string()
+            .map_err(|e| format!("cannot read the body: {e}"))?;
+        if !text.contains(want) {
+            let shown: String = text.chars().take(200).collect();
+            return Err(format!("body does not contain `{want}`: `{shown}`"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,699 @@
+//! `hub-rollback`: back to the previous good version through a backend, health verified,
+//! recorded. The same binary is the `rollback` action and a CLI.
+//!
+//! `main` reads like the action's README: read the request, choose the version, show the
+//! plan, switch, verify health, record.
+
+mod argv;
+mod choose;
+mod exec;
+mod fsutil;
+mod health;
+mod releases;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use clap::Parser;
+use hub_conventional::TagPattern;
+use hub_conventional::semver::Version;
+use hub_git::Repo;
+use hub_kit::{Env, Runner, cli::exit};
+
+use crate::health::Checks;
+use crate::releases::{Releases, State};
+use crate::report::{Event, Health, Outcome, Record};
+
+/// The version being rolled back to, in the environment of `restart-command`, `command`
+/// and `health-command`.
+const HUB_ROLLBACK_VERSION: &str = "HUB_ROLLBACK_VERSION";
+/// The version being rolled back from (empty when unknown), in the same environments.
+const HUB_ROLLBACK_FROM: &str = "HUB_ROLLBACK_FROM";
+/// Backends of the design that this binary does not have yet.
+const NOT_YET: [&str; 4] = ["kubernetes", "helm", "compose", "github-deployment"];
+
+/// Rolls a deployment back to the previous good version, verifies its health and records
+/// what was done.
+#[derive(Parser, Debug)]
+#[command(name = "hub-rollback", about, max_term_width = 100)]
+pub struct Args {
+    /// The backend: `releases-dir` (a `current` symlink over `releases/<version>/`) or
+    /// `command` (your own command, given the version). `kubernetes`, `helm`, `compose`
+    /// and `github-deployment` are not supported yet.
+    #[arg(long)]
+    target: String,
+    /// Roll back to exactly this version (`1.2.3` or `v1.2.3`). Default: the highest
+    /// release tag below the current version.
+    #[arg(long = "version")]
+    to_version: Option<String>,
+    /// The version being rolled back (the bad one). Default for `releases-dir`: the
+    /// release `current` points at. Required for `command` unless `version` is given.
+    #[arg(long)]
+    from: Option<String>,
+    /// Prefix of release tags: `v` for `v1.2.3`, empty for bare `1.2.3`.
+    #[arg(long, default_value = "v", allow_hyphen_values = true)]
+    tag_prefix: String,
+    /// For `releases-dir`: the directory holding `releases/<version>/` and the `current`
+    /// symlink.
+    #[arg(long)]
+    releases_dir: Option<String>,
+    /// For `releases-dir`: a command run after the switch, in the releases directory (one
+    /// line, split with simple quoting; no shell).
+    #[arg(long, allow_hyphen_values = true)]
+    restart_command: Option<String>,
+    /// For `command`: the command that rolls back (one line, split with simple quoting; no
+    /// shell). It finds the version in `HUB_ROLLBACK_VERSION`.
+    #[arg(long, allow_hyphen_values = true)]
+    command: Option<String>,
+    /// URLs that must answer 200 after the switch (one per line).
+    #[arg(long = "health-urls")]
+    health_urls: Vec<String>,
+    /// Text every health URL's body must contain (e.g. `version=1.0.0`).
+    #[arg(long, allow_hyphen_values = true)]
+    health_body: Option<String>,
+    /// A command that must exit 0 after the switch (one line, no shell).
+    #[arg(long, allow_hyphen_values = true)]
+    health_command: Option<String>,
+    /// How long health may take to come back (`90s`, `5m`).
+    #[arg(long, default_value = "60s")]
+    timeout: String,
+    /// Show the plan (the switch and the exact commands) and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Append one JSON line per run to this file (default inside Actions:
+    /// `$RUNNER_TEMP/hub-rollback-audit.jsonl`).
+    #[arg(long)]
+    audit_log: Option<String>,
+    /// The repository whose tags list the releases (default: `GITHUB_WORKSPACE`, else the
+    /// current directory).
+    #[arg(long)]
+    repository_path: Option<String>,
+    /// Print the outputs as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A wrong input: exit 2.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    Usage(message.into()).into()
+}
+
+fn main() -> ExitCode {
+    hub_kit::cli::main::<Args, _>(|args, env| {
+        let mut runner = Runner::new(env.clone());
+        match run(&args, &env, &mut runner) {
+            Ok(code) => code,
+            Err(e) => {
+                runner.report_error(e.as_ref());
+                let code = if e.downcast_ref::<Usage>().is_some() {
+                    exit::USAGE
+                } else {
+                    exit::FAILURE
+                };
+                ExitCode::from(code)
+            }
+        }
+    })
+}
+
+fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
+    let started = Instant::now();
+    let mut timeline = vec![Event {
+        what: "started".into(),
+        at: Duration::ZERO,
+    }];
+
+    // 1. The request: backend, versions, commands, health checks, timeout.
+    let request = Request::read(args, env)?;
+
+    // 2. The version to roll back to, and the steps that get there.
+    let plan = plan(&request, args, env, runner)?;
+    let plan_text = plan.describe(&request);
+    runner.info(&plan.headline())?;
+    runner.log_untrusted(&plan_text.join("\n"))?;
+
+    let mut record = Record {
+        target: request.backend.name(),
+        from: plan.from.as_ref().map(Version::to_string),
+        to: plan.to.to_string(),
+        why: plan.why.clone(),
+        outcome: Outcome::DryRun,
+        health: Health::Unchecked,
+        changed: false,
+        timeline: Vec::new(),
+        duration: Duration::ZERO,
+    };
+
+    // 3. Dry run: the plan is the result.
+    if args.dry_run {
+        runner.info("dry run: nothing changed")?;
+        record.duration = started.elapsed();
+        report::outputs(runner, &record, None)?;
+        runner.append_summary(&report::summary(&record, &plan_text))?;
+        runner.print_outputs(args.json)?;
+        return Ok(ExitCode::from(exit::OK));
+    }
+
+    // 4. Switch (nothing to do when the version is already live).
+    let env_vars = plan.env_vars();
+    let acted = if plan.steps.is_empty() {
+        runner.info(&format!(
+            "`{}` is already live: nothing to switch (a re-run changes nothing)",
+            plan.to
+        ))?;
+        Ok(Outcome::AlreadyThere)
+    } else {
+        act(
+            &plan,
+            &request,
+            &env_vars,
+            runner,
+            started,
+            &mut timeline,
+            &mut record.changed,
+        )
+    };
+
+    // 5. Verify health, whenever the switch did not fail.
+    let failure = match acted {
+        Ok(outcome) => {
+            record.outcome = outcome;
+            None
+        }
+        Err(e) => {
+            record.outcome = Outcome::Failed(format!("{e:#}"));
+            Some(e)
+        }
+    };
+    let mut health_failures = Vec::new();
+    if failure.is_none() && !request.checks.is_empty() {
+        let verdict = health::wait(&request.checks, request.timeout, &env_vars, runner)?;
+        let rounds = verdict.rounds;
+        health_failures = verdict.failures;
+        record.health = if verdict.healthy {
+            timeline.push(Event {
+                what: format!("healthy after {rounds} round(s)"),
+                at: started.elapsed(),
+            });
+            Health::Healthy
+        } else {
+            timeline.push(Event {
+                what: format!("still unhealthy after {rounds} round(s)"),
+                at: started.elapsed(),
+            });
+            Health::Unhealthy
+        };
+    }
+
+    // 6. Record: outputs, summary, audit line.
+    record.duration = started.elapsed();
+    record.timeline = timeline;
+    let audit = request.audit_log.as_deref();
+    if let Some(path) = audit {
+        report::append_audit(path, &record, env)?;
+    }
+    report::outputs(runner, &record, audit)?;
+    runner.append_summary(&report::summary(&record, &[]))?;
+    runner.print_outputs(args.json)?;
+
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if record.health == Health::Unhealthy {
+        return Err(anyhow!(
+            "`{}` did not become healthy within {}: {}",
+            plan.to,
+            args.timeout.trim(),
+            health_failures.join("; ")
+        ));
+    }
+    match record.outcome {
+        Outcome::AlreadyThere => runner.info(&format!("already at `{}`", plan.to))?,
+        _ => runner.info(&format!("rolled back to `{}`", plan.to))?,
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// What the inputs ask for, validated.
+struct Request {
+    backend: Backend,
+    pattern: TagPattern,
+    version: Option<Version>,
+    from: Option<Version>,
+    checks: Checks,
+    timeout: Duration,
+    audit_log: Option<PathBuf>,
+}
+
+enum Backend {
+    ReleasesDir {
+        releases: Releases,
+        restart: Option<Vec<String>>,
+    },
+    Command {
+        argv: Vec<String>,
+    },
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::ReleasesDir { .. } => "releases-dir",
+            Backend::Command { .. } => "command",
+        }
+    }
+}
+
+/// Splits a command input into an argument vector.
+fn command_input(name: &str, line: &str) -> Result<Vec<String>> {
+    argv::split(line).map_err(|e| usage(format!("input `{name}`: {e}")))
+}
+
+/// Parses a version input: a semantic version, optionally with the tag prefix.
+fn version_input(name: &str, text: &str, pattern: &TagPattern) -> Result<Version> {
+    choose::parse_version(text, pattern).ok_or_else(|| {
+        usage(format!(
+            "input `{name}` must be a semantic version such as `1.2.3` (optionally `{}1.2.3`), got `{}`",
+            pattern.prefix,
+            text.trim()
+        ))
+    })
+}
+
+impl Request {
+    fn read(args: &Args, env: &Env) -> Result<Request> {
+        let pattern = TagPattern::new(args.tag_prefix.clone());
+        let backend = match args.target.trim() {
+            "releases-dir" => {
+                let dir = args
+                    .releases_dir
+                    .as_deref()
+                    .ok_or_else(|| usage("target `releases-dir` needs the input `releases-dir`"))?;
+                Backend::ReleasesDir {
+                    releases: Releases::new(dir),
+                    restart: args
+                        .restart_command
+                        .as_deref()
+                        .map(|l| command_input("restart-command", l))
+                        .transpose()?,
+                }
+            }
+            "command" => {
+                let line = args
+                    .command
+                    .as_deref()
+                    .ok_or_else(|| usage("target `command` needs the input `command`"))?;
+                Backend::Command {
+                    argv: command_input("command", line)?,
+                }
+            }
+            other if NOT_YET.contains(&other) => {
+                return Err(usage(format!(
+                    "target `{other}` is not supported yet: use `releases-dir` or `command`"
+                )));
+            }
+            other => {
+                return Err(usage(format!(
+                    "input `target` must be `releases-dir` or `command`, got `{other}`"
+                )));
+            }
+        };
+        let version = args
+            .to_version
+            .as_deref()
+            .map(|v| version_input("version", v, &pattern))
+            .transpose()?;
+        let from = args
+            .from
+            .as_deref()
+            .map(|v| version_input("from", v, &pattern))
+            .transpose()?;
+        let urls: Vec<String> = args
+            .health_urls
+            .iter()
+            .flat_map(|u| hub_kit::input::split_lines(u))
+            .collect();
+        for url in &urls {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(usage(format!(
+                    "input `health-urls`: `{url}` is not an `http://` or `https://` URL"
+                )));
+            }
+        }
+        let checks = Checks {
+            urls,
+            body: args.health_body.clone(),
+            command: args
+                .health_command
+                .as_deref()
+                .map(|l| command_input("health-command", l))
+                .transpose()?,
+        };
+        let timeout = hub_kit::input::parse_duration("timeout", &args.timeout)
+            .map_err(|e| usage(e.to_string()))?;
+        let audit_log = args.audit_log.as_deref().map(PathBuf::from).or_else(|| {
+            env.in_actions()
+                .then(|| env.get_non_empty(hub_kit::vars::RUNNER_TEMP))
+                .flatten()
+                .map(|t| Path::new(t).join("hub-rollback-audit.jsonl"))
+        });
+        Ok(Request {
+            backend,
+            pattern,
+            version,
+            from,
+            checks,
+            timeout,
+            audit_log,
+        })
+    }
+}
+
+/// The chosen version and the steps that make it live.
+struct Plan {
+    from: Option<Version>,
+    to: Version,
+    why: String,
+    steps: Vec<Step>,
+}
+
+enum Step {
+    /// Point `link` at `target` atomically.
+    Switch { link: PathBuf, target: PathBuf },
+    /// Run a command (named by its input).
+    Run {
+        input: &'static str,
+        argv: Vec<String>,
+        cwd: Option<PathBuf>,
+    },
+}
+
+impl Plan {
+    fn env_vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (HUB_ROLLBACK_VERSION, self.to.to_string()),
+            (
+                HUB_ROLLBACK_FROM,
+                self.from
+                    .as_ref()
+                    .map(Version::to_string)
+                    .unwrap_or_default(),
+            ),
+        ]
+    }
+
+    fn headline(&self) -> String {
+        match &self.from {
+            Some(from) => format!("plan: roll back from `{from}` to `{}`", self.to),
+            None => format!("plan: roll back to `{}`", self.to),
+        }
+    }
+
+    /// The exact plan, one line per step (paths and argument vectors as they will be used).
+    fn describe(&self, request: &Request) -> Vec<String> {
+        let mut lines = vec![format!("version: {} ({})", self.to, self.why)];
+        if self.steps.is_empty() {
+            lines.push(format!("nothing to switch: `{}` is already live", self.to));
+        }
+        let env = self
+            .env_vars()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        for (i, step) in self.steps.iter().enumerate() {
+            let n = i + 1;
+            match step {
+                Step::Switch { link, target } => lines.push(format!(
+                    "{n}. switch: symlink `{}.tmp-<random>` -> `{}`, then rename it over `{}`",
+                    link.display(),
+                    target.display(),
+                    link.display()
+                )),
+                Step::Run { input, argv, cwd } => {
+                    let json = serde_json::to_string(argv).unwrap_or_default();
+                    let place = cwd
+                        .as_ref()
+                        .map(|c| format!(" in `{}`", c.display()))
+                        .unwrap_or_default();
+                    lines.push(format!("{n}. run `{input}`: {json}{place} with {env}"));
+                }
+            }
+        }
+        let checks = &request.checks;
+        if !checks.is_empty() {
+            let mut what: Vec<String> = checks
+                .urls
+                .iter()
+                .map(|u| match &checks.body {
+                    Some(b) => format!("GET {u} -> {} containing `{b}`", health::EXPECTED_STATUS),
+                    None => format!("GET {u} -> {}", health::EXPECTED_STATUS),
+                })
+                .collect();
+            if let Some(argv) = &checks.command {
+                what.push(format!(
+                    "run `health-command`: {} exits 0",
+                    serde_json::to_string(argv).unwrap_or_default()
+                ));
+            }
+            lines.push(format!(
+                "health, within {:?}: {}",
+                request.timeout,
+                what.join("; ")
+            ));
+        } else {
+            lines.push("health: not checked (no `health-urls` or `health-command`)".into());
+        }
+        lines
+    }
+}
+
+fn repository(args: &Args, env: &Env) -> Result<Repo> {
+    let dir = args
+        .repository_path
+        .clone()
+        .or_else(|| {
+            env.get_non_empty(hub_kit::vars::GITHUB_WORKSPACE)
+                .map(String::from)
+        })
+        .unwrap_or_else(|| ".".into());
+    Repo::discover(&dir).with_context(|| {
+        format!("cannot list release tags in `{dir}`: set `repository-path`, or name the version with `version`")
+    })
+}
+
+/// The highest release tag below `from` that `usable` accepts.
+fn previous_tag(
+    from: &Version,
+    request: &Request,
+    args: &Args,
+    env: &Env,
+    usable: impl Fn(&Version) -> bool,
+) -> Result<(Version, String)> {
+    let repo = repository(args, env)?;
+    let tags = repo.tags()?;
+    let candidates = choose::candidates(tags.iter().map(|t| t.name.as_str()), &request.pattern);
+    let prev = choose::previous(from, &candidates, |c| usable(&c.version)).ok_or_else(|| {
+        anyhow!(
+            "no earlier release to roll back to: no stable release tag `{}<version>` below `{from}`{}",
+            request.pattern.prefix,
+            match request.backend {
+                Backend::ReleasesDir { .. } => " with a release directory",
+                Backend::Command { .. } => "",
+            }
+        )
+    })?;
+    Ok((
+        prev.version.clone(),
+        format!("previous release tag `{}`", prev.tag),
+    ))
+}
+
+fn plan(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> Result<Plan> {
+    match &request.backend {
+        Backend::ReleasesDir { releases, restart } => {
+            let current = releases.current(&request.pattern)?;
+            runner.info(&format!(
+                "`current` points at `{}`",
+                current.target.display()
+            ))?;
+            // A re-run after a rollback rolls back from the same version again (a no-op),
+            // not one step further: the last rollback is recorded next to `current`.
+            let recorded = releases.state().and_then(|State { from, to, complete }| {
+                let to = choose::parse_version(&to, &request.pattern)?;
+                let from = choose::parse_version(&from, &request.pattern)?;
+                (current.version.as_ref() == Some(&to)).then_some((from, to, complete))
+            });
+            let from = match (&request.from, &request.version, &recorded) {
+                (Some(f), _, _) => Some(f.clone()),
+                (None, None, Some((f, _, _))) => {
+                    runner.info(&format!(
+                        "`current` was reached by rolling back from `{f}`: rolling back from `{f}` again (name a `version` to go further back)"
+                    ))?;
+                    Some(f.clone())
+                }
+                _ => current.version.clone(),
+            };
+            let (to, why) = match (&request.version, &from) {
+                (Some(v), _) => (v.clone(), "input `version`".to_string()),
+                (None, Some(from)) => previous_tag(from, request, args, env, |v| {
+                    releases.dir_name(v, &request.pattern).is_some()
+                })?,
+                (None, None) => {
+                    return Err(anyhow!(
+                        "`current` points at `{}`, which is not a version: set `from` or `version`",
+                        current.target.display()
+                    ));
+                }
+            };
+            if current.version.as_ref() == Some(&to) {
+                // Already live. If our own switch got there but the restart failed, the
+                // re-run finishes the job: it runs the restart again.
+                let unfinished = recorded
+                    .as_ref()
+                    .is_some_and(|(_, t, complete)| !complete && *t == to);
+                let mut steps = Vec::new();
+                if let (true, Some(argv)) = (unfinished, restart) {
+                    runner.info(&format!(
+                        "the last rollback to `{to}` did not finish: running `restart-command` again"
+                    ))?;
+                    steps.push(Step::Run {
+                        input: "restart-command",
+                        argv: argv.clone(),
+                        cwd: Some(releases.root().to_path_buf()),
+                    });
+                }
+                return Ok(Plan {
+                    from,
+                    to,
+                    why,
+                    steps,
+                });
+            }
+            if let Some(from) = &from {
+                choose::check_direction(from, &to).map_err(|e| anyhow!(e))?;
+            }
+            let name = releases.dir_name(&to, &request.pattern).ok_or_else(|| {
+                anyhow!(
+                    "no release directory for `{to}` in `{}`",
+                    releases.root().join(releases::RELEASES).display()
+                )
+            })?;
+            let mut steps = vec![Step::Switch {
+                link: releases.current_path(),
+                target: releases.link_target(&name, &current),
+            }];
+            if let Some(argv) = restart {
+                steps.push(Step::Run {
+                    input: "restart-command",
+                    argv: argv.clone(),
+                    cwd: Some(releases.root().to_path_buf()),
+                });
+            }
+            Ok(Plan {
+                from,
+                to,
+                why,
+                steps,
+            })
+        }
+        Backend::Command { argv } => {
+            let from = request.from.clone();
+            let (to, why) = match (&request.version, &from) {
+                (Some(v), _) => (v.clone(), "input `version`".to_string()),
+                (None, Some(from)) => previous_tag(from, request, args, env, |_| true)?,
+                (None, None) => {
+                    return Err(usage(
+                        "target `command` needs `from` (the version being rolled back) or `version`",
+                    ));
+                }
+            };
+            if let Some(from) = &from {
+                choose::check_direction(from, &to).map_err(|e| anyhow!(e))?;
+            }
+            Ok(Plan {
+                from,
+                to,
+                why,
+                steps: vec![Step::Run {
+                    input: "command",
+                    argv: argv.clone(),
+                    cwd: None,
+                }],
+            })
+        }
+    }
+}
+
+/// Carries out the plan's steps in order.
+fn act(
+    plan: &Plan,
+    request: &Request,
+    env_vars: &[(&str, String)],
+    runner: &mut Runner,
+    started: Instant,
+    timeline: &mut Vec<Event>,
+    switched: &mut bool,
+) -> Result<Outcome> {
+    for step in &plan.steps {
+        match step {
+            Step::Switch { link, target } => {
+                if let Backend::ReleasesDir { releases, .. } = &request.backend {
+                    releases.switch(target)?;
+                    *switched = true;
+                    if let Some(from) = &plan.from {
+                        releases.save_state(&State {
+                            from: from.to_string(),
+                            to: plan.to.to_string(),
+                            complete: false,
+                        })?;
+                    }
+                }
+                let what = format!("switched `current` to `{}`", target.display());
+                runner.info(&format!("{what} ({})", link.display()))?;
+                timeline.push(Event {
+                    what,
+                    at: started.elapsed(),
+                });
+            }
+            Step::Run { input, argv, cwd } => {
+                runner.info(&format!("running `{input}`"))?;
+                let finished = exec::run(argv, env_vars, cwd.as_deref(), None)
+                    .with_context(|| format!("`{input}` could not run"))?;
+                let output = finished.output();
+                if !output.is_empty() {
+                    runner.log_untrusted(output.trim_end())?;
+                }
+                timeline.push(Event {
+                    what: format!("ran `{input}` ({})", finished.describe()),
+                    at: started.elapsed(),
+                });
+                if !finished.success() {
+                    return Err(anyhow!("`{input}` failed: {}", finished.describe()));
+                }
+            }
+        }
+    }
+    if let (Backend::ReleasesDir { releases, .. }, Some(from)) = (&request.backend, &plan.from) {
+        releases.save_state(&State {
+            from: from.to_string(),
+            to: plan.to.to_string(),
+            complete: true,
+        })?;
+    }
+    Ok(Outcome::RolledBack)
+}
