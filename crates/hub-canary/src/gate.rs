@@ -9,8 +9,8 @@ use crate::error::{CanaryError, Result, check_range};
 use crate::kayenta::mann_whitney;
 use crate::math::logistic;
 use crate::sequential::{
-    Arm, Blindness, LogitMixture, Look, MetricDecision, MetricKind, QuantileEffect, RatioConfig,
-    RatioTest, Reason, Tally, Verdict,
+    Arm, Blindness, LogitMixture, Look, MetricDecision, MetricKind, Prior, QuantileEffect,
+    RatioConfig, RatioTest, Reason, Tally, Verdict,
 };
 use crate::series::{
     ArmCounts, Bucket, CountInterval, exceedances, histogram_quantile, sum_buckets,
@@ -72,7 +72,12 @@ impl RateGuardrail {
             "in (0, 0.5)",
         )?;
         let limit = (config.max_rate / (1.0 - config.max_rate)).ln();
-        let (mix, marks) = LogitMixture::new(limit, 8.0, 1.0, &[limit]);
+        let prior = Prior {
+            center: limit,
+            concentration: 1.0,
+            wide_weight: 0.0,
+        };
+        let (mix, marks) = LogitMixture::new(limit, 5.0, prior, prior, &[limit]);
         Ok(Self {
             config,
             mix,
@@ -121,6 +126,26 @@ impl RateGuardrail {
     #[must_use]
     pub fn tripped(&self) -> bool {
         self.tripped_at.is_some()
+    }
+
+    fn blindness(&self) -> Option<Blindness> {
+        if self.tally.usable == 0 {
+            Some(Blindness::NoSeries)
+        } else if self.last_missing {
+            Some(Blindness::LatestIntervalMissing)
+        } else {
+            None
+        }
+    }
+
+    /// The verdict alone (cheap).
+    #[must_use]
+    pub fn verdict(&self, look: Look) -> Verdict {
+        match (self.tripped_at, self.blindness()) {
+            (Some(_), _) => Verdict::Fail,
+            (None, Some(_)) => undecided(look),
+            (None, None) => Verdict::Pass,
+        }
     }
 
     /// The decision for `metric` at this look.
@@ -217,6 +242,18 @@ impl HealthGuardrail {
     #[must_use]
     pub fn tripped(&self) -> bool {
         self.down_at.is_some()
+    }
+
+    /// The verdict alone (cheap).
+    #[must_use]
+    pub fn verdict(&self, look: Look) -> Verdict {
+        if self.down_at.is_some() {
+            Verdict::Fail
+        } else if self.tally.usable == 0 || self.last_missing {
+            undecided(look)
+        } else {
+            Verdict::Pass
+        }
     }
 
     /// The decision for `metric` at this look.
@@ -329,13 +366,21 @@ impl LatencyJudge {
 
     /// Feed one interval.
     pub fn observe(&mut self, interval: &HistogramInterval) {
+        self.observe_buckets(interval.canary.as_deref(), interval.baseline.as_deref());
+    }
+
+    /// Feed one interval from borrowed buckets.
+    pub fn observe_buckets(&mut self, canary: Option<&[Bucket]>, baseline: Option<&[Bucket]>) {
         let t = self.config.threshold;
-        let canary = interval.canary.as_deref().and_then(|b| exceedances(b, t));
-        let baseline = interval.baseline.as_deref().and_then(|b| exceedances(b, t));
-        self.test.observe(&CountInterval { canary, baseline });
-        if canary.is_some() && baseline.is_some() {
-            accumulate(&mut self.canary_sum, interval.canary.as_deref());
-            accumulate(&mut self.baseline_sum, interval.baseline.as_deref());
+        let c = canary.and_then(|b| exceedances(b, t));
+        let b = baseline.and_then(|b| exceedances(b, t));
+        self.test.observe(&CountInterval {
+            canary: c,
+            baseline: b,
+        });
+        if c.is_some() && b.is_some() {
+            accumulate(&mut self.canary_sum, canary);
+            accumulate(&mut self.baseline_sum, baseline);
         }
     }
 
@@ -749,10 +794,7 @@ impl Gate {
             });
         }
         if let Some(l) = &mut self.latency {
-            l.observe(&HistogramInterval {
-                canary: c.buckets.clone(),
-                baseline: b.buckets.clone(),
-            });
+            l.observe_buckets(c.buckets.as_deref(), b.buckets.as_deref());
         }
         if let Some(g) = &mut self.guardrail {
             g.observe(counts(c.requests, c.errors));
@@ -883,8 +925,8 @@ mod tests {
     fn healthy_canary_passes_once_both_metrics_have_evidence() {
         insta::assert_snapshot!(check(&steady(45, arm(600.0, 1.2, 20.0), arm(600.0, 1.2, 20.0)), Look::Final), @"
         pass
-          error-rate pass at Some(33)
-          latency pass at Some(10) p95 0.245s vs 0.245s
+          error-rate pass at Some(28)
+          latency pass at Some(20) p95 0.245s vs 0.245s
           max-error-rate pass at None
           health-check pass at None
         ");
@@ -893,7 +935,7 @@ mod tests {
     #[test]
     fn gross_error_rate_trips_the_guardrail_in_the_first_interval() {
         insta::assert_snapshot!(check(&steady(1, arm(600.0, 60.0, 20.0), arm(600.0, 1.0, 20.0)), Look::Interim), @"
-        fail; error-rate: regression: the ratio is at least `6.29`, above the margin `1.1`; max-error-rate: guardrail breached: the canary's rate is at least `6.244` %, above the limit `1` %
+        fail; error-rate: regression: the ratio is at least `6.14`, above the margin `1.05`; max-error-rate: guardrail breached: the canary's rate is at least `6.257` %, above the limit `1` %
           error-rate fail at Some(1)
           latency continue at None p95 0.245s vs 0.245s
           max-error-rate fail at Some(1)

@@ -1,0 +1,81 @@
+//! Print the evaluation table: this crate's sequential gate next to the Kayenta-style and
+//! Flagger-style anchors, over seeded simulations.
+//!
+//! ```text
+//! cargo run --release -p hub-canary --example evaluate -- [--seeds N] [--conditions steady,ramp,...] [--json]
+//! ```
+//!
+//! Conditions: steady, ramp, noisy, ramp+noisy, late, intermittent (default: all).
+
+use hub_canary::eval::{Condition, Judge, evaluate, render_table, standard_scenarios};
+use std::process::ExitCode;
+
+fn parse_condition(s: &str) -> Option<Condition> {
+    Some(match s {
+        "steady" => Condition::Steady,
+        "ramp" => Condition::Ramp,
+        "noisy" => Condition::Noisy,
+        "ramp+noisy" => Condition::RampNoisy,
+        "late" => Condition::LateOnset,
+        "intermittent" => Condition::Intermittent,
+        _ => return None,
+    })
+}
+
+fn main() -> ExitCode {
+    let mut seeds = 200u64;
+    let mut conditions = Condition::ALL.to_vec();
+    let mut json = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--seeds" => match args.next().and_then(|v| v.parse().ok()) {
+                Some(n) => seeds = n,
+                None => {
+                    eprintln!("error: `--seeds` needs a number");
+                    return ExitCode::from(2);
+                }
+            },
+            "--conditions" => {
+                let list = args.next().unwrap_or_default();
+                let parsed: Option<Vec<_>> = list.split(',').map(parse_condition).collect();
+                match parsed {
+                    Some(c) => conditions = c,
+                    None => {
+                        eprintln!("error: unknown condition in `{list}`");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            "--json" => json = true,
+            other => {
+                eprintln!("error: unknown argument `{other}`");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for scenario in standard_scenarios(&conditions) {
+        for judge in Judge::standard() {
+            match evaluate(&judge, &scenario, 0..seeds) {
+                Ok(row) => rows.push(row),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    }
+    if json {
+        match serde_json::to_string_pretty(&rows) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", render_table(&rows));
+    }
+    ExitCode::SUCCESS
+}
