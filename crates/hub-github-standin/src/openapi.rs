@@ -562,8 +562,10 @@ impl Translator<'_> {
             ] {
                 if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
                     out.remove(flag);
-                    if exclusive && let Some(limit) = out.remove(bound) {
-                        out.insert(flag.to_owned(), limit);
+                    if exclusive {
+                        if let Some(limit) = out.remove(bound) {
+                            out.insert(flag.to_owned(), limit);
+                        }
                     }
                 }
             }
@@ -832,6 +834,9 @@ mod tests {
         let schema = json!({ "type": "integer", "minimum": 1, "exclusiveMinimum": true });
         assert_eq!(spec.check("b", &schema, &json!(1)).len(), 1);
         assert!(spec.check("b", &schema, &json!(2)).is_empty());
+        let inclusive = json!({ "type": "integer", "minimum": 1, "exclusiveMinimum": false });
+        assert!(spec.check("i", &inclusive, &json!(1)).is_empty());
+        assert_eq!(spec.check("i", &inclusive, &json!(0)).len(), 1);
     }
 
     #[test]

@@ -128,9 +128,8 @@ pub(crate) fn rate_limit(
     if let Some(seconds) = retry_after {
         return RateLimit::Wait(Duration::from_secs(seconds));
     }
-    if exhausted
-        && let Some(reset) = header("x-ratelimit-reset").and_then(|v| v.trim().parse::<u64>().ok())
-    {
+    let reset = header("x-ratelimit-reset").and_then(|v| v.trim().parse::<u64>().ok());
+    if let (true, Some(reset)) = (exhausted, reset) {
         let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         return RateLimit::Wait(Duration::from_secs(reset.saturating_sub(now) + 1));
     }
