@@ -21,6 +21,7 @@ use clap::Parser;
 use hub_conventional::TagPattern;
 use hub_conventional::semver::Version;
 use hub_git::Repo;
+use hub_kit::md::code;
 use hub_kit::{Env, Runner, cli::exit};
 
 use crate::health::Checks;
@@ -519,7 +520,7 @@ fn previous_tag(
     })?;
     Ok((
         prev.version.clone(),
-        format!("previous release tag `{}`", prev.tag),
+        format!("previous release tag {}", code(&prev.tag)),
     ))
 }
 
@@ -663,10 +664,16 @@ fn act(
                         })?;
                     }
                 }
-                let what = format!("switched `current` to `{}`", target.display());
-                runner.info(&format!("{what} ({})", link.display()))?;
+                runner.info(&format!(
+                    "switched `{}` to `{}`",
+                    link.display(),
+                    target.display()
+                ))?;
                 timeline.push(Event {
-                    what,
+                    what: format!(
+                        "switched `current` to {}",
+                        code(&target.display().to_string())
+                    ),
                     at: started.elapsed(),
                 });
             }
@@ -684,6 +691,10 @@ fn act(
                 });
                 if !finished.success() {
                     return Err(anyhow!("`{input}` failed: {}", finished.describe()));
+                }
+                // For the `command` backend, the command is the switch.
+                if matches!(request.backend, Backend::Command { .. }) {
+                    *switched = true;
                 }
             }
         }

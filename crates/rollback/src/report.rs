@@ -61,7 +61,7 @@ impl Health {
 /// One moment of the run, measured from its start.
 #[derive(Clone, Debug)]
 pub struct Event {
-    /// What happened (our own text, Markdown-safe).
+    /// What happened: Markdown, values rendered with `hub_kit::md::code`.
     pub what: String,
     /// When, from the start of the run.
     pub at: Duration,
@@ -76,7 +76,7 @@ pub struct Record {
     pub from: Option<String>,
     /// The version rolled back to.
     pub to: String,
-    /// Why that version.
+    /// Why that version: Markdown, values rendered with `hub_kit::md::code`.
     pub why: String,
     /// How it ended.
     pub outcome: Outcome,
@@ -136,7 +136,7 @@ pub fn summary(r: &Record, plan: &[String]) -> String {
             Cell::Md("To".into()),
             Cell::Md(format!("**{}**", code(&r.to))),
         ],
-        vec![Cell::Md("Why".into()), Cell::Text(r.why.clone())],
+        vec![Cell::Md("Why".into()), Cell::Md(r.why.clone())],
         vec![Cell::Md("Backend".into()), Cell::Code(r.target.into())],
         vec![Cell::Md("Result".into()), Cell::Md(result)],
         vec![Cell::Md("Health".into()), Cell::Md(health.into())],
@@ -156,7 +156,7 @@ pub fn summary(r: &Record, plan: &[String]) -> String {
                 let took = e.at.saturating_sub(previous);
                 previous = e.at;
                 vec![
-                    Cell::Text(e.what.clone()),
+                    Cell::Md(e.what.clone()),
                     Cell::Md(format!("+{} s", seconds(e.at))),
                     Cell::Md(format!("{} s", seconds(took))),
                 ]
