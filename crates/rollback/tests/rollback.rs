@@ -228,6 +228,10 @@ fn rolls_back_to_the_previous_release_and_sees_it_answer() {
     );
     let run = f.run(&run_inputs);
     assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(
+        run.stderr, "",
+        "inside Actions everything goes through the runner protocol"
+    );
     assert_eq!(f.current(), Path::new("releases/1.0.0"));
     assert_eq!(run.output("rolled-back-to"), "1.0.0");
     assert_eq!(run.output("rolled-back-from"), "1.1.0");
