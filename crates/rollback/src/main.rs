@@ -54,7 +54,7 @@ pub struct Args {
     /// release `current` points at. Required for `command` unless `version` is given.
     #[arg(long)]
     from: Option<String>,
-    /// Prefix of release tags: `v` for `v1.2.3`, empty for bare `1.2.3`.
+    /// Prefix of release tags: `v` for `v1.2.3`, `none` (or empty) for bare `1.2.3`.
     #[arg(long, default_value = "v", allow_hyphen_values = true)]
     tag_prefix: String,
     /// For `releases-dir`: the directory holding `releases/<version>/` and the `current`
@@ -297,7 +297,12 @@ fn version_input(name: &str, text: &str, pattern: &TagPattern) -> Result<Version
 
 impl Request {
     fn read(args: &Args, env: &Env) -> Result<Request> {
-        let pattern = TagPattern::new(args.tag_prefix.clone());
+        // An empty action input means "unset", so `none` spells the empty prefix.
+        let prefix = match args.tag_prefix.as_str() {
+            "none" => "",
+            p => p,
+        };
+        let pattern = TagPattern::new(prefix);
         let backend = match args.target.trim() {
             "releases-dir" => {
                 let dir = args
