@@ -338,6 +338,20 @@ impl Request {
                 )));
             }
         };
+        // An input meant for the other backend is a mistake, not something to ignore.
+        let foreign: &[(&str, bool)] = match backend {
+            Backend::ReleasesDir { .. } => &[("command", args.command.is_some())],
+            Backend::Command { .. } => &[
+                ("releases-dir", args.releases_dir.is_some()),
+                ("restart-command", args.restart_command.is_some()),
+            ],
+        };
+        if let Some((name, _)) = foreign.iter().find(|(_, given)| *given) {
+            return Err(usage(format!(
+                "input `{name}` does not apply to target `{}`",
+                backend.name()
+            )));
+        }
         let version = args
             .to_version
             .as_deref()

@@ -493,6 +493,16 @@ fn refuses_what_is_not_a_rollback() {
     assert!(run.stdout.contains("no earlier release"), "{}", run.stdout);
     assert_eq!(f.current(), Path::new("releases/1.1.0"));
 
+    let mixed = f.run(&inputs(f.base(), &[("command", "touch ran")]));
+    assert_eq!(mixed.code, Some(2), "{mixed:#?}");
+    assert!(
+        mixed
+            .stdout
+            .contains("input `command` does not apply to target `releases-dir`"),
+        "{}",
+        mixed.stdout
+    );
+
     for target in ["kubernetes", "helm", "compose", "github-deployment"] {
         let run = f.run(&[("target".into(), target.into())]);
         assert_eq!(run.code, Some(2), "{run:#?}");
