@@ -205,6 +205,14 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         let verdict = health::wait(&request.checks, request.timeout, &env_vars, runner)?;
         let rounds = verdict.rounds;
         health_failures = verdict.failures;
+        runner.info(&format!(
+            "{} after {rounds} round(s)",
+            if verdict.healthy {
+                "healthy"
+            } else {
+                "still unhealthy"
+            }
+        ))?;
         record.health = if verdict.healthy {
             timeline.push(Event {
                 what: format!("healthy after {rounds} round(s)"),
