@@ -5,7 +5,7 @@
 //! cargo run --release -p hub-canary --example evaluate -- [--seeds N] [--conditions steady,ramp,...] [--json]
 //! ```
 //!
-//! Conditions: steady, ramp, noisy, ramp+noisy, late, intermittent (default: all).
+//! Conditions: steady, ramp, noisy, ramp+noisy, very-noisy, late, intermittent (default: all).
 
 use hub_canary::eval::{Condition, Judge, evaluate, render_table, standard_scenarios};
 use std::process::ExitCode;
@@ -16,6 +16,7 @@ fn parse_condition(s: &str) -> Option<Condition> {
         "ramp" => Condition::Ramp,
         "noisy" => Condition::Noisy,
         "ramp+noisy" => Condition::RampNoisy,
+        "very-noisy" => Condition::VeryNoisy,
         "late" => Condition::LateOnset,
         "intermittent" => Condition::Intermittent,
         _ => return None,

@@ -28,7 +28,8 @@ use crate::kayenta::{
 };
 use crate::rng::Rng;
 use crate::sequential::Verdict;
-use crate::series::histogram_quantile;
+use crate::sequential::calibrate_dispersion;
+use crate::series::{ArmCounts, CountInterval, exceedances, histogram_quantile};
 use crate::sim::{Scenario, SimRun, Window};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -89,6 +90,11 @@ impl Default for FlaggerStyleAnchor {
 pub enum Judge {
     /// This crate's gate; the latency threshold is set per run from the scenario.
     Sequential(GateConfig),
+    /// This crate's gate in A/A calibration mode: before each run, the dispersion of the
+    /// error and exceedance counts is estimated ([`crate::calibrate_dispersion`]) from a
+    /// 60-minute A/A window of the same service (the scenario without regression or
+    /// faults, another seed, even split) and put into both count tests.
+    SequentialCalibrated(GateConfig),
     /// Anchor: Kayenta-style Mann-Whitney at fixed looks.
     KayentaStyle(KayentaStyleAnchor),
     /// Anchor: Flagger-style fixed thresholds.
@@ -101,17 +107,19 @@ impl Judge {
     pub fn name(&self) -> &'static str {
         match self {
             Judge::Sequential(_) => "sequential",
+            Judge::SequentialCalibrated(_) => "sequential, A/A-calibrated",
             Judge::KayentaStyle(_) => "kayenta-style (anchor)",
             Judge::FlaggerStyle(_) => "flagger-style (anchor)",
         }
     }
 
-    /// The three judges of the standard comparison with their defaults.
+    /// The judges of the standard comparison with their defaults.
     #[must_use]
     pub fn standard() -> Vec<Judge> {
         vec![
             // The latency threshold is replaced per run by the scenario's.
             Judge::Sequential(GateConfig::standard(0.25)),
+            Judge::SequentialCalibrated(GateConfig::standard(0.25)),
             Judge::KayentaStyle(KayentaStyleAnchor::default()),
             Judge::FlaggerStyle(FlaggerStyleAnchor::default()),
         ]
@@ -127,35 +135,88 @@ pub struct Outcome {
     pub minutes: usize,
 }
 
-/// Run `judge` on one simulated run.
-pub fn run_judge(judge: &Judge, run: &SimRun) -> Result<Outcome> {
+/// Run `judge` on one simulated run. `scenario` is the run's scenario (the calibrated
+/// judge simulates its A/A window from it).
+pub fn run_judge(judge: &Judge, scenario: &Scenario, run: &SimRun) -> Result<Outcome> {
     let intervals = run.intervals();
-    let horizon = intervals.len();
     match judge {
-        Judge::Sequential(config) => {
+        Judge::Sequential(config) => sequential(config.clone(), run.threshold, &intervals),
+        Judge::SequentialCalibrated(config) => {
             let mut config = config.clone();
-            if let Some(l) = &mut config.latency {
-                l.threshold = run.threshold;
+            let (errors, latency) = calibration_window(scenario, run.seed);
+            if let (Some(c), Some(d)) = (&mut config.errors, calibrate_dispersion(&errors)) {
+                c.dispersion = d.recommended;
             }
-            let mut gate = Gate::new(config)?;
-            for (t, interval) in intervals.iter().enumerate() {
-                gate.observe(interval);
-                let verdict = gate.status();
-                if matches!(verdict, Verdict::Pass | Verdict::Fail) {
-                    return Ok(Outcome {
-                        verdict,
-                        minutes: t + 1,
-                    });
-                }
+            if let (Some(c), Some(d)) = (&mut config.latency, calibrate_dispersion(&latency)) {
+                c.ratio.dispersion = d.recommended;
             }
-            Ok(Outcome {
-                verdict: Verdict::Inconclusive,
-                minutes: horizon,
-            })
+            sequential(config, run.threshold, &intervals)
         }
         Judge::KayentaStyle(anchor) => kayenta_style(anchor, &intervals, run.seed),
         Judge::FlaggerStyle(anchor) => Ok(flagger_style(anchor, &intervals)),
     }
+}
+
+fn sequential(
+    mut config: GateConfig,
+    threshold: f64,
+    intervals: &[GateInterval],
+) -> Result<Outcome> {
+    if let Some(l) = &mut config.latency {
+        l.threshold = threshold;
+    }
+    let mut gate = Gate::new(config)?;
+    for (t, interval) in intervals.iter().enumerate() {
+        gate.observe(interval);
+        let verdict = gate.status();
+        if matches!(verdict, Verdict::Pass | Verdict::Fail) {
+            return Ok(Outcome {
+                verdict,
+                minutes: t + 1,
+            });
+        }
+    }
+    Ok(Outcome {
+        verdict: Verdict::Inconclusive,
+        minutes: intervals.len(),
+    })
+}
+
+/// Error and exceedance counts of an A/A window of the same service.
+fn calibration_window(scenario: &Scenario, seed: u64) -> (Vec<CountInterval>, Vec<CountInterval>) {
+    let aa = Scenario {
+        weights: crate::sim::Weights::Even,
+        error_multiplier: 1.0,
+        latency_scale: 1.0,
+        zero_canary_traffic: None,
+        canary_missing: None,
+        canary_restarts: Vec::new(),
+        health_down: None,
+        ..scenario.clone()
+    };
+    let run = aa.simulate(seed ^ 0x00ca_11b8_a7e0_0000);
+    let counts = |r: Option<f64>, b: Option<f64>| Some(ArmCounts::new(r?, b?));
+    let mut errors = Vec::new();
+    let mut latency = Vec::new();
+    for i in run.intervals() {
+        errors.push(CountInterval {
+            canary: counts(i.canary.requests, i.canary.errors),
+            baseline: counts(i.baseline.requests, i.baseline.errors),
+        });
+        latency.push(CountInterval {
+            canary: i
+                .canary
+                .buckets
+                .as_deref()
+                .and_then(|b| exceedances(b, run.threshold)),
+            baseline: i
+                .baseline
+                .buckets
+                .as_deref()
+                .and_then(|b| exceedances(b, run.threshold)),
+        });
+    }
+    (errors, latency)
 }
 
 fn interval_values(intervals: &[GateInterval]) -> [(Vec<f64>, Vec<f64>); 2] {
@@ -324,7 +385,7 @@ pub fn evaluate(
     let (mut extra_errors, mut extra_slow) = (0.0, 0.0);
     for seed in seeds {
         let run = scenario.simulate(seed);
-        let outcome = run_judge(judge, &run)?;
+        let outcome = run_judge(judge, scenario, &run)?;
         for t in &run.truth[..outcome.minutes.min(run.truth.len())] {
             extra_errors += t.canary_errors - t.expected_errors;
             extra_slow += t.canary_slow - t.expected_slow;
@@ -363,6 +424,8 @@ pub enum Condition {
     Noisy,
     /// Ramp plus moderate noise.
     RampNoisy,
+    /// Even split plus heavy per-arm noise (error-rate CV 0.6, latency jitter 6 %).
+    VeryNoisy,
     /// The regression starts at minute 30.
     LateOnset,
     /// The regression is on 3 minutes out of 10.
@@ -371,11 +434,12 @@ pub enum Condition {
 
 impl Condition {
     /// Every condition.
-    pub const ALL: [Condition; 6] = [
+    pub const ALL: [Condition; 7] = [
         Condition::Steady,
         Condition::Ramp,
         Condition::Noisy,
         Condition::RampNoisy,
+        Condition::VeryNoisy,
         Condition::LateOnset,
         Condition::Intermittent,
     ];
@@ -386,6 +450,7 @@ impl Condition {
             Condition::Ramp => "ramp",
             Condition::Noisy => "noisy",
             Condition::RampNoisy => "ramp+noisy",
+            Condition::VeryNoisy => "very-noisy",
             Condition::LateOnset => "late",
             Condition::Intermittent => "intermittent",
         }
@@ -410,6 +475,10 @@ impl Condition {
                 s.weights = crate::sim::Weights::standard_ramp();
                 s.error_noise_cv = 0.3;
                 s.latency_jitter = 0.03;
+            }
+            Condition::VeryNoisy => {
+                s.error_noise_cv = 0.6;
+                s.latency_jitter = 0.06;
             }
             Condition::LateOnset => s.onset_minute = 30,
             Condition::Intermittent => s.intermittent = Some(crate::sim::Cycle { on: 3, off: 7 }),

@@ -10,7 +10,7 @@ use crate::kayenta::mann_whitney;
 use crate::math::logistic;
 use crate::sequential::{
     Arm, Blindness, LogitMixture, Look, MetricDecision, MetricKind, Prior, QuantileEffect,
-    RatioConfig, RatioTest, Reason, Tally, Verdict,
+    RatioConfig, RatioTest, Reason, Tally, Verdict, finite_exp,
 };
 use crate::series::{
     ArmCounts, Bucket, CountInterval, exceedances, histogram_quantile, sum_buckets,
@@ -185,7 +185,7 @@ impl RateGuardrail {
             estimate,
             ci_low: low,
             ci_high: None,
-            e_fail: self.log_evidence().exp(),
+            e_fail: finite_exp(self.log_evidence()),
             e_pass: 0.0,
             canary: self.canary,
             baseline: ArmCounts::new(0.0, 0.0),
@@ -991,6 +991,63 @@ mod tests {
         }
         let d = same.decide("bench", Look::Final);
         insta::assert_snapshot!(format!("{} | {}", d.verdict, d.reason), @"pass | within tolerance: the ratio is at most `1`, below `1.25`");
+    }
+
+    #[test]
+    fn the_report_serialises_to_json() {
+        let mut gate = Gate::new(GateConfig::standard(0.25)).expect("valid");
+        for _ in 0..3 {
+            gate.observe(&GateInterval {
+                canary: arm(600.0, 6.0, 20.0),
+                baseline: arm(600.0, 1.0, 20.0),
+                health: Some(true),
+            });
+        }
+        let mut report = gate.decide(Look::Interim);
+        report.metrics.truncate(1);
+        insta::assert_json_snapshot!(report, @r#"
+        {
+          "verdict": "continue",
+          "summary": "continue; error-rate: undecided: the ratio is at least `1.03`, no upper bound yet; latency: undecided: the ratio is between `0.528` and `1.68`",
+          "failed": [],
+          "blind": [],
+          "metrics": [
+            {
+              "metric": "error-rate",
+              "kind": "ratio",
+              "verdict": "continue",
+              "reason": {
+                "kind": "undecided",
+                "ci_low": 1.0250717932997087,
+                "ci_high": null
+              },
+              "estimate": 6.000000000032739,
+              "ci_low": 1.0250717932997087,
+              "ci_high": null,
+              "e_fail": 83.76714333451942,
+              "e_pass": 0.0919937750359352,
+              "canary": {
+                "requests": 1800.0,
+                "bad": 18.0
+              },
+              "baseline": {
+                "requests": 1800.0,
+                "bad": 3.0
+              },
+              "tally": {
+                "elapsed": 3,
+                "usable": 3,
+                "missing": 0,
+                "invalid": 0,
+                "zero_canary_traffic": 0,
+                "zero_baseline_traffic": 0
+              },
+              "decided_at": null,
+              "effect": null
+            }
+          ]
+        }
+        "#);
     }
 
     #[test]

@@ -93,8 +93,8 @@
 //! a 0.2 % error rate at 600 requests per minute per arm takes about half an hour.
 
 use crate::error::{CanaryError, Result, check_range};
-use crate::math::{ln_1p_exp, ln_add_exp, ln_beta, logistic};
-use crate::series::{ArmCounts, CountDefect, CountInterval};
+use crate::math::{ln_1p_exp, ln_add_exp, ln_beta, logistic, normal_quantile};
+use crate::series::{ArmCounts, CountInterval};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -425,6 +425,11 @@ impl fmt::Display for Reason {
     }
 }
 
+/// `e^x` capped at `f64::MAX`, so reports stay valid JSON (serde writes infinity as null).
+pub(crate) fn finite_exp(x: f64) -> f64 {
+    x.exp().min(f64::MAX)
+}
+
 fn round3(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
@@ -496,7 +501,8 @@ pub struct MetricDecision {
     pub ci_low: f64,
     /// Upper confidence bound; `None` when unbounded.
     pub ci_high: Option<f64>,
-    /// E-value against "harmless" (`ratio ≤ 1 + margin`); FAIL at `1/alpha_fail`.
+    /// E-value against "harmless" (`ratio ≤ 1 + margin`); FAIL at `1/alpha_fail`. Capped
+    /// at `f64::MAX`.
     pub e_fail: f64,
     /// E-value against "harmful" (`ratio ≥ tolerance`); PASS at `1/alpha_pass`.
     pub e_pass: f64,
@@ -731,8 +737,8 @@ impl RatioTest {
         let (f, p) = self.evidence;
         Status {
             verdict: self.verdict(Look::Interim),
-            e_fail: f.exp(),
-            e_pass: p.exp(),
+            e_fail: finite_exp(f),
+            e_pass: finite_exp(p),
         }
     }
 
@@ -764,8 +770,8 @@ impl RatioTest {
             estimate: self.ratio_estimate(),
             ci_low,
             ci_high,
-            e_fail: e_fail.exp(),
-            e_pass: e_pass.exp(),
+            e_fail: finite_exp(e_fail),
+            e_pass: finite_exp(e_pass),
             canary: self.canary,
             baseline: self.baseline,
             tally: self.tally,
@@ -1063,7 +1069,12 @@ pub struct DispersionEstimate {
     pub phi: f64,
     /// Degrees of freedom `n − 1` (informative intervals minus one).
     pub degrees_of_freedom: usize,
-    /// `max(1, phi)`: the value to put in [`RatioConfig::dispersion`].
+    /// One-sided 90 % upper confidence bound on `φ`: `X² / χ²₀.₁₀(n − 1)` (Wilson–Hilferty
+    /// approximation of the chi-square quantile).
+    pub upper: f64,
+    /// `max(1, upper)`: the value to put in [`RatioConfig::dispersion`]. The upper bound,
+    /// not the estimate, because an underestimated `φ` costs false alarms while an
+    /// overestimated one only costs time.
     pub recommended: f64,
 }
 
@@ -1132,21 +1143,20 @@ pub fn calibrate_dispersion(intervals: &[CountInterval]) -> Option<DispersionEst
         .sum();
     let dof = obs.len() - 1;
     let phi = chi2 / dof as f64;
+    let upper = chi2 / chi_square_quantile(0.10, dof as f64);
     Some(DispersionEstimate {
         phi,
         degrees_of_freedom: dof,
-        recommended: phi.max(1.0),
+        upper,
+        recommended: upper.max(1.0),
     })
 }
 
-/// Describe a count defect for reports.
-#[must_use]
-pub fn describe_defect(defect: CountDefect) -> &'static str {
-    match defect {
-        CountDefect::NotFinite => "a count is NaN or infinite",
-        CountDefect::Negative => "a count is negative",
-        CountDefect::MoreBadThanRequests => "more bad events than requests",
-    }
+/// Wilson–Hilferty approximation of the chi-square quantile (good to a few per cent
+/// from 2 degrees of freedom up).
+fn chi_square_quantile(p: f64, dof: f64) -> f64 {
+    let h = 2.0 / (9.0 * dof);
+    (dof * (1.0 - h + normal_quantile(p) * h.sqrt()).powi(3)).max(f64::MIN_POSITIVE)
 }
 
 #[cfg(test)]
@@ -1336,18 +1346,33 @@ mod tests {
 
     #[test]
     fn calibration_sees_poisson_and_extra_noise() {
-        let poissonish: Vec<_> = [
-            (10.0, 11.0),
-            (12.0, 9.0),
-            (8.0, 10.0),
-            (11.0, 12.0),
-            (9.0, 8.0),
-        ]
-        .iter()
-        .map(|&(a, b)| CountInterval::new(ArmCounts::new(500.0, a), ArmCounts::new(500.0, b)))
-        .collect();
-        let est = calibrate_dispersion(&poissonish).expect("enough");
-        assert!(est.phi < 1.0 && est.recommended == 1.0, "{est:?}");
-        assert_eq!(calibrate_dispersion(&poissonish[..1]), None);
+        // 200 A/A intervals, 20 events per arm on average; the noisy arms get a mean-one
+        // gamma multiplier with CV 0.3 each, so φ should be near 1 + 20·0.3² = 2.8.
+        let mut rng = crate::Rng::seed(3);
+        let mut aa = |cv: f64| -> Vec<CountInterval> {
+            (0..200)
+                .map(|_| {
+                    let mut arm = || {
+                        let m = if cv > 0.0 {
+                            rng.gamma(1.0 / (cv * cv)) * cv * cv
+                        } else {
+                            1.0
+                        };
+                        ArmCounts::new(1000.0, rng.poisson(20.0 * m))
+                    };
+                    CountInterval::new(arm(), arm())
+                })
+                .collect()
+        };
+        let show = |d: DispersionEstimate| {
+            format!(
+                "phi {:.2} upper {:.2} use {:.2}",
+                d.phi, d.upper, d.recommended
+            )
+        };
+        let plain = calibrate_dispersion(&aa(0.0)).expect("enough intervals");
+        let noisy = calibrate_dispersion(&aa(0.3)).expect("enough intervals");
+        insta::assert_snapshot!(format!("{} | {}", show(plain), show(noisy)), @"phi 1.13 upper 1.30 use 1.30 | phi 2.53 upper 2.90 use 2.90");
+        assert_eq!(calibrate_dispersion(&aa(0.0)[..1]), None);
     }
 }
