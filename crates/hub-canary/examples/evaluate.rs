@@ -2,8 +2,12 @@
 //! Flagger-style anchors, over seeded simulations.
 //!
 //! ```text
-//! cargo run --release -p hub-canary --example evaluate -- [--seeds N] [--conditions steady,ramp,...] [--json]
+//! cargo run --release -p hub-canary --example evaluate -- [--seeds N] [--conditions steady,ramp,...]
+//!     [--min-intervals N] [--json]
 //! ```
+//!
+//! `--min-intervals` overrides the sequential judges' minimum observation before a pass
+//! (default 20), to see the trade-off against late-onset regressions.
 //!
 //! Conditions: steady, ramp, noisy, ramp+noisy, very-noisy, late, intermittent (default: all).
 
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
     let mut seeds = 200u64;
     let mut conditions = Condition::ALL.to_vec();
     let mut json = false;
+    let mut min_intervals: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -49,16 +54,36 @@ fn main() -> ExitCode {
                 }
             }
             "--json" => json = true,
+            "--min-intervals" => match args.next().and_then(|v| v.parse().ok()) {
+                Some(n) => min_intervals = Some(n),
+                None => {
+                    eprintln!("error: `--min-intervals` needs a number");
+                    return ExitCode::from(2);
+                }
+            },
             other => {
                 eprintln!("error: unknown argument `{other}`");
                 return ExitCode::from(2);
             }
         }
     }
+    let mut judges = Judge::standard();
+    if let Some(n) = min_intervals {
+        for judge in &mut judges {
+            if let Judge::Sequential(c) | Judge::SequentialCalibrated(c) = judge {
+                if let Some(e) = &mut c.errors {
+                    e.min_intervals = n;
+                }
+                if let Some(l) = &mut c.latency {
+                    l.ratio.min_intervals = n;
+                }
+            }
+        }
+    }
     let mut rows = Vec::new();
     for scenario in standard_scenarios(&conditions) {
-        for judge in Judge::standard() {
-            match evaluate(&judge, &scenario, 0..seeds) {
+        for judge in &judges {
+            match evaluate(judge, &scenario, 0..seeds) {
                 Ok(row) => rows.push(row),
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -547,12 +547,8 @@ impl GaugeJudge {
                 });
                 return d;
             }
-            if let Some(v) = values.iter().find(|v| **v <= 0.0) {
-                d.reason = Reason::Guardrail {
-                    detail: format!(
-                        "{arm} value `{v}` is not positive; gauges need positive values"
-                    ),
-                };
+            if let Some(&value) = values.iter().find(|v| **v <= 0.0) {
+                d.reason = Reason::Blind(Blindness::NonPositiveValue { arm, value });
                 return d;
             }
         }
@@ -990,6 +986,14 @@ mod tests {
             );
         }
         let d = same.decide("bench", Look::Final);
+        let mut zero = GaugeJudge::new(GaugeConfig::default()).expect("valid");
+        for _ in 0..5 {
+            zero.observe(Some(0.0), Some(1.0));
+        }
+        assert_eq!(
+            zero.decide("bench", Look::Final).reason.to_string(),
+            "blind: unusable data: canary value `0` is not positive"
+        );
         insta::assert_snapshot!(format!("{} | {}", d.verdict, d.reason), @"pass | within tolerance: the ratio is at most `1`, below `1.25`");
     }
 

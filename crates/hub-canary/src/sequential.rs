@@ -324,6 +324,13 @@ pub enum Blindness {
     },
     /// The latest interval had no data: the series may have just disappeared.
     LatestIntervalMissing,
+    /// A gauge value the judge cannot use (gauges are compared on the log scale).
+    NonPositiveValue {
+        /// The arm it came from.
+        arm: Arm,
+        /// The value.
+        value: f64,
+    },
 }
 
 impl fmt::Display for Blindness {
@@ -347,6 +354,9 @@ impl fmt::Display for Blindness {
                 "missing data: `{missing}` of `{intervals}` intervals unusable (at most `{}` % allowed)",
                 max_missing_fraction * 100.0
             ),
+            Blindness::NonPositiveValue { arm, value } => {
+                write!(f, "unusable data: {arm} value `{value}` is not positive")
+            }
             Blindness::LatestIntervalMissing => {
                 f.write_str("missing data: the latest interval has no sample")
             }
@@ -506,7 +516,8 @@ pub struct MetricDecision {
     pub e_fail: f64,
     /// E-value against "harmful" (`ratio ≥ tolerance`); PASS at `1/alpha_pass`.
     pub e_pass: f64,
-    /// Canary totals over usable intervals.
+    /// Canary totals over usable intervals (for a gauge: `requests` is the number of
+    /// values).
     pub canary: ArmCounts,
     /// Baseline totals over usable intervals.
     pub baseline: ArmCounts,
