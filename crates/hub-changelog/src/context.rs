@@ -211,6 +211,19 @@ fn release_context<'r>(
             Status::Merge
         } else if config.skip_release_commits && parsed.is_some_and(is_release_commit) {
             Status::Release
+        } else if !((config.show_breaking && c.is_breaking())
+            || entry_type(c).map_or(other.is_some(), |ty| {
+                sections
+                    .iter()
+                    .any(|s| s.types.iter().any(|t| t.eq_ignore_ascii_case(ty)))
+            }))
+        {
+            // Shown nowhere: decided without building (and dropping) its entry.
+            if entry_type(c).is_some() {
+                Status::HiddenType
+            } else {
+                Status::NonConventional
+            }
         } else {
             let entry = entry(c, rc.author, config, repo, issue_links);
             if config.show_breaking && c.is_breaking() {
@@ -292,6 +305,15 @@ fn release_context<'r>(
     }
 }
 
+/// The type an entry for `c` has: its own, `revert` for git's revert messages, or none.
+fn entry_type<'a>(c: &AnalyzedCommit<'a>) -> Option<&'a str> {
+    match (c.commit(), c.kind) {
+        (Some(p), _) => Some(p.type_),
+        (None, Kind::GitRevert) => Some("revert"),
+        (None, _) => None,
+    }
+}
+
 fn is_release_commit(c: &Commit<'_>) -> bool {
     c.is_type("chore") && c.scope.is_some_and(|s| s.eq_ignore_ascii_case("release"))
 }
@@ -304,16 +326,15 @@ fn entry(
     issue_links: Option<IssueLinks<'_>>,
 ) -> Entry {
     let parsed = c.commit();
-    let (type_, description) = match (parsed, c.kind) {
-        (Some(p), _) => (Some(p.type_.to_owned()), p.description),
-        (None, Kind::GitRevert) => (
-            Some("revert".to_owned()),
-            c.revert
-                .as_ref()
-                .and_then(|r| r.subject)
-                .unwrap_or(c.summary),
-        ),
-        (None, _) => (None, c.summary),
+    let type_ = entry_type(c).map(str::to_owned);
+    let description = match (parsed, c.kind) {
+        (Some(p), _) => p.description,
+        (None, Kind::GitRevert) => c
+            .revert
+            .as_ref()
+            .and_then(|r| r.subject)
+            .unwrap_or(c.summary),
+        (None, _) => c.summary,
     };
     let scope = parsed.and_then(|p| p.scope);
     let issues = parsed.map(|p| issue_refs(p, repo)).unwrap_or_default();
