@@ -9,6 +9,7 @@
 mod date;
 mod file;
 mod history;
+mod lean;
 mod links;
 mod publish;
 mod report;
@@ -221,8 +222,8 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         Mode::None => None,
         Mode::Prepend => Some(prepend(&file::read(&path)?, &section, &release.title)),
         Mode::Overwrite => {
-            let body = render(&context(&releases, &config), &layout)
-                .context("cannot render the changelog")?;
+            let all = lean::for_layout(context(&releases, &config), &layout);
+            let body = render(&all, &layout).context("cannot render the changelog")?;
             Some(match layout {
                 Layout::Template(_) => body,
                 _ => format!("{KEEP_A_CHANGELOG_HEADER}\n{body}"),
