@@ -6,6 +6,7 @@
 //! `--fail-on-warning`), 2 on a usage error.
 
 mod check;
+mod comment;
 mod emit;
 mod fetch;
 mod files;
@@ -74,6 +75,12 @@ struct Args {
     /// Use only local schemas and the cache; never download.
     #[arg(long)]
     offline: bool,
+    /// On a pull request, keep one comment with the summary (created once, then edited).
+    #[arg(long)]
+    comment: bool,
+    /// Token for the comment (default `GITHUB_TOKEN`).
+    #[arg(long)]
+    token: Option<String>,
     /// Exit 1 on warnings too.
     #[arg(long = "fail-on-warning")]
     fail_on_warning: bool,
@@ -186,7 +193,20 @@ fn run(args: Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> {
     for note in &notes {
         runner.warning(note, &hub_kit::Annotation::default())?;
     }
-    runner.append_summary(&emit::summary(&report, &notes))?;
+    let summary = emit::summary(&report, &notes);
+    runner.append_summary(&summary)?;
+    if args.comment {
+        // Failing to comment (a read-only token on a fork's pull request) does not change the
+        // verdict on the files: it is a warning.
+        match comment::post(env, args.token.as_deref(), &summary) {
+            Ok(Some(outcome)) => runner.info(&outcome)?,
+            Ok(None) => runner.info("not a pull request: no comment posted")?,
+            Err(e) => runner.warning(
+                &format!("cannot post the pull request comment: {e:#}"),
+                &hub_kit::Annotation::default(),
+            )?,
+        }
+    }
 
     let json = report.to_json();
     let report_file = args.report_file.clone().or_else(|| {

@@ -601,3 +601,80 @@ fn remote_schemas_and_refs_are_downloaded_once_then_cached() {
     1 file checked, 1 error, 0 warnings
     ");
 }
+
+#[test]
+fn one_sticky_comment_per_pull_request() {
+    let Some(server) = hub_github_standin::test_support::TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    let dir = workdir();
+    let event = dir.path().join(".runner-event.json");
+    std::fs::write(
+        &event,
+        r#"{"action": "synchronize", "pull_request": {"number": 7, "title": "t",
+            "head": {"sha": "1111111111111111111111111111111111111111", "ref": "feature"},
+            "base": {"sha": "2222222222222222222222222222222222222222", "ref": "main"}}}"#,
+    )
+    .expect("because it can be written");
+    let event = event.to_str().expect("because the path is UTF-8");
+    let env = [
+        ("GITHUB_API_URL", server.url()),
+        ("GITHUB_REPOSITORY", "octo/hello"),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event),
+        ("GITHUB_TOKEN", "test-token"),
+    ];
+    let first = run(
+        dir.path(),
+        &[
+            "--schema",
+            "schema.json",
+            "--comment",
+            "invalid/unknown-key.yaml",
+        ],
+        &env,
+        true,
+    );
+    let second = run(
+        dir.path(),
+        &["--schema", "schema.json", "--comment", "valid/config.yaml"],
+        &env,
+        true,
+    );
+    assert_eq!(
+        (first.code, second.code),
+        (1, 0),
+        "{}\n{}",
+        first.stdout,
+        second.stdout
+    );
+    assert!(
+        first.stdout.contains("pull request comment posted (#7)"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        second.stdout.contains("pull request comment updated (#7)"),
+        "{}",
+        second.stdout
+    );
+    let state = server.state();
+    let comments: Vec<&str> = state["repositories"]["octo/hello"]["comments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["body"].as_str())
+        .collect();
+    assert_eq!(comments.len(), 1, "{state:#}");
+    assert!(
+        comments[0].starts_with("<!-- hub-actions:validate-config -->"),
+        "{}",
+        comments[0]
+    );
+    assert!(
+        comments[0].contains("✅ **1 file checked**"),
+        "{}",
+        comments[0]
+    );
+    server.assert_conforms();
+}
