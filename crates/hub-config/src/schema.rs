@@ -457,9 +457,12 @@ impl Schema {
                 }
                 if let (ValidationErrorKind::Enum { options }, Value::String(text)) =
                     (kind, instance)
-                    && let Value::Array(options) = options.as_ref()
                 {
-                    let words = options.iter().filter_map(Value::as_str);
+                    let words = options
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str);
                     d.suggestion =
                         closest(text, words).map(|best| format!("did you mean {}?", quote(best)));
                 }
@@ -794,11 +797,11 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let Some(byte) = escaped {
             out.push(byte);
             i += 3;
             continue;

@@ -98,7 +98,8 @@ pub fn discover(root: &Path, patterns: &[String]) -> Result<Vec<Found>, UsageErr
                 full: entry.into_path(),
             });
         }
-        if !defaulted && let Some(index) = matched.iter().position(|m| !m) {
+        let unmatched = matched.iter().position(|m| !m).filter(|_| !defaulted);
+        if let Some(index) = unmatched {
             return Err(UsageError(format!("no file matches `{}`", globs[index].0)));
         }
     }
