@@ -4,6 +4,7 @@
 //! `main` reads like the action's README: find the last release, read the commits since,
 //! decide, report, and (when asked) tag.
 
+mod github;
 mod history;
 mod report;
 
@@ -64,6 +65,23 @@ pub struct Args {
     /// Create an annotated tag for the new version at `to` and push it to `origin`.
     #[arg(long)]
     create_tag: bool,
+    /// Create (or update) the GitHub release for the new tag, with the release notes.
+    #[arg(long)]
+    create_release: bool,
+    /// Create the release as a draft.
+    #[arg(long)]
+    draft: bool,
+    /// Move the major tag (`v1`) to the new release — what action repositories need. Not for
+    /// pre-releases.
+    #[arg(long)]
+    update_major_tag: bool,
+    /// On a `pull_request` event, keep one comment on the PR saying what releasing it would do.
+    #[arg(long)]
+    comment: bool,
+    /// Token for GitHub writes (default: `GITHUB_TOKEN`). Releases made with the workflow's
+    /// `GITHUB_TOKEN` do not trigger other workflows; pass a PAT or app token for that.
+    #[arg(long)]
+    token: Option<String>,
     /// The repository (default: `GITHUB_WORKSPACE`, else the current directory).
     #[arg(long)]
     repository_path: Option<String>,
@@ -177,8 +195,99 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             history::create_tag(&repo, tag, &to, runner)?;
         }
     }
+    // 7. GitHub: release, major tag, PR preview.
+    publish(
+        args,
+        env,
+        runner,
+        &Publish {
+            last: &last,
+            decision: &decision,
+            next_tag: next_tag.as_deref(),
+            to: &to,
+            notes: &notes,
+            pattern: &pattern,
+        },
+    )?;
     runner.print_outputs(args.json)?;
     Ok(ExitCode::from(exit::OK))
+}
+
+struct Publish<'a> {
+    last: &'a history::LastRelease,
+    decision: &'a hub_conventional::Decision<'a>,
+    next_tag: Option<&'a str>,
+    to: &'a str,
+    notes: &'a str,
+    pattern: &'a TagPattern,
+}
+
+fn publish(args: &Args, env: &Env, runner: &mut Runner, p: &Publish<'_>) -> Result<()> {
+    let released_here = p.last.commit.as_deref() == Some(p.to);
+    let release = args.create_release && (p.next_tag.is_some() || released_here);
+    let major = args.update_major_tag && p.decision.next.as_ref().is_some_and(|v| v.pre.is_empty());
+    let pr_event = env
+        .get(hub_kit::vars::GITHUB_EVENT_NAME)
+        .is_some_and(|e| e.starts_with("pull_request"));
+    let comment = args.comment && pr_event;
+    if !(release || major || comment) {
+        return Ok(());
+    }
+    if args.dry_run {
+        if release {
+            runner.info("dry run: would create or update the GitHub release")?;
+        }
+        if major {
+            runner.info("dry run: would move the major tag")?;
+        }
+        if comment {
+            runner.info("dry run: would update the pull request comment")?;
+        }
+        return Ok(());
+    }
+    let gh = github::GitHub::connect(
+        env,
+        args.token.as_deref(),
+        "creating a release, moving a tag or commenting",
+        runner,
+    )?;
+    if release {
+        match (p.next_tag, &p.decision.next) {
+            (Some(tag), Some(next)) => {
+                let (url, new) = gh.ensure_release(tag, p.to, next, p.notes, args.draft)?;
+                runner.info(&format!(
+                    "{} release {tag}: {url}",
+                    if new { "created" } else { "found" }
+                ))?;
+                runner.set_output("release-url", url)?;
+            }
+            _ => {
+                // Re-run on a released commit: report the existing release, change nothing.
+                if let Some(tag) = &p.last.tag
+                    && let Some(url) = gh.release_url(tag)?
+                {
+                    runner.info(&format!("already released as {tag}: {url}"))?;
+                    runner.set_output("release-url", url)?;
+                }
+            }
+        }
+    }
+    if major && let Some(next) = &p.decision.next {
+        let name = format!("{}{}", p.pattern.prefix, next.major);
+        gh.move_tag(&name, p.to)?;
+        runner.info(&format!("moved {name} to {}", &p.to[..p.to.len().min(12)]))?;
+    }
+    if comment {
+        match gh.pull_request() {
+            Some(number) => {
+                let body = report::comment(p.last, p.decision, p.next_tag, p.notes);
+                let url = gh.sticky_comment(number, &body)?;
+                runner.info(&format!("pull request comment: {url}"))?;
+            }
+            None => runner.info("no pull request in the event payload: no comment")?,
+        }
+    }
+    Ok(())
 }
 
 /// Links for GitHub or GitHub Enterprise, when the runner says where we are.

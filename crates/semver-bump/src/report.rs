@@ -92,6 +92,22 @@ fn note_text(n: &Note) -> String {
     }
 }
 
+/// The pull request comment: what releasing this PR would do, with a notes preview.
+pub fn comment(
+    last: &LastRelease,
+    d: &Decision<'_>,
+    next_tag: Option<&str>,
+    notes: &str,
+) -> String {
+    let mut md = Markdown::new();
+    md.raw(&summary(last, d, next_tag).replacen("## semver-bump", "## semver-bump preview", 1));
+    if !notes.is_empty() {
+        md.details("Release notes preview", notes);
+    }
+    md.paragraph("<sub>Updated on every push by hub-actions/semver-bump.</sub>");
+    md.into_string()
+}
+
 /// The step summary (and PR comment body): the same facts as a table.
 pub fn summary(last: &LastRelease, d: &Decision<'_>, next_tag: Option<&str>) -> String {
     let mut md = Markdown::new();

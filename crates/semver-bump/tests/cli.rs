@@ -1,0 +1,287 @@
+//! hub-semver-bump as a process: real repositories, the runner's files, and the GitHub API
+//! stand-in (checked against GitHub's OpenAPI description) for the PR preview comment.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use hub_github_standin::test_support::TestServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hub-semver-bump");
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn commit(dir: &Path, message: &str) {
+    let n = git(dir, &["rev-list", "--all", "--count"])
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(0)
+        + 1;
+    std::fs::write(dir.join("f.txt"), n.to_string()).unwrap();
+    git(dir, &["add", "f.txt"]);
+    let date = format!("2024-02-{:02}T08:00:00Z", n.min(28));
+    let mut child = Command::new("git")
+        .current_dir(dir)
+        .args(["commit", "-q", "-F", "-"])
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+fn repo(dir: &Path, messages: &[&str]) -> PathBuf {
+    let r = dir.join("repo");
+    std::fs::create_dir_all(&r).unwrap();
+    git(&r, &["init", "-q", "-b", "main"]);
+    for m in messages {
+        if let Some(tag) = m.strip_prefix("tag:") {
+            git(&r, &["tag", tag]);
+        } else {
+            commit(&r, m);
+        }
+    }
+    r
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    outputs: Vec<(String, String)>,
+    summary: String,
+}
+
+impl Out {
+    fn get(&self, name: &str) -> &str {
+        self.outputs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no output `{name}`: {:?}", self.outputs))
+    }
+}
+
+/// Runs the binary as the runner would: `GITHUB_ACTIONS=true`, fresh output and summary files.
+fn run(dir: &Path, env: &[(&str, &str)]) -> Out {
+    let files = tempfile::tempdir_in(dir).unwrap();
+    let output = files.path().join("output");
+    let summary = files.path().join("summary");
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", dir)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("INPUT_REPOSITORY-PATH", dir.join("repo"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Out {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+        outputs: hub_kit::files::parse_key_values(
+            &std::fs::read_to_string(&output).unwrap_or_default(),
+        ),
+        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+    }
+}
+
+#[test]
+fn computes_outputs_and_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    repo(
+        tmp.path(),
+        &[
+            "feat: base",
+            "tag:v1.2.0",
+            "fix: a",
+            "feat(api): b",
+            "chore: c",
+            "just words",
+        ],
+    );
+    let out = run(tmp.path(), &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.get("current-version"), "1.2.0");
+    assert_eq!(out.get("next-version"), "1.3.0");
+    assert_eq!(out.get("bump"), "minor");
+    assert_eq!(out.get("commit-count"), "4");
+    assert!(out.get("notes").contains("b"));
+    assert!(
+        out.summary.contains("| Next version | **`v1.3.0`** |"),
+        "{}",
+        out.summary
+    );
+    assert!(out.summary.contains("just words"), "{}", out.summary);
+}
+
+#[test]
+fn usage_and_failures_have_clear_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("repo")).unwrap();
+    let out = run(tmp.path(), &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("::error::") && out.stdout.contains("is not inside a git repository"),
+        "{}",
+        out.stdout
+    );
+
+    repo(tmp.path(), &["feat: x"]);
+    let out = run(tmp.path(), &[("INPUT_DRY-RUN", "yes")]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("input `dry-run` must be a boolean"),
+        "{}",
+        out.stderr
+    );
+
+    let out = run(tmp.path(), &[("INPUT_RELEASE-AS", "one")]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .contains("input `release-as` is not a semantic version"),
+        "{}",
+        out.stdout
+    );
+
+    let out = run(tmp.path(), &[("INPUT_CREATE-RELEASE", "true")]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("needs a token"), "{}", out.stdout);
+}
+
+#[test]
+fn nothing_to_release_is_not_a_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    repo(
+        tmp.path(),
+        &["feat: x", "tag:v0.1.0", "docs: y", "chore: z"],
+    );
+    let out = run(tmp.path(), &[]);
+    assert_eq!(out.code, 0);
+    assert_eq!(out.get("changed"), "false");
+    assert_eq!(out.get("next-version"), "");
+    assert_eq!(out.get("bump"), "none");
+}
+
+#[test]
+fn pull_request_preview_comment_is_sticky_and_escaped() {
+    let Some(server) = TestServer::start(&["octo/app"]) else {
+        return;
+    };
+    server.set_pull_request("octo/app", 7, Vec::new()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(
+        tmp.path(),
+        &[
+            "feat: base",
+            "tag:v1.0.0",
+            "fix: <script>alert(1)</script> for @everyone [x](javascript:alert(1))",
+        ],
+    );
+    let event = tmp.path().join("event.json");
+    let head = git(&r, &["rev-parse", "HEAD"]).trim().to_string();
+    std::fs::write(
+        &event,
+        serde_json::json!({"action": "synchronize", "number": 7, "pull_request": {"number": 7, "title": "t",
+            "head": {"sha": head, "ref": "feature"}, "base": {"sha": head, "ref": "main"}}})
+        .to_string(),
+    )
+    .unwrap();
+    let token = "ghs_secretTOKEN123";
+    let env = [
+        ("GITHUB_API_URL", server.url()),
+        ("GITHUB_REPOSITORY", "octo/app"),
+        ("GITHUB_TOKEN", token),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("INPUT_COMMENT", "true"),
+    ];
+    let comments = |server: &TestServer| -> Vec<serde_json::Value> {
+        server.state()["repositories"]["octo/app"]["comments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c["issue_number"] == 7)
+            .collect()
+    };
+
+    let first = run(tmp.path(), &env);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    let after_first = comments(&server);
+    assert_eq!(after_first.len(), 1, "{:#}", server.state());
+    let body = after_first[0]["body"].as_str().unwrap().to_string();
+    assert!(
+        body.starts_with("<!-- hub-actions:semver-bump -->"),
+        "{body}"
+    );
+    assert!(
+        body.contains("semver-bump preview") && body.contains("`v1.0.1`"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("<script>")
+            && !body.contains("@everyone")
+            && !body.contains("[x](javascript"),
+        "{body}"
+    );
+
+    // A new push: the same comment is edited, not a second one added.
+    commit(&r, "feat: new thing");
+    let second = run(tmp.path(), &env);
+    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    let after_second = comments(&server);
+    assert_eq!(after_second.len(), 1);
+    assert_ne!(after_second[0]["body"], after_first[0]["body"]);
+    assert!(
+        after_second[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("`v1.1.0`")
+    );
+
+    // The token is only ever handed to the runner's masking command.
+    for out in [&first, &second] {
+        for line in out.stdout.lines().chain(out.stderr.lines()) {
+            assert!(
+                !line.contains(token) || line == format!("::add-mask::{token}"),
+                "token leaked: {line}"
+            );
+        }
+    }
+    server.assert_conforms();
+}
