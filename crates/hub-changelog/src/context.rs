@@ -205,19 +205,19 @@ fn release_context<'r>(
     for rc in &release.commits {
         let c = &rc.commit;
         let parsed = c.commit();
+        let shown = (config.show_breaking && c.is_breaking())
+            || entry_type(c).map_or(other.is_some(), |ty| {
+                sections
+                    .iter()
+                    .any(|s| s.types.iter().any(|t| t.eq_ignore_ascii_case(ty)))
+            });
         let status = if c.is_cancelled() {
             Status::Cancelled
         } else if c.kind == Kind::Merge && config.skip_merges {
             Status::Merge
         } else if config.skip_release_commits && parsed.is_some_and(is_release_commit) {
             Status::Release
-        } else if !((config.show_breaking && c.is_breaking())
-            || entry_type(c).map_or(other.is_some(), |ty| {
-                sections
-                    .iter()
-                    .any(|s| s.types.iter().any(|t| t.eq_ignore_ascii_case(ty)))
-            }))
-        {
+        } else if !shown {
             // Shown nowhere: decided without building (and dropping) its entry.
             if entry_type(c).is_some() {
                 Status::HiddenType
