@@ -124,15 +124,21 @@ fn inputs_reach_binaries_only_through_env() {
             .filter_map(|s| s["env"].as_object())
             .flat_map(|env| env.keys().cloned())
             .collect();
+        let step_dirs: Vec<&str> = steps
+            .iter()
+            .filter_map(|s| s["working-directory"].as_str())
+            .collect();
         for name in inputs.keys() {
             let var = hub_kit::input::input_var(name);
-            let alt = if name == "working-directory" {
-                "INPUT_REPOSITORY-PATH".to_string()
-            } else {
-                var.clone()
-            };
+            // `working-directory` reaches the binary as its repository path, or as the step's
+            // own working directory.
+            let as_dir = name == "working-directory"
+                && (passed.iter().any(|p| p == "INPUT_REPOSITORY-PATH")
+                    || step_dirs
+                        .iter()
+                        .any(|d| d.contains("inputs.working-directory")));
             assert!(
-                passed.contains(&var) || passed.contains(&alt),
+                passed.contains(&var) || as_dir,
                 "{}: input `{name}` is not passed as `{var}`",
                 file.display()
             );
