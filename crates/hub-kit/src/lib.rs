@@ -23,6 +23,7 @@
 //! assert_eq!(runner.outputs()[0], ("next-version".into(), "1.3.0".into()));
 //! ```
 
+pub mod argv;
 pub mod cli;
 pub mod command;
 pub mod env;

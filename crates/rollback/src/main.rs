@@ -4,7 +4,6 @@
 //! `main` reads like the action's README: read the request, choose the version, show the
 //! plan, switch, verify health, record.
 
-mod argv;
 mod choose;
 mod exec;
 mod fsutil;
@@ -289,7 +288,7 @@ impl Backend {
 
 /// Splits a command input into an argument vector.
 fn command_input(name: &str, line: &str) -> Result<Vec<String>> {
-    argv::split(line).map_err(|e| usage(format!("input `{name}`: {e}")))
+    hub_kit::argv::split(line).map_err(|e| usage(format!("input `{name}`: {e}")))
 }
 
 /// Parses a version input: a semantic version, optionally with the tag prefix.

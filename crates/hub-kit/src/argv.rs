@@ -1,4 +1,5 @@
-//! One command line split into an argument vector, with simple shell-like quoting and
+//! One command line split into an argument vector (for inputs such as `restart-command`
+//! or `step-command`), with simple shell-like quoting and
 //! nothing else: no variables, no globs, no pipes, no command substitution. What the
 //! user writes is what the program receives.
 
