@@ -562,10 +562,10 @@ impl Translator<'_> {
             ] {
                 if let Some(Value::Bool(exclusive)) = out.get(flag).cloned() {
                     out.remove(flag);
-                    if exclusive {
-                        if let Some(limit) = out.remove(bound) {
-                            out.insert(flag.to_owned(), limit);
-                        }
+                    // 3.0's boolean flag becomes 2020-12's numeric bound.
+                    let limit = if exclusive { out.remove(bound) } else { None };
+                    if let Some(limit) = limit {
+                        out.insert(flag.to_owned(), limit);
                     }
                 }
             }
