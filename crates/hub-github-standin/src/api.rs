@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
-use crate::git::{Change, Commit, Object, Signature, Tag, kind_of_mode};
+use crate::git::{Change, Commit, Message, Object, Signature, Tag, kind_of_mode};
 use crate::openapi::{PathParams, Segment, match_segments, parse_template, split_path};
 use crate::store::{
     BOT_EMAIL, BOT_ID, BOT_LOGIN, Comment, Deployment, DeploymentStatus, Release, Repo, Store,
@@ -451,7 +451,8 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
                 kind,
                 tag,
                 tagger,
-                message,
+                extra_headers: Vec::new(),
+                message: Message::from(message),
             }));
             Ok(Reply::created(tag_json(ctx, repo, &sha)?))
         }
@@ -711,7 +712,8 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
                 parents,
                 author,
                 committer,
-                message,
+                extra_headers: Vec::new(),
+                message: Message::from(message),
             }));
             Ok(Reply::created(git_commit_json(ctx, repo, &sha)?))
         }
@@ -1287,7 +1289,7 @@ fn commit_json(store: &Store, ctx: &Ctx<'_>, repo: &Repo, sha: &str) -> Option<V
             "url": format!("{}/git/commits/{sha}", repo_api(ctx, repo)),
             "author": person(&commit.author),
             "committer": person(&commit.committer),
-            "message": commit.message.trim_end_matches('\n'),
+            "message": commit.message.text().trim_end_matches('\n'),
             "comment_count": 0,
             "tree": {
                 "sha": commit.tree,

@@ -62,4 +62,21 @@ pub enum Error {
     /// Seeding named a commit that does not exist.
     #[error("commit `{sha}` does not exist in `{repository}`")]
     NoSuchCommit { repository: String, sha: String },
+    /// An import was refused; nothing of it was kept.
+    #[error("import into `{repository}` refused: {reason}")]
+    ImportRejected { repository: String, reason: String },
+    /// `git` could not be run or failed while reading a repository to mirror.
+    #[error("`git {command}` failed in `{git_dir}`: {detail}")]
+    GitCommand {
+        git_dir: PathBuf,
+        command: String,
+        detail: String,
+    },
+    /// An object of a repository to mirror cannot be carried over exactly.
+    #[error("cannot mirror object `{sha}` of `{git_dir}`: {reason}")]
+    GitObjectUnreadable {
+        git_dir: PathBuf,
+        sha: String,
+        reason: String,
+    },
 }

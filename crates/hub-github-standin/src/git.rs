@@ -1,8 +1,8 @@
 //! A small git object database: blobs, trees, commits and annotated tags, with object ids
 //! computed exactly as git computes them, so a sha the stand-in returns is the sha `git` would.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -18,7 +18,7 @@ pub(crate) struct Signature {
 }
 
 impl Signature {
-    fn git_line(&self) -> String {
+    pub(crate) fn git_line(&self) -> String {
         let sign = if self.offset < 0 { '-' } else { '+' };
         let offset = self.offset.unsigned_abs();
         format!(
@@ -70,13 +70,57 @@ pub(crate) fn kind_of_mode(mode: &str) -> &'static str {
     }
 }
 
+/// A commit or tag message: the exact bytes git hashes (usually UTF-8, not necessarily — see
+/// the `encoding` header), shown as text lossily.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Message(Vec<u8>);
+
+impl Message {
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> Self {
+        Message(bytes)
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The message as text; bytes that are not UTF-8 become U+FFFD.
+    pub(crate) fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Message(text.into_bytes())
+    }
+}
+
+impl Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+/// A header of a commit or tag beyond the ones the model names (`encoding`, `gpgsig`,
+/// `mergetag`, …), in the order the object has them, after `committer`/`tagger`. The value's
+/// lines after the first are stored without the leading space git writes before them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct ExtraHeader {
+    pub name: String,
+    #[serde(serialize_with = "serialize_lossy")]
+    pub value: Vec<u8>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Commit {
     pub tree: String,
     pub parents: Vec<String>,
     pub author: Signature,
     pub committer: Signature,
-    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_headers: Vec<ExtraHeader>,
+    pub message: Message,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,7 +129,22 @@ pub(crate) struct Tag {
     pub kind: String,
     pub tag: String,
     pub tagger: Signature,
-    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_headers: Vec<ExtraHeader>,
+    pub message: Message,
+}
+
+/// `name value` with continuation lines indented by one space, as git writes headers.
+fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.push(b' ');
+    for &byte in value {
+        out.push(byte);
+        if byte == b'\n' {
+            out.push(b' ');
+        }
+    }
+    out.push(b'\n');
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -117,7 +176,7 @@ impl Object {
     }
 
     /// The object's canonical git encoding (without the `kind len\0` header).
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         match self {
             Object::Blob { content } => content.clone(),
             Object::Tree { entries } => {
@@ -142,35 +201,51 @@ impl Object {
                 out
             }
             Object::Commit(commit) => {
-                let mut text = format!("tree {}\n", commit.tree);
+                let mut out = Vec::new();
+                push_header(&mut out, "tree", commit.tree.as_bytes());
                 for parent in &commit.parents {
-                    let _ = writeln!(text, "parent {parent}");
+                    push_header(&mut out, "parent", parent.as_bytes());
                 }
-                let _ = writeln!(text, "author {}", commit.author.git_line());
-                let _ = writeln!(text, "committer {}", commit.committer.git_line());
-                text.push('\n');
-                text.push_str(&commit.message);
-                text.into_bytes()
+                push_header(&mut out, "author", commit.author.git_line().as_bytes());
+                push_header(
+                    &mut out,
+                    "committer",
+                    commit.committer.git_line().as_bytes(),
+                );
+                for header in &commit.extra_headers {
+                    push_header(&mut out, &header.name, &header.value);
+                }
+                out.push(b'\n');
+                out.extend_from_slice(commit.message.as_bytes());
+                out
             }
-            Object::Tag(tag) => format!(
-                "object {}\ntype {}\ntag {}\ntagger {}\n\n{}",
-                tag.object,
-                tag.kind,
-                tag.tag,
-                tag.tagger.git_line(),
-                tag.message
-            )
-            .into_bytes(),
+            Object::Tag(tag) => {
+                let mut out = Vec::new();
+                push_header(&mut out, "object", tag.object.as_bytes());
+                push_header(&mut out, "type", tag.kind.as_bytes());
+                push_header(&mut out, "tag", tag.tag.as_bytes());
+                push_header(&mut out, "tagger", tag.tagger.git_line().as_bytes());
+                for header in &tag.extra_headers {
+                    push_header(&mut out, &header.name, &header.value);
+                }
+                out.push(b'\n');
+                out.extend_from_slice(tag.message.as_bytes());
+                out
+            }
         }
     }
 
     pub(crate) fn id(&self) -> String {
-        let body = self.encode();
-        let mut hasher = sha1_smol::Sha1::new();
-        hasher.update(format!("{} {}\0", self.kind(), body.len()).as_bytes());
-        hasher.update(&body);
-        hasher.digest().to_string()
+        hash_object(self.kind(), &self.encode())
     }
+}
+
+/// The object id git gives `body` as an object of type `kind`.
+pub(crate) fn hash_object(kind: &str, body: &[u8]) -> String {
+    let mut hasher = sha1_smol::Sha1::new();
+    hasher.update(format!("{kind} {}\0", body.len()).as_bytes());
+    hasher.update(body);
+    hasher.digest().to_string()
 }
 
 fn hex_to_bytes(hex: &str) -> Vec<u8> {
@@ -202,6 +277,17 @@ impl Odb {
         let id = object.id();
         self.objects.entry(id.clone()).or_insert(object);
         id
+    }
+
+    /// Inserts an object whose id is already known (computed by the caller).
+    pub(crate) fn insert_with_id(&mut self, id: String, object: Object) -> bool {
+        match self.objects.entry(id) {
+            std::collections::btree_map::Entry::Occupied(_) => false,
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(object);
+                true
+            }
+        }
     }
 
     pub(crate) fn get(&self, sha: &str) -> Option<&Object> {
@@ -470,7 +556,8 @@ mod tests {
                 parents,
                 author: signature(),
                 committer: signature(),
-                message: "m\n".to_owned(),
+                extra_headers: Vec::new(),
+                message: Message::from("m\n".to_owned()),
             })
         };
         let root = odb.insert(commit(Vec::new()));

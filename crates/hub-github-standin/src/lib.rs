@@ -29,6 +29,7 @@
 //! | `POST /_standin/faults`, `GET …`, `DELETE …` | queue a fault, list, clear |
 //! | `POST /_standin/repos` | `{"repository": "owner/name"}`: one commit on `main` |
 //! | `POST /_standin/repos/{owner}/{repo}/commits` | `{"branch": "main", "commits": [{"message", "author": {"name", "email", "login"}, "files": {"path": "text"}}]}` |
+//! | `POST /_standin/repos/{owner}/{repo}/import` | a [`GitImport`]: mirror git objects and refs (400 naming the object when an id does not match its content) |
 //! | `PUT /_standin/repos/{owner}/{repo}/pulls/{n}` | `{"commits": ["sha", …]}` |
 //! | `POST /_standin/repos/{owner}/{repo}/issues/{n}/comments` | `{"login", "body"}`: a comment by someone else |
 //! | `POST /_standin/shutdown` | stop |
@@ -39,6 +40,10 @@
 //! `{"kind": "respond", "status": 422, "message": "…"}`; each may add `"method"`, `"route"`
 //! (the description's path template) and `"times"` (every matching request until cleared
 //! when absent).
+//!
+//! A local repository is mirrored with [`StandIn::import_git`] (or `--import owner/name=PATH`
+//! on the binary): the stand-in then has exactly its objects, under the same ids, and its
+//! branches and tags, so shas from a local `git` are known to the API.
 //!
 //! The binary `hub-github-standin` serves the same on 127.0.0.1 (`--port 0`), prints
 //! `listening on http://127.0.0.1:PORT`, writes the port to `--port-file`, and stops on
@@ -65,6 +70,7 @@
 mod api;
 mod error;
 mod git;
+mod mirror;
 mod openapi;
 mod server;
 mod store;
@@ -72,6 +78,10 @@ pub mod test_support;
 mod time;
 
 pub use error::Error;
+pub use mirror::{
+    GitBytes, GitHeader, GitImport, GitObject, GitSignature, GitTreeEntry, ImportSummary,
+    read_git_repository,
+};
 pub use openapi::Spec;
 pub use server::{Fault, FaultKind, Options, RequestRecord, StandIn, Violation, ViolationKind};
 pub use store::{AuthorSeed, CommitSeed};

@@ -38,6 +38,20 @@ struct Cli {
     /// Create this repository (`owner/name`, one commit on `main`) at start; repeatable.
     #[arg(long = "repo")]
     repositories: Vec<String>,
+    /// Mirror a local git repository (`owner/name=PATH`, a work tree or a bare repository) at
+    /// start: its objects with the same ids, its branches and tags, HEAD's branch as default
+    /// branch. Repeatable; applied before the port is announced.
+    #[arg(long = "import", value_name = "OWNER/NAME=PATH", value_parser = parse_import)]
+    imports: Vec<(String, PathBuf)>,
+}
+
+fn parse_import(value: &str) -> Result<(String, PathBuf), String> {
+    match value.split_once('=') {
+        Some((repository, path)) if !repository.is_empty() && !path.is_empty() => {
+            Ok((repository.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("`{value}` is not `owner/name=PATH`")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -74,6 +88,16 @@ fn run(cli: Cli) -> Result<ExitCode, hub_github_standin::Error> {
         max_lifetime: Some(Duration::from_secs(cli.max_seconds)),
         repositories: cli.repositories,
     })?;
+    for (repository, path) in &cli.imports {
+        let summary = standin.import_git(repository, path)?;
+        eprintln!(
+            "imported {} object(s) and {} ref(s) from `{}` into `{}`",
+            summary.objects,
+            summary.refs.len(),
+            path.display(),
+            summary.repository
+        );
+    }
     if let Some(path) = &cli.port_file {
         std::fs::write(path, format!("{}\n", standin.port())).map_err(|source| {
             hub_github_standin::Error::PortFile {

@@ -1,6 +1,7 @@
 //! The HTTP server: one fallback handler that routes, checks, injects faults and records.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::api::{self, Call, Ctx, Reply};
+use crate::mirror::{GitImport, ImportSummary};
 use crate::openapi::Spec;
 use crate::store::{CommitSeed, Store};
 use crate::{Error, time};
@@ -433,6 +435,29 @@ impl StandIn {
             .lock()
             .store
             .push_commits(repository, branch, commits)
+    }
+
+    /// Mirrors git objects and refs into `repository` (created empty when missing), as `POST
+    /// /_standin/repos/{owner}/{repo}/import` does: every object's id is recomputed and must be
+    /// the one it claims, and everything the refs reach must be present; afterwards the
+    /// repository's refs are exactly `import.refs`. Nothing changes when the import is refused.
+    ///
+    /// # Errors
+    /// [`Error::ImportRejected`] naming the first offending object or ref; an invalid name.
+    pub fn import(&self, repository: &str, import: &GitImport) -> Result<ImportSummary, Error> {
+        self.app.lock().store.import(repository, import)
+    }
+
+    /// Mirrors the local repository at `git_dir` (work tree or bare) into `repository`: every
+    /// object `git cat-file --batch-all-objects` lists, its branches and tags, and the branch
+    /// `HEAD` names as the default branch. See [`crate::read_git_repository`] and
+    /// [`StandIn::import`].
+    ///
+    /// # Errors
+    /// When `git` fails, an object cannot be carried over exactly, or the import is refused.
+    pub fn import_git(&self, repository: &str, git_dir: &Path) -> Result<ImportSummary, Error> {
+        let import = crate::mirror::read_git_repository(git_dir)?;
+        self.import(repository, &import)
     }
 
     /// Sets the commits of pull request `number`.
@@ -882,6 +907,17 @@ fn control_endpoint(app: &App, method: &Method, path: &str, body: &[u8]) -> Resp
                         .push_commits(&format!("{owner}/{repo}"), &request.branch, request.commits)
                         .map(|shas| json!({ "shas": shas })),
                 )
+            }
+            ("POST", ["repos", owner, repo, "import"]) => {
+                let request: GitImport = parse(body)?;
+                match app
+                    .lock()
+                    .store
+                    .import(&format!("{owner}/{repo}"), &request)
+                {
+                    Ok(summary) => control_json(200, &json!(summary)),
+                    Err(err) => control_json(400, &json!({ "message": err.to_string() })),
+                }
             }
             ("PUT", ["repos", owner, repo, "pulls", number]) => {
                 let request: PullRequest = parse(body)?;

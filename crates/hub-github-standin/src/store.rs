@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::git::{Change, Commit, Object, Odb, Signature};
+use crate::git::{Change, Commit, Message, Object, Odb, Signature};
+use crate::mirror::{GitImport, ImportSummary};
 
 /// The account that writes with the workflow token, as on GitHub Actions.
 pub(crate) const BOT_LOGIN: &str = "github-actions[bot]";
@@ -248,15 +249,79 @@ impl Store {
     /// Creates `owner/name` with one commit (a README) on `main`; returns its sha.
     pub(crate) fn create_repository(&mut self, repository: &str) -> Result<String, Error> {
         let (owner, name) = split_repository(repository)?;
-        let key = repo_key(owner, name);
-        if self.repos.contains_key(&key) {
+        if self.repo(owner, name).is_some() {
             return Err(Error::RepositoryExists {
                 repository: repository.to_owned(),
             });
         }
+        self.insert_empty_repository(owner, name);
+        let mut files = BTreeMap::new();
+        files.insert("README.md".to_owned(), format!("# {name}\n"));
+        let shas = self.push_commits(
+            repository,
+            "main",
+            vec![CommitSeed {
+                message: "initial commit\n".to_owned(),
+                author: None,
+                files,
+            }],
+        )?;
+        Ok(shas.into_iter().next_back().unwrap_or_default())
+    }
+
+    /// Mirrors git objects and refs into `owner/name` (created empty when missing): every
+    /// object is checked against its id and everything the refs reach must be present before
+    /// anything changes; then the refs are exactly the imported ones.
+    pub(crate) fn import(
+        &mut self,
+        repository: &str,
+        import: &GitImport,
+    ) -> Result<ImportSummary, Error> {
+        let (owner, name) = split_repository(repository)?;
+        let empty = Odb::default();
+        let existing = self.repo(owner, name).map_or(&empty, |repo| &repo.odb);
+        let staged =
+            crate::mirror::check(import, existing).map_err(|reason| Error::ImportRejected {
+                repository: repository.to_owned(),
+                reason,
+            })?;
+        if self.repo(owner, name).is_none() {
+            self.insert_empty_repository(owner, name);
+        }
+        let repo = self
+            .repo_mut(owner, name)
+            .ok_or_else(|| Error::NoSuchRepository {
+                repository: repository.to_owned(),
+            })?;
+        let mut summary = ImportSummary {
+            repository: repo.full_name(),
+            objects: staged.len(),
+            ..ImportSummary::default()
+        };
+        for (sha, object) in staged {
+            match object.kind() {
+                "blob" => summary.blobs += 1,
+                "tree" => summary.trees += 1,
+                "commit" => summary.commits += 1,
+                _ => summary.tags += 1,
+            }
+            if repo.odb.insert_with_id(sha, object) {
+                summary.new_objects += 1;
+            }
+        }
+        repo.refs.clone_from(&import.refs);
+        if let Some(branch) = &import.default_branch {
+            repo.default_branch.clone_from(branch);
+        }
+        summary.refs.clone_from(&repo.refs);
+        summary.default_branch.clone_from(&repo.default_branch);
+        Ok(summary)
+    }
+
+    fn insert_empty_repository(&mut self, owner: &str, name: &str) {
         let id = self.next_id();
         self.repos.insert(
-            key,
+            repo_key(owner, name),
             Repo {
                 owner: owner.to_owned(),
                 name: name.to_owned(),
@@ -272,18 +337,6 @@ impl Store {
                 logins: BTreeMap::new(),
             },
         );
-        let mut files = BTreeMap::new();
-        files.insert("README.md".to_owned(), format!("# {name}\n"));
-        let shas = self.push_commits(
-            repository,
-            "main",
-            vec![CommitSeed {
-                message: "initial commit\n".to_owned(),
-                author: None,
-                files,
-            }],
-        )?;
-        Ok(shas.into_iter().next_back().unwrap_or_default())
     }
 
     /// Adds commits on top of `branch` (created from the default branch when missing).
@@ -361,7 +414,8 @@ impl Store {
                 parents: head.iter().cloned().collect(),
                 author: signature.clone(),
                 committer: signature,
-                message,
+                extra_headers: Vec::new(),
+                message: Message::from(message),
             }));
             head = Some(sha.clone());
             shas.push(sha);

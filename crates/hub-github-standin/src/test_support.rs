@@ -1,9 +1,9 @@
 //! Helpers for tests that run against the stand-in.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::{Options, Spec, StandIn, Violation};
+use crate::{Error, ImportSummary, Options, Spec, StandIn, Violation};
 
 /// The variable that names GitHub's OpenAPI description (the JSON file or the package folder).
 pub const OPENAPI_ENV: &str = "HUB_GITHUB_OPENAPI";
@@ -66,6 +66,14 @@ impl TestServer {
             .get_or_insert(std::time::Duration::from_secs(120));
         let standin = StandIn::start(options).expect("the stand-in starts on 127.0.0.1");
         Some(TestServer { standin })
+    }
+
+    /// Mirrors the local repository at `git_dir` into `repository`: [`StandIn::import_git`].
+    ///
+    /// # Errors
+    /// When `git` fails, an object cannot be carried over exactly, or the import is refused.
+    pub fn import_git(&self, repository: &str, git_dir: &Path) -> Result<ImportSummary, Error> {
+        self.standin.import_git(repository, git_dir)
     }
 
     /// Panics with every recorded violation, if there are any.
