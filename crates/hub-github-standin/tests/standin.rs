@@ -5,7 +5,10 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use hub_github_standin::test_support::{TestServer, spec_from_env};
-use hub_github_standin::{Fault, Options, Spec, StandIn, ViolationKind};
+use hub_github_standin::{
+    Fault, GitBytes, GitImport, GitObject, Options, Spec, StandIn, ViolationKind,
+    read_git_repository,
+};
 use serde_json::{Value, json};
 
 struct Reply {
@@ -627,6 +630,415 @@ fn the_binary_exits_with_3_and_lists_violations() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("unknown route: `GET /repos/octo/hello/nothing`"),
+        "{stderr}"
+    );
+}
+
+mod local_git;
+
+fn b64(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .expect("Base64")
+}
+
+#[test]
+fn a_local_repository_is_mirrored_with_the_same_ids_and_refs() {
+    let Some(server) = TestServer::start(&[]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let local = dir.path();
+    let shas = local_git::build(local);
+    let summary = server.import_git("o/r", local).expect("imports");
+
+    let all = local_git::git(
+        local,
+        &["cat-file", "--batch-all-objects", "--batch-check"],
+        &[],
+    );
+    assert_eq!(summary.objects, all.lines().count());
+    assert_eq!(summary.new_objects, summary.objects);
+    assert_eq!(summary.tags, 1);
+    assert_eq!(summary.default_branch, "main");
+    let local_refs: std::collections::BTreeMap<String, String> = local_git::git(
+        local,
+        &["for-each-ref", "--format=%(refname) %(objectname)"],
+        &[],
+    )
+    .lines()
+    .filter_map(|l| l.split_once(' '))
+    .map(|(n, s)| (n.to_owned(), s.to_owned()))
+    .collect();
+    assert_eq!(summary.refs, local_refs);
+    assert_eq!(
+        summary.refs.keys().collect::<Vec<_>>(),
+        [
+            "refs/heads/feature",
+            "refs/heads/main",
+            "refs/heads/signed",
+            "refs/tags/v0.1.0",
+            "refs/tags/v1.0.0"
+        ]
+    );
+    let base = server.url().to_owned();
+    let get = |path: &str| {
+        let reply = http(&base, "GET", path, None);
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.body);
+        reply.json()
+    };
+
+    // Refs and the annotated tag, with the local ids.
+    let tag_ref = get("/repos/o/r/git/ref/tags/v1.0.0");
+    assert_eq!(tag_ref["object"]["sha"], shas["v1.0.0"].as_str());
+    assert_eq!(tag_ref["object"]["type"], "tag");
+    let tag = get(&format!("/repos/o/r/git/tags/{}", shas["v1.0.0"]));
+    assert_eq!(tag["object"]["sha"], shas["merge"].as_str());
+    assert_eq!(tag["message"], "Release 1.0.0\n\nFirst release.\n");
+    assert_eq!(tag["tagger"]["date"], "2023-11-15T00:21:40+02:00");
+    let light = get("/repos/o/r/git/ref/tags/v0.1.0");
+    assert_eq!(light["object"]["sha"], shas["initial"].as_str());
+    assert_eq!(light["object"]["type"], "commit");
+    assert_eq!(
+        get("/repos/o/r/git/ref/heads/main")["object"]["sha"],
+        shas["merge"].as_str()
+    );
+
+    // Commits: offsets, the merge's parents, messages exactly, extra headers.
+    let feature = get(&format!("/repos/o/r/git/commits/{}", shas["feature"]));
+    assert_eq!(feature["author"]["date"], "2023-11-15T03:45:00+05:30");
+    assert_eq!(feature["committer"]["date"], "2023-11-14T15:16:40-07:00");
+    assert_eq!(feature["message"], "docs: grüße aus Indien\n");
+    let merge = get(&format!("/repos/o/r/git/commits/{}", shas["merge"]));
+    let parents: Vec<&str> = merge["parents"]
+        .as_array()
+        .expect("parents")
+        .iter()
+        .filter_map(|p| p["sha"].as_str())
+        .collect();
+    assert_eq!(
+        parents,
+        [shas["verbatim"].as_str(), shas["feature"].as_str()]
+    );
+    let verbatim = get(&format!("/repos/o/r/git/commits/{}", shas["verbatim"]));
+    assert_eq!(
+        verbatim["message"],
+        "chore: a message without a final line break"
+    );
+    let latin1 = get(&format!("/repos/o/r/git/commits/{}", shas["latin1"]));
+    assert_eq!(
+        latin1["message"],
+        "fix: Gr\u{fffd}\u{fffd}e in ISO-8859-1\n"
+    );
+    assert_eq!(
+        get("/repos/o/r/git/ref/heads/signed")["object"]["sha"],
+        shas["signed"].as_str()
+    );
+
+    // The non-ASCII file, byte for byte, and the tree as git lists it.
+    let blob_sha = local_git::git(
+        local,
+        &["rev-parse", &format!("feature:{}", local_git::UNICODE_PATH)],
+        &[],
+    );
+    let blob = get(&format!("/repos/o/r/git/blobs/{blob_sha}"));
+    assert_eq!(
+        b64(blob["content"].as_str().expect("content")),
+        local_git::UNICODE_TEXT.as_bytes()
+    );
+    let tree_sha = local_git::git(local, &["rev-parse", "main^{tree}"], &[]);
+    let tree = get(&format!("/repos/o/r/git/trees/{tree_sha}?recursive=1"));
+    let mut listed: Vec<String> = tree["tree"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["sha"].as_str().unwrap_or(""),
+                e["path"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    listed.sort();
+    let mut expected: Vec<String> = local_git::git(
+        local,
+        &[
+            "-c",
+            "core.quotePath=false",
+            "ls-tree",
+            "-r",
+            "-t",
+            "-z",
+            "--format=%(objectname) %(path)",
+            "main",
+        ],
+        &[],
+    )
+    .split('\0')
+    .filter(|l| !l.is_empty())
+    .map(str::to_owned)
+    .collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    // Writes on top of the mirror: a release of a local commit, a tag moved to a local sha,
+    // a deployment of a local sha.
+    let release = http(
+        &base,
+        "POST",
+        "/repos/o/r/releases",
+        Some(&json!({ "tag_name": "v2.0.0", "target_commitish": shas["feature"] })),
+    );
+    assert_eq!(release.status, 201, "{}", release.body);
+    assert_eq!(
+        get("/repos/o/r/git/ref/tags/v2.0.0")["object"]["sha"],
+        shas["feature"].as_str()
+    );
+    let created = http(
+        &base,
+        "POST",
+        "/repos/o/r/git/refs",
+        Some(&json!({ "ref": "refs/tags/v1", "sha": shas["initial"] })),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let moved = http(
+        &base,
+        "PATCH",
+        "/repos/o/r/git/refs/tags/v1",
+        Some(&json!({ "sha": shas["merge"], "force": true })),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let deployment = http(
+        &base,
+        "POST",
+        "/repos/o/r/deployments",
+        Some(
+            &json!({ "ref": shas["verbatim"], "environment": "staging", "auto_merge": false, "required_contexts": [] }),
+        ),
+    );
+    assert_eq!(deployment.status, 201, "{}", deployment.body);
+    assert_eq!(deployment.json()["sha"], shas["verbatim"].as_str());
+
+    // A tree on an imported tree is the tree git writes for the same change.
+    let new_tree = http(
+        &base,
+        "POST",
+        "/repos/o/r/git/trees",
+        Some(&json!({ "base_tree": tree_sha, "tree": [
+            { "path": "docs/CHANGELOG.md", "mode": "100644", "type": "blob", "content": "# Changes\n" }
+        ] })),
+    );
+    assert_eq!(new_tree.status, 201, "{}", new_tree.body);
+    let index = dir.path().join("scratch-index");
+    let index = index.to_str().expect("UTF-8 path");
+    let blob = local_git::git_with_input(
+        local,
+        &["hash-object", "-w", "--stdin"],
+        &[],
+        Some(b"# Changes\n"),
+    );
+    local_git::git(local, &["read-tree", "main"], &[("GIT_INDEX_FILE", index)]);
+    local_git::git(
+        local,
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("100644,{blob},docs/CHANGELOG.md"),
+        ],
+        &[("GIT_INDEX_FILE", index)],
+    );
+    let expected_tree = local_git::git(local, &["write-tree"], &[("GIT_INDEX_FILE", index)]);
+    assert_eq!(new_tree.json()["sha"], expected_tree.as_str());
+    server.assert_conforms();
+}
+
+#[test]
+fn imports_that_do_not_match_their_ids_are_refused_over_http() {
+    let Some(server) = TestServer::start(&["o/r"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shas = local_git::build(dir.path());
+    let import = read_git_repository(dir.path()).expect("reads");
+    let base = server.url().to_owned();
+    let post = |body: &GitImport, repo: &str| {
+        let body = serde_json::to_value(body).expect("JSON");
+        http(
+            &base,
+            "POST",
+            &format!("/_standin/repos/o/{repo}/import"),
+            Some(&body),
+        )
+    };
+    let before = server.state()["repositories"]["o/r"]["refs"].clone();
+
+    // A blob whose content was changed under its id.
+    let readme = local_git::git(dir.path(), &["rev-parse", "main:README.md"], &[]);
+    let mut tampered = import.clone();
+    let Some(GitObject::Blob { content, .. }) =
+        tampered.objects.iter_mut().find(|o| o.sha() == readme)
+    else {
+        panic!("README's blob is in the import");
+    };
+    *content = "IyBsb2NhbCEK".to_owned(); // "# local!\n"
+    let reply = post(&tampered, "r");
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    let message = reply.json()["message"].as_str().unwrap_or("").to_owned();
+    assert!(
+        message.contains(&format!("blob `{readme}` does not match its content")),
+        "{message}"
+    );
+
+    // A commit whose message lost its final line break.
+    let mut tampered = import.clone();
+    let Some(GitObject::Commit { message, .. }) = tampered
+        .objects
+        .iter_mut()
+        .find(|o| o.sha() == shas["feature"])
+    else {
+        panic!("the feature commit is in the import");
+    };
+    *message = GitBytes::Text("docs: grüße aus Indien".to_owned());
+    let reply = post(&tampered, "r");
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.body.contains(&shas["feature"]), "{}", reply.body);
+
+    // An offset that differs by one minute.
+    let mut tampered = import.clone();
+    let Some(GitObject::Commit { author, .. }) = tampered
+        .objects
+        .iter_mut()
+        .find(|o| o.sha() == shas["feature"])
+    else {
+        panic!("the feature commit is in the import");
+    };
+    author.offset = "+0531".to_owned();
+    assert_eq!(post(&tampered, "r").status, 400);
+
+    // A ref reaching an object that is not there.
+    let head_tree = local_git::git(dir.path(), &["rev-parse", "main^{tree}"], &[]);
+    let mut incomplete = import.clone();
+    incomplete.objects.retain(|o| o.sha() != head_tree);
+    let reply = post(&incomplete, "other");
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains(&format!("`{head_tree}`, reached from commit")),
+        "{}",
+        reply.body
+    );
+
+    // Nothing of the refused imports was kept; the genuine one then replaces the refs.
+    assert_eq!(server.state()["repositories"]["o/r"]["refs"], before);
+    assert!(server.state()["repositories"].get("o/other").is_none());
+    let reply = post(&import, "r");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.json()["refs"]["refs/heads/main"],
+        shas["merge"].as_str()
+    );
+    assert_eq!(
+        server.state()["repositories"]["o/r"]["refs"]["refs/heads/main"],
+        shas["merge"].as_str()
+    );
+    assert_eq!(
+        http(&base, "GET", "/repos/o/r/git/ref/tags/v1.0.0", None).json()["object"]["sha"],
+        shas["v1.0.0"].as_str()
+    );
+    server.assert_conforms();
+}
+
+#[test]
+fn the_binary_mirrors_repositories_given_with_import() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let local = dir.path().join("local");
+    std::fs::create_dir(&local).expect("mkdir");
+    let shas = local_git::build(&local);
+    // A bare `origin` with the pushed branches and tags, as the end-to-end tests have.
+    let origin = dir.path().join("origin.git");
+    local_git::git(dir.path(), &["init", "-q", "--bare", "origin.git"], &[]);
+    local_git::git(
+        &local,
+        &[
+            "push",
+            "-q",
+            origin.to_str().expect("UTF-8"),
+            "main",
+            "v1.0.0",
+        ],
+        &[],
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hub-github-standin"))
+        .args(["--no-validate", "--idle-seconds", "30", "--import"])
+        .arg(format!("octo/local={}", local.display()))
+        .arg("--import")
+        .arg(format!("octo/origin={}", origin.display()))
+        .env_remove("HUB_GITHUB_OPENAPI")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("the announced URL")
+        .to_owned();
+    let sha_of = |path: &str| {
+        let reply = http(&base, "GET", path, None);
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        reply.json()["object"]["sha"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(
+        sha_of("/repos/octo/local/git/ref/heads/feature"),
+        shas["feature"]
+    );
+    assert_eq!(
+        sha_of("/repos/octo/origin/git/ref/heads/main"),
+        shas["merge"]
+    );
+    assert_eq!(
+        sha_of("/repos/octo/origin/git/ref/tags/v1.0.0"),
+        shas["v1.0.0"]
+    );
+    assert_eq!(
+        http(
+            &base,
+            "GET",
+            "/repos/octo/origin/git/ref/heads/feature",
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(http(&base, "POST", "/_standin/shutdown", None).status, 200);
+    assert!(child.wait().expect("exits").success());
+
+    // A path that is not a repository stops the binary before it announces anything.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hub-github-standin"))
+        .args(["--no-validate", "--import"])
+        .arg(format!(
+            "octo/none={}",
+            dir.path().join("missing").display()
+        ))
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`git cat-file --batch-all-objects --batch` failed"),
         "{stderr}"
     );
 }
