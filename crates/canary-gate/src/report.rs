@@ -1,0 +1,257 @@
+//! The JSON report (every sample and decision), the step summary (one row per metric, a
+//! chart per metric, the step timeline) and the atomic write.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use hub_canary::{MetricDecision, MetricKind, Verdict};
+use hub_kit::md::{Cell, Markdown};
+use serde::Serialize;
+
+/// One metric's line in the report and the summary table.
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricRow {
+    /// The decision.
+    pub decision: MetricDecision,
+    /// Why, for humans.
+    pub evidence: String,
+    /// Canary level shown in the table (a rate, or a median value), already formatted.
+    pub canary: String,
+    /// Baseline level shown in the table.
+    pub baseline: String,
+    /// Ratio shown in the table.
+    pub ratio: String,
+}
+
+/// A metric over time, for a chart: numbers only.
+#[derive(Clone, Debug, Serialize)]
+pub struct Chart {
+    /// The metric (untrusted when it came from a file: never put in the chart itself).
+    pub metric: String,
+    /// What the y values are, our own words.
+    pub unit: &'static str,
+    /// Canary value per interval (`None` missing).
+    pub canary: Vec<Option<f64>>,
+    /// Baseline value per interval.
+    pub baseline: Vec<Option<f64>>,
+}
+
+/// One traffic step.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    /// The canary's traffic weight in percent.
+    pub weight: f64,
+    /// Seconds since the start when the step began.
+    pub started_secs: f64,
+    /// The interval count when the step began.
+    pub first_interval: usize,
+    /// How `step-command` ended (`None` without a command).
+    pub command: Option<String>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report<S: Serialize> {
+    /// `file`, `prometheus` or `simulate`.
+    pub source: &'static str,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One line for humans.
+    pub summary: String,
+    /// Failed metrics.
+    pub failed: Vec<String>,
+    /// Blind metrics (no data, too little data).
+    pub blind: Vec<String>,
+    /// The last traffic weight reached (progressive modes).
+    pub last_weight: Option<f64>,
+    /// One row per metric.
+    pub metrics: Vec<MetricRow>,
+    /// The traffic steps.
+    pub steps: Vec<StepRecord>,
+    /// Every sample (mode-specific).
+    pub samples: S,
+}
+
+/// Formats a number for the table: 4 significant digits, no exponent for usual sizes.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".to_owned();
+    }
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 9) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// The `ratio` column for a decision: the point estimate with its confidence interval.
+pub fn ratio_cell(d: &MetricDecision) -> String {
+    let Some(est) = d.estimate else {
+        return "–".to_owned();
+    };
+    if d.kind == MetricKind::Guardrail {
+        return "–".to_owned();
+    }
+    match d.ci_high {
+        Some(hi) if d.ci_low > 0.0 => format!("{} [{}, {}]", num(est), num(d.ci_low), num(hi)),
+        None if d.ci_low > 0.0 => format!("{} [{}, ∞)", num(est), num(d.ci_low)),
+        _ => num(est),
+    }
+}
+
+/// A Mermaid `xychart-beta` of one metric: canary then baseline, numbers only (a missing
+/// value is drawn as 0 and listed below the chart).
+pub fn mermaid(chart: &Chart) -> Option<String> {
+    let n = chart.canary.len().max(chart.baseline.len());
+    if n == 0 {
+        return None;
+    }
+    let line = |v: &[Option<f64>]| {
+        (0..n)
+            .map(|i| num_plain(v.get(i).copied().flatten().unwrap_or(0.0)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let xs = (1..=n)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut s = String::from("xychart-beta\n");
+    let _ = writeln!(s, "    x-axis [{xs}]");
+    let _ = writeln!(s, "    y-axis \"{}\"", chart.unit);
+    let _ = writeln!(s, "    line [{}]", line(&chart.canary));
+    let _ = writeln!(s, "    line [{}]", line(&chart.baseline));
+    Some(s)
+}
+
+fn num_plain(x: f64) -> String {
+    if x.is_finite() {
+        let s = format!("{x:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        "0".to_owned()
+    }
+}
+
+/// The step summary.
+pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
+    let mut md = Markdown::new();
+    md.heading(3, &format!("canary-gate: {}", report.verdict));
+    md.paragraph_untrusted(&report.summary);
+    let rows: Vec<Vec<Cell>> = report
+        .metrics
+        .iter()
+        .map(|m| {
+            vec![
+                Cell::Code(m.decision.metric.clone()),
+                Cell::Text(m.canary.clone()),
+                Cell::Text(m.baseline.clone()),
+                Cell::Text(m.ratio.clone()),
+                Cell::Md(format!("**{}**", m.decision.verdict)),
+                Cell::Text(m.evidence.clone()),
+            ]
+        })
+        .collect();
+    md.table(
+        &[
+            "metric", "canary", "baseline", "ratio", "decision", "evidence",
+        ],
+        &rows,
+    );
+    for chart in charts {
+        let Some(body) = mermaid(chart) else { continue };
+        md.paragraph(&format!(
+            "{} over time ({}; first line canary, second baseline):",
+            hub_kit::md::code(&chart.metric),
+            chart.unit
+        ));
+        md.code_block("mermaid", &body);
+    }
+    if !report.steps.is_empty() {
+        let rows: Vec<Vec<Cell>> = report
+            .steps
+            .iter()
+            .map(|s| {
+                vec![
+                    Cell::Text(format!("{} %", num(s.weight))),
+                    Cell::Text(format!("{} s", num(s.started_secs))),
+                    Cell::Text(s.first_interval.to_string()),
+                    Cell::Text(s.command.clone().unwrap_or_else(|| "–".to_owned())),
+                ]
+            })
+            .collect();
+        md.paragraph("Step timeline:");
+        md.table(&["weight", "started", "at interval", "step-command"], &rows);
+    }
+    md.into_string()
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file in the same directory, renamed).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the directory `{}`", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(num(0.0023456), "0.002346");
+        assert_eq!(num(1.5), "1.5");
+        assert_eq!(num(1234.6), "1235");
+        assert_eq!(num(f64::NAN), "–");
+    }
+
+    #[test]
+    fn charts_hold_numbers_only() {
+        let chart = Chart {
+            metric: "p95\"]\n    title \"pwned".to_owned(),
+            unit: "seconds",
+            canary: vec![Some(0.25), None, Some(0.5)],
+            baseline: vec![Some(0.2), Some(0.2)],
+        };
+        let m = mermaid(&chart).expect("chart");
+        assert_eq!(
+            m,
+            "xychart-beta\n    x-axis [1, 2, 3]\n    y-axis \"seconds\"\n    line [0.25, 0, 0.5]\n    line [0.2, 0.2, 0]\n"
+        );
+        assert!(!m.contains("pwned"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("sub/report.json");
+        write_atomically(&p, b"{}").expect("write");
+        write_atomically(&p, b"{\"a\":1}").expect("rewrite");
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "{\"a\":1}");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("sub"))
+                .expect("dir")
+                .count(),
+            1
+        );
+    }
+}
