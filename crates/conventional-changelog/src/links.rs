@@ -43,13 +43,12 @@ pub fn resolve(
     if let (Some(server), Some(repository)) = (
         env.get_non_empty(vars::GITHUB_SERVER_URL),
         env.get_non_empty(vars::GITHUB_REPOSITORY),
-    ) {
-        if let Some(links) = parse_url(&format!("{}/{repository}", server.trim_end_matches('/'))) {
-            return Ok(Resolved {
-                links: Some(links),
-                source: "`GITHUB_SERVER_URL` and `GITHUB_REPOSITORY`",
-            });
-        }
+    ) && let Some(links) = parse_url(&format!("{}/{repository}", server.trim_end_matches('/')))
+    {
+        return Ok(Resolved {
+            links: Some(links),
+            source: "`GITHUB_SERVER_URL` and `GITHUB_REPOSITORY`",
+        });
     }
     let links = origin()
         .and_then(|url| parse_url(&url))

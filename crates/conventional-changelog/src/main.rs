@@ -84,6 +84,14 @@ pub struct Args {
     /// commits when the file did not change.
     #[arg(long)]
     commit: bool,
+    /// How `commit` commits: `git` (commit, then `git push` to `origin`) or `api` (GitHub's
+    /// Git Data API: a verified commit by the token's identity, also where pushing is
+    /// blocked). Default: `api` inside Actions when a token is given, else `git`.
+    #[arg(long, value_enum)]
+    commit_via: Option<CommitVia>,
+    /// GitHub token for `commit-via: api` (default: `GITHUB_TOKEN`). Never printed.
+    #[arg(long)]
+    token: Option<String>,
     /// The repository (default: `GITHUB_WORKSPACE`, else the current directory).
     #[arg(long)]
     repository_path: Option<PathBuf>,
@@ -104,6 +112,15 @@ enum Mode {
     Overwrite,
     /// Only set outputs.
     None,
+}
+
+/// How the updated file is committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CommitVia {
+    /// `git commit` and `git push` to `origin`.
+    Git,
+    /// GitHub's Git Data API.
+    Api,
 }
 
 fn parse_preset(s: &str) -> Result<Layout, UnknownLayout> {
@@ -159,6 +176,9 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         .transpose()?;
     let layout = layout(args, &dir)?;
     let today = date::today(env).map_err(usage)?;
+    if let Some(token) = args.token.as_deref() {
+        runner.set_secret(token.trim())?;
+    }
     if args.mode == Mode::Overwrite && args.from.is_some() {
         return Err(usage(
             "input `from` cannot be used with `mode: overwrite`, which writes the whole history",
@@ -230,10 +250,10 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             })
         }
     };
-    let file = match text {
+    let file = match &text {
         None => FileResult::NotWritten,
         Some(text) => {
-            let outcome = file::update(&path, &text)?;
+            let outcome = file::update(&path, text)?;
             let shown = shown_path(&repo, &path);
             match outcome {
                 file::Outcome::Written => FileResult::Written(shown),
@@ -243,14 +263,25 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     };
 
     // 5. Commit it, only when it changed.
-    let committed = if args.commit && file.changed() {
-        let message = match &release.version {
-            Some(v) => format!("chore(release): {v}"),
-            None => "chore(release): update changelog".to_owned(),
-        };
-        Some(publish::commit_with_git(&repo, &path, &message)?)
-    } else {
-        None
+    let committed = match (&text, &file) {
+        (Some(text), FileResult::Written(shown)) if args.commit => {
+            let message = match &release.version {
+                Some(v) => format!("chore(release): {v}"),
+                None => "chore(release): update changelog".to_owned(),
+            };
+            match commit_via(args, env) {
+                CommitVia::Git => Some(publish::commit_with_git(&repo, &path, &message)?),
+                CommitVia::Api => publish::commit_with_api(
+                    env,
+                    args.token.as_deref(),
+                    &repo,
+                    shown,
+                    text,
+                    &message,
+                )?,
+            }
+        }
+        _ => None,
     };
 
     // 6. Report.
@@ -265,6 +296,19 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     runner.append_summary(&report::summary(&facts))?;
     runner.print_outputs(args.json)?;
     Ok(ExitCode::from(exit::OK))
+}
+
+/// `commit-via`, defaulting to the API inside Actions when there is a token to use.
+fn commit_via(args: &Args, env: &Env) -> CommitVia {
+    args.commit_via.unwrap_or_else(|| {
+        let token = args.token.as_deref().is_some_and(|t| !t.trim().is_empty())
+            || env.get_non_empty(hub_kit::vars::GITHUB_TOKEN).is_some();
+        if env.in_actions() && token {
+            CommitVia::Api
+        } else {
+            CommitVia::Git
+        }
+    })
 }
 
 fn parse_version(v: &str) -> Result<Version> {

@@ -98,14 +98,14 @@ pub fn log(runner: &mut Runner, run: &Run<'_>) -> Result<()> {
     }
     if let Some(c) = run.committed {
         let short = &c.sha[..c.sha.len().min(12)];
-        match &c.pushed_to {
-            Some(branch) => runner.info(&format!(
-                "committed {short} and pushed it to origin/{branch}"
-            ))?,
-            None => runner.info(&format!(
-                "committed {short} (no `origin` remote: not pushed)"
-            ))?,
-        }
+        let line = match (&c.pushed_to, c.via_api) {
+            (Some(branch), true) => format!(
+                "committed {short} on {branch} through the GitHub API (the local checkout is not moved)"
+            ),
+            (Some(branch), false) => format!("committed {short} and pushed it to origin/{branch}"),
+            (None, _) => format!("committed {short} (no `origin` remote: not pushed)"),
+        };
+        runner.info(&line)?;
     }
     Ok(())
 }
@@ -124,9 +124,15 @@ pub fn summary(run: &Run<'_>) -> String {
     let line = match run.committed {
         Some(c) => {
             let short = md::code(&c.sha[..c.sha.len().min(12)]);
-            match &c.pushed_to {
-                Some(b) => format!("{line} Committed {short} and pushed it to {}.", md::code(b)),
-                None => format!("{line} Committed {short}."),
+            match (&c.pushed_to, c.via_api) {
+                (Some(b), true) => format!(
+                    "{line} Committed {short} on {} through the GitHub API.",
+                    md::code(b)
+                ),
+                (Some(b), false) => {
+                    format!("{line} Committed {short} and pushed it to {}.", md::code(b))
+                }
+                (None, _) => format!("{line} Committed {short}."),
             }
         }
         None => line,

@@ -618,3 +618,86 @@ fn bad_inputs_name_the_input() {
     }
     insta::assert_snapshot!(report);
 }
+
+#[test]
+fn commit_via_api_makes_one_verified_commit_on_the_branch() {
+    let Some(server) = hub_github_standin::test_support::TestServer::start(&[]) else {
+        return;
+    };
+    let r = released_history();
+    server.import_git("octo/hub", &r.path()).expect("imports");
+    let head = r.git(&["rev-parse", "HEAD"]);
+    const TOKEN: &str = "ghs_SECRETtoken0123456789abcdef";
+    let run = |r: &TestRepo| {
+        // Inside Actions with a token, `commit-via` defaults to the API.
+        r.run()
+            .input("release-version", "0.2.0")
+            .input("commit", "true")
+            .input("token", TOKEN)
+            .env("GITHUB_API_URL", server.url())
+            .env("GITHUB_REPOSITORY", "octo/hub")
+            .env("GITHUB_REF", "refs/heads/main")
+            .go()
+    };
+    let out = run(&r);
+    assert_eq!(out.code, 0, "{out}\n{}", out.stdout);
+    let sha = out.output("commit-sha").to_owned();
+    assert_eq!(sha.len(), 40, "{out}");
+    let state = server.state();
+    let remote = &state["repositories"]["octo/hub"];
+    assert_eq!(
+        remote["refs"]["refs/heads/main"],
+        sha.as_str(),
+        "the branch moved"
+    );
+    assert_eq!(
+        remote["head_files"]["CHANGELOG.md"],
+        r.read("CHANGELOG.md").as_str(),
+        "the committed file is the written one"
+    );
+    assert_eq!(r.git(&["rev-parse", "HEAD"]), head, "no local commit");
+    assert!(
+        out.stdout.contains(&format!(
+            "committed {} on main through the GitHub API",
+            &sha[..12]
+        )),
+        "{}",
+        out.stdout
+    );
+    // The token is masked first and appears nowhere else.
+    let lines: Vec<&str> = out.stdout.lines().filter(|l| l.contains(TOKEN)).collect();
+    assert_eq!(lines, [format!("::add-mask::{TOKEN}")]);
+    assert!(!out.raw_outputs.contains(TOKEN) && !out.summary.contains(TOKEN));
+
+    // Re-run: the file did not change, so nothing is committed.
+    let again = run(&r);
+    assert_eq!(again.output("changed"), "false");
+    assert_eq!(again.output("commit-sha"), "");
+    // A fresh checkout that writes the same file finds the branch already holding it.
+    std::fs::remove_file(r.path().join("CHANGELOG.md")).expect("remove");
+    let fresh = run(&r);
+    assert_eq!(fresh.output("changed"), "true");
+    assert_eq!(fresh.output("commit-sha"), "", "no empty commit");
+    assert_eq!(
+        server.state()["repositories"]["octo/hub"]["refs"]["refs/heads/main"],
+        sha.as_str()
+    );
+}
+
+#[test]
+fn commit_via_api_without_a_token_says_what_to_set() {
+    let r = released_history();
+    let out = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("commit", "true")
+        .input("commit-via", "api")
+        .env("GITHUB_REPOSITORY", "octo/hub")
+        .go();
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("`commit-via: api` needs a token"),
+        "{}",
+        out.stdout
+    );
+}
