@@ -8,19 +8,30 @@
 
 mod data;
 mod filemode;
+mod probe;
+mod progressive;
+mod prom;
 mod report;
 mod rules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use hub_canary::{GateDecision, Look, Verdict, combine};
+use hub_canary::{
+    ArmCounts, ArmSample, GateConfig, GateDecision, LatencyConfig, Look, MetricDecision,
+    MetricKind, RateGuardrailConfig, RatioConfig, Scenario, Verdict, Weights, Worse, combine,
+    histogram_quantile, names,
+};
 use hub_kit::{Annotation, Env, Runner, cli::exit, vars};
 use serde::Serialize;
 
 use crate::filemode::{FileMetric, Judge};
+use crate::probe::Health;
+use crate::progressive::{IntervalRecord, MetricNames, Plan};
+use crate::prom::Prometheus;
 use crate::report::{Chart, MetricRow, Report, num};
 use crate::rules::Rule;
 
@@ -49,6 +60,80 @@ pub struct Args {
     /// `source: file`: values each arm needs before any verdict.
     #[arg(long, default_value_t = 5)]
     min_samples: usize,
+    /// Prometheus server URL (e.g. `http://prometheus:9090`).
+    #[arg(long)]
+    prometheus_url: Option<String>,
+    /// Bearer token for Prometheus (masked in the log).
+    #[arg(long)]
+    prometheus_token: Option<String>,
+    /// Extra request headers for Prometheus, one `Name: value` per line (values masked).
+    #[arg(long)]
+    prometheus_headers: Vec<String>,
+    /// Label selector of the canary's series, e.g. `app="demo",track="canary"`.
+    #[arg(long)]
+    canary_selector: Option<String>,
+    /// Label selector of the baseline's series, e.g. `app="demo",track="stable"`.
+    #[arg(long)]
+    baseline_selector: Option<String>,
+    /// Request counter of the `error-rate` template.
+    #[arg(long, default_value = "http_requests_total")]
+    requests_metric: String,
+    /// Status-code label of the request counter.
+    #[arg(long, default_value = "code")]
+    status_label: String,
+    /// Regex of the status codes that count as errors.
+    #[arg(long, default_value = "5..")]
+    error_codes: String,
+    /// Histogram of the `latency` template (without `_bucket`).
+    #[arg(long, default_value = "http_request_duration_seconds")]
+    latency_metric: String,
+    /// Latency threshold in seconds (a bucket bound, e.g. your SLO). Default: the bucket
+    /// bound nearest the baseline's p95 over `threshold-window` before the start.
+    #[arg(long)]
+    latency_threshold: Option<f64>,
+    /// History the latency threshold is chosen from.
+    #[arg(long, default_value = "1h")]
+    threshold_window: String,
+    /// Canary traffic weights in percent, in order.
+    #[arg(long, default_value = "5,10,25,50,100")]
+    steps: String,
+    /// How long each step lasts.
+    #[arg(long, default_value = "5m")]
+    step_duration: String,
+    /// How often Prometheus is read (one judged interval).
+    #[arg(long, default_value = "1m")]
+    interval: String,
+    /// The longest the analysis may run; then the verdict is final.
+    #[arg(long, default_value = "30m")]
+    max_duration: String,
+    /// Run before each step (one line, split with simple quoting; no shell), with
+    /// `HUB_CANARY_WEIGHT` set to the step's weight.
+    #[arg(long, allow_hyphen_values = true)]
+    step_command: Option<String>,
+    /// URLs probed every interval (one per line); a URL is up when it answers 2xx.
+    #[arg(long)]
+    health_urls: Vec<String>,
+    /// Failed health rounds tolerated before the health check fails the gate.
+    #[arg(long, default_value_t = 0)]
+    health_max_failures: usize,
+    /// Intervals before the gate may pass (default 20).
+    #[arg(long)]
+    min_intervals: Option<usize>,
+    /// Requests each arm must serve before the gate may pass (default 1000).
+    #[arg(long)]
+    min_requests: Option<f64>,
+    /// An absolute limit on the canary's error rate, e.g. `1%` or `0.01` (default: none).
+    #[arg(long)]
+    max_error_rate: Option<String>,
+    /// Run on `hub_canary`'s seeded simulator instead of Prometheus (fast, deterministic).
+    #[arg(long)]
+    simulate: Option<u64>,
+    /// With `simulate`: the canary's error-rate multiplier (1 = no regression).
+    #[arg(long, default_value_t = 1.0)]
+    simulate_errors: f64,
+    /// With `simulate`: the canary's latency scale (1 = no regression).
+    #[arg(long, default_value_t = 1.0)]
+    simulate_latency: f64,
     /// When the verdict is inconclusive: `fail` (exit 1) or `pass` (exit 0 with a warning).
     #[arg(long, default_value = "fail")]
     on_inconclusive: String,
@@ -125,6 +210,10 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     match args.source.as_str() {
         "file" => {
             let outcome = file_mode(args, &rules, runner)?;
+            finish(args, env, runner, outcome, on_inconclusive)
+        }
+        "prometheus" => {
+            let outcome = progressive_mode(args, &rules, runner)?;
             finish(args, env, runner, outcome, on_inconclusive)
         }
         other => Err(usage(format!(
@@ -211,6 +300,322 @@ fn file_mode(args: &Args, rules: &[Rule], runner: &mut Runner) -> Result<Outcome
         report: new_report("file", decision, rows, None, Vec::new(), metrics),
         charts,
     })
+}
+
+/// The built-in metrics of progressive mode and their judges' settings.
+fn gate_config(args: &Args, rules: &[Rule]) -> Result<GateConfig> {
+    let wanted = if rules.is_empty() {
+        vec![Rule::named(names::ERROR_RATE), Rule::named(names::LATENCY)]
+    } else {
+        rules.to_vec()
+    };
+    let tune = |rule: &Rule, mut c: RatioConfig| -> Result<RatioConfig> {
+        if rule.worse != Worse::Higher {
+            return Err(usage(format!(
+                "input `metrics`: `{}` can only be `higher-is-worse`",
+                rule.name
+            )));
+        }
+        let (margin, tolerance) = rule.thresholds(c.fail_above(), c.tolerance);
+        c.margin = margin;
+        c.tolerance = tolerance;
+        if let Some(n) = args.min_intervals {
+            c.min_intervals = n;
+        }
+        if let Some(n) = args.min_requests {
+            c.min_requests = n;
+        }
+        c.validate()
+            .map_err(|e| usage(format!("input `metrics`: `{}`: {e}", rule.name)))?;
+        Ok(c)
+    };
+    let mut config = GateConfig {
+        errors: None,
+        latency: None,
+        max_error_rate: None,
+        health_check: !lines(&args.health_urls).is_empty(),
+    };
+    for rule in &wanted {
+        match rule.name.as_str() {
+            names::ERROR_RATE => config.errors = Some(tune(rule, RatioConfig::error_rate())?),
+            names::LATENCY => {
+                let ratio = tune(rule, RatioConfig::latency_exceedance())?;
+                config.latency = Some(LatencyConfig {
+                    ratio,
+                    // Replaced by the threshold once it is known.
+                    threshold: 1.0,
+                    effect_quantile: 0.95,
+                });
+            }
+            other => {
+                return Err(usage(format!(
+                    "input `metrics`: `{other}` is not a built-in Prometheus metric (`error-rate` or `latency`)"
+                )));
+            }
+        }
+    }
+    if let Some(text) = &args.max_error_rate {
+        let t = text.trim();
+        let value = match t.strip_suffix('%') {
+            Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+            None => t.parse::<f64>(),
+        };
+        match value {
+            Ok(v) if v > 0.0 && v < 1.0 => {
+                config.max_error_rate = Some(RateGuardrailConfig {
+                    max_rate: v,
+                    ..RateGuardrailConfig::default()
+                });
+            }
+            _ => {
+                return Err(usage(format!(
+                    "input `max-error-rate` must be a rate such as `1%` or `0.01`, got `{t}`"
+                )));
+            }
+        }
+    }
+    Ok(config)
+}
+
+fn duration(name: &str, value: &str) -> Result<Duration> {
+    let d = hub_kit::input::parse_duration(name, value).map_err(|e| usage(e.to_string()))?;
+    if d.is_zero() {
+        return Err(usage(format!("input `{name}` must be longer than zero")));
+    }
+    Ok(d)
+}
+
+fn parse_steps(text: &str) -> Result<Vec<f64>> {
+    let steps: Vec<f64> = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.trim_end_matches('%').parse::<f64>() {
+            Ok(w) if w > 0.0 && w <= 100.0 => Ok(w),
+            _ => Err(usage(format!(
+                "input `steps`: `{s}` is not a weight in percent (above 0, at most 100)"
+            ))),
+        })
+        .collect::<Result<_>>()?;
+    if steps.is_empty() {
+        return Err(usage("input `steps` needs at least one weight"));
+    }
+    Ok(steps)
+}
+
+/// `source: prometheus` (or `--simulate`): traffic steps, one interval at a time.
+fn progressive_mode(
+    args: &Args,
+    rules: &[Rule],
+    runner: &mut Runner,
+) -> Result<Outcome<Vec<IntervalRecord>>> {
+    let gate = gate_config(args, rules)?;
+    let interval = duration("interval", &args.interval)?;
+    let step_duration = duration("step-duration", &args.step_duration)?;
+    let max_duration = duration("max-duration", &args.max_duration)?;
+    let threshold_window = duration("threshold-window", &args.threshold_window)?;
+    let steps = parse_steps(&args.steps)?;
+    let per_step = (step_duration.as_secs_f64() / interval.as_secs_f64())
+        .ceil()
+        .max(1.0) as usize;
+    let max_intervals = (max_duration.as_secs_f64() / interval.as_secs_f64()).floor() as usize;
+    if max_intervals == 0 {
+        return Err(usage(
+            "input `max-duration` must be at least one `interval`",
+        ));
+    }
+    let step_command = args
+        .step_command
+        .as_deref()
+        .map(|line| {
+            hub_kit::argv::split(line).map_err(|e| usage(format!("input `step-command`: {e}")))
+        })
+        .transpose()?;
+    match args.latency_threshold {
+        Some(t) if !(t.is_finite() && t > 0.0) => {
+            return Err(usage(format!(
+                "input `latency-threshold` must be a positive number of seconds, got `{t}`"
+            )));
+        }
+        _ => {}
+    }
+    let plan = Plan {
+        steps: steps.clone(),
+        per_step,
+        max_intervals,
+        gate: gate.clone(),
+        latency_quantile: 0.95,
+        step_command,
+        step_timeout: max_duration,
+    };
+    let health_urls = lines(&args.health_urls);
+    // Tokens and header values never reach the log.
+    if let Some(t) = &args.prometheus_token {
+        runner.set_secret(t)?;
+    }
+    for h in lines(&args.prometheus_headers) {
+        if let Some((_, v)) = h.split_once(':') {
+            runner.set_secret(v.trim())?;
+        }
+    }
+    let mut say = |line: &str| {
+        let _ = runner.log_untrusted(line);
+    };
+    let (source, run) = if let Some(seed) = args.simulate {
+        let weights = Weights::Ramp {
+            steps: steps.iter().map(|w| (w / 100.0).min(0.5)).collect(),
+            step_minutes: per_step,
+        };
+        let scenario = Scenario {
+            name: "simulate".into(),
+            minutes: max_intervals,
+            weights,
+            error_multiplier: args.simulate_errors,
+            latency_scale: args.simulate_latency,
+            ..Scenario::reference()
+        };
+        let sim = scenario.simulate(seed);
+        let mut feed = progressive::SimFeed {
+            intervals: sim.intervals(),
+            threshold: args.latency_threshold.unwrap_or(sim.threshold),
+            interval: interval.as_secs_f64(),
+            read: 0,
+        };
+        ("simulate", progressive::run(&plan, &mut feed, &mut say))
+    } else {
+        let url = args
+            .prometheus_url
+            .as_deref()
+            .ok_or_else(|| usage("input `prometheus-url` is required with `source: prometheus`"))?;
+        let canary = args.canary_selector.clone().ok_or_else(|| {
+            usage("input `canary-selector` is required with `source: prometheus`")
+        })?;
+        let baseline = args.baseline_selector.clone().ok_or_else(|| {
+            usage("input `baseline-selector` is required with `source: prometheus`")
+        })?;
+        let headers = lines(&args.prometheus_headers);
+        let prometheus = Prometheus::new(url, args.prometheus_token.as_deref(), &headers)
+            .map_err(|e| usage(format!("input `prometheus-url`/`prometheus-headers`: {e}")))?;
+        let mut feed = progressive::PromFeed {
+            prometheus,
+            names: MetricNames {
+                requests: args.requests_metric.clone(),
+                code_label: args.status_label.clone(),
+                error_codes: args.error_codes.clone(),
+                latency: args.latency_metric.clone(),
+            },
+            canary,
+            baseline,
+            interval: interval.as_secs_f64(),
+            latency: gate.latency.is_some(),
+            fixed_threshold: args.latency_threshold,
+            threshold_window,
+            health: Health::new(health_urls),
+            health_max_failures: args.health_max_failures,
+            health_failures: 0,
+            t0: progressive::unix_now(),
+            start: Instant::now(),
+        };
+        ("prometheus", progressive::run(&plan, &mut feed, &mut say))
+    };
+    let run = run.map_err(anyhow::Error::msg)?;
+    let rows = run.decision.metrics.iter().map(progressive_row).collect();
+    let charts = progressive_charts(&run);
+    let mut report = new_report(
+        source,
+        run.decision,
+        rows,
+        run.last_weight,
+        run.steps,
+        run.intervals,
+    );
+    if let Some(t) = run.threshold {
+        report
+            .summary
+            .push_str(&format!(" (latency threshold {} s)", num(t)));
+    }
+    Ok(Outcome { report, charts })
+}
+
+fn progressive_row(d: &MetricDecision) -> MetricRow {
+    let rate = |c: &ArmCounts| {
+        if c.requests > 0.0 {
+            format!(
+                "{} % ({}/{})",
+                num(c.bad / c.requests * 100.0),
+                num(c.bad),
+                num(c.requests)
+            )
+        } else {
+            "–".to_owned()
+        }
+    };
+    let (canary, baseline) = match (d.kind, d.effect) {
+        (MetricKind::Ratio, Some(e)) => (
+            format!(
+                "p{} {} s; slow {}",
+                num(e.q * 100.0),
+                num(e.canary),
+                rate(&d.canary)
+            ),
+            format!(
+                "p{} {} s; slow {}",
+                num(e.q * 100.0),
+                num(e.baseline),
+                rate(&d.baseline)
+            ),
+        ),
+        (MetricKind::Ratio, None) => (rate(&d.canary), rate(&d.baseline)),
+        (MetricKind::Guardrail, _) if d.metric == names::MAX_ERROR_RATE => {
+            (rate(&d.canary), "–".to_owned())
+        }
+        _ => ("–".to_owned(), "–".to_owned()),
+    };
+    MetricRow {
+        decision: d.clone(),
+        evidence: d.reason.to_string(),
+        canary,
+        baseline,
+        ratio: report::ratio_cell(d),
+    }
+}
+
+/// One value per arm and interval, for a chart.
+type PerInterval<'a> = &'a dyn Fn(&ArmSample) -> Option<f64>;
+
+fn progressive_charts(run: &progressive::Run) -> Vec<Chart> {
+    let percent = |a: &ArmSample| match (a.requests, a.errors) {
+        (Some(r), Some(e)) if r > 0.0 => Some(e / r * 100.0),
+        _ => None,
+    };
+    let p95 = |a: &ArmSample| {
+        a.buckets
+            .as_deref()
+            .map(|b| histogram_quantile(0.95, b))
+            .filter(|q| q.is_finite())
+    };
+    let mut charts = Vec::new();
+    for d in &run.decision.metrics {
+        let (unit, f): (&'static str, PerInterval) = match d.metric.as_str() {
+            names::ERROR_RATE => ("5xx % per interval", &percent),
+            names::LATENCY => ("p95 seconds per interval", &p95),
+            _ => continue,
+        };
+        charts.push(Chart {
+            metric: d.metric.clone(),
+            unit,
+            canary: run
+                .intervals
+                .iter()
+                .map(|i| f(&i.read.interval.canary))
+                .collect(),
+            baseline: run
+                .intervals
+                .iter()
+                .map(|i| f(&i.read.interval.baseline))
+                .collect(),
+        });
+    }
+    charts
 }
 
 fn new_report<S: Serialize>(

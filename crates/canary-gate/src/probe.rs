@@ -1,0 +1,154 @@
+//! Health probes (`health-urls`, every interval) and `step-command` (before each traffic
+//! step): HTTP GETs and argument vectors, never a shell; what they print is untrusted.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The longest one health request may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Probes health URLs: a URL is up when it answers 2xx.
+pub struct Health {
+    agent: ureq::Agent,
+    urls: Vec<String>,
+}
+
+impl Health {
+    /// Probes for `urls` (none: no health check).
+    pub fn new(urls: Vec<String>) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(PROBE_TIMEOUT))
+            .user_agent(concat!("hub-canary-gate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Self { agent, urls }
+    }
+
+    /// Whether there is anything to probe.
+    pub fn is_empty(&self) -> bool {
+        self.urls.is_empty()
+    }
+
+    /// One round: why each failing URL failed (empty when all are up).
+    pub fn round(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for url in &self.urls {
+            match self.agent.get(url).call() {
+                Ok(resp) if resp.status().is_success() => {}
+                Ok(resp) => failures.push(format!("{url}: status {}", resp.status().as_u16())),
+                Err(e) => failures.push(format!("{url}: {e}")),
+            }
+        }
+        failures
+    }
+}
+
+/// How `step-command` ended, for the log and the report.
+#[derive(Debug)]
+pub struct Ran {
+    /// Exit 0.
+    pub ok: bool,
+    /// `exit status 0`, `exit status 3`, `killed by a signal`, `stopped at the deadline`.
+    pub status: String,
+    /// Stdout and stderr (untrusted).
+    pub output: String,
+}
+
+/// Runs `argv` with `HUB_CANARY_WEIGHT=<weight>`, stdin closed, output captured, stopped
+/// at `deadline`.
+pub fn run_step(argv: &[String], weight: &str, deadline: Instant) -> Result<Ran, String> {
+    let (program, args) = argv.split_first().ok_or("the command is empty")?;
+    let mut child = Command::new(program)
+        .args(args)
+        .env("HUB_CANARY_WEIGHT", weight)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start `{program}`: {e}"))?;
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("cannot wait for `{program}`: {e}")),
+        }
+    };
+    // Readers end when every holder of the pipes has exited; a background process left
+    // behind could hold them, so only finished readers are joined.
+    let collect = |h: std::thread::JoinHandle<String>| {
+        let until = Instant::now() + Duration::from_secs(1);
+        while !h.is_finished() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if h.is_finished() {
+            h.join().unwrap_or_default()
+        } else {
+            "(output not collected: a background process holds it open)\n".to_owned()
+        }
+    };
+    let mut output = collect(out);
+    output.push_str(&collect(err));
+    let (ok, status) = match status {
+        None => (false, "stopped at the deadline".to_owned()),
+        Some(s) => (
+            s.success(),
+            s.code().map_or_else(
+                || "killed by a signal".to_owned(),
+                |c| format!("exit status {c}"),
+            ),
+        ),
+    };
+    Ok(Ran { ok, status, output })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_weight_reaches_the_command_as_data() {
+        let argv: Vec<String> = ["sh", "-c", "echo \"w=$HUB_CANARY_WEIGHT\"; exit 3"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let r = run_step(&argv, "25", Instant::now() + Duration::from_secs(10)).expect("runs");
+        assert!(!r.ok);
+        assert_eq!(r.status, "exit status 3");
+        assert_eq!(r.output, "w=25\n");
+        let slow: Vec<String> = ["sleep", "5"].iter().map(|s| (*s).to_owned()).collect();
+        let r = run_step(&slow, "5", Instant::now() + Duration::from_millis(100)).expect("runs");
+        assert_eq!(r.status, "stopped at the deadline");
+        let e =
+            run_step(&["/nonexistent/x".to_owned()], "5", Instant::now()).expect_err("no program");
+        assert!(e.contains("cannot start"), "{e}");
+    }
+}

@@ -1,0 +1,456 @@
+//! Progressive mode: traffic steps, one interval at a time, each fed to `hub_canary::Gate`
+//! until it fails, passes after its minimum observation, or time runs out.
+//!
+//! Data comes from a [`Feed`]: Prometheus on the wall clock, or `hub_canary`'s seeded
+//! simulator (no waiting). The loop itself decides nothing: the gate does.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hub_canary::{
+    ArmSample, Gate, GateConfig, GateDecision, GateInterval, Look, Verdict, combine, names,
+    threshold_near_quantile,
+};
+use serde::Serialize;
+
+use crate::probe::{Health, run_step};
+use crate::prom::{Prometheus, arm_sample, selector};
+
+/// One interval as read, with what went wrong reading it (untrusted text).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Read {
+    /// The interval's increments and health.
+    pub interval: GateInterval,
+    /// Query errors, empty results and failed health probes.
+    pub notes: Vec<String>,
+}
+
+/// Where intervals come from.
+pub trait Feed {
+    /// A latency threshold fixed before any canary data is read (history or an SLO).
+    fn threshold(&mut self) -> Option<f64>;
+    /// Waits for the end of interval `k` (0-based) and reads it.
+    fn read(&mut self, k: usize) -> Read;
+    /// Seconds since the start.
+    fn elapsed(&self) -> f64;
+}
+
+/// The schedule and the judge's settings.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Canary weights in percent, in order.
+    pub steps: Vec<f64>,
+    /// Intervals per step.
+    pub per_step: usize,
+    /// Intervals at most (`max-duration / interval`).
+    pub max_intervals: usize,
+    /// The gate without its latency threshold (filled in once known).
+    pub gate: GateConfig,
+    /// Quantile the latency threshold is chosen near.
+    pub latency_quantile: f64,
+    /// `step-command`, split.
+    pub step_command: Option<Vec<String>>,
+    /// The deadline for each `step-command`.
+    pub step_timeout: Duration,
+}
+
+/// One interval in the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct IntervalRecord {
+    /// 1-based interval number.
+    pub interval: usize,
+    /// Seconds since the start when it was read.
+    pub at_secs: f64,
+    /// The canary's weight during it.
+    pub weight: f64,
+    /// What was read.
+    pub read: Read,
+    /// The gate's status after it.
+    pub status: Verdict,
+}
+
+/// The run's result.
+#[derive(Debug)]
+pub struct Run {
+    /// The final decision.
+    pub decision: GateDecision,
+    /// The last weight reached.
+    pub last_weight: Option<f64>,
+    /// Every interval.
+    pub intervals: Vec<IntervalRecord>,
+    /// Every step.
+    pub steps: Vec<crate::report::StepRecord>,
+    /// The latency threshold used.
+    pub threshold: Option<f64>,
+}
+
+/// A gate whose latency part waits for its threshold: intervals are kept until the
+/// threshold is known, then replayed.
+struct LazyGate {
+    config: GateConfig,
+    gate: Option<Gate>,
+    pending: Vec<GateInterval>,
+    threshold: Option<f64>,
+    quantile: f64,
+}
+
+impl LazyGate {
+    fn new(config: GateConfig, threshold: Option<f64>, quantile: f64) -> hub_canary::Result<Self> {
+        let mut g = Self {
+            config,
+            gate: None,
+            pending: Vec::new(),
+            threshold,
+            quantile,
+        };
+        g.build()?;
+        Ok(g)
+    }
+
+    fn build(&mut self) -> hub_canary::Result<()> {
+        let mut config = self.config.clone();
+        match (&mut config.latency, self.threshold) {
+            (Some(l), Some(t)) => l.threshold = t,
+            (Some(_), None) => return Ok(()),
+            (None, _) => {}
+        }
+        let mut gate = Gate::new(config)?;
+        for i in self.pending.drain(..) {
+            gate.observe(&i);
+        }
+        self.gate = Some(gate);
+        Ok(())
+    }
+
+    fn observe(&mut self, interval: GateInterval) -> hub_canary::Result<()> {
+        if let Some(g) = &mut self.gate {
+            g.observe(&interval);
+            return Ok(());
+        }
+        // The first baseline histogram fixes the threshold (baseline data only).
+        self.threshold = interval
+            .baseline
+            .buckets
+            .as_deref()
+            .and_then(|b| threshold_near_quantile(b, self.quantile));
+        self.pending.push(interval);
+        self.build()
+    }
+
+    fn decide(&self, look: Look) -> GateDecision {
+        match &self.gate {
+            Some(g) => g.decide(look),
+            None => {
+                // No threshold yet: every part but latency, and latency blind.
+                let mut config = self.config.clone();
+                config.latency = None;
+                let mut metrics = match Gate::new(config) {
+                    Ok(mut g) => {
+                        for i in &self.pending {
+                            g.observe(i);
+                        }
+                        g.decide(look).metrics
+                    }
+                    Err(_) => Vec::new(),
+                };
+                let mut blind =
+                    hub_canary::RatioTest::new(hub_canary::RatioConfig::latency_exceedance())
+                        .map(|t| t.decide(names::LATENCY, look));
+                if let Ok(d) = &mut blind {
+                    d.verdict = match look {
+                        Look::Interim => Verdict::Continue,
+                        Look::Final => Verdict::Inconclusive,
+                    };
+                    d.reason = hub_canary::Reason::Blind(hub_canary::Blindness::NoSeries);
+                    metrics.insert(metrics.len().min(1), d.clone());
+                }
+                combine(metrics, look)
+            }
+        }
+    }
+
+    fn status(&self) -> Verdict {
+        match &self.gate {
+            Some(g) => g.status(),
+            None => match self.decide(Look::Interim).verdict {
+                Verdict::Fail => Verdict::Fail,
+                _ => Verdict::Continue,
+            },
+        }
+    }
+}
+
+/// Runs the plan on `feed`; `say` receives progress lines as they happen (they may quote
+/// untrusted text: log them as such).
+pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Result<Run, String> {
+    let threshold = plan.gate.latency.as_ref().and_then(|_| feed.threshold());
+    let mut gate = LazyGate::new(plan.gate.clone(), threshold, plan.latency_quantile)
+        .map_err(|e| format!("the judge refused its configuration: {e}"))?;
+    let mut out = Run {
+        decision: gate.decide(Look::Interim),
+        last_weight: None,
+        intervals: Vec::new(),
+        steps: Vec::new(),
+        threshold,
+    };
+    let mut k = 0;
+    let mut stopped = None;
+    'steps: for &weight in &plan.steps {
+        if k >= plan.max_intervals {
+            break;
+        }
+        let weight_text = crate::report::num(weight);
+        let command = match &plan.step_command {
+            None => None,
+            Some(argv) => {
+                let ran = run_step(argv, &weight_text, Instant::now() + plan.step_timeout)?;
+                say(&format!(
+                    "step-command at weight {weight_text} %: {}",
+                    ran.status
+                ));
+                if !ran.output.is_empty() {
+                    say(ran.output.trim_end());
+                }
+                if !ran.ok {
+                    out.steps.push(crate::report::StepRecord {
+                        weight,
+                        started_secs: feed.elapsed(),
+                        first_interval: k,
+                        command: Some(ran.status.clone()),
+                    });
+                    return Err(format!(
+                        "`step-command` failed at weight `{weight_text}` %: {}",
+                        ran.status
+                    ));
+                }
+                Some(ran.status)
+            }
+        };
+        out.steps.push(crate::report::StepRecord {
+            weight,
+            started_secs: feed.elapsed(),
+            first_interval: k,
+            command,
+        });
+        out.last_weight = Some(weight);
+        for _ in 0..plan.per_step.max(1) {
+            if k >= plan.max_intervals {
+                break 'steps;
+            }
+            let read = feed.read(k);
+            k += 1;
+            gate.observe(read.interval.clone())
+                .map_err(|e| format!("the judge refused its configuration: {e}"))?;
+            let status = gate.status();
+            say(&format!("interval {k} at weight {weight_text} %: {status}"));
+            for note in &read.notes {
+                say(&format!("interval {k}: {note}"));
+            }
+            out.intervals.push(IntervalRecord {
+                interval: k,
+                at_secs: feed.elapsed(),
+                weight,
+                read,
+                status,
+            });
+            if matches!(status, Verdict::Fail | Verdict::Pass) {
+                stopped = Some(status);
+                break 'steps;
+            }
+        }
+    }
+    out.threshold = gate.threshold;
+    out.decision = gate.decide(if stopped.is_some() {
+        Look::Interim
+    } else {
+        Look::Final
+    });
+    Ok(out)
+}
+
+/// Intervals from Prometheus on the wall clock.
+pub struct PromFeed {
+    /// The client.
+    pub prometheus: Prometheus,
+    /// Metric and label names.
+    pub names: MetricNames,
+    /// The canary's label selector.
+    pub canary: String,
+    /// The baseline's label selector.
+    pub baseline: String,
+    /// Seconds per interval.
+    pub interval: f64,
+    /// Whether to read latency histograms.
+    pub latency: bool,
+    /// A threshold given by the user (an SLO bucket bound).
+    pub fixed_threshold: Option<f64>,
+    /// History window the threshold is chosen from.
+    pub threshold_window: Duration,
+    /// Health probes.
+    pub health: Health,
+    /// Failed health rounds tolerated before the check counts as down.
+    pub health_max_failures: usize,
+    /// Failed health rounds so far.
+    pub health_failures: usize,
+    /// Unix time of the start.
+    pub t0: f64,
+    /// The start on the monotonic clock.
+    pub start: Instant,
+}
+
+/// Metric and label names of the built-in templates.
+#[derive(Clone, Debug)]
+pub struct MetricNames {
+    /// Request counter (`http_requests_total`).
+    pub requests: String,
+    /// Status-code label (`code`).
+    pub code_label: String,
+    /// Regex of the bad codes (`5..`).
+    pub error_codes: String,
+    /// Histogram base name (`http_request_duration_seconds`); `_bucket` is appended.
+    pub latency: String,
+}
+
+/// Unix time now, in seconds.
+pub fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl PromFeed {
+    fn arm(&self, sel: &str, t0: f64, t1: f64, notes: &mut Vec<String>, arm: &str) -> ArmSample {
+        let step = (t1 - t0).max(0.001);
+        let mut q = |query: String, what: &str| {
+            let r = self.prometheus.query_range(&query, t0, t1, step);
+            match &r {
+                Err(e) => notes.push(format!("{arm} {what}: prometheus: {e}")),
+                Ok(s) if s.is_empty() && what == "requests" => {
+                    notes.push(format!("{arm} {what}: no series for `{query}`"));
+                }
+                Ok(_) => {}
+            }
+            r
+        };
+        let requests = q(selector(&self.names.requests, sel, None), "requests");
+        let errors = q(
+            selector(
+                &self.names.requests,
+                sel,
+                Some(&format!(
+                    "{}=~\"{}\"",
+                    self.names.code_label, self.names.error_codes
+                )),
+            ),
+            "errors",
+        );
+        let buckets = self.latency.then(|| {
+            q(
+                selector(&format!("{}_bucket", self.names.latency), sel, None),
+                "latency",
+            )
+        });
+        arm_sample(&requests, &errors, buckets.as_ref(), t0, t1)
+    }
+}
+
+impl Feed for PromFeed {
+    fn threshold(&mut self) -> Option<f64> {
+        if self.fixed_threshold.is_some() {
+            return self.fixed_threshold;
+        }
+        let window = self.threshold_window.as_secs().max(1);
+        let query = format!(
+            "sum by (le) (increase({}[{window}s]))",
+            selector(
+                &format!("{}_bucket", self.names.latency),
+                &self.baseline,
+                None
+            )
+        );
+        let series = self.prometheus.query(&query, self.t0).ok()?;
+        let mut buckets: Vec<hub_canary::Bucket> = series
+            .iter()
+            .filter_map(|s| {
+                let le = match s.labels.get("le")?.as_str() {
+                    "+Inf" => f64::INFINITY,
+                    other => other.parse().ok()?,
+                };
+                Some(hub_canary::Bucket {
+                    le,
+                    count: s.samples.first()?.1,
+                })
+            })
+            .collect();
+        buckets.sort_by(|a, b| a.le.total_cmp(&b.le));
+        threshold_near_quantile(&buckets, 0.95)
+    }
+
+    fn read(&mut self, k: usize) -> Read {
+        let t0 = self.t0 + k as f64 * self.interval;
+        let t1 = t0 + self.interval;
+        // Sample a little after the interval ends so the last scrape has landed.
+        let due = self.start
+            + Duration::from_secs_f64(
+                (k + 1) as f64 * self.interval + (self.interval * 0.25).min(5.0),
+            );
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        let mut notes = Vec::new();
+        let canary = self.arm(&self.canary, t0, t1, &mut notes, "canary");
+        let baseline = self.arm(&self.baseline, t0, t1, &mut notes, "baseline");
+        let health = if self.health.is_empty() {
+            None
+        } else {
+            let failures = self.health.round();
+            if !failures.is_empty() {
+                self.health_failures += 1;
+                notes.extend(failures.into_iter().map(|f| format!("health: {f}")));
+            }
+            Some(self.health_failures <= self.health_max_failures)
+        };
+        Read {
+            interval: GateInterval {
+                canary,
+                baseline,
+                health,
+            },
+            notes,
+        }
+    }
+
+    fn elapsed(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}
+
+/// Intervals from `hub_canary`'s simulator (one simulated minute each, no waiting).
+pub struct SimFeed {
+    /// The simulated intervals.
+    pub intervals: Vec<GateInterval>,
+    /// The scenario's threshold.
+    pub threshold: f64,
+    /// Seconds per interval, for the report's clock.
+    pub interval: f64,
+    /// Intervals read so far.
+    pub read: usize,
+}
+
+impl Feed for SimFeed {
+    fn threshold(&mut self) -> Option<f64> {
+        Some(self.threshold)
+    }
+
+    fn read(&mut self, k: usize) -> Read {
+        self.read = k + 1;
+        Read {
+            interval: self.intervals.get(k).cloned().unwrap_or_default(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn elapsed(&self) -> f64 {
+        self.read as f64 * self.interval
+    }
+}
