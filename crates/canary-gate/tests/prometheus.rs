@@ -1,0 +1,395 @@
+//! `source: prometheus` against a real Prometheus (the Debian package) on loopback,
+//! scraping two in-test services every second whose counters the test drives.
+//!
+//! Why live scraping rather than `promtool tsdb create-blocks-from openmetrics`: the gate
+//! polls on the wall clock and asks for the newest interval; backfilled blocks hold only
+//! the past, so they would exercise the queries but not the loop that waits for each
+//! interval, sees series vanish (staleness markers) and stops early. Scenarios are kept
+//! to a few 2-second intervals each; no test asserts a timing.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What one service adds to its counters every 100 ms.
+#[derive(Clone, Copy, Debug)]
+struct Rates {
+    requests: u64,
+    errors: u64,
+    slow: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: u64,
+    errors: u64,
+    le_0_1: u64,
+    le_0_25: u64,
+    le_0_5: u64,
+    reporting: bool,
+    rates: Option<Rates>,
+}
+
+impl Counters {
+    fn tick(&mut self) {
+        let Some(r) = self.rates else { return };
+        self.requests += r.requests;
+        self.errors += r.errors;
+        let fast = r.requests - r.slow;
+        self.le_0_1 += fast / 2;
+        self.le_0_25 += fast;
+        self.le_0_5 += r.requests - r.slow / 2;
+    }
+
+    fn exposition(&self) -> String {
+        if !self.reporting {
+            return String::new();
+        }
+        format!(
+            "# TYPE http_requests_total counter\n\
+             http_requests_total{{code=\"200\"}} {ok}\n\
+             http_requests_total{{code=\"500\"}} {err}\n\
+             # TYPE http_request_duration_seconds histogram\n\
+             http_request_duration_seconds_bucket{{le=\"0.1\"}} {a}\n\
+             http_request_duration_seconds_bucket{{le=\"0.25\"}} {b}\n\
+             http_request_duration_seconds_bucket{{le=\"0.5\"}} {c}\n\
+             http_request_duration_seconds_bucket{{le=\"+Inf\"}} {n}\n\
+             http_request_duration_seconds_sum {sum}\n\
+             http_request_duration_seconds_count {n}\n",
+            ok = self.requests - self.errors,
+            err = self.errors,
+            a = self.le_0_1,
+            b = self.le_0_25,
+            c = self.le_0_5,
+            n = self.requests,
+            sum = self.requests as f64 * 0.12,
+        )
+    }
+}
+
+/// A tiny HTTP service: `/metrics` (Prometheus text format) and `/health`.
+struct Service {
+    port: u16,
+    state: Arc<Mutex<Counters>>,
+}
+
+impl Service {
+    fn start(rates: Rates) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let state = Arc::new(Mutex::new(Counters {
+            reporting: true,
+            rates: Some(rates),
+            ..Counters::default()
+        }));
+        let served = Arc::clone(&state);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let body = served.lock().expect("state").exposition();
+                serve(stream, &body);
+            }
+        });
+        let driven = Arc::clone(&state);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(100));
+                driven.lock().expect("state").tick();
+            }
+        });
+        Self { port, state }
+    }
+
+    fn set(&self, f: impl FnOnce(&mut Counters)) {
+        f(&mut self.state.lock().expect("state"));
+    }
+}
+
+fn serve(mut stream: TcpStream, metrics: &str) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let body = if head.starts_with("GET /health") {
+        "ok\n"
+    } else {
+        metrics
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Prometheus, killed when dropped.
+struct Prometheus {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+impl Prometheus {
+    fn start(baseline: u16, canary: u16) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: demo\n    static_configs:\n\
+                 \x20     - targets: ['127.0.0.1:{baseline}']\n        labels: {{track: baseline}}\n\
+                 \x20     - targets: ['127.0.0.1:{canary}']\n        labels: {{track: canary}}\n"
+            ),
+        )
+        .expect("config");
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("prometheus starts");
+        let p = Self {
+            child,
+            port,
+            _dir: dir,
+        };
+        // Ready, and both targets scraped at least twice.
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            let up = http_get(
+                port,
+                "/api/v1/query?query=count(count_over_time(up%5B1m%5D)%20%3E%3D%202)",
+            );
+            if up
+                .as_deref()
+                .is_some_and(|t| t.contains("\"value\":[") && t.contains("\"2\"]"))
+            {
+                break;
+            }
+            assert!(Instant::now() < until, "prometheus did not come up: {up:?}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        p
+    }
+}
+
+struct Outcome {
+    code: i32,
+    outputs: serde_json::Value,
+    stderr: String,
+    report: serde_json::Value,
+}
+
+fn gate(prometheus_port: u16, extra: &[&str]) -> Outcome {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"));
+    cmd.args([
+        "--json",
+        "--prometheus-url",
+        &format!("http://127.0.0.1:{prometheus_port}"),
+        "--canary-selector",
+        r#"track="canary""#,
+        "--baseline-selector",
+        r#"track="baseline""#,
+        "--latency-threshold",
+        "0.25",
+        "--interval",
+        "2s",
+        "--step-duration",
+        "4s",
+        "--steps",
+        "10,50,100",
+        "--min-intervals",
+        "3",
+        "--min-requests",
+        "200",
+        "--report",
+    ])
+    .arg(&report)
+    .args(extra);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("INPUT_") || k.starts_with("GITHUB_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    Outcome {
+        code: out.status.code().expect("exit code"),
+        outputs: serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        report: std::fs::read(&report)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn installed() -> bool {
+    Command::new("prometheus")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+const HEALTHY: Rates = Rates {
+    requests: 50,
+    errors: 1,
+    slow: 3,
+};
+
+#[test]
+fn prometheus_down_is_inconclusive() {
+    let port = free_port();
+    let r = gate(port, &["--max-duration", "4s"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.outputs["verdict"], "inconclusive", "{}", r.stderr);
+    assert_eq!(r.outputs["blind-metrics"], "error-rate,latency");
+    assert!(
+        r.stderr.contains("prometheus: request failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("blind: error-rate, latency"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn against_a_real_prometheus() {
+    if !installed() {
+        println!("skipped: prometheus not installed");
+        return;
+    }
+    let baseline = Service::start(HEALTHY);
+    let canary = Service::start(HEALTHY);
+    let prometheus = Prometheus::start(baseline.port, canary.port);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let weights = dir.path().join("weights");
+    let health = format!("http://127.0.0.1:{}/health", canary.port);
+
+    // 1. A healthy canary passes once the minimum observation is over, with every step
+    //    announced to `step-command` before it starts.
+    let step = format!("sh -c 'echo $HUB_CANARY_WEIGHT >> {}'", weights.display());
+    let r = gate(
+        prometheus.port,
+        &[
+            "--max-duration",
+            "30s",
+            "--health-urls",
+            &health,
+            "--step-command",
+            &step,
+        ],
+    );
+    assert_eq!(r.code, 0, "healthy: {}", r.stderr);
+    assert_eq!(r.outputs["verdict"], "pass", "{}", r.stderr);
+    let intervals = r.report["samples"].as_array().expect("samples");
+    assert!(intervals.len() >= 3, "passes only after `min-intervals`");
+    let first = &intervals[0]["read"]["interval"];
+    assert!(
+        first["canary"]["requests"].as_f64().expect("requests") > 0.0,
+        "{first}"
+    );
+    assert_eq!(first["health"], true);
+    let announced = std::fs::read_to_string(&weights).expect("step-command ran");
+    assert!(announced.starts_with("10\n"), "{announced}");
+    assert_eq!(
+        r.outputs["last-weight"],
+        announced.lines().last().expect("a weight")
+    );
+
+    // 2. A canary at 5x the error rate fails early, at the first step.
+    canary.set(|c| {
+        c.rates = Some(Rates {
+            errors: 5,
+            ..HEALTHY
+        })
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let r = gate(prometheus.port, &["--max-duration", "30s"]);
+    assert_eq!(r.code, 1, "5x: {}", r.stderr);
+    assert_eq!(r.outputs["verdict"], "fail", "{}", r.stderr);
+    assert_eq!(r.outputs["failed-metrics"], "error-rate");
+    assert_eq!(
+        r.outputs["last-weight"], "10",
+        "stops at the first decisive failure"
+    );
+    canary.set(|c| c.rates = Some(HEALTHY));
+
+    // 3. A failing health check beyond `health-max-failures` fails the gate.
+    let dead = format!("http://127.0.0.1:{}/health", free_port());
+    let r = gate(
+        prometheus.port,
+        &["--max-duration", "30s", "--health-urls", &dead],
+    );
+    assert_eq!(r.code, 1, "health: {}", r.stderr);
+    assert_eq!(r.outputs["failed-metrics"], "health-check", "{}", r.stderr);
+
+    // 4. A canary that stops reporting is inconclusive, naming the blind metrics.
+    canary.set(|c| c.reporting = false);
+    std::thread::sleep(Duration::from_secs(2));
+    let r = gate(prometheus.port, &["--max-duration", "8s"]);
+    assert_eq!(r.code, 1, "stopped: {}", r.stderr);
+    assert_eq!(r.outputs["verdict"], "inconclusive", "{}", r.stderr);
+    assert_eq!(
+        r.outputs["blind-metrics"], "error-rate,latency",
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("canary requests: no series"),
+        "{}",
+        r.stderr
+    );
+    drop(prometheus);
+}
