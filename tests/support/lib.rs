@@ -261,6 +261,15 @@ impl Act {
 
     /// Runs `workflow` (YAML text) for `event` in a fresh workflow repository.
     pub fn run(&self, name: &str, workflow: &str, event: &str) -> Run {
+        self.run_inner(name, workflow, event, None)
+    }
+
+    /// Like [`Act::run`], with the event's JSON payload (`act -e`).
+    pub fn run_event(&self, name: &str, workflow: &str, event: &str, payload: &Path) -> Run {
+        self.run_inner(name, workflow, event, Some(payload))
+    }
+
+    fn run_inner(&self, name: &str, workflow: &str, event: &str, payload: Option<&Path>) -> Run {
         let wf_repo = self.dir.join(format!("wf-{name}"));
         std::fs::create_dir_all(wf_repo.join(".github/workflows")).expect("mkdir");
         std::fs::write(wf_repo.join(".github/workflows/e2e.yml"), workflow)
@@ -280,6 +289,9 @@ impl Act {
             .stdin(Stdio::null());
         for (k, v) in &self.env {
             cmd.args(["--env", &format!("{k}={v}")]);
+        }
+        if let Some(p) = payload {
+            cmd.arg("-e").arg(p);
         }
         let output = cmd.output().expect("act runs");
         let log = format!(
