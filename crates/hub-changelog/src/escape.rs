@@ -55,14 +55,13 @@ pub fn markdown(text: &str, issues: Option<IssueLinks<'_>>) -> String {
                 .count();
             out.push_str(&text[i..i + indent]);
             i += indent;
-            if indent <= 3 {
-                if let Some(end) = fence_end(text, i) {
+            if indent <= 3
+                && let Some(end) = fence_end(text, i) {
                     push_raw(&mut out, &text[i..end]);
                     i = end;
                     line_start = true;
                     continue;
                 }
-            }
             if text[i..].starts_with("::") {
                 out.push(ZWSP);
             }

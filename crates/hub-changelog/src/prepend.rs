@@ -58,11 +58,10 @@ pub fn prepend(existing: &str, section: &str, version: &str) -> String {
         if line.trim_start().starts_with("```") {
             in_fence = !in_fence;
         }
-        if !in_fence {
-            if let Some(v) = heading_version(line) {
+        if !in_fence
+            && let Some(v) = heading_version(line) {
                 starts.push((offset, v));
             }
-        }
         offset += line.len();
     }
     let sections: Vec<(usize, usize, &str)> = starts

@@ -37,13 +37,11 @@ pub enum Identifier {
 
 impl Identifier {
     fn from_text(s: &str) -> Identifier {
-        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(n) = s.parse::<u64>() {
-                if n < MAX_SAFE_INTEGER {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = s.parse::<u64>()
+                && n < MAX_SAFE_INTEGER {
                     return Identifier::Num(n);
                 }
-            }
-        }
         Identifier::Str(s.to_owned())
     }
 
@@ -408,11 +406,10 @@ impl NodeVersion {
             if identifier.is_none() && base == IdentifierBase::None {
                 return Err(IncrementError::EmptyIdentifier);
             }
-            if let Some(id) = identifier {
-                if !valid_pre(id, loose) {
+            if let Some(id) = identifier
+                && !valid_pre(id, loose) {
                     return Err(IncrementError::InvalidIdentifier(id.to_owned()));
                 }
-            }
         }
         match release {
             Release::Premajor => {

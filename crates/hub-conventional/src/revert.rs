@@ -152,8 +152,8 @@ pub fn resolve(commits: &[RevertInput<'_, '_>]) -> Vec<RevertStatus> {
                 break;
             }
         }
-        if found.is_none() && target.shas.is_empty() {
-            if let Some(subject) = target.subject {
+        if found.is_none() && target.shas.is_empty()
+            && let Some(subject) = target.subject {
                 let map = by_summary.get_or_insert_with(|| {
                     let mut m: HashMap<&str, Vec<usize>> = HashMap::new();
                     for (j, c) in commits.iter().enumerate() {
@@ -167,7 +167,6 @@ pub fn resolve(commits: &[RevertInput<'_, '_>]) -> Vec<RevertStatus> {
                         .find(|&t| t > i && !status[t].is_cancelled())
                 });
             }
-        }
         status[i] = match found {
             None => RevertStatus::Outside,
             Some(t) => {
