@@ -208,6 +208,9 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
 
     // 2. Gather and judge.
     match args.source.as_str() {
+        "file" if args.simulate.is_some() => Err(usage(
+            "input `simulate` replaces Prometheus: it needs `source: prometheus`",
+        )),
         "file" => {
             let outcome = file_mode(args, &rules, runner)?;
             finish(args, env, runner, outcome, on_inconclusive)

@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hub_canary::{
-    ArmSample, Gate, GateConfig, GateDecision, GateInterval, Look, Verdict, combine, names,
-    threshold_near_quantile,
+    ArmSample, Gate, GateConfig, GateDecision, GateInterval, Look, Verdict, combine, exceedances,
+    names, threshold_near_quantile,
 };
 use serde::Serialize;
 
@@ -236,8 +236,24 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
             if k >= plan.max_intervals {
                 break 'steps;
             }
-            let read = feed.read(k);
+            let mut read = feed.read(k);
             k += 1;
+            if let Some(t) = gate.threshold {
+                for (arm, sample) in [
+                    ("canary", &read.interval.canary),
+                    ("baseline", &read.interval.baseline),
+                ] {
+                    if sample
+                        .buckets
+                        .as_deref()
+                        .is_some_and(|b| exceedances(b, t).is_none())
+                    {
+                        read.notes.push(format!(
+                            "{arm} latency: the threshold `{t}` is not one of the histogram's bucket bounds"
+                        ));
+                    }
+                }
+            }
             gate.observe(read.interval.clone())
                 .map_err(|e| format!("the judge refused its configuration: {e}"))?;
             let status = gate.status();
@@ -452,5 +468,145 @@ impl Feed for SimFeed {
 
     fn elapsed(&self) -> f64 {
         self.read as f64 * self.interval
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hub_canary::{Bucket, RatioConfig};
+
+    /// A scripted feed: the same interval again and again.
+    struct Script {
+        canary: ArmSample,
+        baseline: ArmSample,
+        threshold: Option<f64>,
+        reads: usize,
+    }
+
+    impl Feed for Script {
+        fn threshold(&mut self) -> Option<f64> {
+            self.threshold
+        }
+        fn read(&mut self, _k: usize) -> Read {
+            self.reads += 1;
+            Read {
+                interval: GateInterval {
+                    canary: self.canary.clone(),
+                    baseline: self.baseline.clone(),
+                    health: None,
+                },
+                notes: Vec::new(),
+            }
+        }
+        fn elapsed(&self) -> f64 {
+            self.reads as f64
+        }
+    }
+
+    fn arm(errors: f64, slow: f64) -> ArmSample {
+        ArmSample {
+            requests: Some(600.0),
+            errors: Some(errors),
+            buckets: Some(vec![
+                Bucket {
+                    le: 0.1,
+                    count: 300.0,
+                },
+                Bucket {
+                    le: 0.25,
+                    count: 600.0 - slow,
+                },
+                Bucket {
+                    le: f64::INFINITY,
+                    count: 600.0,
+                },
+            ]),
+        }
+    }
+
+    fn plan(latency: bool) -> Plan {
+        let ratio = RatioConfig {
+            min_intervals: 3,
+            ..RatioConfig::error_rate()
+        };
+        Plan {
+            steps: vec![10.0, 50.0, 100.0],
+            per_step: 4,
+            max_intervals: 12,
+            gate: GateConfig {
+                errors: Some(ratio.clone()),
+                latency: latency.then(|| hub_canary::LatencyConfig::new(1.0)),
+                max_error_rate: None,
+                health_check: false,
+            },
+            latency_quantile: 0.95,
+            step_command: None,
+            step_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn script(canary: ArmSample, threshold: Option<f64>) -> Script {
+        Script {
+            canary,
+            baseline: arm(6.0, 30.0),
+            threshold,
+            reads: 0,
+        }
+    }
+
+    #[test]
+    fn a_bad_canary_stops_at_the_first_step() {
+        let mut lines = Vec::new();
+        let run = run(&plan(true), &mut script(arm(60.0, 30.0), None), &mut |l| {
+            lines.push(l.to_owned());
+        })
+        .expect("runs");
+        assert_eq!(run.decision.verdict, Verdict::Fail);
+        assert_eq!(run.last_weight, Some(10.0));
+        assert_eq!(run.intervals.len(), 1);
+        assert_eq!(lines, ["interval 1 at weight 10 %: fail"]);
+        // The threshold came from the first baseline histogram: the bound nearest its p95.
+        assert_eq!(run.threshold, Some(0.25));
+    }
+
+    #[test]
+    fn without_latency_data_the_gate_cannot_pass() {
+        let mut no_buckets = arm(6.0, 30.0);
+        no_buckets.buckets = None;
+        let mut feed = script(no_buckets.clone(), None);
+        feed.baseline = no_buckets;
+        let run = run(&plan(true), &mut feed, &mut |_| {}).expect("runs");
+        assert_eq!(run.decision.verdict, Verdict::Inconclusive);
+        assert_eq!(run.decision.blind, ["latency"]);
+        assert_eq!(run.intervals.len(), 12, "runs to `max-duration`");
+        assert_eq!(run.steps.len(), 3);
+    }
+
+    #[test]
+    fn a_failing_step_command_stops_the_run() {
+        let mut p = plan(false);
+        p.step_command = Some(vec!["false".to_owned()]);
+        let e = run(&p, &mut script(arm(6.0, 30.0), Some(0.25)), &mut |_| {}).expect_err("fails");
+        assert!(e.contains("`step-command` failed at weight `10` %"), "{e}");
+    }
+
+    #[test]
+    fn a_threshold_that_is_no_bucket_bound_is_named() {
+        let mut notes = Vec::new();
+        let _ = run(
+            &plan(true),
+            &mut script(arm(6.0, 30.0), Some(0.3)),
+            &mut |l| {
+                notes.push(l.to_owned());
+            },
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n
+                    .contains("the threshold `0.3` is not one of the histogram's bucket bounds")),
+            "{notes:?}"
+        );
     }
 }
