@@ -285,3 +285,91 @@ fn pull_request_preview_comment_is_sticky_and_escaped() {
     }
     server.assert_conforms();
 }
+
+#[test]
+fn tags_releases_and_moves_the_major_tag_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(
+        tmp.path(),
+        &[
+            "feat: base",
+            "tag:v1.0.0",
+            "fix: crash on empty input",
+            "feat(api): add search (#42)",
+        ],
+    );
+    let origin = tmp.path().join("origin.git");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            r.to_str().unwrap(),
+            origin.to_str().unwrap(),
+        ],
+    );
+    git(&r, &["remote", "add", "origin", origin.to_str().unwrap()]);
+    // GitHub knows the repository as it was pushed: mirror it into the stand-in.
+    let Some(server) = TestServer::start(&[]) else {
+        return;
+    };
+    server.import_git("octo/app", &origin).unwrap();
+    let head = git(&r, &["rev-parse", "HEAD"]).trim().to_string();
+    let env = [
+        ("GITHUB_API_URL", server.url()),
+        ("GITHUB_SERVER_URL", "https://github.example.com"),
+        ("GITHUB_REPOSITORY", "octo/app"),
+        ("GITHUB_EVENT_NAME", "push"),
+        ("INPUT_TOKEN", "ghs_releaseTOKEN"),
+        ("INPUT_CREATE-TAG", "true"),
+        ("INPUT_CREATE-RELEASE", "true"),
+        ("INPUT_UPDATE-MAJOR-TAG", "true"),
+    ];
+    let first = run(tmp.path(), &env);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    assert_eq!(first.get("next-tag"), "v1.1.0");
+    let url = first.get("release-url").to_string();
+    assert!(url.contains("/octo/app/releases/tag/"), "{url}");
+    // The annotated tag reached origin; the release and the moving `v1` are on GitHub.
+    assert_eq!(git(&origin, &["rev-parse", "v1.1.0^{commit}"]).trim(), head);
+    let state = server.state();
+    let repo_state = &state["repositories"]["octo/app"];
+    let releases: Vec<&serde_json::Value> = repo_state["releases"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_else(|| {
+            repo_state["releases"]
+                .as_object()
+                .unwrap()
+                .values()
+                .collect()
+        });
+    assert_eq!(releases.len(), 1, "{repo_state:#}");
+    assert_eq!(releases[0]["tag_name"], "v1.1.0");
+    let body = releases[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("add search")
+            && body.contains("https://github.example.com/octo/app/issues/42"),
+        "{body}"
+    );
+    assert_eq!(
+        repo_state["refs"]["refs/tags/v1"],
+        head.as_str(),
+        "{repo_state:#}"
+    );
+
+    // Re-run on the released commit: nothing new, the existing release is reported.
+    let second = run(tmp.path(), &env);
+    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    assert_eq!(second.get("changed"), "false");
+    assert_eq!(second.get("release-url"), url);
+    let state = server.state();
+    let repo_state = &state["repositories"]["octo/app"];
+    let count = repo_state["releases"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_else(|| repo_state["releases"].as_object().unwrap().len());
+    assert_eq!(count, 1);
+    server.assert_conforms();
+}
