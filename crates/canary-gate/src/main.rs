@@ -636,6 +636,7 @@ fn new_report<S: Serialize>(
         failed: decision.failed,
         blind: decision.blind,
         last_weight,
+        latency_threshold: None,
         metrics,
         steps,
         samples,

@@ -66,6 +66,8 @@ pub struct Report<S: Serialize> {
     pub blind: Vec<String>,
     /// The last traffic weight reached (progressive modes).
     pub last_weight: Option<f64>,
+    /// The latency threshold in seconds (progressive modes with `latency`).
+    pub latency_threshold: Option<f64>,
     /// One row per metric.
     pub metrics: Vec<MetricRow>,
     /// The traffic steps.

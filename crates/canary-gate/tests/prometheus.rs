@@ -235,8 +235,6 @@ fn gate(prometheus_port: u16, extra: &[&str]) -> Outcome {
         r#"track="canary""#,
         "--baseline-selector",
         r#"track="baseline""#,
-        "--latency-threshold",
-        "0.25",
         "--interval",
         "2s",
         "--step-duration",
@@ -289,6 +287,7 @@ const HEALTHY: Rates = Rates {
 fn prometheus_down_is_inconclusive() {
     let port = free_port();
     let r = gate(port, &["--max-duration", "4s"]);
+    assert_eq!(r.report["latency_threshold"], serde_json::Value::Null);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.outputs["verdict"], "inconclusive", "{}", r.stderr);
     assert_eq!(r.outputs["blind-metrics"], "error-rate,latency");
@@ -356,7 +355,10 @@ fn against_a_real_prometheus() {
         })
     });
     std::thread::sleep(Duration::from_secs(2));
-    let r = gate(prometheus.port, &["--max-duration", "30s"]);
+    let r = gate(
+        prometheus.port,
+        &["--max-duration", "30s", "--latency-threshold", "0.25"],
+    );
     assert_eq!(r.code, 1, "5x: {}", r.stderr);
     assert_eq!(r.outputs["verdict"], "fail", "{}", r.stderr);
     assert_eq!(r.outputs["failed-metrics"], "error-rate");
@@ -378,7 +380,10 @@ fn against_a_real_prometheus() {
     // 4. A canary that stops reporting is inconclusive, naming the blind metrics.
     canary.set(|c| c.reporting = false);
     std::thread::sleep(Duration::from_secs(2));
-    let r = gate(prometheus.port, &["--max-duration", "8s"]);
+    let r = gate(
+        prometheus.port,
+        &["--max-duration", "8s", "--latency-threshold", "0.25"],
+    );
     assert_eq!(r.code, 1, "stopped: {}", r.stderr);
     assert_eq!(r.outputs["verdict"], "inconclusive", "{}", r.stderr);
     assert_eq!(
