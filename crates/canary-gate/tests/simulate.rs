@@ -111,3 +111,48 @@ fn progressive_usage_errors_exit_2() {
         assert!(stderr.contains(want), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn in_actions_tokens_are_masked_before_anything_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"));
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("INPUT_") || k.starts_with("GITHUB_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .args(RAMP)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", dir.path().join("output"))
+        .env("RUNNER_TEMP", dir.path())
+        .env("INPUT_SIMULATE", "3")
+        .env("INPUT_PROMETHEUS-TOKEN", "s3cret-t0ken")
+        .env(
+            "INPUT_PROMETHEUS-HEADERS",
+            "X-Scope-OrgID: tenant-z\nX-Other: v4lue",
+        )
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        &lines[..3],
+        [
+            "::add-mask::s3cret-t0ken",
+            "::add-mask::tenant-z",
+            "::add-mask::v4lue"
+        ],
+        "{stdout}"
+    );
+    let output = std::fs::read_to_string(dir.path().join("output")).expect("outputs");
+    assert!(output.contains("verdict<<"), "{output}");
+    let report = dir.path().join("hub-canary-gate-report.json");
+    assert!(report.is_file(), "the report goes under RUNNER_TEMP");
+    assert!(
+        !std::fs::read_to_string(report)
+            .expect("report")
+            .contains("s3cret")
+    );
+}
