@@ -190,6 +190,8 @@ enum OnInconclusive {
 struct Outcome<S: Serialize> {
     report: Report<S>,
     charts: Vec<Chart>,
+    /// An operational failure that ended the run early (exit 1 whatever the verdict).
+    aborted: Option<String>,
 }
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
@@ -302,6 +304,7 @@ fn file_mode(args: &Args, rules: &[Rule], runner: &mut Runner) -> Result<Outcome
     Ok(Outcome {
         report: new_report("file", decision, rows, None, Vec::new(), metrics),
         charts,
+        aborted: None,
     })
 }
 
@@ -536,7 +539,11 @@ fn progressive_mode(
             .summary
             .push_str(&format!(" (latency threshold {} s)", num(t)));
     }
-    Ok(Outcome { report, charts })
+    Ok(Outcome {
+        report,
+        charts,
+        aborted: run.aborted,
+    })
 }
 
 fn progressive_row(d: &MetricDecision) -> MetricRow {
@@ -680,7 +687,7 @@ fn finish<S: Serialize>(
             m.decision.metric, m.decision.verdict, m.evidence
         ))?;
     }
-    let code = match report.verdict {
+    let mut code = match report.verdict {
         Verdict::Pass => exit::OK,
         Verdict::Fail => {
             runner.error(
@@ -715,6 +722,13 @@ fn finish<S: Serialize>(
             }
         }
     };
+    if let Some(why) = &outcome.aborted {
+        runner.error(
+            &format!("the rollout stopped: {why}"),
+            &Annotation::default().with_title("canary-gate"),
+        )?;
+        code = exit::FAILURE;
+    }
     runner.print_outputs(args.json)?;
     Ok(ExitCode::from(code))
 }

@@ -81,6 +81,9 @@ pub struct Run {
     pub steps: Vec<crate::report::StepRecord>,
     /// The latency threshold used.
     pub threshold: Option<f64>,
+    /// Why the run stopped before its schedule ended without a verdict (a failed
+    /// `step-command`).
+    pub aborted: Option<String>,
 }
 
 /// A gate whose latency part waits for its threshold: intervals are kept until the
@@ -191,6 +194,7 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
         intervals: Vec::new(),
         steps: Vec::new(),
         threshold,
+        aborted: None,
     };
     let mut k = 0;
     let mut stopped = None;
@@ -217,10 +221,11 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
                         first_interval: k,
                         command: Some(ran.status.clone()),
                     });
-                    return Err(format!(
+                    out.aborted = Some(format!(
                         "`step-command` failed at weight `{weight_text}` %: {}",
                         ran.status
                     ));
+                    break 'steps;
                 }
                 Some(ran.status)
             }
@@ -587,8 +592,14 @@ mod tests {
     fn a_failing_step_command_stops_the_run() {
         let mut p = plan(false);
         p.step_command = Some(vec!["false".to_owned()]);
-        let e = run(&p, &mut script(arm(6.0, 30.0), Some(0.25)), &mut |_| {}).expect_err("fails");
-        assert!(e.contains("`step-command` failed at weight `10` %"), "{e}");
+        let r = run(&p, &mut script(arm(6.0, 30.0), Some(0.25)), &mut |_| {}).expect("runs");
+        let why = r.aborted.expect("aborted");
+        assert!(
+            why.contains("`step-command` failed at weight `10` %: exit status 1"),
+            "{why}"
+        );
+        assert!(r.intervals.is_empty());
+        assert_eq!(r.decision.verdict, Verdict::Inconclusive);
     }
 
     #[test]

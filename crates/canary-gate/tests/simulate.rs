@@ -156,3 +156,24 @@ fn in_actions_tokens_are_masked_before_anything_else() {
             .contains("s3cret")
     );
 }
+
+#[test]
+fn a_failing_step_command_stops_the_rollout_with_a_report() {
+    let mut args = vec![
+        "--simulate",
+        "5",
+        "--step-command",
+        "sh -c 'echo \"no route to $HUB_CANARY_WEIGHT\"; exit 4'",
+    ];
+    args.extend(RAMP);
+    let (code, outputs, stderr, report) = gate(&args);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(outputs["verdict"], "inconclusive");
+    assert!(stderr.contains("no route to 5"), "{stderr}");
+    assert!(
+        stderr
+            .contains("the rollout stopped: `step-command` failed at weight `5` %: exit status 4"),
+        "{stderr}"
+    );
+    assert_eq!(report["steps"][0]["command"], "exit status 4");
+}
