@@ -7,10 +7,55 @@
 //! escaped `*_md` ones). Dropping them first halves the time and memory of rendering 100k
 //! commits. User templates always get the full context.
 //!
-//! The test below renders every built-in layout from the full and the lean context and
-//! requires the same bytes, so a layout that starts reading a dropped field fails it.
+//! The whole history is also rendered a few releases at a time, so the template values of
+//! only those releases are alive at once: memory stays that of the log, not of the log
+//! plus every release's values.
+//!
+//! The tests render every built-in layout from the full and the lean context, whole and
+//! in parts, and require the same bytes, so a layout that starts reading a dropped field,
+//! or whose releases stop being independent, fails them.
 
-use hub_changelog::{AuthorContext, Context, Entry, Layout};
+use hub_changelog::{
+    AuthorContext, Config, Context, Entry, Layout, ReleaseInput, RenderError, context, render,
+};
+
+/// Releases rendered at once by [`render_history`].
+const CHUNK: usize = 16;
+
+/// Renders `releases` (newest first) as one document. Built-in layouts render each
+/// release on its own but for one thing — the GitHub layout titles releases only when
+/// there are several — so they are rendered in parts of [`CHUNK`] (never a lone release)
+/// joined by the blank line that separates releases. A user template gets everything at
+/// once, as it may relate releases to each other.
+pub fn render_history(
+    releases: &[ReleaseInput<'_>],
+    config: &Config,
+    layout: &Layout,
+) -> Result<String, RenderError> {
+    if matches!(layout, Layout::Template(_)) {
+        return render(&context(releases, config), layout);
+    }
+    let mut out = String::new();
+    let mut start = 0;
+    while start < releases.len() {
+        let mut end = (start + CHUNK).min(releases.len());
+        if releases.len() - end == 1 {
+            end = releases.len();
+        }
+        let part = render(
+            &for_layout(context(&releases[start..end], config), layout),
+            layout,
+        )?;
+        if !part.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&part);
+        }
+        start = end;
+    }
+    Ok(out)
+}
 
 /// The context for `layout`: lean for a built-in layout, untouched for a user template.
 pub fn for_layout<'r>(mut ctx: Context<'r>, layout: &Layout) -> Context<'r> {
@@ -127,6 +172,48 @@ mod tests {
                     assert_eq!(render(&lean, &layout).expect("lean"), full, "{layout:?}");
                     assert!(full.contains("dark mode"), "a rich sample: {full}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_history_renders_the_same_in_parts() {
+        let log = commits();
+        let rules = BumpRules::default();
+        let config = Config {
+            links: Some(Links {
+                server_url: "https://github.com".into(),
+                repository: "o/r".into(),
+            }),
+            ..Config::default()
+        };
+        for n in [
+            1,
+            2,
+            CHUNK,
+            CHUNK + 1,
+            CHUNK + 2,
+            2 * CHUNK + 1,
+            3 * CHUNK + 5,
+        ] {
+            // Newest first; every third release has nothing to show.
+            let releases: Vec<ReleaseInput<'_>> = (0..n)
+                .map(|i| {
+                    let v = u64::try_from(n - i).expect("small");
+                    let part = if i % 3 == 2 {
+                        &log[7..8]
+                    } else {
+                        &log[i % 7..]
+                    };
+                    ReleaseInput::analyze(Some(Version::new(1, v, 0)), part, &rules)
+                        .with_date("2024-05-01")
+                        .with_tags(Some(format!("v1.{}.0", v - 1)), Some(format!("v1.{v}.0")))
+                })
+                .collect();
+            for layout in [Layout::KeepAChangelog, Layout::Angular, Layout::GitHub] {
+                let whole = render(&context(&releases, &config), &layout).expect("whole");
+                let parts = render_history(&releases, &config, &layout).expect("parts");
+                assert_eq!(parts, whole, "{n} releases, {layout:?}");
             }
         }
     }

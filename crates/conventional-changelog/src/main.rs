@@ -242,8 +242,8 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         Mode::None => None,
         Mode::Prepend => Some(prepend(&file::read(&path)?, &section, &release.title)),
         Mode::Overwrite => {
-            let all = lean::for_layout(context(&releases, &config), &layout);
-            let body = render(&all, &layout).context("cannot render the changelog")?;
+            let body = lean::render_history(&releases, &config, &layout)
+                .context("cannot render the changelog")?;
             Some(match layout {
                 Layout::Template(_) => body,
                 _ => format!("{KEEP_A_CHANGELOG_HEADER}\n{body}"),
