@@ -68,8 +68,9 @@ pub struct Args {
     #[arg(long)]
     path: Vec<String>,
     /// Built-in layout: `keep-a-changelog` (default), `angular` (conventional-changelog's
-    /// angular preset) or `github` (GitHub release notes).
-    #[arg(long, value_parser = parse_preset, conflicts_with = "template")]
+    /// angular preset) or `github` (GitHub release notes). A `template` wins over it (the
+    /// action always passes a preset, its default).
+    #[arg(long, value_parser = parse_preset)]
     preset: Option<Layout>,
     /// A minijinja template file (relative to `repository-path`) rendering the template
     /// context; see `--context` for what it holds.

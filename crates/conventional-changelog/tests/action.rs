@@ -504,7 +504,12 @@ fn a_given_tag_a_range_presets_and_a_template() {
          {% endfor %}{% endfor %}{% endfor %}",
     )
     .expect("write");
-    let templated = section(r.run().input("template", ".github/changelog.md.j2"));
+    // The action always passes `preset` (its default): a template wins over it.
+    let templated = section(
+        r.run()
+            .input("preset", "keep-a-changelog")
+            .input("template", ".github/changelog.md.j2"),
+    );
     insta::assert_snapshot!(templated, @r"
     # Unreleased (1 commits)
     - [fix] after the release
