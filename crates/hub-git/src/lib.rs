@@ -337,6 +337,9 @@ where
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("LC_ALL", "C")
+        // git flushes a pipe after every commit of `git log` unless told otherwise: that
+        // costs more system time than the whole parse.
+        .env("GIT_FLUSH", "0")
         .stdin(Stdio::null())
         .output()
         .map_err(GitError::Spawn)
