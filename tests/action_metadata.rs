@@ -217,3 +217,133 @@ fn readme_tables_match_action_yml() {
         "README tables out of date (run with HUB_BLESS=1): {stale:?}"
     );
 }
+
+/// The starter workflows (`workflows/`) and the project's own (`.github/workflows/`).
+fn workflow_files() -> Vec<PathBuf> {
+    let root = workspace();
+    let mut files = Vec::new();
+    for dir in [root.join("workflows"), root.join(".github/workflows")] {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn workflows_validate_against_schemastore() {
+    let schema_path = peer_suites().join("schemastore/schemas/github-workflow.json");
+    if !schema_path.is_file() {
+        eprintln!(
+            "skipped: peer suites not found at {}",
+            schema_path.display()
+        );
+        return;
+    }
+    let schema: Value = serde_json::from_slice(&std::fs::read(&schema_path).unwrap()).unwrap();
+    let schema = Schema::compile(
+        &schema,
+        "github-workflow.json",
+        Arc::new(NoRetrieve),
+        &SchemaOptions::default(),
+    )
+    .unwrap();
+    let files = workflow_files();
+    assert!(
+        files.iter().any(|f| f.ends_with("workflows/release.yml")),
+        "{files:?}"
+    );
+    let mut problems = Vec::new();
+    for file in &files {
+        let parsed = parse(
+            &std::fs::read(file).unwrap(),
+            Format::Yaml,
+            &Limits::default(),
+        );
+        for d in &parsed.diagnostics {
+            problems.push(format!("{}: {}", file.display(), d.message));
+        }
+        for doc in &parsed.documents {
+            for d in schema.check(doc, &EnvVars::default()) {
+                problems.push(format!(
+                    "{}:{}:{}: {}",
+                    file.display(),
+                    d.span.start.line,
+                    d.span.start.column,
+                    d.message
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The check can fail: a job without `runs-on` or `steps` is caught.
+    let bad = parse(
+        b"on: push\njobs:\n  a:\n    permissions: {}\n",
+        Format::Yaml,
+        &Limits::default(),
+    );
+    assert!(
+        !schema
+            .check(&bad.documents[0], &EnvVars::default())
+            .is_empty()
+    );
+}
+
+/// Workflow rules: no `${{ }}` pasted into a `run:` script, least-privilege `permissions:`
+/// on every job (and none granted at the top), third-party actions pinned by a full commit
+/// SHA, and this repository's actions used as `org/hub-actions/<name>@v1`.
+#[test]
+fn workflows_follow_the_house_rules() {
+    let mut problems = Vec::new();
+    for file in workflow_files() {
+        let wf = load(&file);
+        let name = file.display();
+        match &wf["permissions"] {
+            Value::Object(m) if m.is_empty() => {}
+            other => problems.push(format!(
+                "{name}: top-level `permissions` must be `{{}}` (grant per job), got {other}"
+            )),
+        }
+        for (job_id, job) in wf["jobs"].as_object().unwrap() {
+            if job["permissions"].is_null() {
+                problems.push(format!("{name}: job `{job_id}` declares no `permissions`"));
+            }
+            for step in job["steps"].as_array().into_iter().flatten() {
+                if let Some(run) = step["run"].as_str()
+                    && run.contains("${{")
+                {
+                    problems.push(format!(
+                        "{name}: job `{job_id}`: `${{{{ }}}}` in a script: {run}"
+                    ));
+                }
+                let Some(uses) = step["uses"].as_str() else {
+                    continue;
+                };
+                if uses.starts_with("./") || uses.starts_with("docker://") {
+                    continue;
+                }
+                if let Some(ours) = uses.strip_prefix("org/hub-actions") {
+                    if !ours.ends_with("@v1") {
+                        problems.push(format!(
+                            "{name}: `{uses}`: use `org/hub-actions/<action>@v1`"
+                        ));
+                    }
+                    continue;
+                }
+                let pinned = uses.rsplit_once('@').is_some_and(|(_, r)| {
+                    r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())
+                });
+                if !pinned {
+                    problems.push(format!(
+                        "{name}: `{uses}` is not pinned by a full commit SHA"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
