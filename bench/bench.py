@@ -274,6 +274,8 @@ def main(argv=None):
     ap.add_argument("--peers", default=None, help="only these peers (comma-separated)")
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
     ap.add_argument("--no-install", action="store_true", help="use only peers already installed")
+    ap.add_argument("--install-cog", action="store_true",
+                    help="also build cocogitto from crates.io (slow: compiles ~300 crates)")
     ap.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
     args = ap.parse_args(argv)
     scenarios = args.scenarios or DEFAULT_SCENARIOS
@@ -286,7 +288,8 @@ def main(argv=None):
     b.machine = machine()
     b.build()
     b.tools = peer_tools.ensure(scenarios, install=not args.no_install, log=log,
-                                only=args.peers.split(",") if args.peers else None)
+                                only=args.peers.split(",") if args.peers else None,
+                                install_cog=args.install_cog)
     b.tools.update(peer_tools.hub_tools(b))
     for s in scenarios:
         log(f"scenario {s}")

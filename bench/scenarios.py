@@ -401,7 +401,7 @@ def install(b):
         srv = serve(work / "srv")
         try:
             url = f"http://127.0.0.1:{srv.server_address[1]}"
-            runs, rss = [], []
+            runs, rss, cpu = [], [], []
             for i in range(max(b.args.reps, 3)):
                 cache = work / f"toolcache-{i}"
                 env = dict(b.env, HUB_ACTIONS_INSTALL="download", GITHUB_SERVER_URL=url,
@@ -412,6 +412,7 @@ def install(b):
                     raise RuntimeError(f"install.sh exit {r.rc}: {r.err.strip()[-300:]}")
                 runs.append(r.seconds)
                 rss.append(r.rss_kb or 0)
+                cpu.append(r.cpu or 0)
         finally:
             srv.shutdown()
         b.records.append({"scenario": "install", "case": "cold, local release archive",
@@ -419,7 +420,8 @@ def install(b):
                           "version": b.tools["hub-actions"].version, "runs": len(runs),
                           "seconds": [round(s, 4) for s in runs], "status": "ok",
                           "median_seconds": round(statistics.median(runs), 4),
-                          "peak_rss_kb": max(rss), "ratio_to_hub": 1.0})
+                          "median_cpu_seconds": round(statistics.median(cpu), 4),
+                          "peak_rss_kb": max(rss), "ratio_to_hub": None})
         peers = {}
         for p in ("git-cliff", "cocogitto"):
             t = b.tools.get(p)
@@ -475,7 +477,7 @@ def rollback(b):
             url = f"http://127.0.0.1:{srv.server_address[1]}/health"
             for delay in (0.0, 1.0):
                 state["delay"] = delay
-                runs, rss = [], []
+                runs, rss, cpu = [], [], []
                 for i in range(max(b.args.reps, 3)):
                     shutil.rmtree(app, ignore_errors=True)
                     for v in ("1.0.0", "1.1.0"):
@@ -492,13 +494,15 @@ def rollback(b):
                         raise RuntimeError(f"hub-rollback left current at {os.readlink(app / 'current')}")
                     runs.append(r.seconds)
                     rss.append(r.rss_kb or 0)
+                    cpu.append(r.cpu or 0)
                 case = ("overhead (service healthy at once)" if delay == 0
                         else f"time to healthy (service needs {delay:.0f} s after restart)")
                 b.records.append({"scenario": "rollback", "case": case, "size": None,
                                   "tool": "hub-actions", "version": b.tools["hub-actions"].version,
                                   "runs": len(runs), "seconds": [round(s, 4) for s in runs],
                                   "status": "ok", "median_seconds": round(statistics.median(runs), 4),
-                                  "peak_rss_kb": max(rss), "ratio_to_hub": 1.0,
+                                  "median_cpu_seconds": round(statistics.median(cpu), 4),
+                                  "peak_rss_kb": max(rss), "ratio_to_hub": None,
                                   "excess_over_service_seconds": round(statistics.median(runs) - delay, 4)})
         finally:
             srv.shutdown()
