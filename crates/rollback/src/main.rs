@@ -7,7 +7,9 @@
 mod choose;
 mod exec;
 mod fsutil;
+mod github;
 mod health;
+mod history;
 mod releases;
 mod report;
 
@@ -20,10 +22,13 @@ use clap::Parser;
 use hub_conventional::TagPattern;
 use hub_conventional::semver::Version;
 use hub_git::Repo;
+use hub_github::DeploymentState;
 use hub_kit::md::code;
 use hub_kit::{Env, Runner, cli::exit};
 
+use crate::github::GitHub;
 use crate::health::Checks;
+use crate::history::Choice;
 use crate::releases::{Releases, State};
 use crate::report::{Event, Health, Outcome, Record};
 
@@ -33,16 +38,17 @@ const HUB_ROLLBACK_VERSION: &str = "HUB_ROLLBACK_VERSION";
 /// The version being rolled back from (empty when unknown), in the same environments.
 const HUB_ROLLBACK_FROM: &str = "HUB_ROLLBACK_FROM";
 /// Backends of the design that this binary does not have yet.
-const NOT_YET: [&str; 4] = ["kubernetes", "helm", "compose", "github-deployment"];
+const NOT_YET: [&str; 3] = ["kubernetes", "helm", "compose"];
 
 /// Rolls a deployment back to the previous good version, verifies its health and records
 /// what was done.
 #[derive(Parser, Debug)]
 #[command(name = "hub-rollback", about, max_term_width = 100)]
 pub struct Args {
-    /// The backend: `releases-dir` (a `current` symlink over `releases/<version>/`) or
-    /// `command` (your own command, given the version). `kubernetes`, `helm`, `compose`
-    /// and `github-deployment` are not supported yet.
+    /// The backend: `releases-dir` (a `current` symlink over `releases/<version>/`),
+    /// `command` (your own command, given the version) or `github-deployment` (a new GitHub
+    /// deployment of the good version, carried out by your deploy workflow). `kubernetes`,
+    /// `helm` and `compose` are not supported yet.
     #[arg(long)]
     target: String,
     /// Roll back to exactly this version (`1.2.3` or `v1.2.3`). Default: the highest
@@ -91,6 +97,17 @@ pub struct Args {
     /// current directory).
     #[arg(long)]
     repository_path: Option<String>,
+    /// The GitHub deployment environment (`production`): its last successful deployment
+    /// chooses the version, and the rollback is recorded there as deployment statuses.
+    #[arg(long)]
+    environment: Option<String>,
+    /// Token for the GitHub API (default `GITHUB_TOKEN`); needs `deployments: write` (and
+    /// `pull-requests: write` for `comment`).
+    #[arg(long)]
+    token: Option<String>,
+    /// Keep a sticky comment about the rollback on the pull request that triggered the run.
+    #[arg(long)]
+    comment: bool,
     /// Print the outputs as one JSON object.
     #[arg(long)]
     json: bool,
@@ -140,8 +157,34 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     // 1. The request: backend, versions, commands, health checks, timeout.
     let request = Request::read(args, env)?;
 
-    // 2. The version to roll back to, and the steps that get there.
-    let plan = plan(&request, args, env, runner)?;
+    // 2. The version to roll back to (the environment's GitHub deployments, when there is
+    //    a token), and the steps that get there.
+    let github = match (&request.environment, args.comment) {
+        (None, false) => None,
+        (environment, _) => GitHub::connect(
+            env,
+            args.token.as_deref(),
+            environment.as_deref().unwrap_or_default(),
+            runner,
+        )?,
+    };
+    if matches!(request.backend, Backend::GitHubDeployment) && github.is_none() {
+        return Err(usage(
+            "target `github-deployment` needs a token (`token` or `GITHUB_TOKEN`) and `GITHUB_REPOSITORY`",
+        ));
+    }
+    let history = match (&github, &request.environment) {
+        (Some(gh), Some(environment)) => {
+            let entries = gh.history()?;
+            runner.info(&format!(
+                "read {} github deployment(s) of `{environment}`",
+                entries.len()
+            ))?;
+            Some(entries)
+        }
+        _ => None,
+    };
+    let plan = plan(&request, args, env, history.as_deref(), runner)?;
     let plan_text = plan.describe(&request);
     runner.info(&plan.headline())?;
     runner.log_untrusted(&plan_text.join("\n"))?;
@@ -170,6 +213,13 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
 
     // 4. Switch (nothing to do when the version is already live).
     let env_vars = plan.env_vars();
+    // On a re-run, the rollback deployment is the one the first run created.
+    let mut deployment_id = plan
+        .deployments
+        .as_ref()
+        .filter(|c| c.already_live)
+        .and_then(|c| c.good.as_ref())
+        .map(|(id, _, _)| *id);
     let acted = if plan.steps.is_empty() {
         runner.info(&format!(
             "`{}` is already live: nothing to switch (a re-run changes nothing)",
@@ -181,10 +231,14 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             &plan,
             &request,
             &env_vars,
+            github.as_ref(),
             runner,
-            started,
-            &mut timeline,
-            &mut record.changed,
+            Acting {
+                started,
+                timeline: &mut timeline,
+                switched: &mut record.changed,
+                deployment_id: &mut deployment_id,
+            },
         )
     };
 
@@ -227,7 +281,43 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         };
     }
 
-    // 6. Record: outputs, summary, audit line.
+    // 6. Record: deployment statuses, comment, outputs, summary, audit line.
+    if let (Some(gh), true) = (&github, request.environment.is_some() && record.changed) {
+        match record_deployments(gh, &plan, &request, &record, &mut deployment_id, runner) {
+            Ok(()) => timeline.push(Event {
+                what: format!(
+                    "recorded in github deployments of {}",
+                    code(&gh.environment)
+                ),
+                at: started.elapsed(),
+            }),
+            Err(e) => runner.warning(
+                &format!("the rollback is not recorded in github deployments: {e:#}"),
+                &hub_kit::Annotation::default(),
+            )?,
+        }
+    }
+    let mut comment_url = None;
+    if args.comment {
+        match &github {
+            Some(gh) => {
+                let body = report::comment(&record, deployment_id, gh.run_url.as_deref());
+                match gh.comment(&body, runner) {
+                    Ok(url) => comment_url = url,
+                    Err(e) => runner.warning(
+                        &format!("no comment: {e:#}"),
+                        &hub_kit::Annotation::default(),
+                    )?,
+                }
+            }
+            None => runner.info("comment skipped: no github connection")?,
+        }
+    }
+    runner.set_output(
+        "deployment-id",
+        deployment_id.map(|i| i.to_string()).unwrap_or_default(),
+    )?;
+    runner.set_output("comment-url", comment_url.unwrap_or_default())?;
     record.duration = started.elapsed();
     record.timeline = timeline;
     let audit = request.audit_log.as_deref();
@@ -265,6 +355,8 @@ struct Request {
     checks: Checks,
     timeout: Duration,
     audit_log: Option<PathBuf>,
+    /// The GitHub deployment environment.
+    environment: Option<String>,
 }
 
 enum Backend {
@@ -275,6 +367,9 @@ enum Backend {
     Command {
         argv: Vec<String>,
     },
+    /// A new GitHub deployment of the good version; the repository's deploy workflow
+    /// carries it out.
+    GitHubDeployment,
 }
 
 impl Backend {
@@ -282,6 +377,7 @@ impl Backend {
         match self {
             Backend::ReleasesDir { .. } => "releases-dir",
             Backend::Command { .. } => "command",
+            Backend::GitHubDeployment => "github-deployment",
         }
     }
 }
@@ -334,14 +430,15 @@ impl Request {
                     argv: command_input("command", line)?,
                 }
             }
+            "github-deployment" => Backend::GitHubDeployment,
             other if NOT_YET.contains(&other) => {
                 return Err(usage(format!(
-                    "target `{other}` is not supported yet: use `releases-dir` or `command`"
+                    "target `{other}` is not supported yet: use `releases-dir`, `command` or `github-deployment`"
                 )));
             }
             other => {
                 return Err(usage(format!(
-                    "input `target` must be `releases-dir` or `command`, got `{other}`"
+                    "input `target` must be `releases-dir`, `command` or `github-deployment`, got `{other}`"
                 )));
             }
         };
@@ -352,7 +449,23 @@ impl Request {
                 ("releases-dir", args.releases_dir.is_some()),
                 ("restart-command", args.restart_command.is_some()),
             ],
+            Backend::GitHubDeployment => &[
+                ("releases-dir", args.releases_dir.is_some()),
+                ("restart-command", args.restart_command.is_some()),
+                ("command", args.command.is_some()),
+            ],
         };
+        let environment = args
+            .environment
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(String::from);
+        if matches!(backend, Backend::GitHubDeployment) && environment.is_none() {
+            return Err(usage(
+                "target `github-deployment` needs the input `environment`",
+            ));
+        }
         if let Some((name, _)) = foreign.iter().find(|(_, given)| *given) {
             return Err(usage(format!(
                 "input `{name}` does not apply to target `{}`",
@@ -406,6 +519,7 @@ impl Request {
             checks,
             timeout,
             audit_log,
+            environment,
         })
     }
 }
@@ -415,7 +529,65 @@ struct Plan {
     from: Option<Version>,
     to: Version,
     why: String,
+    /// The git ref of `to`: its tag, or the ref of the deployment that chose it.
+    git_ref: String,
+    /// What the environment's GitHub deployments said, when they were read.
+    deployments: Option<Choice>,
     steps: Vec<Step>,
+}
+
+/// The version to roll back to, why, and its ref.
+struct Chosen {
+    from: Option<Version>,
+    to: Version,
+    why: String,
+    git_ref: String,
+    deployments: Option<Choice>,
+}
+
+/// Chooses the version: the `version` input; else the last successful deployment of the
+/// environment other than the current one; else the highest release tag below `from`.
+/// `Ok(None)` when there is nothing to start from (no `from` and no deployment).
+fn choose_version(
+    request: &Request,
+    args: &Args,
+    env: &Env,
+    from: Option<Version>,
+    history: Option<&[history::Entry]>,
+    usable: impl Fn(&Version) -> bool,
+) -> Result<Option<Chosen>> {
+    let deployments = history.map(|h| history::decide(h, from.as_ref(), &request.pattern));
+    let from = from.or_else(|| deployments.as_ref().and_then(|c| c.from.clone()));
+    let tag = |v: &Version| format!("{}{v}", request.pattern.prefix);
+    let good = deployments
+        .as_ref()
+        .and_then(|c| c.good.clone())
+        .filter(|(_, _, v)| usable(v));
+    let (to, why, git_ref) = match (&request.version, good, &from) {
+        (Some(v), _, _) => (v.clone(), "input `version`".to_string(), tag(v)),
+        (None, Some((_, git_ref, v)), _) => (
+            v,
+            format!(
+                "last successful deployment of {}: {}",
+                code(request.environment.as_deref().unwrap_or_default()),
+                code(&git_ref)
+            ),
+            git_ref,
+        ),
+        (None, None, Some(from)) => {
+            let (v, why) = previous_tag(from, request, args, env, usable)?;
+            let git_ref = tag(&v);
+            (v, why, git_ref)
+        }
+        (None, None, None) => return Ok(None),
+    };
+    Ok(Some(Chosen {
+        from,
+        to,
+        why,
+        git_ref,
+        deployments,
+    }))
 }
 
 enum Step {
@@ -426,6 +598,11 @@ enum Step {
         input: &'static str,
         argv: Vec<String>,
         cwd: Option<PathBuf>,
+    },
+    /// Create a GitHub deployment of `git_ref` to `environment` (task `deploy:rollback`).
+    Deploy {
+        git_ref: String,
+        environment: String,
     },
 }
 
@@ -479,6 +656,13 @@ impl Plan {
                         .unwrap_or_default();
                     lines.push(format!("{n}. run `{input}`: {json}{place} with {env}"));
                 }
+                Step::Deploy {
+                    git_ref,
+                    environment,
+                } => lines.push(format!(
+                    "{n}. create a github deployment of `{git_ref}` to `{environment}` (task `{}`, auto_merge false) for your deploy workflow to carry out",
+                    history::ROLLBACK_TASK
+                )),
             }
         }
         let checks = &request.checks;
@@ -540,7 +724,7 @@ fn previous_tag(
             request.pattern.prefix,
             match request.backend {
                 Backend::ReleasesDir { .. } => " with a release directory",
-                Backend::Command { .. } => "",
+                _ => "",
             }
         )
     })?;
@@ -550,7 +734,13 @@ fn previous_tag(
     ))
 }
 
-fn plan(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> Result<Plan> {
+fn plan(
+    request: &Request,
+    args: &Args,
+    env: &Env,
+    history: Option<&[history::Entry]>,
+    runner: &mut Runner,
+) -> Result<Plan> {
     match &request.backend {
         Backend::ReleasesDir { releases, restart } => {
             let current = releases.current(&request.pattern)?;
@@ -575,17 +765,20 @@ fn plan(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> Resul
                 }
                 _ => current.version.clone(),
             };
-            let (to, why) = match (&request.version, &from) {
-                (Some(v), _) => (v.clone(), "input `version`".to_string()),
-                (None, Some(from)) => previous_tag(from, request, args, env, |v| {
-                    releases.dir_name(v, &request.pattern).is_some()
-                })?,
-                (None, None) => {
-                    return Err(anyhow!(
-                        "`current` points at `{}`, which is not a version: set `from` or `version`",
-                        current.target.display()
-                    ));
-                }
+            let Some(Chosen {
+                from,
+                to,
+                why,
+                git_ref,
+                deployments,
+            }) = choose_version(request, args, env, from, history, |v| {
+                releases.dir_name(v, &request.pattern).is_some()
+            })?
+            else {
+                return Err(anyhow!(
+                    "`current` points at `{}`, which is not a version: set `from` or `version`",
+                    current.target.display()
+                ));
             };
             if current.version.as_ref() == Some(&to) {
                 // Already live. If our own switch got there but the restart failed, the
@@ -608,6 +801,8 @@ fn plan(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> Resul
                     from,
                     to,
                     why,
+                    git_ref,
+                    deployments,
                     steps,
                 });
             }
@@ -635,35 +830,74 @@ fn plan(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> Resul
                 from,
                 to,
                 why,
+                git_ref,
+                deployments,
                 steps,
             })
         }
-        Backend::Command { argv } => {
-            let from = request.from.clone();
-            let (to, why) = match (&request.version, &from) {
-                (Some(v), _) => (v.clone(), "input `version`".to_string()),
-                (None, Some(from)) => previous_tag(from, request, args, env, |_| true)?,
-                (None, None) => {
-                    return Err(usage(
-                        "target `command` needs `from` (the version being rolled back) or `version`",
-                    ));
-                }
-            };
-            if let Some(from) = &from {
-                choose::check_direction(from, &to).map_err(|e| anyhow!(e))?;
-            }
-            Ok(Plan {
+        Backend::Command { .. } | Backend::GitHubDeployment => {
+            let Some(Chosen {
                 from,
                 to,
                 why,
-                steps: vec![Step::Run {
+                git_ref,
+                deployments,
+            }) = choose_version(request, args, env, request.from.clone(), history, |_| true)?
+            else {
+                return Err(usage(format!(
+                    "target `{}` needs `from` (the version being rolled back) or `version`{}",
+                    request.backend.name(),
+                    if history.is_some() {
+                        ""
+                    } else {
+                        " (or `environment` with a token, to read GitHub deployments)"
+                    }
+                )));
+            };
+            // Our own rollback to this version is the live deployment: nothing to redo.
+            let live = deployments.as_ref().is_some_and(|c| {
+                c.already_live && c.good.as_ref().is_some_and(|(_, _, v)| *v == to)
+            });
+            if live {
+                runner.info(&format!(
+                    "the newest deployment of `{}` is already this action's rollback to `{to}`",
+                    request.environment.as_deref().unwrap_or_default()
+                ))?;
+            } else if let Some(from) = &from {
+                choose::check_direction(from, &to).map_err(|e| anyhow!(e))?;
+            }
+            let steps = match (&request.backend, live) {
+                (_, true) => Vec::new(),
+                (Backend::Command { argv }, false) => vec![Step::Run {
                     input: "command",
                     argv: argv.clone(),
                     cwd: None,
                 }],
+                (_, false) => vec![Step::Deploy {
+                    git_ref: git_ref.clone(),
+                    environment: request.environment.clone().unwrap_or_default(),
+                }],
+            };
+            Ok(Plan {
+                from,
+                to,
+                why,
+                git_ref,
+                deployments,
+                steps,
             })
         }
     }
+}
+
+/// What acting changes besides the outcome.
+struct Acting<'a> {
+    started: Instant,
+    timeline: &'a mut Vec<Event>,
+    /// Whether the live version was switched.
+    switched: &'a mut bool,
+    /// The GitHub deployment created by a `github-deployment` step.
+    deployment_id: &'a mut Option<u64>,
 }
 
 /// Carries out the plan's steps in order.
@@ -671,11 +905,16 @@ fn act(
     plan: &Plan,
     request: &Request,
     env_vars: &[(&str, String)],
+    github: Option<&GitHub>,
     runner: &mut Runner,
-    started: Instant,
-    timeline: &mut Vec<Event>,
-    switched: &mut bool,
+    acting: Acting<'_>,
 ) -> Result<Outcome> {
+    let Acting {
+        started,
+        timeline,
+        switched,
+        deployment_id,
+    } = acting;
     for step in &plan.steps {
         match step {
             Step::Switch { link, target } => {
@@ -723,6 +962,27 @@ fn act(
                     *switched = true;
                 }
             }
+            Step::Deploy {
+                git_ref,
+                environment,
+            } => {
+                let gh = github.context("no github connection to create the deployment with")?;
+                let from = plan.from.as_ref().map(Version::to_string);
+                let id = gh.create_rollback(git_ref, &plan.to.to_string(), from.as_deref())?;
+                *deployment_id = Some(id);
+                *switched = true;
+                runner.info(&format!(
+                    "created github deployment `{id}` of `{git_ref}` to `{environment}`: your deploy workflow carries it out"
+                ))?;
+                timeline.push(Event {
+                    what: format!(
+                        "created deployment {} of {}",
+                        code(&id.to_string()),
+                        code(git_ref)
+                    ),
+                    at: started.elapsed(),
+                });
+            }
         }
     }
     if let (Backend::ReleasesDir { releases, .. }, Some(from)) = (&request.backend, &plan.from) {
@@ -733,4 +993,53 @@ fn act(
         })?;
     }
     Ok(Outcome::RolledBack)
+}
+
+/// Records the rollback in the environment's GitHub deployments: the bad deployment gets a
+/// `failure` status (unless it already ended in `failure` or `error`), and — except for the
+/// `github-deployment` backend, whose deploy workflow reports on its own deployment — a new
+/// `deploy:rollback` deployment of the restored version gets `success` (`failure` when it
+/// did not become healthy).
+fn record_deployments(
+    gh: &GitHub,
+    plan: &Plan,
+    request: &Request,
+    record: &Record,
+    deployment_id: &mut Option<u64>,
+    runner: &mut Runner,
+) -> Result<()> {
+    let bad = plan.deployments.as_ref().and_then(|c| c.bad);
+    if let Some((id, latest)) = bad {
+        if matches!(latest, Some("failure" | "error")) {
+            runner.info(&format!(
+                "deployment `{id}` already ended in `{}`",
+                latest.unwrap_or_default()
+            ))?;
+        } else {
+            gh.set_status(
+                id,
+                DeploymentState::Failure,
+                &format!("rolled back to {} by hub-rollback", plan.to),
+            )?;
+            runner.info(&format!("marked deployment `{id}` `failure`"))?;
+        }
+    }
+    if matches!(request.backend, Backend::GitHubDeployment) {
+        return Ok(());
+    }
+    let from = plan.from.as_ref().map(Version::to_string);
+    let id = gh.create_rollback(&plan.git_ref, &plan.to.to_string(), from.as_deref())?;
+    *deployment_id = Some(id);
+    let (state, what) = match (&record.outcome, record.health) {
+        (Outcome::RolledBack, Health::Healthy | Health::Unchecked) => {
+            (DeploymentState::Success, "rolled back")
+        }
+        _ => (DeploymentState::Failure, "rolled back, but not healthy"),
+    };
+    gh.set_status(id, state, &format!("{what}: {}", plan.to))?;
+    runner.info(&format!(
+        "created deployment `{id}` of `{}` to `{}`: `{state}`",
+        plan.git_ref, gh.environment
+    ))?;
+    Ok(())
 }

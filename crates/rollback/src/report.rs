@@ -171,6 +171,44 @@ pub fn summary(r: &Record, plan: &[String]) -> String {
     md.into_string()
 }
 
+/// The sticky comment: the versions, the result and where to read more.
+pub fn comment(r: &Record, deployment: Option<u64>, run_url: Option<&str>) -> String {
+    let mut md = Markdown::new();
+    md.heading(3, "rollback");
+    let result = match &r.outcome {
+        // A re-run that finds the rollback done describes the same state: same comment.
+        Outcome::RolledBack | Outcome::AlreadyThere => "rolled back",
+        Outcome::DryRun => "dry run: nothing changed",
+        Outcome::Failed(_) => "**failed**",
+    };
+    let mut rows = vec![
+        vec![
+            Cell::Md("From".into()),
+            r.from
+                .as_ref()
+                .map_or(Cell::Md("unknown".into()), |f| Cell::Code(f.clone())),
+        ],
+        vec![Cell::Md("To".into()), Cell::Code(r.to.clone())],
+        vec![Cell::Md("Why".into()), Cell::Md(r.why.clone())],
+        vec![Cell::Md("Result".into()), Cell::Md(result.into())],
+        vec![
+            Cell::Md("Healthy".into()),
+            Cell::Code(r.health.as_str().into()),
+        ],
+    ];
+    if let Some(id) = deployment {
+        rows.push(vec![
+            Cell::Md("Deployment".into()),
+            Cell::Code(id.to_string()),
+        ]);
+    }
+    md.table(&["", ""], &rows);
+    if let Some(url) = run_url {
+        md.paragraph(&format!("[workflow run]({url})"));
+    }
+    md.into_string()
+}
+
 /// One JSON line for the audit log.
 pub fn audit_line(r: &Record, env: &Env, now: SystemTime) -> String {
     let var = |name: &str| env.get_non_empty(name).map(String::from);

@@ -503,7 +503,7 @@ fn refuses_what_is_not_a_rollback() {
         mixed.stdout
     );
 
-    for target in ["kubernetes", "helm", "compose", "github-deployment"] {
+    for target in ["kubernetes", "helm", "compose"] {
         let run = f.run(&[("target".into(), target.into())]);
         assert_eq!(run.code, Some(2), "{run:#?}");
         assert!(
@@ -512,6 +512,21 @@ fn refuses_what_is_not_a_rollback() {
             run.stdout
         );
     }
+
+    let run = f.run(&[("target".into(), "github-deployment".into())]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("target `github-deployment` needs the input `environment`"),
+        "{}",
+        run.stdout
+    );
+    let run = f.run(&[
+        ("target".into(), "github-deployment".into()),
+        ("environment".into(), "production".into()),
+    ]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(run.stdout.contains("needs a token"), "{}", run.stdout);
 }
 
 #[test]

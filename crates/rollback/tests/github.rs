@@ -1,0 +1,425 @@
+//! The GitHub Deployments side of `hub-rollback`, against the OpenAPI-checked stand-in
+//! (skipped, saying so, without `HUB_GITHUB_OPENAPI`): the version comes from the last
+//! deployment that succeeded, the rollback is recorded as statuses and a new deployment, a
+//! re-run changes nothing, `github-deployment` hands the work to the deploy workflow, and
+//! the sticky comment lands on the triggering pull request.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hub_github::{
+    BlockingGitHub, Deployment, DeploymentFilter, DeploymentState, GitHubConfig, NewDeployment,
+    NewDeploymentStatus, Repository,
+};
+use hub_github_standin::test_support::TestServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hub-rollback");
+const REPO: &str = "org/app";
+const TOKEN: &str = "ghs_rollbackTestToken123";
+
+/// A local repository tagged `v1.0.0` … `v1.3.0`, mirrored into the stand-in.
+struct World {
+    dir: tempfile::TempDir,
+    server: TestServer,
+    client: BlockingGitHub,
+    repo: Repository,
+}
+
+impl World {
+    fn new() -> Option<World> {
+        let server = TestServer::start(&[])?;
+        let dir = tempfile::tempdir().unwrap();
+        let git_dir = dir.path().join("repo");
+        std::fs::create_dir(&git_dir).unwrap();
+        let git = |args: &[&str]| {
+            let out = Command::new("git")
+                .args(args)
+                .current_dir(&git_dir)
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+        };
+        git(&["init", "-q", "-b", "main"]);
+        for tag in ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"] {
+            git(&["commit", "-q", "--allow-empty", "-m", tag]);
+            git(&["tag", tag]);
+        }
+        server.import_git(REPO, &git_dir).unwrap();
+        let mut config = GitHubConfig::new(server.url()).unwrap();
+        config.token = hub_github::Token::new(TOKEN);
+        config.repository = Some(REPO.parse().unwrap());
+        let client = BlockingGitHub::new(&config).unwrap();
+        Some(World {
+            dir,
+            server,
+            client,
+            repo: REPO.parse().unwrap(),
+        })
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// A deployment of `git_ref` to `environment` that went through `states` in order.
+    fn deployed(&self, git_ref: &str, environment: &str, states: &[DeploymentState]) -> u64 {
+        let gh = self.client.github();
+        let d = self
+            .client
+            .block_on(gh.create_deployment(&self.repo, &NewDeployment::new(git_ref, environment)))
+            .unwrap();
+        for state in states {
+            self.client
+                .block_on(gh.create_deployment_status(
+                    &self.repo,
+                    d.id,
+                    &NewDeploymentStatus::new(*state),
+                ))
+                .unwrap();
+        }
+        d.id
+    }
+
+    fn deployments(&self, environment: &str) -> Vec<Deployment> {
+        let filter = DeploymentFilter {
+            environment: Some(environment.into()),
+            ..DeploymentFilter::default()
+        };
+        self.client
+            .block_on(self.client.github().list_deployments(&self.repo, &filter))
+            .unwrap()
+    }
+
+    /// Newest first.
+    fn states(&self, id: u64) -> Vec<String> {
+        self.client
+            .block_on(
+                self.client
+                    .github()
+                    .list_deployment_statuses(&self.repo, id),
+            )
+            .unwrap()
+            .iter()
+            .map(|s| s.state.as_str().to_string())
+            .collect()
+    }
+
+    fn run(&self, inputs: &[(&str, &str)], event: Option<(&str, &str)>) -> Run {
+        let output_file = self.path("github_output");
+        let summary_file = self.path("github_step_summary");
+        std::fs::write(&output_file, "").unwrap();
+        std::fs::write(&summary_file, "").unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_STEP_SUMMARY", &summary_file)
+            .env("GITHUB_API_URL", self.server.url())
+            .env("GITHUB_SERVER_URL", "https://github.example")
+            .env("GITHUB_REPOSITORY", REPO)
+            .env("GITHUB_RUN_ID", "42")
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("INPUT_REPOSITORY-PATH", self.path("repo"))
+            .current_dir(self.dir.path());
+        if let Some((name, payload)) = event {
+            let path = self.path("event.json");
+            std::fs::write(&path, payload).unwrap();
+            cmd.env("GITHUB_EVENT_NAME", name)
+                .env("GITHUB_EVENT_PATH", path);
+        }
+        for (name, value) in inputs {
+            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+        }
+        let out = cmd.output().unwrap();
+        let outputs =
+            hub_kit::files::parse_key_values(&std::fs::read_to_string(&output_file).unwrap())
+                .into_iter()
+                .collect();
+        let run = Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            outputs,
+        };
+        // The token is masked before anything else, and never printed.
+        let masked = format!("::add-mask::{TOKEN}");
+        assert!(run.stdout.starts_with(&masked), "{run:#?}");
+        assert!(
+            !run.stdout.replacen(&masked, "", 1).contains(TOKEN) && !run.stderr.contains(TOKEN),
+            "{run:#?}"
+        );
+        run
+    }
+}
+
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    outputs: BTreeMap<String, String>,
+}
+
+impl Run {
+    fn output(&self, name: &str) -> &str {
+        self.outputs
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no output `{name}` in {self:#?}"))
+    }
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+use DeploymentState::{Failure, InProgress, Success};
+
+#[test]
+fn the_last_good_deployment_is_chosen_recorded_and_not_redone() {
+    let Some(w) = World::new() else { return };
+    // v1.0.0 and v1.1.0 succeeded (and became `inactive` as later ones succeeded), v1.2.0
+    // failed after succeeding, v1.3.0 is live and bad.
+    let d1 = w.deployed("v1.0.0", "staging", &[Success]);
+    let d2 = w.deployed("v1.1.0", "staging", &[InProgress, Success]);
+    let d3 = w.deployed("v1.2.0", "staging", &[Success, Failure]);
+    let d4 = w.deployed("v1.3.0", "staging", &[InProgress, Success]);
+    let _other = w.deployed("v1.2.0", "preview", &[Success]);
+    assert_eq!(w.states(d2)[0], "inactive", "the stand-in's auto_inactive");
+    assert_eq!(w.states(d1)[0], "inactive");
+
+    let ran = w.path("ran");
+    let command = format!(
+        r#"sh -c 'echo "$HUB_ROLLBACK_FROM -> $HUB_ROLLBACK_VERSION" >> {}'"#,
+        ran.display()
+    );
+    let inputs = [
+        ("target", "command"),
+        ("command", command.as_str()),
+        ("environment", "staging"),
+    ];
+    let dry = w.run(&[inputs.as_slice(), &[("dry-run", "true")]].concat(), None);
+    assert_eq!(dry.code, Some(0), "{dry:#?}");
+    assert!(
+        dry.stdout
+            .contains("plan: roll back from `1.3.0` to `1.1.0`"),
+        "{dry:#?}"
+    );
+    assert_eq!(
+        w.deployments("staging").len(),
+        4,
+        "a dry run records nothing"
+    );
+
+    let run = w.run(&inputs, None);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(lines(&ran), ["1.3.0 -> 1.1.0"]);
+    assert_eq!(run.output("rolled-back-from"), "1.3.0");
+    assert_eq!(run.output("rolled-back-to"), "1.1.0");
+    assert!(
+        run.stdout
+            .contains("version: 1.1.0 (last successful deployment of `staging`: `v1.1.0`)"),
+        "{run:#?}"
+    );
+    // The bad deployment is marked `failure`; a new rollback deployment of v1.1.0 succeeded.
+    assert_eq!(w.states(d4)[0], "failure");
+    assert_eq!(w.states(d3)[0], "failure", "untouched: it already failed");
+    assert_eq!(w.states(d3).len(), 2);
+    let all = w.deployments("staging");
+    assert_eq!(all.len(), 5);
+    let new = &all[0];
+    assert_eq!(run.output("deployment-id"), new.id.to_string());
+    assert_eq!(new.git_ref, "v1.1.0");
+    assert_eq!(new.task, "deploy:rollback");
+    assert_eq!(new.payload["version"], "1.1.0");
+    assert_eq!(new.payload["rolled_back_from"], "1.3.0");
+    let statuses = w
+        .client
+        .block_on(w.client.github().list_deployment_statuses(&w.repo, new.id))
+        .unwrap();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].state, Success);
+    assert_eq!(
+        statuses[0].log_url.as_deref(),
+        Some("https://github.example/org/app/actions/runs/42")
+    );
+    let create = w
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "POST" && r.route.as_deref() == Some("/repos/{owner}/{repo}/deployments")
+        })
+        .count();
+    assert_eq!(
+        create,
+        4 + 1 + 1,
+        "our seeding, the preview one, and the rollback"
+    );
+
+    // A re-run: the live deployment is our rollback, so nothing runs and nothing is added.
+    let again = w.run(&inputs, None);
+    assert_eq!(again.code, Some(0), "{again:#?}");
+    assert_eq!(
+        lines(&ran),
+        ["1.3.0 -> 1.1.0"],
+        "the command did not run again"
+    );
+    assert_eq!(again.output("changed"), "false");
+    assert_eq!(again.output("rolled-back-from"), "1.3.0");
+    assert_eq!(again.output("rolled-back-to"), "1.1.0");
+    assert_eq!(w.deployments("staging").len(), 5);
+    assert_eq!(w.states(d4).len(), 3);
+    w.server.assert_conforms();
+}
+
+#[test]
+fn without_a_good_deployment_the_tags_decide_and_a_failed_one_is_never_chosen() {
+    let Some(w) = World::new() else { return };
+    w.deployed("v1.2.0", "staging", &[Success, Failure]);
+    w.deployed("v1.1.0", "staging", &[InProgress, DeploymentState::Error]);
+    let live = w.deployed("v1.3.0", "staging", &[Success]);
+    let ran = w.path("ran");
+    let command = format!(
+        r#"sh -c 'echo "$HUB_ROLLBACK_VERSION" >> {}'"#,
+        ran.display()
+    );
+    let run = w.run(
+        &[
+            ("target", "command"),
+            ("command", &command),
+            ("environment", "staging"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    // No deployment below 1.3.0 stayed good: the highest release tag below it is used.
+    assert_eq!(lines(&ran), ["1.2.0"]);
+    assert!(
+        run.stdout.contains("previous release tag `v1.2.0`"),
+        "{run:#?}"
+    );
+    assert_eq!(w.states(live)[0], "failure");
+}
+
+#[test]
+fn github_deployment_hands_the_rollback_to_the_deploy_workflow() {
+    let Some(w) = World::new() else { return };
+    w.deployed("v1.0.0", "production", &[Success]);
+    let good = w.deployed("v1.1.0", "production", &[Success]);
+    let bad = w.deployed("v1.2.0", "production", &[Success]);
+    let run = w.run(
+        &[
+            ("target", "github-deployment"),
+            ("environment", "production"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let all = w.deployments("production");
+    let new = &all[0];
+    assert_eq!(run.output("deployment-id"), new.id.to_string());
+    assert_eq!(
+        (new.git_ref.as_str(), new.task.as_str()),
+        ("v1.1.0", "deploy:rollback")
+    );
+    assert!(
+        w.states(new.id).is_empty(),
+        "the deploy workflow reports its own status"
+    );
+    assert_eq!(w.states(bad)[0], "failure");
+    assert_eq!(w.states(good), ["success"]);
+    assert!(
+        run.stdout.contains(&format!(
+            "created github deployment `{}` of `v1.1.0` to `production`",
+            new.id
+        )),
+        "{run:#?}"
+    );
+    // The deploy workflow has not reported yet: a re-run does not deploy again (nor go one
+    // step further back), and names the same deployment.
+    let again = w.run(
+        &[
+            ("target", "github-deployment"),
+            ("environment", "production"),
+        ],
+        None,
+    );
+    assert_eq!(again.output("deployment-id"), new.id.to_string());
+    assert_eq!(again.code, Some(0), "{again:#?}");
+    assert_eq!(again.output("changed"), "false");
+    assert_eq!(w.deployments("production").len(), 4);
+}
+
+#[test]
+fn the_sticky_comment_goes_to_the_pull_request_and_is_kept_once() {
+    let Some(w) = World::new() else { return };
+    w.deployed("v1.1.0", "staging", &[Success]);
+    w.deployed("v1.2.0", "staging", &[Success]);
+    let pr = r#"{"action":"opened","number":7,"pull_request":{"number":7,"title":"feat: x",
+        "head":{"sha":"h","ref":"topic"},"base":{"sha":"b","ref":"main"},"user":{"login":"mona"}}}"#;
+    let inputs = [
+        ("target", "command"),
+        ("command", "true"),
+        ("environment", "staging"),
+        ("comment", "true"),
+    ];
+    let run = w.run(&inputs, Some(("pull_request", pr)));
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(
+        run.stdout.contains("comment on pull request #7 created"),
+        "{run:#?}"
+    );
+    assert!(!run.output("comment-url").is_empty());
+    let again = w.run(&inputs, Some(("pull_request", pr)));
+    assert!(
+        again
+            .stdout
+            .contains("comment on pull request #7 unchanged"),
+        "{again:#?}"
+    );
+    let comments = w
+        .client
+        .block_on(
+            w.client
+                .github()
+                .list_comments(&w.repo, hub_github::Thread::PullRequest(7)),
+        )
+        .unwrap();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0]
+            .body
+            .starts_with("<!-- hub-actions:rollback -->")
+    );
+    assert!(
+        comments[0].body.contains("| To | `1.1.0` |"),
+        "{}",
+        comments[0].body
+    );
+
+    let dispatch = r#"{"ref":"refs/heads/main","inputs":{}}"#;
+    let other = w.run(&inputs, Some(("workflow_dispatch", dispatch)));
+    assert_eq!(other.code, Some(0), "{other:#?}");
+    assert!(
+        other
+            .stdout
+            .contains("comment skipped: the triggering event is not a pull request"),
+        "{other:#?}"
+    );
+}
