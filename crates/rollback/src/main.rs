@@ -5,6 +5,7 @@
 //! plan, switch, verify health, record.
 
 mod choose;
+mod cluster;
 mod exec;
 mod fsutil;
 mod github;
@@ -12,6 +13,7 @@ mod health;
 mod history;
 mod releases;
 mod report;
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,8 +39,9 @@ use crate::report::{Event, Health, Outcome, Record};
 const HUB_ROLLBACK_VERSION: &str = "HUB_ROLLBACK_VERSION";
 /// The version being rolled back from (empty when unknown), in the same environments.
 const HUB_ROLLBACK_FROM: &str = "HUB_ROLLBACK_FROM";
-/// Backends of the design that this binary does not have yet.
-const NOT_YET: [&str; 3] = ["kubernetes", "helm", "compose"];
+/// The backends, as the `target` input names them.
+const TARGETS: &str =
+    "`releases-dir`, `command`, `github-deployment`, `kubernetes`, `helm` or `compose`";
 
 /// Rolls a deployment back to the previous good version, verifies its health and records
 /// what was done.
@@ -47,8 +50,9 @@ const NOT_YET: [&str; 3] = ["kubernetes", "helm", "compose"];
 pub struct Args {
     /// The backend: `releases-dir` (a `current` symlink over `releases/<version>/`),
     /// `command` (your own command, given the version) or `github-deployment` (a new GitHub
-    /// deployment of the good version, carried out by your deploy workflow). `kubernetes`,
-    /// `helm` and `compose` are not supported yet.
+    /// deployment of the good version, carried out by your deploy workflow), `kubernetes`
+    /// (a Deployment, through `kubectl`), `helm` (a release) or `compose` (a service,
+    /// through `docker compose`).
     #[arg(long)]
     target: String,
     /// Roll back to exactly this version (`1.2.3` or `v1.2.3`). Default: the highest
@@ -108,6 +112,29 @@ pub struct Args {
     /// Keep a sticky comment about the rollback on the pull request that triggered the run.
     #[arg(long)]
     comment: bool,
+    /// For `kubernetes`: the Deployment's name.
+    #[arg(long)]
+    deployment: Option<String>,
+    /// For `kubernetes` and `helm`: the namespace.
+    #[arg(long, default_value = "default")]
+    namespace: String,
+    /// For `kubernetes`: the container whose image names the version (default: the only
+    /// one).
+    #[arg(long)]
+    container: Option<String>,
+    /// For `kubernetes` and `compose`: the image repository the version is a tag of
+    /// (default: the running image's repository).
+    #[arg(long)]
+    image: Option<String>,
+    /// For `helm`: the release.
+    #[arg(long)]
+    release: Option<String>,
+    /// For `compose`: the Compose file.
+    #[arg(long)]
+    compose_file: Option<String>,
+    /// For `compose`: the service.
+    #[arg(long)]
+    service: Option<String>,
     /// Print the outputs as one JSON object.
     #[arg(long)]
     json: bool,
@@ -370,6 +397,21 @@ enum Backend {
     /// A new GitHub deployment of the good version; the repository's deploy workflow
     /// carries it out.
     GitHubDeployment,
+    Kubernetes {
+        deployment: String,
+        namespace: String,
+        container: Option<String>,
+        image: Option<String>,
+    },
+    Helm {
+        release: String,
+        namespace: String,
+    },
+    Compose {
+        file: PathBuf,
+        service: String,
+        image: Option<String>,
+    },
 }
 
 impl Backend {
@@ -378,8 +420,47 @@ impl Backend {
             Backend::ReleasesDir { .. } => "releases-dir",
             Backend::Command { .. } => "command",
             Backend::GitHubDeployment => "github-deployment",
+            Backend::Kubernetes { .. } => "kubernetes",
+            Backend::Helm { .. } => "helm",
+            Backend::Compose { .. } => "compose",
         }
     }
+}
+
+/// A Kubernetes-style name input (`web`, `shop-prod`): required for `target`, and never
+/// something a program could read as an option.
+fn name_input(name: &str, value: Option<&str>, target: &str) -> Result<String> {
+    let value = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| usage(format!("target `{target}` needs the input `{name}`")))?;
+    let ok = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !value.starts_with(['-', '.']);
+    if !ok {
+        return Err(usage(format!(
+            "input `{name}` must be a name such as `web` (letters, digits, `-`, `_`, `.`), got `{value}`"
+        )));
+    }
+    Ok(value.to_string())
+}
+
+/// An image repository input (`ghcr.io/org/web`), without tag or digest.
+fn image_input(value: &str) -> Result<String> {
+    let value = value.trim();
+    let ok = !value.is_empty()
+        && !value.starts_with('-')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'))
+        && tools::image_tag(value).is_none();
+    if !ok {
+        return Err(usage(format!(
+            "input `image` must be an image repository such as `ghcr.io/org/web` (no tag: the version is the tag), got `{value}`"
+        )));
+    }
+    Ok(value.to_string())
 }
 
 /// Splits a command input into an argument vector.
@@ -431,30 +512,60 @@ impl Request {
                 }
             }
             "github-deployment" => Backend::GitHubDeployment,
-            other if NOT_YET.contains(&other) => {
-                return Err(usage(format!(
-                    "target `{other}` is not supported yet: use `releases-dir`, `command` or `github-deployment`"
-                )));
-            }
+            "kubernetes" => Backend::Kubernetes {
+                deployment: name_input("deployment", args.deployment.as_deref(), "kubernetes")?,
+                namespace: name_input("namespace", Some(&args.namespace), "kubernetes")?,
+                container: args
+                    .container
+                    .as_deref()
+                    .map(|c| name_input("container", Some(c), "kubernetes"))
+                    .transpose()?,
+                image: args.image.as_deref().map(image_input).transpose()?,
+            },
+            "helm" => Backend::Helm {
+                release: name_input("release", args.release.as_deref(), "helm")?,
+                namespace: name_input("namespace", Some(&args.namespace), "helm")?,
+            },
+            "compose" => Backend::Compose {
+                file: PathBuf::from(
+                    args.compose_file
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|f| !f.is_empty())
+                        .ok_or_else(|| usage("target `compose` needs the input `compose-file`"))?,
+                ),
+                service: name_input("service", args.service.as_deref(), "compose")?,
+                image: args.image.as_deref().map(image_input).transpose()?,
+            },
             other => {
                 return Err(usage(format!(
-                    "input `target` must be `releases-dir`, `command` or `github-deployment`, got `{other}`"
+                    "input `target` must be {TARGETS}, got `{other}`"
                 )));
             }
         };
         // An input meant for the other backend is a mistake, not something to ignore.
-        let foreign: &[(&str, bool)] = match backend {
-            Backend::ReleasesDir { .. } => &[("command", args.command.is_some())],
-            Backend::Command { .. } => &[
-                ("releases-dir", args.releases_dir.is_some()),
-                ("restart-command", args.restart_command.is_some()),
-            ],
-            Backend::GitHubDeployment => &[
-                ("releases-dir", args.releases_dir.is_some()),
-                ("restart-command", args.restart_command.is_some()),
-                ("command", args.command.is_some()),
-            ],
-        };
+        let given: [(&str, bool, &[&str]); 9] = [
+            (
+                "releases-dir",
+                args.releases_dir.is_some(),
+                &["releases-dir"],
+            ),
+            (
+                "restart-command",
+                args.restart_command.is_some(),
+                &["releases-dir"],
+            ),
+            ("command", args.command.is_some(), &["command"]),
+            ("deployment", args.deployment.is_some(), &["kubernetes"]),
+            ("container", args.container.is_some(), &["kubernetes"]),
+            ("image", args.image.is_some(), &["kubernetes", "compose"]),
+            ("release", args.release.is_some(), &["helm"]),
+            ("compose-file", args.compose_file.is_some(), &["compose"]),
+            ("service", args.service.is_some(), &["compose"]),
+        ];
+        let foreign = given
+            .iter()
+            .find(|(_, is_given, for_)| *is_given && !for_.contains(&backend.name()));
         let environment = args
             .environment
             .as_deref()
@@ -466,7 +577,7 @@ impl Request {
                 "target `github-deployment` needs the input `environment`",
             ));
         }
-        if let Some((name, _)) = foreign.iter().find(|(_, given)| *given) {
+        if let Some((name, _, _)) = foreign {
             return Err(usage(format!(
                 "input `{name}` does not apply to target `{}`",
                 backend.name()
@@ -554,6 +665,7 @@ fn choose_version(
     env: &Env,
     from: Option<Version>,
     history: Option<&[history::Entry]>,
+    tags: bool,
     usable: impl Fn(&Version) -> bool,
 ) -> Result<Option<Chosen>> {
     let deployments = history.map(|h| history::decide(h, from.as_ref(), &request.pattern));
@@ -574,12 +686,12 @@ fn choose_version(
             ),
             git_ref,
         ),
-        (None, None, Some(from)) => {
+        (None, None, Some(from)) if tags => {
             let (v, why) = previous_tag(from, request, args, env, usable)?;
             let git_ref = tag(&v);
             (v, why, git_ref)
         }
-        (None, None, None) => return Ok(None),
+        (None, None, _) => return Ok(None),
     };
     Ok(Some(Chosen {
         from,
@@ -599,6 +711,10 @@ enum Step {
         argv: Vec<String>,
         cwd: Option<PathBuf>,
     },
+    /// Write `contents` to `path` atomically.
+    Write { path: PathBuf, contents: String },
+    /// Run `docker compose ps` until every container of the service runs `image`, healthy.
+    WaitCompose { argv: Vec<String>, image: String },
     /// Create a GitHub deployment of `git_ref` to `environment` (task `deploy:rollback`).
     Deploy {
         git_ref: String,
@@ -656,6 +772,16 @@ impl Plan {
                         .unwrap_or_default();
                     lines.push(format!("{n}. run `{input}`: {json}{place} with {env}"));
                 }
+                Step::Write { path, contents } => lines.push(format!(
+                    "{n}. write `{}` (atomically): {}",
+                    path.display(),
+                    contents.split_whitespace().collect::<Vec<_>>().join(" ")
+                )),
+                Step::WaitCompose { argv, image } => lines.push(format!(
+                    "{n}. wait, within {:?}, until {} shows every container running `{image}` and healthy",
+                    request.timeout,
+                    serde_json::to_string(argv).unwrap_or_default()
+                )),
                 Step::Deploy {
                     git_ref,
                     environment,
@@ -771,7 +897,7 @@ fn plan(
                 why,
                 git_ref,
                 deployments,
-            }) = choose_version(request, args, env, from, history, |v| {
+            }) = choose_version(request, args, env, from, history, true, |v| {
                 releases.dir_name(v, &request.pattern).is_some()
             })?
             else {
@@ -835,6 +961,39 @@ fn plan(
                 steps,
             })
         }
+        Backend::Kubernetes {
+            deployment,
+            namespace,
+            container,
+            image,
+        } => cluster::kubernetes(
+            request,
+            args,
+            env,
+            history,
+            runner,
+            deployment,
+            namespace,
+            container.as_deref(),
+            image.as_deref(),
+        ),
+        Backend::Helm { release, namespace } => {
+            cluster::helm(request, args, env, history, runner, release, namespace)
+        }
+        Backend::Compose {
+            file,
+            service,
+            image,
+        } => cluster::compose(
+            request,
+            args,
+            env,
+            history,
+            runner,
+            file,
+            service,
+            image.as_deref(),
+        ),
         Backend::Command { .. } | Backend::GitHubDeployment => {
             let Some(Chosen {
                 from,
@@ -842,7 +1001,15 @@ fn plan(
                 why,
                 git_ref,
                 deployments,
-            }) = choose_version(request, args, env, request.from.clone(), history, |_| true)?
+            }) = choose_version(
+                request,
+                args,
+                env,
+                request.from.clone(),
+                history,
+                true,
+                |_| true,
+            )?
             else {
                 return Err(usage(format!(
                     "target `{}` needs `from` (the version being rolled back) or `version`{}",
@@ -957,10 +1124,49 @@ fn act(
                 if !finished.success() {
                     return Err(anyhow!("`{input}` failed: {}", finished.describe()));
                 }
-                // For the `command` backend, the command is the switch.
-                if matches!(request.backend, Backend::Command { .. }) {
+                // Except for `releases-dir` (the symlink is the switch), a command that ran
+                // is the switch.
+                if !matches!(request.backend, Backend::ReleasesDir { .. }) {
                     *switched = true;
                 }
+            }
+            Step::Write { path, contents } => {
+                fsutil::write_atomically(path, contents.as_bytes())?;
+                runner.info(&format!("wrote `{}`", path.display()))?;
+            }
+            Step::WaitCompose { argv, image } => {
+                let deadline = Instant::now() + request.timeout;
+                let mut pause = Duration::from_millis(250);
+                let mut rounds = 0;
+                loop {
+                    rounds += 1;
+                    let why = match cluster::read(argv, request) {
+                        Ok(text) => match tools::compose_ps(&text) {
+                            Ok(containers) => tools::compose_ready(&containers, image),
+                            Err(e) => Err(e),
+                        },
+                        Err(e) => Err(format!("{e:#}")),
+                    };
+                    match why {
+                        Ok(()) => break,
+                        Err(why) if Instant::now() + pause >= deadline => {
+                            return Err(anyhow!(
+                                "the service did not run `{image}` healthy within {:?} ({rounds} round(s)): {why}",
+                                request.timeout
+                            ));
+                        }
+                        Err(_) => {
+                            std::thread::sleep(pause);
+                            pause = (pause * 2).min(Duration::from_secs(5));
+                        }
+                    }
+                }
+                *switched = true;
+                runner.info(&format!("every container runs `{image}`, healthy"))?;
+                timeline.push(Event {
+                    what: format!("{} running and healthy", code(image)),
+                    at: started.elapsed(),
+                });
             }
             Step::Deploy {
                 git_ref,

@@ -503,15 +503,42 @@ fn refuses_what_is_not_a_rollback() {
         mixed.stdout
     );
 
-    for target in ["kubernetes", "helm", "compose"] {
+    for (target, needs) in [
+        ("kubernetes", "deployment"),
+        ("helm", "release"),
+        ("compose", "compose-file"),
+    ] {
         let run = f.run(&[("target".into(), target.into())]);
         assert_eq!(run.code, Some(2), "{run:#?}");
         assert!(
-            run.stdout.contains("is not supported yet"),
+            run.stdout
+                .contains(&format!("target `{target}` needs the input `{needs}`")),
             "{}",
             run.stdout
         );
     }
+    let run = f.run(&[
+        ("target".into(), "kubernetes".into()),
+        ("deployment".into(), "--all".into()),
+    ]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stdout.contains("input `deployment` must be a name"),
+        "{}",
+        run.stdout
+    );
+    let run = f.run(&[
+        ("target".into(), "helm".into()),
+        ("release".into(), "web".into()),
+        ("image".into(), "ghcr.io/org/web".into()),
+    ]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("input `image` does not apply to target `helm`"),
+        "{}",
+        run.stdout
+    );
 
     let run = f.run(&[("target".into(), "github-deployment".into())]);
     assert_eq!(run.code, Some(2), "{run:#?}");

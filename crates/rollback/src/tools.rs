@@ -1,0 +1,382 @@
+//! What `kubectl`, `helm` and `docker compose` print, read into plain values, and the
+//! decisions made on them. Pure: the shell runs the programs.
+
+use serde_json::Value;
+
+/// The revision annotation Kubernetes keeps on a Deployment and its ReplicaSets.
+pub const REVISION: &str = "deployment.kubernetes.io/revision";
+
+/// A container: its name and image reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+}
+
+/// The parts of `kubectl get deployment -o json` a rollback needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct K8sDeployment {
+    pub uid: String,
+    pub paused: bool,
+    pub revision: Option<u64>,
+    pub containers: Vec<Container>,
+    /// Who else owns it, with what to do instead.
+    pub gitops: Option<String>,
+}
+
+fn containers(template_spec: &Value) -> Vec<Container> {
+    template_spec["containers"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| {
+                    Some(Container {
+                        name: c["name"].as_str()?.to_string(),
+                        image: c["image"].as_str()?.to_string(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn revision(metadata: &Value) -> Option<u64> {
+    metadata["annotations"][REVISION].as_str()?.parse().ok()
+}
+
+fn parse_json(what: &str, text: &str) -> Result<Value, String> {
+    serde_json::from_str(text)
+        .map_err(|e| format!("cannot read the output of `{what}` as JSON: {e}"))
+}
+
+/// Reads `kubectl get deployment NAME -n NS -o json`.
+pub fn k8s_deployment(text: &str) -> Result<K8sDeployment, String> {
+    let v = parse_json("kubectl get deployment", text)?;
+    if v["kind"] != "Deployment" {
+        return Err("`kubectl get deployment` did not print a Deployment".into());
+    }
+    let meta = &v["metadata"];
+    let name = meta["name"].as_str().unwrap_or_default();
+    let label = |k: &str| meta["labels"][k].as_str().filter(|s| !s.is_empty());
+    let annotation = |k: &str| meta["annotations"][k].as_str().filter(|s| !s.is_empty());
+    let argo = label("argocd.argoproj.io/instance").or_else(|| {
+        annotation("argocd.argoproj.io/tracking-id").and(label("app.kubernetes.io/instance"))
+    });
+    let flux = [
+        ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+        ("helm.toolkit.fluxcd.io", "HelmRelease"),
+    ]
+    .into_iter()
+    .find_map(|(group, kind)| {
+        let owner = label(&format!("{group}/name"))?;
+        let ns = label(&format!("{group}/namespace")).unwrap_or("flux-system");
+        Some((kind, owner, ns))
+    });
+    let gitops = match (argo, flux) {
+        (Some(app), _) => Some(format!(
+            "deployment `{name}` is managed by Argo CD (application `{app}`): a kubectl rollback would be undone by the next sync; roll back in Argo CD (`argocd app rollback {app}`) or revert the change in git"
+        )),
+        (None, Some((kind, owner, ns))) => Some(format!(
+            "deployment `{name}` is managed by Flux ({kind} `{owner}` in `{ns}`): a kubectl rollback would be undone by the next reconciliation; revert the change in git (or `flux suspend` the {kind} first)"
+        )),
+        (None, None) => None,
+    };
+    Ok(K8sDeployment {
+        uid: meta["uid"].as_str().unwrap_or_default().to_string(),
+        paused: v["spec"]["paused"].as_bool().unwrap_or(false),
+        revision: revision(meta),
+        containers: containers(&v["spec"]["template"]["spec"]),
+        gitops,
+    })
+}
+
+/// A ReplicaSet of a Deployment: its revision and containers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaSet {
+    pub revision: u64,
+    pub containers: Vec<Container>,
+}
+
+/// Reads `kubectl get replicasets -n NS -o json`, keeping those the Deployment `uid` owns.
+pub fn replica_sets(text: &str, uid: &str) -> Result<Vec<ReplicaSet>, String> {
+    let v = parse_json("kubectl get replicasets", text)?;
+    let items = v["items"]
+        .as_array()
+        .ok_or("`kubectl get replicasets` did not print a list")?;
+    let mut sets: Vec<ReplicaSet> = items
+        .iter()
+        .filter(|rs| {
+            rs["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|o| {
+                    o.iter()
+                        .any(|r| r["uid"] == uid && r["kind"] == "Deployment")
+                })
+        })
+        .filter_map(|rs| {
+            Some(ReplicaSet {
+                revision: revision(&rs["metadata"])?,
+                containers: containers(&rs["spec"]["template"]["spec"]),
+            })
+        })
+        .collect();
+    sets.sort_by_key(|s| std::cmp::Reverse(s.revision));
+    Ok(sets)
+}
+
+/// The tag of an image reference (`ghcr.io/o/app:1.2.0@sha256:…` → `1.2.0`), if any.
+pub fn image_tag(image: &str) -> Option<&str> {
+    let image = image.split('@').next().unwrap_or(image);
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split_once(':').map(|(_, tag)| tag)
+}
+
+/// The repository of an image reference (without tag or digest).
+pub fn image_repository(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image_tag(image) {
+        Some(tag) => &image[..image.len() - tag.len() - 1],
+        None => image,
+    }
+}
+
+/// One `helm history -o json` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmRevision {
+    pub revision: u64,
+    pub status: String,
+    pub chart: String,
+    pub app_version: String,
+}
+
+/// Reads `helm history RELEASE -o json` (oldest first), sorted newest first.
+pub fn helm_history(text: &str) -> Result<Vec<HelmRevision>, String> {
+    let v = parse_json("helm history", text)?;
+    let items = v.as_array().ok_or("`helm history` did not print a list")?;
+    let mut revisions = items
+        .iter()
+        .map(|r| {
+            Ok(HelmRevision {
+                revision: r["revision"]
+                    .as_u64()
+                    .ok_or("a `helm history` entry has no revision")?,
+                status: r["status"].as_str().unwrap_or_default().to_string(),
+                chart: r["chart"].as_str().unwrap_or_default().to_string(),
+                app_version: r["app_version"].as_str().unwrap_or_default().to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, &str>>()?;
+    revisions.sort_by_key(|r| std::cmp::Reverse(r.revision));
+    Ok(revisions)
+}
+
+/// The helm decision: the live revision, and the one to go back to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmChoice {
+    pub current: Option<HelmRevision>,
+    pub target: HelmRevision,
+}
+
+/// Chooses the revision explicitly: one whose `app_version` is `wanted` (when a version was
+/// chosen), else the newest `superseded` or `deployed` revision below the live one — never
+/// blindly the previous number, which may have `failed`. A `pending-*` revision means
+/// another operation is under way: refused.
+pub fn helm_choose(
+    release: &str,
+    history: &[HelmRevision],
+    wanted: Option<&dyn Fn(&str) -> bool>,
+) -> Result<HelmChoice, String> {
+    if let Some(p) = history.iter().find(|r| r.status.starts_with("pending-")) {
+        return Err(format!(
+            "release `{release}` has an operation under way (revision {} is `{}`): wait for it to finish, or resolve it (`helm rollback` is refused while it is pending)",
+            p.revision, p.status
+        ));
+    }
+    let current = history.iter().find(|r| r.status == "deployed").cloned();
+    let good = |r: &&HelmRevision| r.status == "superseded" || r.status == "deployed";
+    let below = |r: &&HelmRevision| current.as_ref().is_none_or(|c| r.revision < c.revision);
+    let target = match wanted {
+        Some(matches) => history
+            .iter()
+            .filter(good)
+            .find(|r| matches(&r.app_version))
+            .cloned()
+            .ok_or_else(|| {
+                format!("no deployed or superseded revision of release `{release}` has that app version")
+            })?,
+        None => history
+            .iter()
+            .filter(good)
+            .find(below)
+            .cloned()
+            .ok_or_else(|| {
+                format!("release `{release}` has no earlier good revision (`superseded`) to roll back to")
+            })?,
+    };
+    Ok(HelmChoice { current, target })
+}
+
+/// One service container from `docker compose ps --format json` (a JSON array in older
+/// Compose releases, one object per line in newer ones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComposeContainer {
+    pub service: String,
+    pub image: String,
+    pub state: String,
+    /// `healthy`, `starting`, `unhealthy`, or empty without a health check.
+    pub health: String,
+}
+
+/// Reads `docker compose ps --format json`.
+pub fn compose_ps(text: &str) -> Result<Vec<ComposeContainer>, String> {
+    let text = text.trim();
+    let values: Vec<Value> = if text.starts_with('[') {
+        match parse_json("docker compose ps", text)? {
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        }
+    } else {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| parse_json("docker compose ps", l))
+            .collect::<Result<_, _>>()?
+    };
+    Ok(values
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+            ComposeContainer {
+                service: s("Service"),
+                image: s("Image"),
+                state: s("State"),
+                health: s("Health"),
+            }
+        })
+        .collect())
+}
+
+/// Whether every container of the service runs `image` and is healthy (running, and
+/// `healthy` when it has a health check).
+pub fn compose_ready(containers: &[ComposeContainer], image: &str) -> Result<(), String> {
+    if containers.is_empty() {
+        return Err("no container is running".into());
+    }
+    for c in containers {
+        if c.image != image {
+            return Err(format!("a container still runs `{}`", c.image));
+        }
+        if c.state != "running" {
+            return Err(format!("a container is `{}`", c.state));
+        }
+        if !(c.health.is_empty() || c.health == "healthy") {
+            return Err(format!("a container is `{}`", c.health));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/rollback/");
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap()
+    }
+
+    #[test]
+    fn kubectl_deployments_and_their_owners() {
+        let d = k8s_deployment(&fixture("kubectl/deployment.json")).unwrap();
+        assert!(!d.paused);
+        assert_eq!(d.revision, Some(3));
+        assert_eq!(d.gitops, None);
+        assert_eq!(
+            d.containers,
+            [Container {
+                name: "web".into(),
+                image: "ghcr.io/org/web:1.2.0".into()
+            }]
+        );
+        assert!(
+            k8s_deployment(&fixture("kubectl/deployment-paused.json"))
+                .unwrap()
+                .paused
+        );
+        let argo = k8s_deployment(&fixture("kubectl/deployment-argocd.json")).unwrap();
+        assert!(
+            argo.gitops
+                .unwrap()
+                .contains("managed by Argo CD (application `shop-web`)")
+        );
+        let flux = k8s_deployment(&fixture("kubectl/deployment-flux.json")).unwrap();
+        assert!(
+            flux.gitops
+                .unwrap()
+                .contains("managed by Flux (Kustomization `apps` in `flux-system`)")
+        );
+        let sets = replica_sets(&fixture("kubectl/replicasets.json"), &d.uid).unwrap();
+        let revs: Vec<(u64, &str)> = sets
+            .iter()
+            .map(|s| (s.revision, s.containers[0].image.as_str()))
+            .collect();
+        assert_eq!(
+            revs,
+            [
+                (3, "ghcr.io/org/web:1.2.0"),
+                (2, "ghcr.io/org/web:1.1.0"),
+                (1, "ghcr.io/org/web:1.0.0")
+            ],
+            "the api deployment's replica set is not ours"
+        );
+        assert!(k8s_deployment("{\"kind\":\"Service\"}").is_err());
+    }
+
+    #[test]
+    fn image_references() {
+        assert_eq!(image_tag("ghcr.io/org/web:1.2.0"), Some("1.2.0"));
+        assert_eq!(image_tag("localhost:5000/web"), None);
+        assert_eq!(image_tag("localhost:5000/web:v1@sha256:ab"), Some("v1"));
+        assert_eq!(
+            image_repository("localhost:5000/web:v1"),
+            "localhost:5000/web"
+        );
+        assert_eq!(image_repository("web"), "web");
+    }
+
+    #[test]
+    fn helm_picks_a_good_revision_explicitly() {
+        let h = helm_history(&fixture("helm/history.json")).unwrap();
+        let c = helm_choose("web", &h, None).unwrap();
+        assert_eq!(c.current.unwrap().revision, 4);
+        // Revision 3 is current-1, but it failed.
+        assert_eq!(
+            (c.target.revision, c.target.app_version.as_str()),
+            (2, "1.1.0")
+        );
+        let only_100 = |v: &str| v == "1.0.0";
+        let c = helm_choose("web", &h, Some(&only_100)).unwrap();
+        assert_eq!(c.target.revision, 1);
+        let failed = |v: &str| v == "1.2.0";
+        assert!(helm_choose("web", &h, Some(&failed)).is_err());
+        let pending = helm_history(&fixture("helm/history-pending.json")).unwrap();
+        let e = helm_choose("web", &pending, None).unwrap_err();
+        assert!(e.contains("revision 5 is `pending-upgrade`"), "{e}");
+    }
+
+    #[test]
+    fn compose_ps_in_both_shapes() {
+        let lines = compose_ps(&fixture("compose/ps-after.ndjson")).unwrap();
+        assert_eq!(lines[0].service, "web");
+        assert!(compose_ready(&lines, "ghcr.io/org/web:1.1.0").is_ok());
+        let array = format!("[{}]", fixture("compose/ps-starting.ndjson").trim());
+        let starting = compose_ps(&array).unwrap();
+        assert_eq!(
+            compose_ready(&starting, "ghcr.io/org/web:1.1.0").unwrap_err(),
+            "a container is `starting`"
+        );
+        let before = compose_ps(&fixture("compose/ps-before.ndjson")).unwrap();
+        assert!(compose_ready(&before, "ghcr.io/org/web:1.1.0").is_err());
+        assert!(compose_ready(&[], "x").is_err());
+    }
+}
