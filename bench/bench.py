@@ -304,6 +304,17 @@ def main(argv=None):
                               "status": "failed", "reason": str(e)[:300],
                               "median_seconds": None, "peak_rss_kb": None, "ratio_to_hub": None})
         log(f"scenario {s} took {time.time() - t0:.0f}s")
+        save(b, args, argv, started)
+    result = save(b, args, argv, started)
+    md = render_markdown(result)
+    print(md)
+    if not args.no_readme:
+        update_readme(md)
+    return 0
+
+
+def save(b, args, argv, started) -> dict:
+    """Writes bench/results.json (after every scenario, so a cut-short run keeps its data)."""
     b.machine["loadavg_at_end"] = os.getloadavg()
     result = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -318,11 +329,7 @@ def main(argv=None):
         "extra": getattr(b, "extra", {}),
     }
     (BENCH / "results.json").write_text(json.dumps(result, indent=1) + "\n")
-    md = render_markdown(result)
-    print(md)
-    if not args.no_readme:
-        update_readme(md)
-    return 0
+    return result
 
 
 def render_markdown(result: dict) -> str:

@@ -94,6 +94,7 @@ def expected_next(repo) -> tuple[str, str]:
 
 
 def bump(b):
+    bump_edges(b)
     timed_out = {}
     for size, repo in sized(b, "bump"):
         tag, want = expected_next(repo)
@@ -103,14 +104,7 @@ def bump(b):
                          timed_out)
         t = {p: b.tools[p].path for p in peers}
         contenders = [("hub-actions", [b.hub("hub-semver-bump"), "--dry-run", "--json"], repo)]
-        cmds = {
-            "git-cliff": [t.get("git-cliff"), "--config", "cliff.toml", "--bumped-version"],
-            "cocogitto": [t.get("cocogitto"), "bump", "--auto", "--dry-run"],
-            "commitizen": [t.get("commitizen"), "bump", "--get-next", "--yes"],
-            "conventional-recommended-bump": [t.get("conventional-recommended-bump"),
-                                              "-p", "angular", "-t", "v"],
-        }
-        contenders += [(p, cmds[p], repo) for p in peers]
+        contenders += [(p, peer_cmd(b, p), repo) for p in peers]
         last = b.compare("bump", "next version", size, contenders)
         note_timeouts(b, "bump", "next version", size, timed_out)
         if "hub-actions" not in last:
@@ -122,13 +116,7 @@ def bump(b):
         for p, run in last.items():
             if p == "hub-actions":
                 continue
-            out = run.text().strip() or run.err.strip()
-            if p == "conventional-recommended-bump":
-                lvl = out.split()[0] if out else ""
-                theirs = bump_level(tag, lvl) if lvl in ("major", "minor", "patch") else out
-            else:
-                m = re.search(r"v?(\d+\.\d+\.\d+\S*)", out)
-                theirs = m.group(1) if m else out[-200:]
+            theirs = peer_version(p, tag, run)
             if theirs != ours:
                 if theirs == want:
                     verdict = f"{p} is right, hub-actions wrong"
@@ -140,6 +128,96 @@ def bump(b):
                 else:
                     verdict = f"both differ from the expected {want!r}"
                 b.disagree("bump", "next version", size, p, ours, theirs, verdict)
+
+
+# Small histories where the Conventional Commits specification (or hub's documented policy)
+# settles the next version: (name, base tag, commit messages, expected, settled by)
+BUMP_EDGES = [
+    ("upper-case type", "v1.2.3", ["FEAT: shout"], "1.3.0",
+     "spec rule 15: types are not case sensitive"),
+    ("BREAKING-CHANGE footer", "v1.2.3", ["fix: x\n\nBREAKING-CHANGE: y changed"], "2.0.0",
+     "spec rule 16: BREAKING-CHANGE is synonymous with BREAKING CHANGE"),
+    ("lower-case breaking footer", "v1.2.3", ["fix: x\n\nbreaking change: y changed"], "1.2.4",
+     "spec rule 15: BREAKING CHANGE must be upper case, so this is no breaking change"),
+    ("scope and !", "v1.2.3", ["feat(api)!: drop v1 endpoints"], "2.0.0", "spec rule 13"),
+    ("docs and chore only", "v1.2.3", ["docs: guide", "chore: tidy"], "",
+     "policy: no feat/fix/perf, nothing to release (hub); others may bump patch"),
+    ("non-conventional only", "v1.2.3", ["Update README"], "",
+     "policy: nothing conventional, nothing to release (hub)"),
+    ("breaking at 0.y.z", "v0.4.1", ["feat!: drop the old API"], "0.5.0",
+     "policy: hub keeps 0.y.z and bumps the minor (as cocogitto); SemVer leaves 0.y.z open"),
+]
+
+
+def edge_repo(root: Path, name: str, base: str, messages: list[str]) -> Path:
+    repo = root / re.sub(r"[^a-z0-9]+", "-", name.lower())
+    shutil.rmtree(repo, ignore_errors=True)
+    repo.mkdir(parents=True)
+    env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@example.com",
+               GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@example.com",
+               GIT_AUTHOR_DATE="1600000000 +0000", GIT_COMMITTER_DATE="1600000000 +0000")
+    run = lambda *a: subprocess.run(["git", *a], cwd=repo, env=env, check=True, capture_output=True)
+    run("init", "-q", "-b", "main")
+    run("commit", "-q", "--allow-empty", "-m", "feat: first")
+    run("tag", "-a", base, "-m", base)
+    for m in messages:
+        run("commit", "-q", "--allow-empty", "-m", m)
+    import tools as peer_tools
+    peer_tools.write_repo_configs(repo)
+    return repo
+
+
+def bump_edges(b):
+    root = b.out_dir / "bump-edges"
+    peers = [p for p in ("git-cliff", "cocogitto", "commitizen", "conventional-recommended-bump")
+             if p in b.tools and b.tools[p].path]
+    checked = 0
+    for name, base, messages, want, why in BUMP_EDGES:
+        repo = edge_repo(root, name, base, messages)
+        answers = {}
+        r = b.run([b.hub("hub-semver-bump"), "--dry-run", "--json"], cwd=repo, tag="edge-hub")
+        answers["hub-actions"] = parse_hub_version(r.text()) or "" if r.rc == 0 else f"exit {r.rc}"
+        for p in peers:
+            r = b.run(peer_cmd(b, p), cwd=repo, tag=f"edge-{p}")
+            answers[p] = peer_version(p, base, r)
+        for tool, got in answers.items():
+            checked += 1
+            if got != want:
+                policy = why.startswith("policy")
+                b.wrong("bump", f"edge: {name}", None, tool, got or "(no release)",
+                        want or "(no release)",
+                        ("differs by policy — " if policy else f"{tool} is wrong — ") + why)
+    b.records.append({"scenario": "bump", "case": "edge histories", "size": len(BUMP_EDGES),
+                      "tool": "all", "kind": "check", "status": "ok", "answers_checked": checked})
+
+
+def peer_cmd(b, p):
+    t = b.tools[p].path
+    return {
+        "git-cliff": [t, "--config", "cliff.toml", "--bumped-version"],
+        "cocogitto": [t, "bump", "--auto", "--dry-run"],
+        "commitizen": [t, "bump", "--get-next", "--yes"],
+        "conventional-recommended-bump": [t, "-p", "conventionalcommits", "-t", "v"],
+    }[p]
+
+
+def peer_version(p, tag, run) -> str:
+    """The peer's next version, normalised: "" when it says there is nothing to release."""
+    out = run.text().strip()
+    if p == "commitizen" and run.rc == 21:  # NoneIncrementExit: "not eligible to be bumped"
+        return ""
+    if p == "cocogitto" and run.rc == 0 and "No conventional commits" in out + run.err_text():
+        return ""
+    if run.rc != 0:
+        first = (run.err_text().strip().splitlines() or [""])[0]
+        return f"no version (exit {run.rc}: {first[:120]})"
+    if p == "conventional-recommended-bump":
+        lvl = out.split()[0] if out else ""
+        return bump_level(tag, lvl) if lvl in ("major", "minor", "patch") else out
+    m = re.search(r"v?(\d+\.\d+\.\d+\S*)", out)
+    if m and m.group(1) == tag.lstrip("v"):  # git-cliff prints the current version: no bump
+        return ""
+    return m.group(1) if m else (out.splitlines() or [""])[0][:200]
 
 
 # --- changelog -------------------------------------------------------------------------------
@@ -165,7 +243,7 @@ def changelog(b):
                     "git-cliff": [t.get("git-cliff"), "--config", "cliff.toml"],
                     "cocogitto": [t.get("cocogitto"), "changelog"],
                     "commitizen": [t.get("commitizen"), "changelog", "--dry-run"],
-                    "conventional-changelog-cli": [t.get("conventional-changelog-cli"), "-p", "angular", "-r", "0"],
+                    "conventional-changelog-cli": [t.get("conventional-changelog-cli"), "-p", "conventionalcommits", "-r", "0"],
                 }
                 floor = ["git", "log", "--format=%H%x00%B"]
             else:
@@ -173,14 +251,16 @@ def changelog(b):
                 cmds = {
                     "git-cliff": [t.get("git-cliff"), "--config", "cliff.toml", "--unreleased"],
                     "cocogitto": [t.get("cocogitto"), "changelog", f"{tag}..HEAD"],
-                    "conventional-changelog-cli": [t.get("conventional-changelog-cli"), "-p", "angular"],
+                    "conventional-changelog-cli": [t.get("conventional-changelog-cli"), "-p", "conventionalcommits"],
                 }
                 floor = ["git", "log", "--format=%H%x00%B", f"{tag}..HEAD"]
             contenders = [("hub-actions", hub, repo)] + [(p, cmds[p], repo) for p in names]
             contenders.append(("git log (floor)", floor, repo))
             b.compare("changelog", case, size, contenders)
             note_timeouts(b, "changelog", case, size, timed_out[case])
-        if "git-cliff" in b.tools and b.tools["git-cliff"].path:
+        if "git-cliff" in timed_out["full"]:
+            b.notes.append(f"changelog sections at {size} not compared: git-cliff timed out")
+        elif "git-cliff" in b.tools and b.tools["git-cliff"].path:
             check_sections(b, size, repo)
 
 
@@ -198,9 +278,9 @@ def check_sections(b, size, repo):
     out = b.out_dir / "hub-lines.txt"
     r1 = subprocess.run([b.hub("hub-conventional-changelog"), "--mode", "overwrite", "--output",
                          str(out), "--repo-url", "none", "--template", ".git/bench/hub-lines.j2"],
-                        cwd=repo, capture_output=True, text=True, env=b.env)
+                        cwd=repo, capture_output=True, text=True, env=b.env, timeout=b.args.timeout * 3)
     r2 = subprocess.run([b.tools["git-cliff"].path, "--config", ".git/bench/cliff-lines.toml"],
-                        cwd=repo, capture_output=True, text=True, env=b.env)
+                        cwd=repo, capture_output=True, text=True, env=b.env, timeout=b.args.timeout * 3)
     if r1.returncode or r2.returncode or not out.exists():
         b.notes.append(f"changelog section check at {size} could not run: hub exit {r1.returncode} "
                        f"{r1.stderr.strip()[-200:]!r}; git-cliff exit {r2.returncode} {r2.stderr.strip()[-200:]!r}")

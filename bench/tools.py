@@ -66,8 +66,8 @@ def _version(name, exe: Path, argv) -> str | None:
     return text[0].split()[-1] if r.returncode == 0 and text else None
 
 
-COG_SKIP = ("not installed: `cargo install cocogitto` compiles ~300 crates (over 15 min on the "
-            "loaded 2-core machine this was written on); run `bench/run --install-cog` once")
+COG_SKIP = ("not installed: `cargo install cocogitto` took 25 min on a loaded 2-core machine; "
+            "run `bench/run --install-cog` once")
 
 
 def ensure(scenarios, install=True, log=print, only=None, install_cog=False) -> dict[str, Tool]:
