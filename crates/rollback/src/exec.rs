@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+/// The `token` input as the runner passes it; never handed to a command.
+const TOKEN_INPUT: &str = "INPUT_TOKEN";
+
 /// How long to wait for a command's output once it has ended.
 const PIPE_GRACE: Duration = Duration::from_secs(1);
 
@@ -66,6 +69,8 @@ pub fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // The action's `token` input is for the GitHub API, not for the commands it runs.
+    cmd.env_remove(TOKEN_INPUT);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -46,12 +46,15 @@ impl GitHub {
         environment: &str,
         runner: &mut Runner,
     ) -> Result<Option<GitHub>> {
-        for secret in [token, env.get_non_empty(hub_kit::vars::GITHUB_TOKEN)]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.trim().is_empty())
-        {
-            runner.set_secret(secret.trim())?;
+        let secrets: std::collections::BTreeSet<&str> =
+            [token, env.get_non_empty(hub_kit::vars::GITHUB_TOKEN)]
+                .into_iter()
+                .flatten()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+        for secret in secrets {
+            runner.set_secret(secret)?;
         }
         let config = GitHubConfig::from_env(&|name: &str| env.get(name).map(String::from))
             .context("cannot read the GitHub environment")?

@@ -373,11 +373,14 @@ fn the_sticky_comment_goes_to_the_pull_request_and_is_kept_once() {
     w.deployed("v1.2.0", "staging", &[Success]);
     let pr = r#"{"action":"opened","number":7,"pull_request":{"number":7,"title":"feat: x",
         "head":{"sha":"h","ref":"topic"},"base":{"sha":"b","ref":"main"},"user":{"login":"mona"}}}"#;
+    let seen = w.path("seen-token");
+    let command = format!(r#"sh -c 'echo "[$INPUT_TOKEN]" > {}'"#, seen.display());
     let inputs = [
         ("target", "command"),
-        ("command", "true"),
+        ("command", command.as_str()),
         ("environment", "staging"),
         ("comment", "true"),
+        ("token", TOKEN),
     ];
     let run = w.run(&inputs, Some(("pull_request", pr)));
     assert_eq!(run.code, Some(0), "{run:#?}");
@@ -386,6 +389,11 @@ fn the_sticky_comment_goes_to_the_pull_request_and_is_kept_once() {
         "{run:#?}"
     );
     assert!(!run.output("comment-url").is_empty());
+    assert_eq!(
+        lines(&seen),
+        ["[]"],
+        "the token input is not handed to the command"
+    );
     let again = w.run(&inputs, Some(("pull_request", pr)));
     assert!(
         again
