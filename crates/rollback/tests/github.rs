@@ -431,3 +431,55 @@ fn the_sticky_comment_goes_to_the_pull_request_and_is_kept_once() {
         "{other:#?}"
     );
 }
+
+#[test]
+fn an_unhealthy_rollback_is_recorded_as_failed_and_a_refused_record_only_warns() {
+    let Some(w) = World::new() else { return };
+    w.deployed("v1.1.0", "staging", &[Success]);
+    let bad = w.deployed("v1.2.0", "staging", &[Success]);
+    let run = w.run(
+        &[
+            ("target", "command"),
+            ("command", "true"),
+            ("environment", "staging"),
+            ("health-command", "false"),
+            ("timeout", "1s"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(run.output("healthy"), "false");
+    let new = w.deployments("staging")[0].clone();
+    assert_eq!(new.task, "deploy:rollback");
+    assert_eq!(w.states(new.id), ["failure"]);
+    assert_eq!(w.states(bad)[0], "failure");
+
+    // GitHub refuses every write: the rollback stands, the record is a warning.
+    let Some(w) = World::new() else { return };
+    w.deployed("v1.1.0", "staging", &[Success]);
+    w.deployed("v1.2.0", "staging", &[Success]);
+    w.server
+        .add_fault(hub_github_standin::Fault::forbidden_writes());
+    let ran = w.path("ran");
+    let command = format!(
+        r#"sh -c 'echo "$HUB_ROLLBACK_VERSION" > {}'"#,
+        ran.display()
+    );
+    let run = w.run(
+        &[
+            ("target", "command"),
+            ("command", &command),
+            ("environment", "staging"),
+        ],
+        None,
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(lines(&ran), ["1.1.0"]);
+    assert!(
+        run.stdout
+            .contains("::warning::the rollback is not recorded in github deployments"),
+        "{run:#?}"
+    );
+    assert!(run.stdout.contains("deployments: write"), "{run:#?}");
+    assert_eq!(run.output("deployment-id"), "");
+}
