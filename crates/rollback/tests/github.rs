@@ -115,13 +115,23 @@ impl World {
     }
 
     fn run(&self, inputs: &[(&str, &str)], event: Option<(&str, &str)>) -> Run {
+        self.run_with_path(inputs, event, &std::env::var_os("PATH").unwrap_or_default())
+    }
+
+    /// [`World::run`] with this `PATH`.
+    fn run_with_path(
+        &self,
+        inputs: &[(&str, &str)],
+        event: Option<(&str, &str)>,
+        path: &std::ffi::OsStr,
+    ) -> Run {
         let output_file = self.path("github_output");
         let summary_file = self.path("github_step_summary");
         std::fs::write(&output_file, "").unwrap();
         std::fs::write(&summary_file, "").unwrap();
         let mut cmd = Command::new(BIN);
         cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", path)
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_OUTPUT", &output_file)
             .env("GITHUB_STEP_SUMMARY", &summary_file)
@@ -482,4 +492,58 @@ fn an_unhealthy_rollback_is_recorded_as_failed_and_a_refused_record_only_warns()
     );
     assert!(run.stdout.contains("deployments: write"), "{run:#?}");
     assert_eq!(run.output("deployment-id"), "");
+}
+
+#[test]
+fn kubernetes_takes_the_version_from_deployments_over_the_tags() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(w) = World::new() else { return };
+    w.deployed("v1.0.0", "staging", &[Success]);
+    w.deployed("v1.1.0", "staging", &[Success, Failure]);
+    let bad = w.deployed("v1.2.0", "staging", &[Success]);
+    // A fake kubectl: records its argv, prints recorded real output.
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/rollback/kubectl"
+    );
+    let bin = w.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = w.path("kubectl.log");
+    let script = format!(
+        "#!/bin/sh\necho \"$*\" >> '{}'\ncase \"$1 $2\" in\n  'get deployment') cat '{fixtures}/deployment.json' ;;\n  'get replicasets') cat '{fixtures}/replicasets.json' ;;\nesac\n",
+        log.display()
+    );
+    std::fs::write(bin.join("kubectl"), script).unwrap();
+    std::fs::set_permissions(bin.join("kubectl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut path = std::ffi::OsString::from(&bin);
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let run = w.run_with_path(
+        &[
+            ("target", "kubernetes"),
+            ("deployment", "web"),
+            ("namespace", "shop"),
+            ("environment", "staging"),
+        ],
+        None,
+        &path,
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    // v1.1.0 (the previous tag) failed as a deployment: the last good one is v1.0.0.
+    assert_eq!(
+        lines(&log),
+        [
+            "get deployment web -n shop -o json",
+            "get replicasets -n shop -o json",
+            "rollout undo deployment/web -n shop --to-revision=1",
+            "rollout status deployment/web -n shop --timeout=60s",
+        ]
+    );
+    assert_eq!(w.states(bad)[0], "failure");
+    let new = w.deployments("staging")[0].clone();
+    assert_eq!(
+        (new.git_ref.as_str(), new.task.as_str()),
+        ("v1.0.0", "deploy:rollback")
+    );
+    assert_eq!(w.states(new.id), ["success"]);
 }
