@@ -424,18 +424,24 @@ def canary(b):
             "detection_power": statistics.mean(x["fail_rate"] for x in reg) if reg else None,
             "false_alarm_rate": statistics.mean(x["fail_rate"] for x in clean) if clean else None,
             "median_minutes_to_decision": statistics.median(x["median_minutes"] for x in mine),
+            "median_minutes_regressions": statistics.median(x["median_minutes"] for x in reg) if reg else None,
+            "median_minutes_clean": statistics.median(x["median_minutes"] for x in clean) if clean else None,
+            "worst_pass_on_missing_data": max((x["pass_rate"] for x in mine if x.get("missing_data")), default=None),
             "worst_power": min((x["fail_rate"] for x in reg), default=None),
             "worst_false_alarms": max((x["fail_rate"] for x in clean), default=None),
         })
     pct = lambda v: "—" if v is None else f"{v * 100:.1f}%"
     md = ["Canary judges (`cargo run --release -p hub-canary --example evaluate -- --json`, "
-          f"{len(rows)} judge × scenario rows, {time.time() - t0:.0f} s):", "",
-          "| judge | detection power (mean / worst) | false alarms (mean / worst) | median minutes to decision |",
-          "| --- | ---: | ---: | ---: |"]
+          f"{len(rows)} judge × scenario rows of {rows[0]['runs'] if rows else 0} seeded runs, "
+          f"{time.time() - t0:.0f} s including the build). Power: mean fail rate over the "
+          "regression scenarios; false alarms: mean fail rate over the clean ones.", "",
+          "| judge | detection power (mean / worst) | false alarms (mean / worst) | passes with missing data (worst) | median minutes to decision (regressions / clean) |",
+          "| --- | ---: | ---: | ---: | ---: |"]
     for s in summary:
         md.append(f"| {s['judge']} | {pct(s['detection_power'])} / {pct(s['worst_power'])} | "
                   f"{pct(s['false_alarm_rate'])} / {pct(s['worst_false_alarms'])} | "
-                  f"{s['median_minutes_to_decision']:.1f} |")
+                  f"{pct(s['worst_pass_on_missing_data'])} | "
+                  f"{s['median_minutes_regressions']:.1f} / {s['median_minutes_clean']:.1f} |")
     b.extra = getattr(b, "extra", {})
     b.extra["canary"] = {"summary": summary, "rows": rows, "markdown": "\n".join(md)}
 
