@@ -141,7 +141,7 @@ fn branch_ref_builds_from_source() {
     let mut act = Act::new(tmp.path(), action);
     act.env(
         "HUB_ACTIONS_TARGET_DIR",
-        &tmp.path().join("source-target").display().to_string(),
+        &target_dir().display().to_string(),
     );
     act.env(
         "CARGO_HOME",
@@ -149,18 +149,42 @@ fn branch_ref_builds_from_source() {
             .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap())),
     );
     let wf = format!(
-        "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - id: suite\n        uses: org/hub-actions@v1\n{}",
-        write_outputs_step("suite")
+        r#"on: push
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - id: suite
+        uses: org/hub-actions@v1
+      - run: |
+          echo 'a: 1' > ok.yaml
+          echo '{{"type": "object"}}' > schema.json
+      - id: validate
+        uses: org/hub-actions/validate-config@v1
+        with:
+          schema: schema.json
+          files: ok.yaml
+{}{}"#,
+        write_outputs_step("suite"),
+        write_outputs_step("validate")
     );
     let run = act.run("source", &wf, "push");
     assert!(run.success, "{}", run.log);
     assert!(run.log.contains("building"), "{}", run.log);
+    // The second action of the job reuses the first one's build.
+    assert_eq!(run.log.matches("building ").count(), 1, "{}", run.log);
+    assert!(
+        run.log.contains("reusing the build of this source tree"),
+        "{}",
+        run.log
+    );
+    let validate = run.json("validate.json");
+    assert_eq!(validate["valid"], "true", "{}", run.log);
+    assert_eq!(validate["files-checked"], "1");
     let out = run.json("suite.json");
     assert_eq!(out["version"], suite_version().as_str());
-    assert!(
-        out["bin-dir"]
-            .as_str()
-            .unwrap()
-            .ends_with("source-target/release")
+    assert_eq!(
+        out["bin-dir"].as_str().unwrap(),
+        target_dir().join("release").display().to_string()
     );
 }

@@ -139,7 +139,17 @@ key=$(printf '%s' "$root" | (sha256sum 2>/dev/null || shasum -a 256) | cut -c1-1
 target_dir=${HUB_ACTIONS_TARGET_DIR:-$cache_root/source/$key}
 packages=()
 while read -r p; do [[ -n "$p" && "$p" != \#* ]] && packages+=(-p "$p"); done <"$here/packages"
+# A fingerprint of the source: every action of a job shares one build, and a changed tree
+# at the same path (a self-hosted runner's next job) is built again.
+fingerprint=$(cd "$root" && find Cargo.toml Cargo.lock crates actions/install/packages -type f -print0 2>/dev/null \
+  | LC_ALL=C sort -z | xargs -0 cat | (sha256sum 2>/dev/null || shasum -a 256) | cut -c1-32)
+marker="$target_dir/release/.hub-actions-source-$fingerprint"
+if [[ -f "$marker" ]]; then
+  say "reusing the build of this source tree in $target_dir"
+  finish "$target_dir/release" "$version"
+fi
 say "building $version from source in $root (cargo build --release --locked)"
 (cd "$root" && CARGO_TARGET_DIR="$target_dir" cargo build --release --locked --quiet "${packages[@]}") >&2 \
   || die "cargo build failed for hub-actions $version from $root"
+touch "$marker"
 finish "$target_dir/release" "$version"
