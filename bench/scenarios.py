@@ -406,10 +406,11 @@ def validate(b):
 # --- canary ----------------------------------------------------------------------------------
 
 def canary(b):
-    cmd = ["cargo", "run", "--quiet", "--release", "--locked", "-p", "hub-canary", "--example",
+    cmd = ["cargo", "run", "--quiet", "--release", "-p", "hub-canary", "--example",
            "evaluate", "--", "--json"]
     t0 = time.time()
-    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=getattr(b, "src", REPO), capture_output=True, text=True,
+                       env=dict(os.environ, CARGO_TARGET_DIR=str(b.target)))
     if r.returncode:
         raise RuntimeError(f"evaluate failed: {r.stderr.strip()[-300:]}")
     rows = json.loads(r.stdout)
@@ -481,7 +482,7 @@ def install(b):
         (rel / f"hub-actions-{version}-checksums.txt").write_text(f"{digest}  {archive.name}\n")
         tree = work / "action"
         (tree / "actions" / "install").mkdir(parents=True)
-        shutil.copy(REPO / "actions" / "install" / "install.sh", tree / "actions" / "install")
+        shutil.copy(getattr(b, "src", REPO) / "actions" / "install" / "install.sh", tree / "actions" / "install")
         (tree / "actions" / "install" / "release.env").write_text(
             f"HUB_RELEASE_VERSION={version}\nHUB_RELEASE_REPOSITORY={repo_name}\n")
         srv = serve(work / "srv")
