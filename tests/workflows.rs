@@ -272,6 +272,10 @@ fn release_workflow_releases_once_and_then_skips() {
         !body.contains("explain the config"),
         "docs are not in the notes: {body}"
     );
+    eprintln!(
+        "release {} on the stand-in, body:\n{body}\nCHANGELOG.md on origin/main:\n{changelog}",
+        found[0]["tag_name"]
+    );
 
     // Run again on the released commit: nothing is releasable; nothing changes.
     let run = mirroring(&server, "octo/app", &origin, || {
