@@ -2,7 +2,8 @@
 //! (act) against generated repositories, with the GitHub API stand-in mirroring the origin:
 //! a good release (CHANGELOG.md committed once, tag pushed, GitHub release with the notes),
 //! nothing to release (a clean skip that changes nothing), and a broken config that stops the
-//! release before anything is written.
+//! release before anything is written. And `workflows/pr.yml`'s PR-title check on good, bad
+//! and hostile titles.
 //!
 //! The workflow file is run as users copy it, with one documented substitution (see
 //! [`release_workflow`]): its pinned `actions/checkout` step, which needs github.com, becomes
@@ -388,4 +389,75 @@ fn a_broken_config_stops_the_release() {
     );
     assert!(releases(&server, "octo/broken").is_empty());
     server.assert_conforms();
+}
+
+/// `workflows/pr.yml`'s `title` job alone (the other jobs need GitHub's pull-request refs):
+/// the file up to `jobs:`, then the job, which is the file's last one — no other change.
+fn pr_title_workflow() -> String {
+    let text = std::fs::read_to_string(workspace().join("workflows/pr.yml")).unwrap();
+    let jobs = text.find("\njobs:\n").unwrap() + "\njobs:\n".len();
+    let title = text.find("\n  title:\n").unwrap() + 1;
+    // No other job key (two spaces, a name, a colon) after it.
+    assert!(
+        !text[title + "  title:\n".len()..].lines().any(|l| {
+            l.starts_with("  ") && !l.starts_with("   ") && l.trim_end().ends_with(':')
+        }),
+        "the title job should be the last one"
+    );
+    format!("{}{}", &text[..jobs], &text[title..])
+}
+
+fn pull_request_event(tmp: &Path, name: &str, title: &str) -> PathBuf {
+    let payload = serde_json::json!({
+        "action": "opened",
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "title": title,
+            "head": { "sha": "0000000000000000000000000000000000000001", "ref": "f",
+                      "repo": { "full_name": "octo/app" } },
+            "base": { "sha": "0000000000000000000000000000000000000002", "ref": "main" },
+        },
+    });
+    let path = tmp.join(format!("pr-{name}.json"));
+    std::fs::write(&path, payload.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn pr_title_must_be_a_conventional_commit() {
+    if !have_act("pr_title_must_be_a_conventional_commit") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let act = Act::new(tmp.path(), action_repo(tmp.path()));
+    let workflow = pr_title_workflow();
+    let pwned = tmp.path().join("pwned");
+    for (name, title, ok) in [
+        ("feat", "feat(api): add search".to_string(), true),
+        ("breaking", "fix!: drop the v1 endpoint".to_string(), true),
+        ("plain", "Update the README".to_string(), false),
+        ("no-space", "feat:add search".to_string(), false),
+        (
+            "hostile",
+            format!(
+                "feat: $(touch {}) `touch {}`",
+                pwned.display(),
+                pwned.display()
+            ),
+            true,
+        ),
+        (
+            "hostile-bad",
+            format!("::error::injected $(touch {})", pwned.display()),
+            false,
+        ),
+    ] {
+        let event = pull_request_event(tmp.path(), name, &title);
+        let run = act.run_event(name, &workflow, "pull_request", &event);
+        assert_eq!(run.success, ok, "{title}:\n{}", run.log);
+        // Only the outcome: act sometimes drops the output of a step this short, so the
+        // error text is not always in its log.
+        assert!(!pwned.exists(), "the title ran as a command: {title}");
+    }
 }
