@@ -374,7 +374,8 @@ def render_markdown(result: dict) -> str:
            "`× hub` is the tool's median over hub-actions' (above 1: hub-actions is faster); CPU is user+system time of the process tree, less sensitive to load than wall time.",
            "", "Tools: " + ", ".join(f"{k} {v['version']}" if v["version"] else f"{k} (skipped: {v['skipped']})"
                                      for k, v in sorted(result["tools"].items())), "",
-           table(result["records"]), ""]
+           table(result["records"]) if any(r.get("kind") not in ("info", "check")
+                                            for r in result["records"]) else "", ""]
     extra = result.get("extra", {})
     for key in ("canary", "install", "rollback"):
         if key in extra and extra[key].get("markdown"):
