@@ -400,9 +400,10 @@ fn trailing_pr(description: &str) -> Option<u64> {
 fn fold_keys(e: &Entry) -> Vec<String> {
     let mut desc = e.description.as_str().trim_end();
     if e.pr.is_some()
-        && let Some(open) = desc.rfind("(#") {
-            desc = desc[..open].trim_end();
-        }
+        && let Some(open) = desc.rfind("(#")
+    {
+        desc = desc[..open].trim_end();
+    }
     let norm: Vec<String> = desc.split_whitespace().map(str::to_lowercase).collect();
     let mut keys = vec![format!(
         "s:{}|{}|{}",

@@ -56,12 +56,13 @@ pub fn markdown(text: &str, issues: Option<IssueLinks<'_>>) -> String {
             out.push_str(&text[i..i + indent]);
             i += indent;
             if indent <= 3
-                && let Some(end) = fence_end(text, i) {
-                    push_raw(&mut out, &text[i..end]);
-                    i = end;
-                    line_start = true;
-                    continue;
-                }
+                && let Some(end) = fence_end(text, i)
+            {
+                push_raw(&mut out, &text[i..end]);
+                i = end;
+                line_start = true;
+                continue;
+            }
             if text[i..].starts_with("::") {
                 out.push(ZWSP);
             }

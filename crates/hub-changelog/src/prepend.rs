@@ -58,10 +58,9 @@ pub fn prepend(existing: &str, section: &str, version: &str) -> String {
         if line.trim_start().starts_with("```") {
             in_fence = !in_fence;
         }
-        if !in_fence
-            && let Some(v) = heading_version(line) {
-                starts.push((offset, v));
-            }
+        if !in_fence && let Some(v) = heading_version(line) {
+            starts.push((offset, v));
+        }
         offset += line.len();
     }
     let sections: Vec<(usize, usize, &str)> = starts

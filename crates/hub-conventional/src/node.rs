@@ -37,11 +37,13 @@ pub enum Identifier {
 
 impl Identifier {
     fn from_text(s: &str) -> Identifier {
-        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+        if !s.is_empty()
+            && s.bytes().all(|b| b.is_ascii_digit())
             && let Ok(n) = s.parse::<u64>()
-                && n < MAX_SAFE_INTEGER {
-                    return Identifier::Num(n);
-                }
+            && n < MAX_SAFE_INTEGER
+        {
+            return Identifier::Num(n);
+        }
         Identifier::Str(s.to_owned())
     }
 
@@ -407,9 +409,10 @@ impl NodeVersion {
                 return Err(IncrementError::EmptyIdentifier);
             }
             if let Some(id) = identifier
-                && !valid_pre(id, loose) {
-                    return Err(IncrementError::InvalidIdentifier(id.to_owned()));
-                }
+                && !valid_pre(id, loose)
+            {
+                return Err(IncrementError::InvalidIdentifier(id.to_owned()));
+            }
         }
         match release {
             Release::Premajor => {

@@ -152,21 +152,23 @@ pub fn resolve(commits: &[RevertInput<'_, '_>]) -> Vec<RevertStatus> {
                 break;
             }
         }
-        if found.is_none() && target.shas.is_empty()
-            && let Some(subject) = target.subject {
-                let map = by_summary.get_or_insert_with(|| {
-                    let mut m: HashMap<&str, Vec<usize>> = HashMap::new();
-                    for (j, c) in commits.iter().enumerate() {
-                        m.entry(c.summary).or_default().push(j);
-                    }
-                    m
-                });
-                found = map.get(subject).and_then(|v| {
-                    v.iter()
-                        .copied()
-                        .find(|&t| t > i && !status[t].is_cancelled())
-                });
-            }
+        if found.is_none()
+            && target.shas.is_empty()
+            && let Some(subject) = target.subject
+        {
+            let map = by_summary.get_or_insert_with(|| {
+                let mut m: HashMap<&str, Vec<usize>> = HashMap::new();
+                for (j, c) in commits.iter().enumerate() {
+                    m.entry(c.summary).or_default().push(j);
+                }
+                m
+            });
+            found = map.get(subject).and_then(|v| {
+                v.iter()
+                    .copied()
+                    .find(|&t| t > i && !status[t].is_cancelled())
+            });
+        }
         status[i] = match found {
             None => RevertStatus::Outside,
             Some(t) => {
