@@ -145,37 +145,15 @@ pub struct Args {
     json: bool,
 }
 
-/// A wrong input: exit 2.
-#[derive(Debug)]
-struct Usage(String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
-
 fn usage(message: impl Into<String>) -> anyhow::Error {
-    Usage(message.into()).into()
+    hub_kit::cli::UsageError(message.into()).into()
 }
 
 fn main() -> ExitCode {
     hub_kit::cli::main::<Args, _>(|args, env| {
         let mut runner = Runner::new(env.clone());
-        match run(&args, &env, &mut runner) {
-            Ok(code) => code,
-            Err(e) => {
-                runner.report_error(e.as_ref());
-                let code = if e.downcast_ref::<Usage>().is_some() {
-                    exit::USAGE
-                } else {
-                    exit::FAILURE
-                };
-                ExitCode::from(code)
-            }
-        }
+        let result = run(&args, &env, &mut runner);
+        hub_kit::cli::finish(result, &mut runner)
     })
 }
 

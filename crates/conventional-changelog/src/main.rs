@@ -14,7 +14,6 @@ mod links;
 mod publish;
 mod report;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -128,36 +127,15 @@ fn parse_preset(s: &str) -> Result<Layout, UnknownLayout> {
     s.parse()
 }
 
-/// An input that is wrong before anything was tried: exit 2.
-#[derive(Debug)]
-struct UsageError(String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
 fn usage(message: impl Into<String>) -> anyhow::Error {
-    UsageError(message.into()).into()
+    hub_kit::cli::UsageError(message.into()).into()
 }
 
 fn main() -> ExitCode {
     hub_kit::cli::main::<Args, _>(|args, env| {
         let mut runner = Runner::new(env.clone());
-        match run(&args, &env, &mut runner) {
-            Ok(code) => code,
-            Err(e) => {
-                runner.report_error(e.as_ref());
-                ExitCode::from(if e.is::<UsageError>() {
-                    exit::USAGE
-                } else {
-                    exit::FAILURE
-                })
-            }
-        }
+        let result = run(&args, &env, &mut runner);
+        hub_kit::cli::finish(result, &mut runner)
     })
 }
 

@@ -21,6 +21,33 @@ pub mod exit {
     pub const USAGE: u8 = 2;
 }
 
+/// A wrong input found after argument parsing (an unknown preset, a version that is not
+/// one, a glob that matches nothing): reported like any error, exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Reports a binary's error (with its causes) through `runner` and gives the exit status:
+/// 2 when a [`UsageError`] is anywhere in the cause chain, else 1. `Ok` passes through.
+pub fn finish<E>(result: Result<ExitCode, E>, runner: &mut crate::Runner) -> ExitCode
+where
+    E: AsRef<dyn std::error::Error + 'static>,
+{
+    let Err(error) = result else {
+        return result.unwrap_or(ExitCode::from(exit::FAILURE));
+    };
+    let error = error.as_ref();
+    runner.report_error(error);
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(c) = cause {
+        if c.is::<UsageError>() {
+            return ExitCode::from(exit::USAGE);
+        }
+        cause = c.source();
+    }
+    ExitCode::from(exit::FAILURE)
+}
+
 /// Note appended to every binary's `--help`.
 pub const INPUTS_HELP: &str = "Every option can also be given as the action input of the same name: \
 `--tag-prefix v` is `INPUT_TAG-PREFIX=v` (as the runner sets for `with: tag-prefix: v`). \
@@ -240,6 +267,38 @@ mod tests {
     fn bad_boolean_names_the_input() {
         let e = parse(&[("INPUT_DRY-RUN", "yes"), ("INPUT_TOKEN", "t")], &[]).unwrap_err();
         assert!(e.contains("input `dry-run` must be a boolean"), "{e}");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("while reading the config")]
+    struct Wrapper(#[source] UsageError);
+
+    #[test]
+    fn usage_errors_anywhere_in_the_chain_exit_2() {
+        let mut runner =
+            crate::Runner::with_writers(Env::default(), Box::new(Vec::new()), Box::new(Vec::new()));
+        let code = |r: Result<ExitCode, Box<dyn std::error::Error>>, runner: &mut crate::Runner| {
+            format!("{:?}", finish(r, runner))
+        };
+        let usage: Box<dyn std::error::Error> = Box::new(UsageError("unknown preset `x`".into()));
+        let wrapped: Box<dyn std::error::Error> = Box::new(Wrapper(UsageError("bad".into())));
+        let other: Box<dyn std::error::Error> = "network down".into();
+        assert_eq!(
+            code(Err(usage), &mut runner),
+            format!("{:?}", ExitCode::from(exit::USAGE))
+        );
+        assert_eq!(
+            code(Err(wrapped), &mut runner),
+            format!("{:?}", ExitCode::from(exit::USAGE))
+        );
+        assert_eq!(
+            code(Err(other), &mut runner),
+            format!("{:?}", ExitCode::from(exit::FAILURE))
+        );
+        assert_eq!(
+            code(Ok(ExitCode::from(0)), &mut runner),
+            format!("{:?}", ExitCode::from(0))
+        );
     }
 
     #[test]

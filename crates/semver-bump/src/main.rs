@@ -93,13 +93,8 @@ pub struct Args {
 fn main() -> ExitCode {
     hub_kit::cli::main::<Args, _>(|args, env| {
         let mut runner = Runner::new(env.clone());
-        match run(&args, &env, &mut runner) {
-            Ok(code) => code,
-            Err(e) => {
-                runner.report_error(e.as_ref());
-                ExitCode::from(exit::FAILURE)
-            }
-        }
+        let result = run(&args, &env, &mut runner);
+        hub_kit::cli::finish(result, &mut runner)
     })
 }
 

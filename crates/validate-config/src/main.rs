@@ -20,17 +20,7 @@ use hub_config::{EnvVars, Limits, RuleSet, SchemaMap, SchemaOptions};
 use hub_kit::cli::exit;
 use hub_kit::{Env, Runner, vars};
 
-/// A problem with the command line or the inputs (exit 2).
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
+pub use hub_kit::cli::UsageError;
 
 /// Environment variables this binary reads besides the runner's.
 mod env_vars {
@@ -106,14 +96,8 @@ struct Args {
 fn main() -> ExitCode {
     hub_kit::cli::main::<Args, _>(|args, env| {
         let mut runner = Runner::new(env.clone());
-        match run(args, &env, &mut runner) {
-            Ok(code) => code,
-            Err(error) => {
-                let usage = error.downcast_ref::<UsageError>().is_some();
-                runner.report_error(error.as_ref());
-                ExitCode::from(if usage { exit::USAGE } else { exit::FAILURE })
-            }
-        }
+        let result = run(args, &env, &mut runner);
+        hub_kit::cli::finish(result, &mut runner)
     })
 }
 
