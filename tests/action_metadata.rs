@@ -52,31 +52,36 @@ fn peer_suites() -> PathBuf {
         .unwrap_or_else(|| workspace().join("../shared/peer-suites"))
 }
 
-#[test]
-fn action_metadata_validates_against_schemastore() {
-    let schema_path = peer_suites().join("schemastore/schemas/github-action.json");
+/// Checks `files` against SchemaStore's `schema_name` with our own validate-config engine,
+/// and that the same schema rejects `bad` (so the check can fail). Returns `false` (after a
+/// `skipped:` line) when the peer suites are absent.
+fn check_against_schemastore(schema_name: &str, files: &[PathBuf], bad: &[u8]) -> bool {
+    let schema_path = peer_suites().join("schemastore/schemas").join(schema_name);
     if !schema_path.is_file() {
         eprintln!(
             "skipped: peer suites not found at {}",
             schema_path.display()
         );
-        return;
+        return false;
     }
     let schema: Value = serde_json::from_slice(&std::fs::read(&schema_path).unwrap()).unwrap();
     let schema = Schema::compile(
         &schema,
-        "github-action.json",
+        schema_name,
         Arc::new(NoRetrieve),
         &SchemaOptions::default(),
     )
     .unwrap();
     let mut problems = Vec::new();
-    for file in action_files() {
+    for file in files {
         let parsed = parse(
-            &std::fs::read(&file).unwrap(),
+            &std::fs::read(file).unwrap(),
             Format::Yaml,
             &Limits::default(),
         );
+        for d in &parsed.diagnostics {
+            problems.push(format!("{}: {}", file.display(), d.message));
+        }
         for doc in &parsed.documents {
             for d in schema.check(doc, &EnvVars::default()) {
                 problems.push(format!(
@@ -90,16 +95,23 @@ fn action_metadata_validates_against_schemastore() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // The check can fail: a broken action.yml is caught.
-    let bad = parse(
-        b"name: x\nruns:\n  using: composite\n",
-        Format::Yaml,
-        &Limits::default(),
-    );
+    let bad = parse(bad, Format::Yaml, &Limits::default());
     assert!(
         !schema
             .check(&bad.documents[0], &EnvVars::default())
-            .is_empty()
+            .is_empty(),
+        "{schema_name} accepted a broken document"
+    );
+    true
+}
+
+#[test]
+fn action_metadata_validates_against_schemastore() {
+    // A composite action without steps is caught.
+    check_against_schemastore(
+        "github-action.json",
+        &action_files(),
+        b"name: x\nruns:\n  using: composite\n",
     );
 }
 
@@ -236,60 +248,16 @@ fn workflow_files() -> Vec<PathBuf> {
 
 #[test]
 fn workflows_validate_against_schemastore() {
-    let schema_path = peer_suites().join("schemastore/schemas/github-workflow.json");
-    if !schema_path.is_file() {
-        eprintln!(
-            "skipped: peer suites not found at {}",
-            schema_path.display()
-        );
-        return;
-    }
-    let schema: Value = serde_json::from_slice(&std::fs::read(&schema_path).unwrap()).unwrap();
-    let schema = Schema::compile(
-        &schema,
-        "github-workflow.json",
-        Arc::new(NoRetrieve),
-        &SchemaOptions::default(),
-    )
-    .unwrap();
     let files = workflow_files();
     assert!(
         files.iter().any(|f| f.ends_with("workflows/release.yml")),
         "{files:?}"
     );
-    let mut problems = Vec::new();
-    for file in &files {
-        let parsed = parse(
-            &std::fs::read(file).unwrap(),
-            Format::Yaml,
-            &Limits::default(),
-        );
-        for d in &parsed.diagnostics {
-            problems.push(format!("{}: {}", file.display(), d.message));
-        }
-        for doc in &parsed.documents {
-            for d in schema.check(doc, &EnvVars::default()) {
-                problems.push(format!(
-                    "{}:{}:{}: {}",
-                    file.display(),
-                    d.span.start.line,
-                    d.span.start.column,
-                    d.message
-                ));
-            }
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // The check can fail: a job without `runs-on` or `steps` is caught.
-    let bad = parse(
+    // A job without `runs-on` or `steps` is caught.
+    check_against_schemastore(
+        "github-workflow.json",
+        &files,
         b"on: push\njobs:\n  a:\n    permissions: {}\n",
-        Format::Yaml,
-        &Limits::default(),
-    );
-    assert!(
-        !schema
-            .check(&bad.documents[0], &EnvVars::default())
-            .is_empty()
     );
 }
 
