@@ -115,16 +115,16 @@ fn descending(a: &Version, b: &Version) -> Ordering {
 /// `reachable` holds, among those `below` the version being written (when it is known)
 /// and not on the commit being written (`skip_commit`).
 ///
-/// `reachable` is asked in descending version order and the first yes wins, so with a
-/// linear history it is asked once.
+/// `first_reachable` gets the candidates in descending version order and names the first
+/// reachable one (`hub_git::Repo::first_reachable`).
 pub fn last_release<'t, F>(
     tags: &'t [VersionTagRef<'t>],
     below: Option<&Version>,
     skip_commit: Option<&str>,
-    mut reachable: F,
+    first_reachable: F,
 ) -> Result<Option<&'t VersionTagRef<'t>>>
 where
-    F: FnMut(&str, &str) -> Result<bool>,
+    F: FnOnce(&[&'t VersionTagRef<'t>]) -> Result<Option<usize>>,
 {
     let mut candidates: Vec<&VersionTagRef<'t>> = tags
         .iter()
@@ -132,12 +132,7 @@ where
         .filter(|t| skip_commit != Some(t.commit))
         .collect();
     candidates.sort_by(|a, b| descending(a.version, b.version));
-    for t in candidates {
-        if reachable(t.name, t.commit)? {
-            return Ok(Some(t));
-        }
-    }
-    Ok(None)
+    Ok(first_reachable(&candidates)?.map(|i| candidates[i]))
 }
 
 /// A borrowed view of a release tag, the input of [`last_release`].
@@ -150,10 +145,6 @@ pub struct VersionTagRef<'t> {
     /// Its version.
     pub version: &'t Version,
 }
-
-/// After this many `merge-base --is-ancestor` misses, one `git tag --merged` answers for
-/// every remaining tag (one walk instead of one process per tag).
-const DIRECT_CANDIDATES: usize = 8;
 
 /// The dates tags were made: the tagger date of an annotated tag, the committer date of a
 /// lightweight one (`%(creatordate)`), as `YYYY-MM-DD` in the tagger's time zone.
@@ -224,18 +215,8 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
                 })
                 .collect();
             let skip = version.is_some().then_some(to.as_str());
-            let mut asked = 0usize;
-            let mut merged: Option<HashSet<String>> = None;
-            let last = last_release(&refs, version.as_ref(), skip, |name, commit| {
-                asked += 1;
-                if asked <= DIRECT_CANDIDATES {
-                    return Ok(commit == to || repo.is_ancestor(commit, &to)?);
-                }
-                let set = match &mut merged {
-                    Some(set) => set,
-                    None => merged.insert(merged_tags(repo, &to)?),
-                };
-                Ok(set.contains(name))
+            let last = last_release(&refs, version.as_ref(), skip, |candidates| {
+                Ok(repo.first_reachable(candidates.iter().map(|t| (t.name, t.commit)), &to)?)
             })?;
             match last {
                 Some(t) => (
@@ -276,14 +257,6 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
         releases: vec![plan],
         description,
     })
-}
-
-fn merged_tags(repo: &Repo, to: &str) -> Result<HashSet<String>> {
-    let out = repo.run(["tag", "--merged", to])?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .map(str::to_owned)
-        .collect())
 }
 
 /// The whole history reachable from `to`, one release per release tag (the highest
@@ -403,9 +376,11 @@ mod tests {
             .collect();
         let below = below.map(v);
         let mut asked = Vec::new();
-        let found = last_release(&refs, below.as_ref(), skip, |name, commit| {
-            asked.push(name.to_owned());
-            Ok(reachable.contains(&commit))
+        let found = last_release(&refs, below.as_ref(), skip, |candidates| {
+            Ok(candidates.iter().position(|t| {
+                asked.push(t.name.to_owned());
+                reachable.contains(&t.commit)
+            }))
         })
         .expect("no error");
         (found.map(|t| t.name.to_owned()), asked)

@@ -214,6 +214,41 @@ impl Repo {
         }
     }
 
+    /// The first of `candidates` — `(tag name, commit)` pairs in the order the caller
+    /// prefers, e.g. highest version first — whose commit is reachable from `to`.
+    ///
+    /// The first few are checked one by one (`git merge-base --is-ancestor`, cheap with a
+    /// commit-graph; with a linear history the first one answers); after that one
+    /// `git tag --merged` answers for every remaining tag, so a long list of unreachable tags
+    /// (pre-releases on unmerged branches) costs one walk, not one process each.
+    pub fn first_reachable<'a, I>(&self, candidates: I, to: &str) -> Result<Option<usize>, GitError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        const DIRECT_CHECKS: usize = 8;
+        let mut merged: Option<std::collections::HashSet<String>> = None;
+        for (i, (name, commit)) in candidates.into_iter().enumerate() {
+            let reachable = if i < DIRECT_CHECKS {
+                commit == to || (self.has_commit(commit) && self.is_ancestor(commit, to)?)
+            } else {
+                let set = match &mut merged {
+                    Some(set) => set,
+                    None => merged.insert(
+                        self.run_text(["tag", "--merged", to])?
+                            .lines()
+                            .map(str::to_owned)
+                            .collect(),
+                    ),
+                };
+                set.contains(name)
+            };
+            if reachable {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+
     /// Commits in `range` (newest first), optionally only those touching `paths`, read with
     /// one `git log` into one buffer.
     pub fn log(&self, range: &Range, paths: &[String]) -> Result<CommitLog, GitError> {

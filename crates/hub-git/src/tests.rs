@@ -87,6 +87,44 @@ fn reads_log_tags_and_ranges() {
 }
 
 #[test]
+fn first_reachable_checks_directly_then_in_one_batch() {
+    let (_d, repo) = repo();
+    let head = repo.rev_parse("HEAD").unwrap();
+    let tags = repo.tags().unwrap();
+    let (v010, v011) = (&tags[0], &tags[1]);
+    // A tag on a branch that HEAD does not contain.
+    repo.run(["branch", "side", "v0.1.0"]).unwrap();
+    repo.run(["checkout", "-q", "side"]).unwrap();
+    std::fs::write(repo.root().join("b.txt"), "y").unwrap();
+    repo.run(["add", "b.txt"]).unwrap();
+    repo.run([
+        "-c",
+        "user.name=A",
+        "-c",
+        "user.email=a@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "feat: side",
+    ])
+    .unwrap();
+    repo.run(["tag", "v9.0.0"]).unwrap();
+    let side = repo.rev_parse("HEAD").unwrap();
+    let pick = |c: &[(&str, &str)]| repo.first_reachable(c.iter().copied(), &head).unwrap();
+    assert_eq!(
+        pick(&[("v9.0.0", &side), (&v011.name, &v011.commit)]),
+        Some(1)
+    );
+    assert_eq!(pick(&[("v9.0.0", &side)]), None);
+    // Past the direct checks, `git tag --merged` decides, by tag name.
+    let mut many: Vec<(&str, &str)> = vec![("v9.0.0", side.as_str()); 10];
+    many.push((&v010.name, &v010.commit));
+    assert_eq!(pick(&many), Some(10));
+    many.pop();
+    assert_eq!(pick(&many), None);
+}
+
+#[test]
 fn clear_errors() {
     let (_d, repo) = repo();
     let e = repo.rev_parse("no-such-ref").unwrap_err();

@@ -19,11 +19,6 @@ pub struct LastRelease {
     pub all_tags: Vec<String>,
 }
 
-/// How many of the highest version tags are tried one by one (`git merge-base
-/// --is-ancestor`, cheap with a commit-graph) before asking git for every tag merged into
-/// `to` (one walk of the whole history).
-const DIRECT_CANDIDATES: usize = 8;
-
 /// Finds the highest version tag reachable from `to`, or uses `from` when given.
 pub fn last_release(
     repo: &Repo,
@@ -73,31 +68,14 @@ pub fn last_release(
         .collect();
     candidates.sort_by(|(_, a), (_, b)| b.cmp_precedence(a).then_with(|| b.cmp(a)));
 
-    let reachable = |t: &Tag| -> Result<bool> {
-        Ok(t.commit == to || (repo.has_commit(&t.commit) && repo.is_ancestor(&t.commit, to)?))
-    };
-    let mut found = None;
-    for (t, v) in candidates.iter().take(DIRECT_CANDIDATES) {
-        if reachable(t)? {
-            found = Some((*t, v.clone()));
-            break;
-        }
-    }
-    if found.is_none() && candidates.len() > DIRECT_CANDIDATES {
-        let merged = repo.run([
-            "tag",
-            "--merged",
+    let found = repo
+        .first_reachable(
+            candidates
+                .iter()
+                .map(|(t, _)| (t.name.as_str(), t.commit.as_str())),
             to,
-            "--list",
-            &format!("{}*", glob_escape(&pattern.prefix)),
-        ])?;
-        let merged = String::from_utf8_lossy(&merged);
-        let merged: std::collections::HashSet<&str> = merged.lines().collect();
-        found = candidates
-            .iter()
-            .find(|(t, _)| merged.contains(t.name.as_str()))
-            .map(|(t, v)| (*t, v.clone()));
-    }
+        )?
+        .map(|i| (candidates[i].0, candidates[i].1.clone()));
     Ok(match found {
         Some((t, v)) => LastRelease {
             tag: Some(t.name.clone()),
@@ -110,15 +88,6 @@ pub fn last_release(
             ..LastRelease::default()
         },
     })
-}
-
-fn glob_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| match c {
-            '*' | '?' | '[' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect()
 }
 
 /// Deepens a shallow clone step by step (doubling) until a version tag of the remote is
