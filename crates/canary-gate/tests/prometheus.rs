@@ -347,7 +347,17 @@ fn against_a_real_prometheus() {
         announced.lines().last().expect("a weight")
     );
 
-    // 2. A canary at 5x the error rate fails early, at the first step.
+    // 2. A failing health check beyond `health-max-failures` fails the gate. It runs while
+    //    the canary's metrics are still healthy, so the health check is the only failure.
+    let dead = format!("http://127.0.0.1:{}/health", free_port());
+    let r = gate(
+        prometheus.port,
+        &["--max-duration", "30s", "--health-urls", &dead],
+    );
+    assert_eq!(r.code, 1, "health: {}", r.stderr);
+    assert_eq!(r.outputs["failed-metrics"], "health-check", "{}", r.stderr);
+
+    // 3. A canary at 5x the error rate fails early, at the first step.
     canary.set(|c| {
         c.rates = Some(Rates {
             errors: 5,
@@ -367,15 +377,6 @@ fn against_a_real_prometheus() {
         "stops at the first decisive failure"
     );
     canary.set(|c| c.rates = Some(HEALTHY));
-
-    // 3. A failing health check beyond `health-max-failures` fails the gate.
-    let dead = format!("http://127.0.0.1:{}/health", free_port());
-    let r = gate(
-        prometheus.port,
-        &["--max-duration", "30s", "--health-urls", &dead],
-    );
-    assert_eq!(r.code, 1, "health: {}", r.stderr);
-    assert_eq!(r.outputs["failed-metrics"], "health-check", "{}", r.stderr);
 
     // 4. A canary that stops reporting is inconclusive, naming the blind metrics.
     canary.set(|c| c.reporting = false);
