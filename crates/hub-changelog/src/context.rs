@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use hub_conventional::{AnalyzedCommit, Commit, Kind, Separator};
 use serde::Serialize;
 
-use crate::escape::{self, IssueLinks};
 use crate::model::{Author, AuthorStyle, Config, ReleaseInput};
+use hub_kit::md::{self, IssueLinks};
 
 /// Everything a template sees.
 #[derive(Clone, Debug, Serialize)]
@@ -230,7 +230,7 @@ fn release_context<'r>(
                 let mut b = entry.clone();
                 b.breaking_md = parsed
                     .and_then(|p| p.breaking_description)
-                    .map(|t| escape::markdown(t, issue_links));
+                    .map(|t| md::escape_text(t, issue_links));
                 breaking.push(b);
             }
             let section = match &entry.type_ {
@@ -341,22 +341,22 @@ fn entry(
     let short_id: String = c.id.chars().take(7).collect();
     let url = repo.map(|r| safe_url(&format!("{r}/commit/{}", c.id)));
     let commit_md = match &url {
-        Some(u) => format!("[{}]({u})", escape::markdown(&short_id, None)),
-        None => escape::markdown(&short_id, None),
+        Some(u) => format!("[{}]({u})", md::escape_text(&short_id, None)),
+        None => md::escape_text(&short_id, None),
     };
     let author_md = match config.authors {
         AuthorStyle::Hidden => None,
-        AuthorStyle::PlainText => Some(escape::markdown(author.login.unwrap_or(author.name), None)),
+        AuthorStyle::PlainText => Some(md::escape_text(author.login.unwrap_or(author.name), None)),
         AuthorStyle::ProfileLink => Some(match (author.login, &config.links) {
             (Some(login), Some(links)) => format!(
                 "[{}]({})",
-                escape::markdown(login, None),
+                md::escape_text(login, None),
                 safe_url(&format!(
                     "{}/{login}",
                     links.server_url.trim_end_matches('/')
                 ))
             ),
-            _ => escape::markdown(author.login.unwrap_or(author.name), None),
+            _ => md::escape_text(author.login.unwrap_or(author.name), None),
         }),
     };
     Entry {
@@ -380,8 +380,8 @@ fn entry(
             email: author.email.to_owned(),
             login: author.login.map(str::to_owned),
         },
-        scope_md: scope.map(|s| escape::markdown(s, None)),
-        description_md: escape::markdown(description, issue_links),
+        scope_md: scope.map(|s| md::escape_text(s, None)),
+        description_md: md::escape_text(description, issue_links),
         breaking_md: None,
         commit_md,
         author_md,

@@ -7,7 +7,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior};
 
 use crate::context::Context;
-use crate::escape;
+use hub_kit::md;
 
 const KEEP_A_CHANGELOG: &str = include_str!("../templates/keepachangelog.md.j2");
 const ANGULAR: &str = include_str!("../templates/angular.md.j2");
@@ -79,9 +79,9 @@ pub fn render(context: &Context<'_>, layout: &Layout) -> Result<String, RenderEr
             .expect("because the default delimiters are valid"),
     );
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_filter("md", |s: String| escape::markdown(&s, None));
+    env.add_filter("md", |s: String| md::escape_text(&s, None));
     let out = env.render_str(layout.source(), minijinja::Value::from(Serde(context)))?;
-    Ok(escape::guard_workflow_commands(&tidy(&out)))
+    Ok(md::guard_workflow_commands(&tidy(&out)))
 }
 
 /// Collapses runs of blank lines, trims, ends with one newline (empty stays empty).
