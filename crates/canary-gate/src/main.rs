@@ -318,6 +318,7 @@ fn gate_config(args: &Args, rules: &[Rule]) -> Result<GateConfig> {
         latency: None,
         max_error_rate: None,
         health_check: !lines(&args.health_urls).is_empty(),
+        watch: false,
     };
     for rule in &wanted {
         match rule.name.as_str() {

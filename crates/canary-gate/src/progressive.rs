@@ -544,6 +544,7 @@ mod tests {
                 latency: latency.then(|| hub_canary::LatencyConfig::new(1.0)),
                 max_error_rate: None,
                 health_check: false,
+                watch: false,
             },
             latency_quantile: 0.95,
             step_command: None,

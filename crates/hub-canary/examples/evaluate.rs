@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p hub-canary --example evaluate -- [--seeds N] [--conditions steady,ramp,...]
-//!     [--min-intervals N] [--json]
+//!     [--min-intervals N] [--only NAME-PART] [--json]
 //! ```
 //!
 //! `--min-intervals` overrides the sequential judges' minimum observation before a pass
@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     let mut conditions = Condition::ALL.to_vec();
     let mut json = false;
     let mut min_intervals: Option<usize> = None;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -54,6 +55,13 @@ fn main() -> ExitCode {
                 }
             }
             "--json" => json = true,
+            "--only" => match args.next() {
+                Some(text) => only = Some(text),
+                None => {
+                    eprintln!("error: `--only` needs a part of a scenario name");
+                    return ExitCode::from(2);
+                }
+            },
             "--min-intervals" => match args.next().and_then(|v| v.parse().ok()) {
                 Some(n) => min_intervals = Some(n),
                 None => {
@@ -70,7 +78,10 @@ fn main() -> ExitCode {
     let mut judges = Judge::standard();
     if let Some(n) = min_intervals {
         for judge in &mut judges {
-            if let Judge::Sequential(c) | Judge::SequentialCalibrated(c) = judge {
+            if let Judge::Sequential(c)
+            | Judge::SequentialCalibrated(c)
+            | Judge::SequentialWatching(c) = judge
+            {
                 if let Some(e) = &mut c.errors {
                     e.min_intervals = n;
                 }
@@ -81,7 +92,10 @@ fn main() -> ExitCode {
         }
     }
     let mut rows = Vec::new();
-    for scenario in standard_scenarios(&conditions) {
+    let scenarios = standard_scenarios(&conditions)
+        .into_iter()
+        .filter(|s| only.as_deref().is_none_or(|o| s.name.contains(o)));
+    for scenario in scenarios {
         for judge in &judges {
             match evaluate(judge, &scenario, 0..seeds) {
                 Ok(row) => rows.push(row),

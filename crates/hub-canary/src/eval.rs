@@ -95,6 +95,10 @@ pub enum Judge {
     /// 60-minute A/A window of the same service (the scenario without regression or
     /// faults, another seed, even split) and put into both count tests.
     SequentialCalibrated(GateConfig),
+    /// This crate's gate watching until the horizon ([`GateConfig::watching`]): a PASS is
+    /// provisional, and change detection keeps looking for a regression that starts
+    /// later. Passing runs therefore take the whole horizon.
+    SequentialWatching(GateConfig),
     /// Anchor: Kayenta-style Mann-Whitney at fixed looks.
     KayentaStyle(KayentaStyleAnchor),
     /// Anchor: Flagger-style fixed thresholds.
@@ -108,6 +112,7 @@ impl Judge {
         match self {
             Judge::Sequential(_) => "sequential",
             Judge::SequentialCalibrated(_) => "sequential, A/A-calibrated",
+            Judge::SequentialWatching(_) => "sequential, watching",
             Judge::KayentaStyle(_) => "kayenta-style (anchor)",
             Judge::FlaggerStyle(_) => "flagger-style (anchor)",
         }
@@ -120,6 +125,7 @@ impl Judge {
             // The latency threshold is replaced per run by the scenario's.
             Judge::Sequential(GateConfig::standard(0.25)),
             Judge::SequentialCalibrated(GateConfig::standard(0.25)),
+            Judge::SequentialWatching(GateConfig::standard(0.25)),
             Judge::KayentaStyle(KayentaStyleAnchor::default()),
             Judge::FlaggerStyle(FlaggerStyleAnchor::default()),
         ]
@@ -141,6 +147,11 @@ pub fn run_judge(judge: &Judge, scenario: &Scenario, run: &SimRun) -> Result<Out
     let intervals = run.intervals();
     match judge {
         Judge::Sequential(config) => sequential(config.clone(), run.threshold, &intervals),
+        Judge::SequentialWatching(config) => sequential(
+            config.clone().watching(scenario.minutes),
+            run.threshold,
+            &intervals,
+        ),
         Judge::SequentialCalibrated(config) => {
             let mut config = config.clone();
             let (errors, latency) = calibration_window(scenario, run.seed);
@@ -176,8 +187,12 @@ fn sequential(
             });
         }
     }
+    // The last look: a watching gate's provisional PASS becomes final here.
     Ok(Outcome {
-        verdict: Verdict::Inconclusive,
+        verdict: match gate.decide(crate::sequential::Look::Final).verdict {
+            Verdict::Pass => Verdict::Pass,
+            _ => Verdict::Inconclusive,
+        },
         minutes: intervals.len(),
     })
 }

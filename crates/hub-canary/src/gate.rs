@@ -9,8 +9,8 @@ use crate::error::{CanaryError, Result, check_range};
 use crate::kayenta::mann_whitney;
 use crate::math::logistic;
 use crate::sequential::{
-    Arm, Blindness, LogitMixture, Look, MetricDecision, MetricKind, Prior, QuantileEffect,
-    RatioConfig, RatioTest, Reason, Tally, Verdict, finite_exp,
+    Arm, Blindness, ChangeDetection, LogitMixture, Look, MetricDecision, MetricKind, Prior,
+    QuantileEffect, RatioConfig, RatioTest, Reason, Tally, Verdict, finite_exp,
 };
 use crate::series::{
     ArmCounts, Bucket, CountInterval, exceedances, histogram_quantile, sum_buckets,
@@ -714,6 +714,11 @@ pub struct GateConfig {
     pub max_error_rate: Option<RateGuardrailConfig>,
     /// Whether health checks are judged.
     pub health_check: bool,
+    /// Keep watching after a PASS: [`Gate::status`] says [`Verdict::Continue`] until the
+    /// caller's last look, so a regression that starts later can still fail the gate
+    /// (pair it with [`GateConfig::watching`], which turns on change detection).
+    #[serde(default)]
+    pub watch: bool,
 }
 
 impl GateConfig {
@@ -725,7 +730,25 @@ impl GateConfig {
             latency: Some(LatencyConfig::new(latency_threshold)),
             max_error_rate: Some(RateGuardrailConfig::default()),
             health_check: true,
+            watch: false,
         }
+    }
+
+    /// This gate watching until its last look (`horizon` intervals): PASS becomes
+    /// provisional and both count tests become e-detectors ([`ChangeDetection::over`]),
+    /// so a regression that starts after the canary looked healthy still fails it, with
+    /// the same false-alarm bounds.
+    #[must_use]
+    pub fn watching(mut self, horizon: usize) -> Self {
+        let detection = Some(ChangeDetection::over(horizon.max(2)));
+        if let Some(c) = &mut self.errors {
+            c.change_detection = detection;
+        }
+        if let Some(l) = &mut self.latency {
+            l.ratio.change_detection = detection;
+        }
+        self.watch = true;
+        self
     }
 }
 
@@ -762,6 +785,7 @@ pub struct Gate {
     latency: Option<LatencyJudge>,
     guardrail: Option<RateGuardrail>,
     health: Option<HealthGuardrail>,
+    watch: bool,
 }
 
 fn counts(requests: Option<f64>, bad: Option<f64>) -> Option<ArmCounts> {
@@ -776,6 +800,7 @@ impl Gate {
             latency: config.latency.map(LatencyJudge::new).transpose()?,
             guardrail: config.max_error_rate.map(RateGuardrail::new).transpose()?,
             health: config.health_check.then(HealthGuardrail::new),
+            watch: config.watch,
         })
     }
 
@@ -827,7 +852,10 @@ impl Gate {
         }
         if verdicts.contains(&Verdict::Fail) {
             Verdict::Fail
-        } else if !verdicts.is_empty() && verdicts.iter().all(|v| *v == Verdict::Pass) {
+        } else if !self.watch
+            && !verdicts.is_empty()
+            && verdicts.iter().all(|v| *v == Verdict::Pass)
+        {
             Verdict::Pass
         } else {
             Verdict::Continue

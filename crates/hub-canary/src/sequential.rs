@@ -129,6 +129,48 @@ pub struct RatioConfig {
     pub dispersion: f64,
     /// Concentration `a` of the `Beta(a, a)` mixture prior at the reference share ½.
     pub prior_concentration: f64,
+    /// Keep looking for a regression that starts *later* (see [`ChangeDetection`]);
+    /// `None`: the fail test only asks whether the canary was worse since the start.
+    #[serde(default)]
+    pub change_detection: Option<ChangeDetection>,
+}
+
+/// The fail test as an e-detector: a regression that begins after the start (late onset,
+/// a leak, a cache that fills) is caught too, with the same `alpha_fail` guarantee.
+///
+/// The statistic is a weighted sum of fail e-processes, one started at every interval:
+/// `M_t = (1 − share)·E_{0,t} + Σ_{1 ≤ s < horizon} share/(horizon − 1) · E_{s,t}`, where
+/// `E_{s,t}` is the fail mixture of [`RatioTest`] fed only the intervals after `s` (and 1
+/// before). This is the Shiryaev–Roberts form of Shin, Ramdas & Rinaldo's *e-detectors*
+/// (arXiv:2203.03532) with weights that sum to one instead of one per start: each
+/// `E_{s,·}` is a non-negative supermartingale under "harmless" (`r ≤ 1 + margin` at all
+/// times), so their convex combination is one too, and Ville's inequality still gives
+/// `P(ever FAIL) ≤ alpha_fail` over the whole run — not merely an average run length.
+/// The price: the test from the start gets `1 − share` of the budget (its threshold rises
+/// from `1/α` to `1/((1 − share)·α)`), and a late start's threshold is
+/// `(horizon − 1)/(share·α)`, partly recovered because neighbouring starts add up.
+///
+/// It is computed in O(grid) per interval: for every grid point `θ_j`,
+/// `R_t(θ_j) = (R_{t−1}(θ_j) + w_t) · LR_t(θ_j)` (the Shiryaev–Roberts recursion), and
+/// `M_t` is the prior mixture of `R_t`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeDetection {
+    /// Share of the false-alarm budget spread over the later starts, in `(0, 1)`.
+    pub share: f64,
+    /// Intervals the run may last: one start per interval `1 … horizon − 1`; later
+    /// intervals still feed every started test.
+    pub horizon: usize,
+}
+
+impl ChangeDetection {
+    /// Half the budget for later starts, spread over `horizon` intervals.
+    #[must_use]
+    pub fn over(horizon: usize) -> Self {
+        Self {
+            share: 0.5,
+            horizon,
+        }
+    }
 }
 
 impl RatioConfig {
@@ -155,6 +197,7 @@ impl RatioConfig {
             max_missing_fraction: 0.1,
             dispersion: 1.0,
             prior_concentration: 8.0,
+            change_detection: None,
         }
     }
 
@@ -240,6 +283,20 @@ impl RatioConfig {
             c.prior_concentration > 0.0 && c.prior_concentration.is_finite(),
             "above 0",
         )?;
+        if let Some(d) = c.change_detection {
+            check_range(
+                "change_detection.share",
+                d.share,
+                d.share > 0.0 && d.share < 1.0,
+                "in (0, 1)",
+            )?;
+            check_range(
+                "change_detection.horizon",
+                d.horizon as f64,
+                d.horizon >= 2,
+                "2 intervals or more",
+            )?;
+        }
         Ok(())
     }
 }
@@ -375,6 +432,16 @@ pub enum Reason {
         /// `1 + margin`.
         fail_above: f64,
     },
+    /// The change detector ([`ChangeDetection`]) found a regression that began after the
+    /// start: the canary became worse than `1 + margin` at some point.
+    ChangeDetected {
+        /// The detector's e-value.
+        e_value: f64,
+        /// `1 / alpha_fail`.
+        threshold: f64,
+        /// `1 + margin`.
+        fail_above: f64,
+    },
     /// The upper confidence bound fell below the tolerance.
     WithinTolerance {
         /// Upper confidence bound on the ratio.
@@ -407,6 +474,17 @@ impl fmt::Display for Reason {
                 f,
                 "regression: the ratio is at least `{}`, above the margin `{}`",
                 round3(*ci_low),
+                round3(*fail_above)
+            ),
+            Reason::ChangeDetected {
+                e_value,
+                threshold,
+                fail_above,
+            } => write!(
+                f,
+                "regression since a later interval: the change detector's e-value `{}` reached `{}` against a ratio at most `{}`",
+                round3(*e_value),
+                round3(*threshold),
                 round3(*fail_above)
             ),
             Reason::WithinTolerance { ci_high, tolerance } => write!(
@@ -574,8 +652,13 @@ pub struct RatioTest {
     last_unusable: bool,
     failed_at: Option<usize>,
     passed_at: Option<usize>,
-    /// `(ln E_fail, ln E_pass)` after the latest interval.
+    /// `(ln E_fail, ln E_pass)` after the latest interval; with change detection `E_fail`
+    /// is the detector's statistic.
     evidence: (f64, f64),
+    /// Change detection: `ln R_t(θ_j)` per grid point (see [`ChangeDetection`]).
+    detector: Option<Vec<f64>>,
+    /// The fail test from the start alone fired (rather than a later start).
+    failed_from_start: bool,
 }
 
 impl RatioTest {
@@ -600,7 +683,12 @@ impl RatioTest {
             &[theta_ok, theta_bad],
         );
         let (i_ok, i_bad) = (marks[0], marks[1]);
+        let detector = config
+            .change_detection
+            .map(|d| vec![(1.0 - d.share).ln(); mix.grid.len()]);
         Ok(Self {
+            detector,
+            failed_from_start: false,
             mix,
             i_ok,
             i_bad,
@@ -632,6 +720,16 @@ impl RatioTest {
     /// carry no evidence; everything else updates the likelihood.
     pub fn observe(&mut self, interval: &CountInterval) {
         self.tally.elapsed += 1;
+        if let (Some(r), Some(d)) = (&mut self.detector, self.config.change_detection) {
+            // A new test starts before every interval after the first, up to the horizon.
+            let t = self.tally.elapsed - 1;
+            if t >= 1 && t < d.horizon {
+                let w = (d.share / (d.horizon - 1) as f64).ln();
+                for x in r.iter_mut() {
+                    *x = ln_add_exp(*x, w);
+                }
+            }
+        }
         let (canary, baseline) = match (interval.canary, interval.baseline) {
             (Some(c), Some(b)) => (c, b),
             _ => {
@@ -661,7 +759,16 @@ impl RatioTest {
             let k = canary.bad + baseline.bad;
             if k > 0.0 {
                 let offset = (canary.requests / baseline.requests).ln();
+                let before = self.detector.as_ref().map(|_| self.mix.loglik.clone());
                 self.mix.update(canary.bad, k, offset);
+                if let (Some(r), Some(before)) = (&mut self.detector, before) {
+                    let phi = self.config.dispersion;
+                    let l = &self.mix.loglik;
+                    let ok = l[self.i_ok] - before[self.i_ok];
+                    for (j, x) in r.iter_mut().enumerate() {
+                        *x += (l[j] - before[j] - ok) / phi;
+                    }
+                }
                 self.observations.push((canary.bad, k, offset));
             }
         }
@@ -674,6 +781,7 @@ impl RatioTest {
         let elapsed = self.tally.elapsed;
         if self.failed_at.is_none() && e_fail >= (1.0 / self.config.alpha_fail).ln() {
             self.failed_at = Some(elapsed);
+            self.failed_from_start = self.test_from_start_fails();
         }
         if self.passed_at.is_none()
             && self.failed_at.is_none()
@@ -688,10 +796,18 @@ impl RatioTest {
     /// `(ln E_fail, ln E_pass)` at the two thresholds.
     fn log_evidence(&self) -> (f64, f64) {
         let phi = self.config.dispersion;
-        (
-            self.mix.one_sided(self.i_ok, true, phi),
-            self.mix.one_sided(self.i_bad, false, phi),
-        )
+        let fail = match &self.detector {
+            Some(r) => self.mix.one_sided_with(self.i_ok, r),
+            None => self.mix.one_sided(self.i_ok, true, phi),
+        };
+        (fail, self.mix.one_sided(self.i_bad, false, phi))
+    }
+
+    /// Whether the test from the start alone is above `1/alpha_fail` (then the lower
+    /// confidence bound is above `1 + margin` and the reason can say so).
+    fn test_from_start_fails(&self) -> bool {
+        self.mix.one_sided(self.i_ok, true, self.config.dispersion)
+            >= (1.0 / self.config.alpha_fail).ln()
     }
 
     /// Why the metric cannot pass right now, if it cannot.
@@ -760,6 +876,13 @@ impl RatioTest {
         let (ci_low, ci_high) = self.confidence_sequence();
         let verdict = self.verdict(look);
         let reason = match verdict {
+            Verdict::Fail if self.detector.is_some() && !self.failed_from_start => {
+                Reason::ChangeDetected {
+                    e_value: finite_exp(e_fail),
+                    threshold: 1.0 / self.config.alpha_fail,
+                    fail_above: self.config.fail_above(),
+                }
+            }
             Verdict::Fail => Reason::Regression {
                 ci_low,
                 fail_above: self.config.fail_above(),
@@ -995,6 +1118,27 @@ impl LogitMixture {
             .map(|(p, l)| (p + l * inv_phi - max_w).exp())
             .sum();
         max_w + num.ln() - mass - self.loglik[i0] * inv_phi
+    }
+
+    /// ln of the upward mixture at index `i0` of per-point log weights `r` (already
+    /// likelihood ratios against `i0`): `ln Σ_{j>i0} π_j e^{r_j} − ln Σ_{j>i0} π_j`.
+    pub(crate) fn one_sided_with(&self, i0: usize, r: &[f64]) -> f64 {
+        let prior = &self.up_prior[i0 + 1..];
+        let r = &r[i0 + 1..];
+        let mass = self.up_mass[i0];
+        let max_w = prior
+            .iter()
+            .zip(r)
+            .fold(f64::NEG_INFINITY, |m, (p, x)| m.max(p + x));
+        if max_w == f64::NEG_INFINITY || mass == f64::NEG_INFINITY {
+            return f64::NEG_INFINITY;
+        }
+        let num: f64 = prior
+            .iter()
+            .zip(r)
+            .map(|(p, x)| (p + x - max_w).exp())
+            .sum();
+        max_w + num.ln() - mass
     }
 
     /// The largest `θ₀` at which "θ ≤ θ₀" is rejected at level `alpha` (the anytime-valid
@@ -1353,6 +1497,63 @@ mod tests {
         })
         .expect_err("phi < 1");
         assert_eq!(err.to_string(), "invalid `dispersion` = `0.5`: 1 or more");
+    }
+
+    fn detecting(horizon: usize) -> RatioConfig {
+        RatioConfig {
+            change_detection: Some(ChangeDetection::over(horizon)),
+            ..RatioConfig::error_rate()
+        }
+    }
+
+    #[test]
+    fn a_late_regression_is_caught_sooner_by_the_change_detector() {
+        // 30 clean minutes, then the canary's error rate triples: the test from the start
+        // carries 30 minutes of "equal" and needs 20 minutes; the detector needs 15.
+        let mut data = minutes(30, (600.0, 1.2), (600.0, 1.2));
+        data.extend(minutes(30, (600.0, 3.6), (600.0, 1.2)));
+        let plain = check(RatioConfig::error_rate(), &data, Look::Final);
+        let watching = check(detecting(60), &data, Look::Final);
+        insta::assert_snapshot!(format!("{plain}\n{watching}"), @"
+        fail at Some(50) | est 2.000 ci [1.237, 3.225] | regression: the ratio is at least `1.24`, above the margin `1.05`
+        fail at Some(45) | est 2.000 ci [1.237, 3.225] | regression since a later interval: the change detector's e-value `336000` reached `100` against a ratio at most `1.05`
+        ");
+    }
+
+    #[test]
+    fn the_change_detector_keeps_its_false_alarm_bound() {
+        // At the edge of "harmless" (ratio exactly 1 + margin), Poisson counts, 60
+        // intervals, 600 runs: P(ever FAIL) ≤ 1 % must hold for the detector too.
+        let mut rng = crate::Rng::seed(17);
+        let mut alarms = 0;
+        for _ in 0..600 {
+            let mut test = RatioTest::new(detecting(60)).expect("valid");
+            for _ in 0..60 {
+                test.observe(&CountInterval::new(
+                    ArmCounts::new(600.0, rng.poisson(3.0 * 1.05)),
+                    ArmCounts::new(600.0, rng.poisson(3.0)),
+                ));
+            }
+            alarms += usize::from(test.status().verdict == Verdict::Fail);
+        }
+        assert!(alarms <= 12, "{alarms} false alarms in 600 runs");
+    }
+
+    #[test]
+    fn change_detection_settings_are_checked() {
+        let mut c = detecting(1);
+        assert_eq!(
+            RatioTest::new(c.clone()).expect_err("horizon").to_string(),
+            "invalid `change_detection.horizon` = `1`: 2 intervals or more"
+        );
+        c.change_detection = Some(ChangeDetection {
+            share: 1.0,
+            horizon: 60,
+        });
+        assert_eq!(
+            RatioTest::new(c).expect_err("share").to_string(),
+            "invalid `change_detection.share` = `1`: in (0, 1)"
+        );
     }
 
     #[test]
