@@ -3,7 +3,6 @@
 //! the exact argument vectors that roll back.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use hub_conventional::semver::Version;
@@ -15,7 +14,7 @@ use crate::{Args, Chosen, Plan, Request, Step, choose, choose_version, exec, his
 /// Runs a read-only tool command and returns what it printed.
 pub fn read(argv: &[String], request: &Request) -> Result<String> {
     let shown = argv.join(" ");
-    let finished = exec::run(argv, &[], None, Some(Instant::now() + request.timeout))
+    let finished = exec::run(argv, &[], None, Some(request.timeout))
         .map_err(|e| anyhow!("`{shown}` could not run: {e:#}"))?;
     if !finished.success() {
         return Err(anyhow!(

@@ -1,5 +1,10 @@
 //! Running a user's command: an argument vector, never a shell line, with its output
 //! captured so that it reaches the log only through `log_untrusted`.
+//!
+//! A command runs in a process group of its own; at its deadline the whole group is
+//! killed (`SIGKILL`), so a shell script's children do not outlive it. A command that
+//! exits in time may leave background processes behind (a restart command starting a
+//! daemon): those are not touched.
 
 use std::io::Read;
 use std::path::Path;
@@ -19,6 +24,8 @@ const PIPE_GRACE: Duration = Duration::from_secs(1);
 pub struct Finished {
     /// Its exit status; `None` when it was stopped at the deadline.
     pub status: Option<ExitStatus>,
+    /// How long it was allowed to run, when it was stopped at the deadline.
+    pub timed_out: Option<Duration>,
     /// What it printed on stdout.
     pub stdout: String,
     /// What it printed on stderr.
@@ -31,10 +38,13 @@ impl Finished {
         self.status.is_some_and(|s| s.success())
     }
 
-    /// `exit status 3`, `killed by a signal` or `stopped at the deadline`.
+    /// `exit status 3`, `killed by a signal` or `timed out after 5s (killed)`.
     pub fn describe(&self) -> String {
         match self.status {
-            None => "stopped at the deadline".into(),
+            None => format!(
+                "timed out after {:?} (killed with its process group)",
+                self.timed_out.unwrap_or_default()
+            ),
             Some(s) => match s.code() {
                 Some(c) => format!("exit status {c}"),
                 None => "killed by a signal".into(),
@@ -53,13 +63,13 @@ impl Finished {
     }
 }
 
-/// Runs `argv` with extra environment variables, in `cwd` when given, stopping it at
-/// `deadline` when given. Stdin is closed.
+/// Runs `argv` with extra environment variables, in `cwd` when given, killing it (and its
+/// process group) once it has run for `limit`, when given. Stdin is closed.
 pub fn run(
     argv: &[String],
     env: &[(&str, String)],
     cwd: Option<&Path>,
-    deadline: Option<Instant>,
+    limit: Option<Duration>,
 ) -> Result<Finished> {
     let (program, args) = argv
         .split_first()
@@ -77,6 +87,9 @@ pub fn run(
     if let Some(dir) = cwd {
         cmd.current_dir(dir);
     }
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let spawned = Instant::now();
     let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot start `{program}`"))?;
@@ -103,6 +116,7 @@ pub fn run(
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
+    let deadline = limit.map(|l| spawned + l);
     let status = match deadline {
         None => Some(child.wait().context("cannot wait for the command")?),
         Some(deadline) => loop {
@@ -110,7 +124,7 @@ pub fn run(
                 break Some(s);
             }
             if Instant::now() >= deadline {
-                let _ = child.kill();
+                kill_group(&mut child);
                 let _ = child.wait();
                 break None;
             }
@@ -124,11 +138,29 @@ pub fn run(
             "(output not collected: a background process holds it open)\n".into()
         })
     };
+    let timed_out = if status.is_none() { limit } else { None };
     Ok(Finished {
         status,
+        timed_out,
         stdout: collect(out),
         stderr: collect(err),
     })
+}
+
+/// Kills the child's whole process group (it leads one of its own), else the child.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let group = i32::try_from(child.id())
+            .ok()
+            .and_then(rustix::process::Pid::from_raw);
+        if let Some(group) = group
+            && rustix::process::kill_process_group(group, rustix::process::Signal::KILL).is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.kill();
 }
 
 #[cfg(all(test, unix))]
@@ -169,10 +201,32 @@ mod tests {
             &argv(&["sleep", "5"]),
             &[],
             None,
-            Some(Instant::now() + Duration::from_millis(100)),
+            Some(Duration::from_millis(100)),
         )
         .unwrap();
-        assert_eq!(f.describe(), "stopped at the deadline");
+        assert_eq!(
+            f.describe(),
+            "timed out after 100ms (killed with its process group)"
+        );
+        // The script's own child is killed too: it would otherwise hold the pipe open and
+        // leave its marker.
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("late");
+        let f = run(
+            &argv(&[
+                "sh",
+                "-c",
+                "(sleep 1; touch \"$0\") & sleep 5",
+                &marker.display().to_string(),
+            ]),
+            &[],
+            None,
+            Some(Duration::from_millis(200)),
+        )
+        .unwrap();
+        assert!(f.timed_out.is_some());
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(!marker.exists(), "the group's background child was killed");
         let f = run(
             &argv(&["sh", "-c", "sleep 2 & echo started"]),
             &[],

@@ -1,6 +1,7 @@
 //! Health verification after a switch: every URL answers the expected status (and body
 //! substring) and/or the health command exits 0, in the same round, before the timeout.
-//! Rounds are retried with a growing pause.
+//! Rounds are retried with a growing but capped pause ([`Backoff`]), so "healthy" is
+//! reported at most 2 s after the service really became healthy.
 
 use std::time::{Duration, Instant};
 
@@ -11,9 +12,10 @@ use crate::exec;
 
 /// The status a health URL must answer.
 pub const EXPECTED_STATUS: u16 = 200;
-/// The first pause between rounds; it doubles up to [`MAX_PAUSE`].
+/// The first pause between rounds; it grows by [`GROWTH`] up to [`MAX_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
-const MAX_PAUSE: Duration = Duration::from_secs(5);
+const GROWTH: f64 = 1.5;
+const MAX_PAUSE: Duration = Duration::from_secs(2);
 /// The longest a single request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of a body we read.
@@ -48,6 +50,34 @@ pub struct Verdict {
     pub failures: Vec<String>,
 }
 
+/// The pauses between rounds of a wait: 250 ms, then ×1.5 up to 2 s, and never past the
+/// deadline. Doubling without a low cap made "healthy" late by up to a whole pause (the
+/// service came up during a 1 s or 2 s sleep); capped at 2 s, the lag is bounded and
+/// the number of rounds stays small (about 35 a minute at most).
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    pause: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff { pause: FIRST_PAUSE }
+    }
+}
+
+impl Backoff {
+    /// The pause to make at `now` before the next round, or `None` when `deadline` has
+    /// passed (no more rounds).
+    pub fn next(&mut self, now: Instant, deadline: Instant) -> Option<Duration> {
+        let left = deadline
+            .checked_duration_since(now)
+            .filter(|l| !l.is_zero())?;
+        let pause = self.pause.min(left);
+        self.pause = self.pause.mul_f64(GROWTH).min(MAX_PAUSE);
+        Some(pause)
+    }
+}
+
 /// Probes until every check passes in one round or `timeout` has passed.
 pub fn wait(
     checks: &Checks,
@@ -62,7 +92,7 @@ pub fn wait(
         .user_agent(concat!("hub-rollback/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
-    let mut pause = FIRST_PAUSE;
+    let mut backoff = Backoff::default();
     let mut rounds = 0;
     loop {
         rounds += 1;
@@ -76,16 +106,14 @@ pub fn wait(
         }
         runner.info(&format!("health check round {rounds} failed:"))?;
         runner.log_untrusted(&failures.join("\n"))?;
-        let now = Instant::now();
-        if now >= deadline {
+        let Some(pause) = backoff.next(Instant::now(), deadline) else {
             return Ok(Verdict {
                 healthy: false,
                 rounds,
                 failures,
             });
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(MAX_PAUSE);
+        };
+        std::thread::sleep(pause);
     }
 }
 
@@ -107,8 +135,10 @@ fn round(
     }
     if let Some(argv) = &checks.command {
         // The command gets at least a second, even in the last moment of the timeout.
-        let until = deadline.max(Instant::now() + Duration::from_secs(1));
-        match exec::run(argv, env, None, Some(until)) {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_secs(1));
+        match exec::run(argv, env, None, Some(left)) {
             Ok(f) if f.success() => {}
             Ok(f) => {
                 let out = f.output();
@@ -164,4 +194,30 @@ fn probe(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_stops_at_the_deadline() {
+        let start = Instant::now();
+        let far = start + Duration::from_secs(3600);
+        let mut b = Backoff::default();
+        let ms: Vec<u128> = (0..8)
+            .map(|_| b.next(start, far).unwrap().as_millis())
+            .collect();
+        assert_eq!(ms, [250, 375, 562, 843, 1265, 1898, 2000, 2000]);
+        // Never past the deadline: the last pause is what is left, then no more rounds.
+        let mut b = Backoff::default();
+        let near = start + Duration::from_millis(300);
+        assert_eq!(b.next(start, near), Some(Duration::from_millis(250)));
+        assert_eq!(
+            b.next(start + Duration::from_millis(250), near),
+            Some(Duration::from_millis(50))
+        );
+        assert_eq!(b.next(near, near), None);
+        assert_eq!(b.next(near + Duration::from_secs(1), near), None);
+    }
 }

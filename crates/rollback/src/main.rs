@@ -39,6 +39,8 @@ use crate::report::{Event, Health, Outcome, Record};
 const HUB_ROLLBACK_VERSION: &str = "HUB_ROLLBACK_VERSION";
 /// The version being rolled back from (empty when unknown), in the same environments.
 const HUB_ROLLBACK_FROM: &str = "HUB_ROLLBACK_FROM";
+/// How much longer than `timeout` a tool that enforces `timeout` itself may run.
+const OWN_TIMEOUT_MARGIN: Duration = Duration::from_secs(10);
 /// The backends, as the `target` input names them.
 const TARGETS: &str =
     "`releases-dir`, `command`, `github-deployment`, `kubernetes`, `helm` or `compose`";
@@ -748,7 +750,10 @@ impl Plan {
                         .as_ref()
                         .map(|c| format!(" in `{}`", c.display()))
                         .unwrap_or_default();
-                    lines.push(format!("{n}. run `{input}`: {json}{place} with {env}"));
+                    lines.push(format!(
+                        "{n}. run `{input}`: {json}{place} with {env}, killed after {:?}",
+                        command_limit(argv, request.timeout)
+                    ));
                 }
                 Step::Write { path, contents } => lines.push(format!(
                     "{n}. write `{}` (atomically): {}",
@@ -1089,7 +1094,8 @@ fn act(
             }
             Step::Run { input, argv, cwd } => {
                 runner.info(&format!("running `{input}`"))?;
-                let finished = exec::run(argv, env_vars, cwd.as_deref(), None)
+                let limit = command_limit(argv, request.timeout);
+                let finished = exec::run(argv, env_vars, cwd.as_deref(), Some(limit))
                     .with_context(|| format!("`{input}` could not run"))?;
                 let output = finished.output();
                 if !output.is_empty() {
@@ -1100,7 +1106,16 @@ fn act(
                     at: started.elapsed(),
                 });
                 if !finished.success() {
-                    return Err(anyhow!("`{input}` failed: {}", finished.describe()));
+                    let verb = if finished.timed_out.is_some() {
+                        ""
+                    } else {
+                        "failed: "
+                    };
+                    return Err(anyhow!(
+                        "`{input}` {} {verb}{}",
+                        serde_json::to_string(argv).unwrap_or_default(),
+                        finished.describe()
+                    ));
                 }
                 // Except for `releases-dir` (the symlink is the switch), a command that ran
                 // is the switch.
@@ -1114,7 +1129,7 @@ fn act(
             }
             Step::WaitCompose { argv, image } => {
                 let deadline = Instant::now() + request.timeout;
-                let mut pause = Duration::from_millis(250);
+                let mut backoff = health::Backoff::default();
                 let mut rounds = 0;
                 loop {
                     rounds += 1;
@@ -1125,18 +1140,15 @@ fn act(
                         },
                         Err(e) => Err(format!("{e:#}")),
                     };
-                    match why {
-                        Ok(()) => break,
-                        Err(why) if Instant::now() + pause >= deadline => {
+                    match (why, backoff.next(Instant::now(), deadline)) {
+                        (Ok(()), _) => break,
+                        (Err(why), None) => {
                             return Err(anyhow!(
                                 "the service did not run `{image}` healthy within {:?} ({rounds} round(s)): {why}",
                                 request.timeout
                             ));
                         }
-                        Err(_) => {
-                            std::thread::sleep(pause);
-                            pause = (pause * 2).min(Duration::from_secs(5));
-                        }
+                        (Err(_), Some(pause)) => std::thread::sleep(pause),
                     }
                 }
                 *switched = true;
@@ -1177,6 +1189,20 @@ fn act(
         })?;
     }
     Ok(Outcome::RolledBack)
+}
+
+/// How long a backend command may run: the `timeout`, plus a margin for a tool that is
+/// given the timeout itself (`kubectl rollout status --timeout`, `helm --wait --timeout`),
+/// so that its own message says what it waited for before we kill it.
+fn command_limit(argv: &[String], timeout: Duration) -> Duration {
+    let own = argv
+        .iter()
+        .any(|a| a == "--timeout" || a.starts_with("--timeout="));
+    if own {
+        timeout + OWN_TIMEOUT_MARGIN
+    } else {
+        timeout
+    }
 }
 
 /// Records the rollback in the environment's GitHub deployments: the bad deployment gets a

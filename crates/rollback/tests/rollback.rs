@@ -588,3 +588,53 @@ fn a_failed_restart_is_finished_by_the_rerun() {
         "finished: a re-run is a no-op"
     );
 }
+
+#[test]
+fn a_slow_command_is_killed_at_the_timeout_with_its_children() {
+    let f = Fixture::new();
+    // The restart starts a child that would leave a marker after 3 s, then hangs.
+    let restart = "sh -c '(sleep 3; touch late) & sleep 60'";
+    let run = f.run(&inputs(
+        f.base(),
+        &[("restart-command", restart), ("timeout", "1s")],
+    ));
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains(
+            r#"`restart-command` ["sh","-c","(sleep 3; touch late) & sleep 60"] timed out after 1s (killed with its process group)"#
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.summary.contains("timed out after 1s"),
+        "{}",
+        run.summary
+    );
+    // The switch happened; the record says the restart did not finish, so a re-run
+    // runs it again rather than stepping further back.
+    assert_eq!(f.current(), Path::new("releases/1.0.0"));
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(
+        !f.path("app/late").exists(),
+        "the restart's child was killed too"
+    );
+
+    // The `command` backend's command has the same limit.
+    let run = f.run(&inputs(
+        vec![("target".into(), "command".into())],
+        &[
+            ("command", "sleep 60"),
+            ("version", "1.0.0"),
+            ("from", "1.1.0"),
+            ("timeout", "500ms"),
+        ],
+    ));
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains(r#"`command` ["sleep","60"] timed out after 500ms"#),
+        "{}",
+        run.stdout
+    );
+}
