@@ -42,8 +42,13 @@ pub struct History {
 }
 
 impl History {
-    /// Analyses every release's commits (reverts pair within a release).
-    pub fn analyze(&self, rules: &BumpRules) -> Vec<ReleaseInput<'_>> {
+    /// Analyses every release's commits (reverts pair within a release). `logins` maps
+    /// lower-case author e-mails to GitHub logins (empty: no logins).
+    pub fn analyze<'s>(
+        &'s self,
+        rules: &BumpRules,
+        logins: &'s HashMap<String, String>,
+    ) -> Vec<ReleaseInput<'s>> {
         self.releases
             .iter()
             .map(|plan| {
@@ -57,7 +62,13 @@ impl History {
                         author: Author {
                             name: c.author_name,
                             email: c.author_email,
-                            login: None,
+                            login: if logins.is_empty() {
+                                None
+                            } else {
+                                logins
+                                    .get(&c.author_email.to_ascii_lowercase())
+                                    .map(String::as_str)
+                            },
                         },
                     })
                     .collect();

@@ -6,6 +6,7 @@
 //! `main` reads like the action's README: read the commits, group them into releases,
 //! render, write the file, commit it (when asked), report.
 
+mod authors;
 mod date;
 mod file;
 mod history;
@@ -14,18 +15,19 @@ mod links;
 mod publish;
 mod report;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
 use hub_changelog::{
-    Config, KEEP_A_CHANGELOG_HEADER, Layout, UnknownLayout, context, prepend, render,
+    AuthorStyle, Config, KEEP_A_CHANGELOG_HEADER, Layout, UnknownLayout, context, prepend, render,
 };
 use hub_conventional::semver::Version;
 use hub_conventional::{BumpRules, TagPattern};
 use hub_git::Repo;
-use hub_kit::{Env, Runner, cli::exit};
+use hub_kit::{Annotation, Env, Runner, cli::exit};
 
 use crate::report::FileResult;
 
@@ -89,6 +91,14 @@ pub struct Args {
     /// blocked). Default: `api` inside Actions when a token is given, else `git`.
     #[arg(long, value_enum)]
     commit_via: Option<CommitVia>,
+    /// Show each commit's author: `none` (default), `name`, or `login` (the GitHub login,
+    /// looked up through the API once per unique e-mail; noreply e-mails need no request).
+    /// A login is written so that it pings nobody unless `mention` is set.
+    #[arg(long, value_enum, default_value_t = Authors::None)]
+    authors: Authors,
+    /// With `authors: login`, write real `@login` mentions, which notify those people.
+    #[arg(long)]
+    mention: bool,
     /// GitHub token for `commit-via: api` (default: `GITHUB_TOKEN`). Never printed.
     #[arg(long)]
     token: Option<String>,
@@ -112,6 +122,17 @@ enum Mode {
     Overwrite,
     /// Only set outputs.
     None,
+}
+
+/// How authors are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Authors {
+    /// Not shown.
+    None,
+    /// The author's name.
+    Name,
+    /// The GitHub login (the name when none is found).
+    Login,
 }
 
 /// How the updated file is committed.
@@ -163,6 +184,11 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             "input `from` cannot be used with `mode: overwrite`, which writes the whole history",
         ));
     }
+    if args.mention && args.authors != Authors::Login {
+        return Err(usage(
+            "input `mention` needs `authors: login` (mentions are of GitHub logins)",
+        ));
+    }
     let repo = Repo::discover(&dir).context("input `repository-path`")?;
     let resolved = links::resolve(args.repo_url.as_deref(), env, || repo.remote_url("origin"))
         .map_err(usage)?;
@@ -191,10 +217,40 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         None => runner.info(&format!("links: none ({})", resolved.source))?,
     }
 
-    // 2. Group them into sections: duplicates folded, reverted changes cancelled.
-    let releases = history.analyze(&BumpRules::default());
+    // 2. Who wrote them, when asked: GitHub logins, one API request per unique e-mail.
+    let logins = match args.authors {
+        Authors::Login => {
+            let rendered = if args.mode == Mode::Overwrite || args.context {
+                &history.releases[..]
+            } else {
+                &history.releases[..1]
+            };
+            let indexes: Vec<usize> = rendered.iter().flat_map(|p| p.commits.clone()).collect();
+            let found = authors::resolve(env, args.token.as_deref(), &history.log, &indexes);
+            runner.info(&format!(
+                "authors: {} login(s) found ({} from noreply e-mails, {} API request(s))",
+                found.by_email.len(),
+                found.from_noreply,
+                found.requests
+            ))?;
+            if let Some(w) = &found.warning {
+                runner.warning(w, &Annotation::default())?;
+            }
+            found.by_email
+        }
+        Authors::None | Authors::Name => HashMap::new(),
+    };
+
+    // 3. Group them into sections: duplicates folded, reverted changes cancelled.
+    let releases = history.analyze(&BumpRules::default(), &logins);
     let config = Config {
         links: resolved.links,
+        authors: match (args.authors, args.mention) {
+            (Authors::None, _) => AuthorStyle::Hidden,
+            (Authors::Name, _) => AuthorStyle::Name,
+            (Authors::Login, false) => AuthorStyle::Login,
+            (Authors::Login, true) => AuthorStyle::Mention,
+        },
         ..Config::default()
     };
     if args.context {
@@ -208,13 +264,13 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         return Ok(ExitCode::from(exit::OK));
     }
 
-    // 3. Render the new section.
+    // 4. Render the new section.
     let newest = context(&releases[..1], &config);
     let section = render(&newest, &layout).context("cannot render the changelog")?;
     let release = &newest.releases[0];
     runner.info(&format!("version: {}", release.title))?;
 
-    // 4. Write the file.
+    // 5. Write the file.
     let path = std::path::absolute(dir.join(&args.output))
         .with_context(|| format!("input `output`: `{}`", args.output.display()))?;
     let text = match args.mode {
@@ -241,7 +297,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         }
     };
 
-    // 5. Commit it, only when it changed.
+    // 6. Commit it, only when it changed.
     let committed = match (&text, &file) {
         (Some(text), FileResult::Written(shown)) if args.commit => {
             let message = match &release.version {
@@ -263,7 +319,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         _ => None,
     };
 
-    // 6. Report.
+    // 7. Report.
     let facts = report::Run {
         section: &section,
         release,

@@ -701,3 +701,184 @@ fn commit_via_api_without_a_token_says_what_to_set() {
         out.stdout
     );
 }
+
+/// Commits by five authors: two linked to accounts, one not, one with a noreply e-mail, and
+/// a second noreply form; `alice` wrote three.
+fn authored_history() -> TestRepo {
+    let mut r = TestRepo::new();
+    r.commit("feat: first release").tag("v0.1.0");
+    r.commit_as("Alice Doe", "alice@example.com", "feat(api): add search")
+        .commit_as(
+            "Bob [B](javascript:x)",
+            "bob@example.com",
+            "fix: handle empty input",
+        )
+        .commit_as("Alice Doe", "ALICE@example.com", "feat: add export")
+        .commit_as(
+            "Carol",
+            "12345+carol@users.noreply.github.com",
+            "perf: faster parse",
+        )
+        .commit_as("Dan", "dan@users.noreply.github.com", "fix: typo in help")
+        .commit_as("Eve", "eve@example.com", "feat: add import")
+        .commit_as("Alice Doe", "alice@example.com", "fix: crash on exit");
+    r
+}
+
+const COMMIT_ROUTE: &str = "/repos/{owner}/{repo}/commits/{ref}";
+
+#[test]
+fn author_logins_cost_one_request_per_unique_email() {
+    let Some(server) = hub_github_standin::test_support::TestServer::start(&[]) else {
+        return;
+    };
+    let r = authored_history();
+    server.import_git("octo/hub", &r.path()).expect("imports");
+    server
+        .link_email("octo/hub", "alice@example.com", "alice")
+        .expect("links");
+    server
+        .link_email("octo/hub", "eve@example.com", "eve-1")
+        .expect("links");
+    let run = |mention: bool| {
+        r.run()
+            .input("mode", "none")
+            .input("release-version", "0.2.0")
+            .input("authors", "login")
+            .input("mention", if mention { "true" } else { "false" })
+            .input("token", "ghs_token0123456789")
+            .env("GITHUB_API_URL", server.url())
+            .env("GITHUB_REPOSITORY", "octo/hub")
+            .go()
+    };
+    let lookups = || {
+        server
+            .requests()
+            .iter()
+            .filter(|q| q.route.as_deref() == Some(COMMIT_ROUTE))
+            .count()
+    };
+
+    let out = run(false);
+    assert_eq!(out.code, 0, "{out}");
+    // alice (either case), bob and eve: three e-mails, three requests; carol and dan
+    // come from their noreply addresses.
+    assert_eq!(lookups(), 3, "{:#?}", server.requests());
+    assert!(
+        out.stdout
+            .contains("authors: 4 login(s) found (2 from noreply e-mails, 3 API request(s))"),
+        "{}",
+        out.stdout
+    );
+    let notes = out.output("changelog").replace('\u{2060}', "{WJ}");
+    insta::assert_snapshot!(notes, @r"
+    ## 0.2.0 - 2024-02-01
+
+    ### Features
+
+    - add import (b0bb63b) by @{WJ}eve-1
+    - add export (93b61ea) by @{WJ}alice
+    - **api:** add search (c9c0616) by @{WJ}alice
+
+    ### Bug Fixes
+
+    - crash on exit (7e3079c) by @{WJ}alice
+    - typo in help (799e8b0) by @{WJ}dan
+    - handle empty input (5b08c00) by Bob \[B\](javascript:x)
+
+    ### Performance
+
+    - faster parse (26a4275) by @{WJ}carol
+    ");
+    assert!(
+        !out.output("changelog").contains("@alice"),
+        "no ping by default"
+    );
+
+    // `mention: true`: real mentions, and still one request per e-mail.
+    let out = run(true);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(lookups(), 6);
+    let notes = out.output("changelog");
+    for who in [
+        "by @alice",
+        "by @eve-1",
+        "by @carol",
+        "by @dan",
+        "by Bob \\[B\\]",
+    ] {
+        assert!(notes.contains(who), "{who}: {notes}");
+    }
+
+    // The API failing degrades to names with a warning, not a failed run.
+    server.add_fault(
+        hub_github_standin::Fault::respond(401, "Bad credentials").on("GET", COMMIT_ROUTE),
+    );
+    let out = run(false);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("::warning::cannot look up authors on GitHub")),
+        "{}",
+        out.stdout
+    );
+    let notes = out.output("changelog");
+    assert!(
+        notes
+            .lines()
+            .any(|l| l.starts_with("- add import (") && l.ends_with(") by Eve")),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("by @\u{2060}carol"),
+        "noreply still resolved: {notes}"
+    );
+    assert_eq!(lookups(), 7, "the first failure stops the lookups");
+    server.clear_faults();
+    server.assert_conforms();
+}
+
+#[test]
+fn authors_without_an_api_show_names_and_mention_needs_login() {
+    let r = authored_history();
+    let out = r
+        .run()
+        .input("mode", "none")
+        .input("authors", "login")
+        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .go();
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains("::warning::cannot look up"),
+        "{}",
+        out.stdout
+    );
+    let notes = out.output("changelog");
+    assert!(
+        notes
+            .lines()
+            .any(|l| l.starts_with("- add import (") && l.ends_with(") by Eve")),
+        "{notes}"
+    );
+
+    let names = r.run().input("mode", "none").input("authors", "name").go();
+    assert!(names.output("changelog").contains("by Alice Doe"));
+    assert!(!names.output("changelog").contains("@"));
+
+    let bad = r
+        .run()
+        .input("mode", "none")
+        .input("authors", "name")
+        .input("mention", "true")
+        .go();
+    assert_eq!(bad.code, 2, "{bad}");
+    assert!(
+        bad.stdout
+            .contains("input `mention` needs `authors: login`")
+            || bad
+                .stderr
+                .contains("input `mention` needs `authors: login`"),
+        "{bad}"
+    );
+}

@@ -344,21 +344,7 @@ fn entry(
         Some(u) => format!("[{}]({u})", md::escape_text(&short_id, None)),
         None => md::escape_text(&short_id, None),
     };
-    let author_md = match config.authors {
-        AuthorStyle::Hidden => None,
-        AuthorStyle::PlainText => Some(md::escape_text(author.login.unwrap_or(author.name), None)),
-        AuthorStyle::ProfileLink => Some(match (author.login, &config.links) {
-            (Some(login), Some(links)) => format!(
-                "[{}]({})",
-                md::escape_text(login, None),
-                safe_url(&format!(
-                    "{}/{login}",
-                    links.server_url.trim_end_matches('/')
-                ))
-            ),
-            _ => md::escape_text(author.login.unwrap_or(author.name), None),
-        }),
-    };
+    let author_md = author_md(author, config);
     Entry {
         id: c.id.to_owned(),
         short_id,
@@ -386,6 +372,51 @@ fn entry(
         commit_md,
         author_md,
     }
+}
+
+/// The author as [`Config::authors`] asks; `None` when hidden.
+fn author_md(author: Author<'_>, config: &Config) -> Option<String> {
+    let name = || md::escape_text(author.name, None);
+    Some(match (config.authors, author.login) {
+        (AuthorStyle::Hidden, _) => return None,
+        (AuthorStyle::Name, _) | (_, None) => name(),
+        (AuthorStyle::Login, Some(login)) => inert_login(login),
+        (AuthorStyle::Mention, Some(login)) => {
+            if is_plain_login(login) {
+                format!("@{login}")
+            } else {
+                inert_login(login)
+            }
+        }
+        (AuthorStyle::ProfileLink, Some(login)) => match &config.links {
+            Some(links) => format!(
+                "[{}]({})",
+                md::escape_text(login, None),
+                safe_url(&format!(
+                    "{}/{login}",
+                    links.server_url.trim_end_matches('/')
+                ))
+            ),
+            None => md::escape_text(login, None),
+        },
+    })
+}
+
+/// `@login` that pings nobody: the `@` broken as every escaped mention is.
+fn inert_login(login: &str) -> String {
+    format!("@{}{}", md::MENTION_BREAK, md::escape_text(login, None))
+}
+
+/// A GitHub user name: letters, digits and single inner hyphens, at most 39 characters.
+fn is_plain_login(login: &str) -> bool {
+    !login.is_empty()
+        && login.len() <= 39
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !login.starts_with('-')
+        && !login.ends_with('-')
+        && !login.contains("--")
 }
 
 /// `123` from a description ending in `(#123)`.

@@ -99,15 +99,23 @@ pub struct SectionSpec {
     pub types: Vec<String>,
 }
 
-/// How authors are shown. Mentions never ping: there is no `@login` form.
+/// How authors are shown. Only [`AuthorStyle::Mention`] pings anyone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthorStyle {
     /// Not shown (default).
     #[default]
     Hidden,
-    /// The login (or the name when no login is known), as plain text.
-    PlainText,
+    /// The author's name, as plain text.
+    Name,
+    /// The GitHub login as inert text, `@` + U+2060 + `octocat` (reads `@octocat`, pings
+    /// nobody: the `@` is broken as `hub_kit::md` breaks every mention); the name when no
+    /// login is known.
+    Login,
+    /// A real `@octocat` mention, which notifies the account; the name when no login is
+    /// known. Only a login of letters, digits and inner hyphens is written as a mention; any
+    /// other (`dependabot[bot]`) is shown as [`AuthorStyle::Login`] shows it.
+    Mention,
     /// The login linked to its profile (`[octocat](https://github.com/octocat)`), else
     /// the name as plain text.
     ProfileLink,

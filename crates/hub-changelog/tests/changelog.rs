@@ -334,7 +334,11 @@ fn custom_sections_and_titles() {
 
 #[test]
 fn authors_never_ping() {
-    for style in [AuthorStyle::PlainText, AuthorStyle::ProfileLink] {
+    for style in [
+        AuthorStyle::Name,
+        AuthorStyle::Login,
+        AuthorStyle::ProfileLink,
+    ] {
         let config = Config {
             authors: style,
             ..linked()
@@ -355,7 +359,7 @@ fn authors_never_ping() {
         "{out}"
     );
     let config = Config {
-        authors: AuthorStyle::PlainText,
+        authors: AuthorStyle::Login,
         other: Some("Other".into()),
         ..linked()
     };
@@ -365,8 +369,54 @@ fn authors_never_ping() {
         "{out}"
     );
     assert!(
+        out.contains("by @\u{2060}octocat"),
+        "the login reads as @octocat: {out}"
+    );
+    assert!(
         !rendered(Layout::GitHub, &linked()).contains(" by "),
         "hidden by default"
+    );
+    let config = Config {
+        authors: AuthorStyle::Name,
+        ..linked()
+    };
+    let out = rendered(Layout::GitHub, &config);
+    assert!(
+        out.contains(" by Octo Cat") && !out.contains("octocat"),
+        "{out}"
+    );
+}
+
+#[test]
+fn mentions_only_when_asked_and_only_plain_logins() {
+    let config = Config {
+        authors: AuthorStyle::Mention,
+        other: Some("Other".into()),
+        ..linked()
+    };
+    let out = rendered(Layout::GitHub, &config);
+    assert!(
+        out.contains(") by @octocat (") && out.contains("by @alice ("),
+        "{out}"
+    );
+    // No login known: the name, escaped, never an invented mention.
+    assert!(
+        out.contains("update readme by Bob &lt;b&gt;Smith&lt;/b&gt;"),
+        "{out}"
+    );
+    let odd = [LogCommit {
+        id: "1234567aaaa",
+        message: "feat: bump deps",
+        author: Author {
+            name: "bot",
+            email: "49699333+dependabot[bot]@users.noreply.github.com",
+            login: Some("dependabot[bot]"),
+        },
+    }];
+    let out = render_releases(&[release(&odd)], &config, &Layout::KeepAChangelog).expect("renders");
+    assert!(
+        out.contains("by @\u{2060}dependabot\\[bot\\]"),
+        "not a plain login: shown inert, brackets escaped: {out}"
     );
 }
 

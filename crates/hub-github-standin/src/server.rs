@@ -460,6 +460,16 @@ impl StandIn {
         self.import(repository, &import)
     }
 
+    /// Links the commit e-mail `email` (any case) to the account `login` in `repository`, as
+    /// GitHub links a verified e-mail: `GET /repos/{owner}/{repo}/commits/{ref}` then answers
+    /// `author.login` for every commit by it, imported ones included.
+    ///
+    /// # Errors
+    /// When the repository does not exist.
+    pub fn link_email(&self, repository: &str, email: &str, login: &str) -> Result<(), Error> {
+        self.app.lock().store.link_email(repository, email, login)
+    }
+
     /// Sets the commits of pull request `number`.
     ///
     /// # Errors

@@ -339,6 +339,20 @@ impl Store {
         );
     }
 
+    /// Links the commit e-mail `email` to the account `login`, as GitHub does for an e-mail
+    /// verified on an account: commits by it then carry `author.login` (imported commits too).
+    pub(crate) fn link_email(
+        &mut self,
+        repository: &str,
+        email: &str,
+        login: &str,
+    ) -> Result<(), Error> {
+        let repo = self.seeded_repo_mut(repository)?;
+        repo.logins
+            .insert(email.to_ascii_lowercase(), login.to_owned());
+        Ok(())
+    }
+
     /// Adds commits on top of `branch` (created from the default branch when missing).
     pub(crate) fn push_commits(
         &mut self,
