@@ -11,6 +11,7 @@ mod fsutil;
 mod github;
 mod health;
 mod history;
+mod lock;
 mod releases;
 mod report;
 mod tools;
@@ -31,7 +32,7 @@ use hub_kit::{Env, Runner, cli::exit};
 use crate::github::GitHub;
 use crate::health::Checks;
 use crate::history::Choice;
-use crate::releases::{Releases, State};
+use crate::releases::{Releases, Remote, State};
 use crate::report::{Event, Health, Outcome, Record};
 
 /// The version being rolled back to, in the environment of `restart-command`, `command`
@@ -72,6 +73,14 @@ pub struct Args {
     /// symlink.
     #[arg(long)]
     releases_dir: Option<String>,
+    /// For `releases-dir`: the host the directory is on (`deploy@web1` or
+    /// `ssh://deploy@web1:2222`); every step then runs there through `ssh`.
+    #[arg(long)]
+    host: Option<String>,
+    /// For `releases-dir` with `host`: extra `ssh` arguments (`-i ~/.ssh/deploy -o
+    /// StrictHostKeyChecking=yes`; one line, simple quoting).
+    #[arg(long, allow_hyphen_values = true)]
+    ssh_options: Option<String>,
     /// For `releases-dir`: a command run after the switch, in the releases directory (one
     /// line, split with simple quoting; no shell).
     #[arg(long, allow_hyphen_values = true)]
@@ -180,6 +189,14 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             "target `github-deployment` needs a token (`token` or `GITHUB_TOKEN`) and `GITHUB_REPOSITORY`",
         ));
     }
+    // One rollback of a target at a time: the lock is held until the run ends, and the plan
+    // is made under it, so a rollback that waited sees what the other one did. A dry run
+    // changes nothing and takes no lock.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        Some(take_lock(&request, env, runner)?)
+    };
     let history = match (&github, &request.environment) {
         (Some(gh), Some(environment)) => {
             let entries = gh.history()?;
@@ -473,8 +490,29 @@ impl Request {
                     .releases_dir
                     .as_deref()
                     .ok_or_else(|| usage("target `releases-dir` needs the input `releases-dir`"))?;
+                let remote = match args.host.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(host) => Some(Remote {
+                        host: releases::host_input(host).map_err(usage)?,
+                        options: args
+                            .ssh_options
+                            .as_deref()
+                            .filter(|o| !o.trim().is_empty())
+                            .map(|o| command_input("ssh-options", o))
+                            .transpose()?
+                            .unwrap_or_default(),
+                    }),
+                };
+                if remote.is_none()
+                    && args
+                        .ssh_options
+                        .as_deref()
+                        .is_some_and(|o| !o.trim().is_empty())
+                {
+                    return Err(usage("input `ssh-options` needs the input `host`"));
+                }
                 Backend::ReleasesDir {
-                    releases: Releases::new(dir),
+                    releases: Releases::new(dir, remote),
                     restart: args
                         .restart_command
                         .as_deref()
@@ -524,7 +562,9 @@ impl Request {
             }
         };
         // An input meant for the other backend is a mistake, not something to ignore.
-        let given: [(&str, bool, &[&str]); 9] = [
+        let given: [(&str, bool, &[&str]); 11] = [
+            ("host", args.host.is_some(), &["releases-dir"]),
+            ("ssh-options", args.ssh_options.is_some(), &["releases-dir"]),
             (
                 "releases-dir",
                 args.releases_dir.is_some(),
@@ -683,8 +723,12 @@ fn choose_version(
 }
 
 enum Step {
-    /// Point `link` at `target` atomically.
-    Switch { link: PathBuf, target: PathBuf },
+    /// Point `link` at `target` atomically, through the temporary link `tmp`.
+    Switch {
+        link: PathBuf,
+        target: PathBuf,
+        tmp: String,
+    },
     /// Run a command (named by its input).
     Run {
         input: &'static str,
@@ -702,18 +746,20 @@ enum Step {
     },
 }
 
+/// `HUB_ROLLBACK_VERSION` and `HUB_ROLLBACK_FROM` for the commands run.
+fn step_env(to: &Version, from: Option<&Version>) -> Vec<(&'static str, String)> {
+    vec![
+        (HUB_ROLLBACK_VERSION, to.to_string()),
+        (
+            HUB_ROLLBACK_FROM,
+            from.map(Version::to_string).unwrap_or_default(),
+        ),
+    ]
+}
+
 impl Plan {
     fn env_vars(&self) -> Vec<(&'static str, String)> {
-        vec![
-            (HUB_ROLLBACK_VERSION, self.to.to_string()),
-            (
-                HUB_ROLLBACK_FROM,
-                self.from
-                    .as_ref()
-                    .map(Version::to_string)
-                    .unwrap_or_default(),
-            ),
-        ]
+        step_env(&self.to, self.from.as_ref())
     }
 
     fn headline(&self) -> String {
@@ -738,12 +784,24 @@ impl Plan {
         for (i, step) in self.steps.iter().enumerate() {
             let n = i + 1;
             match step {
-                Step::Switch { link, target } => lines.push(format!(
-                    "{n}. switch: symlink `{}.tmp-<random>` -> `{}`, then rename it over `{}`",
-                    link.display(),
-                    target.display(),
-                    link.display()
-                )),
+                Step::Switch { link, target, tmp } => match &request.backend {
+                    Backend::ReleasesDir { releases, .. } if releases.remote().is_some() => {
+                        let remote = releases.remote().expect("checked just above");
+                        lines.push(format!(
+                            "{n}. switch on `{}`: {}, killed after {:?}",
+                            remote.host,
+                            serde_json::to_string(&remote.argv(&releases.switch_script(target, tmp)))
+                                .unwrap_or_default(),
+                            request.timeout
+                        ));
+                    }
+                    _ => lines.push(format!(
+                        "{n}. switch: symlink `{}` -> `{}`, then rename it over `{}`",
+                        link.with_file_name(tmp).display(),
+                        target.display(),
+                        link.display()
+                    )),
+                },
                 Step::Run { input, argv, cwd } => {
                     let json = serde_json::to_string(argv).unwrap_or_default();
                     let place = cwd
@@ -852,18 +910,23 @@ fn plan(
 ) -> Result<Plan> {
     match &request.backend {
         Backend::ReleasesDir { releases, restart } => {
-            let current = releases.current(&request.pattern)?;
+            let snapshot = releases.inspect(&request.pattern, request.timeout)?;
+            let current = &snapshot.current;
             runner.info(&format!(
-                "`current` points at `{}`",
+                "`current` in `{}` points at `{}`",
+                releases.place(),
                 current.target.display()
             ))?;
             // A re-run after a rollback rolls back from the same version again (a no-op),
             // not one step further: the last rollback is recorded next to `current`.
-            let recorded = releases.state().and_then(|State { from, to, complete }| {
-                let to = choose::parse_version(&to, &request.pattern)?;
-                let from = choose::parse_version(&from, &request.pattern)?;
-                (current.version.as_ref() == Some(&to)).then_some((from, to, complete))
-            });
+            let recorded = snapshot
+                .state
+                .clone()
+                .and_then(|State { from, to, complete }| {
+                    let to = choose::parse_version(&to, &request.pattern)?;
+                    let from = choose::parse_version(&from, &request.pattern)?;
+                    (current.version.as_ref() == Some(&to)).then_some((from, to, complete))
+                });
             let from = match (&request.from, &request.version, &recorded) {
                 (Some(f), _, _) => Some(f.clone()),
                 (None, None, Some((f, _, _))) => {
@@ -881,13 +944,28 @@ fn plan(
                 git_ref,
                 deployments,
             }) = choose_version(request, args, env, from, history, true, |v| {
-                releases.dir_name(v, &request.pattern).is_some()
+                snapshot.dir_name(v, &request.pattern).is_some()
             })?
             else {
                 return Err(anyhow!(
                     "`current` points at `{}`, which is not a version: set `from` or `version`",
                     current.target.display()
                 ));
+            };
+            let restart_step = |argv: &Vec<String>| {
+                let vars = step_env(&to, from.as_ref());
+                match releases.remote() {
+                    Some(remote) => Step::Run {
+                        input: "restart-command",
+                        argv: remote.argv(&releases.run_script(argv, &vars)),
+                        cwd: None,
+                    },
+                    None => Step::Run {
+                        input: "restart-command",
+                        argv: argv.clone(),
+                        cwd: Some(releases.root().to_path_buf()),
+                    },
+                }
             };
             if current.version.as_ref() == Some(&to) {
                 // Already live. If our own switch got there but the restart failed, the
@@ -900,11 +978,7 @@ fn plan(
                     runner.info(&format!(
                         "the last rollback to `{to}` did not finish: running `restart-command` again"
                     ))?;
-                    steps.push(Step::Run {
-                        input: "restart-command",
-                        argv: argv.clone(),
-                        cwd: Some(releases.root().to_path_buf()),
-                    });
+                    steps.push(restart_step(argv));
                 }
                 return Ok(Plan {
                     from,
@@ -918,22 +992,20 @@ fn plan(
             if let Some(from) = &from {
                 choose::check_direction(from, &to).map_err(|e| anyhow!(e))?;
             }
-            let name = releases.dir_name(&to, &request.pattern).ok_or_else(|| {
+            let name = snapshot.dir_name(&to, &request.pattern).ok_or_else(|| {
                 anyhow!(
-                    "no release directory for `{to}` in `{}`",
-                    releases.root().join(releases::RELEASES).display()
+                    "no release directory for `{to}` in `{}/{}`",
+                    releases.place(),
+                    releases::RELEASES
                 )
             })?;
             let mut steps = vec![Step::Switch {
                 link: releases.current_path(),
-                target: releases.link_target(&name, &current),
+                target: releases.link_target(&name, current),
+                tmp: Releases::temp_name(),
             }];
             if let Some(argv) = restart {
-                steps.push(Step::Run {
-                    input: "restart-command",
-                    argv: argv.clone(),
-                    cwd: Some(releases.root().to_path_buf()),
-                });
+                steps.push(restart_step(argv));
             }
             Ok(Plan {
                 from,
@@ -1067,16 +1139,19 @@ fn act(
     } = acting;
     for step in &plan.steps {
         match step {
-            Step::Switch { link, target } => {
+            Step::Switch { link, target, tmp } => {
                 if let Backend::ReleasesDir { releases, .. } = &request.backend {
-                    releases.switch(target)?;
+                    releases.switch(target, tmp, request.timeout)?;
                     *switched = true;
                     if let Some(from) = &plan.from {
-                        releases.save_state(&State {
-                            from: from.to_string(),
-                            to: plan.to.to_string(),
-                            complete: false,
-                        })?;
+                        releases.save_state(
+                            &State {
+                                from: from.to_string(),
+                                to: plan.to.to_string(),
+                                complete: false,
+                            },
+                            request.timeout,
+                        )?;
                     }
                 }
                 runner.info(&format!(
@@ -1182,13 +1257,77 @@ fn act(
         }
     }
     if let (Backend::ReleasesDir { releases, .. }, Some(from)) = (&request.backend, &plan.from) {
-        releases.save_state(&State {
-            from: from.to_string(),
-            to: plan.to.to_string(),
-            complete: true,
-        })?;
+        releases.save_state(
+            &State {
+                from: from.to_string(),
+                to: plan.to.to_string(),
+                complete: true,
+            },
+            request.timeout,
+        )?;
     }
     Ok(Outcome::RolledBack)
+}
+
+/// Takes the lock for the request's target (see [`lock`]), waiting up to `timeout`.
+fn take_lock(request: &Request, env: &Env, runner: &mut Runner) -> Result<lock::Lock> {
+    let machine = |key: String, what: String, runner: &mut Runner| {
+        lock::file(&lock::machine_path(&key), &what, request.timeout, runner)
+    };
+    match &request.backend {
+        Backend::ReleasesDir { releases, .. } => lock::releases(releases, request.timeout, runner),
+        Backend::Command { argv } => machine(
+            format!(
+                "command-{}",
+                lock::fingerprint(&format!(
+                    "{}\0{}",
+                    argv.join("\0"),
+                    request.environment.as_deref().unwrap_or_default()
+                ))
+            ),
+            format!("`{}`", argv.join(" ")),
+            runner,
+        ),
+        Backend::GitHubDeployment => {
+            let environment = request.environment.as_deref().unwrap_or_default();
+            let repo = env
+                .get_non_empty(hub_kit::vars::GITHUB_REPOSITORY)
+                .unwrap_or_default();
+            machine(
+                format!(
+                    "github-deployment-{}",
+                    lock::fingerprint(&format!("{repo}\0{environment}"))
+                ),
+                format!("environment `{environment}` of `{repo}`"),
+                runner,
+            )
+        }
+        Backend::Kubernetes {
+            deployment,
+            namespace,
+            ..
+        } => machine(
+            format!("kubernetes-{namespace}-{deployment}"),
+            format!("deployment `{deployment}` in `{namespace}`"),
+            runner,
+        ),
+        Backend::Helm { release, namespace } => machine(
+            format!("helm-{namespace}-{release}"),
+            format!("release `{release}` in `{namespace}`"),
+            runner,
+        ),
+        Backend::Compose { file, service, .. } => {
+            let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+            machine(
+                format!(
+                    "compose-{service}-{}",
+                    lock::fingerprint(&path.display().to_string())
+                ),
+                format!("service `{service}` of `{}`", file.display()),
+                runner,
+            )
+        }
+    }
 }
 
 /// How long a backend command may run: the `timeout`, plus a margin for a tool that is

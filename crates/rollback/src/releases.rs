@@ -2,15 +2,23 @@
 //! release and `<dir>/current` is a symlink to the live one. A switch is atomic: a new
 //! symlink `current.tmp-<random>` is renamed over `current`, so `current` is always either
 //! the old or the new release, never missing.
-
+//!
+//! With a `host`, the directory is on that host and every step runs there through `ssh`
+//! (an argument vector: `ssh -T -o BatchMode=yes [ssh-options] -- <host> <remote command>`).
+//! The remote command is one POSIX shell line built here: every path and value in it is
+//! single-quoted, and the versions in it are validated release names, so it is the only
+//! shell code that runs. The switch there is `ln -sfn` to the temporary name, then
+//! `mv -T` over `current` (GNU coreutils' atomic rename).
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use hub_conventional::TagPattern;
 use hub_conventional::semver::Version;
 use serde::{Deserialize, Serialize};
 
 use crate::choose::parse_version;
+use crate::exec;
 
 /// The name of the live symlink.
 pub const CURRENT: &str = "current";
@@ -18,11 +26,63 @@ pub const CURRENT: &str = "current";
 pub const RELEASES: &str = "releases";
 /// What the last rollback did, so that re-running it is a no-op.
 pub const STATE: &str = ".hub-rollback.json";
+/// The lock file two rollbacks of the same directory take in turn.
+pub const LOCK: &str = ".hub-rollback.lock";
 
-/// A deployment directory.
+/// A deployment directory, here or on a host reached through `ssh`.
 #[derive(Clone, Debug)]
 pub struct Releases {
     root: PathBuf,
+    remote: Option<Remote>,
+}
+
+/// A host reached through `ssh`.
+#[derive(Clone, Debug)]
+pub struct Remote {
+    /// `[user@]host` or `ssh://[user@]host[:port]`.
+    pub host: String,
+    /// Extra `ssh` arguments (`-i key`, `-o StrictHostKeyChecking=yes`, `-p 2222`).
+    pub options: Vec<String>,
+}
+
+impl Remote {
+    /// The `ssh` argument vector that runs `script` (one shell line) on the host.
+    pub fn argv(&self, script: &str) -> Vec<String> {
+        let mut argv: Vec<String> = ["ssh", "-T", "-o", "BatchMode=yes"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        argv.extend(self.options.iter().cloned());
+        argv.extend(["--".to_string(), self.host.clone(), script.to_string()]);
+        argv
+    }
+}
+
+/// Checks a `host` input: `[user@]host` or `ssh://[user@]host[:port]`, nothing `ssh`
+/// could read as an option or a shell could split.
+pub fn host_input(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let ok = !value.is_empty()
+        && !value.starts_with('-')
+        && value.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | ':' | '/' | '[' | ']')
+        });
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "input `host` must be `[user@]host` or `ssh://[user@]host[:port]`, got `{value}`"
+        ))
+    }
+}
+
+/// A word for a POSIX shell: single-quoted, with `'` spelled `'\''`. A leading `~/` stays
+/// the remote home (`"$HOME"/'rest'`).
+pub fn sh_quote(word: &str) -> String {
+    if let Some(rest) = word.strip_prefix("~/") {
+        return format!("\"$HOME\"/{}", sh_quote(rest));
+    }
+    format!("'{}'", word.replace('\'', "'\\''"))
 }
 
 /// Where `current` points.
@@ -47,10 +107,47 @@ pub struct State {
     pub complete: bool,
 }
 
+/// What the directory holds now: where `current` points, the release directories and the
+/// last rollback's record. Read once, locally or in one `ssh` call.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub current: Current,
+    /// The names of the directories in `releases/`.
+    pub releases: Vec<String>,
+    /// The record of the last rollback (an unreadable one is ignored).
+    pub state: Option<State>,
+}
+
+impl Snapshot {
+    /// The release directory's name for a version: `1.0.0`, else `<prefix>1.0.0`.
+    pub fn dir_name(&self, version: &Version, pattern: &TagPattern) -> Option<String> {
+        [version.to_string(), pattern.format(version)]
+            .into_iter()
+            .find(|name| self.releases.contains(name))
+    }
+}
+
+fn current_from(target: PathBuf, pattern: &TagPattern) -> Current {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let version = parse_version(&name, pattern);
+    Current {
+        target,
+        name,
+        version,
+    }
+}
+
 impl Releases {
-    /// The deployment directory `root` (holding `releases/` and `current`).
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Releases { root: root.into() }
+    /// The deployment directory `root` (holding `releases/` and `current`), on `remote`
+    /// when given.
+    pub fn new(root: impl Into<PathBuf>, remote: Option<Remote>) -> Self {
+        Releases {
+            root: root.into(),
+            remote,
+        }
     }
 
     /// The deployment directory.
@@ -58,13 +155,63 @@ impl Releases {
         &self.root
     }
 
+    /// The host, when the directory is remote.
+    pub fn remote(&self) -> Option<&Remote> {
+        self.remote.as_ref()
+    }
+
+    /// `host:dir` or `dir`, for messages.
+    pub fn place(&self) -> String {
+        match &self.remote {
+            Some(r) => format!("{}:{}", r.host, self.root.display()),
+            None => self.root.display().to_string(),
+        }
+    }
+
     /// The path of the `current` symlink.
     pub fn current_path(&self) -> PathBuf {
         self.root.join(CURRENT)
     }
 
-    /// Reads where `current` points. It must exist and be a symlink.
-    pub fn current(&self, pattern: &TagPattern) -> Result<Current> {
+    /// `cd -- '<dir>' || exit 1; ` — the start of every remote command.
+    fn cd(&self) -> String {
+        format!(
+            "cd -- {} || exit 1; ",
+            sh_quote(&self.root.display().to_string())
+        )
+    }
+
+    /// Runs a remote script within `limit`; its stdout, or an error naming the command.
+    fn ssh(&self, remote: &Remote, what: &str, script: &str, limit: Duration) -> Result<String> {
+        let argv = remote.argv(script);
+        let shown = serde_json::to_string(&argv).unwrap_or_default();
+        let f = exec::run(&argv, &[], None, Some(limit))
+            .with_context(|| format!("{what} on `{}`: {shown} could not run", remote.host))?;
+        if !f.success() {
+            bail!(
+                "{what} on `{}`: {shown} {}{}: {}",
+                remote.host,
+                if f.timed_out.is_some() {
+                    ""
+                } else {
+                    "failed: "
+                },
+                f.describe(),
+                f.stderr.trim()
+            );
+        }
+        Ok(f.stdout)
+    }
+
+    /// Reads the directory: `current` must exist and be a symlink.
+    pub fn inspect(&self, pattern: &TagPattern, limit: Duration) -> Result<Snapshot> {
+        match &self.remote {
+            None => self.inspect_local(pattern),
+            Some(remote) => self.inspect_remote(remote, pattern, limit),
+        }
+    }
+
+    fn inspect_local(&self, pattern: &TagPattern) -> Result<Snapshot> {
         let path = self.current_path();
         let meta = std::fs::symlink_metadata(&path).with_context(|| {
             format!(
@@ -80,23 +227,83 @@ impl Releases {
         }
         let target = std::fs::read_link(&path)
             .with_context(|| format!("cannot read the symlink `{}`", path.display()))?;
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let version = parse_version(&name, pattern);
-        Ok(Current {
-            target,
-            name,
-            version,
+        let dir = self.root.join(RELEASES);
+        let mut releases: Vec<String> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot list `{}`", dir.display()));
+            }
+        };
+        releases.sort();
+        let state = std::fs::read_to_string(self.root.join(STATE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        Ok(Snapshot {
+            current: current_from(target, pattern),
+            releases,
+            state,
         })
     }
 
-    /// The release directory's name for a version: `1.0.0`, else `<prefix>1.0.0`.
-    pub fn dir_name(&self, version: &Version, pattern: &TagPattern) -> Option<String> {
-        [version.to_string(), pattern.format(version)]
-            .into_iter()
-            .find(|name| self.root.join(RELEASES).join(name).is_dir())
+    /// The remote command that prints `current <target>` (or why there is none),
+    /// `release <name>` per release directory and `state <json>`.
+    pub fn inspect_script(&self) -> String {
+        format!(
+            "{}if [ -L {CURRENT} ]; then printf 'current %s\\n' \"$(readlink {CURRENT})\"; elif [ -e {CURRENT} ]; then echo current-not-a-symlink; else echo current-missing; fi; for d in {RELEASES}/*/; do [ -d \"$d\" ] && printf 'release %s\\n' \"$(basename \"$d\")\"; done; if [ -f {STATE} ]; then printf 'state '; head -c 4096 {STATE} | tr -d '\\n'; echo; fi; exit 0",
+            self.cd()
+        )
+    }
+
+    fn inspect_remote(
+        &self,
+        remote: &Remote,
+        pattern: &TagPattern,
+        limit: Duration,
+    ) -> Result<Snapshot> {
+        let out = self.ssh(
+            remote,
+            "reading the releases",
+            &self.inspect_script(),
+            limit,
+        )?;
+        let place = self.place();
+        let mut current = None;
+        let mut releases = Vec::new();
+        let mut state = None;
+        for line in out.lines() {
+            match line.split_once(' ') {
+                Some(("current", target)) => current = Some(PathBuf::from(target)),
+                Some(("release", name)) => releases.push(name.to_string()),
+                Some(("state", json)) => state = serde_json::from_str(json).ok(),
+                _ if line == "current-missing" => {
+                    bail!(
+                        "`{place}/{CURRENT}` does not exist: nothing is deployed to roll back from"
+                    )
+                }
+                _ if line == "current-not-a-symlink" => bail!(
+                    "`{place}/{CURRENT}` is not a symlink: the `releases-dir` backend switches a `current` symlink"
+                ),
+                _ => {}
+            }
+        }
+        let target = current.ok_or_else(|| {
+            anyhow!(
+                "reading the releases on `{}` printed no `current` line: `{}`",
+                remote.host,
+                out.trim()
+            )
+        })?;
+        releases.sort();
+        Ok(Snapshot {
+            current: current_from(target, pattern),
+            releases,
+            state,
+        })
     }
 
     /// What `current` must point at for a release directory: relative
@@ -111,12 +318,54 @@ impl Releases {
         }
     }
 
-    /// Points `current` at `target` atomically.
+    /// A fresh temporary name for the switch (`current.tmp-<random>`).
+    pub fn temp_name() -> String {
+        format!("{CURRENT}.tmp-{}", hub_kit::files::random_hex(8))
+    }
+
+    /// The remote command of a switch: `ln -sfn` to `tmp`, then `mv -T` over `current`.
+    pub fn switch_script(&self, target: &Path, tmp: &str) -> String {
+        let tmp = sh_quote(tmp);
+        format!(
+            "{}ln -sfn -- {} {tmp} && mv -T -- {tmp} {CURRENT} || {{ rm -f -- {tmp}; exit 1; }}",
+            self.cd(),
+            sh_quote(&target.display().to_string())
+        )
+    }
+
+    /// The remote command that runs `argv` in the directory with `env`.
+    pub fn run_script(&self, argv: &[String], env: &[(&str, String)]) -> String {
+        let mut line = self.cd();
+        for (k, v) in env {
+            line.push_str(&format!("{k}={} ", sh_quote(v)));
+        }
+        line.push_str(
+            &argv
+                .iter()
+                .map(|w| sh_quote(w))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        line
+    }
+
+    /// Points `current` at `target` atomically, through the temporary name `tmp`.
+    pub fn switch(&self, target: &Path, tmp: &str, limit: Duration) -> Result<()> {
+        if let Some(remote) = &self.remote {
+            self.ssh(
+                remote,
+                "switching `current`",
+                &self.switch_script(target, tmp),
+                limit,
+            )?;
+            return Ok(());
+        }
+        self.switch_local(target, tmp)
+    }
+
     #[cfg(unix)]
-    pub fn switch(&self, target: &Path) -> Result<()> {
-        let tmp = self
-            .root
-            .join(format!("{CURRENT}.tmp-{}", hub_kit::files::random_hex(8)));
+    fn switch_local(&self, target: &Path, tmp: &str) -> Result<()> {
+        let tmp = self.root.join(tmp);
         std::os::unix::fs::symlink(target, &tmp)
             .with_context(|| format!("cannot create the symlink `{}`", tmp.display()))?;
         if let Err(e) = std::fs::rename(&tmp, self.current_path()) {
@@ -127,22 +376,30 @@ impl Releases {
         Ok(())
     }
 
-    /// Points `current` at `target` atomically.
     #[cfg(not(unix))]
-    pub fn switch(&self, _target: &Path) -> Result<()> {
+    fn switch_local(&self, _target: &Path, _tmp: &str) -> Result<()> {
         bail!("the `releases-dir` backend needs symlinks with atomic rename (Linux or macOS)")
     }
 
-    /// The record of the last rollback, if any (an unreadable record is ignored).
-    pub fn state(&self) -> Option<State> {
-        let text = std::fs::read_to_string(self.root.join(STATE)).ok()?;
-        serde_json::from_str(&text).ok()
-    }
-
     /// Records a rollback, atomically.
-    pub fn save_state(&self, state: &State) -> Result<()> {
+    pub fn save_state(&self, state: &State, limit: Duration) -> Result<()> {
         let text = serde_json::to_string(state).context("cannot serialise the rollback record")?;
-        crate::fsutil::write_atomically(&self.root.join(STATE), format!("{text}\n").as_bytes())
+        match &self.remote {
+            None => crate::fsutil::write_atomically(
+                &self.root.join(STATE),
+                format!("{text}\n").as_bytes(),
+            ),
+            Some(remote) => {
+                let tmp = sh_quote(&format!(".{STATE}.tmp-{}", hub_kit::files::random_hex(8)));
+                let script = format!(
+                    "{}printf '%s\\n' {} > {tmp} && mv -f -- {tmp} {STATE} || {{ rm -f -- {tmp}; exit 1; }}",
+                    self.cd(),
+                    sh_quote(&text)
+                );
+                self.ssh(remote, "recording the rollback", &script, limit)
+                    .map(|_| ())
+            }
+        }
     }
 }
 
@@ -150,30 +407,35 @@ impl Releases {
 mod tests {
     use super::*;
 
+    const LIMIT: Duration = Duration::from_secs(10);
+
     #[test]
     fn switch_is_atomic_and_keeps_relative_links() {
         let dir = tempfile::tempdir().unwrap();
         for v in ["1.0.0", "v1.1.0"] {
             std::fs::create_dir_all(dir.path().join("releases").join(v)).unwrap();
         }
+        std::fs::write(dir.path().join("releases/not-a-dir"), "").unwrap();
         std::os::unix::fs::symlink("releases/v1.1.0", dir.path().join("current")).unwrap();
-        let r = Releases::new(dir.path());
+        let r = Releases::new(dir.path(), None);
         let p = TagPattern::default();
-        let current = r.current(&p).unwrap();
+        let snap = r.inspect(&p, LIMIT).unwrap();
+        let current = &snap.current;
         assert_eq!(current.name, "v1.1.0");
         assert_eq!(current.version, Some(Version::new(1, 1, 0)));
+        assert_eq!(snap.releases, ["1.0.0", "v1.1.0"]);
         assert_eq!(
-            r.dir_name(&Version::new(1, 1, 0), &p).as_deref(),
+            snap.dir_name(&Version::new(1, 1, 0), &p).as_deref(),
             Some("v1.1.0")
         );
         assert_eq!(
-            r.dir_name(&Version::new(1, 0, 0), &p).as_deref(),
+            snap.dir_name(&Version::new(1, 0, 0), &p).as_deref(),
             Some("1.0.0")
         );
-        assert_eq!(r.dir_name(&Version::new(0, 9, 0), &p), None);
-        let target = r.link_target("1.0.0", &current);
+        assert_eq!(snap.dir_name(&Version::new(0, 9, 0), &p), None);
+        let target = r.link_target("1.0.0", current);
         assert_eq!(target, Path::new("releases/1.0.0"));
-        r.switch(&target).unwrap();
+        r.switch(&target, &Releases::temp_name(), LIMIT).unwrap();
         assert_eq!(
             std::fs::read_link(dir.path().join("current")).unwrap(),
             Path::new("releases/1.0.0")
@@ -189,25 +451,126 @@ mod tests {
     #[test]
     fn current_must_be_a_symlink() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Releases::new(dir.path());
-        let e = r.current(&TagPattern::default()).unwrap_err().to_string();
+        let r = Releases::new(dir.path(), None);
+        let p = TagPattern::default();
+        let e = r.inspect(&p, LIMIT).unwrap_err().to_string();
         assert!(e.contains("nothing is deployed"), "{e}");
         std::fs::create_dir(dir.path().join("current")).unwrap();
-        let e = r.current(&TagPattern::default()).unwrap_err().to_string();
+        let e = r.inspect(&p, LIMIT).unwrap_err().to_string();
         assert!(e.contains("is not a symlink"), "{e}");
     }
 
     #[test]
     fn state_round_trips() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Releases::new(dir.path());
-        assert_eq!(r.state(), None);
+        std::os::unix::fs::symlink("releases/1.0.0", dir.path().join("current")).unwrap();
+        let r = Releases::new(dir.path(), None);
+        let p = TagPattern::default();
+        assert_eq!(r.inspect(&p, LIMIT).unwrap().state, None);
         let s = State {
             from: "1.1.0".into(),
             to: "1.0.0".into(),
             complete: false,
         };
-        r.save_state(&s).unwrap();
-        assert_eq!(r.state(), Some(s));
+        r.save_state(&s, LIMIT).unwrap();
+        assert_eq!(r.inspect(&p, LIMIT).unwrap().state, Some(s));
+    }
+
+    /// The remote scripts, run here by `sh` exactly as the host's shell would run them.
+    #[test]
+    fn remote_scripts_do_the_same_in_a_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory name a shell would otherwise split, expand and execute.
+        let root = dir.path().join("it's $(touch pwned) app");
+        for v in ["1.0.0", "1.1.0"] {
+            std::fs::create_dir_all(root.join("releases").join(v)).unwrap();
+        }
+        std::os::unix::fs::symlink("releases/1.1.0", root.join("current")).unwrap();
+        std::fs::write(
+            root.join(STATE),
+            "{\"from\":\"1.2.0\",\n\"to\":\"1.1.0\",\"complete\":true}\n",
+        )
+        .unwrap();
+        let r = Releases::new(&root, None);
+        let sh = |script: &str| {
+            let out = std::process::Command::new("sh")
+                .args(["-c", script])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{script}: {out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert_eq!(
+            sh(&r.inspect_script()),
+            "current releases/1.1.0\nrelease 1.0.0\nrelease 1.1.0\nstate {\"from\":\"1.2.0\",\"to\":\"1.1.0\",\"complete\":true}\n"
+        );
+        sh(&r.switch_script(Path::new("releases/1.0.0"), "current.tmp-ab12"));
+        assert_eq!(
+            std::fs::read_link(root.join("current")).unwrap(),
+            Path::new("releases/1.0.0")
+        );
+        assert!(!root.join("current.tmp-ab12").exists());
+        let argv: Vec<String> = [
+            "sh",
+            "-c",
+            "printf '%s|' \"$@\" \"$HUB_ROLLBACK_VERSION\" > out",
+            "sh",
+            "$(id)",
+            "a'b",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        sh(&r.run_script(&argv, &[("HUB_ROLLBACK_VERSION", "1.0.0".into())]));
+        assert_eq!(
+            std::fs::read_to_string(root.join("out")).unwrap(),
+            "$(id)|a'b|1.0.0|"
+        );
+        assert!(!dir.path().join("pwned").exists());
+        assert!(!root.join("pwned").exists());
+    }
+
+    #[test]
+    fn quoting_and_hosts() {
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        assert_eq!(sh_quote("~/app"), r#""$HOME"/'app'"#);
+        assert_eq!(sh_quote("$(id)"), "'$(id)'");
+        for ok in [
+            "web1",
+            "deploy@web1.example.com",
+            "ssh://deploy@127.0.0.1:2222",
+        ] {
+            assert_eq!(host_input(ok).as_deref(), Ok(ok));
+        }
+        for bad in [
+            "-oProxyCommand=id",
+            "web1; id",
+            "a b",
+            "$(id)",
+            "",
+            "web\n1",
+        ] {
+            assert!(host_input(bad).is_err(), "{bad}");
+        }
+        let remote = Remote {
+            host: "deploy@web1".into(),
+            options: vec!["-p".into(), "2222".into()],
+        };
+        assert_eq!(
+            remote.argv("true"),
+            [
+                "ssh",
+                "-T",
+                "-o",
+                "BatchMode=yes",
+                "-p",
+                "2222",
+                "--",
+                "deploy@web1",
+                "true"
+            ]
+        );
     }
 }

@@ -349,12 +349,27 @@ fn dry_run_shows_the_exact_plan_and_changes_nothing() {
     assert!(!audit.exists());
     assert!(!f.path("app/.hub-rollback.json").exists());
     let app = f.path("app").display().to_string();
+    // The temporary link's name is chosen in the plan, so the plan shows it exactly.
+    let switch = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("1. switch: symlink "))
+        .unwrap_or_else(|| panic!("no switch step in\n{}", run.stdout));
+    let tmp = switch
+        .strip_prefix(&format!("1. switch: symlink `{app}/current.tmp-"))
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(hex, _)| hex)
+        .unwrap_or_else(|| panic!("{switch}"));
+    assert!(
+        tmp.len() == 16 && tmp.chars().all(|c| c.is_ascii_hexdigit()),
+        "{switch}"
+    );
     for want in [
         format!(
-            "1. switch: symlink `{app}/current.tmp-<random>` -> `releases/1.0.0`, then rename it over `{app}/current`"
+            "1. switch: symlink `{app}/current.tmp-{tmp}` -> `releases/1.0.0`, then rename it over `{app}/current`"
         ),
         format!(
-            r#"2. run `restart-command`: ["touch","restarted here"] in `{app}` with HUB_ROLLBACK_VERSION=1.0.0 HUB_ROLLBACK_FROM=1.1.0"#
+            r#"2. run `restart-command`: ["touch","restarted here"] in `{app}` with HUB_ROLLBACK_VERSION=1.0.0 HUB_ROLLBACK_FROM=1.1.0, killed after 60s"#
         ),
         "dry run: nothing changed".to_string(),
     ] {
