@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 use hub_changelog::{ReleaseContext, Status};
-use hub_kit::Runner;
 use hub_kit::md::{self, Markdown};
+use hub_kit::{Annotation, Runner};
 
-use crate::publish::Committed;
+use crate::publish::{Checkout, Committed};
 
 /// What the run did to the changelog file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,13 +99,27 @@ pub fn log(runner: &mut Runner, run: &Run<'_>) -> Result<()> {
     if let Some(c) = run.committed {
         let short = &c.sha[..c.sha.len().min(12)];
         let line = match (&c.pushed_to, c.via_api) {
-            (Some(branch), true) => format!(
-                "committed {short} on {branch} through the GitHub API (the local checkout is not moved)"
-            ),
+            (Some(branch), true) => match &c.checkout {
+                Checkout::Moved => format!(
+                    "committed {short} on {branch} through the GitHub API; the checkout is at it"
+                ),
+                Checkout::NotMoved(_) => {
+                    format!("committed {short} on {branch} through the GitHub API")
+                }
+            },
             (Some(branch), false) => format!("committed {short} and pushed it to origin/{branch}"),
             (None, _) => format!("committed {short} (no `origin` remote: not pushed)"),
         };
         runner.info(&line)?;
+        if let Checkout::NotMoved(why) = &c.checkout {
+            runner.warning(
+                &format!(
+                    "the checkout is not moved to the changelog commit ({why}); later steps \
+                     must use the `commit-sha` output"
+                ),
+                &Annotation::default(),
+            )?;
+        }
     }
     Ok(())
 }

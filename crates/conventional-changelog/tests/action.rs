@@ -655,7 +655,17 @@ fn commit_via_api_makes_one_verified_commit_on_the_branch() {
         r.read("CHANGELOG.md").as_str(),
         "the committed file is the written one"
     );
+    // No `origin` to fetch the new commit from: the checkout stays, with a warning.
     assert_eq!(r.git(&["rev-parse", "HEAD"]), head, "no local commit");
+    assert!(
+        out.stdout.contains(
+            "::warning::the checkout is not moved to the changelog commit (the commit is not \
+             here and there is no `origin` remote to fetch it from); later steps must use the \
+             `commit-sha` output"
+        ),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout.contains(&format!(
             "committed {} on main through the GitHub API",
