@@ -80,8 +80,26 @@ impl Fixture {
 
     /// Runs the binary with these inputs; outputs and summary start empty each run.
     fn run(&self, inputs: &[(String, String)]) -> Run {
-        let output_file = self.path("github_output");
-        let summary_file = self.path("github_step_summary");
+        let (mut cmd, files) = self.command(inputs, "");
+        let out = cmd.output().unwrap();
+        files.finish(out)
+    }
+
+    /// Starts the binary with these inputs; `tag` keeps its output files apart from those
+    /// of another run going on at the same time.
+    fn spawn(&self, inputs: &[(String, String)], tag: &str) -> (std::process::Child, Files) {
+        let (mut cmd, files) = self.command(inputs, tag);
+        let child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        (child, files)
+    }
+
+    fn command(&self, inputs: &[(String, String)], tag: &str) -> (Command, Files) {
+        let output_file = self.path(&format!("github_output{tag}"));
+        let summary_file = self.path(&format!("github_step_summary{tag}"));
         std::fs::write(&output_file, "").unwrap();
         std::fs::write(&summary_file, "").unwrap();
         let mut cmd = Command::new(BIN);
@@ -96,9 +114,26 @@ impl Fixture {
         for (name, value) in inputs {
             cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
         }
-        let out = cmd.output().unwrap();
+        (
+            cmd,
+            Files {
+                output_file,
+                summary_file,
+            },
+        )
+    }
+}
+
+/// Where one run's outputs and summary go.
+struct Files {
+    output_file: PathBuf,
+    summary_file: PathBuf,
+}
+
+impl Files {
+    fn finish(self, out: std::process::Output) -> Run {
         let outputs =
-            hub_kit::files::parse_key_values(&std::fs::read_to_string(&output_file).unwrap())
+            hub_kit::files::parse_key_values(&std::fs::read_to_string(&self.output_file).unwrap())
                 .into_iter()
                 .collect();
         Run {
@@ -106,7 +141,7 @@ impl Fixture {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             outputs,
-            summary: std::fs::read_to_string(&summary_file).unwrap(),
+            summary: std::fs::read_to_string(&self.summary_file).unwrap(),
         }
     }
 }
@@ -652,4 +687,372 @@ fn a_slow_command_is_killed_at_the_timeout_with_its_children() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn two_rollbacks_at_once_take_turns_and_the_second_finds_it_done() {
+    let f = Fixture::new();
+    // A slow restart keeps the first rollback busy while the second one starts.
+    let run_inputs = inputs(
+        f.base(),
+        &[
+            (
+                "restart-command",
+                "sh -c 'echo start >> restarts; sleep 2; echo end >> restarts'",
+            ),
+            ("timeout", "30s"),
+        ],
+    );
+    let (a, a_files) = f.spawn(&run_inputs, "-a");
+    let (b, b_files) = f.spawn(&run_inputs, "-b");
+    let a = a_files.finish(a.wait_with_output().unwrap());
+    let b = b_files.finish(b.wait_with_output().unwrap());
+    assert_eq!((a.code, b.code), (Some(0), Some(0)), "{a:#?}\n{b:#?}");
+    assert_eq!(
+        f.current(),
+        Path::new("releases/1.0.0"),
+        "one step back only"
+    );
+    // Exactly one of them switched and restarted; the other waited for the lock, then
+    // found `1.0.0` live.
+    let mut changed = [a.output("changed"), b.output("changed")];
+    changed.sort_unstable();
+    assert_eq!(changed, ["false", "true"], "{a:#?}\n{b:#?}");
+    let waiter = if a.output("changed") == "false" {
+        &a
+    } else {
+        &b
+    };
+    assert!(
+        waiter.stdout.contains("waiting up to 30s for the lock"),
+        "{}",
+        waiter.stdout
+    );
+    assert!(waiter.stdout.contains("already live"), "{}", waiter.stdout);
+    assert_eq!(
+        std::fs::read_to_string(f.path("app/restarts")).unwrap(),
+        "start\nend\n"
+    );
+    assert_eq!(waiter.output("rolled-back-from"), "1.1.0");
+}
+
+#[test]
+fn command_rollbacks_at_once_do_not_interleave() {
+    let f = Fixture::new();
+    let log = f.path("log");
+    let command = format!(
+        "sh -c 'echo start >> {0}; sleep 1; echo end >> {0}'",
+        log.display()
+    );
+    let run_inputs = inputs(
+        vec![("target".into(), "command".into())],
+        &[
+            ("command", &command),
+            ("version", "1.0.0"),
+            ("from", "1.1.0"),
+            ("timeout", "30s"),
+        ],
+    );
+    let (a, a_files) = f.spawn(&run_inputs, "-a");
+    let (b, b_files) = f.spawn(&run_inputs, "-b");
+    let a = a_files.finish(a.wait_with_output().unwrap());
+    let b = b_files.finish(b.wait_with_output().unwrap());
+    assert_eq!((a.code, b.code), (Some(0), Some(0)), "{a:#?}\n{b:#?}");
+    // Without GitHub deployments a `command` rollback cannot tell it was done: both run,
+    // one after the other.
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "start\nend\nstart\nend\n"
+    );
+}
+
+/// Holds `path` locked with `flock(1)` until dropped.
+struct Holder(std::process::Child);
+
+impl Holder {
+    fn lock(path: &Path) -> Holder {
+        let child = Command::new("flock")
+            .args(["-o"])
+            .arg(path)
+            .args(["sleep", "30"])
+            .spawn()
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(10);
+        // Held once a non-blocking attempt fails.
+        while Command::new("flock")
+            .arg("-n")
+            .arg(path)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success()
+        {
+            assert!(
+                Instant::now() < until,
+                "flock never took {}",
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Holder(child)
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_rollback_that_cannot_get_the_lock_gives_up_at_the_timeout() {
+    let f = Fixture::new();
+    let holder = Holder::lock(&f.path("app/.hub-rollback.lock"));
+    let run = f.run(&inputs(
+        f.base(),
+        &[("restart-command", "touch restarted"), ("timeout", "1s")],
+    ));
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains("still holds the lock")
+            && run.stdout.contains("after 1s (the `timeout`)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(f.current(), Path::new("releases/1.1.0"), "nothing changed");
+    assert!(!f.path("app/restarted").exists());
+    drop(holder);
+    let run = f.run(&inputs(f.base(), &[("timeout", "1s")]));
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(f.current(), Path::new("releases/1.0.0"));
+}
+
+/// An OpenSSH server on 127.0.0.1 for this test only: its own host key, one authorized
+/// client key, no PAM. Stopped when dropped.
+struct Sshd {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    port: u16,
+    user: String,
+}
+
+impl Sshd {
+    const BIN: &'static str = "/usr/sbin/sshd";
+
+    /// `None` (and the reason, printed) when this machine cannot run one.
+    fn start() -> Option<Sshd> {
+        if !Path::new(Self::BIN).exists() {
+            println!("skipped: sshd not installed");
+            return None;
+        }
+        // sshd insists on its privilege separation directory.
+        if !Path::new("/run/sshd").is_dir() && std::fs::create_dir_all("/run/sshd").is_err() {
+            println!("skipped: sshd needs /run/sshd, which cannot be created");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let keygen = |name: &str| {
+            let st = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.path().join(name))
+                .status()
+                .unwrap();
+            assert!(st.success(), "ssh-keygen {name}");
+        };
+        keygen("host_key");
+        keygen("client_key");
+        std::fs::copy(
+            dir.path().join("client_key.pub"),
+            dir.path().join("authorized_keys"),
+        )
+        .unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let host_pub = std::fs::read_to_string(dir.path().join("host_key.pub")).unwrap();
+        std::fs::write(
+            dir.path().join("known_hosts"),
+            format!("[127.0.0.1]:{port} {host_pub}"),
+        )
+        .unwrap();
+        let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string();
+        let d = dir.path().display();
+        std::fs::write(
+            dir.path().join("sshd_config"),
+            format!(
+                "ListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\nPidFile {d}/sshd.pid\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin yes\nAllowUsers {user}\n"
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.path().join("sshd.log")).unwrap();
+        let child = Command::new(Self::BIN)
+            .args(["-D", "-e", "-f"])
+            .arg(dir.path().join("sshd_config"))
+            .args(["-p", &port.to_string()])
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut sshd = Sshd {
+            child,
+            dir,
+            port,
+            user,
+        };
+        let until = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(st)) = sshd.child.try_wait() {
+                panic!("sshd exited ({st}): {}", sshd.log());
+            }
+            assert!(
+                Instant::now() < until,
+                "sshd did not listen: {}",
+                sshd.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(sshd)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
+    }
+
+    fn host(&self) -> String {
+        format!("ssh://{}@127.0.0.1:{}", self.user, self.port)
+    }
+
+    /// The client side: this key, this server's host key and nothing from `~/.ssh`.
+    fn options(&self) -> String {
+        let d = self.dir.path().display();
+        format!(
+            "-F none -i {d}/client_key -o IdentitiesOnly=yes -o UserKnownHostsFile={d}/known_hosts -o StrictHostKeyChecking=yes -o ConnectTimeout=10"
+        )
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn releases_dir_over_ssh_switches_restarts_and_is_seen_answering() {
+    let Some(sshd) = Sshd::start() else {
+        return;
+    };
+    let f = Fixture::new();
+    let service = Service::start(f.path("app/current"), 200);
+    let host = sshd.host();
+    let options = sshd.options();
+    let restart = r#"sh -c 'printf "%s -> %s in %s\n" "$HUB_ROLLBACK_FROM" "$HUB_ROLLBACK_VERSION" "$PWD" > restarted' $(id)"#;
+    let run_inputs = inputs(
+        f.base(),
+        &[
+            ("host", &host),
+            ("ssh-options", &options),
+            ("restart-command", restart),
+            ("health-urls", &service.url),
+            ("health-body", "version=1.0.0"),
+            ("timeout", "20s"),
+        ],
+    );
+    let app = f.path("app").display().to_string();
+
+    // The dry run shows the exact remote commands and changes nothing.
+    let mut dry_inputs = run_inputs.clone();
+    dry_inputs.push(("dry-run".into(), "true".into()));
+    let dry = f.run(&dry_inputs);
+    assert_eq!(dry.code, Some(0), "{dry:#?}\n{}", sshd.log());
+    let ssh_prefix = format!(
+        r#"["ssh","-T","-o","BatchMode=yes","-F","none","-i","{0}/client_key","-o","IdentitiesOnly=yes","-o","UserKnownHostsFile={0}/known_hosts","-o","StrictHostKeyChecking=yes","-o","ConnectTimeout=10","--","{host}","#,
+        sshd.dir.path().display()
+    );
+    for want in [
+        format!(
+            "1. switch on `{host}`: {ssh_prefix}\"cd -- '{app}' || exit 1; ln -sfn -- 'releases/1.0.0' 'current.tmp-"
+        ),
+        "' && mv -T -- 'current.tmp-".to_string(),
+        format!(
+            r#"2. run `restart-command`: {ssh_prefix}"cd -- '{app}' || exit 1; HUB_ROLLBACK_VERSION='1.0.0' HUB_ROLLBACK_FROM='1.1.0' 'sh' '-c' 'printf \"%s -> %s in %s\\n\" \"$HUB_ROLLBACK_FROM\" \"$HUB_ROLLBACK_VERSION\" \"$PWD\" > restarted' '$(id)'"] with"#
+        ),
+    ] {
+        assert!(dry.stdout.contains(&want), "{want}\nnot in\n{}", dry.stdout);
+    }
+    assert_eq!(f.current(), Path::new("releases/1.1.0"));
+    assert!(!f.path("app/restarted").exists());
+
+    let run = f.run(&run_inputs);
+    assert_eq!(run.code, Some(0), "{run:#?}\n{}", sshd.log());
+    assert_eq!(f.current(), Path::new("releases/1.0.0"));
+    assert_eq!(run.output("rolled-back-to"), "1.0.0");
+    assert_eq!(run.output("rolled-back-from"), "1.1.0");
+    assert_eq!(run.output("healthy"), "true");
+    assert_eq!(run.output("changed"), "true");
+    // The restart ran on the host, in the directory, with the versions as data.
+    assert_eq!(
+        std::fs::read_to_string(f.path("app/restarted")).unwrap(),
+        format!("1.1.0 -> 1.0.0 in {app}\n")
+    );
+    assert_eq!(
+        service.served().last().map(String::as_str),
+        Some("version=1.0.0"),
+        "the health check saw the old release answering"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(f.path("app"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // The record went to the host too: a re-run is a no-op.
+    std::fs::remove_file(f.path("app/restarted")).unwrap();
+    let again = f.run(&run_inputs);
+    assert_eq!(again.code, Some(0), "{again:#?}");
+    assert_eq!(again.output("changed"), "false");
+    assert!(again.stdout.contains("already live"), "{}", again.stdout);
+    assert!(!f.path("app/restarted").exists());
+    assert_eq!(f.current(), Path::new("releases/1.0.0"));
+
+    // The lock is taken on the host: while another holds it, this one gives up.
+    let holder = Holder::lock(&f.path("app/.hub-rollback.lock"));
+    let mut locked = run_inputs.clone();
+    locked.retain(|(k, _)| k != "timeout");
+    locked.push(("timeout".into(), "1s".into()));
+    let run = f.run(&locked);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains("waiting up to 1s for the lock")
+            && run
+                .stdout
+                .contains("still holds the lock `.hub-rollback.lock` after 1s"),
+        "{}",
+        run.stdout
+    );
+    drop(holder);
+
+    // A host that refuses the key: a clear error, nothing changed.
+    let mut refused = run_inputs.clone();
+    refused.retain(|(k, _)| k != "ssh-options");
+    refused.push((
+        "ssh-options".into(),
+        options.replace("client_key", "host_key"),
+    ));
+    let run = f.run(&refused);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains("cannot take the lock on"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Permission denied"), "{}", run.stdout);
 }
