@@ -98,7 +98,8 @@ pub struct Args {
     /// A command that must exit 0 after the switch (one line, no shell).
     #[arg(long, allow_hyphen_values = true)]
     health_command: Option<String>,
-    /// How long health may take to come back (`90s`, `5m`).
+    /// How long health may take to come back (`90s`, `5m`); also the limit of each backend
+    /// command (killed after it) and of the wait for another rollback of the same target.
     #[arg(long, default_value = "60s")]
     timeout: String,
     /// Show the plan (the switch and the exact commands) and change nothing.
