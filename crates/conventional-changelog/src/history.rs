@@ -183,6 +183,55 @@ fn refuse_shallow(repo: &Repo) -> Result<()> {
     Ok(())
 }
 
+/// Splits the history at `tags` (ascending versions), and first puts the tags in the order
+/// they were released in: by version, except that a tag whose commit is reachable from a
+/// lower version's tag comes before it. SemVer precedence can disagree with history — in
+/// angular-cli, `v1.0.0-beta.10-webpack` (an alphanumeric pre-release identifier outranks a
+/// numeric one) ranks above `v1.0.0-beta.28`, yet `v1.0.0-beta.14` was made on top of it —
+/// and a commit belongs to the first release that shipped it. Each round is one linear
+/// pass; a history whose versions follow its ancestry takes one round.
+fn partition_in_release_order(
+    topology: &[(&str, Vec<&str>)],
+    tags: &mut Vec<VersionTag>,
+) -> Vec<Vec<usize>> {
+    let tag_commits: HashSet<&str> = tags.iter().map(|t| t.tag.commit.as_str()).collect();
+    let position: HashMap<String, usize> = topology
+        .iter()
+        .enumerate()
+        .filter(|(_, (id, _))| tag_commits.contains(id))
+        .map(|(i, (id, _))| ((*id).to_owned(), i))
+        .collect();
+    // Each round moves every tag reached by an earlier release to just before it; a move
+    // only ever puts a tag before a descendant, so this ends (bounded to be sure).
+    for _ in 0..=tags.len() {
+        let commits: Vec<&str> = tags.iter().map(|t| t.tag.commit.as_str()).collect();
+        let parts = hub_git::partition_by_tags(topology, &commits);
+        let mut release_of = vec![usize::MAX; topology.len()];
+        for (r, part) in parts.iter().enumerate() {
+            for &i in part {
+                release_of[i] = r;
+            }
+        }
+        let owner: Vec<usize> = (0..tags.len())
+            .map(|t| {
+                position
+                    .get(&tags[t].tag.commit)
+                    .map_or(t, |&i| release_of[i].min(t))
+            })
+            .collect();
+        if owner.iter().enumerate().all(|(t, &o)| o == t) {
+            return parts;
+        }
+        let mut order: Vec<usize> = (0..tags.len()).collect();
+        order.sort_by_key(|&t| (owner[t], usize::from(owner[t] == t), t));
+        let old = std::mem::take(tags);
+        let mut old: Vec<Option<VersionTag>> = old.into_iter().map(Some).collect();
+        tags.extend(order.into_iter().filter_map(|t| old[t].take()));
+    }
+    let commits: Vec<&str> = tags.iter().map(|t| t.tag.commit.as_str()).collect();
+    hub_git::partition_by_tags(topology, &commits)
+}
+
 /// One release: the commits of `from..to`, or of the last release tag reachable from `to`
 /// up to `to`.
 ///
@@ -308,8 +357,7 @@ pub fn full(repo: &Repo, req: &Request<'_>) -> Result<History> {
     tags.retain(|t| seen.insert(t.tag.commit.clone()));
     tags.reverse();
 
-    let tag_commits: Vec<&str> = tags.iter().map(|t| t.tag.commit.as_str()).collect();
-    let mut parts = hub_git::partition_by_tags(&topology, &tag_commits);
+    let mut parts = partition_in_release_order(&topology, &mut tags);
     if !req.paths.is_empty() {
         let position: HashMap<&str, usize> =
             log.iter().enumerate().map(|(i, c)| (c.id, i)).collect();

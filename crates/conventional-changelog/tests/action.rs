@@ -892,3 +892,41 @@ fn authors_without_an_api_show_names_and_mention_needs_login() {
         "{bad}"
     );
 }
+
+#[test]
+fn a_commit_belongs_to_the_first_release_that_shipped_it() {
+    // `v1.1.0-beta.2-side` outranks `v1.1.0-beta.3` in SemVer (an alphanumeric identifier
+    // beats a numeric one), yet beta.3 was made on top of it.
+    let mut r = TestRepo::new();
+    r.commit("feat: first").tag("v1.0.0");
+    r.git(&["checkout", "-q", "-b", "side"]);
+    r.commit("feat: side work").tag("v1.1.0-beta.2-side");
+    r.git(&["checkout", "-q", "main"]);
+    r.commit("fix: main work")
+        .merge("side", "Merge branch 'side'")
+        .tag("v1.1.0-beta.3")
+        .commit("feat: final touch")
+        .tag("v1.1.0");
+    let out = r
+        .run()
+        .input("mode", "overwrite")
+        .input("repo-url", "none")
+        .go();
+    assert_eq!(out.code, 0, "{out}");
+    let file = r.read("CHANGELOG.md");
+    let section = |version: &str| {
+        let start = file
+            .find(&format!("## {version} "))
+            .unwrap_or_else(|| panic!("{version}: {file}"));
+        let rest = &file[start + 4..];
+        rest[..rest.find("\n## ").unwrap_or(rest.len())].to_owned()
+    };
+    assert!(section("1.1.0-beta.2-side").contains("side work"), "{file}");
+    let beta3 = section("1.1.0-beta.3");
+    assert!(
+        beta3.contains("main work") && !beta3.contains("side work"),
+        "{file}"
+    );
+    assert!(section("1.1.0").contains("final touch"), "{file}");
+    assert_eq!(count(&file, "side work"), 1, "{file}");
+}

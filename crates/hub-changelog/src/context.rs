@@ -426,8 +426,8 @@ fn trailing_pr(description: &str) -> Option<u64> {
     inner[open + 2..].parse().ok()
 }
 
-/// Keys under which an entry folds with another: its pull request, and its type, scope
-/// and normalised description (lower case, whitespace collapsed, `(#123)` removed).
+/// Keys under which an entry folds with another: its type and pull request, and its type,
+/// scope and normalised description (lower case, whitespace collapsed, `(#123)` removed).
 fn fold_keys(e: &Entry) -> Vec<String> {
     let mut desc = e.description.as_str().trim_end();
     if e.pr.is_some()
@@ -442,8 +442,14 @@ fn fold_keys(e: &Entry) -> Vec<String> {
         e.scope.as_deref().unwrap_or("").to_lowercase(),
         norm.join(" ")
     )];
+    // The same pull request and type: a squash commit and a differently worded copy. Not
+    // across types: tools that rebase-merge a pull request append its number to each commit
+    // (`fix: … (#33715)`, `perf: … (#33715)`), and those are different changes.
     if let Some(pr) = e.pr {
-        keys.push(format!("p:{pr}"));
+        keys.push(format!(
+            "p:{}|{pr}",
+            e.type_.as_deref().unwrap_or("").to_ascii_lowercase()
+        ));
     }
     keys
 }

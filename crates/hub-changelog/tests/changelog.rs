@@ -282,6 +282,29 @@ fn duplicates_fold_by_pr_number_too() {
 }
 
 #[test]
+fn one_pull_request_of_several_types_is_several_changes() {
+    // A rebase-merged pull request whose tool appended its number to every commit.
+    let log = [
+        c(
+            "1111111aaaa",
+            "perf(build): release resources early (#33715)",
+        ),
+        c(
+            "2222222bbbb",
+            "fix(build): prevent a hang on errors (#33715)",
+        ),
+    ];
+    let releases = [release(&log)];
+    let ctx = context(&releases, &Config::default());
+    let titles: Vec<(&str, usize)> = ctx.releases[0]
+        .sections
+        .iter()
+        .map(|s| (s.title.as_str(), s.entries.len()))
+        .collect();
+    assert_eq!(titles, [("Bug Fixes", 1), ("Performance", 1)]);
+}
+
+#[test]
 fn merges_and_release_commits_can_be_kept() {
     let config = Config {
         skip_merges: false,
