@@ -143,6 +143,14 @@ pub fn kubernetes(
                             == Some(&chosen.to)
                 })
             });
+        // The trap: a rollout restores a pod template, nothing else the bad deploy changed.
+        runner.info(&format!(
+            "{} only the pod template of deployment `{name}`: its replicas and strategy, and the Services, ConfigMaps and Secrets the bad deploy changed, stay as they are (revert those in your manifests)",
+            match earlier {
+                Some(rs) => format!("`kubectl rollout undo --to-revision={}` restores", rs.revision),
+                None => "`kubectl set image` changes".to_string(),
+            }
+        ))?;
         steps.push(match earlier {
             Some(rs) => Step::Run {
                 input: "kubectl rollout undo",
@@ -210,12 +218,12 @@ pub fn helm(
     )?)
     .map_err(|e| anyhow!(e))?;
     let pattern = &request.pattern;
-    let deployed = revisions.iter().find(|r| r.status == "deployed");
-    let running = deployed.and_then(|r| choose::parse_version(&r.app_version, pattern));
-    if let Some(r) = deployed {
+    let live_revision = tools::helm_live(&revisions);
+    let running = live_revision.and_then(|r| choose::parse_version(&r.app_version, pattern));
+    if let Some(r) = live_revision {
         runner.info(&format!(
-            "release `{release}` in `{ns}` is at revision {} (`{}`, app version `{}`)",
-            r.revision, r.chart, r.app_version
+            "release `{release}` in `{ns}` is at revision {} (`{}`, `{}`, app version `{}`)",
+            r.revision, r.status, r.chart, r.app_version
         ))?;
     }
     let from = request.from.clone().or_else(|| running.clone());

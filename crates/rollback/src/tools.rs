@@ -59,8 +59,14 @@ pub fn k8s_deployment(text: &str) -> Result<K8sDeployment, String> {
     let name = meta["name"].as_str().unwrap_or_default();
     let label = |k: &str| meta["labels"][k].as_str().filter(|s| !s.is_empty());
     let annotation = |k: &str| meta["annotations"][k].as_str().filter(|s| !s.is_empty());
+    // Argo CD tracks what it manages with a label (`argocd.argoproj.io/instance`, or
+    // `app.kubernetes.io/instance` in its older default, which Helm charts set too — so
+    // that one only counts next to Argo's annotation) or with the annotation alone
+    // (`<app>:<group>/<kind>:<ns>/<name>`, the default tracking from Argo CD 3.0).
     let argo = label("argocd.argoproj.io/instance").or_else(|| {
-        annotation("argocd.argoproj.io/tracking-id").and(label("app.kubernetes.io/instance"))
+        let tracking = annotation("argocd.argoproj.io/tracking-id")?;
+        label("app.kubernetes.io/instance")
+            .or_else(|| tracking.split(':').next().filter(|app| !app.is_empty()))
     });
     let flux = [
         ("kustomize.toolkit.fluxcd.io", "Kustomization"),
@@ -177,24 +183,48 @@ pub struct HelmChoice {
     pub target: HelmRevision,
 }
 
+/// The revision live in the cluster (`history` newest first): the `deployed` one, unless a
+/// newer upgrade `failed` — its resources may be partly applied, so that one is what is
+/// being rolled back from, and the `deployed` one below it is good again.
+pub fn helm_live(history: &[HelmRevision]) -> Option<&HelmRevision> {
+    let deployed = history.iter().find(|r| r.status == "deployed");
+    match history.first() {
+        Some(newest)
+            if newest.status == "failed"
+                && deployed.is_some_and(|d| d.revision < newest.revision) =>
+        {
+            Some(newest)
+        }
+        _ => deployed,
+    }
+}
+
 /// Chooses the revision explicitly: one whose `app_version` is `wanted` (when a version was
-/// chosen), else the newest `superseded` or `deployed` revision below the live one — never
-/// blindly the previous number, which may have `failed`. A `pending-*` revision means
-/// another operation is under way: refused.
+/// chosen), else the newest `superseded` or `deployed` revision below the live one
+/// ([`helm_live`]) — never blindly the previous number, which may have `failed`. A newest
+/// revision in a `pending-*` state means another operation is under way (Helm refuses
+/// every operation then): refused. An older one left `pending-*` by a helm that was killed,
+/// and recovered from since, does not block.
 pub fn helm_choose(
     release: &str,
     history: &[HelmRevision],
     wanted: Option<&dyn Fn(&str) -> bool>,
 ) -> Result<HelmChoice, String> {
-    if let Some(p) = history.iter().find(|r| r.status.starts_with("pending-")) {
+    if let Some(p) = history.first().filter(|r| r.status.starts_with("pending-")) {
         return Err(format!(
-            "release `{release}` has an operation under way (revision {} is `{}`): wait for it to finish, or resolve it (`helm rollback` is refused while it is pending)",
+            "release `{release}` has an operation under way (revision {} is `{}`): wait for it to finish; if the helm that started it was killed, the release stays stuck until someone recovers it deliberately (inspect `helm history {release}`, then `helm rollback {release} <good revision>`)",
             p.revision, p.status
         ));
     }
-    let current = history.iter().find(|r| r.status == "deployed").cloned();
+    let current = helm_live(history).cloned();
     let good = |r: &&HelmRevision| r.status == "superseded" || r.status == "deployed";
-    let below = |r: &&HelmRevision| current.as_ref().is_none_or(|c| r.revision < c.revision);
+    // Below the live revision, and not the live app version again (a revision that was
+    // itself a rollback repeats an older one's).
+    let below = |r: &&HelmRevision| {
+        current
+            .as_ref()
+            .is_none_or(|c| r.revision < c.revision && r.app_version != c.app_version)
+    };
     let target = match wanted {
         Some(matches) => history
             .iter()
@@ -309,6 +339,15 @@ mod tests {
                 .unwrap()
                 .contains("managed by Argo CD (application `shop-web`)")
         );
+        let annotated =
+            k8s_deployment(&fixture("kubectl/deployment-argocd-annotation.json")).unwrap();
+        assert!(
+            annotated
+                .gitops
+                .unwrap()
+                .contains("managed by Argo CD (application `shop-web`)"),
+            "annotation tracking alone is enough"
+        );
         let flux = k8s_deployment(&fixture("kubectl/deployment-flux.json")).unwrap();
         assert!(
             flux.gitops
@@ -362,6 +401,26 @@ mod tests {
         let pending = helm_history(&fixture("helm/history-pending.json")).unwrap();
         let e = helm_choose("web", &pending, None).unwrap_err();
         assert!(e.contains("revision 5 is `pending-upgrade`"), "{e}");
+        // A stuck pending-upgrade that was recovered from (revision 6 rolled back to 4)
+        // no longer blocks: the live revision is 6 (1.2.1); revision 4 ran the same
+        // version and 3 failed, so the target is 2.
+        let stale = helm_history(&fixture("helm/history-stale-pending.json")).unwrap();
+        let c = helm_choose("web", &stale, None).unwrap();
+        assert_eq!(c.current.unwrap().revision, 6);
+        assert_eq!(
+            (c.target.revision, c.target.app_version.as_str()),
+            (2, "1.1.0")
+        );
+        // An upgrade that failed after revision 4: its partly applied resources are live,
+        // so revision 4 (still `deployed`) is the one to go back to, not below it.
+        let failed = helm_history(&fixture("helm/history-failed-upgrade.json")).unwrap();
+        assert_eq!(helm_live(&failed).unwrap().revision, 5);
+        let c = helm_choose("web", &failed, None).unwrap();
+        assert_eq!(c.current.unwrap().revision, 5);
+        assert_eq!(
+            (c.target.revision, c.target.app_version.as_str()),
+            (4, "1.2.1")
+        );
     }
 
     #[test]

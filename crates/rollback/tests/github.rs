@@ -190,6 +190,22 @@ impl Run {
     }
 }
 
+/// The stand-in's stored deployment `id`, wherever its state keeps it.
+fn find_deployment(state: &serde_json::Value, id: u64) -> Option<serde_json::Value> {
+    match state {
+        serde_json::Value::Object(map) => {
+            if map.get("id").and_then(serde_json::Value::as_u64) == Some(id)
+                && map.contains_key("auto_merge")
+            {
+                return Some(state.clone());
+            }
+            map.values().find_map(|v| find_deployment(v, id))
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(|v| find_deployment(v, id)),
+        _ => None,
+    }
+}
+
 fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -351,6 +367,16 @@ fn github_deployment_hands_the_rollback_to_the_deploy_workflow() {
     assert!(
         w.states(new.id).is_empty(),
         "the deploy workflow reports its own status"
+    );
+    // Created with `auto_merge: false` and no required contexts, as the stand-in stored it:
+    // an old tag behind the default branch must deploy as it is, not be merged forward.
+    let stored = find_deployment(&w.server.state(), new.id)
+        .unwrap_or_else(|| panic!("deployment {} not in the stand-in's state", new.id));
+    assert_eq!(stored["auto_merge"], false, "{stored:#}");
+    assert_eq!(
+        stored["required_contexts"],
+        serde_json::json!([]),
+        "{stored:#}"
     );
     assert_eq!(w.states(bad)[0], "failure");
     assert_eq!(w.states(good), ["success"]);

@@ -175,6 +175,13 @@ fn kubernetes_undoes_to_the_revision_that_ran_the_version() {
         run.stdout.contains("deployment.apps/web rolled back"),
         "{run:#?}"
     );
+    // The undo trap is said out loud: only the pod template goes back.
+    assert!(
+        run.stdout.contains(
+            "`kubectl rollout undo --to-revision=2` restores only the pod template of deployment `web`"
+        ),
+        "{run:#?}"
+    );
 
     // A version no ReplicaSet ran: the container is pointed at that version's image.
     let run = w.run(&[K8S.as_slice(), &[("version", "0.9.0")]].concat(), &fake);
@@ -222,6 +229,10 @@ fn kubernetes_refuses_paused_and_gitops_owned_deployments() {
         (
             "kubectl/deployment-argocd.json",
             "deployment `web` is managed by Argo CD (application `shop-web`): a kubectl rollback would be undone by the next sync; roll back in Argo CD (`argocd app rollback shop-web`) or revert the change in git",
+        ),
+        (
+            "kubectl/deployment-argocd-annotation.json",
+            "deployment `web` is managed by Argo CD (application `shop-web`)",
         ),
         (
             "kubectl/deployment-flux.json",
@@ -289,6 +300,33 @@ fn helm_rolls_back_to_the_last_good_revision_not_the_failed_one() {
         "{run:#?}"
     );
     assert_eq!(run.calls.len(), 1);
+
+    // An old pending revision someone recovered from by hand no longer blocks.
+    let run = w.run(
+        &HELM,
+        &[("FAKE_HISTORY", "helm/history-stale-pending.json")],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(
+        run.calls[1],
+        words("helm rollback web 2 -n shop --wait --timeout 30s")
+    );
+    assert_eq!(run.outputs["rolled-back-from"], "1.2.1");
+    assert_eq!(run.outputs["rolled-back-to"], "1.1.0");
+
+    // A failed upgrade on top of a deployed revision: back to that deployed revision, whose
+    // resources the failed upgrade may have half replaced — not one further.
+    let run = w.run(
+        &HELM,
+        &[("FAKE_HISTORY", "helm/history-failed-upgrade.json")],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(
+        run.calls[1],
+        words("helm rollback web 4 -n shop --wait --timeout 30s")
+    );
+    assert_eq!(run.outputs["rolled-back-from"], "1.3.0");
+    assert_eq!(run.outputs["rolled-back-to"], "1.2.1");
 }
 
 #[test]
