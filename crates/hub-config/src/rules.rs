@@ -31,7 +31,7 @@ use serde_json::Value;
 use crate::diagnostic::{Code, Diagnostic, Severity, quote};
 use crate::error::Error;
 use crate::parse::Document;
-use crate::position::{pointer_tokens, push_pointer};
+use crate::position::{Span, pointer_tokens, push_pointer};
 
 /// Environment variables a rule may read, passed in by the caller (the engine never reads the
 /// process environment). Cheap to clone.
@@ -271,7 +271,8 @@ impl RuleSet {
                 scope.add_variable_from_value("self", to_cel(node));
                 scope.add_variable_from_value("key", key.clone().unwrap_or(cel::Value::Null));
                 let at = format!("{pointer}{}", rule.field_path);
-                let span = document.positions.locate(&at, true);
+                // Placed below, all at once.
+                let span = Span::default();
                 let diagnostic = match rule.program.execute(&scope) {
                     Ok(cel::Value::Bool(true)) => continue,
                     Ok(cel::Value::Bool(false)) => {
@@ -307,6 +308,14 @@ impl RuleSet {
                 diagnostic.document = document.index;
                 out.push(diagnostic);
             }
+        }
+        let wanted: Vec<(&str, bool)> = out
+            .iter()
+            .map(|d| (d.pointer.as_deref().unwrap_or_default(), true))
+            .collect();
+        let spans = document.locate_all(&wanted);
+        for (diagnostic, span) in out.iter_mut().zip(spans) {
+            diagnostic.span = span;
         }
         out
     }

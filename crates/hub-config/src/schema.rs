@@ -22,7 +22,7 @@ use crate::diagnostic::{Code, Diagnostic, Severity, quote, quote_value};
 use crate::error::Error;
 use crate::parse::Document;
 use crate::parse::{is_yaml11_bool, yaml11_bool_value};
-use crate::position::{pointer_tokens, push_pointer};
+use crate::position::{Span, pointer_tokens, push_pointer};
 use crate::rules::{EnvVars, RuleSet};
 
 /// Most diagnostics reported for one document; the rest are summed up in one more.
@@ -123,6 +123,27 @@ impl jsonschema::Retrieve for Adapter {
             seen.insert(uri.as_str().to_owned(), value.clone());
         }
         Ok(value)
+    }
+}
+
+/// A schema diagnostic whose span is found later, together with the others of its document
+/// ([`Document::locate_all`]): at the key (`prefer_key`) or the value its pointer names.
+struct Pending {
+    diagnostic: Diagnostic,
+    prefer_key: bool,
+}
+
+impl std::ops::Deref for Pending {
+    type Target = Diagnostic;
+
+    fn deref(&self) -> &Diagnostic {
+        &self.diagnostic
+    }
+}
+
+impl std::ops::DerefMut for Pending {
+    fn deref_mut(&mut self) -> &mut Diagnostic {
+        &mut self.diagnostic
     }
 }
 
@@ -269,12 +290,30 @@ impl Schema {
     /// Schema diagnostics for one document (no rules), sorted by position.
     #[must_use]
     pub fn validate(&self, document: &Document) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
+        let mut pending = Vec::new();
         let mut count = 0;
-        for error in self.validator.iter_errors(&document.value) {
-            count += 1;
-            self.convert(&error, document, &mut out);
+        // Most documents are valid: `is_valid` stops at nothing and builds no error.
+        if !self.validator.is_valid(&document.value) {
+            for error in self.validator.iter_errors(&document.value) {
+                count += 1;
+                self.convert(&error, document, &mut pending);
+            }
         }
+        // Every span at once: for a JSON document, one pass over its text.
+        let wanted: Vec<(&str, bool)> = pending
+            .iter()
+            .map(|p: &Pending| (p.pointer.as_deref().unwrap_or_default(), p.prefer_key))
+            .collect();
+        let spans = document.locate_all(&wanted);
+        drop(wanted);
+        let mut out: Vec<Diagnostic> = pending
+            .into_iter()
+            .zip(spans)
+            .map(|(p, span)| Diagnostic {
+                span,
+                ..p.diagnostic
+            })
+            .collect();
         self.check_yaml11_words(document, count, &mut out);
         let mut seen = std::collections::HashSet::new();
         out.retain(|d| seen.insert((d.span, d.message.clone())));
@@ -315,7 +354,7 @@ impl Schema {
                         quote(text),
                         quote(text)
                     ),
-                    document.positions.locate(pointer, false),
+                    document.locate(pointer, false),
                 )
                 .with_pointer(pointer.clone())
                 .with_suggestion(format!(
@@ -348,20 +387,23 @@ impl Schema {
         document.pointer(parent)
     }
 
-    fn convert(&self, error: &ValidationError<'_>, document: &Document, out: &mut Vec<Diagnostic>) {
+    fn convert(&self, error: &ValidationError<'_>, document: &Document, out: &mut Vec<Pending>) {
         let pointer = error.instance_path().as_str().to_owned();
         let instance = error.instance().as_ref();
         let schema_path = format!("#{}", error.schema_path());
         let keyword = error.kind().keyword().to_owned();
-        let make = |message: String, at: String, prefer_key: bool| Diagnostic {
-            severity: Severity::Error,
-            code: Code::Schema(keyword.clone()),
-            message,
-            span: document.positions.locate(&at, prefer_key),
-            document: document.index,
-            pointer: Some(at),
-            schema_path: Some(schema_path.clone()),
-            suggestion: None,
+        let make = |message: String, at: String, prefer_key: bool| Pending {
+            diagnostic: Diagnostic {
+                severity: Severity::Error,
+                code: Code::Schema(keyword.clone()),
+                message,
+                span: Span::default(),
+                document: document.index,
+                pointer: Some(at),
+                schema_path: Some(schema_path.clone()),
+                suggestion: None,
+            },
+            prefer_key,
         };
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected }
@@ -479,8 +521,8 @@ impl Schema {
         error: &ValidationError<'_>,
         context: &[Vec<ValidationError<'static>>],
         document: &Document,
-        out: &mut Vec<Diagnostic>,
-        make: &dyn Fn(String, String, bool) -> Diagnostic,
+        out: &mut Vec<Pending>,
+        make: &dyn Fn(String, String, bool) -> Pending,
     ) {
         let here = error.instance_path().as_str();
         let misfit = |e: &ValidationError<'_>| {

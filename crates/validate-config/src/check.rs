@@ -162,35 +162,36 @@ fn read_and_parse(file: &Found, limits: &Limits) -> Parsed {
         json_extensions: Vec::new(),
     };
     let start = Span::at(Position::START);
-    // Refuse an oversized file from its size alone, before reading a byte of it.
-    match std::fs::metadata(&file.full) {
-        Ok(meta) if meta.len() > limits.max_bytes as u64 => {
-            return refuse(Diagnostic::error(
-                Code::FileTooLarge,
-                format!(
-                    "file is {} bytes, over the limit of {} bytes",
-                    meta.len(),
-                    limits.max_bytes
-                ),
-                start,
-            ));
-        }
-        Ok(_) => {}
-        Err(e) => {
-            return refuse(Diagnostic::error(
-                Code::Unreadable,
-                format!("cannot read the file: {e}"),
-                start,
-            ));
-        }
-    }
-    match std::fs::read(&file.full) {
-        Ok(bytes) => parse(&bytes, format, limits),
-        Err(e) => refuse(Diagnostic::error(
+    let unreadable = |e: std::io::Error| {
+        refuse(Diagnostic::error(
             Code::Unreadable,
             format!("cannot read the file: {e}"),
             start,
-        )),
+        ))
+    };
+    let mut handle = match std::fs::File::open(&file.full) {
+        Ok(handle) => handle,
+        Err(e) => return unreadable(e),
+    };
+    // Refuse an oversized file from its size alone, before reading a byte of it.
+    let size = match handle.metadata() {
+        Ok(meta) => meta.len(),
+        Err(e) => return unreadable(e),
+    };
+    if size > limits.max_bytes as u64 {
+        return refuse(Diagnostic::error(
+            Code::FileTooLarge,
+            format!(
+                "file is {size} bytes, over the limit of {} bytes",
+                limits.max_bytes
+            ),
+            start,
+        ));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    match std::io::Read::read_to_end(&mut handle, &mut bytes) {
+        Ok(_) => parse(&bytes, format, limits),
+        Err(e) => unreadable(e),
     }
 }
 
@@ -268,16 +269,15 @@ pub fn check_all(
 }
 
 fn check_one(file: &Found, parsed: &Parsed, target: &Target, env: &EnvVars) -> FileReport {
-    let mut parsed = parsed.clone();
     let jsonc = file.path.to_ascii_lowercase().ends_with(".jsonc");
     let allows = match target {
         Target::Schema(_, schema) => schema.allows_json_extensions(),
         _ => false,
     };
+    let mut diagnostics = parsed.diagnostics.clone();
     if !jsonc && !allows {
-        parsed.reject_json_extensions();
+        diagnostics.extend(parsed.json_extension_errors());
     }
-    let mut diagnostics = parsed.diagnostics;
     let schema = match target {
         Target::None => None,
         Target::Schema(choice, schema) => {

@@ -76,10 +76,24 @@ pub fn discover(root: &Path, patterns: &[String]) -> Result<Vec<Found>, UsageErr
             .build()
             .map_err(|e| UsageError(format!("globs cannot be combined: {e}")))?;
         let mut matched = vec![false; globs.len()];
+        // Descend only towards and below the folder every glob starts with (`files/*.json` →
+        // `files`), not into the whole working directory; the walk still starts at the root, so
+        // `.gitignore` rules apply on the way down exactly as before.
+        let base = PathBuf::from(common_base(globs.iter().map(|(_, m)| m.glob().glob())));
+        let walk_root = root.to_owned();
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
             .require_git(false)
-            .filter_entry(|entry| entry.file_name() != ".git")
+            .filter_entry(move |entry| {
+                if entry.file_name() == ".git" {
+                    return false;
+                }
+                let rel = entry
+                    .path()
+                    .strip_prefix(&walk_root)
+                    .unwrap_or(entry.path());
+                rel.starts_with(&base) || base.starts_with(rel)
+            })
             .build();
         for entry in walker.flatten() {
             if !entry.file_type().is_some_and(|t| t.is_file()) {
@@ -106,6 +120,36 @@ pub fn discover(root: &Path, patterns: &[String]) -> Result<Vec<Found>, UsageErr
     found.sort();
     found.dedup_by(|a, b| a.path == b.path);
     Ok(found)
+}
+
+/// The folder (`/`-separated, relative) that every glob's matches lie in: the leading path
+/// components without glob syntax that all globs share (`""` for the working directory).
+fn common_base<'a>(globs: impl Iterator<Item = &'a str>) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for glob in globs {
+        let parts: Vec<&str> = glob.split('/').collect();
+        // The last component names files, never the folder to walk.
+        let literal: Vec<&str> = parts[..parts.len() - 1]
+            .iter()
+            .copied()
+            .take_while(|part| {
+                !part.is_empty()
+                    && *part != "."
+                    && *part != ".."
+                    && !part.contains(['*', '?', '[', ']', '{', '}', '\\'])
+            })
+            .collect();
+        common = Some(match common {
+            None => literal,
+            Some(before) => before
+                .iter()
+                .zip(&literal)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| *a)
+                .collect(),
+        });
+    }
+    common.unwrap_or_default().join("/")
 }
 
 #[cfg(test)]
@@ -144,6 +188,30 @@ mod tests {
                 ".github/workflows/ci.yml".to_owned(),
                 "config.toml".to_owned(),
                 "data/a.json".to_owned(),
+            ])
+        );
+    }
+
+    #[test]
+    fn the_walk_starts_where_all_globs_agree() {
+        let base = |globs: &[&str]| common_base(globs.iter().copied());
+        assert_eq!(base(&["files/*.json"]), "files");
+        assert_eq!(base(&["a/b/*.yml", "a/b/c/**/*.json"]), "a/b");
+        assert_eq!(base(&["a/b/*.yml", "a/c/*.yml"]), "a");
+        assert_eq!(base(&["a/*.yml", "**/*.json"]), "");
+        assert_eq!(base(&["conf{ig,}/*.yml"]), "");
+        assert_eq!(base(&["x.json"]), "");
+        // An ignored folder stays ignored when a glob starts inside it.
+        let files = ["keep/a.yml", "skip/b.yml", "skip/deeper/c.yml"];
+        assert_eq!(
+            check(&files, "skip/\n", &["skip/**/*.yml", "keep/*.yml"]),
+            Err("no file matches `skip/**/*.yml`".to_owned())
+        );
+        assert_eq!(
+            check(&files, "", &["skip/**/*.yml"]),
+            Ok(vec![
+                "skip/b.yml".to_owned(),
+                "skip/deeper/c.yml".to_owned()
             ])
         );
     }

@@ -1,37 +1,83 @@
-//! A JSON parser that records the position of every key and value.
+//! A JSON parser that records the position of every key and value, when asked to.
 //!
 //! It reads JSONC too (`//` and `/* */` comments, trailing commas) but records each such
 //! extension, so the caller decides whether the file's schema allows them. It is recursive with
 //! a depth limit, so a deeply nested file is refused instead of overflowing the stack.
+//!
+//! Positions cost more than the data (a pointer string and two spans per node), and a valid file
+//! never needs them, so the first pass builds the value only ([`Record::Nothing`]); the
+//! [`Document`] keeps the text and finds positions when a diagnostic asks: one more pass that
+//! records only the pointers wanted and their ancestors ([`Record::Only`]) and builds no value,
+//! or the whole map ([`Record::All`]) when someone wants all of it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 
-use super::{Document, Limits, Parsed};
+use super::{Document, Limits, Parsed, SchemaHint};
 use crate::diagnostic::{Code, Diagnostic, quote};
 use crate::parse::Format;
 use crate::position::{NodeSpans, Position, PositionMap, Span, push_pointer};
 
+/// Which positions a pass records.
+pub(crate) enum Record<'w> {
+    /// Every key and value.
+    All,
+    /// None: the value only.
+    Nothing,
+    /// These pointers (each wanted pointer and all its ancestors), skipping other subtrees.
+    Only(&'w HashSet<String>),
+}
+
 pub(super) fn parse(text: &str, limits: &Limits) -> Parsed {
-    let mut parser = Parser {
-        bytes: text.as_bytes(),
-        text,
-        pos: 0,
-        line: 1,
-        column: 1,
-        max_depth: limits.max_depth,
-        positions: PositionMap::default(),
-        diagnostics: Vec::new(),
-        extensions: Vec::new(),
-    };
+    // The fast pass: the value without positions. A duplicate key needs the full map to say
+    // where the first one is, so it makes this pass give way to the full one.
+    let mut fast = Parser::new(text, limits.max_depth, Record::Nothing, true);
+    let result = fast.document();
+    if !fast.needs_full_pass {
+        let schema_hint = match (&result, fast.root_schema) {
+            (Ok(value), Some(span)) => {
+                value
+                    .get("$schema")
+                    .and_then(Value::as_str)
+                    .map(|reference| SchemaHint {
+                        reference: reference.to_owned(),
+                        span,
+                    })
+            }
+            _ => None,
+        };
+        let mut diagnostics = fast.diagnostics;
+        let documents = match result {
+            Ok(value) => vec![Document::lazy_json(
+                value,
+                Arc::from(text),
+                limits.max_depth,
+            )],
+            Err(fatal) => {
+                diagnostics.push(*fatal);
+                Vec::new()
+            }
+        };
+        return Parsed {
+            format: Format::Json,
+            documents,
+            diagnostics,
+            schema_hint,
+            json_extensions: fast.extensions,
+        };
+    }
+    let mut parser = Parser::new(text, limits.max_depth, Record::All, true);
     let result = parser.document();
     let mut diagnostics = parser.diagnostics;
     let documents = match result {
-        Ok(value) => vec![Document {
-            index: 0,
+        Ok(value) => vec![Document::with_positions(
+            0,
             value,
-            positions: parser.positions,
-            yaml11_words: Vec::new(),
-        }],
+            parser.positions,
+            Vec::new(),
+        )],
         Err(fatal) => {
             diagnostics.push(*fatal);
             Vec::new()
@@ -46,6 +92,14 @@ pub(super) fn parse(text: &str, limits: &Limits) -> Parsed {
     }
 }
 
+/// The positions `record` asks for in `text`, which parsed before (so errors cannot happen; if
+/// the text changed meanwhile, what was recorded up to the error is returned).
+pub(crate) fn positions(text: &str, max_depth: usize, record: Record<'_>) -> PositionMap {
+    let mut parser = Parser::new(text, max_depth, record, false);
+    let _ = parser.document();
+    parser.positions
+}
+
 struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -53,6 +107,13 @@ struct Parser<'a> {
     line: usize,
     column: usize,
     max_depth: usize,
+    record: Record<'a>,
+    /// Whether to build the value (a positions pass does not).
+    build: bool,
+    /// Set when the pass without positions met a duplicate key.
+    needs_full_pass: bool,
+    /// Where the root object's `$schema` value is written (recorded in every mode).
+    root_schema: Option<Span>,
     positions: PositionMap,
     diagnostics: Vec<Diagnostic>,
     extensions: Vec<Span>,
@@ -63,6 +124,46 @@ type Result<T> = std::result::Result<T, Box<Diagnostic>>;
 
 fn fail(code: Code, message: impl Into<String>, span: Span) -> Box<Diagnostic> {
     Box::new(Diagnostic::error(code, message, span))
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, max_depth: usize, record: Record<'a>, build: bool) -> Self {
+        Self {
+            bytes: text.as_bytes(),
+            text,
+            pos: 0,
+            line: 1,
+            column: 1,
+            max_depth,
+            record,
+            build,
+            needs_full_pass: false,
+            root_schema: None,
+            positions: PositionMap::default(),
+            diagnostics: Vec::new(),
+            extensions: Vec::new(),
+        }
+    }
+
+    /// The pointer of a child, when this pass records it (`parent` is recorded).
+    fn child(&self, parent: Option<&str>, token: &str) -> Option<String> {
+        let parent = parent?;
+        match self.record {
+            Record::Nothing => None,
+            Record::All => Some(push_pointer(parent, token)),
+            Record::Only(wanted) => {
+                Some(push_pointer(parent, token)).filter(|p| wanted.contains(p))
+            }
+        }
+    }
+
+    fn root_pointer(&self) -> Option<String> {
+        match self.record {
+            Record::Nothing => None,
+            Record::All => Some(String::new()),
+            Record::Only(wanted) => wanted.contains("").then(String::new),
+        }
+    }
 }
 
 impl Parser<'_> {
@@ -107,7 +208,8 @@ impl Parser<'_> {
         if self.peek().is_none() {
             return Err(self.syntax("file is empty, expected a JSON value"));
         }
-        let value = self.value(String::new(), None, 0)?;
+        let root = self.root_pointer();
+        let value = self.value(root, None, 0)?;
         self.skip_trivia()?;
         if self.peek().is_some() {
             return Err(self.syntax(format!(
@@ -161,11 +263,11 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, pointer: String, key: Option<Span>, depth: usize) -> Result<Value> {
+    fn value(&mut self, pointer: Option<String>, key: Option<Span>, depth: usize) -> Result<Value> {
         let start = self.here();
         let value = match self.peek() {
-            Some(b'{') => self.object(&pointer, depth)?,
-            Some(b'[') => self.array(&pointer, depth)?,
+            Some(b'{') => self.object(pointer.as_deref(), depth)?,
+            Some(b'[') => self.array(pointer.as_deref(), depth)?,
             Some(b'"') => Value::String(self.string()?),
             Some(b'-' | b'0'..=b'9') => self.number()?,
             Some(b't') => self.literal("true", Value::Bool(true))?,
@@ -176,13 +278,15 @@ impl Parser<'_> {
                 return Err(self.syntax(format!("expected a JSON value, found {}", self.found())));
             }
         };
-        self.positions.insert(
-            pointer,
-            NodeSpans {
-                key,
-                value: Span::new(start, self.here()),
-            },
-        );
+        if let Some(pointer) = pointer {
+            self.positions.insert(
+                pointer,
+                NodeSpans {
+                    key,
+                    value: Span::new(start, self.here()),
+                },
+            );
+        }
         Ok(value)
     }
 
@@ -197,12 +301,13 @@ impl Parser<'_> {
         Ok(depth + 1)
     }
 
-    fn object(&mut self, pointer: &str, depth: usize) -> Result<Value> {
+    fn object(&mut self, pointer: Option<&str>, depth: usize) -> Result<Value> {
         let depth = self.enter(depth)?;
         self.bump(); // `{`
         let mut map = Map::new();
-        let mut key_lines: std::collections::HashMap<String, usize> =
-            std::collections::HashMap::new();
+        // Line of each key, for duplicate reports; only the pass that records every position
+        // reports them (the others either give way to it or read a file that parsed before).
+        let mut key_lines: HashMap<String, usize> = HashMap::new();
         self.skip_trivia()?;
         if self.peek() == Some(b'}') {
             self.bump();
@@ -233,22 +338,33 @@ impl Parser<'_> {
             }
             self.bump();
             self.skip_trivia()?;
-            let child = push_pointer(pointer, &key);
+            let child = self.child(pointer, &key);
+            let value_start = self.here();
             let value = self.value(child, Some(key_span), depth)?;
-            if let Some(first_line) = key_lines.insert(key.clone(), key_start.line) {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::DuplicateKey,
-                        format!("duplicate key {}", quote(&key)),
-                        key_span,
-                    )
-                    .with_pointer(push_pointer(pointer, &key))
-                    .with_suggestion(format!(
-                        "remove one of them: the key is also on line {first_line} and the last one wins"
-                    )),
-                );
+            if depth == 1 && key == "$schema" {
+                self.root_schema = Some(Span::new(value_start, self.here()));
             }
-            map.insert(key, value);
+            if self.build {
+                if matches!(self.record, Record::All) {
+                    if let Some(first_line) = key_lines.insert(key.clone(), key_start.line) {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::DuplicateKey,
+                                format!("duplicate key {}", quote(&key)),
+                                key_span,
+                            )
+                            .with_pointer(push_pointer(pointer.unwrap_or_default(), &key))
+                            .with_suggestion(format!(
+                                "remove one of them: the key is also on line {first_line} and the last one wins"
+                            )),
+                        );
+                    }
+                } else if map.contains_key(&key) {
+                    self.needs_full_pass = true;
+                    return Err(self.syntax("duplicate key"));
+                }
+                map.insert(key, value);
+            }
             self.skip_trivia()?;
             match self.peek() {
                 Some(b',') => {
@@ -275,18 +391,26 @@ impl Parser<'_> {
         }
     }
 
-    fn array(&mut self, pointer: &str, depth: usize) -> Result<Value> {
+    fn array(&mut self, pointer: Option<&str>, depth: usize) -> Result<Value> {
         let depth = self.enter(depth)?;
         self.bump(); // `[`
         let mut items = Vec::new();
+        let mut count = 0usize;
         self.skip_trivia()?;
         if self.peek() == Some(b']') {
             self.bump();
             return Ok(Value::Array(items));
         }
         loop {
-            let child = push_pointer(pointer, &items.len().to_string());
-            items.push(self.value(child, None, depth)?);
+            let child = match pointer {
+                Some(_) => self.child(pointer, &count.to_string()),
+                None => None,
+            };
+            let item = self.value(child, None, depth)?;
+            count += 1;
+            if self.build {
+                items.push(item);
+            }
             self.skip_trivia()?;
             match self.peek() {
                 Some(b',') => {
@@ -361,6 +485,9 @@ impl Parser<'_> {
                 format!("invalid number {}", quote(lexeme)),
                 span,
             ));
+        }
+        if !self.build {
+            return Ok(Value::Null);
         }
         match lexeme.parse::<Number>() {
             Ok(number) => Ok(Value::Number(number)),
@@ -549,6 +676,55 @@ mod tests {
           "/2" value 1:11-1:14
           "/3" value 1:16-1:36
           "/4" value 1:38-1:60
+        "#);
+    }
+
+    #[test]
+    fn positions_found_on_demand_match_the_full_map() {
+        let text = "{\n \"a\": [1, {\"b~/\": null}, \"x\"],\n \"c\": {\"d\": {\"e\": 2}},\n \"$schema\": \"s.json\"\n}";
+        let parsed = parse(text.as_bytes(), Format::Json, &Default::default());
+        let document = &parsed.documents[0];
+        let pointers = [
+            "",
+            "/a",
+            "/a/0",
+            "/a/1",
+            "/a/1/b~0~1",
+            "/a/2",
+            "/a/9",
+            "/c",
+            "/c/d",
+            "/c/d/e",
+            "/c/missing/deeper",
+            "/$schema",
+            "/zzz",
+        ];
+        let wanted: Vec<(&str, bool)> = pointers
+            .iter()
+            .flat_map(|p| [(*p, true), (*p, false)])
+            .collect();
+        // First on demand (no map yet), then from the whole map.
+        let on_demand = document.locate_all(&wanted);
+        let full: Vec<_> = wanted
+            .iter()
+            .map(|(p, key)| document.positions().locate(p, *key))
+            .collect();
+        assert_eq!(on_demand, full);
+        assert_eq!(document.positions().len(), 10);
+        let hint = parsed
+            .schema_hint
+            .as_ref()
+            .expect("because the root names a `$schema`");
+        assert_eq!((hint.reference.as_str(), hint.span), ("s.json", full[23]));
+    }
+
+    #[test]
+    fn a_duplicate_key_after_the_fast_pass_still_names_both_lines() {
+        check!("{\"a\": {\"b\": 1},\n \"a\": 2}", @r#"
+        doc 0: {"a":2}
+          "" value 1:1-2:9
+          "/a" key 2:2-2:5 value 2:7-2:8
+        error[duplicate-key] 2:2-2:5: duplicate key `a` (at "/a") -- remove one of them: the key is also on line 1 and the last one wins
         "#);
     }
 

@@ -8,6 +8,9 @@ mod yaml;
 
 pub(crate) use yaml::{is_yaml11_bool, yaml11_bool_value};
 
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -86,11 +89,119 @@ pub struct Document {
     pub index: usize,
     /// The data, as JSON (YAML 1.2 core schema; TOML datetimes become strings).
     pub value: Value,
-    /// JSON pointer → source position, for keys and values.
-    pub positions: PositionMap,
+    /// JSON pointer → source position, for keys and values: see [`Document::locate`].
+    positions: Positions,
     /// Pointers of plain YAML scalars `yes`/`no`/`on`/`off`/`y`/`n` (any case) read as strings:
     /// YAML 1.2 reads them as strings, YAML 1.1 tools as booleans.
     pub yaml11_words: Vec<String>,
+}
+
+/// Where a document's nodes are written: a map built while parsing (YAML, TOML, and JSON with
+/// duplicate keys), or, for JSON, the text to find them in when a diagnostic needs them, so a
+/// valid file never pays for a map that costs more memory than its data.
+#[derive(Clone, Debug)]
+struct Positions {
+    map: OnceLock<PositionMap>,
+    json: Option<Arc<str>>,
+    max_depth: usize,
+}
+
+impl Document {
+    /// A document whose positions were recorded while parsing.
+    pub(crate) fn with_positions(
+        index: usize,
+        value: Value,
+        positions: PositionMap,
+        yaml11_words: Vec<String>,
+    ) -> Self {
+        Self {
+            index,
+            value,
+            positions: Positions {
+                map: OnceLock::from(positions),
+                json: None,
+                max_depth: 0,
+            },
+            yaml11_words,
+        }
+    }
+
+    /// A JSON document whose positions are found in `text` on demand.
+    pub(crate) fn lazy_json(value: Value, text: Arc<str>, max_depth: usize) -> Self {
+        Self {
+            index: 0,
+            value,
+            positions: Positions {
+                map: OnceLock::new(),
+                json: Some(text),
+                max_depth,
+            },
+            yaml11_words: Vec::new(),
+        }
+    }
+
+    /// The whole JSON-pointer → position map (built on the first call for a JSON document).
+    /// To place a few diagnostics, [`Document::locate_all`] is cheaper.
+    #[must_use]
+    pub fn positions(&self) -> &PositionMap {
+        self.positions
+            .map
+            .get_or_init(|| match &self.positions.json {
+                Some(text) => json::positions(text, self.positions.max_depth, json::Record::All),
+                None => PositionMap::default(),
+            })
+    }
+
+    /// The span to report for `pointer`, as [`PositionMap::locate`] says.
+    ///
+    /// ```
+    /// use hub_config::{Format, Limits, parse};
+    ///
+    /// let parsed = parse(b"{\n  \"a\": [1, 2]\n}", Format::Json, &Limits::default());
+    /// let span = parsed.documents[0].locate("/a/1", false);
+    /// assert_eq!((span.start.line, span.start.column), (2, 12));
+    /// ```
+    #[must_use]
+    pub fn locate(&self, pointer: &str, prefer_key: bool) -> Span {
+        self.locate_all(&[(pointer, prefer_key)])[0]
+    }
+
+    /// The spans of several `(pointer, prefer_key)` requests at once: for a JSON document whose
+    /// map was not built, one pass over its text that records only these pointers and their
+    /// ancestors.
+    #[must_use]
+    pub fn locate_all(&self, wanted: &[(&str, bool)]) -> Vec<Span> {
+        let find = |map: &PositionMap| {
+            wanted
+                .iter()
+                .map(|(pointer, prefer_key)| map.locate(pointer, *prefer_key))
+                .collect()
+        };
+        match (self.positions.map.get(), &self.positions.json) {
+            (Some(map), _) => find(map),
+            (None, None) => find(self.positions()),
+            (None, Some(_)) if wanted.is_empty() => Vec::new(),
+            (None, Some(text)) => {
+                let mut pointers = HashSet::new();
+                for (pointer, _) in wanted {
+                    let mut current = *pointer;
+                    while pointers.insert(current.to_owned()) {
+                        match current.rfind('/') {
+                            Some(slash) => current = &current[..slash],
+                            None if current.is_empty() => break,
+                            None => current = "",
+                        }
+                    }
+                }
+                let map = json::positions(
+                    text,
+                    self.positions.max_depth,
+                    json::Record::Only(&pointers),
+                );
+                find(&map)
+            }
+        }
+    }
 }
 
 /// A schema named by the file itself.
@@ -142,23 +253,33 @@ impl Parsed {
     /// file is not JSONC: its name does not end in `.jsonc` and its schema does not set
     /// `allowComments`/`allowTrailingCommas`.
     pub fn reject_json_extensions(&mut self) {
+        let errors = self.json_extension_errors();
+        self.json_extensions.clear();
+        self.diagnostics.extend(errors);
+        self.diagnostics.sort_by_key(|d| d.span.start);
+    }
+
+    /// The errors [`Parsed::reject_json_extensions`] adds, without changing `self`: one per
+    /// comment or trailing comma, none when the file does not parse at all (its syntax error
+    /// says enough).
+    #[must_use]
+    pub fn json_extension_errors(&self) -> Vec<Diagnostic> {
         if self.documents.is_empty() {
-            // The file does not parse at all; its syntax error says enough.
-            self.json_extensions.clear();
+            return Vec::new();
         }
-        for span in self.json_extensions.drain(..) {
-            self.diagnostics.push(
+        self.json_extensions
+            .iter()
+            .map(|span| {
                 Diagnostic::error(
                     Code::JsonExtension,
                     "comments and trailing commas are not allowed in JSON",
-                    span,
+                    *span,
                 )
                 .with_suggestion(
                     "remove it, or name the file `.jsonc` if the tool reading it accepts comments",
-                ),
-            );
-        }
-        self.diagnostics.sort_by_key(|d| d.span.start);
+                )
+            })
+            .collect()
     }
 }
 
@@ -227,7 +348,7 @@ fn root_schema_key(documents: &[Document]) -> Option<SchemaHint> {
     let reference = document.value.get("$schema")?.as_str()?;
     Some(SchemaHint {
         reference: reference.to_owned(),
-        span: document.positions.locate("/$schema", false),
+        span: document.locate("/$schema", false),
     })
 }
 
@@ -283,7 +404,7 @@ pub(crate) mod tests {
             let mut pointers: Vec<_> = collect_pointers(&document.value, String::new());
             pointers.sort();
             for pointer in pointers {
-                if let Some(spans) = document.positions.get(&pointer) {
+                if let Some(spans) = document.positions().get(&pointer) {
                     let key = spans
                         .key
                         .map(|k| format!(" key {}", span(k)))

@@ -48,12 +48,14 @@ pub(super) fn parse(text: &str, limits: &Limits) -> Parsed {
         },
     );
     match walker.table(table.get_ref(), "", 0) {
-        Ok(value) => parsed.documents.push(Document {
-            index: 0,
-            value,
-            positions: walker.positions,
-            yaml11_words: Vec::new(),
-        }),
+        Ok(value) => {
+            parsed.documents.push(Document::with_positions(
+                0,
+                value,
+                walker.positions,
+                Vec::new(),
+            ));
+        }
         Err(fatal) => walker.diagnostics.push(*fatal),
     }
     parsed.diagnostics = walker.diagnostics;

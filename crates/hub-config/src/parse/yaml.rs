@@ -47,12 +47,12 @@ pub(super) fn parse(text: &str, limits: &Limits) -> Parsed {
                 value: Span::at(Position::START),
             },
         );
-        builder.documents.push(Document {
-            index: 0,
-            value: Value::Null,
+        builder.documents.push(Document::with_positions(
+            0,
+            Value::Null,
             positions,
-            yaml11_words: Vec::new(),
-        });
+            Vec::new(),
+        ));
     }
     Parsed {
         format: Format::Yaml,
@@ -163,12 +163,12 @@ impl Builder {
                     for (pointer, spans) in doc.entries {
                         positions.insert(pointer, spans);
                     }
-                    self.documents.push(Document {
-                        index: doc.index,
-                        value: doc.root.unwrap_or(Value::Null),
+                    self.documents.push(Document::with_positions(
+                        doc.index,
+                        doc.root.unwrap_or(Value::Null),
                         positions,
-                        yaml11_words: doc.yaml11_words,
-                    });
+                        doc.yaml11_words,
+                    ));
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
