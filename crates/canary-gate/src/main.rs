@@ -6,6 +6,7 @@
 //! Prometheus interval by interval while traffic steps up), judge with `hub-canary`,
 //! write the outputs, the report and the summary.
 
+mod comment;
 mod data;
 mod filemode;
 mod probe;
@@ -125,6 +126,30 @@ pub struct Args {
     /// An absolute limit on the canary's error rate, e.g. `1%` or `0.01` (default: none).
     #[arg(long)]
     max_error_rate: Option<String>,
+    /// `until-end`: after the canary looks healthy keep watching (with change detection)
+    /// until the last step or `max-duration` ends, so a regression that starts late still
+    /// fails; `until-pass`: stop at the first pass.
+    #[arg(long, default_value = "until-end")]
+    watch: String,
+    /// Overdispersion factor of the count tests: `1` (Poisson), a number above 1 for a
+    /// noisy service, or `auto` to estimate it from an A/A window before the start.
+    #[arg(long, default_value = "1")]
+    dispersion: String,
+    /// `dispersion: auto`: two label selectors (one per line) of arms running the same
+    /// version, e.g. two halves of the baseline's pods. Default: `baseline-selector` and
+    /// `canary-selector` (a canary running the baseline's version before the rollout).
+    #[arg(long)]
+    calibration_selectors: Vec<String>,
+    /// `dispersion: auto`: how far back before the start the A/A window reaches.
+    #[arg(long, default_value = "1h")]
+    calibration_window: String,
+    /// Keep one comment on the pull request with the verdict, the table and the timeline
+    /// (created once, then edited in place).
+    #[arg(long)]
+    comment: bool,
+    /// Token for the comment (default `GITHUB_TOKEN`).
+    #[arg(long)]
+    token: Option<String>,
     /// Run on `hub_canary`'s seeded simulator instead of Prometheus (fast, deterministic).
     #[arg(long)]
     simulate: Option<u64>,
@@ -134,6 +159,13 @@ pub struct Args {
     /// With `simulate`: the canary's latency scale (1 = no regression).
     #[arg(long, default_value_t = 1.0)]
     simulate_latency: f64,
+    /// With `simulate`: per-arm extra noise, the coefficient of variation of each arm's
+    /// error rate per interval (0 = Poisson counts).
+    #[arg(long, default_value_t = 0.0)]
+    simulate_noise: f64,
+    /// With `simulate`: the interval at which the regression starts (0 = from the start).
+    #[arg(long, default_value_t = 0)]
+    simulate_onset: usize,
     /// When the verdict is inconclusive: `fail` (exit 1) or `pass` (exit 0 with a warning).
     #[arg(long, default_value = "fail")]
     on_inconclusive: String,
@@ -309,6 +341,9 @@ fn gate_config(args: &Args, rules: &[Rule]) -> Result<GateConfig> {
         if let Some(n) = args.min_requests {
             c.min_requests = n;
         }
+        if let Some(phi) = fixed_dispersion(&args.dispersion)? {
+            c.dispersion = phi;
+        }
         c.validate()
             .map_err(|e| usage(format!("input `metrics`: `{}`: {e}", rule.name)))?;
         Ok(c)
@@ -362,6 +397,19 @@ fn gate_config(args: &Args, rules: &[Rule]) -> Result<GateConfig> {
     Ok(config)
 }
 
+/// `dispersion`: `Some(φ)` for a number, `None` for `auto`.
+fn fixed_dispersion(text: &str) -> Result<Option<f64>> {
+    match text.trim() {
+        "auto" => Ok(None),
+        t => match t.parse::<f64>() {
+            Ok(v) if v >= 1.0 && v.is_finite() => Ok(Some(v)),
+            _ => Err(usage(format!(
+                "input `dispersion` must be `auto` or a number of at least 1, got `{t}`"
+            ))),
+        },
+    }
+}
+
 fn duration(name: &str, value: &str) -> Result<Duration> {
     let d = hub_kit::input::parse_duration(name, value).map_err(|e| usage(e.to_string()))?;
     if d.is_zero() {
@@ -393,7 +441,7 @@ fn progressive_mode(
     rules: &[Rule],
     runner: &mut Runner,
 ) -> Result<Outcome<Vec<IntervalRecord>>> {
-    let gate = gate_config(args, rules)?;
+    let mut gate = gate_config(args, rules)?;
     let interval = duration("interval", &args.interval)?;
     let step_duration = duration("step-duration", &args.step_duration)?;
     let max_duration = duration("max-duration", &args.max_duration)?;
@@ -408,6 +456,31 @@ fn progressive_mode(
             "input `max-duration` must be at least one `interval`",
         ));
     }
+    match args.watch.as_str() {
+        // The horizon is the schedule: the steps' intervals, at most `max-duration`.
+        "until-end" => gate = gate.watching(max_intervals.min(steps.len() * per_step)),
+        "until-pass" => {}
+        other => {
+            return Err(usage(format!(
+                "input `watch` must be `until-end` or `until-pass`, got `{other}`"
+            )));
+        }
+    }
+    let dispersion = match fixed_dispersion(&args.dispersion)? {
+        Some(_) => progressive::Dispersion::Fixed,
+        None => progressive::Dispersion::Auto,
+    };
+    let calibration_window = duration("calibration-window", &args.calibration_window)?;
+    let calibration_selectors = match lines(&args.calibration_selectors).as_slice() {
+        [] => None,
+        [a, b] => Some((a.clone(), b.clone())),
+        other => {
+            return Err(usage(format!(
+                "input `calibration-selectors` needs two selectors, one per line, got `{}`",
+                other.len()
+            )));
+        }
+    };
     let step_command = args
         .step_command
         .as_deref()
@@ -431,6 +504,7 @@ fn progressive_mode(
         latency_quantile: 0.95,
         step_command,
         step_timeout: max_duration,
+        dispersion,
     };
     let health_urls = lines(&args.health_urls);
     // Tokens and header values never reach the log.
@@ -456,14 +530,28 @@ fn progressive_mode(
             weights,
             error_multiplier: args.simulate_errors,
             latency_scale: args.simulate_latency,
+            error_noise_cv: args.simulate_noise,
+            onset_minute: args.simulate_onset,
+            latency_jitter: args.simulate_noise / 10.0,
             ..Scenario::reference()
         };
         let sim = scenario.simulate(seed);
+        // The A/A window: the same service, both arms on the baseline, another seed.
+        let aa = Scenario {
+            minutes: (calibration_window.as_secs_f64() / interval.as_secs_f64()) as usize,
+            weights: Weights::Even,
+            error_multiplier: 1.0,
+            latency_scale: 1.0,
+            ..scenario.clone()
+        }
+        .simulate(seed ^ 0x00ca_11b8_a7e0_0000)
+        .intervals();
         let mut feed = progressive::SimFeed {
             intervals: sim.intervals(),
             threshold: args.latency_threshold.unwrap_or(sim.threshold),
             interval: interval.as_secs_f64(),
             read: 0,
+            aa,
         };
         ("simulate", progressive::run(&plan, &mut feed, &mut say))
     } else {
@@ -480,6 +568,8 @@ fn progressive_mode(
         let headers = lines(&args.prometheus_headers);
         let prometheus = Prometheus::new(url, args.prometheus_token.as_deref(), &headers)
             .map_err(|e| usage(format!("input `prometheus-url`/`prometheus-headers`: {e}")))?;
+        let calibration_selectors =
+            calibration_selectors.unwrap_or_else(|| (baseline.clone(), canary.clone()));
         let mut feed = progressive::PromFeed {
             prometheus,
             names: MetricNames {
@@ -499,12 +589,15 @@ fn progressive_mode(
             health_failures: 0,
             t0: progressive::unix_now(),
             start: Instant::now(),
+            calibration_selectors,
+            calibration_window,
         };
         ("prometheus", progressive::run(&plan, &mut feed, &mut say))
     };
     let run = run.map_err(anyhow::Error::msg)?;
     let rows = run.decision.metrics.iter().map(progressive_row).collect();
     let charts = progressive_charts(&run);
+    let calibration = run.calibration;
     let mut report = new_report(
         source,
         run.decision,
@@ -513,6 +606,7 @@ fn progressive_mode(
         run.steps,
         run.intervals,
     );
+    report.calibration = calibration;
     if let Some(t) = run.threshold {
         report
             .summary
@@ -625,6 +719,7 @@ fn new_report<S: Serialize>(
         latency_threshold: None,
         metrics,
         steps,
+        calibration: None,
         samples,
     }
 }
@@ -657,6 +752,21 @@ fn finish<S: Serialize>(
     )?;
     runner.set_output("report", path.display().to_string())?;
     runner.append_summary(&report::summary(report, &outcome.charts))?;
+    if args.comment {
+        if let Some(t) = &args.token {
+            runner.set_secret(t)?;
+        }
+        // Failing to comment (a read-only token on a fork's pull request) does not change
+        // the verdict: it is a warning.
+        match comment::post(env, args.token.as_deref(), &report::comment(report)) {
+            Ok(Some(done)) => runner.info(&done)?,
+            Ok(None) => runner.info("not a pull request: no comment posted")?,
+            Err(e) => runner.warning(
+                &format!("cannot post the pull request comment: {e:#}"),
+                &Annotation::default(),
+            )?,
+        }
+    }
 
     runner.info(&format!("verdict: {}", report.verdict))?;
     runner.log_untrusted(&report.summary)?;

@@ -7,8 +7,9 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hub_canary::{
-    ArmSample, Gate, GateConfig, GateDecision, GateInterval, Look, Verdict, combine, exceedances,
-    names, threshold_near_quantile,
+    ArmCounts, ArmSample, CountInterval, DispersionEstimate, Gate, GateConfig, GateDecision,
+    GateInterval, Look, Verdict, calibrate_dispersion, combine, exceedances, names, sum_buckets,
+    threshold_near_quantile,
 };
 use serde::Serialize;
 
@@ -32,6 +33,90 @@ pub trait Feed {
     fn read(&mut self, k: usize) -> Read;
     /// Seconds since the start.
     fn elapsed(&self) -> f64;
+    /// An A/A window read before the start: two arms running the same version, as
+    /// intervals (`canary` = the first arm). `Err` says why it cannot be read.
+    fn calibration_window(&mut self) -> Result<Vec<GateInterval>, String> {
+        Err("this source has no A/A window".to_owned())
+    }
+}
+
+/// How the count tests' dispersion factor is set (`dispersion` input).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Dispersion {
+    /// A fixed factor (already in the gate's configuration).
+    Fixed,
+    /// Estimated from an A/A window before the start ([`Feed::calibration_window`]).
+    Auto,
+}
+
+/// What the A/A calibration found, for the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Calibration {
+    /// Intervals in the A/A window.
+    pub intervals: usize,
+    /// The error-rate estimate (`None`: too few intervals with errors; the factor stays 1).
+    pub errors: Option<DispersionEstimate>,
+    /// The latency-exceedance estimate.
+    pub latency: Option<DispersionEstimate>,
+    /// The latency threshold the exceedances were counted above.
+    pub threshold: Option<f64>,
+}
+
+/// Estimates both count tests' dispersion from `window` (an A/A window) and puts the
+/// recommended factors (90 % upper bounds, at least 1) into `gate`.
+pub fn calibrate(
+    window: &[GateInterval],
+    threshold: Option<f64>,
+    quantile: f64,
+    gate: &mut GateConfig,
+) -> Calibration {
+    let counts = |r: Option<f64>, b: Option<f64>| Some(ArmCounts::new(r?, b?));
+    let errors: Vec<CountInterval> = window
+        .iter()
+        .map(|i| CountInterval {
+            canary: counts(i.canary.requests, i.canary.errors),
+            baseline: counts(i.baseline.requests, i.baseline.errors),
+        })
+        .collect();
+    // Without a given threshold, the bound nearest the quantile of the whole window.
+    let threshold = threshold.or_else(|| {
+        let mut total: Option<Vec<hub_canary::Bucket>> = None;
+        for i in window {
+            for b in [&i.canary.buckets, &i.baseline.buckets]
+                .into_iter()
+                .flatten()
+            {
+                total = Some(match total {
+                    None => b.clone(),
+                    Some(t) => sum_buckets(&t, b)?,
+                });
+            }
+        }
+        total.and_then(|t| threshold_near_quantile(&t, quantile))
+    });
+    let latency: Vec<CountInterval> = window
+        .iter()
+        .map(|i| {
+            let slow = |a: &ArmSample| exceedances(a.buckets.as_deref()?, threshold?);
+            CountInterval {
+                canary: slow(&i.canary),
+                baseline: slow(&i.baseline),
+            }
+        })
+        .collect();
+    let out = Calibration {
+        intervals: window.len(),
+        errors: calibrate_dispersion(&errors),
+        latency: calibrate_dispersion(&latency),
+        threshold,
+    };
+    if let (Some(c), Some(e)) = (&mut gate.errors, out.errors) {
+        c.dispersion = e.recommended;
+    }
+    if let (Some(l), Some(e)) = (&mut gate.latency, out.latency) {
+        l.ratio.dispersion = e.recommended;
+    }
+    out
 }
 
 /// The schedule and the judge's settings.
@@ -51,6 +136,8 @@ pub struct Plan {
     pub step_command: Option<Vec<String>>,
     /// The deadline for each `step-command`.
     pub step_timeout: Duration,
+    /// Fixed dispersion, or estimated from an A/A window first.
+    pub dispersion: Dispersion,
 }
 
 /// One interval in the report.
@@ -84,6 +171,8 @@ pub struct Run {
     /// Why the run stopped before its schedule ended without a verdict (a failed
     /// `step-command`).
     pub aborted: Option<String>,
+    /// The A/A calibration, with `dispersion: auto`.
+    pub calibration: Option<Calibration>,
 }
 
 /// A gate whose latency part waits for its threshold: intervals are kept until the
@@ -186,7 +275,34 @@ impl LazyGate {
 /// untrusted text: log them as such).
 pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Result<Run, String> {
     let threshold = plan.gate.latency.as_ref().and_then(|_| feed.threshold());
-    let mut gate = LazyGate::new(plan.gate.clone(), threshold, plan.latency_quantile)
+    let mut config = plan.gate.clone();
+    let calibration = match plan.dispersion {
+        Dispersion::Fixed => None,
+        Dispersion::Auto => {
+            let window = feed
+                .calibration_window()
+                .map_err(|e| format!("`dispersion: auto` cannot read its A/A window: {e}"))?;
+            let c = calibrate(&window, threshold, plan.latency_quantile, &mut config);
+            let show = |e: Option<DispersionEstimate>| {
+                e.map_or("too few intervals with events, stays 1".to_owned(), |e| {
+                    format!(
+                        "{} (estimate {}, {} degrees of freedom)",
+                        crate::report::num(e.recommended),
+                        crate::report::num(e.phi),
+                        e.degrees_of_freedom
+                    )
+                })
+            };
+            say(&format!(
+                "A/A calibration over {} intervals: error-rate dispersion {}; latency dispersion {}",
+                c.intervals,
+                show(c.errors),
+                show(c.latency)
+            ));
+            Some(c)
+        }
+    };
+    let mut gate = LazyGate::new(config, threshold, plan.latency_quantile)
         .map_err(|e| format!("the judge refused its configuration: {e}"))?;
     let mut out = Run {
         decision: gate.decide(Look::Interim),
@@ -195,6 +311,7 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
         steps: Vec::new(),
         threshold,
         aborted: None,
+        calibration,
     };
     let mut k = 0;
     let mut stopped = None;
@@ -316,6 +433,10 @@ pub struct PromFeed {
     pub t0: f64,
     /// The start on the monotonic clock.
     pub start: Instant,
+    /// The two selectors of the A/A window (`dispersion: auto`).
+    pub calibration_selectors: (String, String),
+    /// How far back the A/A window reaches.
+    pub calibration_window: Duration,
 }
 
 /// Metric and label names of the built-in templates.
@@ -339,6 +460,50 @@ pub fn unix_now() -> f64 {
 }
 
 impl PromFeed {
+    /// One arm's increments in every interval of `[start, start + n·interval]`, from three
+    /// `query_range` calls; a failed query is an error (the window is read before the
+    /// start, so nothing is gained by carrying on half-blind).
+    fn arm_window(&self, sel: &str, start: f64, n: usize) -> Result<Vec<ArmSample>, String> {
+        let step = self.interval;
+        let end = start + n as f64 * step;
+        let q = |query: String| {
+            self.prometheus
+                .query_range(&query, start, end, step)
+                .map_err(|e| format!("prometheus: {e}"))
+        };
+        let requests = q(selector(&self.names.requests, sel, None))?;
+        if requests.is_empty() {
+            return Err(format!(
+                "no series for `{}`",
+                selector(&self.names.requests, sel, None)
+            ));
+        }
+        let errors = q(selector(
+            &self.names.requests,
+            sel,
+            Some(&format!(
+                "{}=~\"{}\"",
+                self.names.code_label, self.names.error_codes
+            )),
+        ))?;
+        let buckets = if self.latency {
+            Some(q(selector(
+                &format!("{}_bucket", self.names.latency),
+                sel,
+                None,
+            ))?)
+        } else {
+            None
+        };
+        let (requests, errors, buckets) = (Ok(requests), Ok(errors), buckets.map(Ok));
+        Ok((0..n)
+            .map(|k| {
+                let t0 = start + k as f64 * step;
+                arm_sample(&requests, &errors, buckets.as_ref(), t0, t0 + step)
+            })
+            .collect())
+    }
+
     fn arm(&self, sel: &str, t0: f64, t1: f64, notes: &mut Vec<String>, arm: &str) -> ArmSample {
         let step = (t1 - t0).max(0.001);
         let mut q = |query: String, what: &str| {
@@ -444,6 +609,28 @@ impl Feed for PromFeed {
     fn elapsed(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
     }
+
+    fn calibration_window(&mut self) -> Result<Vec<GateInterval>, String> {
+        let n = (self.calibration_window.as_secs_f64() / self.interval).floor() as usize;
+        if n < 2 {
+            return Err(format!(
+                "`calibration-window` holds `{n}` intervals; it needs at least 2"
+            ));
+        }
+        let start = self.t0 - n as f64 * self.interval;
+        let (a, b) = &self.calibration_selectors;
+        let first = self.arm_window(a, start, n)?;
+        let second = self.arm_window(b, start, n)?;
+        Ok(first
+            .into_iter()
+            .zip(second)
+            .map(|(canary, baseline)| GateInterval {
+                canary,
+                baseline,
+                health: None,
+            })
+            .collect())
+    }
 }
 
 /// Intervals from `hub_canary`'s simulator (one simulated minute each, no waiting).
@@ -456,6 +643,8 @@ pub struct SimFeed {
     pub interval: f64,
     /// Intervals read so far.
     pub read: usize,
+    /// A simulated A/A window of the same service (another seed).
+    pub aa: Vec<GateInterval>,
 }
 
 impl Feed for SimFeed {
@@ -473,6 +662,10 @@ impl Feed for SimFeed {
 
     fn elapsed(&self) -> f64 {
         self.read as f64 * self.interval
+    }
+
+    fn calibration_window(&mut self) -> Result<Vec<GateInterval>, String> {
+        Ok(self.aa.clone())
     }
 }
 
@@ -549,6 +742,7 @@ mod tests {
             latency_quantile: 0.95,
             step_command: None,
             step_timeout: Duration::from_secs(5),
+            dispersion: Dispersion::Fixed,
         }
     }
 

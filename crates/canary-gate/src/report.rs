@@ -72,6 +72,8 @@ pub struct Report<S: Serialize> {
     pub metrics: Vec<MetricRow>,
     /// The traffic steps.
     pub steps: Vec<StepRecord>,
+    /// The A/A calibration (`dispersion: auto`).
+    pub calibration: Option<crate::progressive::Calibration>,
     /// Every sample (mode-specific).
     pub samples: S,
 }
@@ -142,6 +144,12 @@ fn num_plain(x: f64) -> String {
     }
 }
 
+/// The sticky pull-request comment: the verdict, the per-metric table and the step
+/// timeline (the charts stay in the step summary).
+pub fn comment<S: Serialize>(report: &Report<S>) -> String {
+    summary(report, &[])
+}
+
 /// The step summary.
 pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
     let mut md = Markdown::new();
@@ -191,6 +199,19 @@ pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
             .collect();
         md.paragraph("Step timeline:");
         md.table(&["weight", "started", "at interval", "step-command"], &rows);
+    }
+    if let Some(c) = &report.calibration {
+        let show = |e: Option<hub_canary::DispersionEstimate>| {
+            e.map_or("1 (too few intervals with events)".to_owned(), |e| {
+                format!("{} (estimate {})", num(e.recommended), num(e.phi))
+            })
+        };
+        md.paragraph(&format!(
+            "Dispersion from an A/A window of {} intervals: error-rate {}, latency {}.",
+            c.intervals,
+            show(c.errors),
+            show(c.latency)
+        ));
     }
     md.into_string()
 }

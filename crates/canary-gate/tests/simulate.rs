@@ -67,6 +67,92 @@ fn a_healthy_simulated_canary_passes_and_a_bad_one_fails_early() {
 }
 
 #[test]
+fn watching_until_the_end_catches_a_regression_that_starts_late() {
+    // Seed 1: the canary looks healthy and passes at weight 10 %; from interval 30 it
+    // serves five times the baseline's errors.
+    let late = |watch: &str| {
+        let mut args = vec![
+            "--simulate",
+            "1",
+            "--simulate-errors",
+            "5",
+            "--simulate-onset",
+            "30",
+            "--watch",
+        ];
+        args.push(watch);
+        args.extend(RAMP);
+        gate(&args)
+    };
+    let (code, outputs, stderr, report) = late("until-pass");
+    assert_eq!((code, &outputs["verdict"]), (0, &"pass".into()), "{stderr}");
+    assert!(report["samples"].as_array().expect("samples").len() < 30);
+
+    let (code, outputs, stderr, report) = late("until-end");
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(outputs["verdict"], "fail");
+    assert_eq!(outputs["failed-metrics"], "error-rate");
+    let n = report["samples"].as_array().expect("samples").len();
+    assert!(
+        (31..60).contains(&n),
+        "fails after the onset, before the end: {n}"
+    );
+    let evidence = report["metrics"][0]["evidence"].as_str().expect("evidence");
+    assert!(
+        evidence.starts_with("regression since a later interval: the change detector"),
+        "{evidence}"
+    );
+
+    // A healthy canary watched until the end passes at the end, after every step.
+    let mut args = vec!["--simulate", "7"];
+    args.extend(RAMP);
+    let (code, outputs, stderr, report) = gate(&args);
+    assert_eq!((code, &outputs["verdict"]), (0, &"pass".into()), "{stderr}");
+    assert_eq!(report["samples"].as_array().expect("samples").len(), 60);
+    assert_eq!(outputs["last-weight"], "50");
+}
+
+#[test]
+fn dispersion_auto_estimates_the_noise_from_an_a_a_window() {
+    let run = |noise: &str| {
+        let mut args = vec![
+            "--simulate",
+            "3",
+            "--simulate-noise",
+            noise,
+            "--dispersion",
+            "auto",
+        ];
+        args.extend(RAMP);
+        gate(&args)
+    };
+    let (_, _, stderr, quiet) = run("0");
+    let (_, _, _, noisy) = run("0.6");
+    assert!(
+        stderr.contains("A/A calibration over 60 intervals"),
+        "{stderr}"
+    );
+    let phi = |r: &serde_json::Value, m: &str| {
+        r["calibration"][m]["recommended"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{m}: {}", r["calibration"]))
+    };
+    assert!(phi(&quiet, "errors") < 1.6, "{}", quiet["calibration"]);
+    assert!(
+        phi(&noisy, "errors") > phi(&quiet, "errors") && phi(&noisy, "latency") > 2.0,
+        "{} vs {}",
+        noisy["calibration"],
+        quiet["calibration"]
+    );
+    // A fixed factor skips the calibration.
+    let mut args = vec!["--simulate", "3", "--dispersion", "2"];
+    args.extend(RAMP);
+    let (_, _, stderr, fixed) = gate(&args);
+    assert!(fixed["calibration"].is_null());
+    assert!(!stderr.contains("A/A calibration"), "{stderr}");
+}
+
+#[test]
 fn the_same_seed_gives_the_same_report() {
     let mut args = vec!["--simulate", "11", "--simulate-latency", "1.3"];
     args.extend(RAMP);
@@ -104,6 +190,25 @@ fn progressive_usage_errors_exit_2() {
         (
             vec!["--simulate", "1", "--step-command", "deploy 'x"],
             "input `step-command`",
+        ),
+        (
+            vec!["--simulate", "1", "--watch", "sometimes"],
+            "input `watch` must be `until-end` or `until-pass`",
+        ),
+        (
+            vec!["--simulate", "1", "--dispersion", "0.5"],
+            "input `dispersion` must be `auto` or a number of at least 1, got `0.5`",
+        ),
+        (
+            vec![
+                "--simulate",
+                "1",
+                "--dispersion",
+                "auto",
+                "--calibration-selectors",
+                "a=\"1\"",
+            ],
+            "input `calibration-selectors` needs two selectors",
         ),
     ] {
         let (code, _, stderr, _) = gate(&args);

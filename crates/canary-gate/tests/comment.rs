@@ -1,0 +1,240 @@
+//! `comment: true`: one sticky comment per pull request in the GitHub API stand-in,
+//! edited in place, with hostile metric names escaped.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Everything the binary printed (progress goes to stderr outside Actions).
+    fn log(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+fn gate(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"));
+    cmd.current_dir(dir)
+        .args(["--report", "report.json", "--comment"])
+        .args(args);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("INPUT_") || k.starts_with("GITHUB_") || k == "RUNNER_TEMP" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("runs");
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn comments(state: &serde_json::Value) -> Vec<String> {
+    state["repositories"]["octo/hello"]["comments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["body"].as_str().map(String::from))
+        .collect()
+}
+
+#[test]
+fn one_sticky_comment_per_pull_request_with_names_escaped() {
+    let Some(server) = hub_github_standin::test_support::TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let event = dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"action": "synchronize", "pull_request": {"number": 7, "title": "t",
+            "head": {"sha": "1111111111111111111111111111111111111111", "ref": "feature"},
+            "base": {"sha": "2222222222222222222222222222222222222222", "ref": "main"}}}"#,
+    )
+    .expect("event written");
+    // A benchmark whose series name tries to break out of the table and the comment.
+    let hostile = "p95 | <img src=x onerror=alert(1)> --> **bold**";
+    let values = |scale: f64| {
+        let xs: Vec<String> = (0..12)
+            .map(|i| format!("{}", (100.0 + f64::from(i)) * scale))
+            .collect();
+        serde_json::json!({ hostile: xs.iter().map(|x| x.parse::<f64>().expect("number")).collect::<Vec<_>>() })
+            .to_string()
+    };
+    std::fs::write(dir.path().join("baseline.json"), values(1.0)).expect("written");
+    std::fs::write(dir.path().join("canary.json"), values(1.5)).expect("written");
+    let event = event.to_str().expect("UTF-8 path");
+    let env = [
+        ("GITHUB_API_URL", server.url()),
+        ("GITHUB_REPOSITORY", "octo/hello"),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event),
+        ("GITHUB_TOKEN", "test-token"),
+    ];
+
+    // 1. A regressed benchmark: the comment is created.
+    let first = gate(
+        dir.path(),
+        &[
+            "--source",
+            "file",
+            "--canary-file",
+            "canary.json",
+            "--baseline-file",
+            "baseline.json",
+        ],
+        &env,
+    );
+    assert_eq!(first.code, 1, "{}{}", first.stdout, first.stderr);
+    assert!(
+        first.log().contains("pull request comment posted (#7)"),
+        "{}",
+        first.log()
+    );
+    let state = server.state();
+    let bodies = comments(&state);
+    assert_eq!(bodies.len(), 1, "{state:#}");
+    let body = &bodies[0];
+    assert!(
+        body.starts_with("<!-- hub-actions:canary-gate -->\n"),
+        "{body}"
+    );
+    assert!(body.contains("### canary-gate: fail"), "{body}");
+    // Outside code spans (where GitHub shows text literally) nothing is live HTML or
+    // Markdown; the name is there, escaped.
+    let mut live = String::new(); // the body without backslash-escaped characters
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            chars.next();
+        } else {
+            live.push(c);
+        }
+    }
+    let outside_code: String = live.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+    assert!(
+        !outside_code.contains("<img"),
+        "HTML must be escaped: {body}"
+    );
+    assert!(
+        !outside_code.contains("**bold**"),
+        "Markdown must be escaped: {body}"
+    );
+    assert_eq!(
+        outside_code.matches("-->").count(),
+        1,
+        "only the marker closes an HTML comment: {body}"
+    );
+    assert!(body.contains(r"\<img src\=x"), "{body}");
+    assert!(
+        body.contains(r"| `p95 \| <img"),
+        "the table cell is a code span: {body}"
+    );
+
+    // 2. A progressive run on the simulator: the same comment is edited, now with the
+    //    step timeline and the per-metric table of the built-in metrics.
+    let second = gate(
+        dir.path(),
+        &[
+            "--simulate",
+            "7",
+            "--interval",
+            "1m",
+            "--step-duration",
+            "15m",
+            "--steps",
+            "5,10,25,50",
+            "--max-duration",
+            "60m",
+        ],
+        &env,
+    );
+    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    assert!(
+        second.log().contains("pull request comment updated (#7)"),
+        "{}",
+        second.log()
+    );
+    let state = server.state();
+    let bodies = comments(&state);
+    assert_eq!(
+        bodies.len(),
+        1,
+        "edited in place, not a second comment: {state:#}"
+    );
+    let body = &bodies[0];
+    assert!(body.contains("### canary-gate: pass"), "{body}");
+    assert!(body.contains("| `error-rate` |"), "{body}");
+    assert!(body.contains("Step timeline:"), "{body}");
+    assert!(
+        body.contains("| 50 % |"),
+        "watched through the last step: {body}"
+    );
+    assert!(
+        !body.contains("xychart-beta"),
+        "charts stay in the step summary: {body}"
+    );
+
+    // 3. The same run again changes nothing.
+    let third = gate(
+        dir.path(),
+        &[
+            "--simulate",
+            "7",
+            "--interval",
+            "1m",
+            "--step-duration",
+            "15m",
+            "--steps",
+            "5,10,25,50",
+            "--max-duration",
+            "60m",
+        ],
+        &env,
+    );
+    assert!(
+        third
+            .log()
+            .contains("pull request comment left unchanged (#7)"),
+        "{}{}",
+        third.stdout,
+        third.stderr
+    );
+    server.assert_conforms();
+
+    // 4. Not a pull request: no comment, no failure.
+    let push = gate(
+        dir.path(),
+        &[
+            "--simulate",
+            "7",
+            "--steps",
+            "50",
+            "--step-duration",
+            "30m",
+            "--max-duration",
+            "30m",
+        ],
+        &[
+            ("GITHUB_API_URL", server.url()),
+            ("GITHUB_REPOSITORY", "octo/hello"),
+            ("GITHUB_EVENT_NAME", "workflow_dispatch"),
+            ("GITHUB_TOKEN", "test-token"),
+        ],
+    );
+    assert!(
+        push.log().contains("not a pull request: no comment posted"),
+        "{}{}",
+        push.stdout,
+        push.stderr
+    );
+    assert_eq!(comments(&server.state()).len(), 1);
+}
