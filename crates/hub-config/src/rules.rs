@@ -56,10 +56,32 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EnvVars {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One step from a node to the nodes a rule is about.
+#[derive(Clone)]
 enum Token {
+    /// A `path` token: the member with this key, or the array item with this index.
     Key(String),
+    /// `*` in a `path`: every member or item.
     Any,
+    /// A subschema under `properties`: the object member with this name.
+    Property(String),
+    /// A subschema under `items` (one schema for every item): every array item.
+    Item,
+    /// A subschema under `prefixItems` or the array form of `items`: the item at this index.
+    Index(usize),
+    /// A subschema under `patternProperties`: every member whose key matches.
+    Matching(Arc<jsonschema::Validator>),
+    /// A subschema under `additionalProperties`: every member that `properties` does not name
+    /// and `patternProperties` does not match.
+    Additional {
+        named: Vec<String>,
+        patterns: Vec<Arc<jsonschema::Validator>>,
+    },
+}
+
+fn matches_any(patterns: &[Arc<jsonschema::Validator>], key: &str) -> bool {
+    let key = Value::String(key.to_owned());
+    patterns.iter().any(|pattern| pattern.is_valid(&key))
 }
 
 struct Rule {
@@ -122,95 +144,44 @@ impl RuleSet {
     /// [`Error::MalformedRule`] when the list or an entry is not shaped as documented,
     /// [`Error::RuleSyntax`] when an expression does not compile.
     pub fn from_json(origin: &str, value: &Value) -> Result<Self, Error> {
-        let malformed = |index: Option<usize>, message: String| Error::MalformedRule {
-            origin: origin.to_owned(),
-            index,
-            message,
-        };
-        let Value::Array(items) = value else {
-            return Err(malformed(
-                None,
-                "expected a list of rule objects".to_owned(),
-            ));
-        };
         let env = Arc::new(cel_env());
-        let mut rules = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            let Value::Object(fields) = item else {
-                return Err(malformed(Some(index), "expected an object".to_owned()));
-            };
-            let text = |field: &str, required: bool| -> Result<Option<String>, Error> {
-                match fields.get(field) {
-                    None if required => {
-                        Err(malformed(Some(index), format!("`{field}` is missing")))
-                    }
-                    None => Ok(None),
-                    Some(Value::String(s)) => Ok(Some(s.clone())),
-                    Some(_) => Err(malformed(
-                        Some(index),
-                        format!("`{field}` must be a string"),
-                    )),
-                }
-            };
-            for field in fields.keys() {
-                if !matches!(
-                    field.as_str(),
-                    "rule" | "message" | "name" | "severity" | "path" | "fieldPath"
-                ) {
-                    return Err(malformed(
-                        Some(index),
-                        format!("unknown field {}", quote(field)),
-                    ));
-                }
-            }
-            let expression = text("rule", true)?.unwrap_or_default();
-            let message = text("message", true)?.unwrap_or_default();
-            let name = text("name", false)?.unwrap_or_else(|| format!("rule-{}", index + 1));
-            let severity = match text("severity", false)?.as_deref() {
-                None | Some("error") => Severity::Error,
-                Some("warning") => Severity::Warning,
-                Some(other) => {
-                    return Err(malformed(
-                        Some(index),
-                        format!(
-                            "`severity` must be `error` or `warning`, not {}",
-                            quote(other)
-                        ),
-                    ));
-                }
-            };
-            let path = text("path", false)?.unwrap_or_default();
-            if !path.is_empty() && !path.starts_with('/') {
-                return Err(malformed(
-                    Some(index),
-                    "`path` must be a JSON pointer".to_owned(),
-                ));
-            }
-            let path = pointer_tokens(&path)
-                .into_iter()
-                .map(|t| if t == "*" { Token::Any } else { Token::Key(t) })
-                .collect();
-            let field_path = text("fieldPath", false)?.unwrap_or_default();
-            if !field_path.is_empty() && !field_path.starts_with('/') {
-                return Err(malformed(
-                    Some(index),
-                    "`fieldPath` must be a JSON pointer".to_owned(),
-                ));
-            }
-            let program = env.compile(&expression).map_err(|e| Error::RuleSyntax {
-                origin: origin.to_owned(),
-                name: name.clone(),
-                message: e.to_string().replace('\n', " "),
-            })?;
-            rules.push(Rule {
-                name,
-                message,
-                severity,
-                path,
-                field_path,
-                program,
-            });
+        let mut rules = Vec::new();
+        compile_list(origin, value, &[], &env, &mut rules)?;
+        Ok(Self {
+            origin: origin.to_owned(),
+            rules,
+            env,
+        })
+    }
+
+    /// Every `x-rules` list of a schema: at its root and in each subschema reached through
+    /// `properties`, `patternProperties`, `additionalProperties`, `items`, `prefixItems`,
+    /// `allOf` and local `$ref`s (so also under `$defs`/`definitions`). A rule in a subschema is
+    /// about the nodes that subschema applies to: `self` is such a node, and `key` the key or
+    /// index that `patternProperties`, `additionalProperties` or `items` matched. A `$ref` back
+    /// into a subschema being walked (a recursive schema) is not followed again.
+    ///
+    /// # Errors
+    ///
+    /// As [`RuleSet::from_json`], naming a nested list by its schema location
+    /// (`schema.json#/properties/models`); [`Error::MalformedRule`] too when the walk would visit
+    /// more than 10,000 subschemas.
+    pub fn from_schema(origin: &str, schema: &Value) -> Result<Self, Error> {
+        let env = Arc::new(cel_env());
+        let mut walk = Walk {
+            origin,
+            root: schema,
+            env: &env,
+            rules: Vec::new(),
+            refs: Vec::new(),
+            budget: MAX_SUBSCHEMA_VISITS,
+        };
+        if has_nested_rules(schema) {
+            walk.schema(schema, String::new(), &[])?;
+        } else if let Some(list) = schema.get("x-rules") {
+            compile_list(origin, list, &[], &env, &mut walk.rules)?;
         }
+        let rules = walk.rules;
         Ok(Self {
             origin: origin.to_owned(),
             rules,
@@ -321,6 +292,269 @@ impl RuleSet {
     }
 }
 
+/// Most subschemas [`RuleSet::from_schema`] visits (a schema whose `$ref`s share subschemas
+/// can have very many paths through them).
+const MAX_SUBSCHEMA_VISITS: usize = 10_000;
+
+/// Whether an `x-rules` key appears anywhere below the root of `schema`.
+fn has_nested_rules(schema: &Value) -> bool {
+    let mut stack: Vec<&Value> = match schema {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, _)| *k != "x-rules")
+            .map(|(_, v)| v)
+            .collect(),
+        _ => return false,
+    };
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if map.contains_key("x-rules") {
+                    return true;
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The walk of [`RuleSet::from_schema`].
+struct Walk<'a> {
+    origin: &'a str,
+    root: &'a Value,
+    env: &'a Arc<cel::Env>,
+    rules: Vec<Rule>,
+    /// Locations of the `$ref` targets being walked, to stop at recursion.
+    refs: Vec<String>,
+    budget: usize,
+}
+
+impl Walk<'_> {
+    fn schema(&mut self, node: &Value, location: String, prefix: &[Token]) -> Result<(), Error> {
+        let Value::Object(object) = node else {
+            return Ok(()); // `true`/`false` schemas hold no rules
+        };
+        if self.budget == 0 {
+            return Err(Error::MalformedRule {
+                origin: self.origin.to_owned(),
+                index: None,
+                message: format!(
+                    "looking for `x-rules` visits more than {MAX_SUBSCHEMA_VISITS} subschemas"
+                ),
+            });
+        }
+        self.budget -= 1;
+        if let Some(list) = object.get("x-rules") {
+            let origin = if location.is_empty() {
+                self.origin.to_owned()
+            } else {
+                format!("{}#{location}", self.origin)
+            };
+            compile_list(&origin, list, prefix, self.env, &mut self.rules)?;
+        }
+        let at = |keyword: &str| push_pointer(&location, keyword);
+        let with = |token: Token| {
+            let mut path = prefix.to_vec();
+            path.push(token);
+            path
+        };
+        let named: Vec<String> = object
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        if let Some(Value::Object(properties)) = object.get("properties") {
+            for (name, sub) in properties {
+                let location = push_pointer(&at("properties"), name);
+                self.schema(sub, location, &with(Token::Property(name.clone())))?;
+            }
+        }
+        let mut patterns = Vec::new();
+        if let Some(Value::Object(properties)) = object.get("patternProperties") {
+            for (pattern, sub) in properties {
+                // The JSON Schema validator's own regex dialect; a pattern it cannot compile
+                // was refused with the schema already.
+                let Ok(matcher) =
+                    jsonschema::validator_for(&serde_json::json!({"pattern": pattern}))
+                else {
+                    continue;
+                };
+                let matcher = Arc::new(matcher);
+                patterns.push(Arc::clone(&matcher));
+                let location = push_pointer(&at("patternProperties"), pattern);
+                self.schema(sub, location, &with(Token::Matching(matcher)))?;
+            }
+        }
+        if let Some(sub) = object.get("additionalProperties") {
+            let token = Token::Additional { named, patterns };
+            self.schema(sub, at("additionalProperties"), &with(token))?;
+        }
+        match object.get("items") {
+            Some(Value::Array(tuple)) => {
+                for (index, sub) in tuple.iter().enumerate() {
+                    let location = push_pointer(&at("items"), &index.to_string());
+                    self.schema(sub, location, &with(Token::Index(index)))?;
+                }
+            }
+            Some(sub) => self.schema(sub, at("items"), &with(Token::Item))?,
+            None => {}
+        }
+        if let Some(Value::Array(tuple)) = object.get("prefixItems") {
+            for (index, sub) in tuple.iter().enumerate() {
+                let location = push_pointer(&at("prefixItems"), &index.to_string());
+                self.schema(sub, location, &with(Token::Index(index)))?;
+            }
+        }
+        if let Some(Value::Array(all)) = object.get("allOf") {
+            for (index, sub) in all.iter().enumerate() {
+                let location = push_pointer(&at("allOf"), &index.to_string());
+                self.schema(sub, location, prefix)?;
+            }
+        }
+        if let Some(Value::String(reference)) = object.get("$ref") {
+            // Local JSON-pointer references only: rules in other documents are not read.
+            if let Some(fragment) = reference.strip_prefix('#') {
+                let target = percent_decode(fragment);
+                let recursive = self.refs.contains(&target);
+                let root = self.root;
+                if let Some(sub) = root.pointer(&target).filter(|_| !recursive) {
+                    self.refs.push(target.clone());
+                    let walked = self.schema(sub, target, prefix);
+                    self.refs.pop();
+                    walked?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `%25` → `%` and so on, for `$ref` fragments.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let Some(byte) = escaped {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+/// Reads and compiles a list of rule objects into `out`, each about the nodes `prefix` leads
+/// to (then its own `path`).
+fn compile_list(
+    origin: &str,
+    value: &Value,
+    prefix: &[Token],
+    env: &Arc<cel::Env>,
+    out: &mut Vec<Rule>,
+) -> Result<(), Error> {
+    let malformed = |index: Option<usize>, message: String| Error::MalformedRule {
+        origin: origin.to_owned(),
+        index,
+        message,
+    };
+    let Value::Array(items) = value else {
+        return Err(malformed(
+            None,
+            "expected a list of rule objects".to_owned(),
+        ));
+    };
+    for (index, item) in items.iter().enumerate() {
+        let Value::Object(fields) = item else {
+            return Err(malformed(Some(index), "expected an object".to_owned()));
+        };
+        let text = |field: &str, required: bool| -> Result<Option<String>, Error> {
+            match fields.get(field) {
+                None if required => Err(malformed(Some(index), format!("`{field}` is missing"))),
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(malformed(
+                    Some(index),
+                    format!("`{field}` must be a string"),
+                )),
+            }
+        };
+        for field in fields.keys() {
+            if !matches!(
+                field.as_str(),
+                "rule" | "message" | "name" | "severity" | "path" | "fieldPath"
+            ) {
+                return Err(malformed(
+                    Some(index),
+                    format!("unknown field {}", quote(field)),
+                ));
+            }
+        }
+        let expression = text("rule", true)?.unwrap_or_default();
+        let message = text("message", true)?.unwrap_or_default();
+        let name = text("name", false)?.unwrap_or_else(|| format!("rule-{}", index + 1));
+        let severity = match text("severity", false)?.as_deref() {
+            None | Some("error") => Severity::Error,
+            Some("warning") => Severity::Warning,
+            Some(other) => {
+                return Err(malformed(
+                    Some(index),
+                    format!(
+                        "`severity` must be `error` or `warning`, not {}",
+                        quote(other)
+                    ),
+                ));
+            }
+        };
+        let path = text("path", false)?.unwrap_or_default();
+        if !path.is_empty() && !path.starts_with('/') {
+            return Err(malformed(
+                Some(index),
+                "`path` must be a JSON pointer".to_owned(),
+            ));
+        }
+        let path = prefix
+            .iter()
+            .cloned()
+            .chain(
+                pointer_tokens(&path)
+                    .into_iter()
+                    .map(|t| if t == "*" { Token::Any } else { Token::Key(t) }),
+            )
+            .collect();
+        let field_path = text("fieldPath", false)?.unwrap_or_default();
+        if !field_path.is_empty() && !field_path.starts_with('/') {
+            return Err(malformed(
+                Some(index),
+                "`fieldPath` must be a JSON pointer".to_owned(),
+            ));
+        }
+        let program = env.compile(&expression).map_err(|e| Error::RuleSyntax {
+            origin: origin.to_owned(),
+            name: name.clone(),
+            message: e.to_string().replace('\n', " "),
+        })?;
+        out.push(Rule {
+            name,
+            message,
+            severity,
+            path,
+            field_path,
+            program,
+        });
+    }
+    Ok(())
+}
+
 fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -352,13 +586,46 @@ fn select<'v>(
                 select(child, rest, push_pointer(&pointer, k), key, out);
             }
         }
+        (Token::Property(k), Value::Object(map)) => {
+            if let Some(child) = map.get(k) {
+                select(child, rest, push_pointer(&pointer, k), key, out);
+            }
+        }
+        (Token::Index(i), Value::Array(items)) => {
+            if let Some(child) = items.get(*i) {
+                let matched = Some(cel::Value::Int(i64::try_from(*i).unwrap_or(i64::MAX)));
+                select(
+                    child,
+                    rest,
+                    push_pointer(&pointer, &i.to_string()),
+                    matched,
+                    out,
+                );
+            }
+        }
         (Token::Any, Value::Object(map)) => {
             for (k, child) in map {
                 let matched = Some(cel::Value::String(Arc::new(k.clone())));
                 select(child, rest, push_pointer(&pointer, k), matched, out);
             }
         }
-        (Token::Any, Value::Array(items)) => {
+        (Token::Matching(pattern), Value::Object(map)) => {
+            for (k, child) in map {
+                if pattern.is_valid(&Value::String(k.clone())) {
+                    let matched = Some(cel::Value::String(Arc::new(k.clone())));
+                    select(child, rest, push_pointer(&pointer, k), matched, out);
+                }
+            }
+        }
+        (Token::Additional { named, patterns }, Value::Object(map)) => {
+            for (k, child) in map {
+                if !named.contains(k) && !matches_any(patterns, k) {
+                    let matched = Some(cel::Value::String(Arc::new(k.clone())));
+                    select(child, rest, push_pointer(&pointer, k), matched, out);
+                }
+            }
+        }
+        (Token::Any | Token::Item, Value::Array(items)) => {
             for (i, child) in items.iter().enumerate() {
                 let matched = Some(cel::Value::Int(i64::try_from(i).unwrap_or(i64::MAX)));
                 select(
@@ -437,6 +704,12 @@ mod tests {
         };
     }
 
+    macro_rules! check_schema {
+        ($schema:expr, $document:expr, $env:expr, @$expect:literal) => {
+            insta::assert_snapshot!(render_schema($schema, $document, $env), @$expect)
+        };
+    }
+
     const MODELS: &str = "models:\n  primary: gpt\n  fallback: gpt\n  providers:\n    openai: {apiKey: x}\n    anthropic: {apiKey: y}\n";
 
     #[test]
@@ -495,6 +768,82 @@ mod tests {
         check!(r#"[{"rule": "true", "message": "m", "sevrity": "warning"}]"#, "a: 1", &[], @"error: rule [0] in `test` is malformed: unknown field `sevrity`");
         check!(r#"[{"rule": "self.(", "message": "m", "name": "broken"}]"#, "a: 1", &[], @"error: rule `broken` in `test` does not compile: ERROR: <input>:1:6: Syntax error: no viable alternative at input '.(' | self.( | .....^");
         check!(r#"[{"rule": "true", "message": "m", "severity": "fatal"}]"#, "a: 1", &[], @"error: rule [0] in `test` is malformed: `severity` must be `error` or `warning`, not `fatal`");
+    }
+
+    fn render_schema(schema: &str, document: &str, env: &[(&str, &str)]) -> String {
+        let schema: Value = serde_json::from_str(schema).expect("because test schemas are JSON");
+        let set = match RuleSet::from_schema("schema.json", &schema) {
+            Ok(set) => set,
+            Err(error) => return format!("error: {error}"),
+        };
+        let parsed = parse(document.as_bytes(), Format::Yaml, &Limits::default());
+        let env: EnvVars = env.iter().copied().collect();
+        let mut out = String::new();
+        for d in set.evaluate(&parsed.documents[0], &env) {
+            let _ = writeln!(
+                out,
+                "{}[{}] {}:{} {}: {}",
+                d.severity,
+                d.code,
+                d.span.start.line,
+                d.span.start.column,
+                d.pointer.unwrap_or_default(),
+                d.message
+            );
+        }
+        out
+    }
+
+    const NESTED: &str = r##"{
+        "properties": {
+            "models": {
+                "x-rules": [{"name": "distinct", "rule": "self.primary != self.fallback",
+                             "message": "`fallback` must differ from `primary`", "fieldPath": "/fallback"}],
+                "properties": {"providers": {"additionalProperties": {"$ref": "#/$defs/provider"}}}
+            },
+            "agents": {"items": {"x-rules": [{"name": "timeout", "rule": "self.timeout > 0",
+                                              "message": "agent {key} needs a positive timeout"}]}},
+            "features": {
+                "properties": {"stable": {"type": "boolean"}},
+                "patternProperties": {"^beta-": {"x-rules": [{"name": "beta", "severity": "warning",
+                    "rule": "!self || hasEnv('BETA')", "message": "`{key}` needs `BETA`"}]}},
+                "additionalProperties": {"x-rules": [{"name": "known", "rule": "false",
+                    "message": "unknown feature `{key}`"}]}
+            }
+        },
+        "$defs": {"provider": {
+            "x-rules": [{"name": "provider-key", "severity": "warning",
+                         "rule": "hasEnv('OPENCODE_' + key.upperAscii() + '_API_KEY')",
+                         "message": "set `OPENCODE_<NAME>_API_KEY` for `{key}`"}],
+            "properties": {"backup": {"$ref": "#/$defs/provider"}}
+        }}
+    }"##;
+
+    #[test]
+    fn rules_in_subschemas_are_about_the_nodes_they_describe() {
+        // `backup` refers back to `provider` while it is being walked: not followed again, so
+        // the rule runs for the providers, not for their backups.
+        let document = "models:\n  primary: gpt\n  fallback: gpt\n  providers:\n    openai: {apiKey: x}\n    anthropic:\n      apiKey: y\n      backup: {apiKey: z}\nagents:\n  - timeout: 5\n  - timeout: 0\nfeatures:\n  stable: true\n  beta-x: true\n  beta-y: false\n  other: true\n";
+        check_schema!(NESTED, document, &[("OPENCODE_OPENAI_API_KEY", "sk")], @"
+        error[rule/timeout] 11:5 /agents/1: agent 1 needs a positive timeout
+        warning[rule/beta] 14:3 /features/beta-x: `beta-x` needs `BETA`
+        error[rule/known] 16:3 /features/other: unknown feature `other`
+        error[rule/distinct] 3:3 /models/fallback: `fallback` must differ from `primary`
+        warning[rule/provider-key] 6:5 /models/providers/anthropic: set `OPENCODE_<NAME>_API_KEY` for `anthropic`
+        ");
+    }
+
+    #[test]
+    fn nested_rule_errors_name_their_schema_location() {
+        check_schema!(r#"{"properties": {"a": {"x-rules": [{"rule": "true"}]}}}"#, "a: 1", &[],
+            @"error: rule [0] in `schema.json#/properties/a` is malformed: `message` is missing");
+        check_schema!(r##"{"$ref": "#/$defs/a", "$defs": {"a": {"x-rules": [{"rule": "self.(", "message": "m", "name": "b"}]}}}"##, "a: 1", &[],
+            @"error: rule `b` in `schema.json#/$defs/a` does not compile: ERROR: <input>:1:6: Syntax error: no viable alternative at input '.(' | self.( | .....^");
+    }
+
+    #[test]
+    fn rules_in_unreached_definitions_do_not_run() {
+        check_schema!(r#"{"$defs": {"a": {"x-rules": [{"rule": "false", "message": "m"}]}}}"#, "a: 1", &[], @"");
     }
 
     #[test]

@@ -200,10 +200,7 @@ impl Schema {
         retriever: Arc<dyn Retrieve>,
         options: &SchemaOptions,
     ) -> Result<Self, Error> {
-        let rules = match schema.get("x-rules") {
-            Some(list) => RuleSet::from_json(uri, list)?,
-            None => RuleSet::empty(),
-        };
+        let rules = RuleSet::from_schema(uri, schema)?;
         let seen = Arc::new(Mutex::new(HashMap::new()));
         let mut builder = jsonschema::options()
             .should_validate_formats(options.formats)
@@ -1008,6 +1005,23 @@ mod tests {
         let schema = json!({"$schema": "http://json-schema.org/draft-07/schema#",
             "$ref": "http://json-schema.org/draft-07/schema#"});
         check!(schema, "type: objekt\n", @"1:7 error[schema/anyOf] expected one of `array`, `boolean`, `integer`, `null`, `number`, `object`, `string` or a value of type array, found string `objekt`; did you mean `object`?");
+    }
+
+    #[test]
+    fn nested_rules_point_into_json_documents() {
+        let schema = json!({"properties": {"models": {"type": "object",
+            "x-rules": [{"rule": "self.primary != self.fallback", "message": "must differ",
+                         "fieldPath": "/fallback"}]}}});
+        let schema = compile(&schema, &SchemaOptions::default(), Arc::new(NoRetrieve))
+            .expect("because the schema compiles");
+        let text = "{\n  \"models\": {\n    \"primary\": \"a\",\n    \"fallback\": \"a\"\n  }\n}\n";
+        let parsed = parse(text.as_bytes(), Format::Json, &Limits::default());
+        let found = schema.check(&parsed.documents[0], &EnvVars::default());
+        let found: Vec<_> = found
+            .iter()
+            .map(|d| (d.span.start.line, d.span.start.column, d.message.as_str()))
+            .collect();
+        assert_eq!(found, vec![(4, 5, "must differ")]);
     }
 
     #[test]

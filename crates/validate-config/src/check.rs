@@ -175,7 +175,19 @@ fn read_and_parse(file: &Found, limits: &Limits) -> Parsed {
     };
     // Refuse an oversized file from its size alone, before reading a byte of it.
     let size = match handle.metadata() {
-        Ok(meta) => meta.len(),
+        Ok(meta) if meta.is_file() => meta.len(),
+        Ok(_) => {
+            // A pipe or device has no size to trust: read up to one byte over the limit.
+            let mut bytes = Vec::new();
+            let cap = u64::try_from(limits.max_bytes).unwrap_or(u64::MAX).saturating_add(1);
+            return match std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut handle, cap),
+                &mut bytes,
+            ) {
+                Ok(_) => parse(&bytes, format, limits),
+                Err(e) => unreadable(e),
+            };
+        }
         Err(e) => return unreadable(e),
     };
     if size > limits.max_bytes as u64 {
@@ -188,11 +200,21 @@ fn read_and_parse(file: &Found, limits: &Limits) -> Parsed {
             start,
         ));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    match std::io::Read::read_to_end(&mut handle, &mut bytes) {
-        Ok(_) => parse(&bytes, format, limits),
-        Err(e) => unreadable(e),
+    // The size is known: read that much in (usually) one call, without `read_to_end`'s extra
+    // stat, seek and end-of-file reads (2,000 files are 8,000 fewer system calls). A file that
+    // grows meanwhile is read as it was when measured.
+    let mut bytes = vec![0; usize::try_from(size).unwrap_or(0)];
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match std::io::Read::read(&mut handle, &mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return unreadable(e),
+        }
     }
+    bytes.truncate(filled);
+    parse(&bytes, format, limits)
 }
 
 /// What one file is checked against.
