@@ -377,6 +377,9 @@ pub struct EvalRow {
     pub extra_errors: f64,
     /// Mean extra slow requests the canary served before the verdict.
     pub extra_slow: f64,
+    /// For an error-rate regression: what the data can tell at all, with the default
+    /// error-rate margin and false-alarm level ([`error_information`]).
+    pub information: Option<InformationBound>,
 }
 
 fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
@@ -424,7 +427,65 @@ pub fn evaluate(
         p90_minutes: quantile_sorted(&minutes, 0.9),
         extra_errors: extra_errors / n,
         extra_slow: extra_slow / n,
+        information: (scenario.error_multiplier > 1.0).then(|| {
+            let c = crate::sequential::RatioConfig::error_rate();
+            error_information(scenario, c.margin, c.alpha_fail)
+        }),
     })
+}
+
+/// What the data of a scenario can tell about the error-rate ratio at all: the expected
+/// Fisher information on `θ = ln r` in the conditional-binomial model over the whole
+/// horizon, and the power the best *fixed-sample* one-sided test (one look at the end,
+/// normal approximation) would have at false-alarm level `alpha` against `r = 1 + margin`.
+///
+/// Per interval, `I_t = μ_t · n_c r · n_b / (n_c r + n_b)` with the canary's and
+/// baseline's expected requests `n_c`, `n_b`, the true ratio `r` and the baseline's mean
+/// error rate `μ_t` (shared incidents included on average; extra per-arm noise ignored, so
+/// this is an upper bound). No anytime-valid test can beat this look-once oracle: where it
+/// is below a power target, the target is out of reach at that traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InformationBound {
+    /// Expected Fisher information on `ln r` over the horizon.
+    pub information: f64,
+    /// Expected canary errors over the horizon.
+    pub canary_errors: f64,
+    /// Power of the look-once oracle test.
+    pub oracle_power: f64,
+}
+
+/// The [`InformationBound`] of `scenario`'s error-rate regression.
+#[must_use]
+pub fn error_information(scenario: &Scenario, margin: f64, alpha: f64) -> InformationBound {
+    use crate::math::{normal_cdf, normal_quantile};
+    // Incidents: errors ×4 for 3 minutes, starting with probability q a minute when none
+    // is running: a fraction 3q/(1 + 3q) of minutes, on average.
+    let q = scenario.incident_rate;
+    let incident_share = 3.0 * q / (1.0 + 3.0 * q);
+    let mu = scenario.base_error_rate * (1.0 + 3.0 * incident_share);
+    let (mut info, mut errors) = (0.0, 0.0);
+    for t in 0..scenario.minutes {
+        let w = scenario.weights.at(t);
+        let wave =
+            1.0 + scenario.traffic_swing * (2.0 * std::f64::consts::PI * t as f64 / 30.0).sin();
+        let total = 2.0 * scenario.rpm_per_arm * wave.max(0.0);
+        let r = if scenario.onset_minute <= t {
+            scenario.error_multiplier
+        } else {
+            1.0
+        };
+        let (nc, nb) = (w * total, (1.0 - w) * total);
+        if nc * r + nb > 0.0 {
+            info += mu * nc * r * nb / (nc * r + nb);
+        }
+        errors += mu * nc * r;
+    }
+    let shift = scenario.error_multiplier.ln() - (1.0 + margin).ln();
+    InformationBound {
+        information: info,
+        canary_errors: errors,
+        oracle_power: normal_cdf(shift * info.sqrt() - normal_quantile(1.0 - alpha)),
+    }
 }
 
 /// A traffic/noise condition the standard scenarios are run under.

@@ -119,3 +119,60 @@ fn counter_resets_are_invisible_after_increments() {
         );
     }
 }
+
+fn watching() -> Judge {
+    Judge::SequentialWatching(GateConfig::standard(0.25))
+}
+
+#[test]
+fn watching_keeps_the_false_alarm_bound_and_catches_late_regressions() {
+    // Change detection adds a test at every interval; the mix must stay valid on A/A,
+    // ramp and noise included.
+    for condition in [Condition::Steady, Condition::RampNoisy, Condition::Noisy] {
+        let scenario = condition.scenario(1.0, 1.0);
+        let row = evaluate(&watching(), &scenario, 0..300).expect("valid judge");
+        assert!(
+            row.fail_rate <= 0.015,
+            "{}: false alarms {:.2} %",
+            scenario.name,
+            row.fail_rate * 100.0
+        );
+        assert_eq!(
+            row.median_minutes, 60.0,
+            "a watching gate passes at the end"
+        );
+    }
+    // A regression from minute 30: the early-stopping gate has usually passed by then.
+    for (errors, latency) in [(3.0, 1.0), (1.0, 1.25)] {
+        let scenario = Condition::LateOnset.scenario(errors, latency);
+        let early = evaluate(&sequential(), &scenario, 0..100).expect("valid judge");
+        let late = evaluate(&watching(), &scenario, 0..100).expect("valid judge");
+        assert!(
+            late.fail_rate >= 0.95 && early.fail_rate <= 0.5,
+            "{}: watching {:.0} %, stopping at the pass {:.0} %",
+            scenario.name,
+            late.fail_rate * 100.0,
+            early.fail_rate * 100.0
+        );
+    }
+}
+
+#[test]
+fn the_information_bound_explains_the_ramp() {
+    // The look-once oracle at 1 % against 1.05x: at an even split the data can support
+    // 95 % power at x2; on the 5/10/25/50 % ramp (less than half the canary traffic) it
+    // cannot, whatever the test.
+    let show = |c: Condition| {
+        let b = hub_canary::eval::error_information(&c.scenario(2.0, 1.0), 0.05, 0.01);
+        format!(
+            "{c:?}: information {:.1}, canary errors {:.0}, oracle power {:.1} %",
+            b.information,
+            b.canary_errors,
+            b.oracle_power * 100.0
+        )
+    };
+    insta::assert_snapshot!(format!("{}\n{}", show(Condition::Steady), show(Condition::Ramp)), @"
+    Steady: information 56.2, canary errors 168, oracle power 99.4 %
+    Ramp: information 36.5, canary errors 71, oracle power 94.2 %
+    ");
+}
