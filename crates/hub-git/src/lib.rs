@@ -18,6 +18,7 @@
 
 mod log;
 mod partition;
+mod refs;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use std::process::{Command, Output, Stdio};
 
 pub use log::{Commit, CommitLog};
 pub use partition::partition_by_tags;
+pub use refs::{Opened, TagRef, find_common_dir, local_tag_refs};
 
 /// A failure to run git or a git command that failed.
 #[derive(Debug, thiserror::Error)]

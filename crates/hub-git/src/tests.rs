@@ -162,3 +162,69 @@ fn creates_annotated_tags_with_any_message() {
         "$(id); `rm -rf /`\n::error::x\n\n"
     );
 }
+
+#[test]
+fn tag_refs_from_files_match_for_each_ref() {
+    let (_d, repo) = repo();
+    let common = find_common_dir(repo.root()).unwrap();
+    let names = |refs: &[TagRef]| refs.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+    let loose = local_tag_refs(&common).unwrap();
+    assert_eq!(names(&loose), ["v0.1.0", "v0.1.1"]);
+    // The annotated tag's ref holds the tag object, the lightweight one the commit.
+    let tags = repo.tags().unwrap();
+    assert_eq!(loose[0].target, tags[0].commit);
+    assert_ne!(loose[1].target, tags[1].commit);
+    // Packed, plus a nested loose one that shadows nothing: same answer as git.
+    repo.run(["pack-refs", "--all"]).unwrap();
+    repo.run(["tag", "api/v2.0.0", "HEAD"]).unwrap();
+    let mixed = local_tag_refs(&common).unwrap();
+    assert_eq!(names(&mixed), ["api/v2.0.0", "v0.1.0", "v0.1.1"]);
+    assert_eq!(mixed[2].target, loose[1].target);
+    // A loose ref wins over its packed entry, as in git.
+    repo.run(["tag", "-f", "v0.1.0", "HEAD"]).unwrap();
+    let head = repo.rev_parse("HEAD").unwrap();
+    let moved = local_tag_refs(&common).unwrap();
+    assert_eq!(
+        moved.iter().find(|t| t.name == "v0.1.0").unwrap().target,
+        head
+    );
+
+    // One rev-parse: work tree, common dir, shallowness and peeled commits.
+    let sub = repo.root().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let opened = Repo::open_resolving(&sub, &["HEAD", "refs/tags/v0.1.1"]).unwrap();
+    assert_eq!(opened.repo.root(), repo.root());
+    assert_eq!(std::fs::canonicalize(&opened.common_dir).unwrap(), common);
+    assert!(!opened.shallow);
+    assert_eq!(opened.commits, [head, tags[1].commit.clone()]);
+    assert!(Repo::open_resolving(&sub, &["no-such-ref"]).is_err());
+    assert!(Repo::open_resolving(&sub, &["--output=/tmp/x"]).is_err());
+    let outside = tempfile::tempdir().unwrap();
+    assert!(Repo::open_resolving(outside.path(), &["HEAD"]).is_err());
+}
+
+#[test]
+fn common_dir_of_a_worktree_and_unusual_layouts() {
+    let (_d, repo) = repo();
+    let wt = tempfile::tempdir().unwrap();
+    let path = wt.path().join("wt");
+    repo.run([
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        path.to_str().unwrap(),
+        "HEAD",
+    ])
+    .unwrap();
+    let main_common = find_common_dir(repo.root()).unwrap();
+    // A worktree's `.git` is a file; its refs are the main repository's.
+    assert_eq!(find_common_dir(&path).unwrap(), main_common);
+    assert_eq!(local_tag_refs(&main_common).unwrap().len(), 2);
+    // A symbolic tag ref is not read by hand: ask git.
+    std::fs::write(main_common.join("refs/tags/sym"), "ref: refs/tags/v0.1.0\n").unwrap();
+    assert!(local_tag_refs(&main_common).is_none());
+    // Nothing above a plain directory.
+    let outside = tempfile::tempdir().unwrap();
+    assert!(find_common_dir(outside.path()).is_none());
+}

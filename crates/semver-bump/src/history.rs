@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use hub_conventional::TagPattern;
 use hub_conventional::semver::Version;
-use hub_git::{Repo, Tag};
+use hub_git::{CommitLog, Range, Repo, Tag, TagRef};
 use hub_kit::Runner;
 
 /// The release the range starts from.
@@ -17,6 +17,102 @@ pub struct LastRelease {
     pub version: Option<Version>,
     /// Every tag name in the repository (for pre-release numbering and existence checks).
     pub all_tags: Vec<String>,
+}
+
+/// A run's starting point found the quick way, with the commits of its range.
+pub struct QuickStart {
+    /// The repository.
+    pub repo: Repo,
+    /// The commit id of `to`.
+    pub to: String,
+    /// The last release.
+    pub last: LastRelease,
+    /// The commits since it (`path`-limited when asked).
+    pub log: CommitLog,
+}
+
+/// The common case in two git processes: tag names read from the repository's files, one
+/// `git rev-parse` (work tree, shallowness, `to`, the highest candidate tag's commit) and
+/// one `git log` of the range, which also proves the candidate reachable: a commit of
+/// `to ^tag` has the tag's commit as a parent exactly when the tag is an ancestor of `to`.
+/// With `path`s the log no longer shows every parent, so one `merge-base --is-ancestor`
+/// proves it instead.
+///
+/// `None` when the shortcut does not apply — a shallow clone, an unusual repository layout,
+/// a highest tag that is not reachable (a pre-release on an unmerged branch), any git
+/// error — and the caller takes the step-by-step path ([`last_release`]), which handles
+/// and reports all of those.
+pub fn quick_start(
+    dir: &str,
+    pattern: &TagPattern,
+    to_rev: &str,
+    paths: &[String],
+) -> Result<Option<QuickStart>> {
+    let Some(common) = hub_git::find_common_dir(std::path::Path::new(dir)) else {
+        return Ok(None);
+    };
+    let Some(refs) = hub_git::local_tag_refs(&common) else {
+        return Ok(None);
+    };
+    let top = highest_candidate(&refs, pattern);
+    let tag_ref = top.as_ref().map(|(t, _)| format!("refs/tags/{}", t.name));
+    let mut revs = vec![to_rev];
+    revs.extend(tag_ref.as_deref());
+    let Ok(opened) = Repo::open_resolving(dir, &revs) else {
+        return Ok(None);
+    };
+    let same_repo = std::fs::canonicalize(&opened.common_dir).is_ok_and(|c| c == common);
+    if opened.shallow || !same_repo {
+        return Ok(None);
+    }
+    let repo = opened.repo;
+    let to = opened.commits[0].clone();
+    let all_tags: Vec<String> = refs.iter().map(|t| t.name.clone()).collect();
+    let Some((tag, version)) = top else {
+        let log = repo.log(&Range::since(None, &to), paths)?;
+        let last = LastRelease {
+            all_tags,
+            ..LastRelease::default()
+        };
+        return Ok(Some(QuickStart {
+            repo,
+            to,
+            last,
+            log,
+        }));
+    };
+    let tag_commit = opened.commits[1].clone();
+    if !paths.is_empty() && tag_commit != to && !repo.is_ancestor(&tag_commit, &to)? {
+        return Ok(None);
+    }
+    let log = repo.log(&Range::since(Some(&tag_commit), &to), paths)?;
+    let proven = tag_commit == to
+        || !paths.is_empty()
+        || log.iter().any(|c| c.parent_ids().any(|p| p == tag_commit));
+    if !proven {
+        return Ok(None);
+    }
+    Ok(Some(QuickStart {
+        repo,
+        to,
+        last: LastRelease {
+            tag: Some(tag.name.clone()),
+            commit: Some(tag_commit),
+            version: Some(version),
+            all_tags,
+        },
+        log,
+    }))
+}
+
+/// The tag of the highest version, ties in precedence broken as in [`last_release`].
+fn highest_candidate<'r>(
+    refs: &'r [TagRef],
+    pattern: &TagPattern,
+) -> Option<(&'r TagRef, Version)> {
+    refs.iter()
+        .filter_map(|t| pattern.parse(&t.name).map(|v| (t, v)))
+        .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
 }
 
 /// Finds the highest version tag reachable from `to`, or uses `from` when given.

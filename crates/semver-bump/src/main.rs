@@ -116,23 +116,33 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
                 .map(String::from)
         })
         .unwrap_or_else(|| ".".into());
-    let repo = Repo::discover(&dir)?;
-    let to = repo.rev_parse(&args.to)?;
-
-    // 1. The last release: the highest version tag reachable from `to`.
-    let last = history::last_release(
-        &repo,
-        &pattern,
-        &to,
-        args.from.as_deref(),
-        args.fetch,
-        runner,
-    )?;
+    // 1. The last release (the highest version tag reachable from `to`) and 2. the
+    // commits since, read with one `git log`: the quick way when it applies, else step by
+    // step (shallow clones, `from`, unusual layouts, an unreachable highest tag).
+    let quick = match args.from {
+        None => history::quick_start(&dir, &pattern, &args.to, &args.path)?,
+        Some(_) => None,
+    };
+    let (repo, to, last, log) = match quick {
+        Some(q) => (q.repo, q.to, q.last, q.log),
+        None => {
+            let repo = Repo::discover(&dir)?;
+            let to = repo.rev_parse(&args.to)?;
+            let last = history::last_release(
+                &repo,
+                &pattern,
+                &to,
+                args.from.as_deref(),
+                args.fetch,
+                runner,
+            )?;
+            let range = Range::since(last.commit.as_deref(), &to);
+            let log = repo.log(&range, &args.path)?;
+            (repo, to, last, log)
+        }
+    };
     let known = pattern.versions(last.all_tags.iter().map(String::as_str));
 
-    // 2. The commits since, read with one `git log`.
-    let range = Range::since(last.commit.as_deref(), &to);
-    let log = repo.log(&range, &args.path)?;
     let raw: Vec<RawCommit<'_>> = log
         .iter()
         .map(|c| RawCommit {

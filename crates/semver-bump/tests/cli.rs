@@ -373,3 +373,58 @@ fn tags_releases_and_moves_the_major_tag_once() {
     assert_eq!(count, 1);
     server.assert_conforms();
 }
+
+#[test]
+fn last_release_is_the_highest_reachable_tag_whatever_the_ref_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(
+        tmp.path(),
+        &[
+            "feat: base",
+            "tag:v1.0.0",
+            "fix: one",
+            "tag:api@9.0.0",
+            "tag:latest",
+        ],
+    );
+    // A higher pre-release on a branch HEAD does not contain.
+    git(&r, &["checkout", "-q", "-b", "next"]);
+    commit(&r, "feat!: next generation");
+    git(&r, &["tag", "-a", "-m", "rc", "v2.0.0-rc.1"]);
+    git(&r, &["checkout", "-q", "main"]);
+    commit(&r, "feat: two");
+    let check = |what: &str, env: &[(&str, &str)], current: &str, next: &str, count: &str| {
+        let out = run(tmp.path(), env);
+        assert_eq!(out.code, 0, "{what}: {}{}", out.stdout, out.stderr);
+        assert_eq!(out.get("current-version"), current, "{what}");
+        assert_eq!(out.get("next-version"), next, "{what}");
+        assert_eq!(out.get("commit-count"), count, "{what}");
+    };
+    // Loose refs; an unreachable highest tag: the step-by-step path answers.
+    check("loose", &[], "1.0.0", "1.1.0", "2");
+    // The quick path: the highest tag is reachable once the branch is gone.
+    git(&r, &["tag", "-d", "v2.0.0-rc.1"]);
+    git(&r, &["tag", "-a", "-m", "r", "v1.0.1", "HEAD~1"]);
+    check("annotated, loose", &[], "1.0.1", "1.1.0", "1");
+    git(&r, &["pack-refs", "--all"]);
+    check("packed", &[], "1.0.1", "1.1.0", "1");
+    check("to a tag", &[("INPUT_TO", "v1.0.1")], "1.0.1", "", "0");
+    check("path", &[("INPUT_PATH", "f.txt")], "1.0.1", "1.1.0", "1");
+    check(
+        "no such path",
+        &[("INPUT_PATH", "nothing/")],
+        "1.0.1",
+        "",
+        "0",
+    );
+    // No version tag at all: the whole history.
+    git(&r, &["tag", "-d", "v1.0.0", "v1.0.1"]);
+    check("no tags", &[], "", "0.1.0", "3");
+    let out = run(tmp.path(), &[("INPUT_TO", "no-such-ref")]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("`no-such-ref` is not a commit"),
+        "{}",
+        out.stdout
+    );
+}

@@ -1,0 +1,202 @@
+//! The cheap start: tag refs read from the repository's files, and one `git rev-parse` that
+//! answers "which repository, is it shallow, and what are these revisions" at once.
+//!
+//! A release run needs little before its one `git log`: the work tree, whether the clone is
+//! shallow, the commit of `to`, and the tag names with the commit of the best candidate.
+//! Spawning git for each costs more than the log itself on a small range, so the tag names
+//! come from `packed-refs` and `refs/tags/` directly and everything else from a single
+//! `git rev-parse`. Anything unusual (a `GIT_DIR`-style environment, a reftable repository,
+//! a symbolic tag ref) makes [`local_tag_refs`] answer `None`, and callers use the
+//! step-by-step git commands instead, so behaviour never depends on this shortcut.
+
+use std::path::{Path, PathBuf};
+
+use crate::{GitError, Repo, git_in};
+
+/// A tag ref as stored: its short name and the object it names (a commit, or a tag object
+/// for an annotated tag; peel it with [`Repo::open_resolving`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagRef {
+    /// Short name (`v1.2.3`, `api/v1.0.0`).
+    pub name: String,
+    /// The object id the ref holds.
+    pub target: String,
+}
+
+/// Environment variables that change how git finds a repository; when one is set we let git
+/// do the finding.
+const DISCOVERY_VARS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    "GIT_NAMESPACE",
+    "GIT_REF_PARANOIA",
+];
+
+/// The common git directory (where `refs/` and `packed-refs` live) of the repository
+/// containing `dir`, found the way git does for ordinary layouts: a `.git` directory, or a
+/// `.git` file (`gitdir: …`, worktrees and submodules) with its `commondir`. `None` for
+/// anything else (bare repositories, discovery variables set): ask git.
+pub fn find_common_dir(dir: &Path) -> Option<PathBuf> {
+    if DISCOVERY_VARS.iter().any(|v| std::env::var_os(v).is_some()) {
+        return None;
+    }
+    let start = std::fs::canonicalize(dir).ok()?;
+    for at in start.ancestors() {
+        let dot_git = at.join(".git");
+        let Ok(meta) = std::fs::metadata(&dot_git) else {
+            continue;
+        };
+        let git_dir = if meta.is_dir() {
+            dot_git
+        } else {
+            let text = std::fs::read_to_string(&dot_git).ok()?;
+            let target = text.strip_prefix("gitdir:")?.trim();
+            at.join(target)
+        };
+        let common = match std::fs::read_to_string(git_dir.join("commondir")) {
+            Ok(c) => git_dir.join(c.trim()),
+            Err(_) => git_dir,
+        };
+        return std::fs::canonicalize(common).ok();
+    }
+    None
+}
+
+/// Every tag ref of the repository whose common git directory is `common_dir`, read from
+/// `packed-refs` and the loose files under `refs/tags/` (a loose ref wins over a packed one,
+/// as in git). `None` when the layout is one we do not read (reftable, a symbolic or
+/// malformed tag ref, an unreadable file): use `git for-each-ref` then.
+pub fn local_tag_refs(common_dir: &Path) -> Option<Vec<TagRef>> {
+    if common_dir.join("reftable").exists() {
+        return None;
+    }
+    let mut tags: std::collections::BTreeMap<String, String> = Default::default();
+    match std::fs::read_to_string(common_dir.join("packed-refs")) {
+        Ok(text) => {
+            for line in text.lines() {
+                if line.starts_with('#') || line.starts_with('^') || line.is_empty() {
+                    continue;
+                }
+                let (oid, name) = line.split_once(' ')?;
+                if let Some(short) = name.strip_prefix("refs/tags/") {
+                    tags.insert(short.to_string(), valid_oid(oid)?.to_string());
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return None,
+    }
+    let root = common_dir.join("refs").join("tags");
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) => return None,
+        };
+        for entry in entries {
+            let entry = entry.ok()?;
+            let path = entry.path();
+            let ty = entry.file_type().ok()?;
+            if ty.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(&root).ok()?.to_str()?.to_string();
+            if name.ends_with(".lock") {
+                continue; // a ref being written: git itself ignores it
+            }
+            if !ty.is_file() {
+                return None;
+            }
+            let text = std::fs::read_to_string(&path).ok()?;
+            let oid = valid_oid(text.trim_end())?;
+            tags.insert(
+                name.replace(std::path::MAIN_SEPARATOR, "/"),
+                oid.to_string(),
+            );
+        }
+    }
+    Some(
+        tags.into_iter()
+            .map(|(name, target)| TagRef { name, target })
+            .collect(),
+    )
+}
+
+/// A full SHA-1 or SHA-256 object id, else `None` (a symbolic ref, garbage).
+fn valid_oid(s: &str) -> Option<&str> {
+    ((s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())).then_some(s)
+}
+
+/// What one `git rev-parse` says about a repository.
+#[derive(Clone, Debug)]
+pub struct Opened {
+    /// The repository.
+    pub repo: Repo,
+    /// Its common git directory, absolute.
+    pub common_dir: PathBuf,
+    /// Whether it is a shallow clone.
+    pub shallow: bool,
+    /// The commit id of each revision asked for, in order.
+    pub commits: Vec<String>,
+}
+
+impl Repo {
+    /// Finds the repository containing `dir` and resolves `revs` to commit ids, with one
+    /// `git rev-parse`: work tree, common git directory, shallowness and the commits at once.
+    ///
+    /// Revisions are peeled to commits (`v1.2.3` → the commit an annotated tag points at).
+    /// A revision starting with `-` is refused (`UnknownRevision`): rev-parse cannot take it
+    /// here safely; use [`Repo::rev_parse`] for those. Any failure — no repository, an
+    /// unknown revision — is returned as is; callers that want the precise reason ask again
+    /// step by step ([`Repo::discover`], [`Repo::rev_parse`]).
+    pub fn open_resolving(dir: impl AsRef<Path>, revs: &[&str]) -> Result<Opened, GitError> {
+        let dir = dir.as_ref();
+        if let Some(bad) = revs.iter().find(|r| r.starts_with('-') || r.is_empty()) {
+            return Err(GitError::UnknownRevision {
+                rev: bad.to_string(),
+            });
+        }
+        let mut args: Vec<String> = vec![
+            "rev-parse".into(),
+            "--path-format=absolute".into(),
+            "--show-toplevel".into(),
+            "--git-common-dir".into(),
+            "--is-shallow-repository".into(),
+        ];
+        args.extend(revs.iter().map(|r| format!("{r}^{{commit}}")));
+        let out = git_in(dir, &args)?;
+        if !out.status.success() {
+            return Err(GitError::Command {
+                args: args.join(" "),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines();
+        let bad = || GitError::Output {
+            args: "rev-parse".into(),
+        };
+        let root = PathBuf::from(lines.next().ok_or_else(bad)?);
+        let common_dir = PathBuf::from(lines.next().ok_or_else(bad)?);
+        let shallow = match lines.next() {
+            Some("true") => true,
+            Some("false") => false,
+            _ => return Err(bad()),
+        };
+        let commits: Vec<String> = lines.map(str::to_owned).collect();
+        if commits.len() != revs.len() || commits.iter().any(|c| valid_oid(c).is_none()) {
+            return Err(bad());
+        }
+        Ok(Opened {
+            repo: Repo { root },
+            common_dir,
+            shallow,
+            commits,
+        })
+    }
+}
