@@ -268,6 +268,60 @@ impl Repo {
         CommitLog::parse(raw).map_err(|()| GitError::Output { args: "log".into() })
     }
 
+    /// Commits in `range` (newest first) with the files each changed (`--name-only`
+    /// against its first parent; none for merges), read with one `git log`: what a
+    /// monorepo needs to assign every commit to the packages whose paths it touches in one
+    /// pass over history.
+    pub fn log_with_files(&self, range: &Range) -> Result<(CommitLog, Vec<Vec<String>>), GitError> {
+        // Each record opens with an empty field: no file name is empty, so an empty token
+        // after a file list can only start the next commit.
+        let mut args: Vec<String> = vec![
+            "log".into(),
+            "-z".into(),
+            "--name-only".into(),
+            "--no-renames".into(),
+            format!("--format=%x00{}", log::FORMAT),
+            "--end-of-options".into(),
+            range.to.clone(),
+        ];
+        args.extend(range.exclude.iter().map(|e| format!("^{e}")));
+        args.push("--".into());
+        let raw = self.run(&args)?;
+        let bad = || GitError::Output {
+            args: "log --name-only".into(),
+        };
+        let text = String::from_utf8_lossy(&raw);
+        let mut tokens = text.split('\0').peekable();
+        let mut fields = String::with_capacity(text.len());
+        let mut files: Vec<Vec<String>> = Vec::new();
+        while let Some(t) = tokens.next() {
+            if t.is_empty() && tokens.peek().is_none() {
+                break; // the final terminator
+            }
+            if !t.is_empty() {
+                return Err(bad());
+            }
+            for _ in 0..log::FIELDS {
+                fields.push_str(tokens.next().ok_or_else(bad)?);
+                fields.push('\0');
+            }
+            let mut changed = Vec::new();
+            while let Some(f) = tokens.peek() {
+                if f.is_empty() {
+                    break;
+                }
+                changed.push(f.strip_prefix('\n').unwrap_or(f).to_string());
+                tokens.next();
+            }
+            files.push(changed);
+        }
+        let log = CommitLog::parse(fields.into_bytes()).map_err(|()| bad())?;
+        if log.len() != files.len() {
+            return Err(bad());
+        }
+        Ok((log, files))
+    }
+
     /// The configured remote URL of `remote`, if any.
     pub fn remote_url(&self, remote: &str) -> Option<String> {
         self.run_text(["remote", "get-url", "--", remote])

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 /// `git log -z` format: id, parents, author name, author email, author date, raw message.
 pub(crate) const FORMAT: &str = "%H%x00%P%x00%an%x00%ae%x00%aI%x00%B";
-const FIELDS: usize = 6;
+pub(crate) const FIELDS: usize = 6;
 
 /// A commit read from git, borrowing from its [`CommitLog`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

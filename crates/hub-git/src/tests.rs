@@ -228,3 +228,46 @@ fn common_dir_of_a_worktree_and_unusual_layouts() {
     let outside = tempfile::tempdir().unwrap();
     assert!(find_common_dir(outside.path()).is_none());
 }
+
+#[test]
+fn log_with_files_lists_each_commits_files() {
+    let (_d, repo) = repo();
+    let head = repo.rev_parse("HEAD").unwrap();
+    let (log, files) = repo.log_with_files(&Range::since(None, &head)).unwrap();
+    assert_eq!(log.len(), 3);
+    assert_eq!(files, [vec!["a.txt".to_string()], vec![], vec![]]);
+    assert_eq!(log.get(0).unwrap().id, head);
+    assert_eq!(
+        log.get(1).unwrap().message,
+        "fix: second\n\nbody line\n\nRefs: #1\n"
+    );
+    // A file name that looks like a commit id, or holds a newline, is still a file.
+    let odd = format!("{}\nx", &head[..40]);
+    std::fs::write(repo.root().join(&odd), "y").unwrap();
+    std::fs::write(repo.root().join("b.txt"), "y").unwrap();
+    repo.run(["add", "--", &odd, "b.txt"]).unwrap();
+    repo.run([
+        "-c",
+        "user.name=A",
+        "-c",
+        "user.email=a@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "fix: odd names",
+    ])
+    .unwrap();
+    let (log, files) = repo
+        .log_with_files(&Range::since(Some(&head), "HEAD"))
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    let mut got = files[0].clone();
+    got.sort();
+    let mut want = vec![odd, "b.txt".to_string()];
+    want.sort();
+    assert_eq!(got, want);
+    let (empty, none) = repo
+        .log_with_files(&Range::since(Some("HEAD"), "HEAD"))
+        .unwrap();
+    assert!(empty.is_empty() && none.is_empty());
+}

@@ -6,6 +6,7 @@
 
 mod github;
 mod history;
+mod packages;
 mod report;
 
 use std::process::ExitCode;
@@ -29,6 +30,11 @@ pub struct Args {
     /// Only count commits touching these paths (one per line), for a package in a monorepo.
     #[arg(long)]
     path: Vec<String>,
+    /// Monorepo: compute every package of this config (a `.yml`/`.json`/`.toml` file in the
+    /// repository, or the config inline) from one pass over history. Each package has a
+    /// `name`, `path` (or `paths`) and `tag-pattern` (`name@{version}`, `name-v{version}`).
+    #[arg(long, allow_hyphen_values = true)]
+    packages: Option<String>,
     /// Pre-release channel, e.g. `rc` gives `1.3.0-rc.0`, then `1.3.0-rc.1`.
     #[arg(long)]
     prerelease: Option<String>,
@@ -116,6 +122,17 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
                 .map(String::from)
         })
         .unwrap_or_else(|| ".".into());
+    if let Some(spec) = args.packages.as_deref().filter(|s| !s.trim().is_empty()) {
+        if args.from.is_some() || !args.path.is_empty() || args.tag_prefix != "v" {
+            return Err(hub_kit::cli::UsageError(
+                "input `packages` replaces `path`, `tag-prefix` and `from`: set them per package in the config"
+                    .into(),
+            )
+            .into());
+        }
+        return run_packages(args, env, runner, spec, &dir, &options, &rules);
+    }
+
     // 1. The last release (the highest version tag reachable from `to`) and 2. the
     // commits since, read with one `git log`: the quick way when it applies, else step by
     // step (shallow clones, `from`, unusual layouts, an unreachable highest tag).
@@ -158,31 +175,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
 
     // 4. Release notes for the range, from the same analysis (one classification).
     let notes = match &decision.next {
-        Some(next) => {
-            let release = ReleaseInput {
-                version: Some(next.clone()),
-                tag: next_tag.clone(),
-                previous_tag: last.tag.clone(),
-                commits: analyzed
-                    .iter()
-                    .zip(log.iter())
-                    .map(|(commit, c)| ReleaseCommit {
-                        commit: commit.clone(),
-                        author: Author {
-                            name: c.author_name,
-                            email: c.author_email,
-                            login: None,
-                        },
-                    })
-                    .collect(),
-                ..ReleaseInput::default()
-            };
-            let config = hub_changelog::Config {
-                links: links(env),
-                ..hub_changelog::Config::default()
-            };
-            render_releases(&[release], &config, &Layout::GitHub)?
-        }
+        Some(next) => render_notes(env, &last, next, next_tag.as_deref(), &analyzed, log.iter())?,
         None => String::new(),
     };
 
@@ -212,6 +205,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             to: &to,
             notes: &notes,
             pattern: &pattern,
+            comment: true,
         },
     )?;
     runner.print_outputs(args.json)?;
@@ -225,6 +219,8 @@ struct Publish<'a> {
     to: &'a str,
     notes: &'a str,
     pattern: &'a TagPattern,
+    /// Whether a pull request comment may be written (not per package).
+    comment: bool,
 }
 
 fn publish(args: &Args, env: &Env, runner: &mut Runner, p: &Publish<'_>) -> Result<()> {
@@ -234,7 +230,7 @@ fn publish(args: &Args, env: &Env, runner: &mut Runner, p: &Publish<'_>) -> Resu
     let pr_event = env
         .get(hub_kit::vars::GITHUB_EVENT_NAME)
         .is_some_and(|e| e.starts_with("pull_request"));
-    let comment = args.comment && pr_event;
+    let comment = p.comment && args.comment && pr_event;
     if !(release || major || comment) {
         return Ok(());
     }
@@ -293,6 +289,208 @@ fn publish(args: &Args, env: &Env, runner: &mut Runner, p: &Publish<'_>) -> Resu
         }
     }
     Ok(())
+}
+
+/// Release notes for a range, from the same analysis (one classification).
+fn render_notes<'a>(
+    env: &Env,
+    last: &history::LastRelease,
+    next: &Version,
+    next_tag: Option<&str>,
+    analyzed: &[hub_conventional::AnalyzedCommit<'a>],
+    commits: impl Iterator<Item = hub_git::Commit<'a>>,
+) -> Result<String> {
+    let release = ReleaseInput {
+        version: Some(next.clone()),
+        tag: next_tag.map(String::from),
+        previous_tag: last.tag.clone(),
+        commits: analyzed
+            .iter()
+            .zip(commits)
+            .map(|(commit, c)| ReleaseCommit {
+                commit: commit.clone(),
+                author: Author {
+                    name: c.author_name,
+                    email: c.author_email,
+                    login: None,
+                },
+            })
+            .collect(),
+        ..ReleaseInput::default()
+    };
+    let config = hub_changelog::Config {
+        links: links(env),
+        ..hub_changelog::Config::default()
+    };
+    Ok(render_releases(&[release], &config, &Layout::GitHub)?)
+}
+
+/// Monorepo mode: every package of the config from one `git log` (see `packages`).
+fn run_packages(
+    args: &Args,
+    env: &Env,
+    runner: &mut Runner,
+    spec: &str,
+    dir: &str,
+    options: &ReleaseOptions,
+    rules: &BumpRules,
+) -> Result<ExitCode> {
+    let repo = Repo::discover(dir)?;
+    let config = packages::load(spec, repo.root())?;
+    let to = repo.rev_parse(&args.to)?;
+
+    // Each package's last release, then one log since the oldest of them.
+    let mut lasts = Vec::new();
+    for p in &config {
+        lasts.push(history::last_release(
+            &repo, &p.pattern, &to, None, args.fetch, runner,
+        )?);
+    }
+    let bases: Vec<&str> = lasts.iter().filter_map(|l| l.commit.as_deref()).collect();
+    let since = if bases.len() < lasts.len() {
+        None // a package without a release needs the whole history
+    } else {
+        oldest_common(&repo, &bases)?
+    };
+    let (log, files) = repo.log_with_files(&Range::since(since.as_deref(), &to))?;
+    let commits: Vec<hub_git::Commit<'_>> = log.iter().collect();
+    let ids: Vec<&str> = commits.iter().map(|c| c.id).collect();
+    let parents: Vec<Vec<&str>> = commits.iter().map(|c| c.parent_ids().collect()).collect();
+    let pairs: Vec<(&packages::Package, Option<&str>)> = config
+        .iter()
+        .zip(&lasts)
+        .map(|(p, l)| (p, l.commit.as_deref()))
+        .collect();
+    let assigned = packages::assign(&ids, &parents, &files, &pairs);
+
+    let mut results = serde_json::Map::new();
+    let mut changed = Vec::new();
+    let mut md = hub_kit::md::Markdown::new();
+    md.heading(2, "semver-bump: packages");
+    let mut rows = Vec::new();
+    for ((package, last), picked) in config.iter().zip(&lasts).zip(&assigned) {
+        let mine: Vec<hub_git::Commit<'_>> = picked.iter().map(|&i| commits[i]).collect();
+        let raw: Vec<RawCommit<'_>> = mine
+            .iter()
+            .map(|c| RawCommit {
+                id: c.id,
+                message: c.message,
+            })
+            .collect();
+        let analyzed = analyze(&raw, rules);
+        let known = package
+            .pattern
+            .versions(last.all_tags.iter().map(String::as_str));
+        let decision = decide(&analyzed, last.version.as_ref(), &known, options)
+            .with_context(|| format!("package `{}`", package.name))?;
+        let next_tag = decision.next.as_ref().map(|v| package.pattern.format(v));
+        let notes = match &decision.next {
+            Some(next) => render_notes(
+                env,
+                last,
+                next,
+                next_tag.as_deref(),
+                &analyzed,
+                mine.iter().copied(),
+            )?,
+            None => String::new(),
+        };
+        let version = |v: Option<&Version>| v.map(|v| v.to_string()).unwrap_or_default();
+        runner.info(&format!(
+            "{}: {} -> {} ({}, {} commit(s))",
+            package.name,
+            last.tag.as_deref().unwrap_or("no release"),
+            next_tag.as_deref().unwrap_or("no release"),
+            decision.bump,
+            decision.counts.total
+        ))?;
+        rows.push(vec![
+            hub_kit::md::Cell::Text(package.name.clone()),
+            hub_kit::md::Cell::Code(last.tag.clone().unwrap_or_else(|| "none".into())),
+            match &next_tag {
+                Some(t) => hub_kit::md::Cell::Md(format!("**{}**", hub_kit::md::code(t))),
+                None => hub_kit::md::Cell::Md("no release".into()),
+            },
+            hub_kit::md::Cell::Md(decision.bump.as_str().into()),
+            hub_kit::md::Cell::Md(decision.counts.total.to_string()),
+        ]);
+        results.insert(
+            package.name.clone(),
+            serde_json::json!({
+                "current-version": version(last.version.as_ref()),
+                "current-tag": last.tag.clone().unwrap_or_default(),
+                "next-version": version(decision.next.as_ref()),
+                "next-tag": next_tag.clone().unwrap_or_default(),
+                "bump": decision.bump.as_str(),
+                "changed": decision.next.is_some(),
+                "commit-count": decision.counts.total,
+                "breaking": decision.breaking,
+                "notes": notes,
+            }),
+        );
+        if let Some(tag) = next_tag.clone() {
+            changed.push((package, last, decision, tag, notes));
+        }
+    }
+    md.table(
+        &["package", "last release", "next", "bump", "commits"],
+        &rows,
+    );
+    runner.set_output("packages", serde_json::Value::Object(results).to_string())?;
+    runner.set_output("changed", (!changed.is_empty()).to_string())?;
+    if let [(_, last, decision, tag, notes)] = changed.as_slice() {
+        report::outputs(runner, last, decision, Some(tag))?;
+        runner.set_output("notes", notes.clone())?;
+    }
+    runner.append_summary(md.as_str())?;
+
+    // Tags and releases per changed package, as in single-package mode.
+    for (package, last, decision, tag, notes) in &changed {
+        if args.create_tag {
+            if args.dry_run {
+                runner.info(&format!("dry run: would create tag {tag} at {}", &to[..12]))?;
+            } else {
+                history::create_tag(&repo, tag, &to, runner)?;
+            }
+        }
+        publish(
+            args,
+            env,
+            runner,
+            &Publish {
+                last,
+                decision,
+                next_tag: Some(tag),
+                to: &to,
+                notes,
+                pattern: &package.pattern,
+                comment: false,
+            },
+        )?;
+    }
+    runner.print_outputs(args.json)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// The commit every base can reach, for one log that covers all their ranges: the base
+/// itself when there is one, else their octopus merge base (`None`: no common history).
+fn oldest_common(repo: &Repo, bases: &[&str]) -> Result<Option<String>> {
+    let mut unique: Vec<&str> = bases.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    match unique.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some((*one).to_string())),
+        many => {
+            let mut argv = vec!["merge-base", "--octopus"];
+            argv.extend(many.iter().copied());
+            Ok(repo
+                .run(&argv)
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+                .filter(|s| !s.is_empty()))
+        }
+    }
 }
 
 /// Links for GitHub or GitHub Enterprise, when the runner says where we are.

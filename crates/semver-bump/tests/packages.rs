@@ -1,0 +1,265 @@
+//! Monorepo mode on a real multi-package repository: every package's answer equals the
+//! single-package mode's (`tag-prefix` + `path`), and the whole run reads history with ONE
+//! `git log` (counted by a `git` wrapper on PATH that logs each invocation).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hub-semver-bump");
+
+static CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_700_000_000);
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    // Every commit one minute after the previous: the log order is the commit order.
+    let when = format!(
+        "{} +0000",
+        CLOCK.fetch_add(60, std::sync::atomic::Ordering::Relaxed)
+    );
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", &when)
+        .env("GIT_COMMITTER_DATE", &when)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A commit changing `files` (each gets new content).
+fn change(repo: &Path, files: &[&str], message: &str) {
+    for f in files {
+        let p = repo.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let old = std::fs::read_to_string(&p).unwrap_or_default();
+        std::fs::write(&p, format!("{old}{message}\n")).unwrap();
+        git(repo, &["add", "--", f]);
+    }
+    git(repo, &["commit", "-q", "--allow-empty", "-m", message]);
+}
+
+/// api (tags `api@…`), web (`web-v…`), docs (never released), a shared lib counted by web.
+fn monorepo(root: &Path) -> PathBuf {
+    let r = root.join("repo");
+    std::fs::create_dir_all(&r).unwrap();
+    git(&r, &["init", "-q", "-b", "main"]);
+    change(&r, &["api/main.rs", "web/index.ts"], "feat: both packages");
+    git(&r, &["tag", "api@1.0.0"]);
+    git(&r, &["tag", "-a", "-m", "web", "web-v0.3.0"]);
+    change(&r, &["api/main.rs"], "fix(api): handle empty body");
+    change(&r, &["web/index.ts"], "feat(web): dark mode");
+    git(&r, &["tag", "web-v0.4.0"]);
+    change(&r, &["libs/ui/button.ts"], "feat(ui)!: new button API");
+    change(
+        &r,
+        &["api/main.rs", "docs/guide.md"],
+        "docs: explain the api",
+    );
+    // A side branch touching api, merged back.
+    git(&r, &["checkout", "-q", "-b", "side"]);
+    change(&r, &["api/routes.rs"], "feat(api): search endpoint");
+    git(&r, &["checkout", "-q", "main"]);
+    change(&r, &["README.md"], "Update README");
+    git(
+        &r,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "Merge branch 'side'",
+            "side",
+        ],
+    );
+    // A foreign tag and a non-version tag are never versions.
+    git(&r, &["tag", "latest"]);
+    git(&r, &["tag", "v9.9.9"]);
+    change(&r, &["apiary/x"], "fix: not the api (a prefix only)");
+    r
+}
+
+const CONFIG: &str = "packages:
+  - name: api
+    path: api
+    tag-pattern: api@{version}
+  - name: web
+    paths: [web, libs/ui]
+    tag-pattern: web-v{version}
+  - name: docs
+    path: docs/
+";
+
+/// Runs the binary with a `git` wrapper first on PATH that appends each invocation's
+/// subcommand to `calls`.
+fn run(root: &Path, args: &[&str]) -> (serde_json::Value, Vec<String>) {
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = root.join("calls");
+    let _ = std::fs::remove_file(&calls);
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in -C|/*) ;; *) echo \"$a\" >> '{}'; break;; esac; done\nexec '{}' \"$@\"\n",
+            calls.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", root)
+        .args(["--dry-run", "--json", "--repository-path"])
+        .arg(root.join("repo"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = std::fs::read_to_string(&calls).unwrap_or_default();
+    (
+        serde_json::from_slice(&out.stdout).unwrap(),
+        calls.lines().map(String::from).collect(),
+    )
+}
+
+#[test]
+fn every_package_in_one_pass_equals_one_run_per_package() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = monorepo(tmp.path());
+    let (all, calls) = run(tmp.path(), &["--packages", CONFIG]);
+    assert_eq!(
+        calls.iter().filter(|c| *c == "log").count(),
+        1,
+        "git invocations: {calls:?}"
+    );
+    let packages: serde_json::Value =
+        serde_json::from_str(all["packages"].as_str().unwrap()).unwrap();
+
+    for (name, prefix, paths) in [
+        ("api", "api@", vec!["api"]),
+        ("web", "web-v", vec!["web", "libs/ui"]),
+        ("docs", "docs@", vec!["docs"]),
+    ] {
+        let mut args = vec!["--tag-prefix", prefix];
+        for p in &paths {
+            args.extend(["--path", p]);
+        }
+        let (one, _) = run(tmp.path(), &args);
+        let pkg = &packages[name];
+        for key in [
+            "current-version",
+            "current-tag",
+            "next-version",
+            "next-tag",
+            "bump",
+            "changed",
+            "commit-count",
+            "breaking",
+            "notes",
+        ] {
+            let ours = match &pkg[key] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(
+                ours,
+                one[key].as_str().unwrap(),
+                "{name}: `{key}` differs from the single-package run"
+            );
+        }
+    }
+    // What the rules say, to be sure the equality is not between two wrong answers.
+    assert_eq!(packages["api"]["next-version"], "1.1.0"); // fix + feat on the merged branch
+    assert_eq!(packages["api"]["commit-count"], 3); // fix, docs, feat(api) — not `apiary/`
+    assert_eq!(packages["web"]["next-version"], "0.5.0"); // breaking at 0.y.z → minor
+    assert_eq!(packages["docs"]["next-version"], ""); // docs only: nothing to release
+    assert_eq!(packages["docs"]["current-version"], "");
+    // Two packages changed: `changed` is set, the single-package outputs are not.
+    assert_eq!(all["changed"], "true");
+    assert!(all.get("next-version").is_none(), "{all}");
+
+    // One package changed: its outputs are the usual ones too; a config file works.
+    std::fs::write(
+        repo.join("packages.toml"),
+        "[[packages]]\nname = \"api\"\npath = \"api\"\ntag-pattern = \"api@{version}\"\n",
+    )
+    .unwrap();
+    let (one, calls) = run(tmp.path(), &["--packages", "packages.toml"]);
+    assert_eq!(calls.iter().filter(|c| *c == "log").count(), 1);
+    assert_eq!(one["next-version"], "1.1.0");
+    assert_eq!(one["next-tag"], "api@1.1.0");
+}
+
+#[test]
+fn bad_package_configs_name_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    monorepo(tmp.path());
+    for (config, want) in [
+        ("- name: api\n", "`path` is missing"),
+        (
+            "- name: api\n  path: api\n  tag-pattern: '{version}@api'\n",
+            "must end with `{version}`",
+        ),
+        ("nope.yml", "cannot read"),
+    ] {
+        let out = Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .args(["--dry-run", "--packages", config, "--repository-path"])
+            .arg(tmp.path().join("repo"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{config}");
+        let err = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(err.contains(want), "{config}: {err}");
+    }
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .args([
+            "--dry-run",
+            "--packages",
+            "- name: a\n  path: a\n",
+            "--path",
+            "x",
+        ])
+        .arg("--repository-path")
+        .arg(tmp.path().join("repo"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
