@@ -25,12 +25,13 @@ pub(super) fn parse(text: &str, limits: &Limits) -> Parsed {
         diagnostics: Vec::new(),
         doc: None,
         saw_document: false,
+        lines: Lines::new(text),
     };
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let outcome = match next {
             Ok((event, span)) => builder.on_event(event, span.start, span.end),
-            Err(error) => Err(Box::new(scan_error(&error))),
+            Err(error) => Err(Box::new(scan_error(&error, &builder.lines))),
         };
         if let Err(fatal) = outcome {
             builder.diagnostics.push(*fatal);
@@ -63,12 +64,41 @@ pub(super) fn parse(text: &str, limits: &Limits) -> Parsed {
     }
 }
 
-fn position(marker: Marker) -> Position {
-    Position::new(marker.line(), marker.col() + 1)
+/// Character offsets where each `\n`-separated line starts, to turn the parser's markers into
+/// positions: the parser also counts a lone `\r` as a line break (YAML does), GitHub and
+/// editors do not, so its own line numbers would point at the wrong line.
+struct Lines {
+    starts: Vec<usize>,
+    end: Position,
 }
 
-fn scan_error(error: &ScanError) -> Diagnostic {
-    let at = Span::at(position(*error.marker()));
+impl Lines {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        let mut chars = 0;
+        for c in text.chars() {
+            chars += 1;
+            if c == '\n' {
+                starts.push(chars);
+            }
+        }
+        let last = starts.last().copied().unwrap_or(0);
+        let end = Position::new(starts.len(), chars - last + 1);
+        Self { starts, end }
+    }
+
+    /// The position of a marker, no further than the end of the text: the parser places
+    /// implicit ends (an empty value after `key:` at the end of the file, the end of the
+    /// stream) on the line after the last, which an annotation cannot point at.
+    fn position(&self, marker: Marker) -> Position {
+        let index = marker.index();
+        let line = self.starts.partition_point(|&start| start <= index) - 1;
+        Position::new(line + 1, index - self.starts[line] + 1).min(self.end)
+    }
+}
+
+fn scan_error(error: &ScanError, lines: &Lines) -> Diagnostic {
+    let at = Span::at(lines.position(*error.marker()));
     // The parser's messages are fixed text; show their quoted tokens the way ours are shown.
     let info = error.info().replace('\'', "`");
     if info.contains("tab") {
@@ -130,6 +160,8 @@ struct Builder {
     diagnostics: Vec<Diagnostic>,
     doc: Option<DocState>,
     saw_document: bool,
+    /// Turns markers into positions.
+    lines: Lines,
 }
 
 /// Errors are boxed to keep results small.
@@ -143,7 +175,7 @@ impl Builder {
     }
 
     fn on_event(&mut self, event: Event<'_>, start: Marker, end: Marker) -> Result<()> {
-        let span = Span::new(position(start), position(end));
+        let span = Span::new(self.lines.position(start), self.lines.position(end));
         match event {
             Event::DocumentStart(_) => {
                 self.saw_document = true;
