@@ -543,6 +543,44 @@ fn refuses_what_is_not_a_rollback() {
     assert!(run.stdout.contains("no earlier release"), "{}", run.stdout);
     assert_eq!(f.current(), Path::new("releases/1.1.0"));
 
+    // `host` is a destination, never an option or a shell word; `ssh-options` needs it;
+    // neither applies elsewhere.
+    for hostile in [
+        "-oProxyCommand=touch pwned",
+        "web1; touch pwned",
+        "$(touch pwned)",
+    ] {
+        let run = f.run(&inputs(f.base(), &[("host", hostile)]));
+        assert_eq!(run.code, Some(2), "{hostile}: {run:#?}");
+        assert!(
+            run.stdout.contains("input `host` must be"),
+            "{}",
+            run.stdout
+        );
+    }
+    let run = f.run(&inputs(f.base(), &[("ssh-options", "-p 2222")]));
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("input `ssh-options` needs the input `host`"),
+        "{}",
+        run.stdout
+    );
+    let run = f.run(&[
+        ("target".into(), "helm".into()),
+        ("release".into(), "web".into()),
+        ("host".into(), "web1".into()),
+    ]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("input `host` does not apply to target `helm`"),
+        "{}",
+        run.stdout
+    );
+    assert!(!f.path("pwned").exists() && !f.path("app/pwned").exists());
+    assert_eq!(f.current(), Path::new("releases/1.1.0"));
+
     let mixed = f.run(&inputs(f.base(), &[("command", "touch ran")]));
     assert_eq!(mixed.code, Some(2), "{mixed:#?}");
     assert!(
