@@ -109,11 +109,17 @@ pub fn file(path: &Path, what: &str, limit: Duration, runner: &mut Runner) -> Re
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the directory `{}`", dir.display()))?;
     }
+    // `flock(2)` works on a descriptor opened for reading too: a lock file another user
+    // created (in the shared temporary directory) is still usable.
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied => std::fs::File::open(path),
+            _ => Err(e),
+        })
         .with_context(|| format!("cannot open the lock file `{}`", path.display()))?;
     let deadline = Instant::now() + limit;
     let mut said = false;
