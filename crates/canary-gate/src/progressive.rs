@@ -674,6 +674,146 @@ mod tests {
     use super::*;
     use hub_canary::{Bucket, RatioConfig};
 
+    /// A Prometheus stand-in on 127.0.0.1 for `query_range`: every counter grows linearly
+    /// from `start` at a rate that depends on the query (requests 100/s, 5xx 1/s for the
+    /// selector `half="a"`, 2/s for `half="b"`), sampled every `step`. It answers until
+    /// dropped and records the queries.
+    fn counters_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                let query: std::collections::HashMap<String, String> = target
+                    .split_once('?')
+                    .map(|(_, q)| q)
+                    .unwrap_or("")
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), decode(v)))
+                    .collect();
+                let num = |k: &str| query.get(k).and_then(|v| v.parse::<f64>().ok());
+                let (Some(start), Some(end), Some(step)) = (num("start"), num("end"), num("step"))
+                else {
+                    continue;
+                };
+                let q = query.get("query").cloned().unwrap_or_default();
+                log.lock().expect("lock").push(q.clone());
+                let per_second = if q.contains("code=~") {
+                    if q.contains(r#"half="a""#) { 1.0 } else { 2.0 }
+                } else {
+                    100.0
+                };
+                let n = ((end - start) / step).round() as usize;
+                let values: Vec<String> = (0..=n)
+                    .map(|k| {
+                        let t = start + k as f64 * step;
+                        format!(r#"[{t:.3},"{}"]"#, per_second * (t - start + 1000.0))
+                    })
+                    .collect();
+                let body = format!(
+                    r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}}}}"#,
+                    values.join(",")
+                );
+                let mut out = stream;
+                let _ = write!(
+                    out,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, seen)
+    }
+
+    fn decode(v: &str) -> String {
+        let bytes = v.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'%' if i + 2 < bytes.len() => {
+                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
+                    out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                    i += 3;
+                }
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                b => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn the_a_a_window_comes_from_both_calibration_selectors_before_the_start() {
+        let (url, seen) = counters_server();
+        let mut feed = PromFeed {
+            prometheus: Prometheus::new(&url, None, &[]).expect("client"),
+            names: MetricNames {
+                requests: "http_requests_total".into(),
+                code_label: "code".into(),
+                error_codes: "5..".into(),
+                latency: "http_request_duration_seconds".into(),
+            },
+            canary: r#"track="canary""#.into(),
+            baseline: r#"track="stable""#.into(),
+            interval: 60.0,
+            latency: false,
+            fixed_threshold: None,
+            threshold_window: Duration::from_secs(3600),
+            health: Health::new(Vec::new()),
+            health_max_failures: 0,
+            health_failures: 0,
+            t0: 1_700_000_000.0,
+            start: Instant::now(),
+            calibration_selectors: (r#"half="a""#.into(), r#"half="b""#.into()),
+            calibration_window: Duration::from_secs(600),
+        };
+        let window = feed.calibration_window().expect("window");
+        assert_eq!(window.len(), 10);
+        for i in &window {
+            assert_eq!(i.canary.requests, Some(6000.0));
+            assert_eq!(i.canary.errors, Some(60.0));
+            assert_eq!(i.baseline.errors, Some(120.0));
+        }
+        let queries = seen.lock().expect("lock").clone();
+        assert_eq!(queries.len(), 4, "{queries:?}");
+        assert!(queries.iter().all(|q| !q.contains("track=")), "{queries:?}");
+        // Perfectly regular counts: no overdispersion, the factor stays at 1.
+        let mut gate = GateConfig {
+            errors: Some(RatioConfig::error_rate()),
+            latency: None,
+            max_error_rate: None,
+            health_check: false,
+            watch: false,
+        };
+        let c = calibrate(&window, None, 0.95, &mut gate);
+        let e = c.errors.expect("an estimate");
+        assert_eq!((e.degrees_of_freedom, e.recommended), (9, 1.0));
+        assert!(c.latency.is_none());
+
+        // Too short a window is refused with the input's name.
+        feed.calibration_window = Duration::from_secs(60);
+        assert_eq!(
+            feed.calibration_window().expect_err("short"),
+            "`calibration-window` holds `1` intervals; it needs at least 2"
+        );
+    }
+
     /// A scripted feed: the same interval again and again.
     struct Script {
         canary: ArmSample,
