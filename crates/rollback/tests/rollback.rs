@@ -1093,4 +1093,34 @@ fn releases_dir_over_ssh_switches_restarts_and_is_seen_answering() {
         run.stdout
     );
     assert!(run.stdout.contains("Permission denied"), "{}", run.stdout);
+
+    // A restart that failed on the host is finished by the re-run, from the record kept
+    // there, without stepping further back.
+    let g = Fixture::new();
+    let remote = inputs(
+        g.base(),
+        &[
+            ("host", &host),
+            ("ssh-options", &options),
+            (
+                "restart-command",
+                "sh -c 'test -e may-restart && touch restarted'",
+            ),
+            ("timeout", "20s"),
+        ],
+    );
+    let first = g.run(&remote);
+    assert_eq!(first.code, Some(1), "{first:#?}");
+    assert!(
+        first.stdout.contains("failed: exit status 1"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(g.current(), Path::new("releases/1.0.0"));
+    std::fs::write(g.path("app/may-restart"), "").unwrap();
+    let second = g.run(&remote);
+    assert_eq!(second.code, Some(0), "{second:#?}");
+    assert!(g.path("app/restarted").exists());
+    assert_eq!(g.current(), Path::new("releases/1.0.0"));
+    assert_eq!(second.output("rolled-back-from"), "1.1.0");
 }
