@@ -69,8 +69,12 @@
 //!
 //! [`Scenario::simulate`] is a seeded simulator of what Prometheus returns;
 //! [`eval::evaluate`] measures false alarms, power, time to decision, inconclusive rate and
-//! exposure cost for this judge and two anchors (Kayenta-style Mann-Whitney at fixed
-//! looks, Flagger-style fixed thresholds). `examples/evaluate.rs` prints the table.
+//! exposure cost for this judge (stopping at the first pass, watching until the end with
+//! change detection, and A/A-calibrated) and two anchors (Kayenta-style Mann-Whitney at
+//! fixed looks, Flagger-style fixed thresholds); [`eval::error_information`] says how much
+//! an error-rate scenario's data can tell at all (the power of a look-once oracle test),
+//! which separates a weak judge from an impossible target. `examples/evaluate.rs` prints
+//! the table; `bench/README.md` holds the measured one.
 
 mod error;
 pub mod eval;
