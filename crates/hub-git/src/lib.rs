@@ -26,7 +26,7 @@ use std::process::{Command, Output, Stdio};
 
 pub use log::{Commit, CommitLog};
 pub use partition::partition_by_tags;
-pub use refs::{Opened, TagRef, find_common_dir, local_tag_refs};
+pub use refs::{Opened, TagRef, find_common_dir, local_tag_names, local_tag_refs};
 
 /// A failure to run git or a git command that failed.
 #[derive(Debug, thiserror::Error)]

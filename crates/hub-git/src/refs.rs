@@ -127,6 +127,58 @@ pub fn local_tag_refs(common_dir: &Path) -> Option<Vec<TagRef>> {
     )
 }
 
+/// The names of every tag of the repository whose common git directory is `common_dir`,
+/// sorted, from `packed-refs` and the *names* of the loose files under `refs/tags/` — no
+/// loose ref is opened, so listing 5,000 tags costs a few directory reads, not 20,000
+/// system calls. Resolve the ones you need with [`Repo::open_resolving`], which also
+/// settles what a name's file holds (symbolic refs included). `None` for a layout we do
+/// not read (reftable, an unreadable directory).
+pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
+    if common_dir.join("reftable").exists() {
+        return None;
+    }
+    let mut names: std::collections::BTreeSet<String> = Default::default();
+    match std::fs::read_to_string(common_dir.join("packed-refs")) {
+        Ok(text) => {
+            for line in text.lines() {
+                if line.starts_with('#') || line.starts_with('^') || line.is_empty() {
+                    continue;
+                }
+                let (_, name) = line.split_once(' ')?;
+                if let Some(short) = name.strip_prefix("refs/tags/") {
+                    names.insert(short.to_string());
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return None,
+    }
+    let mut stack = vec![String::new()];
+    let root = common_dir.join("refs").join("tags");
+    while let Some(rel) = stack.pop() {
+        let entries = match std::fs::read_dir(root.join(&rel)) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) => return None,
+        };
+        for entry in entries {
+            let entry = entry.ok()?;
+            let name = entry.file_name().into_string().ok()?;
+            let full = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if entry.file_type().ok()?.is_dir() {
+                stack.push(full);
+            } else if !full.ends_with(".lock") {
+                names.insert(full);
+            }
+        }
+    }
+    Some(names.into_iter().collect())
+}
+
 /// A full SHA-1 or SHA-256 object id, else `None` (a symbolic ref, garbage).
 fn valid_oid(s: &str) -> Option<&str> {
     ((s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())).then_some(s)

@@ -224,6 +224,12 @@ fn common_dir_of_a_worktree_and_unusual_layouts() {
     // A symbolic tag ref is not read by hand: ask git.
     std::fs::write(main_common.join("refs/tags/sym"), "ref: refs/tags/v0.1.0\n").unwrap();
     assert!(local_tag_refs(&main_common).is_none());
+    // Its name is still listed: resolving it is git's job.
+    assert!(
+        local_tag_names(&main_common)
+            .unwrap()
+            .contains(&"sym".to_string())
+    );
     // Nothing above a plain directory.
     let outside = tempfile::tempdir().unwrap();
     assert!(find_common_dir(outside.path()).is_none());

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use hub_conventional::TagPattern;
 use hub_conventional::semver::Version;
-use hub_git::{CommitLog, Range, Repo, Tag, TagRef};
+use hub_git::{CommitLog, Range, Repo, Tag};
 use hub_kit::Runner;
 
 /// The release the range starts from.
@@ -51,11 +51,11 @@ pub fn quick_start(
     let Some(common) = hub_git::find_common_dir(std::path::Path::new(dir)) else {
         return Ok(None);
     };
-    let Some(refs) = hub_git::local_tag_refs(&common) else {
+    let Some(names) = hub_git::local_tag_names(&common) else {
         return Ok(None);
     };
-    let top = highest_candidate(&refs, pattern);
-    let tag_ref = top.as_ref().map(|(t, _)| format!("refs/tags/{}", t.name));
+    let top = highest_candidate(&names, pattern);
+    let tag_ref = top.as_ref().map(|(t, _)| format!("refs/tags/{t}"));
     let mut revs = vec![to_rev];
     revs.extend(tag_ref.as_deref());
     let Ok(opened) = Repo::open_resolving(dir, &revs) else {
@@ -67,7 +67,7 @@ pub fn quick_start(
     }
     let repo = opened.repo;
     let to = opened.commits[0].clone();
-    let all_tags: Vec<String> = refs.iter().map(|t| t.name.clone()).collect();
+    let all_tags = names.clone();
     let Some((tag, version)) = top else {
         let log = repo.log(&Range::since(None, &to), paths)?;
         let last = LastRelease {
@@ -96,7 +96,7 @@ pub fn quick_start(
         repo,
         to,
         last: LastRelease {
-            tag: Some(tag.name.clone()),
+            tag: Some(tag.clone()),
             commit: Some(tag_commit),
             version: Some(version),
             all_tags,
@@ -107,11 +107,12 @@ pub fn quick_start(
 
 /// The tag of the highest version, ties in precedence broken as in [`last_release`].
 fn highest_candidate<'r>(
-    refs: &'r [TagRef],
+    names: &'r [String],
     pattern: &TagPattern,
-) -> Option<(&'r TagRef, Version)> {
-    refs.iter()
-        .filter_map(|t| pattern.parse(&t.name).map(|v| (t, v)))
+) -> Option<(&'r String, Version)> {
+    names
+        .iter()
+        .filter_map(|t| pattern.parse(t).map(|v| (t, v)))
         .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
 }
 
