@@ -2,11 +2,14 @@
 //! it builds for `wasm32-wasip1`.
 //!
 //! 1. [`parse`] bytes as YAML 1.2, JSON (JSONC tolerated and reported) or TOML into
-//!    [`Document`]s: the data as JSON plus a [`PositionMap`] from every JSON pointer to the
-//!    line and column of its key and value. Traps are diagnostics, not silent acceptance:
+//!    [`Document`]s: the data as JSON plus where each JSON pointer's key and value are written
+//!    ([`Document::locate`], [`PositionMap`]). YAML and TOML record positions while parsing; a
+//!    JSON document keeps its text and finds positions only when a diagnostic needs them, so a
+//!    valid file costs no more than its value. Traps are diagnostics, not silent acceptance:
 //!    duplicate keys, alias bombs, tabs, non-UTF-8 text, oversized files, deep nesting.
 //! 2. [`Schema::compile`] a JSON Schema (drafts 4 to 2020-12) once, with a caller-supplied
-//!    [`Retrieve`] for `$ref`s to other documents, and its CEL `x-rules` ([`RuleSet`]).
+//!    [`Retrieve`] for `$ref`s to other documents, and its CEL `x-rules` ([`RuleSet`]), at the
+//!    root or in any subschema reached through `properties`, `items`, `$ref`, ….
 //! 3. [`Schema::check`] each document: [`Diagnostic`]s at the offending key or value, with the
 //!    schema path and a suggestion where one is obvious.
 //! 4. [`choose_schema`] picks a schema per file (explicit, [`SchemaMap`], the file's own

@@ -12,6 +12,10 @@
 //! | `path` | JSON pointer of the node the rule is about, `*` matching every key or index (default: the root) |
 //! | `fieldPath` | JSON pointer, relative to the matched node, of the place to report (default: the node itself) |
 //!
+//! A schema's rules may sit at its root or in any subschema reached through `properties`,
+//! `patternProperties`, `additionalProperties`, `items`, `prefixItems`, `allOf` or a local
+//! `$ref` ([`RuleSet::from_schema`]); such a rule is about every node its subschema describes.
+//!
 //! In the expression, `self` is the matched node, `root` the whole document, and `key` the key
 //! (or index) the last `*` matched (`null` without one). `env(name)` returns an environment
 //! variable of the run (`''` when unset) and `hasEnv(name)` tells whether it is set and not
