@@ -56,6 +56,15 @@ impl Health {
             Health::Unchecked => "unchecked",
         }
     }
+
+    /// In the audit line: `true`, `false`, or `null` when nothing was checked.
+    pub fn as_json(self) -> serde_json::Value {
+        match self {
+            Health::Healthy => serde_json::Value::Bool(true),
+            Health::Unhealthy => serde_json::Value::Bool(false),
+            Health::Unchecked => serde_json::Value::Null,
+        }
+    }
 }
 
 /// One moment of the run, measured from its start.
@@ -220,7 +229,7 @@ pub fn audit_line(r: &Record, env: &Env, now: SystemTime) -> String {
         "to": r.to,
         "why": r.why,
         "result": r.outcome.as_str(),
-        "healthy": r.health.as_str(),
+        "healthy": r.health.as_json(),
         "changed": r.changed,
         "duration_seconds": (r.duration.as_secs_f64() * 1000.0).round() / 1000.0,
         "repository": var(hub_kit::vars::GITHUB_REPOSITORY),

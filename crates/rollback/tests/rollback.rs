@@ -295,7 +295,7 @@ fn rolls_back_to_the_previous_release_and_sees_it_answer() {
     assert_eq!(lines[0]["from"], "1.1.0");
     assert_eq!(lines[0]["to"], "1.0.0");
     assert_eq!(lines[0]["result"], "rolled-back");
-    assert_eq!(lines[0]["healthy"], "true");
+    assert_eq!(lines[0]["healthy"], true);
     assert_eq!(lines[0]["repository"], "org/app");
     assert_eq!(lines[0]["run_id"], "42");
     for step in [
