@@ -105,6 +105,8 @@ def bump(b):
         t = {p: b.tools[p].path for p in peers}
         contenders = [("hub-actions", [b.hub("hub-semver-bump"), "--dry-run", "--json"], repo)]
         contenders += [(p, peer_cmd(b, p), repo) for p in peers]
+        # The floor: reading the commits since the last tag, which any tool must do.
+        contenders.append(("git log (floor)", ["git", "log", "--format=%H%x00%B", f"{tag}..HEAD"], repo))
         last = b.compare("bump", "next version", size, contenders)
         note_timeouts(b, "bump", "next version", size, timed_out)
         if "hub-actions" not in last:
@@ -114,7 +116,7 @@ def bump(b):
             b.wrong("bump", "next version", size, "hub-actions", ours, want,
                     "hub-actions is wrong: the generated commits call for " + (want or "no release"))
         for p, run in last.items():
-            if p == "hub-actions":
+            if p in ("hub-actions", "git log (floor)"):
                 continue
             theirs = peer_version(p, tag, run)
             if theirs != ours:
