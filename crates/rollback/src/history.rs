@@ -97,7 +97,10 @@ pub fn decide(entries: &[Entry], from: Option<&Version>, pattern: &TagPattern) -
     let ours = newest
         .rolled_back_from(pattern)
         .filter(|_| !matches!(newest.latest(), Some("failure" | "error" | "inactive")));
-    if let (Some(bad), Some(to), None) = (&ours, &current, from) {
+    // A re-run: our rollback from the same bad version (named again, or not named) is live.
+    if let (Some(bad), Some(to)) = (&ours, &current)
+        && from.is_none_or(|f| f.cmp_precedence(bad).is_eq())
+    {
         return Choice {
             current: current.clone(),
             from: Some(bad.clone()),
@@ -205,6 +208,13 @@ mod tests {
         assert_eq!(c.from, Some(v("1.1.0")));
         assert_eq!(c.good.map(|g| g.2), Some(v("1.0.0")));
         assert_eq!(c.bad, None);
+        // The same, with the bad version named again (`from:` in a deploy workflow).
+        let c = decide(&history, Some(&v("1.1.0")), &p);
+        assert!(c.already_live);
+        assert_eq!(c.good.map(|g| g.2), Some(v("1.0.0")));
+        // A different bad version is a new rollback, not a re-run.
+        let c = decide(&history, Some(&v("1.2.0")), &p);
+        assert!(!c.already_live);
         // Still being carried out by the deploy workflow: also nothing to redo.
         ours.states = vec!["queued"];
         let c = decide(&[ours.clone(), history[1].clone()], None, &p);
