@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 use crate::git::{Change, Commit, Message, Object, Signature, Tag, kind_of_mode};
 use crate::openapi::{PathParams, Segment, match_segments, parse_template, split_path};
 use crate::store::{
-    BOT_EMAIL, BOT_ID, BOT_LOGIN, Comment, Deployment, DeploymentStatus, Release, Repo, Store,
+    BOT_EMAIL, BOT_ID, BOT_LOGIN, Comment, CommitComment, Deployment, DeploymentStatus, Release,
+    Repo, Store,
 };
 use crate::time::{now_epoch, parse_rfc3339, rfc3339};
 
@@ -18,6 +19,11 @@ pub(crate) enum Op {
     GetComment,
     UpdateComment,
     DeleteComment,
+    ListCommitComments,
+    CreateCommitComment,
+    GetCommitComment,
+    UpdateCommitComment,
+    DeleteCommitComment,
     CreateRef,
     GetRef,
     UpdateRef,
@@ -71,6 +77,31 @@ pub(crate) const ROUTES: &[(&str, &str, Op)] = &[
         "DELETE",
         "/repos/{owner}/{repo}/issues/comments/{comment_id}",
         Op::DeleteComment,
+    ),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+        Op::ListCommitComments,
+    ),
+    (
+        "POST",
+        "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+        Op::CreateCommitComment,
+    ),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/comments/{comment_id}",
+        Op::GetCommitComment,
+    ),
+    (
+        "PATCH",
+        "/repos/{owner}/{repo}/comments/{comment_id}",
+        Op::UpdateCommitComment,
+    ),
+    (
+        "DELETE",
+        "/repos/{owner}/{repo}/comments/{comment_id}",
+        Op::DeleteCommitComment,
     ),
     ("POST", "/repos/{owner}/{repo}/git/refs", Op::CreateRef),
     ("GET", "/repos/{owner}/{repo}/git/ref/{ref}", Op::GetRef),
@@ -368,6 +399,84 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
             let id = call.id_param("comment_id")?;
             let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
             repo.comments.remove(&id).ok_or_else(Reply::not_found)?;
+            Ok(Reply::no_content())
+        }
+        Op::ListCommitComments => {
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            // GitHub answers 404 for a commit it does not have.
+            let sha = commit_of(repo, call.param("commit_sha")).ok_or_else(Reply::not_found)?;
+            let items: Vec<Value> = repo
+                .commit_comments
+                .values()
+                .filter(|c| c.commit_id == sha)
+                .map(|c| commit_comment_json(store, ctx, repo, c))
+                .collect();
+            Ok(paginate(ctx, call, items))
+        }
+        Op::CreateCommitComment => {
+            let body = call.required_str("body")?.to_owned();
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let Some(sha) = commit_of(repo, call.param("commit_sha")) else {
+                return Err(Reply::validation(
+                    &format!("No commit found for SHA: {}", call.param("commit_sha")),
+                    Vec::new(),
+                ));
+            };
+            if call.body.get("path").is_some() || call.body.get("position").is_some() {
+                // Line comments need the commit's diff; the actions only comment on commits.
+                return Err(Reply::validation(
+                    "The stand-in keeps comments on whole commits only (no path or position)",
+                    Vec::new(),
+                ));
+            }
+            let id = store.next_id();
+            let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+            let comment = CommitComment {
+                id,
+                commit_id: sha,
+                body,
+                login: BOT_LOGIN.to_owned(),
+                created_at: now,
+                updated_at: now,
+            };
+            repo.commit_comments.insert(id, comment.clone());
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            Ok(Reply::created(commit_comment_json(
+                store, ctx, repo, &comment,
+            )))
+        }
+        Op::GetCommitComment => {
+            let id = call.id_param("comment_id")?;
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let comment = repo.commit_comments.get(&id).ok_or_else(Reply::not_found)?;
+            Ok(Reply::json(
+                200,
+                commit_comment_json(store, ctx, repo, comment),
+            ))
+        }
+        Op::UpdateCommitComment => {
+            let id = call.id_param("comment_id")?;
+            let body = call.required_str("body")?.to_owned();
+            let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+            let comment = repo
+                .commit_comments
+                .get_mut(&id)
+                .ok_or_else(Reply::not_found)?;
+            comment.body = body;
+            comment.updated_at = now;
+            let comment = comment.clone();
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            Ok(Reply::json(
+                200,
+                commit_comment_json(store, ctx, repo, &comment),
+            ))
+        }
+        Op::DeleteCommitComment => {
+            let id = call.id_param("comment_id")?;
+            let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+            repo.commit_comments
+                .remove(&id)
+                .ok_or_else(Reply::not_found)?;
             Ok(Reply::no_content())
         }
         Op::GetRef => {
@@ -1134,6 +1243,43 @@ fn comment_json(store: &Store, ctx: &Ctx<'_>, repo: &Repo, comment: &Comment) ->
     })
 }
 
+/// The commit a `commit_sha` parameter names: the full sha of a commit the repository has
+/// (GitHub also takes abbreviated ones; the clients here always send full shas). Branch and
+/// tag names are not commit shas.
+fn commit_of(repo: &Repo, sha: &str) -> Option<String> {
+    let lower = sha.to_ascii_lowercase();
+    repo.odb.commit(&lower).is_some().then_some(lower)
+}
+
+/// A `commit-comment` object; comments on the whole commit have no path, position or line.
+fn commit_comment_json(
+    store: &Store,
+    ctx: &Ctx<'_>,
+    repo: &Repo,
+    comment: &CommitComment,
+) -> Value {
+    let association = if comment.login == BOT_LOGIN {
+        "NONE"
+    } else {
+        "CONTRIBUTOR"
+    };
+    json!({
+        "html_url": format!("{}/commit/{}#commitcomment-{}", repo_html(ctx, repo), comment.commit_id, comment.id),
+        "url": format!("{}/comments/{}", repo_api(ctx, repo), comment.id),
+        "id": comment.id,
+        "node_id": node_id("CC", &comment.id.to_string()),
+        "body": comment.body,
+        "path": null,
+        "position": null,
+        "line": null,
+        "commit_id": comment.commit_id,
+        "user": known_user(store, ctx, &comment.login),
+        "created_at": rfc3339(comment.created_at),
+        "updated_at": rfc3339(comment.updated_at),
+        "author_association": association,
+    })
+}
+
 fn ref_json(ctx: &Ctx<'_>, repo: &Repo, name: &str, sha: &str) -> Value {
     let (kind, collection) = match repo.odb.get(sha) {
         Some(Object::Tag(_)) => ("tag", "tags"),
@@ -1390,6 +1536,16 @@ mod tests {
             route("PATCH", "/repos/o/r/git/refs/heads/feature/x").expect("routed");
         assert_eq!(op, Op::UpdateRef);
         assert_eq!(params[2].1, "heads/feature/x");
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let (op, _, params) =
+            route("GET", &format!("/repos/o/r/commits/{sha}/comments")).expect("routed");
+        assert_eq!((op, params[2].1.as_str()), (Op::ListCommitComments, sha));
+        let (op, _, _) = route("GET", &format!("/repos/o/r/commits/{sha}")).expect("routed");
+        assert_eq!(op, Op::GetCommit);
+        let (op, _, _) = route("PATCH", "/repos/o/r/comments/12").expect("routed");
+        assert_eq!(op, Op::UpdateCommitComment);
+        let (op, _, _) = route("PATCH", "/repos/o/r/issues/comments/12").expect("routed");
+        assert_eq!(op, Op::UpdateComment);
         assert!(route("GET", "/repos/o/r/nothing-here").is_none());
         assert!(route("PUT", "/repos/o/r/releases").is_none());
     }

@@ -503,6 +503,23 @@ impl StandIn {
             .seed_comment(repository, number, login, body)
     }
 
+    /// Adds a comment by another account to commit `sha` (a full sha the repository has).
+    ///
+    /// # Errors
+    /// When the repository or the commit does not exist.
+    pub fn seed_commit_comment(
+        &self,
+        repository: &str,
+        sha: &str,
+        login: &str,
+        body: &str,
+    ) -> Result<u64, Error> {
+        self.app
+            .lock()
+            .store
+            .seed_commit_comment(repository, sha, login, body)
+    }
+
     /// Asks the server to stop; [`StandIn::wait`] or dropping waits for it.
     pub fn shutdown(&self) {
         self.app.stop.send_replace(true);

@@ -1,4 +1,5 @@
-//! The stand-in's in-memory state: repositories with their git objects, refs, issue comments,
+//! The stand-in's in-memory state: repositories with their git objects, refs, issue and commit
+//! comments,
 //! releases, deployments and statuses, pull-request commit lists and known commit authors.
 
 use std::collections::BTreeMap;
@@ -19,6 +20,17 @@ pub(crate) const BOT_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.g
 pub(crate) struct Comment {
     pub id: u64,
     pub issue_number: u64,
+    pub body: String,
+    pub login: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A comment on a commit (the commit comments API), on the whole commit (no file or line).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CommitComment {
+    pub id: u64,
+    pub commit_id: String,
     pub body: String,
     pub login: String,
     pub created_at: i64,
@@ -82,6 +94,7 @@ pub(crate) struct Repo {
     pub odb: Odb,
     pub refs: BTreeMap<String, String>,
     pub comments: BTreeMap<u64, Comment>,
+    pub commit_comments: BTreeMap<u64, CommitComment>,
     pub releases: BTreeMap<u64, Release>,
     pub deployments: BTreeMap<u64, Deployment>,
     pub statuses: BTreeMap<u64, DeploymentStatus>,
@@ -330,6 +343,7 @@ impl Store {
                 odb: Odb::default(),
                 refs: BTreeMap::new(),
                 comments: BTreeMap::new(),
+                commit_comments: BTreeMap::new(),
                 releases: BTreeMap::new(),
                 deployments: BTreeMap::new(),
                 statuses: BTreeMap::new(),
@@ -484,6 +498,39 @@ impl Store {
         Ok(id)
     }
 
+    /// Adds a comment by `login` (someone other than the workflow) to commit `sha`.
+    pub(crate) fn seed_commit_comment(
+        &mut self,
+        repository: &str,
+        sha: &str,
+        login: &str,
+        body: &str,
+    ) -> Result<u64, Error> {
+        let id = self.next_id();
+        self.user_id(login);
+        let repo = self.seeded_repo_mut(repository)?;
+        let sha = sha.to_ascii_lowercase();
+        if repo.odb.commit(&sha).is_none() {
+            return Err(Error::NoSuchCommit {
+                repository: repository.to_owned(),
+                sha,
+            });
+        }
+        let now = crate::time::now_epoch();
+        repo.commit_comments.insert(
+            id,
+            CommitComment {
+                id,
+                commit_id: sha,
+                body: body.to_owned(),
+                login: login.to_owned(),
+                created_at: now,
+                updated_at: now,
+            },
+        );
+        Ok(id)
+    }
+
     /// Everything the stand-in holds, as JSON for end-to-end assertions.
     pub(crate) fn dump(&self) -> Value {
         let repos: serde_json::Map<String, Value> = self
@@ -542,6 +589,7 @@ impl Store {
                         "tags": tags,
                         "releases": repo.releases.values().collect::<Vec<_>>(),
                         "comments": repo.comments.values().collect::<Vec<_>>(),
+                        "commit_comments": repo.commit_comments.values().collect::<Vec<_>>(),
                         "deployments": deployments,
                         "pulls": repo.pulls,
                         "commits": commits,

@@ -4,38 +4,100 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{Error, GitHub, Permission, Repository};
+use crate::{Error, Event, GitHub, Permission, Repository};
 
-/// Where a comment goes: a pull request or an issue (comments on both use the issues API; the
-/// permission the token needs differs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a comment goes: a pull request or an issue (both through the issues API; the
+/// permission the token needs differs), or a commit (the commit comments API, for runs that
+/// no pull request triggered: `push`, `release`, `deployment`, `workflow_dispatch`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Thread {
     PullRequest(u64),
     Issue(u64),
+    /// A commit, by its sha (the full 40 or 64 hex digits, as in `GITHUB_SHA`).
+    Commit(String),
 }
 
 impl Thread {
-    /// The issue or pull request number.
+    /// The issue or pull request number; `None` for a commit.
     #[must_use]
-    pub fn number(self) -> u64 {
+    pub fn number(&self) -> Option<u64> {
         match self {
-            Thread::PullRequest(n) | Thread::Issue(n) => n,
+            Thread::PullRequest(n) | Thread::Issue(n) => Some(*n),
+            Thread::Commit(_) => None,
         }
     }
 
-    fn read(self) -> Permission {
+    /// `pull request #7`, `issue #3` or `commit 0123abc` (the sha shortened to 7 digits).
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Thread::PullRequest(n) => format!("pull request #{n}"),
+            Thread::Issue(n) => format!("issue #{n}"),
+            Thread::Commit(sha) => format!("commit {}", sha.chars().take(7).collect::<String>()),
+        }
+    }
+
+    fn read(&self) -> Permission {
         match self {
             Thread::PullRequest(_) => Permission::PullRequestsRead,
             Thread::Issue(_) => Permission::IssuesRead,
+            Thread::Commit(_) => Permission::ContentsRead,
         }
     }
 
-    fn write(self) -> Permission {
+    fn write(&self) -> Permission {
         match self {
             Thread::PullRequest(_) => Permission::PullRequestsWrite,
             Thread::Issue(_) => Permission::IssuesWrite,
+            Thread::Commit(_) => Permission::ContentsWrite,
         }
     }
+
+    /// The collection comments are listed from and posted to.
+    fn comments_path(&self, repo: &Repository) -> String {
+        match self {
+            Thread::PullRequest(n) | Thread::Issue(n) => {
+                format!("{}/issues/{n}/comments", repo.api_path())
+            }
+            Thread::Commit(sha) => format!(
+                "{}/commits/{}/comments",
+                repo.api_path(),
+                crate::client::encode_segment(sha)
+            ),
+        }
+    }
+
+    /// One comment of this kind of thread, for edits.
+    fn comment_path(&self, repo: &Repository, id: u64) -> String {
+        match self {
+            Thread::PullRequest(_) | Thread::Issue(_) => {
+                format!("{}/issues/comments/{id}", repo.api_path())
+            }
+            Thread::Commit(_) => format!("{}/comments/{id}", repo.api_path()),
+        }
+    }
+}
+
+/// Where an action's comment about this run goes: the pull request for `pull_request` and
+/// `pull_request_target` events; otherwise the commit the run is for. That commit is the
+/// one the event's payload names (`after` of a push, `sha` of a deployment), else
+/// `github_sha` (`GITHUB_SHA`). A `release` payload names no commit (its `target_commitish`
+/// may be a branch that has moved on since), so a release comments on `GITHUB_SHA`, the
+/// last commit of the released tag. `None` when neither names a commit.
+#[must_use]
+pub fn comment_thread(event: Option<&Event>, github_sha: Option<&str>) -> Option<Thread> {
+    if let Some(number) = event.and_then(Event::pull_request_number) {
+        return Some(Thread::PullRequest(number));
+    }
+    let is_sha = |s: &&str| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit()) && s.bytes().any(|b| b != b'0')
+    };
+    event
+        .and_then(Event::sha)
+        .map(str::trim)
+        .filter(is_sha)
+        .or_else(|| github_sha.map(str::trim).filter(is_sha))
+        .map(|sha| Thread::Commit(sha.to_ascii_lowercase()))
 }
 
 /// A comment.
@@ -124,10 +186,6 @@ fn is_sticky(comment: &Comment, marker: &str) -> bool {
 }
 
 impl GitHub {
-    fn comments_path(repo: &Repository, thread: Thread) -> String {
-        format!("{}/issues/{}/comments", repo.api_path(), thread.number())
-    }
-
     /// Every comment of the thread, oldest first, across all pages.
     ///
     /// # Errors
@@ -138,7 +196,7 @@ impl GitHub {
         thread: Thread,
     ) -> Result<Vec<Comment>, Error> {
         let raw: Vec<RawComment> = self
-            .get_all(&Self::comments_path(repo, thread), thread.read())
+            .get_all(&thread.comments_path(repo), thread.read())
             .await?;
         Ok(raw.into_iter().map(Comment::from).collect())
     }
@@ -156,7 +214,7 @@ impl GitHub {
         let marker = sticky_marker(action)?;
         let mut found = None;
         self.walk_pages(
-            &Self::comments_path(repo, thread),
+            &thread.comments_path(repo),
             thread.read(),
             |page: Vec<RawComment>| {
                 found = page
@@ -173,7 +231,8 @@ impl GitHub {
     /// Posts a comment.
     ///
     /// # Errors
-    /// On refusal (the token needs `pull-requests: write` or `issues: write`) or transport
+    /// On refusal (the token needs `pull-requests: write`, `issues: write`, or `contents:
+    /// write` on a commit; GitHub answers 422 for a commit it does not have) or transport
     /// failure.
     pub async fn create_comment(
         &self,
@@ -184,7 +243,7 @@ impl GitHub {
         let raw: RawComment = self
             .call(
                 Method::POST,
-                &Self::comments_path(repo, thread),
+                &thread.comments_path(repo),
                 Some(&json!({ "body": body })),
                 thread.write(),
             )
@@ -206,7 +265,7 @@ impl GitHub {
         let raw: RawComment = self
             .call(
                 Method::PATCH,
-                &format!("{}/issues/comments/{id}", repo.api_path()),
+                &thread.comment_path(repo, id),
                 Some(&json!({ "body": body })),
                 thread.write(),
             )
@@ -229,7 +288,10 @@ impl GitHub {
     ) -> Result<StickyOutcome, Error> {
         let marker = sticky_marker(action)?;
         let wanted = sticky_body(&marker, body);
-        match self.find_sticky_comment(repo, thread, action).await? {
+        match self
+            .find_sticky_comment(repo, thread.clone(), action)
+            .await?
+        {
             Some(existing) if existing.body == wanted => Ok(StickyOutcome::Unchanged(existing)),
             Some(existing) => Ok(StickyOutcome::Updated(
                 self.update_comment(repo, thread, existing.id, &wanted)
@@ -272,5 +334,91 @@ mod tests {
         assert!(!is_sticky(&comment(&format!("> quoted {marker}")), &marker));
         let other = sticky_marker("b").expect("valid");
         assert!(!is_sticky(&comment(&sticky_body(&other, "hi")), &marker));
+    }
+
+    const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    fn event(name: &str, payload: &str) -> Event {
+        Event::parse(name, payload).expect("parses")
+    }
+
+    #[test]
+    fn pull_requests_comment_on_the_pull_request_other_events_on_the_commit() {
+        let pr = event(
+            "pull_request",
+            r#"{"action":"opened","pull_request":{"number":7,"head":{"sha":"h1","ref":"t"},
+                "base":{"sha":"b1","ref":"main"}}}"#,
+        );
+        assert_eq!(
+            comment_thread(Some(&pr), Some(SHA)),
+            Some(Thread::PullRequest(7))
+        );
+        let push = event(
+            "push",
+            r#"{"ref":"refs/heads/main","after":"ABCDEF1234567890ABCDEF1234567890ABCDEF12"}"#,
+        );
+        assert_eq!(
+            comment_thread(Some(&push), Some(SHA)),
+            Some(Thread::Commit(
+                "abcdef1234567890abcdef1234567890abcdef12".to_owned()
+            )),
+            "the pushed commit, not GITHUB_SHA"
+        );
+        let deleted = event(
+            "push",
+            r#"{"ref":"refs/heads/x","after":"0000000000000000000000000000000000000000",
+                "deleted":true}"#,
+        );
+        assert_eq!(
+            comment_thread(Some(&deleted), Some(SHA)),
+            Some(Thread::Commit(SHA.to_owned()))
+        );
+        // A release's target_commitish may be a branch: GITHUB_SHA (the tag's commit) it is.
+        let release = event(
+            "release",
+            r#"{"action":"published","release":{"tag_name":"v1.0.0","target_commitish":"main"}}"#,
+        );
+        assert_eq!(
+            comment_thread(Some(&release), Some(SHA)),
+            Some(Thread::Commit(SHA.to_owned()))
+        );
+        let deployment = event(
+            "deployment",
+            r#"{"deployment":{"id":1,"sha":"fedcba9876543210fedcba9876543210fedcba98","ref":"main"}}"#,
+        );
+        assert_eq!(
+            comment_thread(Some(&deployment), None),
+            Some(Thread::Commit(
+                "fedcba9876543210fedcba9876543210fedcba98".to_owned()
+            ))
+        );
+        assert_eq!(
+            comment_thread(None, Some(&format!(" {SHA}\n"))),
+            Some(Thread::Commit(SHA.to_owned()))
+        );
+        // Nothing names a commit (or only something that is not one): no thread.
+        assert_eq!(comment_thread(Some(&release), None), None);
+        assert_eq!(comment_thread(None, Some("main")), None);
+        assert_eq!(comment_thread(None, Some("")), None);
+    }
+
+    #[test]
+    fn threads_describe_themselves_and_route_to_their_api() {
+        let repo = Repository::new("o", "r");
+        let commit = Thread::Commit(SHA.to_owned());
+        assert_eq!(commit.describe(), "commit 0123456");
+        assert_eq!(commit.number(), None);
+        assert_eq!(
+            commit.comments_path(&repo),
+            format!("/repos/o/r/commits/{SHA}/comments")
+        );
+        assert_eq!(commit.comment_path(&repo, 9), "/repos/o/r/comments/9");
+        assert_eq!(commit.write(), Permission::ContentsWrite);
+        let pr = Thread::PullRequest(4);
+        assert_eq!(pr.describe(), "pull request #4");
+        assert_eq!(pr.number(), Some(4));
+        assert_eq!(pr.comments_path(&repo), "/repos/o/r/issues/4/comments");
+        assert_eq!(pr.comment_path(&repo, 9), "/repos/o/r/issues/comments/9");
+        assert_eq!(Thread::Issue(3).describe(), "issue #3");
     }
 }

@@ -19,6 +19,8 @@ pub mod env {
     pub const GITHUB_EVENT_NAME: &str = "GITHUB_EVENT_NAME";
     /// Path of the JSON file with the event's webhook payload.
     pub const GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
+    /// The commit the workflow runs for (for `release`, the last commit of the released tag).
+    pub const GITHUB_SHA: &str = "GITHUB_SHA";
 }
 
 /// The API root used when `GITHUB_API_URL` is not set.

@@ -58,7 +58,7 @@ mod retry;
 
 pub use blocking::BlockingGitHub;
 pub use client::GitHub;
-pub use comments::{Comment, StickyOutcome, Thread, sticky_marker};
+pub use comments::{Comment, StickyOutcome, Thread, comment_thread, sticky_marker};
 pub use commits::{CommitOutcome, FileCommit, PullCommit};
 pub use config::{DEFAULT_API_URL, GitHubConfig, Repository, Token};
 pub use deployments::{

@@ -124,7 +124,7 @@ fn a_sticky_comment_is_created_once_then_edited_in_place() {
     let first = f
         .run(
             f.gh()
-                .upsert_sticky_comment(&f.repo, thread, "semver-bump", "next: 1.1.0"),
+                .upsert_sticky_comment(&f.repo, thread.clone(), "semver-bump", "next: 1.1.0"),
         )
         .expect("created");
     let StickyOutcome::Created(created) = &first else {
@@ -140,7 +140,7 @@ fn a_sticky_comment_is_created_once_then_edited_in_place() {
     let second = f
         .run(
             f.gh()
-                .upsert_sticky_comment(&f.repo, thread, "semver-bump", "next: 1.2.0"),
+                .upsert_sticky_comment(&f.repo, thread.clone(), "semver-bump", "next: 1.2.0"),
         )
         .expect("updated");
     assert!(matches!(&second, StickyOutcome::Updated(c) if c.id == created.id));
@@ -149,7 +149,7 @@ fn a_sticky_comment_is_created_once_then_edited_in_place() {
     let third = f
         .run(
             f.gh()
-                .upsert_sticky_comment(&f.repo, thread, "semver-bump", "next: 1.2.0"),
+                .upsert_sticky_comment(&f.repo, thread.clone(), "semver-bump", "next: 1.2.0"),
         )
         .expect("unchanged");
     assert!(matches!(third, StickyOutcome::Unchanged(_)));
@@ -158,13 +158,13 @@ fn a_sticky_comment_is_created_once_then_edited_in_place() {
     let other = f
         .run(
             f.gh()
-                .upsert_sticky_comment(&f.repo, thread, "validate-config", "ok"),
+                .upsert_sticky_comment(&f.repo, thread.clone(), "validate-config", "ok"),
         )
         .expect("created");
     assert!(matches!(other, StickyOutcome::Created(_)));
 
     let comments = f
-        .run(f.gh().list_comments(&f.repo, thread))
+        .run(f.gh().list_comments(&f.repo, thread.clone()))
         .expect("listed");
     assert_eq!(comments.len(), 2);
     assert_eq!(f.hits("POST", "/issues/7/comments"), 2);
@@ -233,6 +233,132 @@ fn a_sticky_comment_is_found_across_pages() {
             .count(),
         1
     );
+}
+
+#[test]
+fn a_sticky_commit_comment_is_created_once_then_edited_in_place_across_pages() {
+    let Some(server) = TestServer::start(&[REPO]) else {
+        return;
+    };
+    let clock = Arc::new(RecordingClock::default());
+    // Two comments a page: the commit's comments span several pages.
+    let client = client_for(server.url(), Some(TOKEN), &clock, 2);
+    let repo: Repository = REPO.parse().expect("a repository");
+    let sha = client
+        .block_on(client.github().get_ref(&repo, "heads/main"))
+        .expect("reads")
+        .expect("main exists")
+        .sha;
+    let thread = Thread::Commit(sha.clone());
+    for n in 0..3 {
+        server
+            .seed_commit_comment(REPO, &sha, "mona", &format!("looks good {n}"))
+            .expect("seeded");
+    }
+    // Someone quoting the marker is not the action's comment.
+    server
+        .seed_commit_comment(
+            REPO,
+            &sha,
+            "mallory",
+            "> <!-- hub-actions:rollback -->\nfake",
+        )
+        .expect("seeded");
+    let upsert = |body: &str| {
+        client
+            .block_on(client.github().upsert_sticky_comment(
+                &repo,
+                thread.clone(),
+                "rollback",
+                body,
+            ))
+            .expect("upserted")
+    };
+    let first = upsert("rolled back to 1.0.0");
+    let StickyOutcome::Created(created) = &first else {
+        panic!("expected a new comment: {first:?}")
+    };
+    assert_eq!(created.author.as_deref(), Some("github-actions[bot]"));
+    assert!(
+        created.html_url.ends_with(&format!(
+            "/octo/hello/commit/{sha}#commitcomment-{}",
+            created.id
+        )),
+        "{}",
+        created.html_url
+    );
+    for n in 3..6 {
+        server
+            .seed_commit_comment(REPO, &sha, "mona", &format!("later {n}"))
+            .expect("seeded");
+    }
+    let second = upsert("rolled back to 0.9.0");
+    assert!(matches!(&second, StickyOutcome::Updated(c) if c.id == created.id));
+    assert!(second.comment().body.ends_with("rolled back to 0.9.0"));
+    let third = upsert("rolled back to 0.9.0");
+    assert!(matches!(third, StickyOutcome::Unchanged(c) if c.id == created.id));
+
+    let all = client
+        .block_on(client.github().list_comments(&repo, thread.clone()))
+        .expect("listed");
+    assert_eq!(all.len(), 8);
+    assert_eq!(
+        all.iter()
+            .filter(|c| c.body.starts_with("<!-- hub-actions:rollback -->"))
+            .count(),
+        1
+    );
+    let requests = server.requests();
+    let count = |method: &str, suffix: &str| {
+        requests
+            .iter()
+            .filter(|r| r.method == method && r.path.ends_with(suffix))
+            .count()
+    };
+    let collection = format!("/commits/{sha}/comments");
+    assert_eq!(count("POST", &collection), 1, "created once");
+    assert_eq!(
+        count(
+            "PATCH",
+            &format!("/repos/octo/hello/comments/{}", created.id)
+        ),
+        1,
+        "edited once, through the commit comments API; the unchanged run wrote nothing"
+    );
+    // The first search reads both pages of 4 comments; the comment is then 5th of 8, on page
+    // 3, where the next two searches stop; the full list reads 4 pages.
+    assert_eq!(count("GET", &collection), 2 + 3 + 3 + 4);
+    let state = server.state();
+    let stored = &state["repositories"][REPO]["commit_comments"];
+    assert_eq!(stored.as_array().map(Vec::len), Some(8));
+}
+
+#[test]
+fn a_commit_comment_on_a_commit_github_does_not_have_is_refused() {
+    let Some(f) = Fixture::start() else { return };
+    let unknown = Thread::Commit("0123456789abcdef0123456789abcdef01234567".to_owned());
+    let err = f
+        .run(f.gh().create_comment(&f.repo, unknown.clone(), "x"))
+        .expect_err("no such commit");
+    assert!(err.to_string().contains("No commit found for SHA"), "{err}");
+    let err = f
+        .run(f.gh().list_comments(&f.repo, unknown))
+        .expect_err("no such commit");
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    // A hostile "sha" stays one path segment.
+    let hostile = Thread::Commit("../../issues/1".to_owned());
+    let err = f
+        .run(f.gh().create_comment(&f.repo, hostile, "x"))
+        .expect_err("not a commit");
+    assert!(err.to_string().contains("No commit found for SHA"), "{err}");
+    assert_eq!(f.hits("POST", "/issues/1/comments"), 0);
+    // Writing a commit comment needs `contents: write`.
+    f.server.add_fault(Fault::forbidden_writes());
+    let head = f.head();
+    let err = f
+        .run(f.gh().create_comment(&f.repo, Thread::Commit(head), "x"))
+        .expect_err("forbidden");
+    assert!(err.to_string().contains("`contents: write`"), "{err}");
 }
 
 #[test]
@@ -848,7 +974,7 @@ fn github_enterprise_api_urls_work() {
     let thread = Thread::PullRequest(1);
     f.run(
         f.gh()
-            .upsert_sticky_comment(&f.repo, thread, "rollback", "rolled back"),
+            .upsert_sticky_comment(&f.repo, thread.clone(), "rollback", "rolled back"),
     )
     .expect("created");
     for n in 0..120 {
@@ -858,7 +984,7 @@ fn github_enterprise_api_urls_work() {
     }
     // 121 comments: two pages of 100, the second reached through the Link header.
     let all = f
-        .run(f.gh().list_comments(&f.repo, thread))
+        .run(f.gh().list_comments(&f.repo, thread.clone()))
         .expect("listed");
     assert_eq!(all.len(), 121);
     assert!(
