@@ -143,11 +143,13 @@ pub struct Args {
     /// `dispersion: auto`: how far back before the start the A/A window reaches.
     #[arg(long, default_value = "1h")]
     calibration_window: String,
-    /// Keep one comment on the pull request with the verdict, the table and the timeline
-    /// (created once, then edited in place).
+    /// Keep one comment with the verdict, the table and the timeline on the pull request,
+    /// or on the commit when no pull request triggered the run (created once, then edited
+    /// in place).
     #[arg(long)]
     comment: bool,
-    /// Token for the comment (default `GITHUB_TOKEN`).
+    /// Token for the comment (default `GITHUB_TOKEN`): `pull-requests: write` on a pull
+    /// request, `contents: write` on a commit.
     #[arg(long)]
     token: Option<String>,
     /// Run on `hub_canary`'s seeded simulator instead of Prometheus (fast, deterministic).
@@ -760,9 +762,11 @@ fn finish<S: Serialize>(
         // the verdict: it is a warning.
         match comment::post(env, args.token.as_deref(), &report::comment(report)) {
             Ok(Some(done)) => runner.info(&done)?,
-            Ok(None) => runner.info("not a pull request: no comment posted")?,
+            Ok(None) => runner.info(
+                "no comment posted: the run is not for a pull request and names no commit (no `GITHUB_SHA`)",
+            )?,
             Err(e) => runner.warning(
-                &format!("cannot post the pull request comment: {e:#}"),
+                &format!("cannot post the comment: {e:#}"),
                 &Annotation::default(),
             )?,
         }

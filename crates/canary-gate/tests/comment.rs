@@ -1,5 +1,6 @@
-//! `comment: true`: one sticky comment per pull request in the GitHub API stand-in,
-//! edited in place, with hostile metric names escaped.
+//! `comment: true`: one sticky comment per pull request (or per commit, for runs no pull
+//! request triggered) in the GitHub API stand-in, edited in place, with hostile metric names
+//! escaped.
 
 use std::path::Path;
 use std::process::Command;
@@ -231,10 +232,152 @@ fn one_sticky_comment_per_pull_request_with_names_escaped() {
         ],
     );
     assert!(
-        push.log().contains("not a pull request: no comment posted"),
+        push.log()
+            .contains("no comment posted: the run is not for a pull request and names no commit"),
         "{}{}",
         push.stdout,
         push.stderr
     );
     assert_eq!(comments(&server.state()).len(), 1);
+}
+
+fn commit_comments(state: &serde_json::Value) -> Vec<(String, String)> {
+    state["repositories"]["octo/hello"]["commit_comments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["commit_id"].as_str().unwrap_or_default().to_owned(),
+                c["body"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn release_and_push_runs_keep_one_sticky_comment_on_the_commit() {
+    let Some(server) = hub_github_standin::test_support::TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    let head = server.state()["repositories"]["octo/hello"]["refs"]["refs/heads/main"]
+        .as_str()
+        .expect("main")
+        .to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A release payload: `target_commitish` is a branch, so GITHUB_SHA names the commit.
+    let event = dir.path().join("release.json");
+    std::fs::write(
+        &event,
+        r#"{"action": "published", "release": {"tag_name": "v1.0.0", "target_commitish": "main"}}"#,
+    )
+    .expect("event written");
+    let hostile = "p95 | <img src=x onerror=alert(1)> --> **bold**";
+    let values = |scale: f64| {
+        let xs: Vec<f64> = (0..12).map(|i| (100.0 + f64::from(i)) * scale).collect();
+        serde_json::json!({ hostile: xs }).to_string()
+    };
+    std::fs::write(dir.path().join("baseline.json"), values(1.0)).expect("written");
+    std::fs::write(dir.path().join("canary.json"), values(1.5)).expect("written");
+    let args = [
+        "--source",
+        "file",
+        "--canary-file",
+        "canary.json",
+        "--baseline-file",
+        "baseline.json",
+    ];
+    let event = event.to_str().expect("UTF-8 path");
+    let env = [
+        ("GITHUB_API_URL", server.url()),
+        ("GITHUB_REPOSITORY", "octo/hello"),
+        ("GITHUB_EVENT_NAME", "release"),
+        ("GITHUB_EVENT_PATH", event),
+        ("GITHUB_SHA", head.as_str()),
+        ("GITHUB_TOKEN", "test-token"),
+    ];
+    let first = gate(dir.path(), &args, &env);
+    assert_eq!(first.code, 1, "{}", first.log());
+    let short = &head[..7];
+    assert!(
+        first
+            .log()
+            .contains(&format!("commit {short} comment posted: ")),
+        "{}",
+        first.log()
+    );
+    let stored = commit_comments(&server.state());
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let (commit, body) = &stored[0];
+    assert_eq!(commit, &head);
+    assert!(
+        body.starts_with("<!-- hub-actions:canary-gate -->\n"),
+        "{body}"
+    );
+    // Outside code spans (shown literally) the hostile name is neither HTML nor Markdown.
+    let mut live = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            chars.next();
+        } else {
+            live.push(c);
+        }
+    }
+    let outside_code: String = live.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+    assert!(
+        !outside_code.contains("<img"),
+        "HTML must be escaped: {body}"
+    );
+    assert!(
+        !outside_code.contains("**bold**"),
+        "Markdown must be escaped: {body}"
+    );
+    assert_eq!(
+        outside_code.matches("-->").count(),
+        1,
+        "only the marker closes an HTML comment: {body}"
+    );
+    assert!(
+        comments(&server.state()).is_empty(),
+        "no issue comment for a release"
+    );
+
+    // A push of the same commit, with a better canary: the same comment, edited in place.
+    let push = dir.path().join("push.json");
+    std::fs::write(
+        &push,
+        format!(r#"{{"ref": "refs/heads/main", "after": "{head}", "commits": []}}"#),
+    )
+    .expect("event written");
+    std::fs::write(dir.path().join("canary.json"), values(1.0)).expect("written");
+    let push = push.to_str().expect("UTF-8 path");
+    let env = [
+        ("GITHUB_API_URL", server.url()),
+        ("GITHUB_REPOSITORY", "octo/hello"),
+        ("GITHUB_EVENT_NAME", "push"),
+        ("GITHUB_EVENT_PATH", push),
+        ("GITHUB_TOKEN", "test-token"),
+    ];
+    let second = gate(dir.path(), &args, &env);
+    assert!(
+        second
+            .log()
+            .contains(&format!("commit {short} comment updated: ")),
+        "{}",
+        second.log()
+    );
+    let again = commit_comments(&server.state());
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_ne!(again[0].1, stored[0].1, "the verdict changed");
+    let third = gate(dir.path(), &args, &env);
+    assert!(
+        third
+            .log()
+            .contains(&format!("commit {short} comment left unchanged: ")),
+        "{}",
+        third.log()
+    );
+    assert_eq!(commit_comments(&server.state()), again);
+    server.assert_conforms();
 }
