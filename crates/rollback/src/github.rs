@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use hub_github::{
     BlockingGitHub, DeploymentFilter, DeploymentState, GitHubConfig, NewDeployment,
-    NewDeploymentStatus, Repository, StickyOutcome, Thread,
+    NewDeploymentStatus, Repository, StickyOutcome, comment_thread,
 };
 use hub_kit::{Env, Runner};
 use serde_json::json;
@@ -20,6 +20,8 @@ pub struct GitHub {
     pub environment: String,
     /// The workflow run's URL, for `log_url`.
     pub run_url: Option<String>,
+    /// `GITHUB_SHA`: the commit the comment goes on when no pull request triggered the run.
+    github_sha: Option<String>,
 }
 
 /// The run's URL from `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_RUN_ID`.
@@ -78,6 +80,9 @@ impl GitHub {
             config,
             environment: environment.to_string(),
             run_url: run_url(env),
+            github_sha: env
+                .get_non_empty(hub_github::config::env::GITHUB_SHA)
+                .map(String::from),
         }))
     }
 
@@ -158,34 +163,33 @@ impl GitHub {
         Ok(created.id)
     }
 
-    /// Keeps the rollback's sticky comment on the triggering pull request; `None` (and a
-    /// log line) when the event is not a pull request.
+    /// Keeps the rollback's sticky comment on the triggering pull request, or on the commit
+    /// when no pull request triggered the run (the commit the event names, else `GITHUB_SHA`;
+    /// for `release`, `GITHUB_SHA`); `None` (and a log line) when there is neither.
     pub fn comment(&self, body: &str, runner: &mut Runner) -> Result<Option<String>> {
-        let pr = self
-            .config
-            .event
-            .as_ref()
-            .and_then(|e| e.pull_request_number());
-        let Some(number) = pr else {
-            runner.info("comment skipped: the triggering event is not a pull request")?;
+        let Some(thread) = comment_thread(self.config.event.as_ref(), self.github_sha.as_deref())
+        else {
+            runner.info(
+                "comment skipped: the run is not for a pull request and names no commit (no `GITHUB_SHA`)",
+            )?;
             return Ok(None);
         };
         let outcome = self
             .client
             .block_on(self.client.github().upsert_sticky_comment(
                 &self.repo,
-                Thread::PullRequest(number),
+                thread.clone(),
                 "rollback",
                 body,
             ))
-            .with_context(|| format!("cannot comment on pull request #{number}"))?;
+            .with_context(|| format!("cannot comment on {}", thread.describe()))?;
         let verb = match outcome {
             StickyOutcome::Created(_) => "created",
             StickyOutcome::Updated(_) => "updated",
             StickyOutcome::Unchanged(_) => "unchanged",
         };
         let url = outcome.comment().html_url.clone();
-        runner.info(&format!("comment on pull request #{number} {verb}: {url}"))?;
+        runner.info(&format!("comment on {} {verb}: {url}", thread.describe()))?;
         Ok(Some(url))
     }
 }

@@ -118,10 +118,11 @@ pub struct Args {
     #[arg(long)]
     environment: Option<String>,
     /// Token for the GitHub API (default `GITHUB_TOKEN`); needs `deployments: write` (and
-    /// `pull-requests: write` for `comment`).
+    /// for `comment`, `pull-requests: write` on pull requests, `contents: write` otherwise).
     #[arg(long)]
     token: Option<String>,
-    /// Keep a sticky comment about the rollback on the pull request that triggered the run.
+    /// Keep a sticky comment about the rollback on the pull request that triggered the run,
+    /// or on the run's commit for other events (`GITHUB_SHA` for `release`).
     #[arg(long)]
     comment: bool,
     /// For `kubernetes`: the Deployment's name.

@@ -115,7 +115,22 @@ impl World {
     }
 
     fn run(&self, inputs: &[(&str, &str)], event: Option<(&str, &str)>) -> Run {
-        self.run_with_path(inputs, event, &std::env::var_os("PATH").unwrap_or_default())
+        self.run_with_env(inputs, event, &[])
+    }
+
+    /// [`World::run`] with more environment variables.
+    fn run_with_env(
+        &self,
+        inputs: &[(&str, &str)],
+        event: Option<(&str, &str)>,
+        vars: &[(&str, &str)],
+    ) -> Run {
+        self.run_full(
+            inputs,
+            event,
+            &std::env::var_os("PATH").unwrap_or_default(),
+            vars,
+        )
     }
 
     /// [`World::run`] with this `PATH`.
@@ -124,6 +139,16 @@ impl World {
         inputs: &[(&str, &str)],
         event: Option<(&str, &str)>,
         path: &std::ffi::OsStr,
+    ) -> Run {
+        self.run_full(inputs, event, path, &[])
+    }
+
+    fn run_full(
+        &self,
+        inputs: &[(&str, &str)],
+        event: Option<(&str, &str)>,
+        path: &std::ffi::OsStr,
+        vars: &[(&str, &str)],
     ) -> Run {
         let output_file = self.path("github_output");
         let summary_file = self.path("github_step_summary");
@@ -151,6 +176,7 @@ impl World {
         for (name, value) in inputs {
             cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
         }
+        cmd.envs(vars.iter().copied());
         let out = cmd.output().unwrap();
         let outputs =
             hub_kit::files::parse_key_values(&std::fs::read_to_string(&output_file).unwrap())
@@ -463,8 +489,113 @@ fn the_sticky_comment_goes_to_the_pull_request_and_is_kept_once() {
     assert!(
         other
             .stdout
-            .contains("comment skipped: the triggering event is not a pull request"),
+            .contains("comment skipped: the run is not for a pull request and names no commit"),
         "{other:#?}"
+    );
+    assert!(
+        w.server.state()["repositories"][REPO]["commit_comments"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "no commit named: no commit comment"
+    );
+}
+
+#[test]
+fn on_release_and_push_events_the_sticky_comment_goes_to_the_commit() {
+    let Some(w) = World::new() else { return };
+    w.deployed("v1.1.0", "staging", &[Success]);
+    w.deployed("v1.2.0", "staging", &[Success]);
+    let head = w
+        .client
+        .block_on(w.client.github().get_ref(&w.repo, "heads/main"))
+        .unwrap()
+        .expect("main")
+        .sha;
+    let inputs = [
+        ("target", "command"),
+        ("command", "true"),
+        ("environment", "staging"),
+        ("comment", "true"),
+    ];
+    let commit_comments = || -> Vec<(String, String)> {
+        w.server.state()["repositories"][REPO]["commit_comments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                (
+                    c["commit_id"].as_str().unwrap().to_owned(),
+                    c["body"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // A release: its target_commitish is a branch name, so the commit is GITHUB_SHA.
+    let release =
+        r#"{"action":"published","release":{"tag_name":"v1.3.0","target_commitish":"main"}}"#;
+    let run = w.run_with_env(
+        &inputs,
+        Some(("release", release)),
+        &[("GITHUB_SHA", &head)],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let short = &head[..7];
+    assert!(
+        run.stdout
+            .contains(&format!("comment on commit {short} created: ")),
+        "{run:#?}"
+    );
+    let first = commit_comments();
+    assert_eq!(first.len(), 1, "{first:?}");
+    let id = &w.server.state()["repositories"][REPO]["commit_comments"][0]["id"];
+    assert!(
+        run.output("comment-url")
+            .ends_with(&format!("/commit/{head}#commitcomment-{id}")),
+        "{run:#?}"
+    );
+    assert_eq!(first[0].0, head);
+    assert!(
+        first[0].1.starts_with("<!-- hub-actions:rollback -->\n"),
+        "{first:?}"
+    );
+    assert!(first[0].1.contains("| To | `1.1.0` |"), "{first:?}");
+
+    // A push of the same commit: the same comment, left as it is (the rollback is done).
+    let push = format!(r#"{{"ref":"refs/heads/main","after":"{head}","commits":[]}}"#);
+    let again = w.run(&inputs, Some(("push", &push)));
+    assert_eq!(again.code, Some(0), "{again:#?}");
+    assert!(
+        again
+            .stdout
+            .contains(&format!("comment on commit {short} unchanged: ")),
+        "{again:#?}"
+    );
+    assert_eq!(commit_comments(), first, "still one comment, not rewritten");
+    // A rollback to another version from the same commit edits it in place.
+    let other = w.run(
+        &[
+            ("target", "command"),
+            ("command", "true"),
+            ("environment", "staging"),
+            ("comment", "true"),
+            ("version", "1.0.0"),
+        ],
+        Some(("push", &push)),
+    );
+    assert_eq!(other.code, Some(0), "{other:#?}");
+    assert!(
+        other
+            .stdout
+            .contains(&format!("comment on commit {short} updated: ")),
+        "{other:#?}"
+    );
+    let edited = commit_comments();
+    assert_eq!(edited.len(), 1, "{edited:?}");
+    assert!(edited[0].1.contains("| To | `1.0.0` |"), "{edited:?}");
+    assert!(
+        w.server.state()["repositories"][REPO]["comments"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
     );
 }
 
