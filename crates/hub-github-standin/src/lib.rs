@@ -1,8 +1,8 @@
 //! A stand-in for the GitHub REST API, for tests only (never shipped in an action binary).
 //!
 //! It keeps in-memory state for what the hub-actions use — git refs and annotated tags, git data
-//! (blobs, trees, commits, with real git object ids), releases, issue comments with pagination
-//! and `Link` headers, deployments and statuses (with `auto_inactive`), pull-request commits and
+//! (blobs, trees, commits, with real git object ids), releases, issue and commit comments with
+//! pagination and `Link` headers, deployments and statuses (with `auto_inactive`), pull-request commits and
 //! commit authors — and serves it on 127.0.0.1.
 //!
 //! Every request it receives and every response it sends is checked against GitHub's own
@@ -25,7 +25,7 @@
 //! | `GET /_standin/health` | `{"ok": true}` |
 //! | `GET /_standin/violations`, `DELETE …` | recorded violations; clear them |
 //! | `GET /_standin/requests` | method, path, route, status, `authenticated` of each request |
-//! | `GET /_standin/state` | repositories with refs, tags, releases, comments, deployments and statuses, pulls, commits and the default branch's files |
+//! | `GET /_standin/state` | repositories with refs, tags, releases, comments, commit comments, deployments and statuses, pulls, commits and the default branch's files |
 //! | `POST /_standin/faults`, `GET …`, `DELETE …` | queue a fault, list, clear |
 //! | `POST /_standin/repos` | `{"repository": "owner/name"}`: one commit on `main` |
 //! | `POST /_standin/repos/{owner}/{repo}/commits` | `{"branch": "main", "commits": [{"message", "author": {"name", "email", "login"}, "files": {"path": "text"}}]}` |

@@ -6,7 +6,9 @@
 //!   action's `token` input, [`GitHubConfig::with_token_input`]), `GITHUB_REPOSITORY` and the
 //!   [`Event`] payload at `GITHUB_EVENT_PATH`.
 //! - **Operations** with typed results: sticky comments per (thread, action) found by a hidden
-//!   marker and edited in place ([`GitHub::upsert_sticky_comment`]); refs and annotated tags
+//!   marker and edited in place ([`GitHub::upsert_sticky_comment`]), on a pull request, an
+//!   issue or a commit ([`Thread`]; [`comment_thread`] picks the pull request of the run, else
+//!   its commit); refs and annotated tags
 //!   ([`GitHub::create_ref`], [`GitHub::move_ref`], [`GitHub::create_annotated_tag`]);
 //!   releases by tag ([`GitHub::ensure_release`]); deployments and statuses; the commits of a
 //!   pull request and the login behind a commit; commits through the Git Data API
