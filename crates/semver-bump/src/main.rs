@@ -6,6 +6,7 @@
 
 mod github;
 mod history;
+mod lint;
 mod packages;
 mod report;
 
@@ -84,6 +85,11 @@ pub struct Args {
     /// On a `pull_request` event, keep one comment on the PR saying what releasing it would do.
     #[arg(long)]
     comment: bool,
+    /// Fail unless these are Conventional Commits: `title` (the pull request's title, which a
+    /// squash merge uses as the commit message), `commits` (every commit of the pull request,
+    /// or of the release range outside one), `title,commits`, or `none`.
+    #[arg(long, default_value = "none")]
+    require_conventional: String,
     /// Token for GitHub writes (default: `GITHUB_TOKEN`). Releases made with the workflow's
     /// `GITHUB_TOKEN` do not trigger other workflows; pass a PAT or app token for that.
     #[arg(long)]
@@ -106,6 +112,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let options = release_options(args)?;
+    let requirement: lint::Requirement = args.require_conventional.parse()?;
     let rules = bump_rules(&args.bump_rules)?;
     let prefix = if args.tag_prefix == "none" {
         ""
@@ -126,6 +133,13 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         if args.from.is_some() || !args.path.is_empty() || args.tag_prefix != "v" {
             return Err(hub_kit::cli::UsageError(
                 "input `packages` replaces `path`, `tag-prefix` and `from`: set them per package in the config"
+                    .into(),
+            )
+            .into());
+        }
+        if requirement.any() {
+            return Err(hub_kit::cli::UsageError(
+                "input `require-conventional` checks a pull request or one release range: use it in a step without `packages`"
                     .into(),
             )
             .into());
@@ -173,6 +187,22 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let decision = decide(&analyzed, last.version.as_ref(), &known, &options)?;
     let next_tag = decision.next.as_ref().map(|v| pattern.format(v));
 
+    // 3b. What must be a Conventional Commit (`require-conventional`).
+    let violations = if requirement.any() {
+        let event =
+            hub_github::GitHubConfig::from_env(&|name: &str| env.get(name).map(String::from))
+                .context("cannot read the GitHub environment")?
+                .event;
+        let range: Vec<(String, String)> = log
+            .iter()
+            .map(|c| (c.id.to_string(), c.message.to_string()))
+            .collect();
+        lint::check(requirement, event.as_ref(), &repo, &range, runner)?
+    } else {
+        Vec::new()
+    };
+    let lint_section = lint::section(&violations);
+
     // 4. Release notes for the range, from the same analysis (one classification).
     let notes = match &decision.next {
         Some(next) => render_notes(env, &last, next, next_tag.as_deref(), &analyzed, log.iter())?,
@@ -183,7 +213,14 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     report::outputs(runner, &last, &decision, next_tag.as_deref())?;
     runner.set_output("notes", notes.clone())?;
     report::log(runner, &last, &decision, next_tag.as_deref())?;
-    runner.append_summary(&report::summary(&last, &decision, next_tag.as_deref()))?;
+    runner.append_summary(&format!(
+        "{}{lint_section}",
+        report::summary(&last, &decision, next_tag.as_deref())
+    ))?;
+    if requirement.any() {
+        runner.set_output("conventional", violations.is_empty().to_string())?;
+        lint::annotate(&violations, runner)?;
+    }
 
     // 6. Tag.
     if let (true, Some(tag)) = (args.create_tag, next_tag.as_deref()) {
@@ -206,9 +243,28 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             notes: &notes,
             pattern: &pattern,
             comment: true,
+            lint: &lint_section,
         },
     )?;
     runner.print_outputs(args.json)?;
+    if !violations.is_empty() {
+        bail!(
+            "{} not a Conventional Commit: see the annotations{}",
+            match (
+                violations.iter().any(|v| v.subject == lint::Subject::Title),
+                violations.len()
+            ) {
+                (true, 1) => "the pull request title is".to_string(),
+                (true, n) => format!("the pull request title and {} commit(s) are", n - 1),
+                (false, n) => format!("{n} commit(s) are"),
+            },
+            if args.comment {
+                " and the pull request comment"
+            } else {
+                ""
+            }
+        );
+    }
     Ok(ExitCode::from(exit::OK))
 }
 
@@ -221,6 +277,8 @@ struct Publish<'a> {
     pattern: &'a TagPattern,
     /// Whether a pull request comment may be written (not per package).
     comment: bool,
+    /// The `require-conventional` section (empty when all is well).
+    lint: &'a str,
 }
 
 fn publish(args: &Args, env: &Env, runner: &mut Runner, p: &Publish<'_>) -> Result<()> {
@@ -281,7 +339,7 @@ fn publish(args: &Args, env: &Env, runner: &mut Runner, p: &Publish<'_>) -> Resu
     if comment {
         match gh.pull_request() {
             Some(number) => {
-                let body = report::comment(p.last, p.decision, p.next_tag, p.notes);
+                let body = report::comment(p.last, p.decision, p.next_tag, p.notes, p.lint);
                 let url = gh.sticky_comment(number, &body)?;
                 runner.info(&format!("pull request comment: {url}"))?;
             }
@@ -465,6 +523,7 @@ fn run_packages(
                 notes,
                 pattern: &package.pattern,
                 comment: false,
+                lint: "",
             },
         )?;
     }

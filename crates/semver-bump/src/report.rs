@@ -98,9 +98,11 @@ pub fn comment(
     d: &Decision<'_>,
     next_tag: Option<&str>,
     notes: &str,
+    lint: &str,
 ) -> String {
     let mut md = Markdown::new();
     md.raw(&summary(last, d, next_tag).replacen("## semver-bump", "## semver-bump preview", 1));
+    md.raw(lint);
     if !notes.is_empty() {
         md.details("Release notes preview", notes);
     }
