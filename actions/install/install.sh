@@ -107,10 +107,30 @@ try_download() {
     rm -rf "$tmp"
     die "checksum mismatch for $archive (expected $want, got $got): refusing to install"
   fi
-  mkdir -p "$dest.partial"
-  tar -xzf "$tmp/$archive" -C "$dest.partial"
-  rm -rf "$dest" && mv "$dest.partial" "$dest" && touch "$dest.complete"
+  # Unpack next to the destination, then move it into place under a lock: jobs that share a
+  # tool cache (a self-hosted runner, act) may install the same version at the same time.
+  # The first one puts it in place; the others find it complete and drop their copy of the
+  # same verified archive. (`mkdir` is atomic everywhere, GNU or BSD.)
+  mkdir -p "$(dirname "$dest")"
+  local partial lock="$dest.lock" waited=0
+  partial=$(mktemp -d "$dest.partial.XXXXXX")
+  tar -xzf "$tmp/$archive" -C "$partial"
   rm -rf "$tmp"
+  until mkdir "$lock" 2>/dev/null; do
+    if ((waited >= 240)); then
+      rm -rf "$lock" # left by an install that was killed: 2 minutes is far past any unpack
+      waited=0
+      continue
+    fi
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+  if [[ -f "$dest.complete" && -x "$dest/hub-semver-bump$exe" ]]; then
+    rm -rf "$partial"
+  else
+    rm -rf "$dest" && mv "$partial" "$dest" && touch "$dest.complete"
+  fi
+  rmdir "$lock"
   return 0
 }
 
