@@ -29,30 +29,10 @@ use hub_e2e::*;
 use hub_github_standin::test_support::TestServer;
 use serde_json::Value;
 
-/// `workflows/release.yml` as it runs here.
-///
-/// The only substitution: the step `- uses: actions/checkout@<sha>` (with its `with:` block,
-/// up to the next step) becomes `- run: git clone -q "$HUB_E2E_ORIGIN" .`, which gives the
-/// job what checkout's `fetch-depth: 0` gives it — the whole history with its tags, and
-/// `origin` to push to. Everything else, including every `org/hub-actions/…@v1` step, runs
-/// as written.
+/// `workflows/release.yml` as it runs here (see [`with_local_checkout`]).
 fn release_workflow() -> String {
-    let text = std::fs::read_to_string(workspace().join("workflows/release.yml")).unwrap();
-    const CHECKOUT: &str = "      - uses: actions/checkout@";
-    assert_eq!(
-        text.matches(CHECKOUT).count(),
-        1,
-        "release.yml should have exactly one checkout step"
-    );
-    let start = text.find(CHECKOUT).unwrap();
-    let end = text[start + 1..]
-        .find("\n      - ")
-        .map(|i| start + 1 + i + 1)
-        .unwrap();
-    format!(
-        "{}      - run: git clone -q \"$HUB_E2E_ORIGIN\" .\n\n{}",
-        &text[..start],
-        &text[end..]
+    with_local_checkout(
+        &std::fs::read_to_string(workspace().join("workflows/release.yml")).unwrap(),
     )
 }
 
@@ -391,32 +371,23 @@ fn a_broken_config_stops_the_release() {
     server.assert_conforms();
 }
 
-/// `workflows/pr.yml`'s `title` job alone (the other jobs need GitHub's pull-request refs):
-/// the file up to `jobs:`, then the job, which is the file's last one — no other change.
-fn pr_title_workflow() -> String {
-    let text = std::fs::read_to_string(workspace().join("workflows/pr.yml")).unwrap();
-    let jobs = text.find("\njobs:\n").unwrap() + "\njobs:\n".len();
-    let title = text.find("\n  title:\n").unwrap() + 1;
-    // No other job key (two spaces, a name, a colon) after it.
-    assert!(
-        !text[title + "  title:\n".len()..].lines().any(|l| {
-            l.starts_with("  ") && !l.starts_with("   ") && l.trim_end().ends_with(':')
-        }),
-        "the title job should be the last one"
-    );
-    format!("{}{}", &text[..jobs], &text[title..])
+/// `workflows/pr.yml` as it runs here (see [`with_local_checkout`]).
+fn pr_workflow() -> String {
+    with_local_checkout(&std::fs::read_to_string(workspace().join("workflows/pr.yml")).unwrap())
 }
 
-fn pull_request_event(tmp: &Path, name: &str, title: &str) -> PathBuf {
+/// The `pull_request` payload GitHub sends for PR #7 of `octo/app` from branch `topic`.
+fn pull_request_event(tmp: &Path, origin: &Path, name: &str, title: &str) -> PathBuf {
     let payload = serde_json::json!({
-        "action": "opened",
+        "action": "edited",
         "number": 7,
         "pull_request": {
             "number": 7,
             "title": title,
-            "head": { "sha": "0000000000000000000000000000000000000001", "ref": "f",
+            "head": { "sha": git_out(origin, &["rev-parse", "topic"]).trim(), "ref": "topic",
                       "repo": { "full_name": "octo/app" } },
-            "base": { "sha": "0000000000000000000000000000000000000002", "ref": "main" },
+            "base": { "sha": git_out(origin, &["rev-parse", "main"]).trim(), "ref": "main",
+                      "repo": { "full_name": "octo/app" } },
         },
     });
     let path = tmp.join(format!("pr-{name}.json"));
@@ -424,40 +395,206 @@ fn pull_request_event(tmp: &Path, name: &str, title: &str) -> PathBuf {
     path
 }
 
+/// Points `topic` in `origin` at a commit on top of `main` whose `config/app.yaml` is
+/// `config` and whose message is `message`.
+fn push_topic(tmp: &Path, origin: &Path, config: &str, message: &str, n: usize) {
+    let work = tmp.join(format!("topic-{n}"));
+    let (o, w) = (origin.display().to_string(), work.display().to_string());
+    sh(tmp, "git", &["clone", "-q", &o, &w]);
+    sh(
+        &work,
+        "git",
+        &["checkout", "-q", "-B", "topic", "origin/main"],
+    );
+    std::fs::write(work.join("config/app.yaml"), config).unwrap();
+    std::fs::write(work.join("search.txt"), format!("{n}\n")).unwrap();
+    sh(&work, "git", &["add", "-A"]);
+    git_commit(&work, message, n);
+    sh(&work, "git", &["push", "-q", "-f", "origin", "topic"]);
+}
+
 #[test]
-fn pr_title_must_be_a_conventional_commit() {
-    if !have_act("pr_title_must_be_a_conventional_commit") {
+fn pr_workflow_checks_configs_and_the_title_with_sticky_comments() {
+    if !have_act("pr_workflow_checks_configs_and_the_title_with_sticky_comments") {
+        return;
+    }
+    let Some(server) = TestServer::start(&["octo/app"]) else {
+        println!("skipped: HUB_GITHUB_OPENAPI is not set");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = app_origin(
+        tmp.path(),
+        "app",
+        &fixture("valid/config.yaml"),
+        &["feat: first release", "tag:v1.0.0"],
+    );
+    std::fs::remove_file(origin.join("hooks/post-receive")).unwrap();
+    let pwned = tmp.path().join("pwned");
+    // 1. A PR whose config is broken and whose title is not a Conventional Commit (and is
+    //    hostile: HTML, a mention, a workflow command, shell syntax).
+    push_topic(
+        tmp.path(),
+        &origin,
+        &fixture("invalid/unknown-key.yaml"),
+        "feat(api): add search",
+        1,
+    );
+    server.set_pull_request("octo/app", 7, Vec::new()).unwrap();
+    let mut act = released_act(tmp.path());
+    act.repository("octo/app")
+        .env("GITHUB_API_URL", server.url())
+        .env("GITHUB_REPOSITORY", "octo/app")
+        .env("GITHUB_TOKEN", "ghs_e2eTOKEN")
+        .env("HUB_E2E_ORIGIN", &origin.display().to_string())
+        .env("HUB_E2E_REF", "topic");
+    let hostile = format!(
+        "Add search <img src=x onerror=alert(1)> @everyone ::error::x $(touch {})",
+        pwned.display()
+    );
+    let event = pull_request_event(tmp.path(), &origin, "bad", &hostile);
+    let run = act.run_event("bad", &pr_workflow(), "pull_request", &event);
+    assert!(
+        !run.success,
+        "a broken config and a bad title passed:\n{}",
+        run.log
+    );
+    assert!(!pwned.exists(), "the title ran as a command");
+    let comments = |s: &TestServer| -> Vec<String> {
+        s.state()["repositories"]["octo/app"]["comments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| c["issue_number"] == 7)
+            .map(|c| c["body"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let find = |all: &[String], marker: &str| -> String {
+        let found: Vec<&String> = all.iter().filter(|b| b.contains(marker)).collect();
+        assert_eq!(found.len(), 1, "one `{marker}` comment: {all:#?}");
+        found[0].clone()
+    };
+    let first = comments(&server);
+    assert_eq!(first.len(), 2, "{first:#?}\n{}", run.log);
+    let config = find(&first, "<!-- hub-actions:validate-config -->");
+    assert!(config.contains("timout"), "{config}");
+    let preview = find(&first, "<!-- hub-actions:semver-bump -->");
+    assert!(preview.contains("v1.1.0"), "{preview}");
+    assert!(preview.contains("edit the title"), "{preview}");
+    // Inert: HTML only backslash-escaped, the mention broken, no workflow command.
+    let raw_html = preview
+        .match_indices("<img")
+        .any(|(i, _)| !preview[..i].ends_with('\\'));
+    assert!(!raw_html, "raw HTML in the comment:\n{preview}");
+    for bad in ["@everyone", "::error::"] {
+        assert!(!preview.contains(bad), "`{bad}` in the comment:\n{preview}");
+    }
+    assert!(
+        run.log
+            .contains("The pull request title is not a Conventional Commit"),
+        "{}",
+        run.log
+    );
+
+    // 2. The config fixed and the title edited: both checks pass, each comment is edited
+    //    in place, and the fix-it section is gone.
+    push_topic(
+        tmp.path(),
+        &origin,
+        &fixture("valid/config.yaml"),
+        "feat(api): add search",
+        2,
+    );
+    let event = pull_request_event(tmp.path(), &origin, "good", "feat(api): add search");
+    let run = act.run_event("good", &pr_workflow(), "pull_request", &event);
+    assert!(run.success, "{}", run.log);
+    let second = comments(&server);
+    assert_eq!(second.len(), 2, "{second:#?}");
+    let preview = find(&second, "<!-- hub-actions:semver-bump -->");
+    assert!(preview.contains("v1.1.0"), "{preview}");
+    assert!(!preview.contains("edit the title"), "{preview}");
+    assert_ne!(
+        find(&second, "<!-- hub-actions:validate-config -->"),
+        config
+    );
+    server.assert_conforms();
+}
+
+/// `workflows/perf-gate.yml` as it runs here, plus one step (test only) that keeps the
+/// gate's outputs.
+fn perf_gate_workflow() -> String {
+    let text = with_local_checkout(
+        &std::fs::read_to_string(workspace().join("workflows/perf-gate.yml")).unwrap(),
+    );
+    format!(
+        "{}\n\n      - if: always()\n        env:\n          OUT: ${{{{ toJSON(steps.gate.outputs) }}}}\n        run: printf '%s' \"$OUT\" > \"$HUB_E2E_OUT/gate.json\"\n",
+        text.trim_end()
+    )
+}
+
+/// A `bench/run` that prints these p95 values, one per run, as the workflow expects.
+fn bench_script(values: &[f64]) -> String {
+    let list: Vec<String> = values.iter().map(|v| format!("{v:.4}")).collect();
+    format!(
+        "#!/bin/sh\nprintf '{{\"p95\": [{}]}}\\n'\n",
+        list.join(", ")
+    )
+}
+
+/// Ten runs around `p95` seconds with about 1 % run-to-run noise.
+fn runs(p95: f64) -> Vec<f64> {
+    [0.0, 1.5, -1.0, 0.5, -0.5, 1.0, 0.0, -1.5, 2.0, 0.0]
+        .iter()
+        .map(|pct| p95 * (1.0 + pct / 100.0))
+        .collect()
+}
+
+#[test]
+fn perf_gate_fails_a_p95_regression_and_passes_noise() {
+    if !have_act("perf_gate_fails_a_p95_regression_and_passes_noise") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let act = Act::new(tmp.path(), action_repo(tmp.path()));
-    let workflow = pr_title_workflow();
-    let pwned = tmp.path().join("pwned");
-    for (name, title, ok) in [
-        ("feat", "feat(api): add search".to_string(), true),
-        ("breaking", "fix!: drop the v1 endpoint".to_string(), true),
-        ("plain", "Update the README".to_string(), false),
-        ("no-space", "feat:add search".to_string(), false),
-        (
-            "hostile",
-            format!(
-                "feat: $(touch {}) `touch {}`",
-                pwned.display(),
-                pwned.display()
-            ),
-            true,
-        ),
-        (
-            "hostile-bad",
-            format!("::error::injected $(touch {})", pwned.display()),
-            false,
-        ),
-    ] {
-        let event = pull_request_event(tmp.path(), name, &title);
-        let run = act.run_event(name, &workflow, "pull_request", &event);
-        assert_eq!(run.success, ok, "{title}:\n{}", run.log);
-        // Only the outcome: act sometimes drops the output of a step this short, so the
-        // error text is not always in its log.
-        assert!(!pwned.exists(), "the title ran as a command: {title}");
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(work.join("bench")).unwrap();
+    sh(&work, "git", &["init", "-q", "-b", "main"]);
+    let write_bench = |values: &[f64]| {
+        let path = work.join("bench/run");
+        std::fs::write(&path, bench_script(values)).unwrap();
+        sh(&work, "chmod", &["+x", &path.display().to_string()]);
+        sh(&work, "git", &["add", "-A"]);
+    };
+    write_bench(&runs(0.200));
+    git_commit(&work, "feat: the service", 0);
+    let origin = tmp.path().join("origin.git");
+    let (w, o) = (work.display().to_string(), origin.display().to_string());
+    sh(tmp.path(), "git", &["clone", "-q", "--bare", &w, &o]);
+    let mut act = released_act(tmp.path());
+    act.env("HUB_E2E_ORIGIN", &o).env("HUB_E2E_REF", "topic");
+    for (name, p95, ok) in [("slower", 0.260, false), ("same", 0.201, true)] {
+        sh(&work, "git", &["checkout", "-q", "-B", "topic", "main"]);
+        write_bench(&runs(p95));
+        git_commit(&work, &format!("perf: {name}"), 1);
+        sh(&work, "git", &["push", "-q", "-f", &o, "topic"]);
+        sh(&work, "git", &["checkout", "-q", "main"]);
+        let payload = serde_json::json!({
+            "action": "synchronize",
+            "number": 9,
+            "pull_request": {
+                "number": 9,
+                "title": format!("perf: {name}"),
+                "head": { "sha": git_out(&origin, &["rev-parse", "topic"]).trim(), "ref": "topic" },
+                "base": { "sha": git_out(&origin, &["rev-parse", "main"]).trim(), "ref": "main" },
+            },
+        });
+        let event = tmp.path().join(format!("perf-{name}.json"));
+        std::fs::write(&event, payload.to_string()).unwrap();
+        let run = act.run_event(name, &perf_gate_workflow(), "pull_request", &event);
+        assert_eq!(run.success, ok, "{name}:\n{}", run.log);
+        let out = run.json("gate.json");
+        let (verdict, failed) = if ok { ("pass", "") } else { ("fail", "p95") };
+        assert_eq!(out["verdict"], verdict, "{name}: {out}\n{}", run.log);
+        assert_eq!(out["failed-metrics"], failed, "{name}: {out}");
     }
 }

@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod shop;
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -241,6 +243,8 @@ pub struct Act {
     /// The action repository copy.
     pub action: PathBuf,
     env: BTreeMap<String, String>,
+    vars: BTreeMap<String, String>,
+    repository: Option<String>,
 }
 
 impl Act {
@@ -250,12 +254,27 @@ impl Act {
             dir: dir.to_path_buf(),
             action,
             env: BTreeMap::new(),
+            vars: BTreeMap::new(),
+            repository: None,
         }
     }
 
     /// Passes an environment variable to the workflow (`act --env`).
     pub fn env(&mut self, k: &str, v: &str) -> &mut Self {
         self.env.insert(k.into(), v.into());
+        self
+    }
+
+    /// Sets a configuration variable, the workflow's `vars` context (`act --var`).
+    pub fn var(&mut self, k: &str, v: &str) -> &mut Self {
+        self.vars.insert(k.into(), v.into());
+        self
+    }
+
+    /// Makes `github.repository` (which act reads from the workflow repository's `origin`
+    /// remote) `owner/name`, as on GitHub.
+    pub fn repository(&mut self, owner_name: &str) -> &mut Self {
+        self.repository = Some(owner_name.into());
         self
     }
 
@@ -274,6 +293,28 @@ impl Act {
         std::fs::create_dir_all(wf_repo.join(".github/workflows")).expect("mkdir");
         std::fs::write(wf_repo.join(".github/workflows/e2e.yml"), workflow)
             .expect("write workflow");
+        if let Some(name) = &self.repository
+            && !wf_repo.join(".git").exists()
+        {
+            sh(&wf_repo, "git", &["init", "-q", "-b", "main"]);
+            let url = format!("https://github.com/{name}.git");
+            sh(&wf_repo, "git", &["remote", "add", "origin", &url]);
+            sh(
+                &wf_repo,
+                "git",
+                &[
+                    "-c",
+                    "user.name=e2e",
+                    "-c",
+                    "user.email=e2e@example.com",
+                    "commit",
+                    "-q",
+                    "--allow-empty",
+                    "-m",
+                    "workflow",
+                ],
+            );
+        }
         let out = self.dir.join(format!("out-{name}"));
         std::fs::create_dir_all(&out).expect("mkdir out");
         let cache = self.dir.join("act-cache");
@@ -289,6 +330,9 @@ impl Act {
             .stdin(Stdio::null());
         for (k, v) in &self.env {
             cmd.args(["--env", &format!("{k}={v}")]);
+        }
+        for (k, v) in &self.vars {
+            cmd.args(["--var", &format!("{k}={v}")]);
         }
         if let Some(p) = payload {
             cmd.arg("-e").arg(p);
@@ -369,4 +413,43 @@ pub fn origin(tmp: &Path, script: &[&str]) -> PathBuf {
     let (w, b) = (work.display().to_string(), bare.display().to_string());
     sh(tmp, "git", &["clone", "-q", "--bare", &w, &b]);
     bare
+}
+
+/// A starter workflow as it runs here, with one documented substitution: each pinned
+/// `actions/checkout` step (with its `with:` block, up to the next step), which needs
+/// github.com, becomes a `git clone` of `$HUB_E2E_ORIGIN` into the step's `path` (default
+/// the workspace), checked out at the step's `ref` — else at `$HUB_E2E_REF` when the test
+/// sets one (a pull request's head), else the default branch. That is what checkout's
+/// `fetch-depth: 0` gives a job: the whole history with its tags, and `origin` to push to.
+/// Everything else, including every `org/hub-actions/…@v1` step, runs as written.
+pub fn with_local_checkout(workflow: &str) -> String {
+    const CHECKOUT: &str = "      - uses: actions/checkout@";
+    assert!(
+        workflow.contains(CHECKOUT),
+        "the workflow has no checkout step"
+    );
+    let mut out = String::new();
+    let mut rest = workflow;
+    while let Some(start) = rest.find(CHECKOUT) {
+        let end = rest[start + 1..]
+            .find("\n      - ")
+            .map(|i| start + 1 + i + 1)
+            .expect("a step after checkout");
+        let setting = |key: &str| {
+            rest[start..end].lines().find_map(|l| {
+                let v = l.trim().strip_prefix(key)?.strip_prefix(':')?;
+                let v = v.split(" #").next().unwrap_or_default().trim();
+                Some(v.to_string())
+            })
+        };
+        let path = setting("path").unwrap_or_else(|| ".".into());
+        let git_ref = setting("ref").unwrap_or_else(|| "''".into());
+        out.push_str(&rest[..start]);
+        out.push_str(&format!(
+            "      - env:\n          CHECKOUT_REF: {git_ref}\n        run: git clone -q \"$HUB_E2E_ORIGIN\" '{path}' && git -C '{path}' checkout -q \"${{CHECKOUT_REF:-${{HUB_E2E_REF:-HEAD}}}}\"\n\n"
+        ));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -1,0 +1,424 @@
+//! The starter workflow `workflows/deploy.yml`, run end to end under a real runner (act)
+//! against a real Prometheus (the Debian package, on 127.0.0.1) scraping a real service with
+//! a stable and a canary track ([`hub_e2e::shop`]), and the GitHub API stand-in keeping the
+//! deployment history:
+//!
+//! - a good release goes through staging and then production: each canary is stepped
+//!   5 → 10 → 25 → 50 → 100 %, judged healthy, and promoted;
+//! - a bad release (10 % errors where the stable version has 0.5 %) fails canary-gate at
+//!   the first step in staging: rollback puts the canary back on the last good version (the
+//!   last successful staging deployment), which then really serves again; the deployment
+//!   statuses and the audit line record it; production never starts; and running the
+//!   rollback again changes nothing.
+//!
+//! The workflow runs as users copy it, with two documented substitutions: the checkout
+//! step becomes a local clone ([`with_local_checkout`]), and one step is appended that
+//! copies the rollback's audit log where the test can read it. The settings a user keeps in
+//! environment variables (`vars`) are passed with `act --var`, with short timings so the
+//! whole analysis takes seconds. act does not create the deployment GitHub records for a job
+//! with an `environment:`, so the test creates it in the stand-in before each run, as GitHub
+//! would.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hub_e2e::shop::{Prometheus, Shop, have_prometheus};
+use hub_e2e::*;
+use hub_github::{
+    BlockingGitHub, DeploymentFilter, DeploymentState, GitHubConfig, NewDeployment,
+    NewDeploymentStatus, Repository,
+};
+use hub_github_standin::Options;
+use hub_github_standin::test_support::TestServer;
+use serde_json::Value;
+
+const REPOSITORY: &str = "octo/shop";
+const TOKEN: &str = "ghs_e2eDeployToken";
+
+/// The user's deploy scripts: each changes the shop's state files (atomically: write, then
+/// rename) and appends a line to `events.log`.
+const SCRIPTS: &[(&str, &str)] = &[
+    (
+        "canary",
+        "put canary.version \"$VERSION\"\nput canary.weight 0\nevent \"canary $DEPLOY_ENVIRONMENT $VERSION\"\n",
+    ),
+    (
+        "set-weight",
+        "put canary.weight \"$HUB_CANARY_WEIGHT\"\nevent \"weight $DEPLOY_ENVIRONMENT $HUB_CANARY_WEIGHT\"\n",
+    ),
+    (
+        "promote",
+        "put stable.version \"$VERSION\"\nput canary.weight 0\nput canary.version ''\nevent \"promote $DEPLOY_ENVIRONMENT $VERSION\"\n",
+    ),
+    (
+        "rollback",
+        "put canary.weight 0\nput canary.version \"v$HUB_ROLLBACK_VERSION\"\nevent \"rollback $DEPLOY_ENVIRONMENT $HUB_ROLLBACK_FROM $HUB_ROLLBACK_VERSION\"\n",
+    ),
+];
+
+const SCRIPT_HEAD: &str = "#!/bin/sh\nset -eu\nput() { printf '%s\\n' \"$2\" > \"$SHOP_STATE/$1.tmp\" && mv \"$SHOP_STATE/$1.tmp\" \"$SHOP_STATE/$1\"; }\nevent() { printf '%s\\n' \"$1\" >> \"$SHOP_STATE/events.log\"; }\n";
+
+/// A bare origin of the shop's repository: its deploy scripts, releases `v1.1.0` and
+/// `v1.2.0`.
+fn shop_origin(tmp: &Path) -> PathBuf {
+    let work = tmp.join("work");
+    std::fs::create_dir_all(work.join("deploy")).unwrap();
+    sh(&work, "git", &["init", "-q", "-b", "main"]);
+    for (name, body) in SCRIPTS {
+        let path = work.join("deploy").join(name);
+        std::fs::write(&path, format!("{SCRIPT_HEAD}{body}")).unwrap();
+        sh(&work, "chmod", &["+x", &path.display().to_string()]);
+    }
+    let identity = [
+        "-c",
+        "user.name=Ada",
+        "-c",
+        "user.email=ada@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+    ];
+    sh(&work, "git", &["add", "-A"]);
+    for (message, tag) in [
+        ("feat: deploy scripts", None),
+        ("feat: search", Some("v1.1.0")),
+        ("fix: cart totals", Some("v1.2.0")),
+    ] {
+        let mut args = identity.to_vec();
+        args.push(message);
+        sh(&work, "git", &args);
+        if let Some(tag) = tag {
+            sh(&work, "git", &["tag", tag]);
+        }
+    }
+    let bare = tmp.join("origin.git");
+    let (w, b) = (work.display().to_string(), bare.display().to_string());
+    sh(tmp, "git", &["clone", "-q", "--bare", &w, &b]);
+    bare
+}
+
+/// Where the production job starts in `workflows/deploy.yml`; the staging job's steps end
+/// just before.
+const PRODUCTION: &str = "\n\n  # Only after staging passed";
+
+/// `workflows/deploy.yml` as it runs here, plus a last step (in the steps both jobs share)
+/// that keeps the audit log.
+fn deploy_workflow() -> String {
+    let text = with_local_checkout(
+        &std::fs::read_to_string(workspace().join("workflows/deploy.yml")).unwrap(),
+    );
+    let at = text.find(PRODUCTION).expect("the production job");
+    format!("{}{KEEP_AUDIT}{}", &text[..at], &text[at..])
+}
+
+const KEEP_AUDIT: &str = "\n\n      - name: Keep the audit log (test only)\n        if: always() && steps.rollback.outputs.audit-log != ''\n        env:\n          AUDIT: ${{ steps.rollback.outputs.audit-log }}\n        run: cp \"$AUDIT\" \"$HUB_E2E_OUT/audit-$DEPLOY_ENVIRONMENT.jsonl\"";
+
+/// The rollback step of `workflows/deploy.yml` alone, as a user re-runs it: the staging job
+/// as written (environment, permissions, env), the local checkout, the step without its
+/// `if:`, and the audit-keeping step.
+fn rollback_again_workflow() -> String {
+    let text = deploy_workflow();
+    let steps = text.find("    steps: &deploy\n").unwrap() + "    steps: &deploy\n".len();
+    let clone = text[steps..].find("\n      - id: canary").unwrap() + steps + 1;
+    let rollback = text.find("      - id: rollback\n").unwrap();
+    let after = text[rollback + 1..].find("\n      - ").unwrap() + rollback + 2;
+    let step: String = text[rollback..after]
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("if: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let keep = text.find("      - name: Keep the audit log").unwrap();
+    let end = text.find(PRODUCTION).unwrap();
+    format!("{}{step}\n{}\n", &text[..clone], &text[keep..end])
+}
+
+struct World {
+    tmp: tempfile::TempDir,
+    server: TestServer,
+    client: BlockingGitHub,
+    repo: Repository,
+    origin: PathBuf,
+    shop: Shop,
+    prometheus: Prometheus,
+}
+
+impl World {
+    fn new(test: &str, bad: &[&str]) -> Option<World> {
+        if !have_act(test) || !have_prometheus(test) {
+            return None;
+        }
+        // The runs take minutes (Prometheus, install, every traffic step): no idle stop.
+        let Some(server) = TestServer::start_with(Options {
+            idle_timeout: Some(Duration::from_secs(900)),
+            ..Options::default()
+        }) else {
+            println!("skipped: {test}: HUB_GITHUB_OPENAPI is not set");
+            return None;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let origin = shop_origin(tmp.path());
+        server.import_git(REPOSITORY, &origin).unwrap();
+        let mut config = GitHubConfig::new(server.url()).unwrap();
+        config.token = hub_github::Token::new(TOKEN);
+        config.repository = Some(REPOSITORY.parse().unwrap());
+        let client = BlockingGitHub::new(&config).unwrap();
+        let shop = Shop::start(&tmp.path().join("shop"), "v1.1.0", bad);
+        let prometheus = Prometheus::start(&shop, Duration::from_secs(900));
+        Some(World {
+            tmp,
+            server,
+            client,
+            repo: REPOSITORY.parse().unwrap(),
+            origin,
+            shop,
+            prometheus,
+        })
+    }
+
+    /// A deployment of `git_ref` to `environment` that went through `states`, as GitHub
+    /// records one for every run of a job with that `environment:`.
+    fn deployed(&self, git_ref: &str, environment: &str, states: &[DeploymentState]) -> u64 {
+        let gh = self.client.github();
+        let d = self
+            .client
+            .block_on(gh.create_deployment(&self.repo, &NewDeployment::new(git_ref, environment)))
+            .unwrap();
+        for state in states {
+            self.client
+                .block_on(gh.create_deployment_status(
+                    &self.repo,
+                    d.id,
+                    &NewDeploymentStatus::new(*state),
+                ))
+                .unwrap();
+        }
+        d.id
+    }
+
+    /// `(ref, task, states newest first)` of every deployment to `environment`, newest first.
+    fn deployments(&self, environment: &str) -> Vec<(String, String, Vec<String>)> {
+        let filter = DeploymentFilter {
+            environment: Some(environment.into()),
+            ..DeploymentFilter::default()
+        };
+        let gh = self.client.github();
+        self.client
+            .block_on(gh.list_deployments(&self.repo, &filter))
+            .unwrap()
+            .into_iter()
+            .map(|d| {
+                let states = self
+                    .client
+                    .block_on(gh.list_deployment_statuses(&self.repo, d.id))
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.state.as_str().to_string())
+                    .collect();
+                (d.git_ref, d.task, states)
+            })
+            .collect()
+    }
+
+    fn act(&self) -> Act {
+        let mut act = released_act(self.tmp.path());
+        let canary = format!("http://127.0.0.1:{}/health", self.shop.canary_port);
+        act.env("GITHUB_API_URL", self.server.url())
+            .env("GITHUB_REPOSITORY", REPOSITORY)
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("HUB_E2E_ORIGIN", &self.origin.display().to_string())
+            .env("SHOP_STATE", &self.shop.state.display().to_string())
+            .var("PROMETHEUS_URL", &self.prometheus.url())
+            .var("CANARY_SELECTOR", r#"job="shop",track="canary""#)
+            .var("BASELINE_SELECTOR", r#"job="shop",track="stable""#)
+            .var("CANARY_HEALTH_URL", &canary)
+            .var("CANARY_STEP_DURATION", "4s")
+            .var("CANARY_INTERVAL", "2s")
+            .var("CANARY_MAX_DURATION", "90s")
+            .var("CANARY_MIN_INTERVALS", "3")
+            .var("CANARY_MIN_REQUESTS", "200");
+        act
+    }
+
+    fn release_event(&self, tag: &str) -> PathBuf {
+        let payload = serde_json::json!({
+            "action": "published",
+            "release": { "tag_name": tag, "name": tag, "draft": false, "prerelease": false },
+        });
+        let path = self.tmp.path().join(format!("release-{tag}.json"));
+        std::fs::write(&path, payload.to_string()).unwrap();
+        path
+    }
+}
+
+fn audit(run: &Run, environment: &str) -> Vec<Value> {
+    std::fs::read_to_string(run.out.join(format!("audit-{environment}.jsonl")))
+        .unwrap_or_else(|_| panic!("no audit log for {environment}; log:\n{}", run.log))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn weights(events: &[String], environment: &str) -> Vec<String> {
+    let prefix = format!("weight {environment} ");
+    events
+        .iter()
+        .filter_map(|e| e.strip_prefix(&prefix).map(String::from))
+        .collect()
+}
+
+#[test]
+fn a_good_release_goes_through_staging_then_production() {
+    let Some(w) = World::new("a_good_release_goes_through_staging_then_production", &[]) else {
+        return;
+    };
+    let run = w.act().run_event(
+        "good",
+        &deploy_workflow(),
+        "release",
+        &w.release_event("v1.2.0"),
+    );
+    assert!(run.success, "{}", run.log);
+    let events = w.shop.events();
+    let steps = ["5", "10", "25", "50", "100"];
+    for env in ["staging", "production"] {
+        assert_eq!(weights(&events, env), steps, "{env}: {events:?}");
+    }
+    // In order: staging's canary, its steps and promotion, and only then production's.
+    let at = |e: &str| events.iter().position(|x| x == e).unwrap_or(usize::MAX);
+    assert!(at("canary staging v1.2.0") < at("promote staging v1.2.0"));
+    assert!(at("promote staging v1.2.0") < at("canary production v1.2.0"));
+    assert!(at("canary production v1.2.0") < at("promote production v1.2.0"));
+    assert!(
+        at("promote production v1.2.0") < usize::MAX,
+        "{events:?}\n{}",
+        run.log
+    );
+    assert!(
+        !events.iter().any(|e| e.starts_with("rollback")),
+        "{events:?}"
+    );
+    assert_eq!(
+        w.shop.serving(w.shop.stable_port).as_deref(),
+        Some("v1.2.0")
+    );
+    assert_eq!(w.shop.serving(w.shop.canary_port), None, "canary retired");
+    w.server.assert_conforms();
+}
+
+#[test]
+fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
+    let Some(w) = World::new(
+        "a_bad_release_is_rolled_back_in_staging_and_never_reaches_production",
+        &["v1.2.0"],
+    ) else {
+        return;
+    };
+    // Staging's history as GitHub keeps it: v1.1.0 went out fine; this run's job deploys
+    // v1.2.0 (GitHub creates that deployment when the job starts).
+    w.deployed(
+        "v1.1.0",
+        "staging",
+        &[DeploymentState::InProgress, DeploymentState::Success],
+    );
+    w.deployed("v1.2.0", "staging", &[DeploymentState::InProgress]);
+    let run = w.act().run_event(
+        "bad",
+        &deploy_workflow(),
+        "release",
+        &w.release_event("v1.2.0"),
+    );
+    assert!(!run.success, "a failed canary fails the run:\n{}", run.log);
+    let events = w.shop.events();
+    assert_eq!(
+        events.first().map(String::as_str),
+        Some("canary staging v1.2.0"),
+        "{events:?}"
+    );
+    assert_eq!(
+        weights(&events, "staging"),
+        ["5"],
+        "stops at the first step: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e == "rollback staging 1.2.0 1.1.0" || e == "rollback staging v1.2.0 v1.1.0"),
+        "{events:?}\n{}",
+        run.log
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| e.contains("production") || e.starts_with("promote")),
+        "production must not start: {events:?}"
+    );
+    // The previous release really serves again on the canary track, at 0 % traffic.
+    assert_eq!(
+        w.shop.serving(w.shop.canary_port).as_deref(),
+        Some("v1.1.0")
+    );
+    assert_eq!(
+        w.shop.serving(w.shop.stable_port).as_deref(),
+        Some("v1.1.0")
+    );
+    // GitHub's record: the bad deployment failed; a rollback deployment of v1.1.0 succeeded.
+    let deployments = w.deployments("staging");
+    assert_eq!(deployments.len(), 3, "{deployments:?}");
+    let (git_ref, task, states) = &deployments[0];
+    assert_eq!(
+        (git_ref.as_str(), task.as_str()),
+        ("v1.1.0", "deploy:rollback")
+    );
+    assert_eq!(
+        states.first().map(String::as_str),
+        Some("success"),
+        "{states:?}"
+    );
+    let bad = w.deployments("staging").into_iter().nth(1).unwrap();
+    assert_eq!(bad.0, "v1.2.0");
+    assert_eq!(
+        bad.2.first().map(String::as_str),
+        Some("failure"),
+        "{bad:?}"
+    );
+    // One audit line: from v1.2.0 to v1.1.0, healthy, changed.
+    let lines = audit(&run, "staging");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert_eq!(line["target"], "command");
+    assert!(line["from"].as_str().unwrap().ends_with("1.2.0"), "{line}");
+    assert!(line["to"].as_str().unwrap().ends_with("1.1.0"), "{line}");
+    assert_eq!(line["healthy"], true, "{line}");
+    assert_eq!(line["changed"], true, "{line}");
+
+    // Running the rollback again: already done, nothing runs, nothing is recorded.
+    let rerun = w.act().run_event(
+        "again",
+        &rollback_again_workflow(),
+        "release",
+        &w.release_event("v1.2.0"),
+    );
+    assert!(rerun.success, "{}", rerun.log);
+    assert_eq!(
+        w.shop.events(),
+        events,
+        "the rollback command ran again:\n{}",
+        rerun.log
+    );
+    assert_eq!(w.deployments("staging").len(), 3);
+    let lines = audit(&rerun, "staging");
+    let last = lines.last().unwrap();
+    assert_eq!(last["changed"], false, "{last}");
+    assert!(last["to"].as_str().unwrap().ends_with("1.1.0"), "{last}");
+    assert_eq!(
+        w.shop.serving(w.shop.canary_port).as_deref(),
+        Some("v1.1.0")
+    );
+    w.server.assert_conforms();
+}

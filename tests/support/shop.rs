@@ -1,0 +1,314 @@
+//! A small service for the deploy workflow's end-to-end tests, and a real Prometheus that
+//! scrapes it.
+//!
+//! The "shop" runs as two tracks on 127.0.0.1, `stable` and `canary`, the way a canary
+//! deployment does. Its control plane is a state directory that the user's deploy scripts
+//! write to (the scripts of `workflows/deploy.yml`: `deploy/canary`, `deploy/set-weight`,
+//! `deploy/promote`, `deploy/rollback`):
+//!
+//! - `stable.version`, `canary.version`: the version each track runs (an empty or missing
+//!   canary file means no canary);
+//! - `canary.weight`: the canary's share of traffic in percent;
+//! - `bad-versions`: versions (one per line) that answer 10 % of their requests with a 500,
+//!   where a good version fails 0.5 %;
+//! - `events.log`: the scripts append one line per action, for the test to read.
+//!
+//! Every 100 ms the shop serves [`REQUESTS_PER_TICK`] requests split between the tracks by the
+//! canary's weight, and counts them in Prometheus counters (`http_requests_total{code}` and
+//! the `http_request_duration_seconds` histogram, the names canary-gate reads by default).
+//! `/health` answers `200 version=<version>` while the track runs a version, `503` otherwise.
+//! Its threads end with the test process; Prometheus is stopped when dropped, and by
+//! `timeout` at the latest, so nothing outlives a killed test.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Requests the shop serves every 100 ms, over both tracks.
+pub const REQUESTS_PER_TICK: u64 = 400;
+
+#[derive(Debug, Default)]
+struct Counters {
+    version: String,
+    requests: u64,
+    errors: u64,
+    /// Errors owed but not yet counted (fractions of a request).
+    owed: f64,
+}
+
+impl Counters {
+    fn serve(&mut self, n: u64, error_rate: f64) {
+        self.requests += n;
+        self.owed += n as f64 * error_rate;
+        let whole = self.owed.floor();
+        self.errors += whole as u64;
+        self.owed -= whole;
+    }
+
+    fn exposition(&self) -> String {
+        // Latency: 90 % within 0.1 s, 97 % within 0.25 s, 99.5 % within 0.5 s: a tail above
+        // the baseline's p95 for the latency test to count.
+        let n = self.requests;
+        format!(
+            "# TYPE http_requests_total counter\n\
+             http_requests_total{{code=\"200\"}} {ok}\n\
+             http_requests_total{{code=\"500\"}} {err}\n\
+             # TYPE http_request_duration_seconds histogram\n\
+             http_request_duration_seconds_bucket{{le=\"0.1\"}} {a}\n\
+             http_request_duration_seconds_bucket{{le=\"0.25\"}} {b}\n\
+             http_request_duration_seconds_bucket{{le=\"0.5\"}} {c}\n\
+             http_request_duration_seconds_bucket{{le=\"+Inf\"}} {n}\n\
+             http_request_duration_seconds_sum {sum}\n\
+             http_request_duration_seconds_count {n}\n",
+            ok = n - self.errors,
+            err = self.errors,
+            a = n * 900 / 1000,
+            b = n * 970 / 1000,
+            c = n * 995 / 1000,
+            sum = n as f64 * 0.08,
+        )
+    }
+}
+
+/// The two tracks of the shop, driven by the files in `state`.
+pub struct Shop {
+    /// The stable track's port.
+    pub stable_port: u16,
+    /// The canary track's port.
+    pub canary_port: u16,
+    /// The control directory (see the module documentation).
+    pub state: PathBuf,
+}
+
+fn read_trimmed(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+impl Shop {
+    /// Starts both tracks, `stable` running `stable_version`, no canary; `bad` lists the
+    /// versions that fail 10 % of their requests.
+    pub fn start(state: &Path, stable_version: &str, bad: &[&str]) -> Shop {
+        std::fs::create_dir_all(state).expect("mkdir state");
+        std::fs::write(state.join("stable.version"), format!("{stable_version}\n")).expect("write");
+        std::fs::write(state.join("bad-versions"), bad.join("\n")).expect("write");
+        let tracks: [Arc<Mutex<Counters>>; 2] = Default::default();
+        let ports = tracks.clone().map(listen);
+        let dir = state.to_path_buf();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(100));
+                let bad = read_trimmed(&dir.join("bad-versions"));
+                let rate = |v: &str| {
+                    if bad.lines().any(|b| b.trim() == v) {
+                        0.10
+                    } else {
+                        0.005
+                    }
+                };
+                let stable = read_trimmed(&dir.join("stable.version"));
+                let canary = read_trimmed(&dir.join("canary.version"));
+                let weight = read_trimmed(&dir.join("canary.weight"))
+                    .parse::<u64>()
+                    .unwrap_or(0)
+                    .min(100);
+                let to_canary = if canary.is_empty() {
+                    0
+                } else {
+                    REQUESTS_PER_TICK * weight / 100
+                };
+                for (track, version, n) in [
+                    (&tracks[0], stable, REQUESTS_PER_TICK - to_canary),
+                    (&tracks[1], canary, to_canary),
+                ] {
+                    let mut c = track.lock().expect("counters");
+                    let r = rate(&version);
+                    c.version = version;
+                    c.serve(n, r);
+                }
+            }
+        });
+        Shop {
+            stable_port: ports[0],
+            canary_port: ports[1],
+            state: state.to_path_buf(),
+        }
+    }
+
+    /// What the deploy scripts did, one line each.
+    pub fn events(&self) -> Vec<String> {
+        read_trimmed(&self.state.join("events.log"))
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    /// The version a track's `/health` reports (`None` when it is down).
+    pub fn serving(&self, port: u16) -> Option<String> {
+        let reply = http_get(port, "/health")?;
+        let (head, body) = reply.split_once("\r\n\r\n")?;
+        if !head.starts_with("HTTP/1.1 200") {
+            return None;
+        }
+        body.trim().strip_prefix("version=").map(String::from)
+    }
+}
+
+/// Serves one track on a fresh loopback port: `/metrics` and `/health`.
+fn listen(counters: Arc<Mutex<Counters>>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (status, body) = {
+                let c = counters.lock().expect("counters");
+                (c.version.clone(), c.exposition())
+            };
+            reply(stream, &status, &body);
+        }
+    });
+    port
+}
+
+fn reply(mut stream: TcpStream, version: &str, metrics: &str) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let (status, body) = if head.starts_with("GET /health") {
+        if version.is_empty() {
+            ("503 Service Unavailable", "no version\n".to_string())
+        } else {
+            ("200 OK", format!("version={version}\n"))
+        }
+    } else {
+        ("200 OK", metrics.to_string())
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A plain HTTP GET on loopback; the whole reply, head and body.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// Whether the `prometheus` binary (Debian package `prometheus`) is installed.
+pub fn have_prometheus(test: &str) -> bool {
+    let ok = Command::new("prometheus")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        println!("skipped: {test}: prometheus is not installed (apt-get install prometheus)");
+    }
+    ok
+}
+
+/// A real Prometheus on 127.0.0.1 scraping the shop's two tracks every second (labels
+/// `job="shop"` and `track="stable"|"canary"`). Killed when dropped; `timeout` stops it
+/// after `lifetime` whatever happens to the test.
+pub struct Prometheus {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        // SIGTERM to `timeout`, which passes it on to Prometheus (a SIGKILL would orphan it).
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prometheus {
+    /// Starts it and waits until both tracks have been scraped twice.
+    pub fn start(shop: &Shop, lifetime: Duration) -> Prometheus {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: shop\n    static_configs:\n\
+                 \x20     - targets: ['127.0.0.1:{}']\n        labels: {{track: stable}}\n\
+                 \x20     - targets: ['127.0.0.1:{}']\n        labels: {{track: canary}}\n",
+                shop.stable_port, shop.canary_port
+            ),
+        )
+        .expect("config");
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
+        let child = Command::new("timeout")
+            .arg(format!("{}s", lifetime.as_secs().max(1)))
+            .arg("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("prometheus starts");
+        let p = Prometheus {
+            child,
+            port,
+            _dir: dir,
+        };
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            let up = http_get(
+                port,
+                "/api/v1/query?query=count(count_over_time(up%5B1m%5D)%20%3E%3D%202)",
+            );
+            if up
+                .as_deref()
+                .is_some_and(|t| t.contains("\"value\":[") && t.contains("\"2\"]"))
+            {
+                break;
+            }
+            assert!(Instant::now() < until, "prometheus did not come up: {up:?}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        p
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
