@@ -57,7 +57,7 @@ const SCRIPTS: &[(&str, &str)] = &[
     ),
     (
         "rollback",
-        "put canary.weight 0\nput canary.version \"v$HUB_ROLLBACK_VERSION\"\nevent \"rollback $DEPLOY_ENVIRONMENT $HUB_ROLLBACK_FROM $HUB_ROLLBACK_VERSION\"\n",
+        "put canary.weight 0\nput canary.version \"$HUB_ROLLBACK_TAG\"\nevent \"rollback $DEPLOY_ENVIRONMENT $HUB_ROLLBACK_FROM $HUB_ROLLBACK_VERSION\"\n",
     ),
 ];
 

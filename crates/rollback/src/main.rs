@@ -40,6 +40,9 @@ use crate::report::{Event, Health, Outcome, Record};
 const HUB_ROLLBACK_VERSION: &str = "HUB_ROLLBACK_VERSION";
 /// The version being rolled back from (empty when unknown), in the same environments.
 const HUB_ROLLBACK_FROM: &str = "HUB_ROLLBACK_FROM";
+/// The version being rolled back to as a release tag (`tag-prefix` + version, `v1.2.3`),
+/// for scripts that deploy tags.
+const HUB_ROLLBACK_TAG: &str = "HUB_ROLLBACK_TAG";
 /// How much longer than `timeout` a tool that enforces `timeout` itself may run.
 const OWN_TIMEOUT_MARGIN: Duration = Duration::from_secs(10);
 /// The backends, as the `target` input names them.
@@ -238,7 +241,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     }
 
     // 4. Switch (nothing to do when the version is already live).
-    let env_vars = plan.env_vars();
+    let env_vars = plan.env_vars(&request.pattern);
     // On a re-run, the rollback deployment is the one the first run created.
     let mut deployment_id = plan
         .deployments
@@ -748,10 +751,15 @@ enum Step {
     },
 }
 
-/// `HUB_ROLLBACK_VERSION` and `HUB_ROLLBACK_FROM` for the commands run.
-fn step_env(to: &Version, from: Option<&Version>) -> Vec<(&'static str, String)> {
+/// `HUB_ROLLBACK_VERSION`, `HUB_ROLLBACK_TAG` and `HUB_ROLLBACK_FROM` for the commands run.
+fn step_env(
+    to: &Version,
+    from: Option<&Version>,
+    pattern: &TagPattern,
+) -> Vec<(&'static str, String)> {
     vec![
         (HUB_ROLLBACK_VERSION, to.to_string()),
+        (HUB_ROLLBACK_TAG, pattern.format(to)),
         (
             HUB_ROLLBACK_FROM,
             from.map(Version::to_string).unwrap_or_default(),
@@ -760,8 +768,8 @@ fn step_env(to: &Version, from: Option<&Version>) -> Vec<(&'static str, String)>
 }
 
 impl Plan {
-    fn env_vars(&self) -> Vec<(&'static str, String)> {
-        step_env(&self.to, self.from.as_ref())
+    fn env_vars(&self, pattern: &TagPattern) -> Vec<(&'static str, String)> {
+        step_env(&self.to, self.from.as_ref(), pattern)
     }
 
     fn headline(&self) -> String {
@@ -778,7 +786,7 @@ impl Plan {
             lines.push(format!("nothing to switch: `{}` is already live", self.to));
         }
         let env = self
-            .env_vars()
+            .env_vars(&request.pattern)
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
@@ -955,7 +963,7 @@ fn plan(
                 ));
             };
             let restart_step = |argv: &Vec<String>| {
-                let vars = step_env(&to, from.as_ref());
+                let vars = step_env(&to, from.as_ref(), &request.pattern);
                 match releases.remote() {
                     Some(remote) => Step::Run {
                         input: "restart-command",

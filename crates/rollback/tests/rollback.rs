@@ -404,7 +404,7 @@ fn dry_run_shows_the_exact_plan_and_changes_nothing() {
             "1. switch: symlink `{app}/current.tmp-{tmp}` -> `releases/1.0.0`, then rename it over `{app}/current`"
         ),
         format!(
-            r#"2. run `restart-command`: ["touch","restarted here"] in `{app}` with HUB_ROLLBACK_VERSION=1.0.0 HUB_ROLLBACK_FROM=1.1.0, killed after 60s"#
+            r#"2. run `restart-command`: ["touch","restarted here"] in `{app}` with HUB_ROLLBACK_VERSION=1.0.0 HUB_ROLLBACK_TAG=v1.0.0 HUB_ROLLBACK_FROM=1.1.0, killed after 60s"#
         ),
         "dry run: nothing changed".to_string(),
     ] {
@@ -478,7 +478,7 @@ fn command_backend_gets_the_version_from_the_tags() {
         &[
             (
                 "command",
-                r#"sh -c 'printf "%s>%s" "$HUB_ROLLBACK_FROM" "$HUB_ROLLBACK_VERSION" > deployed.txt'"#,
+                r#"sh -c 'printf "%s>%s (%s)" "$HUB_ROLLBACK_FROM" "$HUB_ROLLBACK_VERSION" "$HUB_ROLLBACK_TAG" > deployed.txt'"#,
             ),
             ("from", "v1.1.0"),
             ("health-command", "test -f deployed.txt"),
@@ -488,7 +488,7 @@ fn command_backend_gets_the_version_from_the_tags() {
     assert_eq!(run.code, Some(0), "{run:#?}");
     assert_eq!(
         std::fs::read_to_string(f.path("deployed.txt")).unwrap(),
-        "1.1.0>1.0.0"
+        "1.1.0>1.0.0 (v1.0.0)"
     );
     assert_eq!(run.output("rolled-back-to"), "1.0.0");
     assert_eq!(run.output("healthy"), "true");
@@ -1019,7 +1019,7 @@ fn releases_dir_over_ssh_switches_restarts_and_is_seen_answering() {
         ),
         "' && mv -T -- 'current.tmp-".to_string(),
         format!(
-            r#"2. run `restart-command`: {ssh_prefix}"cd -- '{app}' || exit 1; HUB_ROLLBACK_VERSION='1.0.0' HUB_ROLLBACK_FROM='1.1.0' 'sh' '-c' 'printf \"%s -> %s in %s\\n\" \"$HUB_ROLLBACK_FROM\" \"$HUB_ROLLBACK_VERSION\" \"$PWD\" > restarted' '$(id)'"] with"#
+            r#"2. run `restart-command`: {ssh_prefix}"cd -- '{app}' || exit 1; HUB_ROLLBACK_VERSION='1.0.0' HUB_ROLLBACK_TAG='v1.0.0' HUB_ROLLBACK_FROM='1.1.0' 'sh' '-c' 'printf \"%s -> %s in %s\\n\" \"$HUB_ROLLBACK_FROM\" \"$HUB_ROLLBACK_VERSION\" \"$PWD\" > restarted' '$(id)'"] with"#
         ),
     ] {
         assert!(dry.stdout.contains(&want), "{want}\nnot in\n{}", dry.stdout);
