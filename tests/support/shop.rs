@@ -229,9 +229,16 @@ pub fn have_prometheus(test: &str) -> bool {
     ok
 }
 
-/// A real Prometheus on 127.0.0.1 scraping the shop's two tracks every second (labels
-/// `job="shop"` and `track="stable"|"canary"`). Killed when dropped; `timeout` stops it
-/// after `lifetime` whatever happens to the test.
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// A real Prometheus on 127.0.0.1 scraping targets every second. Killed when dropped;
+/// `timeout` stops it after its lifetime whatever happens to the test.
 pub struct Prometheus {
     child: Child,
     /// Its port on 127.0.0.1.
@@ -250,25 +257,31 @@ impl Drop for Prometheus {
 }
 
 impl Prometheus {
-    /// Starts it and waits until both tracks have been scraped twice.
+    /// Scrapes the shop's two tracks (labels `job="shop"`, `track="stable"|"canary"`).
     pub fn start(shop: &Shop, lifetime: Duration) -> Prometheus {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n  - job_name: shop\n    static_configs:\n\
-                 \x20     - targets: ['127.0.0.1:{}']\n        labels: {{track: stable}}\n\
-                 \x20     - targets: ['127.0.0.1:{}']\n        labels: {{track: canary}}\n",
-                shop.stable_port, shop.canary_port
-            ),
+        Prometheus::scraping(
+            "shop",
+            &[(shop.stable_port, "stable"), (shop.canary_port, "canary")],
+            lifetime,
         )
-        .expect("config");
+    }
+
+    /// Scrapes each `(port, track)` on 127.0.0.1 every second under `job`, labelled
+    /// `track`; returns once every target has been scraped twice.
+    pub fn scraping(job: &str, targets: &[(u16, &str)], lifetime: Duration) -> Prometheus {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let config = dir.path().join("prometheus.yml");
+        let mut text = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: {job}\n    static_configs:\n"
+        );
+        for (target, track) in targets {
+            text.push_str(&format!(
+                "      - targets: ['127.0.0.1:{target}']\n        labels: {{track: {track}}}\n"
+            ));
+        }
+        std::fs::write(&config, text).expect("config");
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
         let child = Command::new("timeout")
             .arg(format!("{}s", lifetime.as_secs().max(1)))
@@ -289,6 +302,7 @@ impl Prometheus {
             port,
             _dir: dir,
         };
+        let ready = format!("\"{}\"]", targets.len());
         let until = Instant::now() + Duration::from_secs(60);
         loop {
             let up = http_get(
@@ -297,7 +311,7 @@ impl Prometheus {
             );
             if up
                 .as_deref()
-                .is_some_and(|t| t.contains("\"value\":[") && t.contains("\"2\"]"))
+                .is_some_and(|t| t.contains("\"value\":[") && t.contains(&ready))
             {
                 break;
             }

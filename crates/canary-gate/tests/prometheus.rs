@@ -9,9 +9,11 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use hub_e2e::shop::{Prometheus, free_port};
 
 /// What one service adds to its counters every 100 ms.
 #[derive(Clone, Copy, Debug)]
@@ -129,93 +131,6 @@ fn serve(mut stream: TcpStream, metrics: &str) {
     );
 }
 
-/// Prometheus, killed when dropped.
-struct Prometheus {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    Some(text)
-}
-
-impl Prometheus {
-    fn start(baseline: u16, canary: u16) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n  - job_name: demo\n    static_configs:\n\
-                 \x20     - targets: ['127.0.0.1:{baseline}']\n        labels: {{track: baseline}}\n\
-                 \x20     - targets: ['127.0.0.1:{canary}']\n        labels: {{track: canary}}\n"
-            ),
-        )
-        .expect("config");
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("prometheus starts");
-        let p = Self {
-            child,
-            port,
-            _dir: dir,
-        };
-        // Ready, and both targets scraped at least twice.
-        let until = Instant::now() + Duration::from_secs(60);
-        loop {
-            let up = http_get(
-                port,
-                "/api/v1/query?query=count(count_over_time(up%5B1m%5D)%20%3E%3D%202)",
-            );
-            if up
-                .as_deref()
-                .is_some_and(|t| t.contains("\"value\":[") && t.contains("\"2\"]"))
-            {
-                break;
-            }
-            assert!(Instant::now() < until, "prometheus did not come up: {up:?}");
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        p
-    }
-}
-
 struct Outcome {
     code: i32,
     outputs: serde_json::Value,
@@ -311,7 +226,11 @@ fn against_a_real_prometheus() {
     }
     let baseline = Service::start(HEALTHY);
     let canary = Service::start(HEALTHY);
-    let prometheus = Prometheus::start(baseline.port, canary.port);
+    let prometheus = Prometheus::scraping(
+        "demo",
+        &[(baseline.port, "baseline"), (canary.port, "canary")],
+        Duration::from_secs(600),
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let weights = dir.path().join("weights");
     let health = format!("http://127.0.0.1:{}/health", canary.port);
