@@ -130,6 +130,29 @@ pub fn push_pointer(parent: &str, token: &str) -> String {
     pointer
 }
 
+/// Decodes `%XX` escapes, as in a `$ref` URI fragment (`#/definitions/a%25b`); invalid
+/// escapes stay as they are.
+#[must_use]
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let Some(byte) = escaped {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
 /// Splits a JSON pointer into its unescaped reference tokens (`""` has none).
 #[must_use]
 pub fn pointer_tokens(pointer: &str) -> Vec<String> {

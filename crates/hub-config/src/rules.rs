@@ -35,7 +35,7 @@ use serde_json::Value;
 use crate::diagnostic::{Code, Diagnostic, Severity, quote};
 use crate::error::Error;
 use crate::parse::Document;
-use crate::position::{Span, pointer_tokens, push_pointer};
+use crate::position::{Span, percent_decode, pointer_tokens, push_pointer};
 
 /// Environment variables a rule may read, passed in by the caller (the engine never reads the
 /// process environment). Cheap to clone.
@@ -434,27 +434,6 @@ impl Walk<'_> {
         }
         Ok(())
     }
-}
-
-/// `%25` → `%` and so on, for `$ref` fragments.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| text.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        if let Some(byte) = escaped {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 /// Reads and compiles a list of rule objects into `out`, each about the nodes `prefix` leads

@@ -22,7 +22,7 @@ use crate::diagnostic::{Code, Diagnostic, Severity, quote, quote_value};
 use crate::error::Error;
 use crate::parse::Document;
 use crate::parse::{is_yaml11_bool, yaml11_bool_value};
-use crate::position::{Span, pointer_tokens, push_pointer};
+use crate::position::{Span, percent_decode, pointer_tokens, push_pointer};
 use crate::rules::{EnvVars, RuleSet};
 
 /// Most diagnostics reported for one document; the rest are summed up in one more.
@@ -829,26 +829,6 @@ fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| text.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        if let Some(byte) = escaped {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 #[cfg(test)]
