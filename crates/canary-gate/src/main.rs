@@ -26,7 +26,8 @@ use hub_canary::{
     MetricKind, RateGuardrailConfig, RatioConfig, Scenario, Verdict, Weights, Worse, combine,
     histogram_quantile, names,
 };
-use hub_kit::{Annotation, Env, Runner, cli::exit, vars};
+use hub_kit::cli::{exit, usage};
+use hub_kit::{Annotation, Env, Runner, vars};
 use serde::Serialize;
 
 use crate::filemode::{FileMetric, Judge};
@@ -179,16 +180,8 @@ pub struct Args {
     json: bool,
 }
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    hub_kit::cli::UsageError(message.into()).into()
-}
-
 fn main() -> ExitCode {
-    hub_kit::cli::main::<Args, _>(|args, env| {
-        let mut runner = Runner::new(env.clone());
-        let result = run(&args, &env, &mut runner);
-        hub_kit::cli::finish(result, &mut runner)
-    })
+    hub_kit::cli::run::<Args, _>(run)
 }
 
 /// What to do with an inconclusive verdict.

@@ -27,7 +27,8 @@ use hub_changelog::{
 use hub_conventional::semver::Version;
 use hub_conventional::{BumpRules, TagPattern};
 use hub_git::Repo;
-use hub_kit::{Annotation, Env, Runner, cli::exit};
+use hub_kit::cli::{exit, usage};
+use hub_kit::{Annotation, Env, Runner};
 
 use crate::report::FileResult;
 
@@ -148,16 +149,8 @@ fn parse_preset(s: &str) -> Result<Layout, UnknownLayout> {
     s.parse()
 }
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    hub_kit::cli::UsageError(message.into()).into()
-}
-
 fn main() -> ExitCode {
-    hub_kit::cli::main::<Args, _>(|args, env| {
-        let mut runner = Runner::new(env.clone());
-        let result = run(&args, &env, &mut runner);
-        hub_kit::cli::finish(result, &mut runner)
-    })
+    hub_kit::cli::run::<Args, _>(run)
 }
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {

@@ -169,6 +169,26 @@ where
     }
 }
 
+/// The whole `main` of an action binary: arguments as in [`main`], one [`crate::Runner`] for
+/// the run, and [`finish`] for the body's result.
+pub fn run<T, E>(body: impl FnOnce(&T, &Env, &mut crate::Runner) -> Result<ExitCode, E>) -> ExitCode
+where
+    T: CommandFactory + FromArgMatches,
+    E: AsRef<dyn std::error::Error + 'static>,
+{
+    main::<T, _>(|args, env| {
+        let mut runner = crate::Runner::new(env.clone());
+        let result = body(&args, &env, &mut runner);
+        finish(result, &mut runner)
+    })
+}
+
+/// A [`UsageError`] (exit status 2) as the shells' `anyhow::Error`:
+/// `return Err(usage(format!("unknown preset `{name}`")))`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

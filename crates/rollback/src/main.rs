@@ -26,8 +26,9 @@ use hub_conventional::TagPattern;
 use hub_conventional::semver::Version;
 use hub_git::Repo;
 use hub_github::DeploymentState;
+use hub_kit::cli::{exit, usage};
 use hub_kit::md::code;
-use hub_kit::{Env, Runner, cli::exit};
+use hub_kit::{Env, Runner};
 
 use crate::github::GitHub;
 use crate::health::Checks;
@@ -156,16 +157,8 @@ pub struct Args {
     json: bool,
 }
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    hub_kit::cli::UsageError(message.into()).into()
-}
-
 fn main() -> ExitCode {
-    hub_kit::cli::main::<Args, _>(|args, env| {
-        let mut runner = Runner::new(env.clone());
-        let result = run(&args, &env, &mut runner);
-        hub_kit::cli::finish(result, &mut runner)
-    })
+    hub_kit::cli::run::<Args, _>(run)
 }
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {

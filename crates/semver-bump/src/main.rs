@@ -18,7 +18,8 @@ use hub_changelog::{Author, Layout, Links, ReleaseCommit, ReleaseInput, render_r
 use hub_conventional::semver::Version;
 use hub_conventional::{Bump, BumpRules, RawCommit, ReleaseOptions, TagPattern, analyze, decide};
 use hub_git::{Range, Repo};
-use hub_kit::{Env, Runner, cli::exit};
+use hub_kit::cli::{exit, usage};
+use hub_kit::{Env, Runner};
 
 /// Computes the next semantic version from Conventional Commits since the last release tag.
 #[derive(Parser, Debug)]
@@ -103,11 +104,7 @@ pub struct Args {
 }
 
 fn main() -> ExitCode {
-    hub_kit::cli::main::<Args, _>(|args, env| {
-        let mut runner = Runner::new(env.clone());
-        let result = run(&args, &env, &mut runner);
-        hub_kit::cli::finish(result, &mut runner)
-    })
+    hub_kit::cli::run::<Args, _>(run)
 }
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
@@ -131,18 +128,14 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         .unwrap_or_else(|| ".".into());
     if let Some(spec) = args.packages.as_deref().filter(|s| !s.trim().is_empty()) {
         if args.from.is_some() || !args.path.is_empty() || args.tag_prefix != "v" {
-            return Err(hub_kit::cli::UsageError(
-                "input `packages` replaces `path`, `tag-prefix` and `from`: set them per package in the config"
-                    .into(),
-            )
-            .into());
+            return Err(usage(
+                "input `packages` replaces `path`, `tag-prefix` and `from`: set them per package in the config",
+            ));
         }
         if requirement.any() {
-            return Err(hub_kit::cli::UsageError(
-                "input `require-conventional` checks a pull request or one release range: use it in a step without `packages`"
-                    .into(),
-            )
-            .into());
+            return Err(usage(
+                "input `require-conventional` checks a pull request or one release range: use it in a step without `packages`",
+            ));
         }
         return run_packages(args, env, runner, spec, &dir, &options, &rules);
     }

@@ -94,11 +94,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    hub_kit::cli::main::<Args, _>(|args, env| {
-        let mut runner = Runner::new(env.clone());
-        let result = run(args, &env, &mut runner);
-        hub_kit::cli::finish(result, &mut runner)
-    })
+    hub_kit::cli::run::<Args, _>(run)
 }
 
 fn cache_dir(args: &Args, env: &Env) -> Option<PathBuf> {
@@ -149,7 +145,7 @@ fn read_rules(
     Ok(Some((path.to_owned(), value)))
 }
 
-fn run(args: Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> {
+fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> {
     let root = std::env::current_dir().context("cannot read the working directory")?;
     let settings = check::Settings {
         map: read_schema_map(args.schema_map.as_deref(), &root)?,
@@ -168,7 +164,7 @@ fn run(args: Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> {
         root: root.clone(),
     };
     let files = files::discover(&root, &args.files)?;
-    let mut loader = check::Loader::new(fetch::Fetcher::new(cache_dir(&args, env), args.offline));
+    let mut loader = check::Loader::new(fetch::Fetcher::new(cache_dir(args, env), args.offline));
     let (report, notes) = check::check_all(&files, &settings, &mut loader);
 
     if runner.in_actions() {
