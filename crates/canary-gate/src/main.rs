@@ -6,7 +6,6 @@
 //! Prometheus interval by interval while traffic steps up), judge with `hub-canary`,
 //! write the outputs, the report and the summary.
 
-mod comment;
 mod data;
 mod filemode;
 mod probe;
@@ -751,10 +750,18 @@ fn finish<S: Serialize>(
         if let Some(t) = &args.token {
             runner.set_secret(t)?;
         }
-        // Failing to comment (a read-only token on a fork's pull request) does not change
-        // the verdict: it is a warning.
-        match comment::post(env, args.token.as_deref(), &report::comment(report)) {
-            Ok(Some(done)) => runner.info(&done)?,
+        // One sticky comment (`<!-- hub-actions:canary-gate -->`) on the pull request, else
+        // on the run's commit. Failing to comment (a read-only token on a fork's pull
+        // request) does not change the verdict: it is a warning.
+        let posted = hub_github::post_sticky_comment(
+            &|name: &str| env.get(name).map(String::from),
+            args.token.as_deref(),
+            "canary-gate",
+            &report::comment(report),
+            hub_github::CommentOn::PullRequestOrCommit,
+        );
+        match posted.map_err(anyhow::Error::from) {
+            Ok(Some(posted)) => runner.info(&posted.describe())?,
             Ok(None) => runner.info(
                 "no comment posted: the run is not for a pull request and names no commit (no `GITHUB_SHA`)",
             )?,

@@ -96,7 +96,7 @@ fn one_sticky_comment_per_pull_request_with_names_escaped() {
     );
     assert_eq!(first.code, 1, "{}{}", first.stdout, first.stderr);
     assert!(
-        first.log().contains("pull request comment posted (#7)"),
+        first.log().contains("pull request #7 comment posted: "),
         "{}",
         first.log()
     );
@@ -160,7 +160,7 @@ fn one_sticky_comment_per_pull_request_with_names_escaped() {
     );
     assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
     assert!(
-        second.log().contains("pull request comment updated (#7)"),
+        second.log().contains("pull request #7 comment updated: "),
         "{}",
         second.log()
     );
@@ -204,7 +204,7 @@ fn one_sticky_comment_per_pull_request_with_names_escaped() {
     assert!(
         third
             .log()
-            .contains("pull request comment left unchanged (#7)"),
+            .contains("pull request #7 comment left unchanged: "),
         "{}{}",
         third.stdout,
         third.stderr

@@ -79,3 +79,76 @@ mod tests {
         assert!(!format!("{err} {err:?}").contains("SECRET"));
     }
 }
+
+/// Where [`post_sticky_comment`] may comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentOn {
+    /// Only the pull request the run is for.
+    PullRequest,
+    /// The pull request, else the run's commit ([`crate::comment_thread`]).
+    PullRequestOrCommit,
+}
+
+/// A sticky comment written, or found already up to date.
+#[derive(Debug)]
+pub struct Posted {
+    pub thread: crate::Thread,
+    pub outcome: crate::StickyOutcome,
+}
+
+impl Posted {
+    /// For the log: `pull request #7 comment posted: <url>`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let verb = match self.outcome {
+            crate::StickyOutcome::Created(_) => "posted",
+            crate::StickyOutcome::Updated(_) => "updated",
+            crate::StickyOutcome::Unchanged(_) => "left unchanged",
+        };
+        format!(
+            "{} comment {verb}: {}",
+            self.thread.describe(),
+            self.outcome.comment().html_url
+        )
+    }
+}
+
+/// Keeps `action`'s one sticky comment (marker `<!-- hub-actions:<action> -->`) for the run
+/// the environment describes (`env`: the runner's variables, the event payload), with the
+/// `token` input or `GITHUB_TOKEN`: on its pull request or, as `on` allows, its commit.
+/// `Ok(None)` when there is nowhere to comment. `body` must already be escaped Markdown.
+///
+/// # Errors
+/// When the environment cannot be read, there is no repository or token, or GitHub refuses.
+pub fn post_sticky_comment(
+    env: &impl Fn(&str) -> Option<String>,
+    token: Option<&str>,
+    action: &str,
+    body: &str,
+    on: CommentOn,
+) -> Result<Option<Posted>, Error> {
+    let config = GitHubConfig::from_env(env)?.with_token_input(token);
+    let thread = match on {
+        CommentOn::PullRequest => config
+            .event
+            .as_ref()
+            .and_then(crate::Event::pull_request_number)
+            .map(crate::Thread::PullRequest),
+        CommentOn::PullRequestOrCommit => {
+            let sha = env(crate::config::env::GITHUB_SHA);
+            crate::comment_thread(config.event.as_ref(), sha.as_deref())
+        }
+    };
+    let Some(thread) = thread else {
+        return Ok(None);
+    };
+    let repository = config.repository()?.clone();
+    let client = BlockingGitHub::new(&config)?;
+    let outcome = client.block_on(client.github().upsert_sticky_comment(
+        &repository,
+        thread.clone(),
+        action,
+        body,
+    ))?;
+    Ok(Some(Posted { thread, outcome }))
+}

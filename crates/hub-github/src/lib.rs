@@ -58,7 +58,7 @@ mod refs;
 mod releases;
 mod retry;
 
-pub use blocking::BlockingGitHub;
+pub use blocking::{BlockingGitHub, CommentOn, Posted, post_sticky_comment};
 pub use client::GitHub;
 pub use comments::{Comment, StickyOutcome, Thread, comment_thread, sticky_marker};
 pub use commits::{CommitOutcome, FileCommit, PullCommit};

@@ -6,7 +6,6 @@
 //! `--fail-on-warning`), 2 on a usage error.
 
 mod check;
-mod comment;
 mod emit;
 mod fetch;
 mod files;
@@ -178,8 +177,15 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
     if args.comment {
         // Failing to comment (a read-only token on a fork's pull request) does not change the
         // verdict on the files: it is a warning.
-        match comment::post(env, args.token.as_deref(), &summary) {
-            Ok(Some(outcome)) => runner.info(&outcome)?,
+        let posted = hub_github::post_sticky_comment(
+            &|name: &str| env.get(name).map(String::from),
+            args.token.as_deref(),
+            "validate-config",
+            &summary,
+            hub_github::CommentOn::PullRequest,
+        );
+        match posted.map_err(anyhow::Error::from) {
+            Ok(Some(posted)) => runner.info(&posted.describe())?,
             Ok(None) => runner.info("not a pull request: no comment posted")?,
             Err(e) => runner.warning(
                 &format!("cannot post the pull request comment: {e:#}"),

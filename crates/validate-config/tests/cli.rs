@@ -649,12 +649,12 @@ fn one_sticky_comment_per_pull_request() {
         second.stdout
     );
     assert!(
-        first.stdout.contains("pull request comment posted (#7)"),
+        first.stdout.contains("pull request #7 comment posted: "),
         "{}",
         first.stdout
     );
     assert!(
-        second.stdout.contains("pull request comment updated (#7)"),
+        second.stdout.contains("pull request #7 comment updated: "),
         "{}",
         second.stdout
     );
