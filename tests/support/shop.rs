@@ -32,7 +32,6 @@ pub const REQUESTS_PER_TICK: u64 = 400;
 
 #[derive(Debug, Default)]
 struct Counters {
-    version: String,
     requests: u64,
     errors: u64,
     /// Errors owed but not yet counted (fractions of a request).
@@ -97,7 +96,13 @@ impl Shop {
         std::fs::write(state.join("stable.version"), format!("{stable_version}\n")).expect("write");
         std::fs::write(state.join("bad-versions"), bad.join("\n")).expect("write");
         let tracks: [Arc<Mutex<Counters>>; 2] = Default::default();
-        let ports = tracks.clone().map(listen);
+        let [stable_track, canary_track] = tracks.clone();
+        // `/health` reads the track's version file when asked, so it is never a tick behind
+        // a deploy script (the metrics follow on the next tick).
+        let ports = [
+            listen(stable_track, state.join("stable.version")),
+            listen(canary_track, state.join("canary.version")),
+        ];
         let dir = state.to_path_buf();
         std::thread::spawn(move || {
             loop {
@@ -126,9 +131,7 @@ impl Shop {
                     (&tracks[1], canary, to_canary),
                 ] {
                     let mut c = track.lock().expect("counters");
-                    let r = rate(&version);
-                    c.version = version;
-                    c.serve(n, r);
+                    c.serve(n, rate(&version));
                 }
             }
         });
@@ -158,17 +161,15 @@ impl Shop {
     }
 }
 
-/// Serves one track on a fresh loopback port: `/metrics` and `/health`.
-fn listen(counters: Arc<Mutex<Counters>>) -> u16 {
+/// Serves one track on a fresh loopback port: `/metrics` and `/health` (the version in
+/// `version_file`).
+fn listen(counters: Arc<Mutex<Counters>>, version_file: PathBuf) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let (status, body) = {
-                let c = counters.lock().expect("counters");
-                (c.version.clone(), c.exposition())
-            };
-            reply(stream, &status, &body);
+            let body = counters.lock().expect("counters").exposition();
+            reply(stream, &read_trimmed(&version_file), &body);
         }
     });
     port
