@@ -31,9 +31,10 @@ pub struct QuickStart {
     pub log: CommitLog,
 }
 
-/// The common case in two git processes: tag names read from the repository's files, one
-/// `git rev-parse` (work tree, shallowness, `to`, the highest candidate tag's commit) and
-/// one `git log` of the range, which also proves the candidate reachable: a commit of
+/// The common case in one git process: tag names read from the repository's files; the
+/// work tree, shallowness, `to` and the highest candidate tag's commit read from them too
+/// ([`Repo::open_resolving`]; one `git rev-parse` when the repository is unusual); and one
+/// `git log` of the range, which also proves the candidate reachable: a commit of
 /// `to ^tag` has the tag's commit as a parent exactly when the tag is an ancestor of `to`.
 /// With `path`s the log no longer shows every parent, so one `merge-base --is-ancestor`
 /// proves it instead.
@@ -68,8 +69,12 @@ pub fn quick_start(
     let repo = opened.repo;
     let to = opened.commits[0].clone();
     let all_tags = names.clone();
+    // A log git refuses (a repository it does not trust, say) is reported by the
+    // step-by-step path, exactly as when no shortcut is taken.
     let Some((tag, version)) = top else {
-        let log = repo.log(&Range::since(None, &to), paths)?;
+        let Ok(log) = repo.log(&Range::since(None, &to), paths) else {
+            return Ok(None);
+        };
         let last = LastRelease {
             all_tags,
             ..LastRelease::default()
@@ -85,7 +90,9 @@ pub fn quick_start(
     if !paths.is_empty() && tag_commit != to && !repo.is_ancestor(&tag_commit, &to)? {
         return Ok(None);
     }
-    let log = repo.log(&Range::since(Some(&tag_commit), &to), paths)?;
+    let Ok(log) = repo.log(&Range::since(Some(&tag_commit), &to), paths) else {
+        return Ok(None);
+    };
     let proven = tag_commit == to
         || !paths.is_empty()
         || log.iter().any(|c| c.parent_ids().any(|p| p == tag_commit));
