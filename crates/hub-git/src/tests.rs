@@ -54,7 +54,6 @@ fn reads_log_tags_and_ranges() {
         "feat(a)!: third with `ticks` and \u{1F600}"
     );
     assert_eq!(first.author_email, "ada@example.com");
-    assert_eq!(first.date, "2024-01-02T03:04:05Z");
     assert_eq!(
         all.get(1).unwrap().message,
         "fix: second\n\nbody line\n\nRefs: #1\n"
