@@ -160,7 +160,8 @@ pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
     if common_dir.join("reftable").exists() {
         return None;
     }
-    let mut names: std::collections::BTreeSet<String> = Default::default();
+    // A vector sorted once: a set would cost a tree insertion per tag.
+    let mut names: Vec<String> = Vec::new();
     match std::fs::read_to_string(common_dir.join("packed-refs")) {
         Ok(text) => {
             for line in text.lines() {
@@ -169,7 +170,7 @@ pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
                 }
                 let (_, name) = line.split_once(' ')?;
                 if let Some(short) = name.strip_prefix("refs/tags/") {
-                    names.insert(short.to_string());
+                    names.push(short.to_string());
                 }
             }
         }
@@ -195,11 +196,13 @@ pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
             if entry.file_type().ok()?.is_dir() {
                 stack.push(full);
             } else if !full.ends_with(".lock") {
-                names.insert(full);
+                names.push(full);
             }
         }
     }
-    Some(names.into_iter().collect())
+    names.sort_unstable();
+    names.dedup();
+    Some(names)
 }
 
 /// A full SHA-1 or SHA-256 object id, else `None` (a symbolic ref, garbage).
