@@ -455,3 +455,32 @@ fn sha256_repositories_are_read_by_hand_too() {
         64
     );
 }
+
+#[test]
+fn tag_names_are_listed_once_whether_packed_loose_or_both() {
+    let (_d, repo) = repo();
+    let common = find_common_dir(repo.root()).unwrap();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // Loose only.
+    assert_eq!(
+        sorted(local_tag_names(&common).unwrap()),
+        ["v0.1.0", "v0.1.1"]
+    );
+    // Packed only.
+    repo.run(["pack-refs", "--all"]).unwrap();
+    assert_eq!(
+        sorted(local_tag_names(&common).unwrap()),
+        ["v0.1.0", "v0.1.1"]
+    );
+    // Both: a packed tag moved (now loose too), and new loose ones, nested included.
+    repo.run(["tag", "-f", "v0.1.0", "HEAD"]).unwrap();
+    repo.run(["tag", "api/v2.0.0", "HEAD"]).unwrap();
+    repo.run(["tag", "v0.2.0", "HEAD"]).unwrap();
+    assert_eq!(
+        sorted(local_tag_names(&common).unwrap()),
+        ["api/v2.0.0", "v0.1.0", "v0.1.1", "v0.2.0"]
+    );
+}
