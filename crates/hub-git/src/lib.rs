@@ -17,6 +17,7 @@
 //! ```
 
 mod log;
+mod odb;
 mod partition;
 mod refs;
 

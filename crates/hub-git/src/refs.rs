@@ -1,5 +1,6 @@
-//! The cheap start: tag refs read from the repository's files, and one `git rev-parse` that
-//! answers "which repository, is it shallow, and what are these revisions" at once.
+//! The cheap start: tag refs read from the repository's files, and "which repository, is it
+//! shallow, and what are these revisions" answered from those files too — or by one
+//! `git rev-parse` when they are not ordinary.
 //!
 //! A release run needs little before its one `git log`: the work tree, whether the clone is
 //! shallow, the commit of `to`, and the tag names with the commit of the best candidate.
@@ -35,11 +36,21 @@ const DISCOVERY_VARS: &[&str] = &[
     "GIT_REF_PARANOIA",
 ];
 
-/// The common git directory (where `refs/` and `packed-refs` live) of the repository
-/// containing `dir`, found the way git does for ordinary layouts: a `.git` directory, or a
-/// `.git` file (`gitdir: …`, worktrees and submodules) with its `commondir`. `None` for
-/// anything else (bare repositories, discovery variables set): ask git.
-pub fn find_common_dir(dir: &Path) -> Option<PathBuf> {
+/// Where a repository's files are, found without git.
+#[derive(Clone, Debug)]
+struct Layout {
+    /// The work tree's root (where `.git` is), canonical.
+    work_tree: PathBuf,
+    /// The git directory: `.git`, or a worktree's `.git/worktrees/<name>`, canonical.
+    git_dir: PathBuf,
+    /// The common git directory (`refs/`, `packed-refs`, `objects/`), canonical.
+    common_dir: PathBuf,
+}
+
+/// Finds the repository containing `dir` the way git does for ordinary layouts: a `.git`
+/// directory, or a `.git` file (`gitdir: …`, worktrees and submodules) with its
+/// `commondir`. `None` for anything else (bare repositories, discovery variables set).
+fn find_layout(dir: &Path) -> Option<Layout> {
     if DISCOVERY_VARS.iter().any(|v| std::env::var_os(v).is_some()) {
         return None;
     }
@@ -58,11 +69,23 @@ pub fn find_common_dir(dir: &Path) -> Option<PathBuf> {
         };
         let common = match std::fs::read_to_string(git_dir.join("commondir")) {
             Ok(c) => git_dir.join(c.trim()),
-            Err(_) => git_dir,
+            Err(_) => git_dir.clone(),
         };
-        return std::fs::canonicalize(common).ok();
+        return Some(Layout {
+            work_tree: at.to_path_buf(),
+            git_dir: std::fs::canonicalize(git_dir).ok()?,
+            common_dir: std::fs::canonicalize(common).ok()?,
+        });
     }
     None
+}
+
+/// The common git directory (where `refs/` and `packed-refs` live) of the repository
+/// containing `dir`, found the way git does for ordinary layouts: a `.git` directory, or a
+/// `.git` file (`gitdir: …`, worktrees and submodules) with its `commondir`. `None` for
+/// anything else (bare repositories, discovery variables set): ask git.
+pub fn find_common_dir(dir: &Path) -> Option<PathBuf> {
+    find_layout(dir).map(|l| l.common_dir)
 }
 
 /// Every tag ref of the repository whose common git directory is `common_dir`, read from
@@ -128,7 +151,7 @@ pub fn local_tag_refs(common_dir: &Path) -> Option<Vec<TagRef>> {
 }
 
 /// The names of every tag of the repository whose common git directory is `common_dir`,
-/// sorted, from `packed-refs` and the *names* of the loose files under `refs/tags/` — no
+/// each once, in no particular order, from `packed-refs` and the *names* of the loose files under `refs/tags/` — no
 /// loose ref is opened, so listing 5,000 tags costs a few directory reads, not 20,000
 /// system calls. Resolve the ones you need with [`Repo::open_resolving`], which also
 /// settles what a name's file holds (symbolic refs included). `None` for a layout we do
@@ -137,7 +160,7 @@ pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
     if common_dir.join("reftable").exists() {
         return None;
     }
-    let mut names: std::collections::BTreeSet<String> = Default::default();
+    let mut names: Vec<String> = Vec::new();
     match std::fs::read_to_string(common_dir.join("packed-refs")) {
         Ok(text) => {
             for line in text.lines() {
@@ -146,13 +169,14 @@ pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
                 }
                 let (_, name) = line.split_once(' ')?;
                 if let Some(short) = name.strip_prefix("refs/tags/") {
-                    names.insert(short.to_string());
+                    names.push(short.to_string());
                 }
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(_) => return None,
     }
+    let mut loose: Vec<String> = Vec::new();
     let mut stack = vec![String::new()];
     let root = common_dir.join("refs").join("tags");
     while let Some(rel) = stack.pop() {
@@ -172,11 +196,25 @@ pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
             if entry.file_type().ok()?.is_dir() {
                 stack.push(full);
             } else if !full.ends_with(".lock") {
-                names.insert(full);
+                loose.push(full);
             }
         }
     }
-    Some(names.into_iter().collect())
+    // A name both packed and loose is listed once. Usually one of the two is empty (a
+    // fresh clone packs every tag; fetches write loose ones), and nothing is compared:
+    // sorting 5,000 names to drop duplicates cost more than reading them.
+    if names.is_empty() {
+        return Some(loose);
+    }
+    if !loose.is_empty() {
+        let packed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+        let new: Vec<String> = loose
+            .into_iter()
+            .filter(|n| !packed.contains(n.as_str()))
+            .collect();
+        names.extend(new);
+    }
+    Some(names)
 }
 
 /// A full SHA-1 or SHA-256 object id, else `None` (a symbolic ref, garbage).
@@ -197,9 +235,130 @@ pub struct Opened {
     pub commits: Vec<String>,
 }
 
+/// Variables that change what git reads (configuration given on the command line, other
+/// object stores): with one set, git answers.
+const CONFIG_VARS: &[&str] = &[
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_NO_REPLACE_OBJECTS",
+];
+
+/// Whether a repository's configuration is one whose work tree and refs we read the plain
+/// way: no `core.worktree`, not bare, no per-worktree configuration, no includes (which
+/// could say either).
+fn plain_config(layout: &Layout) -> bool {
+    if layout.git_dir.join("config.worktree").exists() {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(layout.common_dir.join("config")) else {
+        return false;
+    };
+    text.lines().all(|line| {
+        let key: String = line
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        !(key.starts_with("worktree")
+            || key.starts_with("bare=true")
+            || key.starts_with("[include"))
+    })
+}
+
+/// A branch or tag ref read from the files: its object id, and the commit it peels to
+/// when `packed-refs` records that.
+fn read_ref(common_dir: &Path, name: &str) -> Option<(String, Option<String>)> {
+    if !(name.starts_with("refs/heads/") || name.starts_with("refs/tags/"))
+        || name.split('/').any(|part| part.is_empty() || part == "..")
+    {
+        return None;
+    }
+    match std::fs::read_to_string(common_dir.join(name)) {
+        Ok(text) => return Some((valid_oid(text.trim_end())?.to_ascii_lowercase(), None)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return None,
+    }
+    let packed = std::fs::read_to_string(common_dir.join("packed-refs")).ok()?;
+    let mut lines = packed.lines();
+    while let Some(line) = lines.next() {
+        if let Some((oid, n)) = line.split_once(' ')
+            && n == name
+        {
+            let peeled = lines
+                .next()
+                .and_then(|l| l.strip_prefix('^'))
+                .and_then(valid_oid)
+                .map(str::to_ascii_lowercase);
+            return Some((valid_oid(oid)?.to_ascii_lowercase(), peeled));
+        }
+    }
+    None
+}
+
+/// The commit `rev` names, read from the repository's files: `HEAD`, a full branch or tag
+/// ref name, or a full object id. `None` for any other revision or anything unusual.
+fn resolve_by_hand(layout: &Layout, rev: &str) -> Option<String> {
+    let (oid, peeled) = if rev == "HEAD" {
+        let head = std::fs::read_to_string(layout.git_dir.join("HEAD")).ok()?;
+        let head = head.trim_end();
+        match head.strip_prefix("ref: ") {
+            Some(name) => read_ref(&layout.common_dir, name)?,
+            None => (valid_oid(head)?.to_ascii_lowercase(), None),
+        }
+    } else if rev.starts_with("refs/") {
+        read_ref(&layout.common_dir, rev)?
+    } else {
+        (valid_oid(rev)?.to_ascii_lowercase(), None)
+    };
+    let objects = layout.common_dir.join("objects");
+    if objects.join("info").join("alternates").exists() {
+        return None;
+    }
+    match peeled {
+        // `packed-refs` peels fully; a peeled id that is not a commit fails later in git.
+        Some(commit) => Some(commit),
+        None => crate::odb::peel_to_commit(&objects, &oid),
+    }
+}
+
+/// [`Repo::open_resolving`] without starting git, for ordinary repositories and revisions;
+/// `None` whenever git should be asked.
+pub(crate) fn open_by_hand(dir: &Path, revs: &[&str]) -> Option<Opened> {
+    if CONFIG_VARS.iter().any(|v| std::env::var_os(v).is_some()) {
+        return None;
+    }
+    let layout = find_layout(dir)?;
+    if layout.common_dir.join("reftable").exists() || !plain_config(&layout) {
+        return None;
+    }
+    let commits = revs
+        .iter()
+        .map(|rev| resolve_by_hand(&layout, rev))
+        .collect::<Option<Vec<_>>>()?;
+    let shallow =
+        layout.common_dir.join("shallow").exists() || layout.git_dir.join("shallow").exists();
+    Some(Opened {
+        repo: Repo {
+            root: layout.work_tree,
+        },
+        common_dir: layout.common_dir,
+        shallow,
+        commits,
+    })
+}
+
 impl Repo {
-    /// Finds the repository containing `dir` and resolves `revs` to commit ids, with one
-    /// `git rev-parse`: work tree, common git directory, shallowness and the commits at once.
+    /// Finds the repository containing `dir` and resolves `revs` to commit ids: work tree,
+    /// common git directory, shallowness and the commits at once.
+    ///
+    /// For an ordinary repository and revisions that are `HEAD`, a full `refs/heads/…` or
+    /// `refs/tags/…` name or a full object id, the answer is read from the repository's
+    /// files (refs, `packed-refs`' peeled lines, the tag objects themselves) without
+    /// starting git; anything else is one `git rev-parse`.
     ///
     /// Revisions are peeled to commits (`v1.2.3` → the commit an annotated tag points at).
     /// A revision starting with `-` is refused (`UnknownRevision`): rev-parse cannot take it
@@ -213,6 +372,14 @@ impl Repo {
                 rev: bad.to_string(),
             });
         }
+        if let Some(opened) = open_by_hand(dir, revs) {
+            return Ok(opened);
+        }
+        Repo::open_resolving_with_git(dir, revs)
+    }
+
+    /// [`Repo::open_resolving`] always through `git rev-parse`.
+    pub(crate) fn open_resolving_with_git(dir: &Path, revs: &[&str]) -> Result<Opened, GitError> {
         let mut args: Vec<String> = vec![
             "rev-parse".into(),
             "--path-format=absolute".into(),

@@ -54,7 +54,6 @@ fn reads_log_tags_and_ranges() {
         "feat(a)!: third with `ticks` and \u{1F600}"
     );
     assert_eq!(first.author_email, "ada@example.com");
-    assert_eq!(first.date, "2024-01-02T03:04:05Z");
     assert_eq!(
         all.get(1).unwrap().message,
         "fix: second\n\nbody line\n\nRefs: #1\n"
@@ -276,4 +275,212 @@ fn log_with_files_lists_each_commits_files() {
         .log_with_files(&Range::since(Some("HEAD"), "HEAD"))
         .unwrap();
     assert!(empty.is_empty() && none.is_empty());
+}
+
+/// What `git rev-parse <rev>^{commit}` says, run in `dir`.
+fn git_commit_of(dir: &Path, rev: &str) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["rev-parse", "--verify", "--end-of-options"])
+        .arg(format!("{rev}^{{commit}}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{rev}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// `open_by_hand` answers exactly as git does for `revs`, from `dir`.
+fn agrees_with_git(dir: &Path, revs: &[&str]) {
+    for rev in revs {
+        assert!(
+            refs::open_by_hand(dir, &[rev]).is_some(),
+            "read {rev} by hand"
+        );
+    }
+    let opened = refs::open_by_hand(dir, revs).unwrap_or_else(|| panic!("read {revs:?}"));
+    let expected: Vec<String> = revs.iter().map(|r| git_commit_of(dir, r)).collect();
+    assert_eq!(opened.commits, expected, "{revs:?}");
+    let by_git = Repo::open_resolving_with_git(dir, revs).unwrap();
+    assert_eq!(opened.repo.root(), by_git.repo.root());
+    assert_eq!(
+        opened.common_dir,
+        std::fs::canonicalize(&by_git.common_dir).unwrap()
+    );
+    assert_eq!(opened.shallow, by_git.shallow);
+}
+
+#[test]
+fn refs_are_peeled_by_hand_exactly_as_git_peels_them() {
+    let (_d, repo) = repo();
+    let root = repo.root().to_path_buf();
+    // A tag of a tag, and a tag whose message is far longer than the header we inflate.
+    repo.run(["tag", "-a", "-m", "nested", "v0.2.0", "v0.1.1"])
+        .unwrap();
+    let long = "notes\n".repeat(4000);
+    repo.run(["tag", "-a", "-m", &long, "v0.3.0", "HEAD~1"])
+        .unwrap();
+    let head = repo.rev_parse("HEAD").unwrap();
+    let revs = [
+        "HEAD",
+        "refs/heads/main",
+        "refs/tags/v0.1.0",
+        "refs/tags/v0.1.1",
+        "refs/tags/v0.2.0",
+        "refs/tags/v0.3.0",
+        head.as_str(),
+    ];
+    // Loose refs and loose objects.
+    agrees_with_git(&root, &revs);
+    let sub = root.join("deep/sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    agrees_with_git(&sub, &revs);
+    // Everything packed: objects through the pack index, refs with their peeled lines …
+    repo.run(["gc", "-q"]).unwrap();
+    // gc stores some of these commits as deltas of others: their kind is their base's.
+    let packs = root.join(".git/objects/pack");
+    let idx = std::fs::read_dir(&packs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .unwrap();
+    let verify = repo
+        .run(["verify-pack", "-v", idx.to_str().unwrap()])
+        .unwrap();
+    let deltified_commits = String::from_utf8(verify)
+        .unwrap()
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("commit"))
+        .filter(|l| l.split_whitespace().count() > 5)
+        .count();
+    assert!(deltified_commits > 0, "a deltified commit to read");
+    let packed_refs = root.join(".git/packed-refs");
+    assert!(std::fs::read_to_string(&packed_refs).unwrap().contains('^'));
+    agrees_with_git(&root, &revs);
+    // … and without them (an older git's packed-refs): peeled through the pack.
+    let text = std::fs::read_to_string(&packed_refs).unwrap();
+    let unpeeled: String = text
+        .lines()
+        .filter(|l| !l.starts_with('^') && !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&packed_refs, unpeeled).unwrap();
+    agrees_with_git(&root, &revs);
+    // A detached HEAD.
+    repo.run(["checkout", "-q", "--detach", "HEAD~1"]).unwrap();
+    agrees_with_git(&root, &revs);
+
+    // A tag of a tree is no commit: not answered by hand, and git refuses it too.
+    repo.run(["tag", "-a", "-m", "tree", "treetag", "HEAD^{tree}"])
+        .unwrap();
+    assert!(refs::open_by_hand(&root, &["refs/tags/treetag"]).is_none());
+    assert!(Repo::open_resolving(&root, &["refs/tags/treetag"]).is_err());
+    // Unknown refs, short names and revision syntax are left to git.
+    for rev in [
+        "refs/tags/nope",
+        "v0.1.0",
+        "HEAD~1",
+        "main",
+        "refs/tags/../HEAD",
+    ] {
+        assert!(refs::open_by_hand(&root, &[rev]).is_none(), "{rev}");
+    }
+    assert_eq!(
+        Repo::open_resolving(&root, &["HEAD~1"]).unwrap().commits,
+        [git_commit_of(&root, "HEAD~1")]
+    );
+}
+
+#[test]
+fn worktrees_shallow_clones_and_unusual_configs_by_hand() {
+    let (_d, repo) = repo();
+    let root = repo.root().to_path_buf();
+    let wt = tempfile::tempdir().unwrap();
+    let path = wt.path().join("wt");
+    let p = path.to_str().unwrap();
+    repo.run(["worktree", "add", "-q", "--detach", p, "HEAD~2"])
+        .unwrap();
+    // The worktree's own HEAD, the main repository's refs.
+    agrees_with_git(&path, &["HEAD", "refs/heads/main", "refs/tags/v0.1.1"]);
+    assert_ne!(
+        refs::open_by_hand(&path, &["HEAD"]).unwrap().commits,
+        refs::open_by_hand(&root, &["HEAD"]).unwrap().commits
+    );
+
+    // A shallow clone says so.
+    let clone = wt.path().join("shallow");
+    let url = format!("file://{}", root.display());
+    let st = Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    agrees_with_git(&clone, &["HEAD"]);
+    assert!(refs::open_by_hand(&clone, &["HEAD"]).unwrap().shallow);
+
+    // core.worktree moves the work tree: git is asked.
+    repo.run(["config", "core.worktree", &root.display().to_string()])
+        .unwrap();
+    assert!(refs::open_by_hand(&root, &["HEAD"]).is_none());
+    repo.run(["config", "--unset", "core.worktree"]).unwrap();
+    // So are alternates: the object may be elsewhere.
+    let alternates = root.join(".git/objects/info/alternates");
+    std::fs::write(&alternates, "/nonexistent\n").unwrap();
+    assert!(refs::open_by_hand(&root, &["HEAD"]).is_none());
+    std::fs::remove_file(&alternates).unwrap();
+    agrees_with_git(&root, &["HEAD"]);
+}
+
+#[test]
+fn sha256_repositories_are_read_by_hand_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .current_dir(dir.path())
+            .args(["-c", "user.name=Ada", "-c", "user.email=ada@example.com"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "--object-format=sha256", "-b", "main"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "feat: one"]);
+    git(&["tag", "-a", "-m", "release", "v1.0.0"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "fix: two"]);
+    let revs = ["HEAD", "refs/tags/v1.0.0"];
+    agrees_with_git(dir.path(), &revs);
+    git(&["gc", "-q"]);
+    agrees_with_git(dir.path(), &revs);
+    assert_eq!(
+        refs::open_by_hand(dir.path(), &["HEAD"]).unwrap().commits[0].len(),
+        64
+    );
+}
+
+#[test]
+fn tag_names_are_listed_once_whether_packed_loose_or_both() {
+    let (_d, repo) = repo();
+    let common = find_common_dir(repo.root()).unwrap();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // Loose only.
+    assert_eq!(
+        sorted(local_tag_names(&common).unwrap()),
+        ["v0.1.0", "v0.1.1"]
+    );
+    // Packed only.
+    repo.run(["pack-refs", "--all"]).unwrap();
+    assert_eq!(
+        sorted(local_tag_names(&common).unwrap()),
+        ["v0.1.0", "v0.1.1"]
+    );
+    // Both: a packed tag moved (now loose too), and new loose ones, nested included.
+    repo.run(["tag", "-f", "v0.1.0", "HEAD"]).unwrap();
+    repo.run(["tag", "api/v2.0.0", "HEAD"]).unwrap();
+    repo.run(["tag", "v0.2.0", "HEAD"]).unwrap();
+    assert_eq!(
+        sorted(local_tag_names(&common).unwrap()),
+        ["api/v2.0.0", "v0.1.0", "v0.1.1", "v0.2.0"]
+    );
 }

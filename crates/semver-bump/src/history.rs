@@ -15,8 +15,9 @@ pub struct LastRelease {
     pub commit: Option<String>,
     /// Its version.
     pub version: Option<Version>,
-    /// Every tag name in the repository (for pre-release numbering and existence checks).
-    pub all_tags: Vec<String>,
+    /// Every version among the repository's tags that match the pattern, reachable or not
+    /// (pre-release numbering, and never proposing a version that is already tagged).
+    pub known: Vec<Version>,
 }
 
 /// A run's starting point found the quick way, with the commits of its range.
@@ -31,9 +32,10 @@ pub struct QuickStart {
     pub log: CommitLog,
 }
 
-/// The common case in two git processes: tag names read from the repository's files, one
-/// `git rev-parse` (work tree, shallowness, `to`, the highest candidate tag's commit) and
-/// one `git log` of the range, which also proves the candidate reachable: a commit of
+/// The common case in one git process: tag names read from the repository's files; the
+/// work tree, shallowness, `to` and the highest candidate tag's commit read from them too
+/// ([`Repo::open_resolving`]; one `git rev-parse` when the repository is unusual); and one
+/// `git log` of the range, which also proves the candidate reachable: a commit of
 /// `to ^tag` has the tag's commit as a parent exactly when the tag is an ancestor of `to`.
 /// With `path`s the log no longer shows every parent, so one `merge-base --is-ancestor`
 /// proves it instead.
@@ -54,7 +56,17 @@ pub fn quick_start(
     let Some(names) = hub_git::local_tag_names(&common) else {
         return Ok(None);
     };
-    let top = highest_candidate(&names, pattern);
+    // Each name parsed once: the highest version, and every version for `known`.
+    let versions: Vec<(usize, Version)> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| pattern.parse(t).map(|v| (i, v)))
+        .collect();
+    let top = versions
+        .iter()
+        .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
+        .map(|(i, v)| (names[*i].clone(), v.clone()));
+    let known: Vec<Version> = versions.into_iter().map(|(_, v)| v).collect();
     let tag_ref = top.as_ref().map(|(t, _)| format!("refs/tags/{t}"));
     let mut revs = vec![to_rev];
     revs.extend(tag_ref.as_deref());
@@ -67,11 +79,14 @@ pub fn quick_start(
     }
     let repo = opened.repo;
     let to = opened.commits[0].clone();
-    let all_tags = names.clone();
+    // A log git refuses (a repository it does not trust, say) is reported by the
+    // step-by-step path, exactly as when no shortcut is taken.
     let Some((tag, version)) = top else {
-        let log = repo.log(&Range::since(None, &to), paths)?;
+        let Ok(log) = repo.log(&Range::since(None, &to), paths) else {
+            return Ok(None);
+        };
         let last = LastRelease {
-            all_tags,
+            known,
             ..LastRelease::default()
         };
         return Ok(Some(QuickStart {
@@ -85,7 +100,9 @@ pub fn quick_start(
     if !paths.is_empty() && tag_commit != to && !repo.is_ancestor(&tag_commit, &to)? {
         return Ok(None);
     }
-    let log = repo.log(&Range::since(Some(&tag_commit), &to), paths)?;
+    let Ok(log) = repo.log(&Range::since(Some(&tag_commit), &to), paths) else {
+        return Ok(None);
+    };
     let proven = tag_commit == to
         || !paths.is_empty()
         || log.iter().any(|c| c.parent_ids().any(|p| p == tag_commit));
@@ -96,24 +113,13 @@ pub fn quick_start(
         repo,
         to,
         last: LastRelease {
-            tag: Some(tag.clone()),
+            tag: Some(tag),
             commit: Some(tag_commit),
             version: Some(version),
-            all_tags,
+            known,
         },
         log,
     }))
-}
-
-/// The tag of the highest version, ties in precedence broken as in [`last_release`].
-fn highest_candidate<'r>(
-    names: &'r [String],
-    pattern: &TagPattern,
-) -> Option<(&'r String, Version)> {
-    names
-        .iter()
-        .filter_map(|t| pattern.parse(t).map(|v| (t, v)))
-        .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
 }
 
 /// Finds the highest version tag reachable from `to`, or uses `from` when given.
@@ -144,7 +150,6 @@ pub fn last_release(
             tags.push(t);
         }
     }
-    let all_tags: Vec<String> = tags.iter().map(|t| t.name.clone()).collect();
 
     if let Some(from) = from {
         let commit = repo.rev_parse(from)?;
@@ -155,7 +160,7 @@ pub fn last_release(
                 .then(|| from.to_string()),
             commit: Some(commit),
             version: pattern.parse(from),
-            all_tags,
+            known: pattern.versions(tags.iter().map(|t| t.name.as_str())),
         });
     }
 
@@ -164,6 +169,7 @@ pub fn last_release(
         .filter_map(|t| pattern.parse(&t.name).map(|v| (t, v)))
         .collect();
     candidates.sort_by(|(_, a), (_, b)| b.cmp_precedence(a).then_with(|| b.cmp(a)));
+    let known: Vec<Version> = candidates.iter().map(|(_, v)| v.clone()).collect();
 
     let found = repo
         .first_reachable(
@@ -178,10 +184,10 @@ pub fn last_release(
             tag: Some(t.name.clone()),
             commit: Some(t.commit.clone()),
             version: Some(v),
-            all_tags,
+            known,
         },
         None => LastRelease {
-            all_tags,
+            known,
             ..LastRelease::default()
         },
     })

@@ -165,7 +165,6 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             (repo, to, last, log)
         }
     };
-    let known = pattern.versions(last.all_tags.iter().map(String::as_str));
 
     let raw: Vec<RawCommit<'_>> = log
         .iter()
@@ -177,7 +176,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
 
     // 3. Decide.
     let analyzed = analyze(&raw, &rules);
-    let decision = decide(&analyzed, last.version.as_ref(), &known, &options)?;
+    let decision = decide(&analyzed, last.version.as_ref(), &last.known, &options)?;
     let next_tag = decision.next.as_ref().map(|v| pattern.format(v));
 
     // 3b. What must be a Conventional Commit (`require-conventional`).
@@ -429,10 +428,7 @@ fn run_packages(
             })
             .collect();
         let analyzed = analyze(&raw, rules);
-        let known = package
-            .pattern
-            .versions(last.all_tags.iter().map(String::as_str));
-        let decision = decide(&analyzed, last.version.as_ref(), &known, options)
+        let decision = decide(&analyzed, last.version.as_ref(), &last.known, options)
             .with_context(|| format!("package `{}`", package.name))?;
         let next_tag = decision.next.as_ref().map(|v| package.pattern.format(v));
         let notes = match &decision.next {
