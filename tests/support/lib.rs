@@ -237,6 +237,7 @@ impl Run {
 
 /// A throw-away user repository with one workflow, run under act with
 /// `org/hub-actions@v1` resolved to `action`.
+#[derive(Debug, Clone)]
 pub struct Act {
     /// Scratch directory.
     pub dir: PathBuf,
@@ -244,6 +245,7 @@ pub struct Act {
     pub action: PathBuf,
     env: BTreeMap<String, String>,
     vars: BTreeMap<String, String>,
+    secrets: BTreeMap<String, String>,
     repository: Option<String>,
 }
 
@@ -255,6 +257,7 @@ impl Act {
             action,
             env: BTreeMap::new(),
             vars: BTreeMap::new(),
+            secrets: BTreeMap::new(),
             repository: None,
         }
     }
@@ -268,6 +271,13 @@ impl Act {
     /// Sets a configuration variable, the workflow's `vars` context (`act --var`).
     pub fn var(&mut self, k: &str, v: &str) -> &mut Self {
         self.vars.insert(k.into(), v.into());
+        self
+    }
+
+    /// Sets a secret (`act -s`); `GITHUB_TOKEN` is also the workflow's `github.token`, as on
+    /// GitHub.
+    pub fn secret(&mut self, k: &str, v: &str) -> &mut Self {
+        self.secrets.insert(k.into(), v.into());
         self
     }
 
@@ -333,6 +343,9 @@ impl Act {
         }
         for (k, v) in &self.vars {
             cmd.args(["--var", &format!("{k}={v}")]);
+        }
+        for (k, v) in &self.secrets {
+            cmd.args(["-s", &format!("{k}={v}")]);
         }
         if let Some(p) = payload {
             cmd.arg("-e").arg(p);

@@ -7,7 +7,7 @@ use crate::git::{Change, Commit, Message, Object, Signature, Tag, kind_of_mode};
 use crate::openapi::{PathParams, Segment, match_segments, parse_template, split_path};
 use crate::store::{
     BOT_EMAIL, BOT_ID, BOT_LOGIN, Comment, CommitComment, Deployment, DeploymentStatus, Release,
-    Repo, Store,
+    ReleaseAsset, Repo, Store,
 };
 use crate::time::{now_epoch, parse_rfc3339, rfc3339};
 
@@ -36,6 +36,10 @@ pub(crate) enum Op {
     GetReleaseByTag,
     GetRelease,
     UpdateRelease,
+    ListReleaseAssets,
+    UploadReleaseAsset,
+    GetReleaseAsset,
+    DeleteReleaseAsset,
     ListDeployments,
     CreateDeployment,
     GetDeployment,
@@ -145,6 +149,28 @@ pub(crate) const ROUTES: &[(&str, &str, Op)] = &[
     ),
     (
         "GET",
+        "/repos/{owner}/{repo}/releases/{release_id}/assets",
+        Op::ListReleaseAssets,
+    ),
+    // Served on the API's origin: the release's `upload_url` names it (on GitHub,
+    // uploads.github.com; on GitHub Enterprise Server, `/api/uploads`).
+    (
+        "POST",
+        "/repos/{owner}/{repo}/releases/{release_id}/assets",
+        Op::UploadReleaseAsset,
+    ),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/releases/assets/{asset_id}",
+        Op::GetReleaseAsset,
+    ),
+    (
+        "DELETE",
+        "/repos/{owner}/{repo}/releases/assets/{asset_id}",
+        Op::DeleteReleaseAsset,
+    ),
+    (
+        "GET",
         "/repos/{owner}/{repo}/deployments",
         Op::ListDeployments,
     ),
@@ -237,6 +263,10 @@ pub(crate) struct Call<'a> {
     pub params: &'a PathParams,
     pub query: &'a [(String, String)],
     pub body: &'a Value,
+    /// The raw request body (a release asset's bytes; `body` is `Null` then).
+    pub raw: &'a [u8],
+    /// The request's `Content-Type`, when sent.
+    pub content_type: Option<&'a str>,
     /// Full request path (with any prefix) for pagination links.
     pub path: &'a str,
 }
@@ -620,6 +650,7 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
                 created_at: now,
                 updated_at: now,
                 published_at: (!draft).then_some(now),
+                assets: Vec::new(),
             };
             repo.releases.insert(id, release.clone());
             let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
@@ -672,6 +703,76 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
             repo.releases.insert(id, release.clone());
             let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
             Ok(Reply::json(200, release_json(store, ctx, repo, &release)))
+        }
+        Op::ListReleaseAssets => {
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let id = call.id_param("release_id")?;
+            let release = repo.releases.get(&id).ok_or_else(Reply::not_found)?;
+            let items = release
+                .assets
+                .iter()
+                .map(|a| asset_json(ctx, repo, release, a))
+                .collect();
+            Ok(paginate(ctx, call, items))
+        }
+        Op::UploadReleaseAsset => {
+            // GitHub answers a missing or taken name with 422; the description declares that
+            // response without a body.
+            let refused = || Reply {
+                status: 422,
+                headers: Vec::new(),
+                body: None,
+            };
+            let asset_name = call.query("name").unwrap_or_default().to_owned();
+            if asset_name.is_empty() {
+                return Err(refused());
+            }
+            let asset_id = store.next_id();
+            let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+            let id = call.id_param("release_id")?;
+            let release = repo.releases.get_mut(&id).ok_or_else(Reply::not_found)?;
+            if release.assets.iter().any(|a| a.name == asset_name) {
+                return Err(refused());
+            }
+            release.assets.push(ReleaseAsset {
+                id: asset_id,
+                name: asset_name,
+                label: call.query("label").map(str::to_owned),
+                content_type: call
+                    .content_type
+                    .unwrap_or("application/octet-stream")
+                    .to_owned(),
+                size: call.raw.len(),
+                digest: sha256_digest(call.raw),
+                created_at: now,
+                bytes: call.raw.to_vec(),
+            });
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let release = repo.releases.get(&id).ok_or_else(Reply::not_found)?;
+            let asset = release.assets.last().ok_or_else(Reply::not_found)?;
+            Ok(Reply::created(asset_json(ctx, repo, release, asset)))
+        }
+        Op::GetReleaseAsset => {
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let asset_id = call.id_param("asset_id")?;
+            repo.releases
+                .values()
+                .find_map(|r| {
+                    let asset = r.assets.iter().find(|a| a.id == asset_id)?;
+                    Some(Reply::json(200, asset_json(ctx, repo, r, asset)))
+                })
+                .ok_or_else(Reply::not_found)
+        }
+        Op::DeleteReleaseAsset => {
+            let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+            let asset_id = call.id_param("asset_id")?;
+            let release = repo
+                .releases
+                .values_mut()
+                .find(|r| r.assets.iter().any(|a| a.id == asset_id))
+                .ok_or_else(Reply::not_found)?;
+            release.assets.retain(|a| a.id != asset_id);
+            Ok(Reply::no_content())
         }
         Op::ListDeployments => {
             let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
@@ -1158,6 +1259,16 @@ fn encode_query(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// A URL path segment: unreserved characters stay as they are.
+fn encode_segment(value: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
+}
+
 fn base64_lines(content: &[u8]) -> String {
     let encoded = base64::engine::general_purpose::STANDARD.encode(content);
     let mut out = String::with_capacity(encoded.len() + encoded.len() / 60 + 1);
@@ -1354,8 +1465,73 @@ fn release_json(store: &Store, ctx: &Ctx<'_>, repo: &Repo, release: &Release) ->
         "updated_at": rfc3339(release.updated_at),
         "published_at": release.published_at.map(rfc3339),
         "author": known_user(store, ctx, BOT_LOGIN),
-        "assets": [],
+        "assets": release.assets.iter().map(|a| asset_json(ctx, repo, release, a)).collect::<Vec<_>>(),
     })
+}
+
+fn asset_json(ctx: &Ctx<'_>, repo: &Repo, release: &Release, asset: &ReleaseAsset) -> Value {
+    json!({
+        "url": format!("{}/releases/assets/{}", repo_api(ctx, repo), asset.id),
+        "browser_download_url": format!(
+            "{}/releases/download/{}/{}",
+            repo_html(ctx, repo),
+            encode_segment(&release.tag_name),
+            encode_segment(&asset.name)
+        ),
+        "id": asset.id,
+        "node_id": node_id("RA", &asset.id.to_string()),
+        "name": asset.name,
+        "label": asset.label,
+        "state": "uploaded",
+        "content_type": asset.content_type,
+        "size": asset.size,
+        "digest": asset.digest,
+        "download_count": 0,
+        "created_at": rfc3339(asset.created_at),
+        "updated_at": rfc3339(asset.created_at),
+        "uploader": user_json(ctx, BOT_LOGIN, BOT_ID),
+    })
+}
+
+fn sha256_digest(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in hash {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// The bytes of `GET /{owner}/{repo}/releases/download/{tag}/{name}` (a published release's
+/// asset, as a browser or the installer downloads it from the web origin), if there is one.
+pub(crate) fn download_asset(store: &Store, path: &str) -> Option<Vec<u8>> {
+    let rest = path.strip_prefix('/')?;
+    let mut parts = rest.splitn(4, '/');
+    let (owner, name, releases) = (parts.next()?, parts.next()?, parts.next()?);
+    let rest = parts.next()?.strip_prefix("download/")?;
+    if releases != "releases" {
+        return None;
+    }
+    let (tag, file) = rest.rsplit_once('/')?;
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .map(std::borrow::Cow::into_owned)
+    };
+    let (tag, file) = (decode(tag)?, decode(file)?);
+    let repo = store.repo(owner, name)?;
+    let release = repo
+        .releases
+        .values()
+        .find(|r| !r.draft && r.tag_name == tag)?;
+    release
+        .assets
+        .iter()
+        .find(|a| a.name == file)
+        .map(|a| a.bytes.clone())
 }
 
 fn deployment_json(ctx: &Ctx<'_>, repo: &Repo, deployment: &Deployment) -> Value {

@@ -345,6 +345,10 @@ impl Spec {
                                 problems.push(format!("the request body is not JSON: {err}"));
                             }
                         },
+                        // A raw upload (`application/octet-stream`, a release asset): any bytes.
+                        None if declared
+                            .pointer("/content/application~1octet-stream")
+                            .is_some() => {}
                         None => {
                             problems.push("the operation declares no JSON request body".to_owned())
                         }

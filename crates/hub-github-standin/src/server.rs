@@ -609,6 +609,29 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
     if let Some(control) = full_path.strip_prefix("/_standin/") {
         return control_endpoint(&app, &parts.method, control, &bytes);
     }
+    // The web origin's release downloads (not part of the REST API, so not checked against
+    // the description): what `browser_download_url` names.
+    if parts.method == Method::GET && full_path.contains("/releases/download/") {
+        let found = api::download_asset(&app.lock().store, &full_path);
+        let status = if found.is_some() { 200 } else { 404 };
+        app.lock().requests.push(RequestRecord {
+            method: method.clone(),
+            path: full_path.clone(),
+            query: query_string.clone(),
+            route: None,
+            status,
+            authenticated: parts.headers.contains_key(header::AUTHORIZATION),
+            fault: None,
+        });
+        let mut response =
+            Response::new(Body::from(found.unwrap_or_else(|| b"Not Found".to_vec())));
+        *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND);
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        return response;
+    }
 
     let authenticated = parts
         .headers
@@ -761,7 +784,9 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
         Some(reply) => reply,
         None if is_write && !authenticated => Reply::error(401, "Requires authentication"),
         None => {
-            let body: Result<Value, _> = if bytes.is_empty() {
+            // A release asset's body is the file itself, not JSON.
+            let raw_body = op == api::Op::UploadReleaseAsset;
+            let body: Result<Value, _> = if bytes.is_empty() || raw_body {
                 Ok(Value::Null)
             } else {
                 serde_json::from_slice(&bytes)
@@ -778,6 +803,11 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
                         params: &params,
                         query: &query,
                         body: &body,
+                        raw: &bytes,
+                        content_type: parts
+                            .headers
+                            .get(header::CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok()),
                         path: &full_path,
                     };
                     api::handle(&mut app.lock().store, &ctx, &call)

@@ -50,6 +50,23 @@ pub(crate) struct Release {
     pub created_at: i64,
     pub updated_at: i64,
     pub published_at: Option<i64>,
+    /// Uploaded files, in upload order.
+    pub assets: Vec<ReleaseAsset>,
+}
+
+/// A file attached to a release.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ReleaseAsset {
+    pub id: u64,
+    pub name: String,
+    pub label: Option<String>,
+    pub content_type: String,
+    pub size: usize,
+    /// `sha256:<hex>`, as GitHub reports it.
+    pub digest: String,
+    pub created_at: i64,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Serialize)]

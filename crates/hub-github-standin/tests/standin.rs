@@ -32,6 +32,12 @@ impl Reply {
 
 /// A minimal HTTP/1.1 exchange (one request per connection).
 fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    http_raw(base, method, path, "application/json", payload.as_bytes())
+}
+
+/// As [`http`], with a raw body of `content_type`.
+fn http_raw(base: &str, method: &str, path: &str, content_type: &str, payload: &[u8]) -> Reply {
     let authority = base
         .strip_prefix("http://")
         .expect("http base")
@@ -46,12 +52,12 @@ fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    let payload = body.map(Value::to_string).unwrap_or_default();
     let request = format!(
-        "{method} {prefix}{path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer ghs_test_token\r\nUser-Agent: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        "{method} {prefix}{path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer ghs_test_token\r\nUser-Agent: test\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         payload.len()
     );
     stream.write_all(request.as_bytes()).expect("writes");
+    stream.write_all(payload).expect("writes");
     let mut reader = BufReader::new(stream);
     let mut status_line = String::new();
     reader.read_line(&mut status_line).expect("status line");
@@ -305,6 +311,119 @@ fn releases_create_their_tag_and_refuse_duplicates() {
             .map(Vec::len),
         Some(1)
     );
+}
+
+#[test]
+fn release_assets_upload_list_download_and_delete() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    let release = http(
+        server.url(),
+        "POST",
+        "/repos/octo/hello/releases",
+        Some(&json!({ "tag_name": "v1.0.0" })),
+    )
+    .json();
+    // Uploads go to the release's `upload_url` (a URI template), as on GitHub.
+    let upload = release["upload_url"]
+        .as_str()
+        .expect("upload_url")
+        .strip_suffix("{?name,label}")
+        .expect("a name/label template")
+        .strip_prefix(server.url())
+        .expect("on the stand-in")
+        .to_owned();
+    let bytes = b"archive bytes\n";
+    let put = |name: &str| {
+        http_raw(
+            server.url(),
+            "POST",
+            &format!("{upload}?name={name}"),
+            "application/gzip",
+            bytes,
+        )
+    };
+    let asset = put("app-1.0.0.tar.gz");
+    assert_eq!(asset.status, 201, "{}", asset.body);
+    let asset = asset.json();
+    assert_eq!(asset["size"], bytes.len());
+    assert_eq!(asset["content_type"], "application/gzip");
+    assert_eq!(asset["digest"], format!("sha256:{}", sha256_hex(bytes)));
+    // One asset per name.
+    let again = put("app-1.0.0.tar.gz");
+    assert_eq!(again.status, 422, "{}", again.body);
+    let id = release["id"].as_u64().expect("id");
+    let listed = http(
+        server.url(),
+        "GET",
+        &format!("/repos/octo/hello/releases/{id}/assets"),
+        None,
+    );
+    assert_eq!(listed.json()[0]["name"], "app-1.0.0.tar.gz");
+    let by_tag = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/releases/tags/v1.0.0",
+        None,
+    )
+    .json();
+    assert_eq!(by_tag["assets"][0]["id"], asset["id"]);
+    // The web origin serves the file at its browser_download_url.
+    let url = asset["browser_download_url"].as_str().expect("url");
+    assert!(
+        url.ends_with("/octo/hello/releases/download/v1.0.0/app-1.0.0.tar.gz"),
+        "{url}"
+    );
+    let download = http(
+        server.url(),
+        "GET",
+        url.strip_prefix(server.url()).expect("local"),
+        None,
+    );
+    assert_eq!(
+        (download.status, download.body.as_bytes()),
+        (200, &bytes[..])
+    );
+    let asset_id = asset["id"].as_u64().expect("asset id");
+    let gone = http(
+        server.url(),
+        "DELETE",
+        &format!("/repos/octo/hello/releases/assets/{asset_id}"),
+        None,
+    );
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    assert_eq!(
+        http(
+            server.url(),
+            "GET",
+            url.strip_prefix(server.url()).expect("local"),
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(put("app-1.0.0.tar.gz").status, 201);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sha256sum runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(bytes)
+        .expect("writes");
+    let out = child.wait_with_output().expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("a hash")
+        .to_owned()
 }
 
 #[test]
