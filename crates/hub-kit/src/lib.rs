@@ -32,6 +32,16 @@ pub mod input;
 pub mod md;
 pub mod runner;
 
+/// Every hub-actions binary built for musl — the static release archives the actions
+/// download — allocates with mimalloc. musl's own allocator made a release run (semver-bump
+/// on a 200-commit range) about 10 % slower in CPU time than mimalloc (`bench/floor`:
+/// 4.67 against 4.18 ms), and it takes a global lock that the validator's worker threads
+/// would contend on. glibc builds keep glibc's allocator: there mimalloc's start-up cost
+/// more than it saved (4.93 against 4.29 ms).
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use command::{Annotation, Level};
 pub use env::{Env, vars};
 pub use runner::Runner;
