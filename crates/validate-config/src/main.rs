@@ -162,9 +162,13 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
         jobs: std::thread::available_parallelism().map_or(1, usize::from),
         root: root.clone(),
     };
-    let files = files::discover(&root, &args.files)?;
     let mut loader = check::Loader::new(fetch::Fetcher::new(cache_dir(args, env), args.offline));
-    let (report, notes) = check::check_all(&files, &settings, &mut loader);
+    // The files are checked while the walk is still finding them.
+    let (report, notes) = check::check_all(
+        |found| files::discover_each(&root, &args.files, found),
+        &settings,
+        &mut loader,
+    )?;
 
     if runner.in_actions() {
         emit::annotate(runner, &report)?;
