@@ -176,8 +176,17 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
     for note in &notes {
         runner.warning(note, &hub_kit::Annotation::default())?;
     }
-    let summary = emit::summary(&report, &notes);
-    runner.append_summary(&summary)?;
+    // The summary is for the step summary file and the comment; outside Actions, with
+    // neither, rendering 2,000 files' tables would be thrown away.
+    let wants_summary = args.comment || env.get_non_empty(vars::GITHUB_STEP_SUMMARY).is_some();
+    let summary = if wants_summary {
+        emit::summary(&report, &notes)
+    } else {
+        String::new()
+    };
+    if wants_summary {
+        runner.append_summary(&summary)?;
+    }
     if args.comment {
         // Failing to comment (a read-only token on a fork's pull request) does not change the
         // verdict on the files: it is a warning.
