@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
-use hub_config::{EnvVars, Limits, RuleSet, SchemaMap, SchemaOptions};
+use hub_config::{EnvVars, FileReport, Limits, RuleSet, SchemaMap, SchemaOptions};
 use hub_kit::cli::exit;
 use hub_kit::{Env, Runner, vars};
 
@@ -207,16 +207,20 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
         }
     }
 
-    let json = report.to_json();
+    // The JSON report, rendered once if wanted, its files' entries on the workers.
+    let json_text = || {
+        let entries = check::par_map(&report.files, settings.jobs, FileReport::json_entry);
+        report.to_json_pretty_from(&entries)
+    };
+    let mut json = None;
     let report_file = args.report_file.clone().or_else(|| {
         env.get_non_empty(vars::RUNNER_TEMP)
             .filter(|_| runner.in_actions())
             .map(|temp| PathBuf::from(temp).join("hub-validate-config-report.json"))
     });
     if let Some(path) = &report_file {
-        let text =
-            serde_json::to_string_pretty(&json).expect("because a JSON value always serialises");
-        std::fs::write(path, text)
+        let text = json.get_or_insert_with(json_text);
+        std::fs::write(path, text.as_bytes())
             .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
     }
     runner.set_output("valid", report.valid().to_string())?;
@@ -233,10 +237,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
     match args.format {
         OutputFormat::Text if runner.in_actions() => runner.log_untrusted(&report.to_text())?,
         OutputFormat::Text => print!("{}", report.to_text()),
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json).expect("because a JSON value always serialises")
-        ),
+        OutputFormat::Json => println!("{}", json.get_or_insert_with(json_text)),
         OutputFormat::Sarif => {
             let sarif = report.to_sarif(
                 "hub-validate-config",
