@@ -49,6 +49,19 @@ impl FileReport {
     }
 }
 
+impl FileReport {
+    /// This file's item in the pretty-printed JSON report, where the files' items sit two
+    /// levels deep: pretty-printed, every line after the first indented by four spaces.
+    #[must_use]
+    pub fn json_entry(&self) -> String {
+        let value = serde_json::to_value(self).expect("because a file report always serialises");
+        let text =
+            serde_json::to_string_pretty(&value).expect("because a JSON value always serialises");
+        // A newline inside a JSON string is escaped: every raw one ends a line.
+        text.replace('\n', "\n    ")
+    }
+}
+
 /// Findings of a whole run, files in the order given.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
@@ -110,13 +123,54 @@ impl Report {
     /// The JSON report (`report` output): totals plus every file with its diagnostics.
     #[must_use]
     pub fn to_json(&self) -> Value {
+        self.json_with_files(json!(self.files))
+    }
+
+    fn json_with_files(&self, files: Value) -> Value {
         json!({
             "valid": self.valid(),
             "filesChecked": self.files_checked(),
             "errorCount": self.error_count(),
             "warningCount": self.warning_count(),
-            "files": self.files,
+            "files": files,
         })
+    }
+
+    /// [`to_json`](Self::to_json) pretty-printed: the same text as
+    /// `serde_json::to_string_pretty(&report.to_json())`.
+    #[must_use]
+    pub fn to_json_pretty(&self) -> String {
+        let entries: Vec<String> = self.files.iter().map(FileReport::json_entry).collect();
+        self.to_json_pretty_from(&entries)
+    }
+
+    /// [`to_json_pretty`](Self::to_json_pretty) from each file's
+    /// [`json_entry`](FileReport::json_entry), in order, so the entries (nearly all of the
+    /// work) can be rendered on several threads.
+    #[must_use]
+    pub fn to_json_pretty_from(&self, entries: &[String]) -> String {
+        const EMPTY: &str = "\"files\": []";
+        let head = serde_json::to_string_pretty(&self.json_with_files(json!([])))
+            .expect("because a JSON value always serialises");
+        if entries.is_empty() {
+            return head;
+        }
+        // The totals are numbers and booleans: the only `"files": []` is the files' key.
+        let at = head
+            .find(EMPTY)
+            .expect("because the report has a files key");
+        let mut out = String::with_capacity(
+            head.len() + entries.iter().map(|e| e.len() + 6).sum::<usize>() + 8,
+        );
+        out.push_str(&head[..at]);
+        out.push_str("\"files\": [");
+        for (i, entry) in entries.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            out.push_str(entry);
+        }
+        out.push_str("\n  ]");
+        out.push_str(&head[at + EMPTY.len()..]);
+        out
     }
 
     /// SARIF 2.1.0 for code scanning: one rule per diagnostic code, one result per diagnostic.
@@ -279,6 +333,19 @@ mod tests {
         config/app config.yml:7:12: warning[yaml11-boolean]: `no` is the string `no` in YAML 1.2 but the boolean `false` in YAML 1.1
         2 files checked, 1 error, 1 warning
         ");
+    }
+
+    #[test]
+    fn json_pretty_is_to_json_pretty_printed() {
+        let mut reports = vec![sample(), Report::default()];
+        let mut one = sample();
+        one.files.truncate(1);
+        reports.push(one);
+        for report in reports {
+            let want = serde_json::to_string_pretty(&report.to_json())
+                .expect("because a JSON value always serialises");
+            assert_eq!(report.to_json_pretty(), want);
+        }
     }
 
     #[test]

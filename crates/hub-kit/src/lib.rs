@@ -36,8 +36,9 @@ pub mod runner;
 /// download — allocates with mimalloc. musl's own allocator made a release run (semver-bump
 /// on a 200-commit range) about 10 % slower in CPU time than mimalloc (`bench/floor`:
 /// 4.67 against 4.18 ms), and it takes a global lock that the validator's worker threads
-/// would contend on. glibc builds keep glibc's allocator: there mimalloc's start-up cost
-/// more than it saved (4.93 against 4.29 ms).
+/// would contend on. On glibc each binary chooses: semver-bump keeps glibc's allocator
+/// (there mimalloc's start-up cost more than it saved, 4.93 against 4.29 ms), the
+/// validator declares mimalloc itself.
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hub_config::{
     Catalog, Code, Diagnostic, EnvVars, FileReport, Format, Limits, Parsed, Position, Report,
@@ -118,6 +118,69 @@ impl Loader {
     }
 }
 
+/// Maps `f` over the files `feed` hands over (the walk) on `jobs` threads, which take each file
+/// as soon as it is found, so checking overlaps the walk. Each worker runs `start` first (a
+/// schema compiles there while the walk goes on). Returns the files with their results
+/// sorted by path, or `feed`'s error once every file handed over is done.
+pub fn par_map_found<R: Send, E>(
+    jobs: usize,
+    feed: impl FnOnce(&mut dyn FnMut(Found)) -> Result<(), E>,
+    start: impl Fn() + Sync,
+    f: impl Fn(&Found) -> R + Sync,
+) -> Result<Vec<(Found, R)>, E> {
+    if jobs <= 1 {
+        let mut files = Vec::new();
+        feed(&mut |file| files.push(file))?;
+        files.sort();
+        start();
+        return Ok(files
+            .into_iter()
+            .map(|file| {
+                let result = f(&file);
+                (file, result)
+            })
+            .collect());
+    }
+    let (sender, receiver) = std::sync::mpsc::channel::<Found>();
+    let receiver = Mutex::new(receiver);
+    let (fed, mut results) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                std::thread::Builder::new()
+                    // Validation recurses with the document's depth; give it room.
+                    .stack_size(16 * 1024 * 1024)
+                    .spawn_scoped(scope, || {
+                        start();
+                        let mut done = Vec::new();
+                        loop {
+                            let next = receiver
+                                .lock()
+                                .expect("because workers do not panic")
+                                .recv();
+                            // Closed: the walk is over and every file is taken.
+                            let Ok(file) = next else { break };
+                            let result = f(&file);
+                            done.push((file, result));
+                        }
+                        done
+                    })
+                    .expect("because the OS can start a worker thread")
+            })
+            .collect();
+        // A send fails only once every worker is gone, which a panic would have aborted.
+        let fed = feed(&mut |file| drop(sender.send(file)));
+        drop(sender);
+        let results: Vec<(Found, R)> = workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("because workers do not panic"))
+            .collect();
+        (fed, results)
+    });
+    fed?;
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(results)
+}
+
 /// Maps `f` over `items` on `jobs` threads, keeping the order.
 pub fn par_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let jobs = jobs.clamp(1, items.len().max(1));
@@ -152,7 +215,8 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R +
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-fn read_and_parse(file: &Found, limits: &Limits) -> Parsed {
+fn read_and_parse(file: &Found, settings: &Settings) -> Parsed {
+    let limits = &settings.limits;
     let format = Format::from_path(&file.path).unwrap_or(Format::Yaml);
     let refuse = |diagnostic: Diagnostic| Parsed {
         format,
@@ -169,7 +233,10 @@ fn read_and_parse(file: &Found, limits: &Limits) -> Parsed {
             start,
         ))
     };
-    let mut handle = match std::fs::File::open(&file.full) {
+    // The root is the working directory: opening the path relative to it, the kernel looks up
+    // the few components below it, not every one from `/`, for each of the 2,000 files.
+    let open = file.full.strip_prefix(&settings.root).unwrap_or(&file.full);
+    let mut handle = match std::fs::File::open(open) {
         Ok(handle) => handle,
         Err(e) => return unreadable(e),
     };
@@ -242,31 +309,54 @@ enum Target {
     Unavailable(SchemaChoice, String),
 }
 
-/// Checks every file; also returns run-level notes (e.g. the catalog could not be loaded).
-pub fn check_all(
-    files: &[Found],
+/// Checks every file `feed` finds (see [`par_map_found`]); also returns run-level notes (e.g.
+/// the catalog could not be loaded). Files are reported sorted by path.
+pub fn check_all<E>(
+    feed: impl FnOnce(&mut dyn FnMut(Found)) -> Result<(), E>,
     settings: &Settings,
     loader: &mut Loader,
-) -> (Report, Vec<String>) {
+) -> Result<(Report, Vec<String>), E> {
     if let Some(reference) = &settings.schema {
-        // One schema for every file: compile it first, then read, parse and check each file in
-        // one step on the workers, so a file's memory is freed before the next is read.
-        let choice = SchemaChoice::Explicit {
-            reference: reference.clone(),
+        // One schema for every file: the first worker compiles it while the walk goes on, then
+        // each file is read, parsed and checked in one step on the workers, so a file's memory
+        // is freed before the next is read.
+        let loader = Mutex::new(loader);
+        let target = OnceLock::new();
+        let target = || {
+            target.get_or_init(|| {
+                let choice = SchemaChoice::Explicit {
+                    reference: reference.clone(),
+                };
+                let mut loader = loader.lock().expect("because workers do not panic");
+                match loader.schema(reference, &settings.root, settings) {
+                    Ok(schema) => Target::Schema(choice, schema),
+                    Err(message) => Target::Unavailable(choice, message),
+                }
+            })
         };
-        let target = match loader.schema(reference, &settings.root, settings) {
-            Ok(schema) => Target::Schema(choice, schema),
-            Err(message) => Target::Unavailable(choice, message),
-        };
-        let files = par_map(files, settings.jobs, |file| {
-            let parsed = read_and_parse(file, &settings.limits);
-            check_one(file, &parsed, &target, &settings.env)
-        });
-        return (Report { files }, Vec::new());
+        let checked = par_map_found(
+            settings.jobs,
+            feed,
+            || {
+                target();
+            },
+            |file| {
+                let parsed = read_and_parse(file, settings);
+                check_one(file, &parsed, target(), &settings.env)
+            },
+        )?;
+        let files = checked.into_iter().map(|(_, report)| report).collect();
+        return Ok((Report { files }, Vec::new()));
     }
-    let parsed = par_map(files, settings.jobs, |file| {
-        read_and_parse(file, &settings.limits)
-    });
+    let (files, parsed): (Vec<Found>, Vec<Parsed>) = par_map_found(
+        settings.jobs,
+        feed,
+        || {},
+        |file| read_and_parse(file, settings),
+    )?
+    .into_iter()
+    .unzip();
+    let files = &files;
     let mut notes = Vec::new();
     let needs_catalog = settings.schema.is_none()
         && files.iter().zip(&parsed).any(|(f, p)| {
@@ -321,7 +411,7 @@ pub fn check_all(
     let files = par_map(&work, settings.jobs, |(file, parsed, target)| {
         check_one(file, parsed, target, &settings.env)
     });
-    (Report { files }, notes)
+    Ok((Report { files }, notes))
 }
 
 fn check_one(file: &Found, parsed: &Parsed, target: &Target, env: &EnvVars) -> FileReport {
@@ -375,5 +465,47 @@ mod tests {
         let doubled = par_map(&items, 4, |n| n * 2);
         assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
         assert!(par_map(&Vec::<u32>::new(), 4, |n| *n).is_empty());
+    }
+
+    fn found(n: u32) -> Found {
+        let path = format!("f{n:04}.json");
+        Found {
+            full: PathBuf::from(&path),
+            path,
+        }
+    }
+
+    #[test]
+    fn par_map_found_sorts_by_path_and_passes_the_feeds_error_on() {
+        for jobs in [1, 2, 4] {
+            let started = AtomicUsize::new(0);
+            let mapped = par_map_found(
+                jobs,
+                |emit| {
+                    for n in (0..500).rev() {
+                        emit(found(n));
+                    }
+                    Ok::<_, String>(())
+                },
+                || {
+                    started.fetch_add(1, Ordering::Relaxed);
+                },
+                |file| file.path.len(),
+            )
+            .expect("because the feed succeeds");
+            let paths: Vec<String> = mapped.into_iter().map(|(f, _)| f.path).collect();
+            assert_eq!(paths, (0..500).map(|n| found(n).path).collect::<Vec<_>>());
+            assert_eq!(started.load(Ordering::Relaxed), jobs);
+            let failed = par_map_found(
+                jobs,
+                |emit| {
+                    emit(found(1));
+                    Err("no file matches `x`".to_owned())
+                },
+                || {},
+                |_| (),
+            );
+            assert_eq!(failed, Err("no file matches `x`".to_owned()));
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Which files to check: named files as given, globs and folders through a `.gitignore`-aware
 //! walk of the working directory (hidden folders such as `.github` included, `.git` skipped).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSetBuilder};
@@ -29,25 +30,45 @@ fn relative(root: &Path, full: &Path) -> String {
     parts.join("/")
 }
 
-/// Expands `patterns` (files, folders, globs) under `root`. A pattern that names nothing is a
-/// usage error, so a mistyped path cannot turn a check green.
+/// Expands `patterns` (files, folders, globs) under `root`, sorted by path. A pattern that
+/// names nothing is a usage error, so a mistyped path cannot turn a check green.
+#[cfg(test)]
 pub fn discover(root: &Path, patterns: &[String]) -> Result<Vec<Found>, UsageError> {
+    let mut found = Vec::new();
+    discover_each(root, patterns, |file| found.push(file))?;
+    found.sort();
+    Ok(found)
+}
+
+/// Like [`discover`], but hands each file to `found` as soon as it is known, in walk order
+/// (named files first), each path once, so the files can be checked while the walk goes on.
+/// The usage error for a pattern that names nothing comes at the end.
+pub fn discover_each(
+    root: &Path,
+    patterns: &[String],
+    mut found: impl FnMut(Found),
+) -> Result<(), UsageError> {
     let defaulted = patterns.is_empty();
     let patterns: Vec<String> = if defaulted {
         vec![DEFAULT_GLOB.to_owned()]
     } else {
         patterns.to_vec()
     };
-    let mut found = Vec::new();
+    // Paths of the named files, so neither a repeated name nor a glob yields one twice (the
+    // walk itself yields each path once).
+    let mut named: HashSet<String> = HashSet::new();
     let mut globs: Vec<(String, globset::GlobMatcher)> = Vec::new();
     for pattern in &patterns {
         let trimmed = pattern.trim_start_matches("./");
         let candidate = root.join(trimmed);
         if candidate.is_file() {
-            found.push(Found {
-                path: relative(root, &candidate),
-                full: candidate,
-            });
+            let path = relative(root, &candidate);
+            if named.insert(path.clone()) {
+                found(Found {
+                    path,
+                    full: candidate,
+                });
+            }
             continue;
         }
         let glob = if candidate.is_dir() {
@@ -107,7 +128,10 @@ pub fn discover(root: &Path, patterns: &[String]) -> Result<Vec<Found>, UsageErr
             for hit in hits {
                 matched[hit] = true;
             }
-            found.push(Found {
+            if named.contains(&path) {
+                continue;
+            }
+            found(Found {
                 path,
                 full: entry.into_path(),
             });
@@ -117,9 +141,7 @@ pub fn discover(root: &Path, patterns: &[String]) -> Result<Vec<Found>, UsageErr
             return Err(UsageError(format!("no file matches `{}`", globs[index].0)));
         }
     }
-    found.sort();
-    found.dedup_by(|a, b| a.path == b.path);
-    Ok(found)
+    Ok(())
 }
 
 /// The folder (`/`-separated, relative) that every glob's matches lie in: the leading path
@@ -231,6 +253,15 @@ mod tests {
         assert_eq!(
             check(&files, "", &["a/*.yml"]),
             Ok(vec!["a/x.yml".to_owned()])
+        );
+    }
+
+    #[test]
+    fn a_file_named_twice_or_also_globbed_is_found_once() {
+        let files = ["a/x.yml", "a/y.yml"];
+        assert_eq!(
+            check(&files, "", &["a/x.yml", "./a/x.yml", "a/*.yml", "a"]),
+            Ok(vec!["a/x.yml".to_owned(), "a/y.yml".to_owned()])
         );
     }
 
