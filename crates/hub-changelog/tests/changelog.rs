@@ -636,3 +636,35 @@ mod prepend_file {
         }
     }
 }
+
+/// The built-in layouts render from a lean view of the context (no `commits`, only the
+/// entries' printed fields); the same template given as a user template sees the whole
+/// context. Every layout, with and without links, several releases: the same text.
+#[test]
+fn built_in_layouts_print_what_they_would_from_the_whole_context() {
+    let log = history();
+    let older = [c(
+        "aa0718293a4b5c6d7e8f90123456010203040506",
+        "feat(core): first release",
+    )];
+    let releases = [
+        release(&log),
+        ReleaseInput::analyze(Some(Version::new(1, 0, 0)), &older, &BumpRules::default())
+            .with_date("2024-04-01")
+            .with_tags(None, Some("v1.0.0".into())),
+    ];
+    let with_authors = Config {
+        authors: AuthorStyle::Login,
+        ..linked()
+    };
+    for config in [Config::default(), linked(), with_authors] {
+        for layout in [Layout::KeepAChangelog, Layout::Angular, Layout::GitHub] {
+            let whole = Layout::Template(layout.source().to_string());
+            assert_eq!(
+                render_releases(&releases, &config, &layout).expect("built-in"),
+                render_releases(&releases, &config, &whole).expect("as a user template"),
+                "{layout:?}"
+            );
+        }
+    }
+}
