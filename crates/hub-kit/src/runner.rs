@@ -277,6 +277,12 @@ impl Runner {
         }
     }
 
+    /// Whether [`Runner::append_summary`] has a file to write to: callers skip rendering a
+    /// summary nobody will read (outside Actions, or when the runner gives no file).
+    pub fn wants_summary(&self) -> bool {
+        self.file(vars::GITHUB_STEP_SUMMARY).is_some()
+    }
+
     /// Appends Markdown to the step summary (`$GITHUB_STEP_SUMMARY`). Outside Actions, or
     /// when the runner gives no summary file, nothing is written and `false` is returned.
     pub fn append_summary(&mut self, markdown: &str) -> Result<bool, FileCommandError> {

@@ -205,10 +205,13 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     report::outputs(runner, &last, &decision, next_tag.as_deref())?;
     runner.set_output("notes", notes.clone())?;
     report::log(runner, &last, &decision, next_tag.as_deref())?;
-    runner.append_summary(&format!(
-        "{}{lint_section}",
-        report::summary(&last, &decision, next_tag.as_deref())
-    ))?;
+    // Built only when there is a step summary to put it in (not for a CLI run).
+    if runner.wants_summary() {
+        runner.append_summary(&format!(
+            "{}{lint_section}",
+            report::summary(&last, &decision, next_tag.as_deref())
+        ))?;
+    }
     if requirement.any() {
         runner.set_output("conventional", violations.is_empty().to_string())?;
         lint::annotate(&violations, runner)?;

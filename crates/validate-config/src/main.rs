@@ -185,7 +185,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
     }
     // The summary is for the step summary file and the comment; outside Actions, with
     // neither, rendering 2,000 files' tables would be thrown away.
-    let wants_summary = args.comment || env.get_non_empty(vars::GITHUB_STEP_SUMMARY).is_some();
+    let wants_summary = args.comment || runner.wants_summary();
     let summary = if wants_summary {
         emit::summary(&report, &notes)
     } else {
