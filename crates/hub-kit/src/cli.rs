@@ -73,6 +73,14 @@ where
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
     let cmd = T::command().after_long_help(INPUTS_HELP);
+    // No inputs at all (a CLI run): the command line is all there is, one parse.
+    let any_input = env
+        .iter()
+        .any(|(k, v)| k.starts_with("INPUT_") && !v.trim().is_empty());
+    if !any_input {
+        let mut matches = cmd.try_get_matches_from(argv)?;
+        return T::from_arg_matches_mut(&mut matches);
+    }
     // First pass with nothing required: learn what the command line itself sets (and let
     // --help / --version / real usage errors out as they are).
     let relaxed = cmd
