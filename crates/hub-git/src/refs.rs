@@ -88,94 +88,36 @@ pub fn find_common_dir(dir: &Path) -> Option<PathBuf> {
     find_layout(dir).map(|l| l.common_dir)
 }
 
-/// Every tag ref of the repository whose common git directory is `common_dir`, read from
-/// `packed-refs` and the loose files under `refs/tags/` (a loose ref wins over a packed one,
-/// as in git). `None` when the layout is one we do not read (reftable, a symbolic or
-/// malformed tag ref, an unreadable file): use `git for-each-ref` then.
-pub fn local_tag_refs(common_dir: &Path) -> Option<Vec<TagRef>> {
-    if common_dir.join("reftable").exists() {
-        return None;
-    }
-    let mut tags: std::collections::BTreeMap<String, String> = Default::default();
+/// The text of `packed-refs`: `Some("")` when there is none, `None` when it cannot be read.
+fn read_packed_refs(common_dir: &Path) -> Option<String> {
     match std::fs::read_to_string(common_dir.join("packed-refs")) {
-        Ok(text) => {
-            for line in text.lines() {
-                if line.starts_with('#') || line.starts_with('^') || line.is_empty() {
-                    continue;
-                }
-                let (oid, name) = line.split_once(' ')?;
-                if let Some(short) = name.strip_prefix("refs/tags/") {
-                    tags.insert(short.to_string(), valid_oid(oid)?.to_string());
-                }
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(_) => return None,
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(String::new()),
+        Err(_) => None,
     }
-    let root = common_dir.join("refs").join("tags");
-    let mut stack = vec![root.clone()];
-    while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(_) => return None,
-        };
-        for entry in entries {
-            let entry = entry.ok()?;
-            let path = entry.path();
-            let ty = entry.file_type().ok()?;
-            if ty.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let name = path.strip_prefix(&root).ok()?.to_str()?.to_string();
-            if name.ends_with(".lock") {
-                continue; // a ref being written: git itself ignores it
-            }
-            if !ty.is_file() {
-                return None;
-            }
-            let text = std::fs::read_to_string(&path).ok()?;
-            let oid = valid_oid(text.trim_end())?;
-            tags.insert(
-                name.replace(std::path::MAIN_SEPARATOR, "/"),
-                oid.to_string(),
-            );
-        }
-    }
-    Some(
-        tags.into_iter()
-            .map(|(name, target)| TagRef { name, target })
-            .collect(),
-    )
 }
 
-/// The names of every tag of the repository whose common git directory is `common_dir`,
-/// each once, in no particular order, from `packed-refs` and the *names* of the loose files under `refs/tags/` — no
-/// loose ref is opened, so listing 5,000 tags costs a few directory reads, not 20,000
-/// system calls. Resolve the ones you need with [`Repo::open_resolving`], which also
-/// settles what a name's file holds (symbolic refs included). `None` for a layout we do
-/// not read (reftable, an unreadable directory).
-pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
-    if common_dir.join("reftable").exists() {
-        return None;
-    }
-    let mut names: Vec<String> = Vec::new();
-    match std::fs::read_to_string(common_dir.join("packed-refs")) {
-        Ok(text) => {
-            for line in text.lines() {
-                if line.starts_with('#') || line.starts_with('^') || line.is_empty() {
-                    continue;
-                }
-                let (_, name) = line.split_once(' ')?;
-                if let Some(short) = name.strip_prefix("refs/tags/") {
-                    names.push(short.to_string());
-                }
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(_) => return None,
-    }
+/// The entries of a `packed-refs` text: `(object id, full ref name, peeled commit)`, the
+/// peeled id from the `^` line that follows a ref when there is one; `None` for a line we
+/// cannot read (callers then ask git).
+fn packed_entries(text: &str) -> impl Iterator<Item = Option<(&str, &str, Option<&str>)>> {
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .peekable();
+    std::iter::from_fn(move || {
+        let line = lines.next()?;
+        let peeled = lines.next_if(|l| l.starts_with('^')).map(|l| &l[1..]);
+        Some(
+            line.split_once(' ')
+                .and_then(|(oid, name)| Some((valid_oid(oid)?, name, peeled))),
+        )
+    })
+}
+
+/// The names of the loose tag refs (the files under `refs/tags/`, `/`-separated, refs
+/// being written — `.lock` — left out), from directory listings alone.
+fn loose_tag_names(common_dir: &Path) -> Option<Vec<String>> {
     let mut loose: Vec<String> = Vec::new();
     let mut stack = vec![String::new()];
     let root = common_dir.join("refs").join("tags");
@@ -200,6 +142,58 @@ pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
             }
         }
     }
+    Some(loose)
+}
+
+/// Every tag ref of the repository whose common git directory is `common_dir`, read from
+/// `packed-refs` and the loose files under `refs/tags/` (a loose ref wins over a packed one,
+/// as in git). `None` when the layout is one we do not read (reftable, a symbolic or
+/// malformed tag ref, an unreadable file): use `git for-each-ref` then.
+pub fn local_tag_refs(common_dir: &Path) -> Option<Vec<TagRef>> {
+    if common_dir.join("reftable").exists() {
+        return None;
+    }
+    let mut tags: std::collections::BTreeMap<String, String> = Default::default();
+    for entry in packed_entries(&read_packed_refs(common_dir)?) {
+        let (oid, name, _) = entry?;
+        if let Some(short) = name.strip_prefix("refs/tags/") {
+            tags.insert(short.to_string(), oid.to_string());
+        }
+    }
+    let root = common_dir.join("refs").join("tags");
+    for name in loose_tag_names(common_dir)? {
+        let path = root.join(&name);
+        if !std::fs::symlink_metadata(&path).ok()?.is_file() {
+            return None;
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        tags.insert(name, valid_oid(text.trim_end())?.to_string());
+    }
+    Some(
+        tags.into_iter()
+            .map(|(name, target)| TagRef { name, target })
+            .collect(),
+    )
+}
+
+/// The names of every tag of the repository whose common git directory is `common_dir`,
+/// each once, in no particular order, from `packed-refs` and the *names* of the loose files under `refs/tags/` — no
+/// loose ref is opened, so listing 5,000 tags costs a few directory reads, not 20,000
+/// system calls. Resolve the ones you need with [`Repo::open_resolving`], which also
+/// settles what a name's file holds (symbolic refs included). `None` for a layout we do
+/// not read (reftable, an unreadable directory).
+pub fn local_tag_names(common_dir: &Path) -> Option<Vec<String>> {
+    if common_dir.join("reftable").exists() {
+        return None;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for entry in packed_entries(&read_packed_refs(common_dir)?) {
+        let (_, name, _) = entry?;
+        if let Some(short) = name.strip_prefix("refs/tags/") {
+            names.push(short.to_string());
+        }
+    }
+    let loose = loose_tag_names(common_dir)?;
     // A name both packed and loose is listed once. Usually one of the two is empty (a
     // fresh clone packs every tag; fetches write loose ones), and nothing is compared:
     // sorting 5,000 names to drop duplicates cost more than reading them.
@@ -282,21 +276,12 @@ fn read_ref(common_dir: &Path, name: &str) -> Option<(String, Option<String>)> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(_) => return None,
     }
-    let packed = std::fs::read_to_string(common_dir.join("packed-refs")).ok()?;
-    let mut lines = packed.lines();
-    while let Some(line) = lines.next() {
-        if let Some((oid, n)) = line.split_once(' ')
-            && n == name
-        {
-            let peeled = lines
-                .next()
-                .and_then(|l| l.strip_prefix('^'))
-                .and_then(valid_oid)
-                .map(str::to_ascii_lowercase);
-            return Some((valid_oid(oid)?.to_ascii_lowercase(), peeled));
-        }
-    }
-    None
+    let packed = read_packed_refs(common_dir)?;
+    let (oid, _, peeled) = packed_entries(&packed)
+        .flatten()
+        .find(|(_, n, _)| *n == name)?;
+    let peeled = peeled.and_then(valid_oid).map(str::to_ascii_lowercase);
+    Some((oid.to_ascii_lowercase(), peeled))
 }
 
 /// The commit `rev` names, read from the repository's files: `HEAD`, a full branch or tag
