@@ -218,12 +218,8 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     }
 
     // 6. Tag.
-    if let (true, Some(tag)) = (args.create_tag, next_tag.as_deref()) {
-        if args.dry_run {
-            runner.info(&format!("dry run: would create tag {tag} at {}", &to[..12]))?;
-        } else {
-            history::create_tag(&repo, tag, &to, runner)?;
-        }
+    if let Some(tag) = next_tag.as_deref() {
+        tag_release(args, &repo, tag, &to, runner)?;
     }
     // 7. GitHub: release, major tag, PR preview.
     publish(
@@ -261,6 +257,18 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::from(exit::OK))
+}
+
+/// `create-tag`: the annotated tag at `to`, or what a dry run would create.
+fn tag_release(args: &Args, repo: &Repo, tag: &str, to: &str, runner: &mut Runner) -> Result<()> {
+    if !args.create_tag {
+        return Ok(());
+    }
+    if args.dry_run {
+        runner.info(&format!("dry run: would create tag {tag} at {}", &to[..12]))?;
+        return Ok(());
+    }
+    history::create_tag(repo, tag, to, runner)
 }
 
 struct Publish<'a> {
@@ -496,13 +504,7 @@ fn run_packages(
 
     // Tags and releases per changed package, as in single-package mode.
     for (package, last, decision, tag, notes) in &changed {
-        if args.create_tag {
-            if args.dry_run {
-                runner.info(&format!("dry run: would create tag {tag} at {}", &to[..12]))?;
-            } else {
-                history::create_tag(&repo, tag, &to, runner)?;
-            }
-        }
+        tag_release(args, &repo, tag, &to, runner)?;
         publish(
             args,
             env,
