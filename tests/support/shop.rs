@@ -218,16 +218,7 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
 
 /// Whether the `prometheus` binary (Debian package `prometheus`) is installed.
 pub fn have_prometheus(test: &str) -> bool {
-    let ok = Command::new("prometheus")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        println!("skipped: {test}: prometheus is not installed (apt-get install prometheus)");
-    }
-    ok
+    crate::have_tool(test, "prometheus", "apt-get install prometheus")
 }
 
 /// A free port on 127.0.0.1.
