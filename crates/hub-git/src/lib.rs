@@ -1,11 +1,16 @@
-//! Git access for hub-actions, through the `git` program.
+//! Git access for hub-actions, through the `git` program — and, where it gives git's answer
+//! byte for byte and faster, through the repository's files.
 //!
 //! Why the git CLI and not libgit2 or gitoxide: every runner has `git`; `git log` *is* the
-//! speed floor the actions are measured against, and reading its output in one buffer keeps
-//! us within a few percent of it; it honours every repository feature (commit-graph,
-//! partial and shallow clones, `safe.directory`, alternates) exactly as the user's own git
-//! does; and it keeps the binaries small and quick to build from source. Every call is an
-//! argument vector, never a shell line, so refs and paths are only data.
+//! speed floor the actions are measured against; it honours every repository feature
+//! (commit-graph, partial and shallow clones, `safe.directory`, alternates) exactly as the
+//! user's own git does; and it keeps the binaries small and quick to build from source.
+//! Every call is an argument vector, never a shell line, so refs and paths are only data.
+//!
+//! A release run's range is a few hundred commits, and starting git costs more than
+//! reading them; so for ordinary repositories the refs (`refs.rs`), objects (`odb.rs`) and
+//! the commit walk of a range (`walk.rs`, git's own algorithm) are read directly, and
+//! anything unusual goes to git. Tests hold each shortcut to git's own output.
 //!
 //! ```no_run
 //! let repo = hub_git::Repo::discover(".").unwrap();
@@ -20,6 +25,7 @@ mod log;
 mod odb;
 mod partition;
 mod refs;
+mod walk;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -97,6 +103,9 @@ impl Range {
 #[derive(Clone, Debug)]
 pub struct Repo {
     root: PathBuf,
+    /// The object directory, when commit walks can read it without git
+    /// ([`refs::walkable_objects`]).
+    objects: Option<PathBuf>,
 }
 
 impl Repo {
@@ -109,10 +118,9 @@ impl Repo {
                 path: dir.to_path_buf(),
             });
         }
-        let root = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
-        Ok(Repo {
-            root: PathBuf::from(root),
-        })
+        let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim_end());
+        let objects = refs::walkable_objects(&root);
+        Ok(Repo { root, objects })
     }
 
     /// The work tree's root.
@@ -253,8 +261,31 @@ impl Repo {
     }
 
     /// Commits in `range` (newest first), optionally only those touching `paths`, read with
-    /// one `git log` into one buffer.
+    /// one `git log` into one buffer — or, for a range of commit ids without paths in an
+    /// ordinary repository, read from the object database the way `git log` walks it
+    /// (`walk.rs`), which gives the same bytes without starting git.
     pub fn log(&self, range: &Range, paths: &[String]) -> Result<CommitLog, GitError> {
+        if paths.is_empty()
+            && let Some(raw) = self.log_by_hand(range)
+        {
+            return CommitLog::parse(raw).map_err(|()| GitError::Output { args: "log".into() });
+        }
+        self.log_with_git(range, paths)
+    }
+
+    fn log_by_hand(&self, range: &Range) -> Option<Vec<u8>> {
+        let objects = self.objects.as_ref()?;
+        let hash_len = range.to.len() / 2;
+        let mut odb = odb::Odb::open(objects, hash_len)?;
+        walk::log(&mut odb, &range.to, &range.exclude)
+    }
+
+    /// [`Repo::log`] always through `git log`.
+    pub(crate) fn log_with_git(
+        &self,
+        range: &Range,
+        paths: &[String],
+    ) -> Result<CommitLog, GitError> {
         let mut args: Vec<String> = vec![
             "log".into(),
             "-z".into(),

@@ -239,6 +239,8 @@ const CONFIG_VARS: &[&str] = &[
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "GIT_REPLACE_REF_BASE",
     "GIT_NO_REPLACE_OBJECTS",
+    "GIT_GRAFT_FILE",
+    "GIT_SHALLOW_FILE",
 ];
 
 /// Whether a repository's configuration is one whose work tree and refs we read the plain
@@ -277,11 +279,33 @@ fn read_ref(common_dir: &Path, name: &str) -> Option<(String, Option<String>)> {
         Err(_) => return None,
     }
     let packed = read_packed_refs(common_dir)?;
-    let (oid, _, peeled) = packed_entries(&packed)
-        .flatten()
-        .find(|(_, n, _)| *n == name)?;
+    let (oid, peeled) = packed_lookup(&packed, name)?;
     let peeled = peeled.and_then(valid_oid).map(str::to_ascii_lowercase);
     Some((oid.to_ascii_lowercase(), peeled))
+}
+
+/// The object id and peeled id of the ref `name` in a `packed-refs` text, found by
+/// searching for its line rather than reading every line (a clone of a big project packs
+/// thousands of tags, and this runs for each ref resolved).
+pub(crate) fn packed_lookup<'t>(text: &'t str, name: &str) -> Option<(&'t str, Option<&'t str>)> {
+    let needle = format!(" {name}");
+    for (hit, _) in text.match_indices(&needle) {
+        let end = hit + needle.len();
+        let rest = &text[end..];
+        if !(rest.is_empty() || rest.starts_with('\n') || rest.starts_with("\r\n")) {
+            continue; // a longer name
+        }
+        let line_start = text[..hit].rfind('\n').map_or(0, |i| i + 1);
+        let Some(oid) = valid_oid(&text[line_start..hit]) else {
+            continue;
+        };
+        let next = rest.trim_start_matches(['\r', '\n']);
+        let peeled = next
+            .strip_prefix('^')
+            .map(|p| p.split(['\n', '\r']).next().unwrap_or(""));
+        return Some((oid, peeled));
+    }
+    None
 }
 
 /// The commit `rev` names, read from the repository's files: `HEAD`, a full branch or tag
@@ -299,15 +323,42 @@ fn resolve_by_hand(layout: &Layout, rev: &str) -> Option<String> {
     } else {
         (valid_oid(rev)?.to_ascii_lowercase(), None)
     };
-    let objects = layout.common_dir.join("objects");
-    if objects.join("info").join("alternates").exists() {
-        return None;
-    }
     match peeled {
         // `packed-refs` peels fully; a peeled id that is not a commit fails later in git.
         Some(commit) => Some(commit),
-        None => crate::odb::peel_to_commit(&objects, &oid),
+        None => {
+            let objects = crate::odb::plain_objects_dir(&layout.common_dir)?;
+            crate::odb::Odb::open(&objects, oid.len() / 2)?.peel_to_commit(&oid)
+        }
     }
+}
+
+/// The object directory of the repository at `work_tree` when commit walks can read it
+/// themselves ([`crate::walk`]): an ordinary layout and configuration, objects without
+/// alternates, and nothing that makes git see other parents than the commits name — no
+/// shallow boundary, no grafts, no replace refs. `None`: walks run `git log`.
+pub(crate) fn walkable_objects(work_tree: &Path) -> Option<PathBuf> {
+    if CONFIG_VARS.iter().any(|v| std::env::var_os(v).is_some()) {
+        return None;
+    }
+    let layout = find_layout(work_tree)?;
+    walkable(&layout)
+}
+
+fn walkable(layout: &Layout) -> Option<PathBuf> {
+    let common = &layout.common_dir;
+    let unusual = common.join("reftable").exists()
+        || !plain_config(layout)
+        || common.join("shallow").exists()
+        || layout.git_dir.join("shallow").exists()
+        || common.join("info").join("grafts").exists()
+        || std::fs::read_dir(common.join("refs").join("replace"))
+            .is_ok_and(|mut d| d.next().is_some())
+        || read_packed_refs(common)?.contains(" refs/replace/");
+    if unusual {
+        return None;
+    }
+    crate::odb::plain_objects_dir(common)
 }
 
 /// [`Repo::open_resolving`] without starting git, for ordinary repositories and revisions;
@@ -326,9 +377,11 @@ pub(crate) fn open_by_hand(dir: &Path, revs: &[&str]) -> Option<Opened> {
         .collect::<Option<Vec<_>>>()?;
     let shallow =
         layout.common_dir.join("shallow").exists() || layout.git_dir.join("shallow").exists();
+    let objects = walkable(&layout);
     Some(Opened {
         repo: Repo {
             root: layout.work_tree,
+            objects,
         },
         common_dir: layout.common_dir,
         shallow,
@@ -396,8 +449,9 @@ impl Repo {
         if commits.len() != revs.len() || commits.iter().any(|c| valid_oid(c).is_none()) {
             return Err(bad());
         }
+        let objects = walkable_objects(&root);
         Ok(Opened {
-            repo: Repo { root },
+            repo: Repo { root, objects },
             common_dir,
             shallow,
             commits,

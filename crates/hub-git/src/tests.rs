@@ -484,3 +484,33 @@ fn tag_names_are_listed_once_whether_packed_loose_or_both() {
         ["api/v2.0.0", "v0.1.0", "v0.1.1", "v0.2.0"]
     );
 }
+
+#[test]
+fn packed_refs_lines_are_found_by_their_exact_name() {
+    let a = "a".repeat(40);
+    let b = "b".repeat(40);
+    let c = "c".repeat(40);
+    let text = format!(
+        "# pack-refs with: peeled fully-peeled sorted \n{a} refs/tags/v1.0\n^{c}\n{b} refs/tags/v1\n{c} refs/tags/x/v1\n{a} refs/tags/last"
+    );
+    assert_eq!(
+        refs::packed_lookup(&text, "refs/tags/v1.0"),
+        Some((a.as_str(), Some(c.as_str())))
+    );
+    // Not the longer name, nor a name ending the same way.
+    assert_eq!(
+        refs::packed_lookup(&text, "refs/tags/v1"),
+        Some((b.as_str(), None))
+    );
+    assert_eq!(
+        refs::packed_lookup(&text, "refs/tags/x/v1"),
+        Some((c.as_str(), None))
+    );
+    assert_eq!(
+        refs::packed_lookup(&text, "refs/tags/last"),
+        Some((a.as_str(), None))
+    );
+    assert_eq!(refs::packed_lookup(&text, "refs/tags/v"), None);
+    assert_eq!(refs::packed_lookup(&text, "tags/v1"), None);
+    assert_eq!(refs::packed_lookup("", "refs/tags/v1"), None);
+}
