@@ -11,11 +11,23 @@ use crate::log::FORMAT;
 use crate::odb::Odb;
 
 fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("git")
+    git_fed(dir, args, &[])
+}
+
+/// Runs git with `input` on its standard input; its standard output.
+fn git_fed(dir: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("git")
         .current_dir(dir)
         .args(args)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "git {args:?}: {}",
@@ -118,39 +130,20 @@ fn generated(dir: &Path, n: usize, seed: u64, object_format: &str) -> Vec<String
         }
     }
     let marks = dir.join(".git").join("marks");
-    let mut child = Command::new("git")
-        .current_dir(dir)
-        .args(["fast-import", "--quiet"])
-        .arg(format!("--export-marks={}", marks.display()))
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&stream).unwrap();
-    assert!(child.wait().unwrap().success());
+    let marks_arg = format!("--export-marks={}", marks.display());
+    git_fed(dir, &["fast-import", "--quiet", &marks_arg], &stream);
     let mut ids = vec![String::new(); n];
     for line in std::fs::read_to_string(marks).unwrap().lines() {
         let (mark, id) = line.split_once(' ').unwrap();
         ids[mark[1..].parse::<usize>().unwrap() - 1] = id.to_string();
     }
     // A ref on every commit, so that repacking keeps them all.
-    let mut child = Command::new("git")
-        .current_dir(dir)
-        .args(["update-ref", "--stdin"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
     let refs: String = ids
         .iter()
         .enumerate()
         .map(|(i, id)| format!("create refs/gen/{i} {id}\n"))
         .collect();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(refs.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    git_fed(dir, &["update-ref", "--stdin"], refs.as_bytes());
     ids
 }
 
@@ -236,14 +229,7 @@ fn walks_print_what_git_log_prints_loose_packed_and_deltified() {
     let bytes = std::fs::read(&pack).unwrap();
     std::fs::remove_dir_all(&pack_dir).unwrap();
     std::fs::create_dir(&pack_dir).unwrap();
-    let mut child = Command::new("git")
-        .current_dir(d)
-        .args(["unpack-objects", "-q"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&bytes).unwrap();
-    assert!(child.wait().unwrap().success());
+    git_fed(d, &["unpack-objects", "-q"], &bytes);
     agree(d, &ids, &ranges, None);
 }
 
@@ -277,21 +263,12 @@ fn what_git_would_read_differently_is_left_to_git() {
         tree.trim(),
         ids[2]
     );
-    let mut child = Command::new("git")
-        .current_dir(d)
-        .args(["hash-object", "-t", "commit", "-w", "--stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(raw.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let latin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let out = git_fed(
+        d,
+        &["hash-object", "-t", "commit", "-w", "--stdin"],
+        raw.as_bytes(),
+    );
+    let latin = String::from_utf8(out).unwrap().trim().to_string();
     let mut odb = Odb::open(&objects, 20).unwrap();
     assert_eq!(log(&mut odb, &latin, &[ids[1].clone()]), None);
 }
@@ -317,14 +294,7 @@ fn every_object_of_a_pack_is_found_through_a_whole_or_windowed_index() {
         "commit refs/heads/main\ncommitter C <c@example.com> 1 +0000\ndata 2\nx\nM 100644 :1 a\n"
     )
     .unwrap();
-    let mut child = Command::new("git")
-        .current_dir(d)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&stream).unwrap();
-    assert!(child.wait().unwrap().success());
+    git_fed(d, &["fast-import", "--quiet"], &stream);
     let listing = String::from_utf8(git(
         d,
         &[
