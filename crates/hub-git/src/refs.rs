@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::odb::Odb;
 use crate::{GitError, Repo, git_in};
 
 /// A tag ref as stored: its short name and the object it names (a commit, or a tag object
@@ -310,7 +311,8 @@ pub(crate) fn packed_lookup<'t>(text: &'t str, name: &str) -> Option<(&'t str, O
 
 /// The commit `rev` names, read from the repository's files: `HEAD`, a full branch or tag
 /// ref name, or a full object id. `None` for any other revision or anything unusual.
-fn resolve_by_hand(layout: &Layout, rev: &str) -> Option<String> {
+/// `odb` is the object database, opened on first need and kept for the next revision.
+fn resolve_by_hand(layout: &Layout, rev: &str, odb: &mut Option<Odb>) -> Option<String> {
     let (oid, peeled) = if rev == "HEAD" {
         let head = std::fs::read_to_string(layout.git_dir.join("HEAD")).ok()?;
         let head = head.trim_end();
@@ -323,39 +325,51 @@ fn resolve_by_hand(layout: &Layout, rev: &str) -> Option<String> {
     } else {
         (valid_oid(rev)?.to_ascii_lowercase(), None)
     };
-    match peeled {
+    if let Some(commit) = peeled {
         // `packed-refs` peels fully; a peeled id that is not a commit fails later in git.
-        Some(commit) => Some(commit),
-        None => {
-            let objects = crate::odb::plain_objects_dir(&layout.common_dir)?;
-            crate::odb::Odb::open(&objects, oid.len() / 2)?.peel_to_commit(&oid)
-        }
+        return Some(commit);
     }
+    if odb.is_none() {
+        let objects = crate::odb::plain_objects_dir(&layout.common_dir)?;
+        *odb = Some(Odb::open(&objects, oid.len() / 2)?);
+    }
+    odb.as_mut()?.peel_to_commit(&oid)
+}
+
+/// Whether a repository is one whose refs and configuration we read by hand: not reftable,
+/// a plain configuration ([`plain_config`]).
+fn ordinary(layout: &Layout) -> bool {
+    !layout.common_dir.join("reftable").exists() && plain_config(layout)
+}
+
+/// Whether a repository is a shallow clone.
+fn shallow(layout: &Layout) -> bool {
+    layout.common_dir.join("shallow").exists() || layout.git_dir.join("shallow").exists()
 }
 
 /// The object directory of the repository at `work_tree` when commit walks can read it
-/// themselves ([`crate::walk`]): an ordinary layout and configuration, objects without
-/// alternates, and nothing that makes git see other parents than the commits name — no
-/// shallow boundary, no grafts, no replace refs. `None`: walks run `git log`.
+/// themselves (`walk.rs`): see [`walkable`]. `None`: walks run `git log`.
 pub(crate) fn walkable_objects(work_tree: &Path) -> Option<PathBuf> {
     if CONFIG_VARS.iter().any(|v| std::env::var_os(v).is_some()) {
         return None;
     }
     let layout = find_layout(work_tree)?;
+    if !ordinary(&layout) || shallow(&layout) {
+        return None;
+    }
     walkable(&layout)
 }
 
+/// The object directory of an ordinary, not shallow repository when nothing makes git see
+/// other parents than the commits name — no grafts, no replace refs — and its objects have
+/// no alternates.
 fn walkable(layout: &Layout) -> Option<PathBuf> {
     let common = &layout.common_dir;
-    let unusual = common.join("reftable").exists()
-        || !plain_config(layout)
-        || common.join("shallow").exists()
-        || layout.git_dir.join("shallow").exists()
-        || common.join("info").join("grafts").exists()
+    let rewired = common.join("info").join("grafts").exists()
         || std::fs::read_dir(common.join("refs").join("replace"))
             .is_ok_and(|mut d| d.next().is_some())
         || read_packed_refs(common)?.contains(" refs/replace/");
-    if unusual {
+    if rewired {
         return None;
     }
     crate::odb::plain_objects_dir(common)
@@ -368,16 +382,16 @@ pub(crate) fn open_by_hand(dir: &Path, revs: &[&str]) -> Option<Opened> {
         return None;
     }
     let layout = find_layout(dir)?;
-    if layout.common_dir.join("reftable").exists() || !plain_config(&layout) {
+    if !ordinary(&layout) {
         return None;
     }
+    let mut odb = None;
     let commits = revs
         .iter()
-        .map(|rev| resolve_by_hand(&layout, rev))
+        .map(|rev| resolve_by_hand(&layout, rev, &mut odb))
         .collect::<Option<Vec<_>>>()?;
-    let shallow =
-        layout.common_dir.join("shallow").exists() || layout.git_dir.join("shallow").exists();
-    let objects = walkable(&layout);
+    let shallow = shallow(&layout);
+    let objects = if shallow { None } else { walkable(&layout) };
     Some(Opened {
         repo: Repo {
             root: layout.work_tree,
