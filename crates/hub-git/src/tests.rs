@@ -514,3 +514,72 @@ fn packed_refs_lines_are_found_by_their_exact_name() {
     assert_eq!(refs::packed_lookup(&text, "tags/v1"), None);
     assert_eq!(refs::packed_lookup("", "refs/tags/v1"), None);
 }
+
+/// `Repo::log` of the whole history, and what `git log` prints for it.
+fn log_and_git_log(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let opened = Repo::open_resolving(dir, &["HEAD"]).unwrap();
+    let ours = opened
+        .repo
+        .log(&Range::since(None, &opened.commits[0]), &[])
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {}", c.id, c.parents))
+        .collect();
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["log", "--format=%H %P", "HEAD"])
+        .output()
+        .unwrap();
+    let theirs = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    (ours, theirs)
+}
+
+#[test]
+fn logs_see_the_parents_git_sees_through_replace_refs_grafts_and_shallow_clones() {
+    let (_d, repo) = repo();
+    let root = repo.root().to_path_buf();
+    let (ours, theirs) = log_and_git_log(&root);
+    assert_eq!(ours.len(), 3);
+    assert_eq!(ours, theirs);
+    // A replace ref that drops the middle commit: git shows two commits, and so do we.
+    repo.run(["replace", "--graft", "HEAD", "HEAD~2"]).unwrap();
+    let (ours, theirs) = log_and_git_log(&root);
+    assert_eq!(theirs.len(), 2);
+    assert_eq!(ours, theirs);
+    // The same replace ref once packed.
+    repo.run(["pack-refs", "--all"]).unwrap();
+    assert!(
+        !root.join(".git/refs/replace").read_dir().unwrap().any(|e| e
+            .unwrap()
+            .file_type()
+            .unwrap()
+            .is_file())
+    );
+    let (ours, theirs) = log_and_git_log(&root);
+    assert_eq!((ours.len(), &ours), (2, &theirs));
+    repo.run(["replace", "-d", &git_commit_of(&root, "HEAD")])
+        .unwrap();
+    // A grafts file (deprecated, still honoured): HEAD becomes a root.
+    let head = git_commit_of(&root, "HEAD");
+    std::fs::write(root.join(".git/info/grafts"), format!("{head}\n")).unwrap();
+    let (ours, theirs) = log_and_git_log(&root);
+    assert_eq!(ours.len(), 1);
+    assert_eq!(ours, theirs);
+    std::fs::remove_file(root.join(".git/info/grafts")).unwrap();
+    // A shallow clone stops where its history stops.
+    let tmp = tempfile::tempdir().unwrap();
+    let clone = tmp.path().join("shallow");
+    let url = format!("file://{}", root.display());
+    let st = Command::new("git")
+        .args(["clone", "-q", "--depth", "2", &url, clone.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (ours, theirs) = log_and_git_log(&clone);
+    assert_eq!(ours.len(), 2);
+    assert_eq!(ours, theirs);
+}
