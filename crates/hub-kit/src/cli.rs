@@ -166,15 +166,26 @@ where
     let env = Env::from_process();
     match parse::<T>(&env) {
         Ok(args) => body(args, env),
-        Err(e) => {
-            let _ = e.print();
-            ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            })
-        }
+        Err(e) => report_parse_error(&e, &mut crate::Runner::new(env)),
     }
+}
+
+/// Reports a command-line error and gives its exit status (0 for `--help`/`--version`).
+/// Inside Actions the message quotes the input as given, which may hold anything (an
+/// `INPUT_FORMAT` of `bad\n::error::…`): it becomes one escaped error annotation, never
+/// raw text on stdout or stderr, which the runner reads for workflow commands.
+pub fn report_parse_error(e: &clap::Error, runner: &mut crate::Runner) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::from(exit::OK);
+    }
+    if runner.in_actions() {
+        let text = e.render().to_string();
+        let _ = runner.error(text.trim_end(), &crate::Annotation::default());
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(exit::USAGE)
 }
 
 /// The whole `main` of an action binary: arguments as in [`main`], one [`crate::Runner`] for
@@ -229,6 +240,54 @@ mod tests {
         let mut full = vec!["hub-demo"];
         full.extend_from_slice(argv);
         parse_from::<Args, _, _>(&env, full).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_hostile_input_in_a_usage_error_runs_no_workflow_command() {
+        #[derive(Clone, Copy, Debug, clap::ValueEnum)]
+        enum Format {
+            Text,
+        }
+        #[derive(Parser, Debug)]
+        struct Strict {
+            #[arg(long, value_enum)]
+            format: Option<Format>,
+            #[arg(long)]
+            dry_run: bool,
+        }
+        for (name, value) in [
+            (
+                "INPUT_FORMAT",
+                "bad\n::error title=x::owned\n::add-mask::feat",
+            ),
+            ("INPUT_DRY-RUN", "yes\r::stop-commands::zzz"),
+        ] {
+            let env = Env::from_pairs([(name, value), ("GITHUB_ACTIONS", "true")]);
+            let error = parse_from::<Strict, _, _>(&env, ["hub-demo"]).expect_err("bad input");
+            let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+            impl std::io::Write for Shared {
+                fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                    self.0.lock().unwrap().extend_from_slice(b);
+                    Ok(b.len())
+                }
+                fn flush(&mut self) -> std::io::Result<()> {
+                    Ok(())
+                }
+            }
+            let mut runner = crate::Runner::with_writers(
+                env,
+                Box::new(Shared(out.clone())),
+                Box::new(Shared(out.clone())),
+            );
+            let code = report_parse_error(&error, &mut runner);
+            assert_eq!(code, ExitCode::from(exit::USAGE));
+            let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+            let commands = crate::command::commands_in(&text);
+            assert_eq!(commands.len(), 1, "{text}");
+            assert_eq!(commands[0].0, "error", "{text}");
+            assert!(commands[0].1.contains("owned") || commands[0].1.contains("yes"));
+        }
     }
 
     #[test]

@@ -137,6 +137,59 @@ pub fn neutralise_legacy(s: &str) -> String {
     s.replace("##[", "##\u{2060}[")
 }
 
+/// The workflow commands the runner would carry out if `stream` (a step's stdout or stderr)
+/// were its log, as `(command, rest of the line)` — the runner's own parsing rules, so tests
+/// can show that untrusted text runs nothing:
+///
+/// - `::name …::…` is a command when the line, leading and trailing spaces trimmed, starts
+///   with `::`;
+/// - the legacy `##[name …]…` form is a command anywhere in a line;
+/// - `::stop-commands::<token>` turns both off until a line that is exactly `::<token>::`.
+///
+/// ```
+/// use hub_kit::command::commands_in;
+///
+/// let log = "ok\n  ::error::boom\nsee ##[set-output name=x]1\n::stop-commands::t\n::error::no\n::t::\n";
+/// let run: Vec<_> = commands_in(log).into_iter().map(|(c, _)| c).collect();
+/// assert_eq!(run, ["error", "set-output", "stop-commands"]);
+/// ```
+pub fn commands_in(stream: &str) -> Vec<(String, String)> {
+    let mut run = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in stream.split(['\n', '\r']) {
+        let trimmed = line.trim();
+        if let Some(token) = &stopped {
+            if trimmed == format!("::{token}::") {
+                stopped = None;
+            }
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix("::")
+            && let Some(end) = rest.find("::")
+        {
+            let name = rest[..end].split(' ').next().unwrap_or_default().to_owned();
+            let message = rest[end + 2..].to_owned();
+            if name == "stop-commands" {
+                stopped = Some(message.clone());
+            }
+            if !name.is_empty() {
+                run.push((name, message));
+                continue;
+            }
+        }
+        if let Some(at) = line.find("##[")
+            && let Some(end) = line[at..].find(']')
+        {
+            let inner = &line[at + 3..at + end];
+            let name = inner.split(' ').next().unwrap_or_default().to_owned();
+            if !name.is_empty() {
+                run.push((name, line[at + end + 1..].to_owned()));
+            }
+        }
+    }
+    run
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

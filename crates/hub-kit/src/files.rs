@@ -69,6 +69,108 @@ pub fn append(path: &Path, text: &str) -> Result<(), FileCommandError> {
     f.write_all(text.as_bytes()).map_err(io)
 }
 
+/// The part of a temporary file's name that marks it as ours: `.<name>.hub-tmp-<random>`.
+/// A `.gitignore` line `*.hub-tmp-*` keeps a leftover out of any commit.
+pub const TEMP_MARK: &str = ".hub-tmp-";
+
+/// Replaces the file at `path` with `bytes` so that readers see the old file or the new
+/// one, whole, never a part — the one atomic write every binary uses:
+///
+/// - a symlink is followed: the file it points to is replaced and the link stays a link
+///   (a `CHANGELOG.md` or audit log kept elsewhere through a link keeps working);
+/// - the bytes go to `.<name>.hub-tmp-<random>` next to the target (the same file system,
+///   so the rename is atomic), are flushed to disk, and the temporary file is renamed over
+///   the target; an existing file's permissions are kept, a new one gets 0666 less the umask;
+/// - a temporary file left by an earlier run that was killed mid-write (`kill -9`) is
+///   removed first; one that fails is removed on the way out.
+///
+/// # Errors
+///
+/// The I/O error with the path it concerns, e.g. "cannot write `CHANGELOG.md`: Permission
+/// denied (os error 13)".
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target = resolve_links(path)?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("`{}` names no file", path.display()),
+            )
+        })?;
+    let context = |what: &str, p: &Path, e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("cannot {what} `{}`: {e}", p.display()))
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| context("create the directory", &dir, e))?;
+    remove_stale_temps(&dir, &name);
+    let temp = dir.join(format!(".{name}{TEMP_MARK}{}", random_hex(6)));
+    let write = || -> std::io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o666);
+        }
+        let mut file = options.open(&temp)?;
+        file.write_all(bytes)?;
+        if let Ok(meta) = std::fs::metadata(&target) {
+            file.set_permissions(meta.permissions())?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temp, &target)
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&temp);
+        return Err(context("write", path, e));
+    }
+    // Make the rename itself durable (best effort: not every platform can open a folder).
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Follows `path` through symlinks (at most 40, as the kernel does) to the file they name;
+/// a path that is not a link, or does not exist yet, is itself.
+fn resolve_links(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let mut current = path.to_owned();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("`{}`: too many levels of symbolic links", path.display()),
+    ))
+}
+
+/// Removes `.<name>.hub-tmp-*` files in `dir` (left by a run killed mid-write).
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}{TEMP_MARK}");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Parses a file command file back into `(name, value)` pairs, as the runner does.
 /// Used by tests (ours and end-to-end) to read outputs; also accepts the `name=value` form.
 pub fn parse_key_values(text: &str) -> Vec<(String, String)> {
@@ -97,6 +199,92 @@ pub fn parse_key_values(text: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("because the folder exists")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn atomic_writes_clean_up_a_killed_runs_temporary_file() {
+        let dir = tempfile::tempdir().expect("because a temp dir can be made");
+        let path = dir.path().join("CHANGELOG.md");
+        // What a run killed with -9 between write and rename leaves behind.
+        std::fs::write(
+            dir.path().join(".CHANGELOG.md.hub-tmp-0123456789ab"),
+            "half",
+        )
+        .expect("because the folder is writable");
+        std::fs::write(dir.path().join(".other.md.hub-tmp-0123456789ab"), "x")
+            .expect("because the folder is writable");
+        write_atomically(&path, b"# Changelog\n").expect("because the folder is writable");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("because it was written"),
+            "# Changelog\n"
+        );
+        // Only this target's leftovers are ours to remove.
+        assert_eq!(
+            names(dir.path()),
+            [".other.md.hub-tmp-0123456789ab", "CHANGELOG.md"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_follow_symlinks_and_keep_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("because a temp dir can be made");
+        let real = dir.path().join("shared/audit.jsonl");
+        std::fs::create_dir_all(real.parent().expect("because it has one"))
+            .expect("because the folder is writable");
+        std::fs::write(&real, "old\n").expect("because the folder is writable");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640))
+            .expect("because we own the file");
+        let link = dir.path().join("audit.jsonl");
+        std::os::unix::fs::symlink("shared/audit.jsonl", &link).expect("because links work");
+        write_atomically(&link, b"new\n").expect("because the folder is writable");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("because it exists")
+                .file_type()
+                .is_symlink(),
+            "the link is kept"
+        );
+        assert_eq!(std::fs::read_to_string(&real).expect("exists"), "new\n");
+        let mode = std::fs::metadata(&real)
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640);
+        assert_eq!(names(dir.path()), ["audit.jsonl", "shared"]);
+        assert_eq!(names(&dir.path().join("shared")), ["audit.jsonl"]);
+    }
+
+    #[test]
+    fn atomic_write_errors_carry_the_os_error_and_leave_nothing() {
+        let dir = tempfile::tempdir().expect("because a temp dir can be made");
+        // A folder that cannot be made (a file is in the way): the real OS error, named.
+        let blocker = dir.path().join("notes");
+        std::fs::write(&blocker, "a file").expect("because the folder is writable");
+        let error =
+            write_atomically(&blocker.join("x.md"), b"x").expect_err("a file is in the way");
+        let text = error.to_string();
+        assert!(text.contains("cannot create the directory"), "{text}");
+        assert!(text.contains("notes"), "{text}");
+        assert!(text.contains("os error"), "{text}");
+        // A target that is a folder: the rename fails, and the temporary file is gone.
+        let folder = dir.path().join("CHANGELOG.md");
+        std::fs::create_dir(&folder).expect("because the folder is writable");
+        std::fs::write(folder.join("keep"), "x").expect("because the folder is writable");
+        let error = write_atomically(&folder, b"x").expect_err("a folder is in the way");
+        assert!(error.to_string().contains("cannot write"), "{error}");
+        assert_eq!(names(dir.path()), ["CHANGELOG.md", "notes"]);
+    }
 
     #[test]
     fn heredoc_form() {

@@ -509,10 +509,11 @@ fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-/// `@` starting a GitHub mention: not after a word character, `.`, `/` or `` ` ``,
-/// followed by an alphanumeric.
+/// `@` starting a GitHub mention, followed by an alphanumeric. GitHub links `@name` after any character that is not a word character (`-@user`,
+/// `.@user`, `/@user`, `(@user` all ping), so only an `@` inside a word (`me@example.com`)
+/// is left alone.
 fn starts_mention(b: &[u8], i: usize) -> bool {
-    let before_ok = i == 0 || !(is_word(b[i - 1]) || matches!(b[i - 1], b'.' | b'/' | b'`' | b'-'));
+    let before_ok = i == 0 || !is_word(b[i - 1]);
     before_ok && b.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
 }
 
@@ -687,6 +688,21 @@ mod text_tests {
         assert_eq!(md("mail me@example.com"), "mail me@example.com");
         assert_eq!(md("use npm@5"), "use npm@5");
         assert_eq!(md("`@user` in code"), "`@user` in code");
+        // GitHub links a mention after any non-word character.
+        for before in ["-", ".", "/", "(", "\"", "'", ":", "+", "=", "é"] {
+            let text = format!("x {before}@user y");
+            assert!(
+                md(&text).contains("@\u{2060}user"),
+                "{text:?} -> {:?}",
+                md(&text)
+            );
+            assert!(
+                escape(&text).contains("@\u{2060}user"),
+                "{text:?} -> {:?}",
+                escape(&text)
+            );
+        }
+        assert_eq!(md("snake_@user"), "snake\\_@user");
     }
 
     #[test]

@@ -107,12 +107,8 @@ impl Runner {
                 .collect();
             let text = serde_json::to_string_pretty(&serde_json::Value::Object(map))
                 .expect("because a map of strings always serialises");
-            // Inside Actions the JSON goes through a stop-commands block: values are untrusted.
-            if self.actions {
-                self.log_untrusted(&text)?;
-            } else {
-                writeln!(self.out, "{text}")?;
-            }
+            // Values are untrusted: inside Actions the JSON is fenced.
+            self.print_untrusted(&text)?;
         } else if !self.actions {
             for (k, v) in &self.outputs {
                 if v.contains('\n') {
@@ -225,11 +221,35 @@ impl Runner {
     /// Logs untrusted text (commit messages, PR titles, config values) so that nothing in
     /// it is read as a workflow command: inside Actions it is wrapped in
     /// `::stop-commands::<token>` … `::<token>::` with a fresh random token that does not
-    /// occur in the text, and the legacy `##[` form is neutralised as well.
+    /// occur in the text, and the legacy `##[` form is neutralised as well. Outside Actions
+    /// it is a human log line on stderr.
     pub fn log_untrusted(&mut self, text: &str) -> std::io::Result<()> {
         if !self.actions {
             return writeln!(self.err, "{text}");
         }
+        self.fenced(text)
+    }
+
+    /// Prints a document holding untrusted text (a JSON or SARIF report, `--json` outputs)
+    /// on stdout, where a pipe or a file can take it: the one way a binary prints data.
+    /// Inside Actions the runner reads stdout for workflow commands, so the document is
+    /// fenced exactly like [`Runner::log_untrusted`]; outside Actions it is printed as is.
+    pub fn print_untrusted(&mut self, text: &str) -> std::io::Result<()> {
+        if self.actions {
+            self.fenced(text)?;
+        } else {
+            self.out.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                writeln!(self.out)?;
+            }
+        }
+        self.out.flush()
+    }
+
+    /// `text` between `::stop-commands::<token>` and `::<token>::`, the token fresh and
+    /// absent from the text, each line's legacy `##[` neutralised (the runner honours that
+    /// form anywhere in a line).
+    fn fenced(&mut self, text: &str) -> std::io::Result<()> {
         let token = loop {
             let t = (self.draw)();
             if !text.contains(&t) {
@@ -384,6 +404,25 @@ mod tests {
         ::tok1::
         ::tok2::
         ");
+    }
+
+    #[test]
+    fn documents_on_stdout_run_no_command_in_actions_and_stay_whole_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let hostile = "{\"value\": \"##[set-output name=valid;]true\",\n\"x\": \"##[add-mask]y\"}\n::error::z";
+        let (mut r, out, err) = runner(true, dir.path());
+        r.print_untrusted(hostile).unwrap();
+        let commands: Vec<String> = crate::command::commands_in(&out.text())
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(commands, ["stop-commands"], "{}", out.text());
+        assert!(err.text().is_empty());
+        // Outside Actions: the document itself, on stdout, for a pipe.
+        let (mut r, out, err) = runner(false, dir.path());
+        r.print_untrusted(hostile).unwrap();
+        assert_eq!(out.text(), format!("{hostile}\n"));
+        assert!(err.text().is_empty());
     }
 
     #[test]
