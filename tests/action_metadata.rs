@@ -46,24 +46,19 @@ fn load(path: &Path) -> Value {
     parsed.documents.into_iter().next().unwrap().value
 }
 
-fn peer_suites() -> PathBuf {
-    std::env::var_os("HUB_PEER_SUITES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/peer-suites"))
-}
-
 /// Checks `files` against SchemaStore's `schema_name` with our own validate-config engine,
-/// and that the same schema rejects `bad` (so the check can fail). Returns `false` (after a
-/// `skipped:` line) when the peer suites are absent.
+/// and that the same schema rejects `bad` (so the check can fail). Returns `false` (after
+/// [`hub_testkit::skip`]) when the peer suites are absent.
 fn check_against_schemastore(schema_name: &str, files: &[PathBuf], bad: &[u8]) -> bool {
-    let schema_path = peer_suites().join("schemastore/schemas").join(schema_name);
-    if !schema_path.is_file() {
-        eprintln!(
-            "skipped: peer suites not found at {}",
-            schema_path.display()
-        );
+    let Some(suites) = hub_testkit::peer_suites() else {
         return false;
-    }
+    };
+    let schema_path = suites.join("schemastore/schemas").join(schema_name);
+    assert!(
+        schema_path.is_file(),
+        "the peer suites at {} hold no {schema_name}",
+        suites.display()
+    );
     let schema: Value = serde_json::from_slice(&std::fs::read(&schema_path).unwrap()).unwrap();
     let schema = Schema::compile(
         &schema,

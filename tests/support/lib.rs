@@ -57,8 +57,8 @@ pub fn release_bins() -> &'static Path {
     })
 }
 
-/// Whether `program --version` runs; prints the test's skip line with `install` (how to get
-/// it) when not.
+/// Whether `program --version` runs; when not, the test's skip ([`hub_testkit::skip`]: a
+/// line on stderr, a failure under CI) with `install` (how to get it).
 pub fn have_tool(test: &str, program: &str, install: &str) -> bool {
     let ok = Command::new(program)
         .arg("--version")
@@ -67,7 +67,7 @@ pub fn have_tool(test: &str, program: &str, install: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("skipped: {test}: `{program}` is not installed ({install})");
+        hub_testkit::skip(&format!("{test}: `{program}` is not installed ({install})"));
     }
     ok
 }

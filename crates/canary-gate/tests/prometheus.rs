@@ -221,7 +221,7 @@ fn prometheus_down_is_inconclusive() {
 #[test]
 fn against_a_real_prometheus() {
     if !installed() {
-        println!("skipped: prometheus not installed");
+        hub_testkit::skip("prometheus not installed (apt-get install prometheus)");
         return;
     }
     let baseline = Service::start(HEALTHY);

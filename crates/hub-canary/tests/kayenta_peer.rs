@@ -12,24 +12,10 @@ use hub_canary::kayenta::{
 use hub_canary::math::normal_quantile;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-fn peer_dir() -> PathBuf {
-    match std::env::var_os("HUB_PEER_SUITES") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join("../shared/peer-suites"),
-    }
-}
-
-/// The parsed file, or `None` (after printing the skip notice) when the suites are absent.
+/// The parsed file, or `None` (after [`hub_testkit::skip`]) when the suites are absent.
 fn load(name: &str) -> Option<Vec<Value>> {
-    let dir = peer_dir();
-    if !dir.is_dir() {
-        eprintln!("skipped: peer suites not found at {}", dir.display());
-        return None;
-    }
+    let dir = hub_testkit::peer_suites()?;
     let path = dir.join("kayenta").join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));

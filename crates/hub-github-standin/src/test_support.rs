@@ -8,20 +8,32 @@ use crate::{Error, ImportSummary, Options, Spec, StandIn, Violation};
 /// The variable that names GitHub's OpenAPI description (the JSON file or the package folder).
 pub const OPENAPI_ENV: &str = "HUB_GITHUB_OPENAPI";
 
-/// What a test prints when it cannot run for want of the description.
-pub const SKIP_MESSAGE: &str = "skipped: @octokit/openapi not found (set HUB_GITHUB_OPENAPI)";
+/// Why a test cannot run without the description (see [`spec_from_env`]).
+pub const SKIP_REASON: &str = "@octokit/openapi not found (set HUB_GITHUB_OPENAPI; .ci/run installs it)";
 
 /// The description named by `HUB_GITHUB_OPENAPI`, loaded once per process.
 ///
-/// `None` when the variable is unset or names nothing. A description that exists but does not
-/// load is a broken setup, not an absent one, so that panics.
+/// `None` when the variable is unset, after [`hub_testkit::skip`] (which fails the test under
+/// CI). A variable that names nothing, or a description that does not load, is a broken setup,
+/// not an absent one: that panics everywhere.
 ///
 /// # Panics
-/// When the file exists but cannot be read or parsed.
+/// When the variable names no description or the file cannot be read or parsed; under CI
+/// when the variable is unset.
 #[must_use]
+#[track_caller]
 pub fn spec_from_env() -> Option<Arc<Spec>> {
-    let path = PathBuf::from(std::env::var_os(OPENAPI_ENV)?);
-    let file = Spec::locate(&path).ok()?;
+    let Some(path) = std::env::var_os(OPENAPI_ENV).filter(|v| !v.is_empty()) else {
+        hub_testkit::skip(SKIP_REASON);
+        return None;
+    };
+    let path = PathBuf::from(path);
+    let file = Spec::locate(&path).unwrap_or_else(|e| {
+        panic!(
+            "{OPENAPI_ENV} is set to `{}`, which holds no OpenAPI description: {e}",
+            path.display()
+        )
+    });
     match Spec::load_shared(&file) {
         Ok(spec) => Some(spec),
         Err(err) => panic!("{OPENAPI_ENV} names a description that does not load: {err}"),
@@ -36,8 +48,8 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts a validating stand-in with the given repositories, or prints [`SKIP_MESSAGE`] and
-    /// returns `None` when the description is absent.
+    /// Starts a validating stand-in with the given repositories, or
+    /// returns `None` when the description is absent (after [`spec_from_env`]'s skip).
     ///
     /// # Panics
     /// When the server cannot start (a test setup failure).
@@ -55,10 +67,7 @@ impl TestServer {
     /// When the server cannot start.
     #[must_use]
     pub fn start_with(mut options: Options) -> Option<Self> {
-        let Some(spec) = spec_from_env() else {
-            println!("{SKIP_MESSAGE}");
-            return None;
-        };
+        let spec = spec_from_env()?;
         options.spec = Some(spec);
         // A test that forgets to stop its server does not leave it running for long.
         options

@@ -878,15 +878,15 @@ struct Sshd {
 impl Sshd {
     const BIN: &'static str = "/usr/sbin/sshd";
 
-    /// `None` (and the reason, printed) when this machine cannot run one.
+    /// `None` (after [`hub_testkit::skip`]) when this machine cannot run one.
     fn start() -> Option<Sshd> {
         if !Path::new(Self::BIN).exists() {
-            println!("skipped: sshd not installed");
+            hub_testkit::skip("sshd not installed (apt-get install openssh-server)");
             return None;
         }
         // sshd insists on its privilege separation directory.
         if !Path::new("/run/sshd").is_dir() && std::fs::create_dir_all("/run/sshd").is_err() {
-            println!("skipped: sshd needs /run/sshd, which cannot be created");
+            hub_testkit::skip("sshd needs /run/sshd, which cannot be created");
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -11,16 +11,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn peer_suites() -> Option<PathBuf> {
-    let path = std::env::var_os("HUB_PEER_SUITES").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-suites"),
-        PathBuf::from,
-    );
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!("skipped: peer suites not found at {}", path.display());
-        None
-    }
+    hub_testkit::peer_suites()
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -5,19 +5,7 @@ use std::path::PathBuf;
 /// `HUB_PEER_SUITES`, else `../shared/peer-suites` beside the repository. `None` (and a
 /// printed skip) when the folder is absent.
 pub fn peer_suites() -> Option<PathBuf> {
-    let dir = match std::env::var_os("HUB_PEER_SUITES") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-suites"),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: peer suites not found at {} (set HUB_PEER_SUITES)",
-            dir.display()
-        );
-        None
-    }
+    hub_testkit::peer_suites()
 }
 
 /// Reads a JSON file of the peer suites.

@@ -1,0 +1,160 @@
+//! Test support for the whole workspace — a dev-dependency only, never linked into an
+//! action binary.
+//!
+//! **The skip rule.** A test that cannot run (a tool or a data set is missing) calls
+//! [`skip`]: the reason goes to stderr, where `cargo test` shows it, and when the `CI`
+//! variable is set the test fails instead — CI installs everything every test needs, so a
+//! skip there is a broken set-up, never a pass. A variable that names a path which does not
+//! exist (`HUB_PEER_SUITES`, `HUB_GITHUB_OPENAPI`) is a mistake, not an absence: it fails
+//! the test everywhere.
+
+use std::path::{Path, PathBuf};
+
+/// Whether this run is CI's: `CI` set to anything but empty, `0` or `false`.
+#[must_use]
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
+}
+
+/// Records that the calling test cannot run, and why: prints `skipped: <reason>` on stderr,
+/// and under CI fails the test. Callers return right after it.
+///
+/// ```
+/// # // SAFETY of the example: doc tests run in their own process.
+/// if !hub_testkit::in_ci() {
+///     hub_testkit::skip("sshd is not installed (apt-get install openssh-server)");
+/// }
+/// ```
+///
+/// # Panics
+///
+/// When `CI` is set: a test must not skip in CI.
+#[track_caller]
+pub fn skip(reason: &str) {
+    skip_in(reason, in_ci());
+}
+
+/// [`skip`] with the CI question answered by the caller.
+#[track_caller]
+fn skip_in(reason: &str, ci: bool) {
+    eprintln!("skipped: {reason}");
+    assert!(!ci, "skipped under CI, which must run every test: {reason}");
+}
+
+/// The folder a path variable names, checked: `Some(path)` when `var` is set and the path
+/// exists; `None` when `var` is unset and `default` (if any) does not exist either, after
+/// [`skip`] with `what` and how to set it.
+///
+/// # Panics
+///
+/// When `var` is set but names nothing (a typo must not look like a pass), or under CI when
+/// the data is absent.
+#[track_caller]
+#[must_use]
+pub fn path_from_env(var: &str, default: Option<&Path>, what: &str) -> Option<PathBuf> {
+    path_from(var, std::env::var_os(var), default, what)
+}
+
+/// [`path_from_env`] with the variable's value given.
+#[track_caller]
+fn path_from(
+    var: &str,
+    value: Option<std::ffi::OsString>,
+    default: Option<&Path>,
+    what: &str,
+) -> Option<PathBuf> {
+    if let Some(value) = value.filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(value);
+        assert!(
+            path.exists(),
+            "{var} is set to `{}`, which does not exist",
+            path.display()
+        );
+        return Some(path);
+    }
+    match default {
+        Some(path) if path.exists() => Some(path.to_owned()),
+        Some(path) => {
+            skip(&format!(
+                "{what} not found at {} (set {var})",
+                path.display()
+            ));
+            None
+        }
+        None => {
+            skip(&format!("{what} not found (set {var})"));
+            None
+        }
+    }
+}
+
+/// The peer suites: `HUB_PEER_SUITES`, else `../shared/peer-suites` beside the repository.
+/// See [`path_from_env`] for the absent and the wrong cases.
+#[track_caller]
+#[must_use]
+pub fn peer_suites() -> Option<PathBuf> {
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peer-suites");
+    path_from_env("HUB_PEER_SUITES", Some(&default), "peer suites")
+}
+
+/// Whether `program --version` runs; [`skip`]s with `install` (how to get it) when not.
+#[track_caller]
+#[must_use]
+pub fn have_tool(program: &str, install: &str) -> bool {
+    let ok = std::process::Command::new(program)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        skip(&format!("`{program}` is not installed ({install})"));
+    }
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skip_fails_under_ci_and_only_there() {
+        skip_in("a tool is missing", false);
+        let failed = std::panic::catch_unwind(|| skip_in("a tool is missing", true))
+            .expect_err("a skip under CI fails the test");
+        let message = failed
+            .downcast_ref::<String>()
+            .expect("because assert! formats its message");
+        assert!(message.contains("a tool is missing"), "{message}");
+    }
+
+    #[test]
+    fn a_path_variable_that_names_nothing_is_an_error_not_a_skip() {
+        let failed = std::panic::catch_unwind(|| {
+            path_from_env(
+                "HUB_TESTKIT_SURELY_UNSET_VARIABLE",
+                Some(Path::new("/nonexistent/peer-suites")),
+                "peer suites",
+            )
+        });
+        // Unset and absent: a skip (a failure only under CI).
+        assert_eq!(failed.is_err(), in_ci());
+        // Set, but to a path that does not exist: a failure everywhere.
+        let wrong = std::panic::catch_unwind(|| {
+            path_from(
+                "HUB_PEER_SUITES",
+                Some("/nonexistent/peer-suitez".into()),
+                None,
+                "peer suites",
+            )
+        })
+        .expect_err("a typo in the variable fails");
+        let message = wrong.downcast_ref::<String>().expect("a formatted message");
+        assert!(message.contains("/nonexistent/peer-suitez"), "{message}");
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(
+            path_from_env("HUB_TESTKIT_SURELY_UNSET_VARIABLE", Some(here), "this crate"),
+            Some(here.to_owned())
+        );
+    }
+}
