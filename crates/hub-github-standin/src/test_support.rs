@@ -9,7 +9,8 @@ use crate::{Error, ImportSummary, Options, Spec, StandIn, Violation};
 pub const OPENAPI_ENV: &str = "HUB_GITHUB_OPENAPI";
 
 /// Why a test cannot run without the description (see [`spec_from_env`]).
-pub const SKIP_REASON: &str = "@octokit/openapi not found (set HUB_GITHUB_OPENAPI; .ci/run installs it)";
+pub const SKIP_REASON: &str =
+    "@octokit/openapi not found (set HUB_GITHUB_OPENAPI; .ci/run installs it)";
 
 /// The description named by `HUB_GITHUB_OPENAPI`, loaded once per process.
 ///

@@ -17,8 +17,6 @@ pub mod vars {
     pub const GITHUB_PATH: &str = "GITHUB_PATH";
     /// File that the job summary Markdown is appended to.
     pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
-    /// File that saved state is appended to.
-    pub const GITHUB_STATE: &str = "GITHUB_STATE";
     /// `1` when step debug logging is enabled.
     pub const RUNNER_DEBUG: &str = "RUNNER_DEBUG";
     /// Per-job temporary directory.
@@ -45,8 +43,6 @@ pub mod vars {
     pub const GITHUB_RUN_ID: &str = "GITHUB_RUN_ID";
     /// Prefix of action inputs.
     pub const INPUT_PREFIX: &str = "INPUT_";
-    /// Where the peer test vectors live (tests only).
-    pub const HUB_PEER_SUITES: &str = "HUB_PEER_SUITES";
 }
 
 /// A snapshot of environment variables.

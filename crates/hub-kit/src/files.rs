@@ -1,5 +1,5 @@
-//! File commands: `$GITHUB_OUTPUT`, `$GITHUB_ENV`, `$GITHUB_STATE` (heredoc form with a
-//! random delimiter) and `$GITHUB_PATH`.
+//! File commands: `$GITHUB_OUTPUT` and `$GITHUB_ENV` (heredoc form with a random delimiter)
+//! and `$GITHUB_PATH`; the one atomic write.
 
 use std::io::Write;
 use std::path::Path;
