@@ -8,7 +8,7 @@ use hub_conventional::{AnalyzedCommit, Commit, Kind, Separator};
 use serde::Serialize;
 
 use crate::model::{Author, AuthorStyle, Config, ReleaseInput};
-use hub_kit::md::{self, IssueLinks};
+use hub_md::{self as md, IssueLinks};
 
 /// Everything a template sees.
 #[derive(Clone, Debug, Serialize)]

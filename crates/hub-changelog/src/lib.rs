@@ -13,7 +13,7 @@
 //! 1. [`ReleaseInput::analyze`] (or a [`ReleaseInput`] built from already analysed
 //!    commits) per release;
 //! 2. [`context()`] groups them into sections under a [`Config`], folds duplicates, drops
-//!    cancelled reverts, builds links, escapes commit text (`hub_kit::md::escape_text`, the
+//!    cancelled reverts, builds links, escapes commit text (`hub_md::escape_text`, the
 //!    one Markdown escaping the suite uses);
 //! 3. [`render()`] prints the context with a built-in [`Layout`] or a user template;
 //! 4. [`prepend()`] puts the section into the existing file, idempotently.

@@ -109,7 +109,7 @@ pub enum AuthorStyle {
     /// The author's name, as plain text.
     Name,
     /// The GitHub login as inert text, `@` + U+2060 + `octocat` (reads `@octocat`, pings
-    /// nobody: the `@` is broken as `hub_kit::md` breaks every mention); the name when no
+    /// nobody: the `@` is broken as `hub_md` breaks every mention); the name when no
     /// login is known.
     Login,
     /// A real `@octocat` mention, which notifies the account; the name when no login is

@@ -8,7 +8,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::context::{Context, Entry, ReleaseContext, SectionContext};
-use hub_kit::md;
+use hub_md as md;
 
 const KEEP_A_CHANGELOG: &str = include_str!("../templates/keepachangelog.md.j2");
 const ANGULAR: &str = include_str!("../templates/angular.md.j2");

@@ -29,7 +29,8 @@ pub mod command;
 pub mod env;
 pub mod files;
 pub mod input;
-pub mod md;
+/// Markdown with the escaping of untrusted text: the `hub-md` crate, which engines use too.
+pub use hub_md as md;
 pub mod runner;
 
 /// Every hub-actions binary built for musl — the static release archives the actions

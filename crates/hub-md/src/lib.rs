@@ -289,7 +289,7 @@ pub struct IssueLinks<'a> {
 /// issue. Unlike [`escape`], newlines stay newlines: use [`escape`] for one table cell.
 ///
 /// ```
-/// use hub_kit::md::escape_text;
+/// use hub_md::escape_text;
 ///
 /// assert_eq!(escape_text("<script>alert(1)</script>", None), "&lt;script&gt;alert(1)&lt;/script&gt;");
 /// assert_eq!(escape_text("see [x](javascript:alert(1))", None), "see \\[x\\](javascript:alert(1))");
