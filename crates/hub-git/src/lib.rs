@@ -1,16 +1,19 @@
-//! Git access for hub-actions, through the `git` program — and, where it gives git's answer
-//! byte for byte and faster, through the repository's files.
+//! Git access for hub-actions, through the `git` program and nothing else.
 //!
-//! Why the git CLI and not libgit2 or gitoxide: every runner has `git`; `git log` *is* the
-//! speed floor the actions are measured against; it honours every repository feature
-//! (commit-graph, partial and shallow clones, `safe.directory`, alternates) exactly as the
-//! user's own git does; and it keeps the binaries small and quick to build from source.
-//! Every call is an argument vector, never a shell line, so refs and paths are only data.
+//! Why the git CLI and not libgit2, gitoxide or a reader of our own: every runner has
+//! `git`; `git log` *is* the speed floor the actions are measured against; and answers are
+//! git's by construction — `safe.directory` and dubious ownership, replace refs, grafts,
+//! shallow and partial clones, alternates, SHA-256 repositories and the user's own
+//! configuration all behave exactly as the user's git makes them behave. (gitoxide was
+//! evaluated and rejected: it differs from git on ownership, `safe.directory` and replace
+//! refs.) Every call is an argument vector, never a shell line, so refs and paths are only
+//! data.
 //!
-//! A release run's range is a few hundred commits, and starting git costs more than
-//! reading them; so for ordinary repositories the refs (`refs.rs`), objects (`odb.rs`) and
-//! the commit walk of a range (`walk.rs`, git's own algorithm) are read directly, and
-//! anything unusual goes to git. Tests hold each shortcut to git's own output.
+//! The interface is small and each read is one process: [`Repo::open_resolving`] (one
+//! `git rev-parse`: work tree, shallowness, revisions), [`Repo::tags`] (one
+//! `git for-each-ref`), [`Repo::open_with_tags`] (those two started together),
+//! [`Repo::log`] and [`Repo::log_with_files`] (one `git log -z` read into one buffer and
+//! viewed without copying).
 //!
 //! ```no_run
 //! let repo = hub_git::Repo::discover(".").unwrap();
@@ -22,18 +25,16 @@
 //! ```
 
 mod log;
-mod odb;
+mod open;
 mod partition;
-mod refs;
-mod walk;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub use log::{Commit, CommitLog};
+pub use open::Opened;
 pub use partition::partition_by_tags;
-pub use refs::{Opened, TagRef, find_common_dir, local_tag_names, local_tag_refs};
 
 /// A failure to run git or a git command that failed.
 #[derive(Debug, thiserror::Error)]
@@ -103,24 +104,19 @@ impl Range {
 #[derive(Clone, Debug)]
 pub struct Repo {
     root: PathBuf,
-    /// The object directory, when commit walks can read it without git
-    /// ([`refs::walkable_objects`]).
-    objects: Option<PathBuf>,
 }
 
 impl Repo {
-    /// Finds the repository containing `dir`.
+    /// Finds the repository containing `dir`. A repository git refuses to read (one owned
+    /// by another user, without `safe.directory`) is an error with git's own message.
     pub fn discover(dir: impl AsRef<Path>) -> Result<Repo, GitError> {
         let dir = dir.as_ref();
         let out = git_in(dir, ["rev-parse", "--show-toplevel"])?;
         if !out.status.success() {
-            return Err(GitError::NotARepository {
-                path: dir.to_path_buf(),
-            });
+            return Err(open::refusal(dir, "rev-parse --show-toplevel", &out));
         }
         let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim_end());
-        let objects = refs::walkable_objects(&root);
-        Ok(Repo { root, objects })
+        Ok(Repo { root })
     }
 
     /// The work tree's root.
@@ -186,26 +182,29 @@ impl Repo {
             == "true")
     }
 
-    /// All tags with the commit each points at.
+    /// All tags with the commit each points at (one `git for-each-ref`); tags of anything
+    /// but a commit are left out.
     pub fn tags(&self) -> Result<Vec<Tag>, GitError> {
-        let text = self.run_text([
-            "for-each-ref",
-            "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)",
-            "refs/tags",
-        ])?;
-        Ok(text
+        let out = git_in(&self.root, open::TAGS_ARGS)?;
+        open::parse_tags(&out)
+    }
+
+    /// The names of the tags whose commit is reachable from `to` (one
+    /// `git for-each-ref --merged`, one walk for every tag).
+    pub fn tags_merged_into(
+        &self,
+        to: &str,
+    ) -> Result<std::collections::HashSet<String>, GitError> {
+        let merged = format!("--merged={to}");
+        Ok(self
+            .run_text([
+                "for-each-ref",
+                merged.as_str(),
+                "--format=%(refname:strip=2)",
+                "refs/tags",
+            ])?
             .lines()
-            .filter_map(|line| {
-                let mut f = line.split('\0');
-                let (name, ty, obj, peeled) = (f.next()?, f.next()?, f.next()?, f.next()?);
-                let annotated = ty == "tag";
-                let commit = if annotated { peeled } else { obj };
-                (!commit.is_empty()).then(|| Tag {
-                    name: name.to_string(),
-                    commit: commit.to_string(),
-                    annotated,
-                })
-            })
+            .map(str::to_owned)
             .collect())
     }
 
@@ -230,8 +229,9 @@ impl Repo {
     ///
     /// The first few are checked one by one (`git merge-base --is-ancestor`, cheap with a
     /// commit-graph; with a linear history the first one answers); after that one
-    /// `git tag --merged` answers for every remaining tag, so a long list of unreachable tags
-    /// (pre-releases on unmerged branches) costs one walk, not one process each.
+    /// [`Repo::tags_merged_into`] answers for every remaining tag, so a long list of
+    /// unreachable tags (pre-releases on unmerged branches) costs one walk, not one process
+    /// each.
     pub fn first_reachable<'a, I>(&self, candidates: I, to: &str) -> Result<Option<usize>, GitError>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
@@ -244,12 +244,7 @@ impl Repo {
             } else {
                 let set = match &mut merged {
                     Some(set) => set,
-                    None => merged.insert(
-                        self.run_text(["tag", "--merged", to])?
-                            .lines()
-                            .map(str::to_owned)
-                            .collect(),
-                    ),
+                    None => merged.insert(self.tags_merged_into(to)?),
                 };
                 set.contains(name)
             };
@@ -261,31 +256,8 @@ impl Repo {
     }
 
     /// Commits in `range` (newest first), optionally only those touching `paths`, read with
-    /// one `git log` into one buffer — or, for a range of commit ids without paths in an
-    /// ordinary repository, read from the object database the way `git log` walks it
-    /// (`walk.rs`), which gives the same bytes without starting git.
+    /// one `git log -z` into one buffer.
     pub fn log(&self, range: &Range, paths: &[String]) -> Result<CommitLog, GitError> {
-        if paths.is_empty()
-            && let Some(raw) = self.log_by_hand(range)
-        {
-            return CommitLog::parse(raw).map_err(|()| GitError::Output { args: "log".into() });
-        }
-        self.log_with_git(range, paths)
-    }
-
-    fn log_by_hand(&self, range: &Range) -> Option<Vec<u8>> {
-        let objects = self.objects.as_ref()?;
-        let hash_len = range.to.len() / 2;
-        let mut odb = odb::Odb::open(objects, hash_len)?;
-        walk::log(&mut odb, &range.to, &range.exclude)
-    }
-
-    /// [`Repo::log`] always through `git log`.
-    pub(crate) fn log_with_git(
-        &self,
-        range: &Range,
-        paths: &[String],
-    ) -> Result<CommitLog, GitError> {
         let mut args: Vec<String> = vec![
             "log".into(),
             "-z".into(),
@@ -449,13 +421,25 @@ impl Repo {
     }
 }
 
+/// Runs git in `dir` and waits for it: every git process of the suite starts here or in
+/// [`git_command`].
 fn git_in<I, S>(dir: &Path, args: I) -> Result<Output, GitError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    Command::new("git")
-        .arg("-C")
+    git_command(dir, args).output().map_err(GitError::Spawn)
+}
+
+/// `git -C <dir> <args>` with the suite's environment, stdin closed, stdout and stderr
+/// piped.
+fn git_command<I, S>(dir: &Path, args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
         .arg(dir)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
@@ -464,8 +448,9 @@ where
         // costs more system time than the whole parse.
         .env("GIT_FLUSH", "0")
         .stdin(Stdio::null())
-        .output()
-        .map_err(GitError::Spawn)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
 }
 
 fn show_args(args: &[std::ffi::OsString]) -> String {

@@ -32,11 +32,6 @@ impl<'a> Commit<'a> {
     pub fn parent_ids(&self) -> impl Iterator<Item = &'a str> {
         self.parents.split(' ').filter(|p| !p.is_empty())
     }
-
-    /// Whether it is a merge commit.
-    pub fn is_merge(&self) -> bool {
-        self.parent_ids().nth(1).is_some()
-    }
 }
 
 /// The output of one `git log`, kept as one string with the commits' field offsets.

@@ -163,75 +163,165 @@ fn creates_annotated_tags_with_any_message() {
 }
 
 #[test]
-fn tag_refs_from_files_match_for_each_ref() {
+fn open_resolving_reads_work_tree_shallowness_and_commits_in_one_rev_parse() {
     let (_d, repo) = repo();
-    let common = find_common_dir(repo.root()).unwrap();
-    let names = |refs: &[TagRef]| refs.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
-    let loose = local_tag_refs(&common).unwrap();
-    assert_eq!(names(&loose), ["v0.1.0", "v0.1.1"]);
-    // The annotated tag's ref holds the tag object, the lightweight one the commit.
     let tags = repo.tags().unwrap();
-    assert_eq!(loose[0].target, tags[0].commit);
-    assert_ne!(loose[1].target, tags[1].commit);
-    // Packed, plus a nested loose one that shadows nothing: same answer as git.
-    repo.run(["pack-refs", "--all"]).unwrap();
-    repo.run(["tag", "api/v2.0.0", "HEAD"]).unwrap();
-    let mixed = local_tag_refs(&common).unwrap();
-    assert_eq!(names(&mixed), ["api/v2.0.0", "v0.1.0", "v0.1.1"]);
-    assert_eq!(mixed[2].target, loose[1].target);
-    // A loose ref wins over its packed entry, as in git.
-    repo.run(["tag", "-f", "v0.1.0", "HEAD"]).unwrap();
     let head = repo.rev_parse("HEAD").unwrap();
-    let moved = local_tag_refs(&common).unwrap();
-    assert_eq!(
-        moved.iter().find(|t| t.name == "v0.1.0").unwrap().target,
-        head
-    );
-
-    // One rev-parse: work tree, common dir, shallowness and peeled commits.
+    // From a subdirectory: the work tree's root, and peeled commits.
     let sub = repo.root().join("sub");
     std::fs::create_dir(&sub).unwrap();
-    let opened = Repo::open_resolving(&sub, &["HEAD", "refs/tags/v0.1.1"]).unwrap();
+    let opened = Repo::open_resolving(&sub, &["HEAD", "refs/tags/v0.1.1", "v0.1.0"]).unwrap();
     assert_eq!(opened.repo.root(), repo.root());
-    assert_eq!(std::fs::canonicalize(&opened.common_dir).unwrap(), common);
     assert!(!opened.shallow);
-    assert_eq!(opened.commits, [head, tags[1].commit.clone()]);
+    assert_eq!(
+        opened.commits,
+        [head.clone(), tags[1].commit.clone(), tags[0].commit.clone()]
+    );
+    assert_eq!(
+        Repo::open_resolving(&sub, &["HEAD~1"]).unwrap().commits,
+        [git_commit_of(&sub, "HEAD~1")]
+    );
     assert!(Repo::open_resolving(&sub, &["no-such-ref"]).is_err());
     assert!(Repo::open_resolving(&sub, &["--output=/tmp/x"]).is_err());
     let outside = tempfile::tempdir().unwrap();
-    assert!(Repo::open_resolving(outside.path(), &["HEAD"]).is_err());
+    let e = Repo::open_resolving(outside.path(), &["HEAD"]).unwrap_err();
+    assert!(matches!(e, GitError::NotARepository { .. }), "{e}");
+    // The rev-parse and the for-each-ref side by side: the same answers.
+    let (both, with_tags) = Repo::open_with_tags(&sub, &["HEAD", "refs/tags/v0.1.1"]).unwrap();
+    assert_eq!(both.repo.root(), repo.root());
+    assert_eq!(both.commits, [head, tags[1].commit.clone()]);
+    assert_eq!(with_tags, tags);
+    assert!(Repo::open_with_tags(outside.path(), &["HEAD"]).is_err());
+    assert!(Repo::open_with_tags(&sub, &["no-such-ref"]).is_err());
 }
 
 #[test]
-fn common_dir_of_a_worktree_and_unusual_layouts() {
+fn worktrees_and_shallow_clones_are_opened_as_git_sees_them() {
     let (_d, repo) = repo();
+    let root = repo.root().to_path_buf();
     let wt = tempfile::tempdir().unwrap();
     let path = wt.path().join("wt");
-    repo.run([
-        "worktree",
-        "add",
-        "-q",
-        "--detach",
-        path.to_str().unwrap(),
-        "HEAD",
-    ])
-    .unwrap();
-    let main_common = find_common_dir(repo.root()).unwrap();
-    // A worktree's `.git` is a file; its refs are the main repository's.
-    assert_eq!(find_common_dir(&path).unwrap(), main_common);
-    assert_eq!(local_tag_refs(&main_common).unwrap().len(), 2);
-    // A symbolic tag ref is not read by hand: ask git.
-    std::fs::write(main_common.join("refs/tags/sym"), "ref: refs/tags/v0.1.0\n").unwrap();
-    assert!(local_tag_refs(&main_common).is_none());
-    // Its name is still listed: resolving it is git's job.
-    assert!(
-        local_tag_names(&main_common)
-            .unwrap()
-            .contains(&"sym".to_string())
+    let p = path.to_str().unwrap();
+    repo.run(["worktree", "add", "-q", "--detach", p, "HEAD~2"])
+        .unwrap();
+    // The worktree's own HEAD, the main repository's refs and tags.
+    let opened = Repo::open_resolving(&path, &["HEAD", "refs/heads/main"]).unwrap();
+    assert_eq!(
+        opened.commits,
+        [git_commit_of(&path, "HEAD"), git_commit_of(&root, "HEAD")]
     );
-    // Nothing above a plain directory.
-    let outside = tempfile::tempdir().unwrap();
-    assert!(find_common_dir(outside.path()).is_none());
+    assert_ne!(opened.commits[0], opened.commits[1]);
+    assert_eq!(opened.repo.tags().unwrap(), repo.tags().unwrap());
+
+    // A shallow clone says so.
+    let clone = wt.path().join("shallow");
+    let url = format!("file://{}", root.display());
+    let st = Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let opened = Repo::open_resolving(&clone, &["HEAD"]).unwrap();
+    assert!(opened.shallow);
+    assert!(opened.repo.is_shallow().unwrap());
+    assert_eq!(opened.commits, [git_commit_of(&root, "HEAD")]);
+}
+
+#[test]
+fn tags_are_peeled_to_commits_whether_packed_loose_nested_or_of_a_tree() {
+    let (_d, repo) = repo();
+    let names = |tags: Vec<Tag>| tags.into_iter().map(|t| t.name).collect::<Vec<_>>();
+    let first = repo.tags().unwrap();
+    // A tag of a tag peels to the commit; a tag of a tree is no release and is left out.
+    repo.run(["tag", "-a", "-m", "nested", "v0.2.0", "v0.1.1"])
+        .unwrap();
+    repo.run(["tag", "-a", "-m", "tree", "treetag", "HEAD^{tree}"])
+        .unwrap();
+    let tags = repo.tags().unwrap();
+    assert_eq!(names(tags.clone()), ["v0.1.0", "v0.1.1", "v0.2.0"]);
+    assert_eq!(tags[2].commit, first[1].commit);
+    assert!(tags[2].annotated);
+    // Packed, then a packed tag moved (loose again) and a nested name: as git lists them.
+    repo.run(["pack-refs", "--all"]).unwrap();
+    assert_eq!(repo.tags().unwrap(), tags);
+    repo.run(["tag", "-f", "v0.1.0", "HEAD"]).unwrap();
+    repo.run(["tag", "api/v2.0.0", "HEAD"]).unwrap();
+    let head = repo.rev_parse("HEAD").unwrap();
+    let moved = repo.tags().unwrap();
+    assert_eq!(
+        names(moved.clone()),
+        ["api/v2.0.0", "v0.1.0", "v0.1.1", "v0.2.0"]
+    );
+    assert_eq!(moved[1].commit, head);
+    // Reachability of every tag in one for-each-ref.
+    let merged = repo.tags_merged_into(&first[1].commit).unwrap();
+    let want: std::collections::HashSet<String> =
+        ["v0.1.1".into(), "v0.2.0".into()].into_iter().collect();
+    assert_eq!(merged, want);
+    let merged = repo.tags_merged_into("HEAD").unwrap();
+    assert_eq!(merged.len(), 4);
+}
+
+#[test]
+fn sha256_repositories_are_read_through_git_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let st = Command::new("git")
+            .current_dir(dir.path())
+            .args(["-c", "user.name=Ada", "-c", "user.email=ada@example.com"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(st.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "--object-format=sha256", "-b", "main"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "feat: one"]);
+    git(&["tag", "-a", "-m", "release", "v1.0.0"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "fix: two"]);
+    let (opened, tags) = Repo::open_with_tags(dir.path(), &["HEAD", "refs/tags/v1.0.0"]).unwrap();
+    assert_eq!(opened.commits[0], git_commit_of(dir.path(), "HEAD"));
+    assert_eq!(opened.commits[0].len(), 64);
+    assert_eq!(tags[0].commit, opened.commits[1]);
+    let log = opened
+        .repo
+        .log(
+            &Range::since(Some(&tags[0].commit), &opened.commits[0]),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log.get(0).unwrap().parents, tags[0].commit);
+}
+
+#[test]
+fn a_repository_git_refuses_is_refused_with_gits_reason() {
+    // Owned by another user: git says "dubious ownership", and so do we — not "no
+    // repository". Needs root to hand the directory to another user.
+    let (d, repo) = repo();
+    if !chown_to_another_user(d.path()) {
+        return;
+    }
+    for e in [
+        Repo::discover(repo.root()).unwrap_err(),
+        Repo::open_resolving(repo.root(), &["HEAD"]).unwrap_err(),
+    ] {
+        assert!(matches!(e, GitError::Command { .. }), "{e}");
+        assert!(e.to_string().contains("dubious ownership"), "{e}");
+    }
+}
+
+/// Hands `dir` to uid 12345 (`chown -R`); `false` when this process may not (not root),
+/// after the skip rule (the reason on stderr, a failure under `CI`).
+fn chown_to_another_user(dir: &Path) -> bool {
+    let ok = Command::new("chown")
+        .args(["-R", "12345:12345"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        hub_testkit::skip("cannot chown the test repository to another user (not root)");
+    }
+    ok
 }
 
 #[test]
@@ -287,232 +377,6 @@ fn git_commit_of(dir: &Path, rev: &str) -> String {
         .unwrap();
     assert!(out.status.success(), "{rev}");
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// `open_by_hand` answers exactly as git does for `revs`, from `dir`.
-fn agrees_with_git(dir: &Path, revs: &[&str]) {
-    for rev in revs {
-        assert!(
-            refs::open_by_hand(dir, &[rev]).is_some(),
-            "read {rev} by hand"
-        );
-    }
-    let opened = refs::open_by_hand(dir, revs).unwrap_or_else(|| panic!("read {revs:?}"));
-    let expected: Vec<String> = revs.iter().map(|r| git_commit_of(dir, r)).collect();
-    assert_eq!(opened.commits, expected, "{revs:?}");
-    let by_git = Repo::open_resolving_with_git(dir, revs).unwrap();
-    assert_eq!(opened.repo.root(), by_git.repo.root());
-    assert_eq!(
-        opened.common_dir,
-        std::fs::canonicalize(&by_git.common_dir).unwrap()
-    );
-    assert_eq!(opened.shallow, by_git.shallow);
-}
-
-#[test]
-fn refs_are_peeled_by_hand_exactly_as_git_peels_them() {
-    let (_d, repo) = repo();
-    let root = repo.root().to_path_buf();
-    // A tag of a tag, and a tag whose message is far longer than the header we inflate.
-    repo.run(["tag", "-a", "-m", "nested", "v0.2.0", "v0.1.1"])
-        .unwrap();
-    let long = "notes\n".repeat(4000);
-    repo.run(["tag", "-a", "-m", &long, "v0.3.0", "HEAD~1"])
-        .unwrap();
-    let head = repo.rev_parse("HEAD").unwrap();
-    let revs = [
-        "HEAD",
-        "refs/heads/main",
-        "refs/tags/v0.1.0",
-        "refs/tags/v0.1.1",
-        "refs/tags/v0.2.0",
-        "refs/tags/v0.3.0",
-        head.as_str(),
-    ];
-    // Loose refs and loose objects.
-    agrees_with_git(&root, &revs);
-    let sub = root.join("deep/sub");
-    std::fs::create_dir_all(&sub).unwrap();
-    agrees_with_git(&sub, &revs);
-    // Everything packed: objects through the pack index, refs with their peeled lines …
-    repo.run(["gc", "-q"]).unwrap();
-    // gc stores some of these commits as deltas of others: their kind is their base's.
-    let packs = root.join(".git/objects/pack");
-    let idx = std::fs::read_dir(&packs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "idx"))
-        .unwrap();
-    let verify = repo
-        .run(["verify-pack", "-v", idx.to_str().unwrap()])
-        .unwrap();
-    let deltified_commits = String::from_utf8(verify)
-        .unwrap()
-        .lines()
-        .filter(|l| l.split_whitespace().nth(1) == Some("commit"))
-        .filter(|l| l.split_whitespace().count() > 5)
-        .count();
-    assert!(deltified_commits > 0, "a deltified commit to read");
-    let packed_refs = root.join(".git/packed-refs");
-    assert!(std::fs::read_to_string(&packed_refs).unwrap().contains('^'));
-    agrees_with_git(&root, &revs);
-    // … and without them (an older git's packed-refs): peeled through the pack.
-    let text = std::fs::read_to_string(&packed_refs).unwrap();
-    let unpeeled: String = text
-        .lines()
-        .filter(|l| !l.starts_with('^') && !l.starts_with('#'))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&packed_refs, unpeeled).unwrap();
-    agrees_with_git(&root, &revs);
-    // A detached HEAD.
-    repo.run(["checkout", "-q", "--detach", "HEAD~1"]).unwrap();
-    agrees_with_git(&root, &revs);
-
-    // A tag of a tree is no commit: not answered by hand, and git refuses it too.
-    repo.run(["tag", "-a", "-m", "tree", "treetag", "HEAD^{tree}"])
-        .unwrap();
-    assert!(refs::open_by_hand(&root, &["refs/tags/treetag"]).is_none());
-    assert!(Repo::open_resolving(&root, &["refs/tags/treetag"]).is_err());
-    // Unknown refs, short names and revision syntax are left to git.
-    for rev in [
-        "refs/tags/nope",
-        "v0.1.0",
-        "HEAD~1",
-        "main",
-        "refs/tags/../HEAD",
-    ] {
-        assert!(refs::open_by_hand(&root, &[rev]).is_none(), "{rev}");
-    }
-    assert_eq!(
-        Repo::open_resolving(&root, &["HEAD~1"]).unwrap().commits,
-        [git_commit_of(&root, "HEAD~1")]
-    );
-}
-
-#[test]
-fn worktrees_shallow_clones_and_unusual_configs_by_hand() {
-    let (_d, repo) = repo();
-    let root = repo.root().to_path_buf();
-    let wt = tempfile::tempdir().unwrap();
-    let path = wt.path().join("wt");
-    let p = path.to_str().unwrap();
-    repo.run(["worktree", "add", "-q", "--detach", p, "HEAD~2"])
-        .unwrap();
-    // The worktree's own HEAD, the main repository's refs.
-    agrees_with_git(&path, &["HEAD", "refs/heads/main", "refs/tags/v0.1.1"]);
-    assert_ne!(
-        refs::open_by_hand(&path, &["HEAD"]).unwrap().commits,
-        refs::open_by_hand(&root, &["HEAD"]).unwrap().commits
-    );
-
-    // A shallow clone says so.
-    let clone = wt.path().join("shallow");
-    let url = format!("file://{}", root.display());
-    let st = Command::new("git")
-        .args(["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    agrees_with_git(&clone, &["HEAD"]);
-    assert!(refs::open_by_hand(&clone, &["HEAD"]).unwrap().shallow);
-
-    // core.worktree moves the work tree: git is asked.
-    repo.run(["config", "core.worktree", &root.display().to_string()])
-        .unwrap();
-    assert!(refs::open_by_hand(&root, &["HEAD"]).is_none());
-    repo.run(["config", "--unset", "core.worktree"]).unwrap();
-    // So are alternates: the object may be elsewhere.
-    let alternates = root.join(".git/objects/info/alternates");
-    std::fs::write(&alternates, "/nonexistent\n").unwrap();
-    assert!(refs::open_by_hand(&root, &["HEAD"]).is_none());
-    std::fs::remove_file(&alternates).unwrap();
-    agrees_with_git(&root, &["HEAD"]);
-}
-
-#[test]
-fn sha256_repositories_are_read_by_hand_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let st = Command::new("git")
-            .current_dir(dir.path())
-            .args(["-c", "user.name=Ada", "-c", "user.email=ada@example.com"])
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(st.success(), "git {args:?}");
-    };
-    git(&["init", "-q", "--object-format=sha256", "-b", "main"]);
-    git(&["commit", "-q", "--allow-empty", "-m", "feat: one"]);
-    git(&["tag", "-a", "-m", "release", "v1.0.0"]);
-    git(&["commit", "-q", "--allow-empty", "-m", "fix: two"]);
-    let revs = ["HEAD", "refs/tags/v1.0.0"];
-    agrees_with_git(dir.path(), &revs);
-    git(&["gc", "-q"]);
-    agrees_with_git(dir.path(), &revs);
-    assert_eq!(
-        refs::open_by_hand(dir.path(), &["HEAD"]).unwrap().commits[0].len(),
-        64
-    );
-}
-
-#[test]
-fn tag_names_are_listed_once_whether_packed_loose_or_both() {
-    let (_d, repo) = repo();
-    let common = find_common_dir(repo.root()).unwrap();
-    let sorted = |mut v: Vec<String>| {
-        v.sort();
-        v
-    };
-    // Loose only.
-    assert_eq!(
-        sorted(local_tag_names(&common).unwrap()),
-        ["v0.1.0", "v0.1.1"]
-    );
-    // Packed only.
-    repo.run(["pack-refs", "--all"]).unwrap();
-    assert_eq!(
-        sorted(local_tag_names(&common).unwrap()),
-        ["v0.1.0", "v0.1.1"]
-    );
-    // Both: a packed tag moved (now loose too), and new loose ones, nested included.
-    repo.run(["tag", "-f", "v0.1.0", "HEAD"]).unwrap();
-    repo.run(["tag", "api/v2.0.0", "HEAD"]).unwrap();
-    repo.run(["tag", "v0.2.0", "HEAD"]).unwrap();
-    assert_eq!(
-        sorted(local_tag_names(&common).unwrap()),
-        ["api/v2.0.0", "v0.1.0", "v0.1.1", "v0.2.0"]
-    );
-}
-
-#[test]
-fn packed_refs_lines_are_found_by_their_exact_name() {
-    let a = "a".repeat(40);
-    let b = "b".repeat(40);
-    let c = "c".repeat(40);
-    let text = format!(
-        "# pack-refs with: peeled fully-peeled sorted \n{a} refs/tags/v1.0\n^{c}\n{b} refs/tags/v1\n{c} refs/tags/x/v1\n{a} refs/tags/last"
-    );
-    assert_eq!(
-        refs::packed_lookup(&text, "refs/tags/v1.0"),
-        Some((a.as_str(), Some(c.as_str())))
-    );
-    // Not the longer name, nor a name ending the same way.
-    assert_eq!(
-        refs::packed_lookup(&text, "refs/tags/v1"),
-        Some((b.as_str(), None))
-    );
-    assert_eq!(
-        refs::packed_lookup(&text, "refs/tags/x/v1"),
-        Some((c.as_str(), None))
-    );
-    assert_eq!(
-        refs::packed_lookup(&text, "refs/tags/last"),
-        Some((a.as_str(), None))
-    );
-    assert_eq!(refs::packed_lookup(&text, "refs/tags/v"), None);
-    assert_eq!(refs::packed_lookup(&text, "tags/v1"), None);
-    assert_eq!(refs::packed_lookup("", "refs/tags/v1"), None);
 }
 
 /// `Repo::log` of the whole history, and what `git log` prints for it.

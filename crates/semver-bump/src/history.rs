@@ -32,55 +32,42 @@ pub struct QuickStart {
     pub log: CommitLog,
 }
 
-/// The common case in one git process: tag names read from the repository's files; the
-/// work tree, shallowness, `to` and the highest candidate tag's commit read from them too
-/// ([`Repo::open_resolving`]; one `git rev-parse` when the repository is unusual); and one
-/// `git log` of the range, which also proves the candidate reachable: a commit of
-/// `to ^tag` has the tag's commit as a parent exactly when the tag is an ancestor of `to`.
-/// With `path`s the log no longer shows every parent, so one `merge-base --is-ancestor`
-/// proves it instead.
+/// The common case in three git processes, two of them side by side: one `git rev-parse`
+/// (work tree, shallowness, `to`) next to one `git for-each-ref` (every tag and its
+/// commit), then one `git log` of the range since the highest version tag, which also
+/// proves that tag reachable: a commit of `to ^tag` has the tag's commit as a parent
+/// exactly when the tag is an ancestor of `to`. With `path`s the log no longer shows every
+/// parent, so one `merge-base --is-ancestor` proves it instead.
 ///
-/// `None` when the shortcut does not apply — a shallow clone, an unusual repository layout,
-/// a highest tag that is not reachable (a pre-release on an unmerged branch), any git
-/// error — and the caller takes the step-by-step path ([`last_release`]), which handles
-/// and reports all of those.
+/// `Ok(None)` when the shortcut does not apply — a shallow clone, a highest tag that is not
+/// reachable (a pre-release on an unmerged branch), any git error (a repository git
+/// refuses to read, say) — and the caller takes the step-by-step path ([`last_release`]),
+/// which handles and reports all of those.
 pub fn quick_start(
     dir: &str,
     pattern: &TagPattern,
     to_rev: &str,
     paths: &[String],
 ) -> Result<Option<QuickStart>> {
-    let Some(common) = hub_git::find_common_dir(std::path::Path::new(dir)) else {
+    let Ok((opened, tags)) = Repo::open_with_tags(dir, &[to_rev]) else {
         return Ok(None);
     };
-    let Some(names) = hub_git::local_tag_names(&common) else {
-        return Ok(None);
-    };
-    // Each name parsed once: the highest version, and every version for `known`.
-    let versions: Vec<(usize, Version)> = names
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| pattern.parse(t).map(|v| (i, v)))
-        .collect();
-    let top = versions
-        .iter()
-        .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
-        .map(|(i, v)| (names[*i].clone(), v.clone()));
-    let known: Vec<Version> = versions.into_iter().map(|(_, v)| v).collect();
-    let tag_ref = top.as_ref().map(|(t, _)| format!("refs/tags/{t}"));
-    let mut revs = vec![to_rev];
-    revs.extend(tag_ref.as_deref());
-    let Ok(opened) = Repo::open_resolving(dir, &revs) else {
-        return Ok(None);
-    };
-    let same_repo = std::fs::canonicalize(&opened.common_dir).is_ok_and(|c| c == common);
-    if opened.shallow || !same_repo {
+    if opened.shallow {
         return Ok(None);
     }
     let repo = opened.repo;
     let to = opened.commits[0].clone();
-    // A log git refuses (a repository it does not trust, say) is reported by the
-    // step-by-step path, exactly as when no shortcut is taken.
+    // Each name parsed once: the highest version, and every version for `known`.
+    let versions: Vec<(usize, Version)> = tags
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| pattern.parse(&t.name).map(|v| (i, v)))
+        .collect();
+    let top = versions
+        .iter()
+        .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
+        .map(|(i, v)| (&tags[*i], v.clone()));
+    let known: Vec<Version> = versions.into_iter().map(|(_, v)| v).collect();
     let Some((tag, version)) = top else {
         let Ok(log) = repo.log(&Range::since(None, &to), paths) else {
             return Ok(None);
@@ -96,7 +83,7 @@ pub fn quick_start(
             log,
         }));
     };
-    let tag_commit = opened.commits[1].clone();
+    let tag_commit = tag.commit.clone();
     if !paths.is_empty() && tag_commit != to && !repo.is_ancestor(&tag_commit, &to)? {
         return Ok(None);
     }
@@ -113,13 +100,45 @@ pub fn quick_start(
         repo,
         to,
         last: LastRelease {
-            tag: Some(tag),
+            tag: Some(tag.name.clone()),
             commit: Some(tag_commit),
             version: Some(version),
             known,
         },
         log,
     }))
+}
+
+/// The last release among `tags` (every tag of the repository with its commit): the
+/// highest version of `pattern` whose tag is in `reachable` (the tags reachable from the
+/// range's end, [`Repo::tags_merged_into`]); `known` holds every version of the pattern.
+pub fn from_tags(
+    pattern: &TagPattern,
+    tags: &[Tag],
+    reachable: &std::collections::HashSet<String>,
+) -> LastRelease {
+    let versions: Vec<(&Tag, Version)> = tags
+        .iter()
+        .filter_map(|t| pattern.parse(&t.name).map(|v| (t, v)))
+        .collect();
+    let top = versions
+        .iter()
+        .filter(|(t, _)| reachable.contains(&t.name))
+        .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)));
+    let (tag, commit, version) = match top {
+        Some((t, v)) => (
+            Some(t.name.clone()),
+            Some(t.commit.clone()),
+            Some(v.clone()),
+        ),
+        None => (None, None, None),
+    };
+    LastRelease {
+        tag,
+        commit,
+        version,
+        known: versions.into_iter().map(|(_, v)| v).collect(),
+    }
 }
 
 /// Finds the highest version tag reachable from `to`, or uses `from` when given.

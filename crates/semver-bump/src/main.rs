@@ -111,6 +111,11 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let options = release_options(args)?;
     let requirement: lint::Requirement = args.require_conventional.parse()?;
     let rules = bump_rules(&args.bump_rules)?;
+    if !tag_name_part(&args.tag_prefix) {
+        return Err(usage(
+            "input `tag-prefix` cannot start a tag name: it holds a line break, a space or one of `~^:?*[\\`",
+        ));
+    }
     let prefix = if args.tag_prefix == "none" {
         ""
     } else {
@@ -396,16 +401,33 @@ fn run_packages(
     options: &ReleaseOptions,
     rules: &BumpRules,
 ) -> Result<ExitCode> {
-    let repo = Repo::discover(dir)?;
+    // One `git rev-parse` next to one `git for-each-ref`; then one `for-each-ref --merged`
+    // for every package's reachable tags, and one `git log --name-only` for all of them.
+    let (opened, tags) = match Repo::open_with_tags(dir, &[args.to.as_str()]) {
+        Ok(o) => o,
+        Err(e) => {
+            // The precise reason: no repository, or an unknown `to`.
+            Repo::discover(dir)?.rev_parse(&args.to)?;
+            return Err(e.into());
+        }
+    };
+    let (repo, to) = (opened.repo, opened.commits[0].clone());
     let config = packages::load(spec, repo.root())?;
-    let to = repo.rev_parse(&args.to)?;
 
     // Each package's last release, then one log since the oldest of them.
     let mut lasts = Vec::new();
-    for p in &config {
-        lasts.push(history::last_release(
-            &repo, &p.pattern, &to, None, args.fetch, runner,
-        )?);
+    if opened.shallow {
+        // Deepening (or refusing) is per package's tags, step by step.
+        for p in &config {
+            lasts.push(history::last_release(
+                &repo, &p.pattern, &to, None, args.fetch, runner,
+            )?);
+        }
+    } else {
+        let merged = repo.tags_merged_into(&to)?;
+        for p in &config {
+            lasts.push(history::from_tags(&p.pattern, &tags, &merged));
+        }
     }
     let bases: Vec<&str> = lasts.iter().filter_map(|l| l.commit.as_deref()).collect();
     let since = if bases.len() < lasts.len() {
@@ -454,7 +476,8 @@ fn run_packages(
             None => String::new(),
         };
         let version = |v: Option<&Version>| v.map(|v| v.to_string()).unwrap_or_default();
-        runner.info(&format!(
+        // The name is the config's text: logged as data.
+        runner.log_untrusted(&format!(
             "{}: {} -> {} ({}, {} commit(s))",
             package.name,
             last.tag.as_deref().unwrap_or("no release"),
@@ -544,6 +567,14 @@ fn oldest_common(repo: &Repo, bases: &[&str]) -> Result<Option<String>> {
                 .filter(|s| !s.is_empty()))
         }
     }
+}
+
+/// Whether `text` can be part of a tag name: no control character (a line break), space or
+/// character git refuses in ref names.
+fn tag_name_part(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
 }
 
 /// Links for GitHub or GitHub Enterprise, when the runner says where we are.

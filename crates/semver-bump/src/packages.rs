@@ -90,6 +90,13 @@ fn from_value(value: &Value) -> Result<Vec<Package>> {
         let Some(name) = text("name")? else {
             bail!("package {}: `name` is missing", i + 1);
         };
+        // A name is logged, and is a key of the `packages` output: one line of text.
+        if name.chars().any(char::is_control) {
+            bail!(
+                "package {}: `name` holds a control character (a line break, say)",
+                i + 1
+            );
+        }
         for key in map.keys() {
             if !["name", "path", "paths", "tag-pattern"].contains(&key.as_str()) {
                 bail!("package `{name}`: unknown key `{key}` (expected name, path, tag-pattern)");
@@ -128,7 +135,7 @@ fn from_value(value: &Value) -> Result<Vec<Package>> {
         if prefix.contains("{version}")
             || prefix
                 .chars()
-                .any(|c| c.is_whitespace() || c == '~' || c == '^' || c == ':')
+                .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
         {
             bail!("package `{name}`: `tag-pattern` `{pattern}` does not give valid tag names");
         }

@@ -163,9 +163,12 @@ fn usage_and_failures_have_clear_exit_codes() {
     repo(tmp.path(), &["feat: x"]);
     let out = run(tmp.path(), &[("INPUT_DRY-RUN", "yes")]);
     assert_eq!(out.code, 2);
+    // In Actions a usage error is an annotation, on stdout like every workflow command.
     assert!(
-        out.stderr.contains("input `dry-run` must be a boolean"),
-        "{}",
+        out.stdout.starts_with("::error::")
+            && out.stdout.contains("input `dry-run` must be a boolean"),
+        "{}{}",
+        out.stdout,
         out.stderr
     );
 
@@ -427,4 +430,62 @@ fn last_release_is_the_highest_reachable_tag_whatever_the_ref_layout() {
         "{}",
         out.stdout
     );
+}
+
+/// Hands `dir` to uid 12345 (`chown -R`); `false` when this process may not (not root),
+/// after the skip rule (the reason on stderr, a failure under `CI`).
+fn chown_to_another_user(dir: &Path) -> bool {
+    let ok = Command::new("chown")
+        .args(["-R", "12345:12345"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        hub_testkit::skip("cannot chown the test repository to another user (not root)");
+    }
+    ok
+}
+
+#[test]
+fn a_repository_git_refuses_is_refused_with_gits_reason_until_it_is_trusted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(tmp.path(), &["feat: base", "tag:v1.0.0", "fix: one"]);
+    if !chown_to_another_user(&r) {
+        return;
+    }
+    let monorepo = [(
+        "INPUT_PACKAGES",
+        "- name: app\n  path: .\n  tag-pattern: v{version}\n",
+    )];
+    // Owned by another user, no `safe.directory`: git refuses it, and so do we, saying why.
+    for env in [&[][..], &monorepo[..]] {
+        let out = run(tmp.path(), env);
+        assert_eq!(out.code, 1, "{env:?}: {}{}", out.stdout, out.stderr);
+        let errors: Vec<_> = hub_kit::command::commands_in(&out.stdout)
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{env:?}: {}", out.stdout);
+        assert!(
+            errors[0].1.contains("detected dubious ownership"),
+            "{env:?}: {}",
+            out.stdout
+        );
+        assert!(out.outputs.is_empty(), "{env:?}: {:?}", out.outputs);
+    }
+    // Trusted through git's own configuration (here its environment form): read as usual.
+    let trusted = [
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", "safe.directory"),
+        ("GIT_CONFIG_VALUE_0", "*"),
+    ];
+    let out = run(tmp.path(), &trusted);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.get("current-version"), "1.0.0");
+    assert_eq!(out.get("next-version"), "1.0.1");
+    let mut env = trusted.to_vec();
+    env.extend(monorepo);
+    let out = run(tmp.path(), &env);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.get("next-version"), "1.0.1");
 }

@@ -165,6 +165,16 @@ fn every_package_in_one_pass_equals_one_run_per_package() {
         1,
         "git invocations: {calls:?}"
     );
+    // Four git processes in all, whatever the number of packages: the repository and
+    // `to` (rev-parse), every tag (for-each-ref), the tags reachable from `to`
+    // (for-each-ref --merged), and the log.
+    let mut sorted = calls.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["for-each-ref", "for-each-ref", "log", "rev-parse"],
+        "git invocations: {calls:?}"
+    );
     let packages: serde_json::Value =
         serde_json::from_str(all["packages"].as_str().unwrap()).unwrap();
 
@@ -177,7 +187,10 @@ fn every_package_in_one_pass_equals_one_run_per_package() {
         for p in &paths {
             args.extend(["--path", p]);
         }
-        let (one, _) = run(tmp.path(), &args);
+        let (one, calls) = run(tmp.path(), &args);
+        // One package: the rev-parse next to the for-each-ref, the tag proven an ancestor
+        // (the log of a path does not show every parent), and the log.
+        assert!(calls.len() <= 4, "git invocations: {calls:?}");
         let pkg = &packages[name];
         for key in [
             "current-version",
@@ -262,4 +275,87 @@ fn bad_package_configs_name_the_problem() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Runs the binary as the runner would (`GITHUB_ACTIONS=true`, output and summary files):
+/// exit code, stdout, stderr.
+fn run_in_actions(root: &Path, args: &[&str]) -> (i32, String, String) {
+    let files = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", root)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", files.path().join("output"))
+        .env("GITHUB_STEP_SUMMARY", files.path().join("summary"))
+        .args(["--dry-run", "--repository-path"])
+        .arg(root.join("repo"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The workflow commands the runner would run from `stream`, but for the `stop-commands`
+/// fences hub-kit puts around data (a fresh random token, closed by `::<token>::`).
+fn commands_but_fences(stream: &str) -> Vec<(String, String)> {
+    hub_kit::command::commands_in(stream)
+        .into_iter()
+        .filter(|(name, token)| {
+            !(name == "stop-commands"
+                && token.len() >= 16
+                && token.bytes().all(|b| b.is_ascii_alphanumeric())
+                && stream.contains(&format!("\n::{token}::")))
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_package_names_and_tag_prefixes_run_no_workflow_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    monorepo(tmp.path());
+    // A name with line breaks: refused, the package named by its position.
+    let config = "packages:\n  - name: \"api\\r::error::forged\\n::add-mask::feat\\n::stop-commands::zzz\"\n    path: api\n    tag-pattern: api@{version}\n";
+    let (code, stdout, stderr) = run_in_actions(tmp.path(), &["--packages", config]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("package 1: `name` holds a control character"),
+        "{stdout}"
+    );
+    for stream in [&stdout, &stderr] {
+        let run = commands_but_fences(stream);
+        assert_eq!(run.len(), usize::from(stream == &stdout), "{stream}");
+        assert!(run.iter().all(|(name, _)| name == "error"), "{run:?}");
+    }
+    // Names that only look like commands: accepted, logged as data.
+    let config = "packages:\n  - name: '::add-mask::feat'\n    path: api\n    tag-pattern: api@{version}\n  - name: '::stop-commands::zzz'\n    path: web\n    tag-pattern: web-v{version}\n  - name: 'x ##[error]forged'\n    path: docs\n    tag-pattern: docs@{version}\n";
+    let (code, stdout, stderr) = run_in_actions(tmp.path(), &["--packages", config]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("::add-mask::feat: api@1.0.0 -> api@1.1.0"),
+        "{stdout}"
+    );
+    for stream in [&stdout, &stderr] {
+        assert_eq!(commands_but_fences(stream), [], "{stream}");
+    }
+    // A tag prefix with a line break: a usage error naming the input.
+    let (code, stdout, stderr) =
+        run_in_actions(tmp.path(), &["--tag-prefix", "v\n::add-mask::feat"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        (stdout.clone() + &stderr).contains("input `tag-prefix` cannot start a tag name"),
+        "{stdout}{stderr}"
+    );
+    for stream in [&stdout, &stderr] {
+        assert!(
+            commands_but_fences(stream)
+                .iter()
+                .all(|(name, m)| name == "error" && !m.contains("add-mask")),
+            "{stream}"
+        );
+    }
 }

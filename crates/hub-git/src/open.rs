@@ -1,0 +1,161 @@
+//! Opening a repository: where it is, whether it is shallow, what its revisions and tags
+//! are — one `git rev-parse`, and one `git for-each-ref` started alongside it when the tags
+//! are wanted too.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::{GitError, Repo, Tag, git_command, git_in};
+
+/// What one `git rev-parse` says about a repository.
+#[derive(Clone, Debug)]
+pub struct Opened {
+    /// The repository.
+    pub repo: Repo,
+    /// Whether it is a shallow clone.
+    pub shallow: bool,
+    /// The commit id of each revision asked for, in order.
+    pub commits: Vec<String>,
+}
+
+/// `git for-each-ref` arguments listing every tag as `name NUL type NUL id NUL peeled type
+/// NUL peeled id` (`*` peels an annotated tag down to what it finally names).
+pub(crate) const TAGS_ARGS: [&str; 3] = [
+    "for-each-ref",
+    "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)",
+    "refs/tags",
+];
+
+/// The tags of a [`TAGS_ARGS`] run: each with the commit it names, tags of trees and blobs
+/// left out.
+pub(crate) fn parse_tags(out: &Output) -> Result<Vec<Tag>, GitError> {
+    if !out.status.success() {
+        return Err(GitError::Command {
+            args: TAGS_ARGS.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split('\0');
+            let (name, ty, obj, peeled_ty, peeled) =
+                (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+            let (commit, annotated) = match (ty, peeled_ty) {
+                ("commit", _) => (obj, false),
+                ("tag", "commit") => (peeled, true),
+                _ => return None,
+            };
+            Some(Tag {
+                name: name.to_string(),
+                commit: commit.to_string(),
+                annotated,
+            })
+        })
+        .collect())
+}
+
+/// The error for a `git` run in `dir` that found no repository it would read: "not inside a
+/// git repository" when there is none, else git's own words (a repository owned by another
+/// user without `safe.directory`: "detected dubious ownership").
+pub(crate) fn refusal(dir: &Path, args: &str, out: &Output) -> GitError {
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    if stderr.is_empty() || stderr.contains("not a git repository") {
+        GitError::NotARepository {
+            path: dir.to_path_buf(),
+        }
+    } else {
+        GitError::Command {
+            args: args.to_string(),
+            stderr,
+        }
+    }
+}
+
+/// `git rev-parse` arguments for [`Repo::open_resolving`].
+fn rev_parse_args(revs: &[&str]) -> Result<Vec<String>, GitError> {
+    if let Some(bad) = revs.iter().find(|r| r.starts_with('-') || r.is_empty()) {
+        return Err(GitError::UnknownRevision {
+            rev: bad.to_string(),
+        });
+    }
+    let mut args: Vec<String> = vec![
+        "rev-parse".into(),
+        "--path-format=absolute".into(),
+        "--show-toplevel".into(),
+        "--is-shallow-repository".into(),
+    ];
+    args.extend(revs.iter().map(|r| format!("{r}^{{commit}}")));
+    Ok(args)
+}
+
+/// Reads what [`rev_parse_args`] printed.
+fn parse_opened(
+    dir: &Path,
+    args: &[String],
+    revs: &[&str],
+    out: &Output,
+) -> Result<Opened, GitError> {
+    if !out.status.success() {
+        return Err(refusal(dir, &args.join(" "), out));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let bad = || GitError::Output {
+        args: "rev-parse".into(),
+    };
+    let root = PathBuf::from(lines.next().ok_or_else(bad)?);
+    let shallow = match lines.next() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(bad()),
+    };
+    let commits: Vec<String> = lines.map(str::to_owned).collect();
+    let full_id =
+        |c: &String| (c.len() == 40 || c.len() == 64) && c.bytes().all(|b| b.is_ascii_hexdigit());
+    if commits.len() != revs.len() || !commits.iter().all(full_id) {
+        return Err(bad());
+    }
+    Ok(Opened {
+        repo: Repo { root },
+        shallow,
+        commits,
+    })
+}
+
+impl Repo {
+    /// Finds the repository containing `dir` and resolves `revs` to commit ids — work tree,
+    /// shallowness and the commits from one `git rev-parse`.
+    ///
+    /// Revisions are peeled to commits (`v1.2.3` → the commit an annotated tag points at).
+    /// A revision starting with `-` is refused (`UnknownRevision`): rev-parse cannot take it
+    /// here safely; use [`Repo::rev_parse`] for those. Any failure — no repository, one git
+    /// refuses to read, an unknown revision — is returned with git's message; callers that
+    /// want the precise reason ask again step by step ([`Repo::discover`],
+    /// [`Repo::rev_parse`]).
+    pub fn open_resolving(dir: impl AsRef<Path>, revs: &[&str]) -> Result<Opened, GitError> {
+        let dir = dir.as_ref();
+        let args = rev_parse_args(revs)?;
+        let out = git_in(dir, &args)?;
+        parse_opened(dir, &args, revs, &out)
+    }
+
+    /// [`Repo::open_resolving`] and [`Repo::tags`] at once: the `git rev-parse` and the
+    /// `git for-each-ref` are started together and run side by side.
+    pub fn open_with_tags(
+        dir: impl AsRef<Path>,
+        revs: &[&str],
+    ) -> Result<(Opened, Vec<Tag>), GitError> {
+        let dir = dir.as_ref();
+        let args = rev_parse_args(revs)?;
+        let tags = git_command(dir, TAGS_ARGS)
+            .spawn()
+            .map_err(GitError::Spawn)?;
+        let opened = git_in(dir, &args);
+        // Always reap the second process, whatever the first said.
+        let tags = tags.wait_with_output().map_err(GitError::Spawn)?;
+        let opened = parse_opened(dir, &args, revs, &opened?)?;
+        Ok((opened, parse_tags(&tags)?))
+    }
+}
