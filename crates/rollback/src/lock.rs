@@ -117,7 +117,9 @@ pub fn file(path: &Path, what: &str, limit: Duration, runner: &mut Runner) -> Re
         .write(true)
         .open(path)
         .or_else(|e| match e.kind() {
-            std::io::ErrorKind::PermissionDenied => std::fs::File::open(path),
+            // When the file cannot be opened for reading either (it does not exist and
+            // cannot be created), the reason is the first error, not the fallback's.
+            std::io::ErrorKind::PermissionDenied => std::fs::File::open(path).map_err(|_| e),
             _ => Err(e),
         })
         .with_context(|| format!("cannot open the lock file `{}`", path.display()))?;

@@ -7,7 +7,6 @@
 mod choose;
 mod cluster;
 mod exec;
-mod fsutil;
 mod github;
 mod health;
 mod history;
@@ -163,6 +162,26 @@ fn main() -> ExitCode {
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let started = Instant::now();
+    let mut reported = false;
+    let result = rollback(args, env, runner, started, &mut reported);
+    // A usage error ran nothing and sets no output; any other failure before the outputs
+    // were set says `failed`.
+    if let Err(e) = &result
+        && !reported
+        && e.downcast_ref::<hub_kit::cli::UsageError>().is_none()
+    {
+        report::failed_outputs(runner, started.elapsed())?;
+    }
+    result
+}
+
+fn rollback(
+    args: &Args,
+    env: &Env,
+    runner: &mut Runner,
+    started: Instant,
+    reported: &mut bool,
+) -> Result<ExitCode> {
     let mut timeline = vec![Event {
         what: "started".into(),
         at: Duration::ZERO,
@@ -227,6 +246,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     if args.dry_run {
         runner.info("dry run: nothing changed")?;
         record.duration = started.elapsed();
+        *reported = true;
         report::outputs(runner, &record, None)?;
         runner.append_summary(&report::summary(&record, &plan_text))?;
         runner.print_outputs(args.json)?;
@@ -343,12 +363,14 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     record.duration = started.elapsed();
     record.timeline = timeline;
     let audit = request.audit_log.as_deref();
-    if let Some(path) = audit {
-        report::append_audit(path, &record, env)?;
-    }
-    report::outputs(runner, &record, audit)?;
+    let audited = audit
+        .map(|path| report::append_audit(path, &record, env))
+        .transpose();
+    *reported = true;
+    report::outputs(runner, &record, audit.filter(|_| audited.is_ok()))?;
     runner.append_summary(&report::summary(&record, &[]))?;
     runner.print_outputs(args.json)?;
+    audited?;
 
     if let Some(e) = failure {
         return Err(e);
@@ -1002,6 +1024,7 @@ fn plan(
                     releases::RELEASES
                 )
             })?;
+            snapshot.check_inside(&name, &releases.place())?;
             let mut steps = vec![Step::Switch {
                 link: releases.current_path(),
                 target: releases.link_target(&name, current),
@@ -1202,7 +1225,7 @@ fn act(
                 }
             }
             Step::Write { path, contents } => {
-                fsutil::write_atomically(path, contents.as_bytes())?;
+                hub_kit::files::write_atomically(path, contents.as_bytes())?;
                 runner.info(&format!("wrote `{}`", path.display()))?;
             }
             Step::WaitCompose { argv, image } => {

@@ -116,6 +116,9 @@ pub struct Snapshot {
     pub releases: Vec<String>,
     /// The record of the last rollback (an unreadable one is ignored).
     pub state: Option<State>,
+    /// The release directories that resolve outside `releases/` (a symlink out of it), with
+    /// where they resolve to: never switched to.
+    pub outside: Vec<(String, PathBuf)>,
 }
 
 impl Snapshot {
@@ -125,6 +128,27 @@ impl Snapshot {
             .into_iter()
             .find(|name| self.releases.contains(name))
     }
+
+    /// Refuses a release directory that resolves outside `releases/`.
+    pub fn check_inside(&self, name: &str, place: &str) -> Result<()> {
+        match self.outside.iter().find(|(n, _)| n == name) {
+            Some((_, resolved)) => Err(outside_error(
+                &Path::new(RELEASES).join(name),
+                resolved,
+                &format!("{place}/{RELEASES}"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The refusal of a release directory that resolves outside `releases/`.
+fn outside_error(target: &Path, resolved: &Path, releases: &str) -> anyhow::Error {
+    anyhow!(
+        "release directory `{}` resolves to `{}`, outside `{releases}`: refusing to switch `{CURRENT}` to it",
+        target.display(),
+        resolved.display()
+    )
 }
 
 fn current_from(target: PathBuf, pattern: &TagPattern) -> Current {
@@ -228,18 +252,30 @@ impl Releases {
         let target = std::fs::read_link(&path)
             .with_context(|| format!("cannot read the symlink `{}`", path.display()))?;
         let dir = self.root.join(RELEASES);
-        let mut releases: Vec<String> = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries
-                .flatten()
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect(),
+        let entries: Vec<std::fs::DirEntry> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries.flatten().filter(|e| e.path().is_dir()).collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => {
                 return Err(e).with_context(|| format!("cannot list `{}`", dir.display()));
             }
         };
+        let mut releases = Vec::new();
+        let mut outside = Vec::new();
+        if !entries.is_empty() {
+            let base = std::fs::canonicalize(&dir)
+                .with_context(|| format!("cannot resolve `{}`", dir.display()))?;
+            for entry in entries {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let resolved = std::fs::canonicalize(entry.path())
+                    .with_context(|| format!("cannot resolve `{}`", entry.path().display()))?;
+                if !resolved.starts_with(&base) || resolved == base {
+                    outside.push((name.clone(), resolved));
+                }
+                releases.push(name);
+            }
+        }
         releases.sort();
+        outside.sort();
         let state = std::fs::read_to_string(self.root.join(STATE))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
@@ -247,14 +283,17 @@ impl Releases {
             current: current_from(target, pattern),
             releases,
             state,
+            outside,
         })
     }
 
     /// The remote command that prints `current <target>` (or why there is none),
-    /// `release <name>` per release directory and `state <json>`.
+    /// `release <name>` per release directory, `outside <name> <where>` per release
+    /// directory that resolves outside `releases/` (`readlink -f` there), and
+    /// `state <json>`.
     pub fn inspect_script(&self) -> String {
         format!(
-            "{}if [ -L {CURRENT} ]; then printf 'current %s\\n' \"$(readlink {CURRENT})\"; elif [ -e {CURRENT} ]; then echo current-not-a-symlink; else echo current-missing; fi; for d in {RELEASES}/*/; do [ -d \"$d\" ] && printf 'release %s\\n' \"$(basename \"$d\")\"; done; if [ -f {STATE} ]; then printf 'state '; head -c 4096 {STATE} | tr -d '\\n'; echo; fi; exit 0",
+            "{}if [ -L {CURRENT} ]; then printf 'current %s\\n' \"$(readlink {CURRENT})\"; elif [ -e {CURRENT} ]; then echo current-not-a-symlink; else echo current-missing; fi; base=$(readlink -f -- {RELEASES}); for d in {RELEASES}/*/; do [ -d \"$d\" ] || continue; n=$(basename \"$d\"); printf 'release %s\\n' \"$n\"; r=$(readlink -f -- \"$d\"); case \"$r\" in \"$base\"/*) ;; *) printf 'outside %s %s\\n' \"$n\" \"$r\";; esac; done; if [ -f {STATE} ]; then printf 'state '; head -c 4096 {STATE} | tr -d '\\n'; echo; fi; exit 0",
             self.cd()
         )
     }
@@ -275,10 +314,15 @@ impl Releases {
         let mut current = None;
         let mut releases = Vec::new();
         let mut state = None;
+        let mut outside = Vec::new();
         for line in out.lines() {
             match line.split_once(' ') {
                 Some(("current", target)) => current = Some(PathBuf::from(target)),
                 Some(("release", name)) => releases.push(name.to_string()),
+                Some(("outside", rest)) => {
+                    let (name, resolved) = rest.split_once(' ').unwrap_or((rest, ""));
+                    outside.push((name.to_string(), PathBuf::from(resolved)));
+                }
                 Some(("state", json)) => state = serde_json::from_str(json).ok(),
                 _ if line == "current-missing" => {
                     bail!(
@@ -299,10 +343,12 @@ impl Releases {
             )
         })?;
         releases.sort();
+        outside.sort();
         Ok(Snapshot {
             current: current_from(target, pattern),
             releases,
             state,
+            outside,
         })
     }
 
@@ -323,13 +369,14 @@ impl Releases {
         format!("{CURRENT}.tmp-{}", hub_kit::files::random_hex(8))
     }
 
-    /// The remote command of a switch: `ln -sfn` to `tmp`, then `mv -T` over `current`.
+    /// The remote command of a switch: `ln -sfn` to `tmp`; the new link must resolve
+    /// (`readlink -f`) to a directory inside `releases/`; then `mv -T` over `current`.
     pub fn switch_script(&self, target: &Path, tmp: &str) -> String {
         let tmp = sh_quote(tmp);
+        let target = sh_quote(&target.display().to_string());
         format!(
-            "{}ln -sfn -- {} {tmp} && mv -T -- {tmp} {CURRENT} || {{ rm -f -- {tmp}; exit 1; }}",
+            "{}ln -sfn -- {target} {tmp} && r=$(readlink -f -- {tmp}) && base=$(readlink -f -- {RELEASES}) && case \"$r\" in \"$base\"/*) ;; *) printf 'release directory `%s` resolves to `%s`, outside `%s`: refusing to switch `{CURRENT}` to it\\n' {target} \"$r\" \"$base\" >&2; false;; esac && test -d {tmp} && mv -T -- {tmp} {CURRENT} || {{ rm -f -- {tmp}; exit 1; }}",
             self.cd(),
-            sh_quote(&target.display().to_string())
         )
     }
 
@@ -368,6 +415,32 @@ impl Releases {
         let tmp = self.root.join(tmp);
         std::os::unix::fs::symlink(target, &tmp)
             .with_context(|| format!("cannot create the symlink `{}`", tmp.display()))?;
+        // The new link resolves exactly as `current` will: it must name a directory inside
+        // `releases/`.
+        let releases = self.root.join(RELEASES);
+        let inside = std::fs::canonicalize(&releases)
+            .with_context(|| format!("cannot resolve `{}`", releases.display()))
+            .and_then(|base| {
+                let resolved = std::fs::canonicalize(&tmp).with_context(|| {
+                    format!(
+                        "release directory `{}` cannot be resolved",
+                        target.display()
+                    )
+                })?;
+                if resolved.starts_with(&base) && resolved != base && resolved.is_dir() {
+                    Ok(())
+                } else {
+                    Err(outside_error(
+                        target,
+                        &resolved,
+                        &releases.display().to_string(),
+                    ))
+                }
+            });
+        if let Err(e) = inside {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         if let Err(e) = std::fs::rename(&tmp, self.current_path()) {
             let _ = std::fs::remove_file(&tmp);
             return Err(e)
@@ -385,10 +458,10 @@ impl Releases {
     pub fn save_state(&self, state: &State, limit: Duration) -> Result<()> {
         let text = serde_json::to_string(state).context("cannot serialise the rollback record")?;
         match &self.remote {
-            None => crate::fsutil::write_atomically(
+            None => Ok(hub_kit::files::write_atomically(
                 &self.root.join(STATE),
                 format!("{text}\n").as_bytes(),
-            ),
+            )?),
             Some(remote) => {
                 let tmp = sh_quote(&format!(".{STATE}.tmp-{}", hub_kit::files::random_hex(8)));
                 let script = format!(
@@ -529,6 +602,68 @@ mod tests {
         );
         assert!(!dir.path().join("pwned").exists());
         assert!(!root.join("pwned").exists());
+    }
+
+    /// A release that resolves outside `releases/` is refused by the switch itself, here
+    /// and in the remote script (run by `sh` as the host's shell would run it), and the
+    /// remote inspection reports it.
+    #[test]
+    fn a_release_outside_the_releases_directory_is_never_switched_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("app");
+        std::fs::create_dir_all(root.join("releases/1.1.0")).unwrap();
+        std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink("../../elsewhere", root.join("releases/1.0.0")).unwrap();
+        std::os::unix::fs::symlink("releases/1.1.0", root.join("current")).unwrap();
+        let r = Releases::new(&root, None);
+        let target = Path::new("releases/1.0.0");
+        let e = format!(
+            "{:#}",
+            r.switch(target, &Releases::temp_name(), LIMIT).unwrap_err()
+        );
+        assert!(
+            e.contains("release directory `releases/1.0.0` resolves to")
+                && e.contains("elsewhere")
+                && e.contains("refusing to switch `current` to it"),
+            "{e}"
+        );
+        assert_eq!(
+            std::fs::read_link(root.join("current")).unwrap(),
+            Path::new("releases/1.1.0")
+        );
+        let snap = r.inspect(&TagPattern::default(), LIMIT).unwrap();
+        assert_eq!(snap.outside.len(), 1, "{:?}", snap.outside);
+        assert_eq!(snap.outside[0].0, "1.0.0");
+
+        let sh = |script: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", script])
+                .output()
+                .unwrap()
+        };
+        let out = sh(&r.switch_script(target, "current.tmp-ab12"));
+        assert!(!out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("release directory `releases/1.0.0` resolves to")
+                && stderr.contains("elsewhere"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_link(root.join("current")).unwrap(),
+            Path::new("releases/1.1.0")
+        );
+        assert!(!root.join("current.tmp-ab12").exists());
+        let out = sh(&r.inspect_script());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let elsewhere = std::fs::canonicalize(dir.path().join("elsewhere")).unwrap();
+        assert!(
+            stdout.contains(&format!("outside 1.0.0 {}\n", elsewhere.display())),
+            "{stdout}"
+        );
+        // Inside `releases/` the remote switch goes ahead.
+        let out = sh(&r.switch_script(Path::new("releases/1.1.0"), "current.tmp-cd34"));
+        assert!(out.status.success(), "{out:?}");
     }
 
     #[test]

@@ -3,11 +3,9 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use hub_kit::md::{Cell, Markdown, code};
 use hub_kit::{Env, Runner};
-
-use crate::fsutil;
 
 /// `GITHUB_ACTOR`: who started the workflow run (for the audit line).
 pub const GITHUB_ACTOR: &str = "GITHUB_ACTOR";
@@ -26,7 +24,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn as_str(&self) -> &'static str {
+    /// The `status` output and the audit line's `result`.
+    pub fn as_str(&self) -> &'static str {
         match self {
             Outcome::RolledBack => "rolled-back",
             Outcome::AlreadyThere => "already-there",
@@ -103,9 +102,19 @@ fn seconds(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
 
-/// Sets the action's outputs.
+/// Sets the action's outputs. `rolled-back-to` names the version only when it is live (or,
+/// in a dry run, would be): empty when the run failed before switching anything.
 pub fn outputs(runner: &mut Runner, r: &Record, audit_log: Option<&Path>) -> Result<()> {
-    runner.set_output("rolled-back-to", r.to.clone())?;
+    let failed_before_switching = matches!(r.outcome, Outcome::Failed(_)) && !r.changed;
+    runner.set_output("status", r.outcome.as_str())?;
+    runner.set_output(
+        "rolled-back-to",
+        if failed_before_switching {
+            String::new()
+        } else {
+            r.to.clone()
+        },
+    )?;
     runner.set_output("rolled-back-from", r.from.clone().unwrap_or_default())?;
     runner.set_output("changed", r.changed.to_string())?;
     runner.set_output("healthy", r.health.as_str())?;
@@ -116,6 +125,25 @@ pub fn outputs(runner: &mut Runner, r: &Record, audit_log: Option<&Path>) -> Res
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
     )?;
+    Ok(())
+}
+
+/// The outputs of a run that failed before it had a plan: `status` `failed`, nothing
+/// rolled back or changed.
+pub fn failed_outputs(runner: &mut Runner, duration: Duration) -> Result<()> {
+    runner.set_output("status", Outcome::Failed(String::new()).as_str())?;
+    for empty in [
+        "rolled-back-to",
+        "rolled-back-from",
+        "audit-log",
+        "deployment-id",
+        "comment-url",
+    ] {
+        runner.set_output(empty, "")?;
+    }
+    runner.set_output("changed", "false")?;
+    runner.set_output("healthy", Health::Unchecked.as_str())?;
+    runner.set_output("duration-seconds", seconds(duration))?;
     Ok(())
 }
 
@@ -244,7 +272,23 @@ pub fn audit_line(r: &Record, env: &Env, now: SystemTime) -> String {
 
 /// Appends the audit line to `path`.
 pub fn append_audit(path: &Path, r: &Record, env: &Env) -> Result<()> {
-    fsutil::append_line_atomically(path, &audit_line(r, env, SystemTime::now()))
+    append_line(path, &audit_line(r, env, SystemTime::now()))
+}
+
+/// Appends one line to `path` through [`hub_kit::files::write_atomically`]: the whole file
+/// is rewritten, so a reader never sees half a line; a symlinked log stays a link.
+fn append_line(path: &Path, line: &str) -> Result<()> {
+    let mut text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    };
+    if !text.is_empty() && !text.ends_with(b"\n") {
+        text.push(b'\n');
+    }
+    text.extend_from_slice(line.as_bytes());
+    text.push(b'\n');
+    Ok(hub_kit::files::write_atomically(path, &text)?)
 }
 
 /// `2026-11-23T02:13:52Z` (UTC, whole seconds).
@@ -333,6 +377,25 @@ mod tests {
         assert_eq!(v["duration_seconds"], 2.25);
         assert_eq!(v["repository"], "o/r");
         assert_eq!(v["actor"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn appends_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/audit.jsonl");
+        append_line(&p, "{\"a\":1}").unwrap();
+        std::fs::write(&p, "{\"a\":1}").unwrap();
+        append_line(&p, "{\"b\":2}").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
     }
 
     #[test]

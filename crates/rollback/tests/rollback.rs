@@ -1124,3 +1124,219 @@ fn releases_dir_over_ssh_switches_restarts_and_is_seen_answering() {
     assert_eq!(g.current(), Path::new("releases/1.0.0"));
     assert_eq!(second.output("rolled-back-from"), "1.1.0");
 }
+
+/// A release directory that resolves outside `releases/` — a symlink to an absolute path,
+/// one through `..`, one to a sibling of `releases/` — is never switched to: the plan (the
+/// dry run too) names it and fails, `current` and the restart are untouched, and the
+/// outputs say the run failed without rolling back.
+#[test]
+fn a_release_that_resolves_outside_the_releases_directory_is_refused() {
+    for (how, link) in [
+        ("absolute", None),
+        ("dot-dot", Some("../../outside")),
+        ("sibling", Some("../outside-sibling")),
+    ] {
+        let f = Fixture::new();
+        std::fs::create_dir_all(f.path("outside")).unwrap();
+        std::fs::create_dir_all(f.path("app/outside-sibling")).unwrap();
+        std::fs::remove_dir(f.path("app/releases/1.0.0")).unwrap();
+        let link = link.map_or_else(|| f.path("outside"), PathBuf::from);
+        std::os::unix::fs::symlink(&link, f.path("app/releases/1.0.0")).unwrap();
+
+        let dry = f.run(&inputs(f.base(), &[("dry-run", "true")]));
+        assert_eq!(dry.code, Some(1), "{how}: {dry:#?}");
+        assert!(
+            dry.stdout
+                .contains("release directory `releases/1.0.0` resolves to")
+                && dry.stdout.contains("outside"),
+            "{how}: {}",
+            dry.stdout
+        );
+
+        let run = f.run(&inputs(f.base(), &[("restart-command", "touch restarted")]));
+        assert_eq!(run.code, Some(1), "{how}: {run:#?}");
+        assert!(
+            run.stdout
+                .contains("release directory `releases/1.0.0` resolves to")
+                && run.stdout.contains("refusing to switch `current` to it"),
+            "{how}: {}",
+            run.stdout
+        );
+        assert_eq!(f.current(), Path::new("releases/1.1.0"), "{how}");
+        assert!(!f.path("app/restarted").exists(), "{how}");
+        assert_eq!(run.output("rolled-back-to"), "", "{how}");
+        assert_eq!(run.output("status"), "failed", "{how}");
+        assert_eq!(run.output("changed"), "false", "{how}");
+    }
+    // A release that is a link to another release inside `releases/` is still a release.
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.path("app/releases/1.0.0-build.7")).unwrap();
+    std::fs::remove_dir(f.path("app/releases/1.0.0")).unwrap();
+    std::os::unix::fs::symlink("1.0.0-build.7", f.path("app/releases/1.0.0")).unwrap();
+    let run = f.run(&f.base());
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(f.current(), Path::new("releases/1.0.0"));
+}
+
+/// `status` says what happened (`rolled-back`, `already-there`, `dry-run`, `failed`), and
+/// `rolled-back-to` is empty when the run failed before anything was switched.
+#[test]
+fn the_outputs_say_what_happened() {
+    let f = Fixture::new();
+    let command = |line: &str, more: &[(&str, &str)]| {
+        let mut all = vec![
+            ("target".to_string(), "command".to_string()),
+            ("command".into(), line.into()),
+            ("from".into(), "1.1.0".into()),
+            (
+                "repository-path".into(),
+                f.path("repo").display().to_string(),
+            ),
+        ];
+        all.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        f.run(&all)
+    };
+    let failed = command("sh -c 'echo denied >&2; exit 3'", &[]);
+    assert_eq!(failed.code, Some(1), "{failed:#?}");
+    assert_eq!(failed.output("status"), "failed");
+    assert_eq!(failed.output("rolled-back-to"), "");
+    assert_eq!(failed.output("rolled-back-from"), "1.1.0");
+    assert_eq!(failed.output("changed"), "false");
+    assert!(failed.summary.contains("**failed**"), "{}", failed.summary);
+    assert!(
+        !failed.summary.contains("rolled back"),
+        "{}",
+        failed.summary
+    );
+
+    let dry = command("true", &[("dry-run", "true")]);
+    assert_eq!(dry.code, Some(0), "{dry:#?}");
+    assert_eq!(dry.output("status"), "dry-run");
+
+    let done = command("true", &[]);
+    assert_eq!(done.code, Some(0), "{done:#?}");
+    assert_eq!(done.output("status"), "rolled-back");
+    assert_eq!(done.output("rolled-back-to"), "1.0.0");
+
+    let switched = f.run(&f.base());
+    assert_eq!(switched.output("status"), "rolled-back");
+    let again = f.run(&f.base());
+    assert_eq!(again.code, Some(0), "{again:#?}");
+    assert_eq!(again.output("status"), "already-there");
+    assert_eq!(again.output("rolled-back-to"), "1.0.0");
+
+    // Planning failed (no release directory for the version asked for): failed, too.
+    let none = f.run(&inputs(f.base(), &[("version", "0.9.0")]));
+    assert_eq!(none.code, Some(1), "{none:#?}");
+    assert_eq!(none.output("status"), "failed");
+    assert_eq!(none.output("rolled-back-to"), "");
+}
+
+/// A lock file that cannot be created reports the real reason and the path. `/sys` refuses
+/// new files to every user, root included, with `EACCES`: a real unwritable directory for
+/// a test that runs as root.
+#[test]
+fn a_lock_that_cannot_be_created_says_why() {
+    if !Path::new("/sys/kernel").is_dir() {
+        hub_testkit::skip("no /sys here to be an unwritable directory");
+        return;
+    }
+    if std::fs::File::create("/sys/.hub-rollback-probe").is_ok() {
+        let _ = std::fs::remove_file("/sys/.hub-rollback-probe");
+        hub_testkit::skip("/sys accepts new files here");
+        return;
+    }
+    let f = Fixture::new();
+    let mut run_inputs = f.base();
+    run_inputs.retain(|(k, _)| k != "releases-dir");
+    run_inputs.push(("releases-dir".into(), "/sys".into()));
+    let run = f.run(&run_inputs);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("cannot open the lock file `/sys/.hub-rollback.lock`")
+            && run.stdout.contains("Permission denied (os error 13)"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// The audit log (and the rollback record) are written through the one atomic write: a
+/// symlinked log stays a link with the new line in the file it names, and the temporary
+/// file a killed run left next to it is gone after the next run.
+#[test]
+fn a_symlinked_audit_log_stays_a_link_and_leftovers_are_removed() {
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.path("shared")).unwrap();
+    std::fs::write(f.path("shared/audit.jsonl"), "{\"old\":true}\n").unwrap();
+    std::os::unix::fs::symlink("shared/audit.jsonl", f.path("audit.jsonl")).unwrap();
+    let leftover = f.path("shared/.audit.jsonl.hub-tmp-0123456789ab");
+    std::fs::write(&leftover, "half a line").unwrap();
+    let state_leftover = f.path("app/..hub-rollback.json.hub-tmp-0123456789ab");
+    std::fs::write(&state_leftover, "{").unwrap();
+    let run = f.run(&inputs(
+        f.base(),
+        &[("audit-log", &f.path("audit.jsonl").display().to_string())],
+    ));
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let meta = std::fs::symlink_metadata(f.path("audit.jsonl")).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link is kept");
+    let lines = audit_lines(&f.path("shared/audit.jsonl"));
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[1]["result"], "rolled-back");
+    assert!(
+        !leftover.exists(),
+        "the killed run's temporary file is gone"
+    );
+    assert!(!state_leftover.exists(), "the record's too");
+}
+
+/// A real `kill -9` while the audit log is being written: the log is never half-written,
+/// and the temporary file the killed run left is gone after the next run. The log is made
+/// large (64 MiB) so that the write takes long enough to be caught in the act.
+#[test]
+fn a_run_killed_mid_write_leaves_nothing_the_next_run_keeps() {
+    let f = Fixture::new();
+    let audit = f.path("audit.jsonl");
+    let line = format!("{{\"pad\":\"{}\"}}\n", "x".repeat(117));
+    let old = line.repeat(64 * 1024 * 1024 / line.len());
+    std::fs::write(&audit, &old).unwrap();
+    let run_inputs = inputs(f.base(), &[("audit-log", &audit.display().to_string())]);
+    let temp = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|n| n.starts_with(".audit.jsonl.hub-tmp-"))
+    };
+    let mut caught = None;
+    for _ in 0..5 {
+        let (mut child, _files) = f.spawn(&run_inputs, "-killed");
+        while caught.is_none() && child.try_wait().unwrap().is_none() {
+            caught = temp(f.dir.path());
+        }
+        if caught.is_some() {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            break;
+        }
+        child.wait().unwrap();
+        // Finished before the write was seen: put the log back and try again.
+        std::fs::write(&audit, &old).unwrap();
+    }
+    let Some(name) = caught else {
+        hub_testkit::skip("the audit write finished five times before it could be seen");
+        return;
+    };
+    assert!(f.path(&name).exists(), "the killed run left `{name}`");
+    assert_eq!(
+        std::fs::read(&audit).unwrap(),
+        old.as_bytes(),
+        "the log is the old one, whole"
+    );
+    let run = f.run(&run_inputs);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(temp(f.dir.path()), None, "the leftover is gone");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert!(text.starts_with(&old) && text.len() > old.len());
+}
