@@ -1,7 +1,9 @@
 //! Updating the changelog file: compute the new text, write it only when it differs, and
-//! write it atomically (a temporary file in the same directory, fsynced, renamed over).
+//! write it with the suite's one atomic write, `hub_kit::files::write_atomically` (a
+//! temporary file next to the target, fsynced, renamed over; a symlinked `CHANGELOG.md`
+//! is followed, so the file it names gets the text and the link stays a link; a killed
+//! run's temporary file is removed by the next write).
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -33,41 +35,8 @@ pub fn update(path: &Path, text: &str) -> Result<Outcome> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
     }
-    write_atomically(path, text.as_bytes())
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    hub_kit::files::write_atomically(path, text.as_bytes())?;
     Ok(Outcome::Written)
-}
-
-/// Readers see the old file or the new one, never a part: the bytes go to a temporary
-/// file next to `path` (same file system), are flushed to disk, and the file is renamed
-/// over `path`. An existing file's permissions are kept.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".changelog-").suffix(".tmp");
-    // A new file gets the mode any editor would give it (0666 less the umask), not the
-    // 0600 of a temporary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    // Make the rename itself durable (best effort: not every platform can open a dir).
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -113,6 +82,50 @@ mod tests {
         update(&path, "new").expect("update");
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
         assert_eq!(mode & 0o777, 0o640);
+    }
+
+    /// A `CHANGELOG.md` kept elsewhere through a symlink: the file it names gets the new
+    /// text and the link stays a link.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_changelog_stays_a_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("docs")).expect("mkdir");
+        std::fs::write(dir.path().join("docs/CHANGELOG.md"), "# old\n").expect("write");
+        let link = dir.path().join("CHANGELOG.md");
+        std::os::unix::fs::symlink("docs/CHANGELOG.md", &link).expect("symlink");
+        assert_eq!(update(&link, "# new\n").expect("update"), Outcome::Written);
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("meta")
+                .file_type()
+                .is_symlink(),
+            "the link is kept"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("docs/CHANGELOG.md")).expect("read"),
+            "# new\n"
+        );
+        assert_eq!(update(&link, "# new\n").expect("same"), Outcome::UpToDate);
+    }
+
+    /// What a run killed with `kill -9` between writing and renaming leaves next to the
+    /// file is removed by the next write.
+    #[test]
+    fn a_killed_runs_temporary_file_is_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("CHANGELOG.md");
+        std::fs::write(
+            dir.path().join(".CHANGELOG.md.hub-tmp-0123456789ab"),
+            "x".repeat(2 << 20),
+        )
+        .expect("write");
+        update(&path, "# a\n").expect("update");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["CHANGELOG.md"]);
     }
 
     #[test]
