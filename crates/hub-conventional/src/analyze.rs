@@ -76,11 +76,17 @@ pub struct UnknownBump(pub String);
 ///
 /// Default: `feat` → minor; `fix`, `perf`, `revert` → patch; every other type → none;
 /// a breaking change → major whatever its type. (`revert` only matters for reverts whose
-/// target is outside the range; in-range pairs cancel.)
+/// target is outside the range; in-range pairs cancel.) Squash bodies are not read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BumpRules {
     /// Lower-case type → level. Types not listed release nothing.
     pub types: BTreeMap<String, Bump>,
+    /// Read GitHub's squash-merge bodies: each `* type(scope): description` bullet in a
+    /// commit's body counts as its own commit, for the version and for the notes, when it
+    /// is a Conventional Commit header (a bullet that is not is ignored; the commit itself
+    /// always counts as its own message says). See [`AnalyzedCommit::squashed`].
+    #[serde(default)]
+    pub squash_bodies: bool,
 }
 
 impl Default for BumpRules {
@@ -94,7 +100,10 @@ impl Default for BumpRules {
         .into_iter()
         .map(|(t, b)| (t.to_owned(), b))
         .collect();
-        BumpRules { types }
+        BumpRules {
+            types,
+            squash_bodies: false,
+        }
     }
 }
 
@@ -128,7 +137,9 @@ impl BumpRules {
 pub enum Kind {
     /// A Conventional Commit (including `revert:` commits).
     Conventional,
-    /// git's default `Revert "<subject>"` message: not conventional, but understood.
+    /// A revert that is not a Conventional Commit, but understood: git's `Revert "<subject>"`
+    /// (with GitHub's ` (#123)` after it, or nested), `Reapply "<subject>"`, or any message
+    /// with git's `This reverts commit <sha>.` line.
     GitRevert,
     /// A merge commit message (`Merge pull request …`, `Merge branch …`, `Merge remote-tracking
     /// branch …`, `Merge tag …`, `Merged PR …`): ignored, never hinted at.
@@ -156,9 +167,69 @@ pub struct AnalyzedCommit<'a> {
     pub revert: Option<RevertTarget<'a>>,
     /// Its part in revert pairing.
     pub revert_status: RevertStatus,
-    /// What this commit alone releases under the rules (`None` when cancelled; the
-    /// `0.y.z` rule is applied later, by [`crate::decide`]).
+    /// What this commit alone releases under the rules, its squashed commits included
+    /// (`None` when cancelled; the `0.y.z` rule is applied later, by [`crate::decide`]).
     pub bump: Bump,
+    /// With [`BumpRules::squash_bodies`]: the Conventional Commits listed as `* …` bullets
+    /// in its body (GitHub's squash-merge message), in order. Empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub squashed: Vec<SquashedCommit<'a>>,
+}
+
+/// A commit squashed into another: one `* type: description` bullet of a squash-merge body
+/// and the lines under it up to the next bullet.
+#[derive(Clone, Debug, Serialize)]
+pub struct SquashedCommit<'a> {
+    /// The bullet's text without the `* ` (its body lines included).
+    pub message: &'a str,
+    /// Its parse: the whole text, or only its first line when the lines under it do not
+    /// parse (a malformed body line never drops the bullet or the commit).
+    pub commit: Commit<'a>,
+    /// What it releases under the rules.
+    pub bump: Bump,
+}
+
+/// The `* ` bullets of a message's body (GitHub's squash-merge message lists each squashed
+/// commit so), each running to the next bullet; the summary line is never one.
+pub fn squash_bullets(message: &str) -> Vec<&str> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in message.split_inclusive('\n') {
+        if offset > 0 && line.starts_with("* ") {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    let mut out = Vec::with_capacity(starts.len());
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(message.len());
+        let text = message[start + 2..end].trim_end();
+        if !text.is_empty() {
+            out.push(text);
+        }
+    }
+    out
+}
+
+fn squashed<'a>(message: &'a str, rules: &BumpRules) -> Vec<SquashedCommit<'a>> {
+    squash_bullets(message)
+        .into_iter()
+        .filter_map(|text| {
+            let commit = Commit::parse(text)
+                .or_else(|_| Commit::parse(text.lines().next().unwrap_or("")))
+                .ok()?;
+            let bump = if commit.breaking {
+                Bump::Major
+            } else {
+                rules.for_type(commit.type_)
+            };
+            Some(SquashedCommit {
+                message: text,
+                commit,
+                bump,
+            })
+        })
+        .collect()
 }
 
 fn ser_parsed<S: serde::Serializer>(
@@ -188,9 +259,12 @@ impl<'a> AnalyzedCommit<'a> {
         self.revert_status.is_cancelled()
     }
 
-    /// `true` for a breaking Conventional Commit that is not cancelled.
+    /// `true` for a breaking Conventional Commit (or one with a breaking squashed commit)
+    /// that is not cancelled.
     pub fn is_breaking(&self) -> bool {
-        !self.is_cancelled() && self.commit().is_some_and(|c| c.breaking)
+        !self.is_cancelled()
+            && (self.commit().is_some_and(|c| c.breaking)
+                || self.squashed.iter().any(|s| s.commit.breaking))
     }
 }
 
@@ -228,11 +302,16 @@ pub fn analyze<'a>(commits: &[RawCommit<'a>], rules: &BumpRules) -> Vec<Analyzed
         .map(|raw| {
             let summary = raw.message.lines().next().unwrap_or("");
             let parsed = Commit::parse(raw.message);
-            let revert = revert::revert_target(raw.message, parsed.as_ref().ok());
+            let merge = parsed.is_err() && is_merge_summary(summary);
+            let revert = if merge {
+                None
+            } else {
+                revert::revert_target(raw.message, parsed.as_ref().ok())
+            };
             let kind = match (&parsed, &revert) {
                 (Ok(_), _) => Kind::Conventional,
+                (Err(_), _) if merge => Kind::Merge,
                 (Err(_), Some(_)) => Kind::GitRevert,
-                (Err(_), None) if is_merge_summary(summary) => Kind::Merge,
                 (Err(_), None) => Kind::NonConventional,
             };
             AnalyzedCommit {
@@ -244,6 +323,11 @@ pub fn analyze<'a>(commits: &[RawCommit<'a>], rules: &BumpRules) -> Vec<Analyzed
                 revert,
                 revert_status: RevertStatus::None,
                 bump: Bump::None,
+                squashed: if rules.squash_bodies && kind != Kind::Merge {
+                    squashed(raw.message, rules)
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect();
@@ -273,6 +357,9 @@ pub fn analyze<'a>(commits: &[RawCommit<'a>], rules: &BumpRules) -> Vec<Analyzed
             (Err(_), Kind::GitRevert) => rules.for_type("revert"),
             (Err(_), _) => Bump::None,
         };
+        for s in &c.squashed {
+            c.bump = c.bump.max(s.bump);
+        }
     }
     out
 }

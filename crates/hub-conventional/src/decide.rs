@@ -96,21 +96,34 @@ pub struct NonConventional<'a> {
     pub error: ParseError,
 }
 
-/// How the range was understood.
+/// How the range was understood. Every commit is of exactly one kind, so
+/// `conventional + non_conventional + git_reverts + merges == total` ([`Counts::adds_up`]);
+/// `cancelled` and `squashed` count across kinds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// Every commit given.
     pub total: usize,
     /// Conventional Commits (cancelled ones included).
     pub conventional: usize,
-    /// Neither conventional, nor a git revert, nor a merge.
+    /// Neither conventional, nor a revert git or GitHub wrote, nor a merge.
     pub non_conventional: usize,
-    /// git's default `Revert "…"` messages.
+    /// Reverts that are not Conventional Commits (`Revert "…"`, `Reapply "…"`, a message
+    /// with git's `This reverts commit <sha>.` line).
     pub git_reverts: usize,
     /// Merge commit messages (ignored).
     pub merges: usize,
     /// Commits cancelled against a revert in the range (both sides counted).
     pub cancelled: usize,
+    /// Conventional Commits read from squash-merge bodies (`BumpRules::squash_bodies`), on
+    /// top of the commits themselves.
+    pub squashed: usize,
+}
+
+impl Counts {
+    /// `true` when the kinds sum to the total (always, for counts made by [`decide`]).
+    pub fn adds_up(&self) -> bool {
+        self.conventional + self.non_conventional + self.git_reverts + self.merges == self.total
+    }
 }
 
 /// Something worth telling that did not stop the decision.
@@ -240,6 +253,7 @@ pub fn decide<'a>(
         if c.is_cancelled() {
             counts.cancelled += 1;
         }
+        counts.squashed += c.squashed.len();
         commits_bump = commits_bump.max(c.bump);
         breaking |= c.is_breaking();
     }

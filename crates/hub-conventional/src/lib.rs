@@ -47,7 +47,8 @@ pub mod revert;
 mod tag;
 
 pub use analyze::{
-    AnalyzedCommit, Bump, BumpRules, Kind, RawCommit, UnknownBump, analyze, is_merge_summary,
+    AnalyzedCommit, Bump, BumpRules, Kind, RawCommit, SquashedCommit, UnknownBump, analyze,
+    is_merge_summary, squash_bullets,
 };
 pub use commit::{Commit, Footer, ParseError, ParseErrorKind, Separator};
 pub use decide::{

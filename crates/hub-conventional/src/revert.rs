@@ -1,22 +1,29 @@
 //! Reverts: recognising them and cancelling a commit against its revert.
 //!
-//! Two forms are recognised:
+//! Every form git and GitHub write is recognised:
 //! - git's default: summary `Revert "<subject>"`, body line `This reverts commit <sha>.`
 //!   (not a Conventional Commit, but understood);
+//! - the same squash-merged on GitHub: `Revert "<subject>" (#123)`;
+//! - a revert of a revert: `Revert "Revert "<subject>""`, or `Reapply "<subject>"` as git
+//!   writes it since 2.43;
+//! - any other message with git's `This reverts commit <sha>.` line (a reworded revert);
 //! - the conventional `revert:` type (any case) with a `Refs: <sha>[, <sha>…]` footer
 //!   and/or a `This reverts commit <sha>.` line.
 //!
 //! A sha is matched as a prefix (at least 7 hex digits, case-insensitive) of a commit id
 //! in the range. When a revert names no sha at all, its subject (`Revert "<subject>"`, or
 //! the description of a `revert:` commit) is matched against the summaries of the older
-//! commits in the range, newest first.
+//! commits in the range, newest first — exactly, else with a trailing `(#123)` ignored on
+//! both sides (a squash merge adds one to the revert and to the reverted commit).
 //!
 //! [`resolve`] pairs each revert with its target when the target is in the same range:
 //! both are cancelled and drop out of the bump (and the changelog). A revert of a revert
 //! reinstates the original. A revert whose target is not in the range (it reverts
 //! something already released) is [`RevertStatus::Outside`]: it is classified as type
 //! `revert`, which [`crate::BumpRules`] maps to a patch by default (as semantic-release
-//! does); map `revert` to `none` to ignore such reverts.
+//! does); map `revert` to `none` to ignore such reverts. A Conventional Commit of another
+//! type that carries git's revert line (`fix: restore the cache\n\nThis reverts commit …`)
+//! pairs the same way, and releases as its own type when its target is outside the range.
 
 use std::collections::HashMap;
 
@@ -31,6 +38,10 @@ pub struct RevertTarget<'a> {
     pub shas: Vec<&'a str>,
     /// The reverted commit's summary, when the revert states it.
     pub subject: Option<&'a str>,
+    /// `Reapply "<subject>"` (git 2.43+): the target is the revert of `subject`, whose
+    /// summary is `Revert "<subject>"`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reapply: bool,
 }
 
 /// The part a commit plays in revert pairing, computed by [`resolve`].
@@ -71,8 +82,10 @@ pub fn revert_target<'a>(
 ) -> Option<RevertTarget<'a>> {
     let summary = message.lines().next().unwrap_or("");
     let mut target = RevertTarget::default();
+    let mut is_revert = false;
     match parsed {
         Some(c) if c.is_type("revert") => {
+            is_revert = true;
             target.subject = Some(c.description);
             for f in c.footers_named("refs") {
                 target.shas.extend(
@@ -82,13 +95,14 @@ pub fn revert_target<'a>(
                 );
             }
         }
-        Some(_) => return None,
+        // Another type: a revert only through git's line below.
+        Some(_) => {}
         None => {
-            let subject = summary
-                .strip_prefix("Revert \"")?
-                .trim_end()
-                .strip_suffix('"')?;
-            target.subject = Some(subject);
+            if let Some((subject, reapply)) = quoted_subject(summary) {
+                is_revert = true;
+                target.subject = Some(subject);
+                target.reapply = reapply;
+            }
         }
     }
     // `This reverts commit <sha>.` (or `<sha>, reversing` for a merge) anywhere below.
@@ -101,7 +115,35 @@ pub fn revert_target<'a>(
         }
         rest = after;
     }
-    Some(target)
+    (is_revert || !target.shas.is_empty()).then_some(target)
+}
+
+/// The subject of `Revert "<subject>"` or `Reapply "<subject>"` (then `true`), with a
+/// trailing ` (#123)` after the closing quote allowed (GitHub's squash merge adds it). The
+/// subject runs to the last quote, so a nested `Revert "Revert "x""` gives `Revert "x"`.
+fn quoted_subject(summary: &str) -> Option<(&str, bool)> {
+    let (rest, reapply) = match summary.strip_prefix("Revert \"") {
+        Some(rest) => (rest, false),
+        None => (summary.strip_prefix("Reapply \"")?, true),
+    };
+    let rest = rest.trim_end();
+    let rest = without_pr_suffix(rest).unwrap_or(rest);
+    let subject = rest.strip_suffix('"')?;
+    (!subject.trim().is_empty()).then_some((subject, reapply))
+}
+
+/// `text` without a trailing ` (#123)`; `None` when it has none.
+fn without_pr_suffix(text: &str) -> Option<&str> {
+    let inner = text.trim_end().strip_suffix(')')?;
+    let open = inner.rfind("(#")?;
+    let digits = &inner[open + 2..];
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| inner[..open].trim_end())
+}
+
+/// A summary as subject matching compares it: without a trailing ` (#123)`.
+fn normalized(summary: &str) -> &str {
+    without_pr_suffix(summary).unwrap_or_else(|| summary.trim_end())
 }
 
 fn is_sha(s: &str) -> bool {
@@ -160,14 +202,30 @@ pub fn resolve(commits: &[RevertInput<'_, '_>]) -> Vec<RevertStatus> {
                 let mut m: HashMap<&str, Vec<usize>> = HashMap::new();
                 for (j, c) in commits.iter().enumerate() {
                     m.entry(c.summary).or_default().push(j);
+                    let short = normalized(c.summary);
+                    if short != c.summary {
+                        m.entry(short).or_default().push(j);
+                    }
                 }
                 m
             });
-            found = map.get(subject).and_then(|v| {
+            let wanted = if target.reapply {
+                format!("Revert \"{subject}\"")
+            } else {
+                subject.to_owned()
+            };
+            // Older, and not reverted already (a revert that cancelled something can
+            // itself be the target: a revert of a revert).
+            let alive = |v: &Vec<usize>| {
                 v.iter()
                     .copied()
-                    .find(|&t| t > i && !status[t].is_cancelled())
-            });
+                    .filter(|&t| t > i && !matches!(status[t], RevertStatus::RevertedBy { .. }))
+                    .min()
+            };
+            found = map
+                .get(wanted.as_str())
+                .and_then(alive)
+                .or_else(|| map.get(normalized(&wanted)).and_then(alive));
         }
         status[i] = match found {
             None => RevertStatus::Outside,
@@ -224,6 +282,52 @@ mod tests {
         let t = target("REVERT: feat: x\n\nThis reverts commit 5678abcd.").expect("revert");
         assert_eq!(t.shas, vec!["5678abcd"]);
         assert_eq!(t.subject, Some("feat: x"));
+    }
+
+    #[test]
+    fn github_and_nested_forms() {
+        let t = target("Revert \"fix(types): accept null\" (#6729)").expect("squash-merged");
+        assert_eq!(t.subject, Some("fix(types): accept null"));
+        let t = target("Revert \"Revert \"feat: x (#1)\" (#2)\" (#3)").expect("nested");
+        assert_eq!(t.subject, Some("Revert \"feat: x (#1)\" (#2)"));
+        let t = target("Reapply \"feat: x\"\n\nThis reverts commit 9bb4d6ccbe.").expect("reapply");
+        assert_eq!((t.subject, t.reapply), (Some("feat: x"), true));
+        assert_eq!(t.shas, ["9bb4d6ccbe"]);
+        // git's line alone, under any summary (conventional or not).
+        let t = target("Undo the cache\n\nThis reverts commit 9bb4d6ccbe.").expect("reworded");
+        assert_eq!((t.subject, t.shas), (None, vec!["9bb4d6ccbe"]));
+        assert!(target("fix: restore\n\nThis reverts commit 9bb4d6ccbe.").is_some());
+        // Not a pull request number: the text after the quote must be ` (#digits)`.
+        assert!(target("Revert \"x\" soon").is_none());
+        assert!(target("Revert \"x\" (#12a)").is_none());
+        assert!(target("Revert \"\"").is_none());
+    }
+
+    #[test]
+    fn subjects_match_with_or_without_the_pull_request_number() {
+        let msgs = [
+            ("c3", "Revert \"Revert \"feat: x\"\" (#9)"),
+            ("b2", "Revert \"feat: x\" (#8)"),
+            ("a1", "feat: x (#7)"),
+        ];
+        let targets: Vec<Option<RevertTarget<'_>>> = msgs.iter().map(|(_, m)| target(m)).collect();
+        let inputs: Vec<RevertInput<'_, '_>> = msgs
+            .iter()
+            .zip(&targets)
+            .map(|((id, m), t)| RevertInput {
+                id,
+                summary: m,
+                target: t.as_ref(),
+            })
+            .collect();
+        assert_eq!(
+            resolve(&inputs),
+            [
+                RevertStatus::Reverts { target: 1 },
+                RevertStatus::RevertedBy { by: 0 },
+                RevertStatus::None
+            ]
+        );
     }
 
     #[test]
