@@ -37,7 +37,8 @@ pub struct ReleaseContext<'r> {
     /// `…/compare/v1.0.0...v1.1.0` (`...HEAD` when unreleased; `…/tree/v1.0.0` for a first
     /// release), when links are configured.
     pub compare_url: Option<String>,
-    /// Breaking changes (each with its `BREAKING CHANGE` text in `breaking_md`).
+    /// Breaking changes: one entry per note (each `BREAKING CHANGE` footer of a commit is
+    /// its own entry, its text in `breaking_md`).
     pub breaking: Vec<Entry>,
     /// Non-empty sections, in configured order (the "other" section last).
     pub sections: Vec<SectionContext>,
@@ -105,8 +106,13 @@ pub struct Entry {
     pub body: Option<String>,
     /// A breaking change.
     pub breaking: bool,
-    /// The `BREAKING CHANGE` text (or the description after `!`).
+    /// The first `BREAKING CHANGE` text (or the description after `!`).
     pub breaking_description: Option<String>,
+    /// Every breaking-change note, in order: one per `BREAKING CHANGE:` or
+    /// `BREAKING-CHANGE:` footer, else the description after `!` (raw).
+    pub breaking_notes: Vec<String>,
+    /// The same notes, escaped (each may span lines).
+    pub breaking_notes_md: Vec<String>,
     /// The pull request number from a trailing `(#123)` in the description.
     pub pr: Option<u64>,
     /// Issues from footers.
@@ -201,77 +207,92 @@ fn release_context<'r>(
     let mut commits = Vec::with_capacity(release.commits.len());
     // Fold keys → (section, entry index).
     let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut place = |item: Item<'_, '_>, author: Author<'_>| -> Status {
+        let ty = item.type_();
+        let section = match ty {
+            Some(ty) => config.section_of(ty, item.parsed.and_then(|p| p.scope)),
+            None => other,
+        };
+        let breaks = config.show_breaking && item.breaking();
+        if section.is_none() && !breaks {
+            // Shown nowhere: decided without building (and dropping) its entry.
+            return if ty.is_some() {
+                Status::HiddenType
+            } else {
+                Status::NonConventional
+            };
+        }
+        let entry = entry(&item, author, config, repo, issue_links);
+        if breaks {
+            // One entry per note: every `BREAKING CHANGE:` footer is listed.
+            for note in &entry.breaking_notes {
+                let mut b = entry.clone();
+                b.breaking_md = Some(md::escape_text(note, issue_links));
+                breaking.push(b);
+            }
+        }
+        let Some(s) = section else {
+            return Status::Shown;
+        };
+        let keys = fold_keys(&entry);
+        match keys
+            .iter()
+            .find_map(|k| seen.get(k))
+            .copied()
+            .filter(|_| config.fold_duplicates)
+        {
+            Some((s0, e0)) => {
+                let kept = &mut sections[s0].entries[e0];
+                kept.ids.push(entry.id.clone());
+                for i in entry.issues {
+                    if !kept.issues.contains(&i) {
+                        kept.issues.push(i);
+                    }
+                }
+                kept.references_md = references_md(&kept.issues);
+                Status::Folded
+            }
+            None => {
+                for k in keys {
+                    seen.entry(k).or_insert((s, sections[s].entries.len()));
+                }
+                sections[s].entries.push(entry);
+                Status::Shown
+            }
+        }
+    };
 
     for rc in &release.commits {
         let c = &rc.commit;
-        let parsed = c.commit();
-        let shown = (config.show_breaking && c.is_breaking())
-            || entry_type(c).map_or(other.is_some(), |ty| {
-                sections
-                    .iter()
-                    .any(|s| s.types.iter().any(|t| t.eq_ignore_ascii_case(ty)))
-            });
         let status = if c.is_cancelled() {
             Status::Cancelled
         } else if c.kind == Kind::Merge && config.skip_merges {
             Status::Merge
-        } else if config.skip_release_commits && parsed.is_some_and(is_release_commit) {
+        } else if config.skip_release_commits && c.commit().is_some_and(is_release_commit) {
             Status::Release
-        } else if !shown {
-            // Shown nowhere: decided without building (and dropping) its entry.
-            if entry_type(c).is_some() {
-                Status::HiddenType
-            } else {
-                Status::NonConventional
-            }
         } else {
-            let entry = entry(c, rc.author, config, repo, issue_links);
-            if config.show_breaking && c.is_breaking() {
-                let mut b = entry.clone();
-                b.breaking_md = parsed
-                    .and_then(|p| p.breaking_description)
-                    .map(|t| md::escape_text(t, issue_links));
-                breaking.push(b);
-            }
-            let section = match &entry.type_ {
-                Some(ty) => sections
-                    .iter()
-                    .position(|s| s.types.iter().any(|t| t.eq_ignore_ascii_case(ty))),
-                None => other,
-            };
-            match section {
-                None if entry.breaking && config.show_breaking => Status::Shown,
-                None if entry.type_.is_some() => Status::HiddenType,
-                None => Status::NonConventional,
-                Some(s) => {
-                    let keys = fold_keys(&entry);
-                    match keys
-                        .iter()
-                        .find_map(|k| seen.get(k))
-                        .copied()
-                        .filter(|_| config.fold_duplicates)
-                    {
-                        Some((s0, e0)) => {
-                            let kept = &mut sections[s0].entries[e0];
-                            kept.ids.push(entry.id.clone());
-                            for i in entry.issues {
-                                if !kept.issues.contains(&i) {
-                                    kept.issues.push(i);
-                                }
-                            }
-                            kept.references_md = references_md(&kept.issues);
-                            Status::Folded
-                        }
-                        None => {
-                            for k in keys {
-                                seen.entry(k).or_insert((s, sections[s].entries.len()));
-                            }
-                            sections[s].entries.push(entry);
-                            Status::Shown
-                        }
-                    }
+            let own = place(
+                Item {
+                    c,
+                    parsed: c.commit(),
+                },
+                rc.author,
+            );
+            // Each commit of a squash-merge body is its own entry (`squash_bodies`).
+            c.squashed.iter().fold(own, |status, sq| {
+                let theirs = place(
+                    Item {
+                        c,
+                        parsed: Some(&sq.commit),
+                    },
+                    rc.author,
+                );
+                match (status, theirs) {
+                    (Status::Shown, _) | (_, Status::Shown) => Status::Shown,
+                    (Status::Folded, _) | (_, Status::Folded) => Status::Folded,
+                    (status, _) => status,
                 }
-            }
+            })
         };
         commits.push(CommitContext {
             message: c.message,
@@ -281,6 +302,13 @@ fn release_context<'r>(
         });
     }
 
+    if config.sort_by_scope {
+        for s in &mut sections {
+            s.entries.sort_by_cached_key(|e| {
+                (e.scope.is_none(), e.scope.as_deref().map(str::to_lowercase))
+            });
+        }
+    }
     sections.retain(|s| !s.entries.is_empty());
     let version = release.version.as_ref().map(ToString::to_string);
     let compare_url = repo.and_then(|repo| match (&release.previous_tag, &release.tag) {
@@ -305,12 +333,27 @@ fn release_context<'r>(
     }
 }
 
-/// The type an entry for `c` has: its own, `revert` for git's revert messages, or none.
-fn entry_type<'a>(c: &AnalyzedCommit<'a>) -> Option<&'a str> {
-    match (c.commit(), c.kind) {
-        (Some(p), _) => Some(p.type_),
-        (None, Kind::GitRevert) => Some("revert"),
-        (None, _) => None,
+/// What one changelog entry is made from: a commit, or one commit of its squash-merge
+/// body (then `parsed` is that commit's parse).
+#[derive(Clone, Copy)]
+struct Item<'c, 'a> {
+    c: &'c AnalyzedCommit<'a>,
+    parsed: Option<&'c Commit<'a>>,
+}
+
+impl<'a> Item<'_, 'a> {
+    /// Its type: its own, `revert` for reverts that are not conventional, or none.
+    fn type_(&self) -> Option<&'a str> {
+        match (self.parsed, self.c.kind) {
+            (Some(p), _) => Some(p.type_),
+            (None, Kind::GitRevert) => Some("revert"),
+            (None, _) => None,
+        }
+    }
+
+    /// A breaking change that is not cancelled.
+    fn breaking(&self) -> bool {
+        !self.c.is_cancelled() && self.parsed.is_some_and(|p| p.breaking)
     }
 }
 
@@ -319,14 +362,19 @@ fn is_release_commit(c: &Commit<'_>) -> bool {
 }
 
 fn entry(
-    c: &AnalyzedCommit<'_>,
+    item: &Item<'_, '_>,
     author: Author<'_>,
     config: &Config,
     repo: Option<&str>,
     issue_links: Option<IssueLinks<'_>>,
 ) -> Entry {
-    let parsed = c.commit();
-    let type_ = entry_type(c).map(str::to_owned);
+    let c = item.c;
+    let parsed = item.parsed;
+    let type_ = item.type_().map(str::to_owned);
+    let breaking_notes: Vec<String> = match parsed {
+        Some(p) if item.breaking() => p.breaking_notes().into_iter().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
     let description = match (parsed, c.kind) {
         (Some(p), _) => p.description,
         (None, Kind::GitRevert) => c
@@ -354,10 +402,15 @@ fn entry(
         scope: scope.map(str::to_owned),
         description: description.to_owned(),
         body: parsed.and_then(|p| p.body).map(str::to_owned),
-        breaking: c.is_breaking(),
+        breaking: item.breaking(),
         breaking_description: parsed
             .and_then(|p| p.breaking_description)
             .map(str::to_owned),
+        breaking_notes_md: breaking_notes
+            .iter()
+            .map(|n| md::escape_text(n, issue_links))
+            .collect(),
+        breaking_notes,
         pr: trailing_pr(description),
         references_md: references_md(&issues),
         issues,

@@ -57,7 +57,7 @@ pub use context::{
 };
 pub use model::{
     ALL_TYPES, Author, AuthorStyle, Config, Links, LogCommit, ReleaseCommit, ReleaseInput,
-    SectionSpec, default_title,
+    SectionSpec, TypeSpec, default_title,
 };
 pub use prepend::{KEEP_A_CHANGELOG_HEADER, prepend};
 pub use render::{Layout, RenderError, UnknownLayout, render};

@@ -99,6 +99,50 @@ pub struct SectionSpec {
     pub types: Vec<String>,
 }
 
+/// One entry of a `types` setting, in the shape of conventional-changelog's
+/// conventionalcommits preset (`types: [{type, scope, section, hidden}]`, also
+/// commit-and-tag-version's `.versionrc`) and of release-please's `changelog-sections`
+/// (`[{type, section, hidden}]`), so an existing configuration is read unchanged.
+///
+/// The first entry whose `type` (and `scope`, when it has one) matches a commit decides:
+/// its section, or hidden. Entries with the same `section` share one section, placed where
+/// the title first appears. A type in no entry is not shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeSpec {
+    /// The commit type, compared ignoring case.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Only commits with this scope (ignoring case); any scope when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The section title; default the type's usual title (`docs` → `Documentation`), else
+    /// the type itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// Not shown (unless [`Config::show_hidden`]); breaking changes are shown anyway.
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+impl TypeSpec {
+    /// The section title this entry puts commits under.
+    pub fn title(&self) -> String {
+        match &self.section {
+            Some(s) => s.clone(),
+            None => default_title(&self.type_).map_or_else(|| self.type_.clone(), str::to_owned),
+        }
+    }
+
+    fn matches(&self, ty: &str, scope: Option<&str>) -> bool {
+        self.type_.eq_ignore_ascii_case(ty)
+            && self
+                .scope
+                .as_deref()
+                .is_none_or(|want| scope.is_some_and(|s| s.eq_ignore_ascii_case(want)))
+    }
+}
+
 /// How authors are shown. Only [`AuthorStyle::Mention`] pings anyone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -164,6 +208,16 @@ pub struct Config {
     pub links: Option<Links>,
     /// How authors are shown.
     pub authors: AuthorStyle,
+    /// The `types` setting ([`Config::with_types`]); empty: `sections` alone decides.
+    #[serde(default)]
+    pub types: Vec<TypeSpec>,
+    /// Show the types the `types` setting hides, each under its section.
+    #[serde(default)]
+    pub show_hidden: bool,
+    /// Sort each section's entries by scope (scoped entries first, by scope ignoring case;
+    /// newest first within a scope), as release-please's and vite's changelogs read.
+    #[serde(default)]
+    pub sort_by_scope: bool,
 }
 
 /// The human title of a commit type (`feat` → `Features`), for the usual types.
@@ -202,6 +256,59 @@ impl Config {
             .collect()
     }
 
+    /// Sections from a `types` setting (see [`TypeSpec`]): in the order their titles first
+    /// appear, hidden ones left out unless `show_hidden`.
+    ///
+    /// ```
+    /// use hub_changelog::{Config, TypeSpec};
+    ///
+    /// let types: Vec<TypeSpec> = serde_json::from_str(r#"[
+    ///   {"type": "fix", "section": "Bug Fixes"},
+    ///   {"type": "feat", "section": "Features"},
+    ///   {"type": "docs", "hidden": true}
+    /// ]"#).expect("the preset's shape");
+    /// let config = Config::default().with_types(types, false);
+    /// let titles: Vec<&str> = config.sections.iter().map(|s| s.title.as_str()).collect();
+    /// assert_eq!(titles, ["Bug Fixes", "Features"]);
+    /// assert_eq!(config.section_of("docs", None), None);
+    /// ```
+    pub fn with_types(mut self, types: Vec<TypeSpec>, show_hidden: bool) -> Self {
+        let mut sections: Vec<SectionSpec> = Vec::new();
+        for t in types.iter().filter(|t| show_hidden || !t.hidden) {
+            let title = t.title();
+            let ty = t.type_.to_ascii_lowercase();
+            match sections.iter_mut().find(|s| s.title == title) {
+                Some(s) if !s.types.contains(&ty) => s.types.push(ty),
+                Some(_) => {}
+                None => sections.push(SectionSpec {
+                    title,
+                    types: vec![ty],
+                }),
+            }
+        }
+        self.sections = sections;
+        self.types = types;
+        self.show_hidden = show_hidden;
+        self
+    }
+
+    /// The index in [`Config::sections`] of the section a commit of this type and scope
+    /// goes to; `None` when it is not shown.
+    pub fn section_of(&self, ty: &str, scope: Option<&str>) -> Option<usize> {
+        if self.types.is_empty() {
+            return self
+                .sections
+                .iter()
+                .position(|s| s.types.iter().any(|t| t.eq_ignore_ascii_case(ty)));
+        }
+        let spec = self.types.iter().find(|t| t.matches(ty, scope))?;
+        if spec.hidden && !self.show_hidden {
+            return None;
+        }
+        let title = spec.title();
+        self.sections.iter().position(|s| s.title == title)
+    }
+
     /// The default configuration showing every usual type.
     pub fn all_types() -> Self {
         Config {
@@ -223,6 +330,9 @@ impl Default for Config {
             fold_duplicates: true,
             links: None,
             authors: AuthorStyle::Hidden,
+            types: Vec::new(),
+            show_hidden: false,
+            sort_by_scope: false,
         }
     }
 }

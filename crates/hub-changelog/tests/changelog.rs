@@ -2,7 +2,7 @@
 
 use hub_changelog::{
     Author, AuthorStyle, Config, Layout, Links, LogCommit, ReleaseInput, SectionSpec, Status,
-    context, prepend, render_releases,
+    TypeSpec, context, prepend, render_releases,
 };
 use hub_conventional::BumpRules;
 use semver::Version;
@@ -667,4 +667,121 @@ fn built_in_layouts_print_what_they_would_from_the_whole_context() {
             );
         }
     }
+}
+
+/// The section each commit lands in (`-` when it is not shown), in log order.
+fn placed(log: &[LogCommit<'static>], config: &Config) -> Vec<String> {
+    let releases = [release(log)];
+    let ctx = context(&releases, config);
+    let r = &ctx.releases[0];
+    r.commits
+        .iter()
+        .map(|c| {
+            let title = r
+                .sections
+                .iter()
+                .find(|s| {
+                    s.entries
+                        .iter()
+                        .any(|e| e.ids.contains(&c.analyzed.id.to_owned()))
+                })
+                .map_or("-", |s| s.title.as_str());
+            format!("{} -> {title}", c.analyzed.summary)
+        })
+        .collect()
+}
+
+#[test]
+fn types_setting_first_match_wins_scopes_and_hidden() {
+    let log = vec![
+        c("a1", "fix(deps): bump serde"),
+        c("b2", "fix: crash"),
+        c("c3", "chore: tidy"),
+        c("d4", "docs: words"),
+        c("e5", "feat: search"),
+    ];
+    let types: Vec<TypeSpec> = serde_json::from_str(
+        r#"[
+          {"type": "fix", "scope": "deps", "section": "Dependencies"},
+          {"type": "fix", "section": "Bug Fixes"},
+          {"type": "chore", "section": "Dependencies"},
+          {"type": "feat", "section": "Features"},
+          {"type": "docs", "hidden": true}
+        ]"#,
+    )
+    .expect("the conventionalcommits preset's shape");
+    let config = Config::default().with_types(types.clone(), false);
+    assert_eq!(
+        placed(&log, &config),
+        [
+            "fix(deps): bump serde -> Dependencies",
+            "fix: crash -> Bug Fixes",
+            "chore: tidy -> Dependencies",
+            "docs: words -> -",
+            "feat: search -> Features",
+        ]
+    );
+    let titles = |config: &Config| -> Vec<String> {
+        let releases = [release(&log)];
+        context(&releases, config).releases[0]
+            .sections
+            .iter()
+            .map(|s| s.title.clone())
+            .collect()
+    };
+    assert_eq!(titles(&config), ["Dependencies", "Bug Fixes", "Features"]);
+    let shown = Config::default().with_types(types, true);
+    assert_eq!(
+        titles(&shown),
+        ["Dependencies", "Bug Fixes", "Features", "Documentation"]
+    );
+}
+
+#[test]
+fn one_breaking_entry_per_note() {
+    let log = vec![c(
+        "a1",
+        "feat!: v2\n\nBREAKING CHANGE: one\nBREAKING-CHANGE: two\nBREAKING CHANGE: three",
+    )];
+    let releases = [release(&log)];
+    let ctx = context(&releases, &Config::default());
+    let notes: Vec<Option<&str>> = ctx.releases[0]
+        .breaking
+        .iter()
+        .map(|e| e.breaking_md.as_deref())
+        .collect();
+    assert_eq!(notes, [Some("one"), Some("two"), Some("three")]);
+    let entry = &ctx.releases[0].sections[0].entries[0];
+    assert_eq!(entry.breaking_notes, ["one", "two", "three"]);
+}
+
+#[test]
+fn squashed_bullets_are_entries_of_their_own() {
+    let log = vec![c(
+        "a1",
+        "Update everything (#5)\n\n* feat(ui): dark mode\n\n* oops\n\n* fix: crash",
+    )];
+    let rules = BumpRules {
+        squash_bodies: true,
+        ..BumpRules::default()
+    };
+    let releases = [ReleaseInput::analyze(None, &log, &rules)];
+    let ctx = context(&releases, &Config::default());
+    let r = &ctx.releases[0];
+    let entries: Vec<(&str, &str)> = r
+        .sections
+        .iter()
+        .flat_map(|s| {
+            s.entries
+                .iter()
+                .map(|e| (s.title.as_str(), e.description.as_str()))
+        })
+        .collect();
+    assert_eq!(entries, [("Features", "dark mode"), ("Bug Fixes", "crash")]);
+    assert_eq!(r.commits[0].status, Status::Shown);
+    // Off: the commit is not conventional and nothing is shown.
+    let releases = [ReleaseInput::analyze(None, &log, &BumpRules::default())];
+    let ctx = context(&releases, &Config::default());
+    assert!(ctx.releases[0].is_empty);
+    assert_eq!(ctx.releases[0].commits[0].status, Status::NonConventional);
 }
