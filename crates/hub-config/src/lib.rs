@@ -31,7 +31,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use hub_config::{EnvVars, Format, Limits, NoRetrieve, Schema, SchemaOptions, parse};
+//! use hub_config::{Format, Limits, NoRetrieve, RuleVars, Schema, SchemaOptions, parse};
 //!
 //! let schema = serde_json::json!({
 //!     "type": "object",
@@ -43,7 +43,7 @@
 //! let schema = Schema::compile(&schema, "schema.json", Arc::new(NoRetrieve), &SchemaOptions::default())?;
 //!
 //! let parsed = parse(b"agents:\n  timout: 30\n", Format::Yaml, &Limits::default());
-//! let found = schema.check(&parsed.documents[0], &EnvVars::default());
+//! let found = schema.check(&parsed.documents[0], &RuleVars::default());
 //! assert_eq!(found.len(), 1);
 //! assert_eq!(found[0].message, "unknown property `timout`");
 //! assert_eq!((found[0].span.start.line, found[0].span.start.column), (2, 3));
@@ -67,6 +67,6 @@ pub use position::{
     LineIndex, NodeSpans, Position, PositionMap, Span, pointer_tokens, push_pointer,
 };
 pub use report::{FileReport, Report};
-pub use rules::{EnvVars, RuleSet};
+pub use rules::{EnvVars, RuleSet, RuleVars};
 pub use schema::{NoRetrieve, Retrieve, RetrieveError, Schema, SchemaOptions, meta_schema};
 pub use select::{Catalog, SchemaChoice, SchemaMap, choose_schema};

@@ -16,15 +16,17 @@
 //! `patternProperties`, `additionalProperties`, `items`, `prefixItems`, `allOf` or a local
 //! `$ref` ([`RuleSet::from_schema`]); such a rule is about every node its subschema describes.
 //!
-//! In the expression, `self` is the matched node, `root` the whole document, and `key` the key
-//! (or index) the last `*` matched (`null` without one). `env(name)` returns an environment
-//! variable of the run (`''` when unset) and `hasEnv(name)` tells whether it is set and not
-//! empty; the environment is data passed in by the caller. The standard library and the strings,
+//! In the expression, `self` is the matched node, `root` the whole document, `key` the key (or
+//! index) the last `*` matched (`null` without one), and `vars` the map of string constants the
+//! caller declares ([`RuleVars`]; `vars.NAME`, guarded with `has(vars.NAME)` where it may be
+//! unset). A schema is code that may come from an untrusted pull request, so a rule reads
+//! nothing else: no environment, no files, no clock. The standard library and the strings,
 //! lists and math extensions are available (`'a'.upperAscii()`, `matches`, `all`, `exists`, …).
 //!
 //! A rule that cannot be evaluated for a document (a missing key it reads without `has()`, a type
-//! mismatch) is reported as a `rule-error` warning, never silently passed or failed. Messages are
-//! static text (plus `{key}`), so a rule cannot copy an environment value into a report.
+//! mismatch) is reported as a `rule-error` warning, never silently passed or failed; a rule that
+//! returns something other than a boolean is described by the type it returned, never its value.
+//! Messages are static text (plus `{key}`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -37,20 +39,54 @@ use crate::error::Error;
 use crate::parse::Document;
 use crate::position::{Span, percent_decode, pointer_tokens, push_pointer};
 
-/// Environment variables a rule may read, passed in by the caller (the engine never reads the
-/// process environment). Cheap to clone.
+/// The constants rules read as `vars.NAME`, declared by the caller (the workflow's `rule-vars`).
+/// Every rule of every schema can read them, so they are never secrets. Cheap to clone.
+///
+/// ```
+/// let vars: hub_config::RuleVars = [("REGION", "eu")].into_iter().collect();
+/// assert_eq!(vars.get("REGION"), Some("eu"));
+/// assert!(hub_config::RuleVars::is_name("REGION") && !hub_config::RuleVars::is_name("a-b"));
+/// ```
 #[derive(Clone, Debug, Default)]
-pub struct EnvVars(Arc<BTreeMap<String, String>>);
+pub struct RuleVars(Arc<BTreeMap<String, String>>);
 
-impl EnvVars {
-    /// The value of `name`, if set.
+/// The name `RuleVars` had when rules could read the environment.
+pub type EnvVars = RuleVars;
+
+impl RuleVars {
+    /// The value of `name`, if declared.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
+
+    /// Whether `name` can be written `vars.NAME` in CEL: a letter or `_`, then letters, digits
+    /// or `_`.
+    #[must_use]
+    pub fn is_name(name: &str) -> bool {
+        let mut chars = name.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
+
+    fn to_cel(&self) -> cel::Value {
+        let entries: HashMap<Key, cel::Value> = self
+            .0
+            .iter()
+            .map(|(k, v)| {
+                (
+                    Key::from(k.clone()),
+                    cel::Value::String(Arc::new(v.clone())),
+                )
+            })
+            .collect();
+        cel::Value::from(entries)
+    }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EnvVars {
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for RuleVars {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         Self(Arc::new(
             iter.into_iter()
@@ -212,25 +248,14 @@ impl RuleSet {
 
     /// Evaluates every rule against one document.
     #[must_use]
-    pub fn evaluate(&self, document: &Document, env: &EnvVars) -> Vec<Diagnostic> {
+    pub fn evaluate(&self, document: &Document, vars: &RuleVars) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if self.rules.is_empty() {
             return out;
         }
         let root = to_cel(&document.value);
         let mut context = cel::Context::with_env(Arc::clone(&self.env));
-        let lookup = env.clone();
-        context
-            .add_function("env", move |name: Arc<String>| -> String {
-                lookup.get(&name).unwrap_or_default().to_owned()
-            })
-            .expect("because `env` is not a standard CEL function");
-        let lookup = env.clone();
-        context
-            .add_function("hasEnv", move |name: Arc<String>| -> bool {
-                lookup.get(&name).is_some_and(|v| !v.is_empty())
-            })
-            .expect("because `hasEnv` is not a standard CEL function");
+        context.add_variable_from_value("vars", vars.to_cel());
         context.add_variable_from_value("root", root);
         for rule in &self.rules {
             let mut matches = Vec::new();
@@ -259,25 +284,36 @@ impl RuleSet {
                         let message = rule.message.replace("{key}", &key_text);
                         Diagnostic::new(rule.severity, Code::Rule(rule.name.clone()), message, span)
                     }
+                    // The type, never the value: a value could carry what the rule read.
                     Ok(other) => Diagnostic::warning(
                         Code::RuleError(rule.name.clone()),
                         format!(
-                            "rule `{}` returned {}, not a boolean",
+                            "rule `{}` returned a value of type `{}`, not a boolean",
                             rule.name,
-                            quote(&format!("{other:?}"))
+                            other.type_of()
                         ),
                         span,
                     ),
-                    Err(error) => Diagnostic::warning(
-                        Code::RuleError(rule.name.clone()),
-                        format!(
-                            "rule `{}` could not be evaluated: {}",
-                            rule.name,
-                            lower_first(&error.to_string())
-                        ),
-                        span,
-                    )
-                    .with_suggestion("guard optional fields with `has(…)`"),
+                    Err(error) => {
+                        let text = error.to_string();
+                        let reads_env = ["'env'", "'hasEnv'"]
+                            .iter()
+                            .any(|name| text.ends_with(&format!("reference to {name}")));
+                        Diagnostic::warning(
+                            Code::RuleError(rule.name.clone()),
+                            format!(
+                                "rule `{}` could not be evaluated: {}",
+                                rule.name,
+                                lower_first(&text)
+                            ),
+                            span,
+                        )
+                        .with_suggestion(if reads_env {
+                            "rules cannot read the environment: declare the value as a rule variable and read `vars.NAME`"
+                        } else {
+                            "guard optional fields with `has(…)`"
+                        })
+                    }
                 };
                 let mut diagnostic = diagnostic.with_pointer(at);
                 diagnostic.document = document.index;
@@ -657,16 +693,16 @@ mod tests {
     use super::*;
     use crate::parse::{Format, Limits, parse};
 
-    fn render(rules: &str, document: &str, env: &[(&str, &str)]) -> String {
+    fn render(rules: &str, document: &str, vars: &[(&str, &str)]) -> String {
         let rules: Value = serde_json::from_str(rules).expect("because test rules are JSON");
         let set = match RuleSet::from_json("test", &rules) {
             Ok(set) => set,
             Err(error) => return format!("error: {error}"),
         };
         let parsed = parse(document.as_bytes(), Format::Yaml, &Limits::default());
-        let env: EnvVars = env.iter().copied().collect();
+        let vars: RuleVars = vars.iter().copied().collect();
         let mut out = String::new();
-        for d in set.evaluate(&parsed.documents[0], &env) {
+        for d in set.evaluate(&parsed.documents[0], &vars) {
             let _ = writeln!(
                 out,
                 "{}[{}] {}:{} {}: {}",
@@ -706,23 +742,44 @@ mod tests {
     }
 
     #[test]
-    fn every_provider_needs_an_api_key_in_the_environment() {
+    fn every_provider_must_be_one_the_workflow_has_keys_for() {
         check!(
             r#"[{"name": "provider-key", "path": "/models/providers/*", "severity": "warning",
-                 "rule": "hasEnv('OPENCODE_' + key.upperAscii() + '_API_KEY')",
-                 "message": "set `OPENCODE_<NAME>_API_KEY` for provider `{key}`"}]"#,
-            MODELS, &[("OPENCODE_OPENAI_API_KEY", "sk"), ("OPENCODE_ANTHROPIC_API_KEY", "")],
-            @"warning[rule/provider-key] 6:5 /models/providers/anthropic: set `OPENCODE_<NAME>_API_KEY` for provider `anthropic`"
+                 "rule": "has(vars.KEYED_PROVIDERS) && key in vars.KEYED_PROVIDERS.split(',')",
+                 "message": "provider `{key}` has no API key in this deployment"}]"#,
+            MODELS, &[("KEYED_PROVIDERS", "openai,mistral")],
+            @"warning[rule/provider-key] 6:5 /models/providers/anthropic: provider `anthropic` has no API key in this deployment"
         );
     }
 
     #[test]
-    fn env_reads_values_and_root_is_the_document() {
+    fn vars_are_declared_constants_and_root_is_the_document() {
         check!(
-            r#"[{"rule": "env('DEPLOY') != 'prod' || root.models.primary == 'gpt'", "message": "m"},
-                {"rule": "env('DEPLOY') == 'staging'", "message": "not staging"}]"#,
+            r#"[{"rule": "vars.DEPLOY != 'prod' || root.models.primary == 'gpt'", "message": "m"},
+                {"rule": "vars.DEPLOY == 'staging'", "message": "not staging"},
+                {"rule": "has(vars.UNSET) || 'UNSET' in vars", "message": "unset"}]"#,
             MODELS, &[("DEPLOY", "prod")],
-            @"error[rule/rule-2] 1:1 : not staging"
+            @"
+        error[rule/rule-2] 1:1 : not staging
+        error[rule/rule-3] 1:1 : unset
+        "
+        );
+    }
+
+    #[test]
+    fn rules_read_no_environment_and_report_no_value_they_computed() {
+        // A schema from a pull request must not reach the runner's secrets: there is no `env()`,
+        // and a rule returning a string is described by its type, not by the string.
+        check!(
+            r#"[{"name": "env", "rule": "env('HOME') == ''", "message": "m"},
+                {"name": "has-env", "rule": "hasEnv('HOME')", "message": "m"},
+                {"name": "echo", "rule": "vars.TOKEN_LIKE + '-' + root.models.primary", "message": "m"}]"#,
+            MODELS, &[("TOKEN_LIKE", "ghs_looks_secret")],
+            @"
+        warning[rule-error/env] 1:1 : rule `env` could not be evaluated: undeclared reference to 'env'
+        warning[rule-error/has-env] 1:1 : rule `has-env` could not be evaluated: undeclared reference to 'hasEnv'
+        warning[rule-error/echo] 1:1 : rule `echo` returned a value of type `string`, not a boolean
+        "
         );
     }
 
@@ -734,7 +791,7 @@ mod tests {
             MODELS, &[],
             @"
         warning[rule-error/typo] 1:1 : rule `typo` could not be evaluated: no such key: primari
-        warning[rule-error/not-bool] 1:1 : rule `not-bool` returned `Int(2)`, not a boolean
+        warning[rule-error/not-bool] 1:1 : rule `not-bool` returned a value of type `int`, not a boolean
         "
         );
     }
@@ -753,16 +810,16 @@ mod tests {
         check!(r#"[{"rule": "true", "message": "m", "severity": "fatal"}]"#, "a: 1", &[], @"error: rule [0] in `test` is malformed: `severity` must be `error` or `warning`, not `fatal`");
     }
 
-    fn render_schema(schema: &str, document: &str, env: &[(&str, &str)]) -> String {
+    fn render_schema(schema: &str, document: &str, vars: &[(&str, &str)]) -> String {
         let schema: Value = serde_json::from_str(schema).expect("because test schemas are JSON");
         let set = match RuleSet::from_schema("schema.json", &schema) {
             Ok(set) => set,
             Err(error) => return format!("error: {error}"),
         };
         let parsed = parse(document.as_bytes(), Format::Yaml, &Limits::default());
-        let env: EnvVars = env.iter().copied().collect();
+        let vars: RuleVars = vars.iter().copied().collect();
         let mut out = String::new();
-        for d in set.evaluate(&parsed.documents[0], &env) {
+        for d in set.evaluate(&parsed.documents[0], &vars) {
             let _ = writeln!(
                 out,
                 "{}[{}] {}:{} {}: {}",
@@ -789,15 +846,15 @@ mod tests {
             "features": {
                 "properties": {"stable": {"type": "boolean"}},
                 "patternProperties": {"^beta-": {"x-rules": [{"name": "beta", "severity": "warning",
-                    "rule": "!self || hasEnv('BETA')", "message": "`{key}` needs `BETA`"}]}},
+                    "rule": "!self || has(vars.BETA)", "message": "`{key}` needs `BETA`"}]}},
                 "additionalProperties": {"x-rules": [{"name": "known", "rule": "false",
                     "message": "unknown feature `{key}`"}]}
             }
         },
         "$defs": {"provider": {
             "x-rules": [{"name": "provider-key", "severity": "warning",
-                         "rule": "hasEnv('OPENCODE_' + key.upperAscii() + '_API_KEY')",
-                         "message": "set `OPENCODE_<NAME>_API_KEY` for `{key}`"}],
+                         "rule": "key in vars.KEYED.split(',')",
+                         "message": "no API key for `{key}`"}],
             "properties": {"backup": {"$ref": "#/$defs/provider"}}
         }}
     }"##;
@@ -807,12 +864,12 @@ mod tests {
         // `backup` refers back to `provider` while it is being walked: not followed again, so
         // the rule runs for the providers, not for their backups.
         let document = "models:\n  primary: gpt\n  fallback: gpt\n  providers:\n    openai: {apiKey: x}\n    anthropic:\n      apiKey: y\n      backup: {apiKey: z}\nagents:\n  - timeout: 5\n  - timeout: 0\nfeatures:\n  stable: true\n  beta-x: true\n  beta-y: false\n  other: true\n";
-        check_schema!(NESTED, document, &[("OPENCODE_OPENAI_API_KEY", "sk")], @"
+        check_schema!(NESTED, document, &[("KEYED", "openai")], @"
         error[rule/timeout] 11:5 /agents/1: agent 1 needs a positive timeout
         warning[rule/beta] 14:3 /features/beta-x: `beta-x` needs `BETA`
         error[rule/known] 16:3 /features/other: unknown feature `other`
         error[rule/distinct] 3:3 /models/fallback: `fallback` must differ from `primary`
-        warning[rule/provider-key] 6:5 /models/providers/anthropic: set `OPENCODE_<NAME>_API_KEY` for `anthropic`
+        warning[rule/provider-key] 6:5 /models/providers/anthropic: no API key for `anthropic`
         ");
     }
 

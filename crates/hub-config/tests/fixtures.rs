@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use hub_config::{EnvVars, Format, Limits, NoRetrieve, RuleSet, Schema, SchemaOptions, parse};
+use hub_config::{Format, Limits, NoRetrieve, RuleSet, RuleVars, Schema, SchemaOptions, parse};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/validate-config")
@@ -43,12 +43,10 @@ fn check(name: &str) -> String {
     if !schema.allows_json_extensions() {
         parsed.reject_json_extensions();
     }
-    let env: EnvVars = [("OPENCODE_ANTHROPIC_API_KEY", "sk-test")]
-        .into_iter()
-        .collect();
+    let vars: RuleVars = [("KEYED_PROVIDERS", "anthropic")].into_iter().collect();
     let mut diagnostics = parsed.diagnostics.clone();
     for document in &parsed.documents {
-        diagnostics.extend(schema.check(document, &env));
+        diagnostics.extend(schema.check(document, &vars));
     }
     diagnostics.sort_by_key(|d| d.span.start);
     let mut out = String::new();
@@ -72,9 +70,9 @@ fn check(name: &str) -> String {
 #[test]
 fn valid_config_in_three_formats() {
     // Only the provider whose key is missing from the environment is flagged, as a warning.
-    insta::assert_snapshot!(check("valid/config.yaml"), @"10:5 warning[rule/provider-api-key] provider `openai` needs `OPENCODE_<NAME>_API_KEY` set (empty on pull requests from forks, hence a warning)");
-    insta::assert_snapshot!(check("valid/config.json"), @"9:7 warning[rule/provider-api-key] provider `openai` needs `OPENCODE_<NAME>_API_KEY` set (empty on pull requests from forks, hence a warning)");
-    insta::assert_snapshot!(check("valid/config.toml"), @"12:19 warning[rule/provider-api-key] provider `openai` needs `OPENCODE_<NAME>_API_KEY` set (empty on pull requests from forks, hence a warning)");
+    insta::assert_snapshot!(check("valid/config.yaml"), @"10:5 warning[rule/provider-api-key] provider `openai` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for");
+    insta::assert_snapshot!(check("valid/config.json"), @"9:7 warning[rule/provider-api-key] provider `openai` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for");
+    insta::assert_snapshot!(check("valid/config.toml"), @"12:19 warning[rule/provider-api-key] provider `openai` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for");
 }
 
 #[test]
@@ -98,7 +96,7 @@ fn provider_errors_point_at_the_provider() {
     7:15 error[schema/minLength] `` must not be empty (#/$defs/provider/properties/apiKey/minLength)
     8:18 error[schema/exclusiveMinimum] `0` must be greater than `0` (#/$defs/provider/properties/rateLimit/exclusiveMinimum)
     9:5 error[schema/required] missing required property `apiKey` (#/$defs/provider/required)
-    9:5 warning[rule/provider-api-key] provider `openai` needs `OPENCODE_<NAME>_API_KEY` set (empty on pull requests from forks, hence a warning)
+    9:5 warning[rule/provider-api-key] provider `openai` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for
     ");
 }
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use hub_config::{
-    Diagnostic, Document, EnvVars, Format, Limits, NoRetrieve, Schema, SchemaOptions, Span, parse,
+    Diagnostic, Document, Format, Limits, NoRetrieve, RuleVars, Schema, SchemaOptions, Span, parse,
     push_pointer,
 };
 use serde_json::Value;
@@ -262,8 +262,8 @@ fn run(format: Format, input: &[u8]) {
     }
     for document in &parsed.documents {
         check_document(document, format, &lines, input);
-        let env: EnvVars = [("OPENCODE_OPENAI_API_KEY", "x")].into_iter().collect();
-        check_diagnostics(&schema().check(document, &env), &lines, input);
+        let vars: RuleVars = [("KEYED_PROVIDERS", "openai")].into_iter().collect();
+        check_diagnostics(&schema().check(document, &vars), &lines, input);
     }
 }
 
