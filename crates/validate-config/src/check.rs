@@ -1,5 +1,6 @@
-//! The run: read and parse every file in parallel, choose and compile each schema once, then
-//! validate in parallel.
+//! The run: each worker reads a file, parses it, chooses its schema (each compiled once and
+//! shared, the catalog loaded once and only if a file needs it), checks it and drops the parse
+//! before taking the next file, so memory follows the largest file, not the sum.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -7,13 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hub_config::{
-    Catalog, Code, Diagnostic, EnvVars, FileReport, Format, Limits, Parsed, Position, Report,
-    RuleSet, Schema, SchemaChoice, SchemaMap, SchemaOptions, Span, choose_schema, parse,
+    Catalog, Code, Diagnostic, FileReport, Format, Limits, Parsed, Position, Report, RuleSet,
+    RuleVars, Schema, SchemaChoice, SchemaMap, SchemaOptions, Span, choose_schema, parse,
 };
 use serde_json::Value;
 
 use crate::fetch::{Fetcher, Retriever, file_uri, parse_document, read_capped, uri_path};
 use crate::files::Found;
+use crate::policy::{self, Policy, Trust};
 
 /// Everything a run needs besides the files.
 pub struct Settings {
@@ -23,84 +25,124 @@ pub struct Settings {
     pub schema: Option<String>,
     /// `glob: schema` lines.
     pub map: SchemaMap,
+    /// Who wrote the schema map: the workflow (inline) or the repository (a file in it).
+    pub map_trust: Trust,
     /// Extra rules (origin, list) added to every schema.
     pub rules: Option<(String, Value)>,
     /// Catalog URL or path.
     pub catalog: String,
+    /// Who wrote the catalog's entries: the repository when it is a file in it.
+    pub catalog_trust: Trust,
     /// Schema compilation options.
     pub options: SchemaOptions,
     /// Parse limits.
     pub limits: Limits,
-    /// Environment for rules.
-    pub env: EnvVars,
+    /// The constants rules read as `vars`.
+    pub vars: RuleVars,
     /// Worker threads.
     pub jobs: usize,
 }
 
-/// Loads and compiles schemas, each once.
+/// A compiled schema, or why there is none.
+type Compiled = Result<Arc<Schema>, String>;
+
+/// A schema being compiled or compiled, which workers needing it wait for.
+type Slot = Arc<OnceLock<Compiled>>;
+
+/// Loads and compiles schemas, each once, for every worker.
 pub struct Loader {
     fetcher: Arc<Fetcher>,
-    compiled: HashMap<String, Result<Arc<Schema>, String>>,
+    policy: Arc<Policy>,
+    /// By who named it and where it is; a worker needing a schema another is compiling waits
+    /// for it.
+    compiled: Mutex<HashMap<(Trust, String), Slot>>,
+    catalog: OnceLock<Result<Catalog, String>>,
 }
 
 impl Loader {
-    /// A loader over `fetcher`.
-    pub fn new(fetcher: Fetcher) -> Self {
+    /// A loader over `fetcher`, reading what `policy` allows.
+    pub fn new(fetcher: Fetcher, policy: Policy) -> Self {
         Self {
             fetcher: Arc::new(fetcher),
-            compiled: HashMap::new(),
+            policy: Arc::new(policy),
+            compiled: Mutex::new(HashMap::new()),
+            catalog: OnceLock::new(),
         }
     }
 
     /// The bytes of a schema or catalog reference: a URL, a `file://` URI or a path
-    /// relative to `base`. Returns the canonical key (URL or `file://` URI) too.
-    fn read(&self, reference: &str, base: &Path) -> Result<(String, Vec<u8>), String> {
+    /// relative to `base`, if `trust` allows it ([`Policy`]). Returns the canonical key (URL or
+    /// `file://` URI) too. Errors name the reference, never what was read.
+    fn read(
+        &self,
+        reference: &str,
+        base: &Path,
+        trust: Trust,
+    ) -> Result<(String, Vec<u8>), String> {
         if reference.starts_with("http://") || reference.starts_with("https://") {
-            let bytes = self.fetcher.get(reference).map_err(|e| e.to_string())?;
+            if trust == Trust::Repository {
+                self.policy.remote(reference)?;
+            }
+            let bytes = self
+                .fetcher
+                .get(reference, trust)
+                .map_err(|e| e.to_string())?;
             return Ok((reference.to_owned(), bytes));
         }
-        let path = uri_path(reference).unwrap_or_else(|| base.join(reference));
+        let path = match uri_path(reference) {
+            Some(path) => path,
+            None if trust == Trust::Repository && Path::new(reference).is_absolute() => {
+                return Err(format!(
+                    "`{reference}` is an absolute path; a reference from the repository must be relative (or an allowed URL)"
+                ));
+            }
+            None => base.join(reference),
+        };
+        let path = match trust {
+            Trust::Workflow => path,
+            Trust::Repository => self.policy.local(reference, &path)?,
+        };
         let bytes = read_capped(&path).map_err(|e| e.to_string())?;
         Ok((file_uri(&path), bytes))
     }
 
     /// The compiled schema `reference` names (relative to `base`), with the extra rules.
-    fn schema(
-        &mut self,
-        reference: &str,
-        base: &Path,
-        settings: &Settings,
-    ) -> Result<Arc<Schema>, String> {
-        let key = if reference.contains("://") {
+    fn schema(&self, reference: &str, base: &Path, trust: Trust, settings: &Settings) -> Compiled {
+        let location = if reference.contains("://") {
             reference.to_owned()
         } else {
             file_uri(&base.join(reference))
         };
-        if let Some(done) = self.compiled.get(&key) {
-            return done.clone();
-        }
-        let result = self.compile(reference, base, settings);
-        self.compiled.insert(key, result.clone());
-        result
+        let slot = {
+            let mut compiled = self
+                .compiled
+                .lock()
+                .expect("because no worker panics holding the lock");
+            Arc::clone(compiled.entry((trust, location)).or_default())
+        };
+        slot.get_or_init(|| self.compile(reference, base, trust, settings))
+            .clone()
     }
 
-    fn compile(
-        &self,
-        reference: &str,
-        base: &Path,
-        settings: &Settings,
-    ) -> Result<Arc<Schema>, String> {
+    fn compile(&self, reference: &str, base: &Path, trust: Trust, settings: &Settings) -> Compiled {
         let (uri, value) = match hub_config::meta_schema(reference) {
             // A schema file naming its draft: the meta-schema ships with the validator.
             Some(meta) => (reference.to_owned(), meta.clone()),
             None => {
-                let (uri, bytes) = self.read(reference, base)?;
+                let (uri, bytes) = self.read(reference, base, trust)?;
                 let value = parse_document(reference, &bytes)
                     .map_err(|e| format!("schema `{reference}` does not parse: {e}"))?;
                 (uri, value)
             }
         };
-        let retriever = Arc::new(Retriever(Arc::clone(&self.fetcher)));
+        let retriever = Arc::new(Retriever {
+            fetcher: Arc::clone(&self.fetcher),
+            policy: Arc::clone(&self.policy),
+            trusted_origin: match trust {
+                Trust::Workflow => policy::origin(&uri),
+                Trust::Repository => None,
+            },
+        });
         let mut schema = Schema::compile(&value, &uri, retriever, &settings.options)
             .map_err(|e| e.to_string())?;
         if let Some((origin, rules)) = &settings.rules {
@@ -109,12 +151,23 @@ impl Loader {
         Ok(Arc::new(schema))
     }
 
-    /// The schema catalog.
-    pub fn catalog(&self, reference: &str, base: &Path) -> Result<Catalog, String> {
-        let (_, bytes) = self.read(reference, base)?;
-        let value = parse_document(reference, &bytes)
-            .map_err(|e| format!("catalog `{reference}` does not parse: {e}"))?;
-        Catalog::from_json(&value).map_err(|e| e.to_string())
+    /// The schema catalog, read the first time a file needs it.
+    fn catalog(&self, settings: &Settings) -> Option<&Catalog> {
+        self.catalog
+            .get_or_init(|| {
+                let reference = &settings.catalog;
+                let (_, bytes) = self.read(reference, &settings.root, Trust::Workflow)?;
+                let value = parse_document(reference, &bytes)
+                    .map_err(|e| format!("catalog `{reference}` does not parse: {e}"))?;
+                Catalog::from_json(&value).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .ok()
+    }
+
+    /// Why the catalog could not be loaded, if a file needed it and it could not.
+    fn catalog_error(&self) -> Option<&str> {
+        self.catalog.get()?.as_ref().err().map(String::as_str)
     }
 }
 
@@ -309,112 +362,79 @@ enum Target {
     Unavailable(SchemaChoice, String),
 }
 
-/// Checks every file `feed` finds (see [`par_map_found`]); also returns run-level notes (e.g.
-/// the catalog could not be loaded). Files are reported sorted by path.
-pub fn check_all<E>(
-    feed: impl FnOnce(&mut dyn FnMut(Found)) -> Result<(), E>,
-    settings: &Settings,
-    loader: &mut Loader,
-) -> Result<(Report, Vec<String>), E> {
-    if let Some(reference) = &settings.schema {
-        // One schema for every file: the first worker compiles it while the walk goes on, then
-        // each file is read, parsed and checked in one step on the workers, so a file's memory
-        // is freed before the next is read.
-        let loader = Mutex::new(loader);
-        let target = OnceLock::new();
-        let target = || {
-            target.get_or_init(|| {
-                let choice = SchemaChoice::Explicit {
-                    reference: reference.clone(),
-                };
-                let mut loader = loader.lock().expect("because workers do not panic");
-                match loader.schema(reference, &settings.root, settings) {
-                    Ok(schema) => Target::Schema(choice, schema),
-                    Err(message) => Target::Unavailable(choice, message),
-                }
-            })
-        };
-        let checked = par_map_found(
-            settings.jobs,
-            feed,
-            || {
-                target();
-            },
-            |file| {
-                let parsed = read_and_parse(file, settings);
-                check_one(file, &parsed, target(), &settings.env)
-            },
-        )?;
-        let files = checked.into_iter().map(|(_, report)| report).collect();
-        return Ok((Report { files }, Vec::new()));
-    }
-    let (files, parsed): (Vec<Found>, Vec<Parsed>) = par_map_found(
-        settings.jobs,
-        feed,
-        || {},
-        |file| read_and_parse(file, settings),
-    )?
-    .into_iter()
-    .unzip();
-    let files = &files;
-    let mut notes = Vec::new();
+/// The schema for one file, chosen by precedence ([`choose_schema`]), compiled once per run.
+fn target(file: &Found, parsed: &Parsed, settings: &Settings, loader: &Loader) -> Target {
     let needs_catalog = settings.schema.is_none()
-        && files.iter().zip(&parsed).any(|(f, p)| {
-            settings.map.lookup(&f.path).is_none()
-                && p.schema_hint.is_none()
-                && !p.documents.is_empty()
-        });
+        && settings.map.lookup(&file.path).is_none()
+        && parsed.schema_hint.is_none()
+        && !parsed.documents.is_empty();
     let catalog = if needs_catalog {
-        match loader.catalog(&settings.catalog, &settings.root) {
-            Ok(catalog) => Some(catalog),
-            Err(e) => {
-                notes.push(format!(
-                    "schema catalog unavailable ({e}): files without a schema were only checked for syntax"
-                ));
-                None
-            }
-        }
+        loader.catalog(settings)
     } else {
         None
     };
-    let targets: Vec<Target> = files
-        .iter()
-        .zip(&parsed)
-        .map(|(file, p)| {
-            let Some(choice) = choose_schema(
-                &file.path,
-                settings.schema.as_deref(),
-                &settings.map,
-                p.schema_hint.as_ref(),
-                catalog.as_ref(),
-            ) else {
-                return Target::None;
-            };
-            let base = match &choice {
-                SchemaChoice::Inline { .. } => {
-                    file.full.parent().map(Path::to_owned).unwrap_or_default()
-                }
-                _ => settings.root.clone(),
-            };
-            match loader.schema(choice.reference(), &base, settings) {
-                Ok(schema) => Target::Schema(choice, schema),
-                Err(message) => Target::Unavailable(choice, message),
+    let Some(choice) = choose_schema(
+        &file.path,
+        settings.schema.as_deref(),
+        &settings.map,
+        parsed.schema_hint.as_ref(),
+        catalog,
+    ) else {
+        return Target::None;
+    };
+    let (base, trust) = match &choice {
+        SchemaChoice::Explicit { .. } => (settings.root.clone(), Trust::Workflow),
+        SchemaChoice::Mapping { .. } => (settings.root.clone(), settings.map_trust),
+        SchemaChoice::Catalog { .. } => (settings.root.clone(), settings.catalog_trust),
+        // A document names its own schema, relative to itself: the repository's reference.
+        SchemaChoice::Inline { .. } => (
+            file.full.parent().map(Path::to_owned).unwrap_or_default(),
+            Trust::Repository,
+        ),
+    };
+    match loader.schema(choice.reference(), &base, trust, settings) {
+        Ok(schema) => Target::Schema(choice, schema),
+        Err(message) => Target::Unavailable(choice, message),
+    }
+}
+
+/// Checks every file `feed` finds (see [`par_map_found`]), each read, parsed, checked and
+/// dropped on a worker; also returns run-level notes (e.g. the catalog could not be loaded).
+/// Files are reported sorted by path.
+pub fn check_all<E>(
+    feed: impl FnOnce(&mut dyn FnMut(Found)) -> Result<(), E>,
+    settings: &Settings,
+    loader: &Loader,
+) -> Result<(Report, Vec<String>), E> {
+    let checked = par_map_found(
+        settings.jobs,
+        feed,
+        || {
+            // One schema for every file: the first worker compiles it while the walk goes on.
+            if let Some(reference) = &settings.schema {
+                let _ = loader.schema(reference, &settings.root, Trust::Workflow, settings);
             }
+        },
+        |file| {
+            let parsed = read_and_parse(file, settings);
+            let target = target(file, &parsed, settings, loader);
+            check_one(file, &parsed, &target, &settings.vars)
+        },
+    )?;
+    let files = checked.into_iter().map(|(_, report)| report).collect();
+    let notes = loader
+        .catalog_error()
+        .map(|e| {
+            format!(
+                "schema catalog unavailable ({e}): files without a schema were only checked for syntax"
+            )
         })
+        .into_iter()
         .collect();
-    let work: Vec<(&Found, &Parsed, &Target)> = files
-        .iter()
-        .zip(&parsed)
-        .zip(&targets)
-        .map(|((f, p), t)| (f, p, t))
-        .collect();
-    let files = par_map(&work, settings.jobs, |(file, parsed, target)| {
-        check_one(file, parsed, target, &settings.env)
-    });
     Ok((Report { files }, notes))
 }
 
-fn check_one(file: &Found, parsed: &Parsed, target: &Target, env: &EnvVars) -> FileReport {
+fn check_one(file: &Found, parsed: &Parsed, target: &Target, vars: &RuleVars) -> FileReport {
     let jsonc = file.path.to_ascii_lowercase().ends_with(".jsonc");
     let allows = match target {
         Target::Schema(_, schema) => schema.allows_json_extensions(),
@@ -428,7 +448,7 @@ fn check_one(file: &Found, parsed: &Parsed, target: &Target, env: &EnvVars) -> F
         Target::None => None,
         Target::Schema(choice, schema) => {
             for document in &parsed.documents {
-                diagnostics.extend(schema.check(document, env));
+                diagnostics.extend(schema.check(document, vars));
             }
             Some(choice.clone())
         }

@@ -1,6 +1,7 @@
 //! Schemas from the network and the disk: a size- and time-bounded HTTP client with a cache
 //! keyed by URL (under `$RUNNER_TEMP` or `~/.cache`), an offline mode that uses only the cache,
-//! and the `$ref` retriever the engine is given.
+//! and the `$ref` retriever the engine is given. What the repository's references may reach is
+//! [`crate::policy`]'s; a download for one connects only to public addresses of allowed hosts.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,6 +9,12 @@ use std::time::{Duration, SystemTime};
 
 use hub_config::{Format, Limits, Retrieve, RetrieveError};
 use serde_json::Value;
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+use crate::policy::{self, Policy, Trust};
 
 /// Largest schema or catalog accepted, in bytes.
 pub const MAX_SCHEMA_BYTES: u64 = 8 * 1024 * 1024;
@@ -51,27 +58,78 @@ impl std::fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
-/// Downloads with a cache. Cheap to clone; shareable across threads.
-#[derive(Clone)]
+/// Resolves host names for downloads the repository asked for: every hop (redirects included)
+/// must be HTTPS to an allowed host whose every address is public, so a pull request cannot
+/// reach the runner's loopback, link-local (cloud metadata) or private network. Behind a proxy
+/// the proxy resolves the target; its own address is not checked.
+#[derive(Debug)]
+struct PublicOnly {
+    hosts: Vec<String>,
+}
+
+impl Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
+        let proxy = config
+            .proxy()
+            .is_some_and(|p| p.host().trim_matches(['[', ']']).eq_ignore_ascii_case(host));
+        let refuse = |why: String| Err(ureq::Error::Other(why.into()));
+        if !proxy {
+            if uri.scheme_str() != Some("https") {
+                return refuse(format!("`{uri}` is not HTTPS"));
+            }
+            if !self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+                return refuse(format!("`{host}` is not an allowed host"));
+            }
+        }
+        let addresses = DefaultResolver::default().resolve(uri, config, timeout)?;
+        if !proxy && addresses.iter().any(|a| !policy::is_public(a.ip())) {
+            return refuse(format!(
+                "`{host}` resolves to a loopback, link-local or private address"
+            ));
+        }
+        Ok(addresses)
+    }
+}
+
+/// Downloads with a cache. Shareable across threads.
 pub struct Fetcher {
     cache: Option<PathBuf>,
     offline: bool,
+    /// For references the workflow gave.
     agent: ureq::Agent,
+    /// For references from the repository: [`PublicOnly`].
+    untrusted: ureq::Agent,
 }
 
 impl Fetcher {
-    /// A fetcher caching under `cache` (none: no cache).
-    pub fn new(cache: Option<PathBuf>, offline: bool) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
-            .max_redirects(5)
-            .user_agent(concat!("hub-validate-config/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+    /// A fetcher caching under `cache` (none: no cache); downloads for the repository's
+    /// references go only to `hosts`.
+    pub fn new(cache: Option<PathBuf>, offline: bool, hosts: &[String]) -> Self {
+        let config = || {
+            ureq::Agent::config_builder()
+                .timeout_global(Some(TIMEOUT))
+                .max_redirects(5)
+                .user_agent(concat!("hub-validate-config/", env!("CARGO_PKG_VERSION")))
+                .build()
+        };
+        let untrusted = ureq::Agent::with_parts(
+            config(),
+            DefaultConnector::new(),
+            PublicOnly {
+                hosts: hosts.to_vec(),
+            },
+        );
         Self {
             cache,
             offline,
-            agent,
+            agent: config().into(),
+            untrusted,
         }
     }
 
@@ -95,7 +153,7 @@ impl Fetcher {
 
     /// The bytes at `url`: from the cache when fresh (or when offline), else downloaded and
     /// cached; a stale cache entry is used when the download fails.
-    pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+    pub fn get(&self, url: &str, trust: Trust) -> Result<Vec<u8>, FetchError> {
         let cached = self.cache_path(url).filter(|p| p.is_file());
         if let Some(path) = &cached {
             let fresh = std::fs::metadata(path)
@@ -112,11 +170,11 @@ impl Fetcher {
                 url: url.to_owned(),
             });
         }
-        match self.download(url) {
+        match self.download(url, trust) {
             Ok(bytes) => {
                 if let Some(path) = self.cache_path(url) {
                     // A cache that cannot be written only costs a download next time.
-                    let _ = write_atomically(&path, &bytes);
+                    let _ = hub_kit::files::write_atomically(&path, &bytes);
                 }
                 Ok(bytes)
             }
@@ -127,16 +185,16 @@ impl Fetcher {
         }
     }
 
-    fn download(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+    fn download(&self, url: &str, trust: Trust) -> Result<Vec<u8>, FetchError> {
         let http = |message: String| FetchError::Http {
             url: url.to_owned(),
             message,
         };
-        let mut response = self
-            .agent
-            .get(url)
-            .call()
-            .map_err(|e| http(e.to_string()))?;
+        let agent = match trust {
+            Trust::Workflow => &self.agent,
+            Trust::Repository => &self.untrusted,
+        };
+        let mut response = agent.get(url).call().map_err(|e| http(e.to_string()))?;
         response
             .body_mut()
             .with_config()
@@ -149,15 +207,6 @@ impl Fetcher {
                 other => http(other.to_string()),
             })
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let temp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path)
 }
 
 /// Reads a local file of at most [`MAX_SCHEMA_BYTES`].
@@ -232,16 +281,32 @@ pub fn uri_path(uri: &str) -> Option<PathBuf> {
     Some(PathBuf::from(String::from_utf8_lossy(&out).into_owned()))
 }
 
-/// The retriever given to the engine for `$ref`s: `http(s)://` through the [`Fetcher`] (cache,
-/// offline mode, limits), `file://` from the disk.
-pub struct Retriever(pub Arc<Fetcher>);
+/// The retriever given to the engine for `$ref`s, which are the repository's: `file://` only
+/// inside the schema roots, `http(s)://` only as [`Policy::remote`] allows, through the
+/// [`Fetcher`] (cache, offline mode, limits) — except on the origin of a remote schema the
+/// workflow named itself, whose own `$ref`s are the workflow author's.
+pub struct Retriever {
+    /// Downloads.
+    pub fetcher: Arc<Fetcher>,
+    /// What the repository may reach.
+    pub policy: Arc<Policy>,
+    /// `scheme://host:port` of the schema being compiled, when the workflow named it by URL.
+    pub trusted_origin: Option<String>,
+}
 
 impl Retrieve for Retriever {
     fn retrieve(&self, uri: &str) -> Result<Value, RetrieveError> {
         let bytes = if uri.starts_with("http://") || uri.starts_with("https://") {
-            self.0.get(uri)?
+            let trust =
+                if self.trusted_origin.is_some() && policy::origin(uri) == self.trusted_origin {
+                    Trust::Workflow
+                } else {
+                    self.policy.remote(uri)?;
+                    Trust::Repository
+                };
+            self.fetcher.get(uri, trust)?
         } else if let Some(path) = uri_path(uri) {
-            read_capped(&path)?
+            read_capped(&self.policy.local(uri, &path)?)?
         } else {
             return Err(format!(
                 "cannot retrieve `{uri}`: only http(s) and file URIs are supported"
@@ -267,7 +332,7 @@ mod tests {
 
     #[test]
     fn cache_paths_are_keyed_by_url() {
-        let fetcher = Fetcher::new(Some(PathBuf::from("/cache")), true);
+        let fetcher = Fetcher::new(Some(PathBuf::from("/cache")), true, &[]);
         let a = fetcher.cache_path("https://www.schemastore.org/github-workflow.json");
         let b = fetcher.cache_path("https://example.com/github-workflow.json");
         assert_ne!(a, b);
@@ -282,9 +347,9 @@ mod tests {
     #[test]
     fn offline_without_cache_refuses() {
         let dir = tempfile::tempdir().expect("because a temp dir can be made");
-        let fetcher = Fetcher::new(Some(dir.path().to_owned()), true);
+        let fetcher = Fetcher::new(Some(dir.path().to_owned()), true, &[]);
         let error = fetcher
-            .get("https://example.com/s.json")
+            .get("https://example.com/s.json", Trust::Workflow)
             .expect_err("because nothing is cached");
         assert_eq!(
             error.to_string(),

@@ -9,13 +9,14 @@ mod check;
 mod emit;
 mod fetch;
 mod files;
+mod policy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
-use hub_config::{EnvVars, FileReport, Limits, RuleSet, SchemaMap, SchemaOptions};
+use hub_config::{FileReport, Limits, RuleSet, RuleVars, SchemaMap, SchemaOptions};
 use hub_kit::cli::exit;
 use hub_kit::{Env, Runner, vars};
 
@@ -65,6 +66,31 @@ struct Args {
     /// A JSON or YAML file with a list of CEL rules added to every schema's `x-rules`.
     #[arg(long)]
     rules: Option<String>,
+    /// `NAME=VALUE`: a constant every rule reads as `vars.NAME` (repeatable). Never a secret:
+    /// any schema's rules can read it, and rules can come from the repository.
+    #[arg(
+        long = "rule-vars",
+        visible_alias = "rule-var",
+        value_name = "NAME=VALUE"
+    )]
+    rule_vars: Vec<String>,
+    /// A folder (besides the working directory) that the repository's references (`$schema`,
+    /// `$ref`, a schema map file's entries) may read schemas from (repeatable).
+    #[arg(
+        long = "schema-roots",
+        visible_alias = "schema-root",
+        value_name = "DIR"
+    )]
+    schema_roots: Vec<String>,
+    /// A host (besides SchemaStore's and json-schema.org's) that the repository's references
+    /// may download schemas from over HTTPS (repeatable); never one that resolves to a
+    /// loopback, link-local or private address.
+    #[arg(
+        long = "allowed-hosts",
+        visible_alias = "allowed-host",
+        value_name = "HOST"
+    )]
+    allowed_hosts: Vec<String>,
     /// How to print the report on stdout.
     #[arg(long, value_enum, default_value = "text")]
     format: OutputFormat,
@@ -120,22 +146,55 @@ fn cache_dir(args: &Args, env: &Env) -> Option<PathBuf> {
     Some(cache.join("hub-actions/schemas"))
 }
 
-fn read_schema_map(value: Option<&str>, root: &std::path::Path) -> anyhow::Result<SchemaMap> {
+/// The schema map and who wrote it: inline text is the workflow's; a file in the working
+/// directory is the repository's.
+fn read_schema_map(
+    value: Option<&str>,
+    root: &std::path::Path,
+    policy: &policy::Policy,
+) -> anyhow::Result<(SchemaMap, policy::Trust)> {
     let Some(value) = value else {
-        return Ok(SchemaMap::default());
+        return Ok((SchemaMap::default(), policy::Trust::Workflow));
     };
     let as_file = root.join(value.trim());
-    let text = if !value.contains(": ") && as_file.is_file() {
-        std::fs::read_to_string(&as_file).map_err(|e| {
+    let (text, trust) = if !value.contains(": ") && as_file.is_file() {
+        let text = std::fs::read_to_string(&as_file).map_err(|e| {
             UsageError(format!(
                 "cannot read schema map `{}`: {e}",
                 as_file.display()
             ))
-        })?
+        })?;
+        let trust = if policy.in_working_directory(&as_file) {
+            policy::Trust::Repository
+        } else {
+            policy::Trust::Workflow
+        };
+        (text, trust)
     } else {
-        value.to_owned()
+        (value.to_owned(), policy::Trust::Workflow)
     };
-    Ok(SchemaMap::parse(&text).map_err(|e| UsageError(e.to_string()))?)
+    let map = SchemaMap::parse(&text).map_err(|e| UsageError(e.to_string()))?;
+    Ok((map, trust))
+}
+
+/// `NAME=VALUE` pairs for `vars`.
+fn read_rule_vars(pairs: &[String]) -> Result<RuleVars, UsageError> {
+    let mut vars = Vec::new();
+    for pair in pairs.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(UsageError(format!(
+                "rule variable `{pair}` is not `NAME=VALUE`"
+            )));
+        };
+        let name = name.trim();
+        if !RuleVars::is_name(name) {
+            return Err(UsageError(format!(
+                "rule variable name `{name}` is not a CEL identifier (letters, digits and `_`, not starting with a digit)"
+            )));
+        }
+        vars.push((name.to_owned(), value.to_owned()));
+    }
+    Ok(vars.into_iter().collect())
 }
 
 fn read_rules(
@@ -152,12 +211,30 @@ fn read_rules(
 }
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> {
+    // The tokens are masked before anything could echo them (a server's error, a log line).
+    for token in [args.token.as_deref(), env.get(vars::GITHUB_TOKEN)]
+        .into_iter()
+        .flatten()
+    {
+        runner.set_secret(token.trim())?;
+    }
     let root = std::env::current_dir().context("cannot read the working directory")?;
+    let policy = policy::Policy::new(&root, &args.schema_roots, &args.allowed_hosts)?;
+    let (map, map_trust) = read_schema_map(args.schema_map.as_deref(), &root, &policy)?;
+    let catalog_is_local = !args.catalog.contains("://") || args.catalog.starts_with("file://");
+    let catalog_path = fetch::uri_path(&args.catalog).unwrap_or_else(|| root.join(&args.catalog));
+    let catalog_trust = if catalog_is_local && policy.in_working_directory(&catalog_path) {
+        policy::Trust::Repository
+    } else {
+        policy::Trust::Workflow
+    };
     let settings = check::Settings {
-        map: read_schema_map(args.schema_map.as_deref(), &root)?,
+        map,
+        map_trust,
         rules: read_rules(args.rules.as_deref(), &root)?,
         schema: args.schema.clone(),
         catalog: args.catalog.clone(),
+        catalog_trust,
         options: SchemaOptions {
             formats: !args.no_formats,
         },
@@ -165,16 +242,17 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
             max_bytes: args.max_size,
             ..Limits::default()
         },
-        env: env.iter().collect::<EnvVars>(),
+        vars: read_rule_vars(&args.rule_vars)?,
         jobs: std::thread::available_parallelism().map_or(1, usize::from),
         root: root.clone(),
     };
-    let mut loader = check::Loader::new(fetch::Fetcher::new(cache_dir(args, env), args.offline));
+    let fetcher = fetch::Fetcher::new(cache_dir(args, env), args.offline, policy.hosts());
+    let loader = check::Loader::new(fetcher, policy);
     // The files are checked while the walk is still finding them.
     let (report, notes) = check::check_all(
         |found| files::discover_each(&root, &args.files, found),
         &settings,
-        &mut loader,
+        &loader,
     )?;
 
     if runner.in_actions() {
@@ -227,7 +305,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
     });
     if let Some(path) = &report_file {
         let text = json.get_or_insert_with(json_text);
-        std::fs::write(path, text.as_bytes())
+        hub_kit::files::write_atomically(path, text.as_bytes())
             .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
     }
     runner.set_output("valid", report.valid().to_string())?;
@@ -241,21 +319,20 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
             .unwrap_or_default(),
     )?;
 
+    // Config values are in every format: printed through hub-kit, fenced inside Actions.
     match args.format {
-        OutputFormat::Text if runner.in_actions() => runner.log_untrusted(&report.to_text())?,
-        OutputFormat::Text => print!("{}", report.to_text()),
-        OutputFormat::Json => println!("{}", json.get_or_insert_with(json_text)),
+        OutputFormat::Text => runner.print_untrusted(&report.to_text())?,
+        OutputFormat::Json => runner.print_untrusted(json.get_or_insert_with(json_text))?,
         OutputFormat::Sarif => {
             let sarif = report.to_sarif(
                 "hub-validate-config",
                 env!("CARGO_PKG_VERSION"),
                 "https://github.com/org/hub-actions/tree/main/validate-config",
             );
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&sarif)
-                    .expect("because a JSON value always serialises")
-            );
+            runner.print_untrusted(
+                &serde_json::to_string_pretty(&sarif)
+                    .expect("because a JSON value always serialises"),
+            )?;
         }
     }
     let failed = report.error_count() > 0 || (args.fail_on_warning && report.warning_count() > 0);

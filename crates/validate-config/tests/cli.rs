@@ -128,11 +128,11 @@ fn fixtures_as_text_outside_actions() {
     invalid/injection.yaml:8:36: error[schema/type]: expected boolean, found string `yes please`
     invalid/latin1.yaml:3:15: error[not-utf8]: file is not valid UTF-8; save the file as UTF-8
     invalid/missing-models.toml:1:1: error[schema/required]: missing required property `models`
-    invalid/provider-errors.yaml:6:5: warning[rule/provider-api-key]: provider `anthropic` needs `OPENCODE_<NAME>_API_KEY` set (empty on pull requests from forks, hence a warning)
+    invalid/provider-errors.yaml:6:5: warning[rule/provider-api-key]: provider `anthropic` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for
     invalid/provider-errors.yaml:7:15: error[schema/minLength]: `` must not be empty
     invalid/provider-errors.yaml:8:18: error[schema/exclusiveMinimum]: `0` must be greater than `0`
     invalid/provider-errors.yaml:9:5: error[schema/required]: missing required property `apiKey`
-    invalid/provider-errors.yaml:9:5: warning[rule/provider-api-key]: provider `openai` needs `OPENCODE_<NAME>_API_KEY` set (empty on pull requests from forks, hence a warning)
+    invalid/provider-errors.yaml:9:5: warning[rule/provider-api-key]: provider `openai` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for
     invalid/same-models.yaml:4:3: error[rule/distinct-models]: `models.fallback` must differ from `models.primary`
     invalid/tabs.yaml:3:2: error[tab]: tabs disallowed within this context (block indentation); indent with spaces: YAML does not allow tabs for indentation
     invalid/unknown-key.yaml:6:3: error[schema/additionalProperties]: unknown property `timout`; did you mean `timeout`?
@@ -159,10 +159,7 @@ fn inside_actions_annotations_are_escaped_and_outputs_set() {
             "invalid/unknown-key.yaml",
             "valid/config.yaml",
         ],
-        &[
-            ("OPENCODE_ANTHROPIC_API_KEY", "sk-test"),
-            ("OPENCODE_OPENAI_API_KEY", "sk-test"),
-        ],
+        &[("INPUT_RULE-VARS", "KEYED_PROVIDERS=anthropic,openai")],
         true,
     );
     // Every line the runner would read as a command is one of ours.
@@ -246,7 +243,7 @@ fn inputs_mirror_the_flags() {
             ("INPUT_SCHEMA", "schema.json"),
             ("INPUT_FORMAT", "json"),
             ("INPUT_FAIL-ON-WARNING", "true"),
-            ("OPENCODE_ANTHROPIC_API_KEY", "sk-test"),
+            ("INPUT_RULE-VARS", "KEYED_PROVIDERS=anthropic"),
         ],
         false,
     );
@@ -359,12 +356,11 @@ fn schema_map_and_parallel_checks_over_many_files() {
             "many/*.yml: schema.json",
             "--format",
             "json",
+            "--rule-var",
+            "KEYED_PROVIDERS=anthropic,openai",
             "many",
         ],
-        &[
-            ("OPENCODE_ANTHROPIC_API_KEY", "x"),
-            ("OPENCODE_OPENAI_API_KEY", "y"),
-        ],
+        &[],
         false,
     );
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("because it is JSON");
@@ -668,4 +664,433 @@ fn one_sticky_comment_per_pull_request() {
         comments[0]
     );
     server.assert_conforms();
+}
+
+/// A loopback server that answers every request with `body` and counts the connections it
+/// accepted, until the returned flag is set.
+fn recording_server(
+    body: &'static str,
+) -> (
+    u16,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("because loopback is available");
+    listener
+        .set_nonblocking(true)
+        .expect("because the socket can be non-blocking");
+    let port = listener.local_addr().expect("because it is bound").port();
+    let contacted = std::sync::Arc::new(AtomicUsize::new(0));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let (count, done) = (contacted.clone(), stop.clone());
+    let handle = std::thread::spawn(move || {
+        while !done.load(Ordering::Relaxed) {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                continue;
+            };
+            count.fetch_add(1, Ordering::Relaxed);
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+            let _ = stream.read(&mut [0u8; 4096]);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, contacted, stop, handle)
+}
+
+/// Everything a run left behind that someone could read: stdout, stderr, the step summary,
+/// the outputs file and the JSON report.
+fn everything_written(dir: &Path, run: &Run) -> String {
+    let runner = dir.join(".runner");
+    let read = |path: PathBuf| std::fs::read_to_string(path).unwrap_or_default();
+    // The one place a token may appear: the command that asks the runner to mask it.
+    let stdout: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| !line.starts_with("::add-mask::"))
+        .collect();
+    format!(
+        "{}\n{}\n{}\n{}\n{}",
+        stdout.join("\n"),
+        run.stderr,
+        run.summary,
+        read(runner.join("output")),
+        read(runner.join("temp/hub-validate-config-report.json")),
+    )
+}
+
+/// Issue 18, case 1: a pull request's config names its own schema, and that schema tries to
+/// read the environment, files outside the repository and the loopback network.
+#[test]
+fn a_schema_from_the_repository_reads_no_secret_file_or_network() {
+    const TOKEN: &str = "ghs_s3cretT0kenValue";
+    const OUTSIDE: &str = "outside-secret-hunter2";
+    const SERVED: &str = r#"{"const": "served-secret-from-loopback"}"#;
+    let (port, contacted, stop, server) = recording_server(SERVED);
+    let base = tempfile::tempdir().expect("because a temp dir can be made");
+    let repo = base.path().join("repo");
+    let outside = base.path().join("outside");
+    for dir in [&repo, &outside, &repo.join(".git")] {
+        std::fs::create_dir_all(dir).expect("because the folder can be made");
+    }
+    let write = |path: PathBuf, text: &str| {
+        std::fs::write(path, text).expect("because the file can be written");
+    };
+    let secret_json = format!(r#"{{"token": "{OUTSIDE}-json"}}"#);
+    write(outside.join("secret.json"), &secret_json);
+    write(
+        outside.join("creds.yaml"),
+        &format!("password: {OUTSIDE}-yaml\n"),
+    );
+    write(
+        repo.join(".git/config"),
+        &format!("[http]\n\textraheader = AUTHORIZATION: basic {OUTSIDE}-git\n"),
+    );
+    std::os::unix::fs::symlink(outside.join("secret.json"), repo.join("link.json"))
+        .expect("because a symlink can be made");
+    // The environment through a rule, in one go and one character at a time.
+    let mut rules = vec![
+        serde_json::json!({"name": "whole", "rule": "env('INPUT_TOKEN')", "message": "m"}),
+        serde_json::json!({"name": "set", "rule": "hasEnv('INPUT_TOKEN')", "message": "m"}),
+    ];
+    for (i, c) in TOKEN.chars().enumerate() {
+        for guess in [c, 'x'] {
+            rules.push(serde_json::json!({"name": format!("p{i:02}{guess}"),
+                "rule": format!("env('INPUT_TOKEN').charAt({i}) != '{guess}'"), "message": "m"}));
+        }
+    }
+    write(
+        repo.join("leak.schema.json"),
+        &serde_json::json!({"type": "object", "x-rules": rules}).to_string(),
+    );
+    write(
+        repo.join("leak.yaml"),
+        "$schema: ./leak.schema.json\na: 1\n",
+    );
+    // `$ref`s out of the repository: an absolute `file://` URI, `..`, a symlink, `.git/`.
+    let file_uri = format!("file://{}/secret.json#/token", outside.display());
+    for (name, reference) in [
+        ("file-uri", file_uri.as_str()),
+        ("dotdot", "../outside/creds.yaml#/password"),
+        ("symlink", "link.json#/token"),
+        ("git", ".git/config"),
+        ("loopback", &format!("http://127.0.0.1:{port}/defs.json")),
+        (
+            "allowed-loopback",
+            &format!("https://localhost:{port}/defs.json"),
+        ),
+    ] {
+        write(
+            repo.join(format!("{name}.schema.json")),
+            &serde_json::json!({"properties": {"a": {"$ref": reference}}}).to_string(),
+        );
+        write(
+            repo.join(format!("{name}.yaml")),
+            &format!("$schema: ./{name}.schema.json\na: 1\n"),
+        );
+    }
+    // `$schema` naming what lies outside: an absolute path, the loopback network.
+    write(repo.join("hostname.yaml"), "$schema: /etc/hostname\na: 1\n");
+    write(
+        repo.join("absolute.yaml"),
+        &format!("$schema: {}/secret.json\na: 1\n", outside.display()),
+    );
+    write(
+        repo.join("remote.yaml"),
+        &format!("$schema: http://127.0.0.1:{port}/schema.json\na: 1\n"),
+    );
+    // What the repository may do: a `$ref` to a sibling file.
+    write(
+        repo.join("defs.json"),
+        r#"{"$defs": {"a": {"type": "string"}}}"#,
+    );
+    write(
+        repo.join("inside.schema.json"),
+        r##"{"properties": {"a": {"$ref": "defs.json#/$defs/a"}}}"##,
+    );
+    write(
+        repo.join("inside.yaml"),
+        "$schema: ./inside.schema.json\na: 1\n",
+    );
+
+    let hostname = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let mut reports = Vec::new();
+    let mut messages = Vec::new();
+    for (token, offline) in [(TOKEN, false), ("xhs_otherTokenValue", true)] {
+        let mut args = vec!["--format", "json", "--allowed-host", "localhost", "*.yaml"];
+        if offline {
+            args.push("--offline");
+        }
+        let env = [("INPUT_TOKEN", token), ("GITHUB_TOKEN", token)];
+        let run = run(&repo, &args, &env, true);
+        let written = everything_written(&repo, &run);
+        for secret in [token, OUTSIDE, "served-secret-from-loopback"] {
+            assert!(
+                !written.contains(secret),
+                "`{secret}` leaked into the run's output:\n{written}"
+            );
+        }
+        let hostname = hostname.trim();
+        assert!(
+            hostname.len() < 4 || !written.contains(&format!("`{hostname}`")),
+            "/etc/hostname was read:\n{written}"
+        );
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(repo.join(".runner/temp/hub-validate-config-report.json"))
+                .expect("because the report is written"),
+        )
+        .expect("because the report is JSON");
+        let mut found = Vec::new();
+        for file in report["files"].as_array().expect("because files is a list") {
+            let path = file["path"].as_str().unwrap_or_default();
+            let diagnostics = file["diagnostics"].as_array().cloned().unwrap_or_default();
+            if path == "leak.yaml" {
+                // Every rule reading the environment fails alike, whatever the token.
+                let codes: Vec<&str> = diagnostics
+                    .iter()
+                    .filter_map(|d| d["code"].as_str())
+                    .collect();
+                assert!(
+                    codes.iter().all(|c| c.starts_with("rule-error/")),
+                    "{codes:?}"
+                );
+                found.push(format!("{path}: {} rule errors", codes.len()));
+                continue;
+            }
+            for d in diagnostics {
+                let message = d["message"].as_str().unwrap_or_default();
+                found.push(format!(
+                    "{path}: {}",
+                    d["code"].as_str().unwrap_or_default()
+                ));
+                messages.push(format!("{path}: {message}"));
+            }
+        }
+        reports.push(found.join("\n"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    server.join().expect("because the server stops");
+    assert_eq!(
+        contacted.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "the loopback server was contacted"
+    );
+    // Which rules fail says nothing about the token either.
+    assert_eq!(reports[0], reports[1]);
+    insta::assert_snapshot!(reports[0], @"
+    absolute.yaml: schema-unavailable
+    allowed-loopback.yaml: schema-unavailable
+    dotdot.yaml: schema-unavailable
+    file-uri.yaml: schema-unavailable
+    git.yaml: schema-unavailable
+    hostname.yaml: schema-unavailable
+    inside.yaml: schema/type
+    leak.yaml: 42 rule errors
+    loopback.yaml: schema-unavailable
+    remote.yaml: schema-unavailable
+    symlink.yaml: schema-unavailable
+    ");
+    // A refusal says why, naming the reference.
+    for (file, why) in [
+        ("absolute.yaml", "is an absolute path"),
+        ("hostname.yaml", "`/etc/hostname` is an absolute path"),
+        ("git.yaml", "is inside a `.git` folder"),
+        ("loopback.yaml", "is not an HTTPS URL"),
+        ("remote.yaml", "is not an HTTPS URL"),
+        (
+            "allowed-loopback.yaml",
+            "resolves to a loopback, link-local or private address",
+        ),
+    ] {
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with(file) && m.contains(why)),
+            "{file}: {why}\n{messages:#?}"
+        );
+    }
+}
+
+/// Issue 18, case 6: config values in the JSON or SARIF report on stdout run no workflow
+/// command, legacy `##[…]` form included.
+#[test]
+fn json_and_sarif_on_stdout_run_no_workflow_command() {
+    let dir = tempfile::tempdir().expect("because a temp dir can be made");
+    std::fs::write(
+        dir.path().join("schema.json"),
+        r#"{"type": "object", "additionalProperties": false,
+            "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}"#,
+    )
+    .expect("because it can be written");
+    std::fs::write(
+        dir.path().join("hostile.yaml"),
+        "a: '##[set-output name=valid;]true'\nb: '##[add-mask]hidden ##[error]boom'\n\
+         \"x\\n::set-output name=valid::true\\n##[warning]w\": 1\n",
+    )
+    .expect("because it can be written");
+    for format in ["json", "sarif"] {
+        let run = run(
+            dir.path(),
+            &[
+                "--schema",
+                "schema.json",
+                "--format",
+                format,
+                "hostile.yaml",
+            ],
+            &[],
+            true,
+        );
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            let commands = hub_kit::command::commands_in(text);
+            assert!(
+                commands
+                    .iter()
+                    .all(|(name, _)| ["error", "stop-commands"].contains(&name.as_str())),
+                "{format} on {stream} runs {commands:?}:\n{text}"
+            );
+        }
+        assert!(
+            run.stdout.contains("set-output name=valid;]true"),
+            "the value is still reported: {}",
+            run.stdout
+        );
+        assert!(
+            run.outputs
+                .contains(&("valid".to_owned(), "false".to_owned())),
+            "{:?}",
+            run.outputs
+        );
+    }
+}
+
+/// Issue 18, case 13: the token is masked before anything else is printed, as the other
+/// actions do, whether it comes from the `token` input or `GITHUB_TOKEN`.
+#[test]
+fn the_token_is_masked_before_anything_else() {
+    let dir = workdir();
+    for (variable, token) in [
+        ("INPUT_TOKEN", "ghs_fromTheInput"),
+        ("GITHUB_TOKEN", "ghs_fromTheEnv"),
+    ] {
+        let run = run(
+            dir.path(),
+            &[
+                "--schema",
+                "schema.json",
+                "--comment",
+                "invalid/unknown-key.yaml",
+            ],
+            &[(variable, token)],
+            true,
+        );
+        let commands = hub_kit::command::commands_in(&run.stdout);
+        assert_eq!(
+            commands.first(),
+            Some(&("add-mask".to_owned(), token.to_owned())),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+/// Peak resident memory (`VmHWM`, KiB) of the binary run in `dir` with `args`, read from
+/// `/proc` while it runs; `None` where there is no `/proc`. The run is limited to the first two
+/// CPUs the test may use, so it starts at most two workers whatever the machine.
+fn peak_kib(dir: &Path, args: &[&str]) -> Option<u64> {
+    if !Path::new("/proc/self/status").exists() {
+        return None;
+    }
+    let before = rustix::thread::sched_getaffinity(None).expect("because affinity is readable");
+    let mut two = rustix::thread::CpuSet::new();
+    for cpu in (0..rustix::thread::CpuSet::MAX_CPU)
+        .filter(|&cpu| before.is_set(cpu))
+        .take(2)
+    {
+        two.set(cpu);
+    }
+    // A child inherits the affinity of the thread that starts it.
+    rustix::thread::sched_setaffinity(None, &two).expect("because affinity can be narrowed");
+    let child = Command::new(env!("CARGO_BIN_EXE_hub-validate-config"))
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", dir)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    rustix::thread::sched_setaffinity(None, &before).expect("because affinity can be restored");
+    let mut child = child.expect("because the binary runs");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        let text = std::fs::read_to_string(&status).unwrap_or_default();
+        let hwm = text
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            });
+        peak = peak.max(hwm.unwrap_or(0));
+        if child
+            .try_wait()
+            .expect("because the child can be waited for")
+            .is_some()
+        {
+            return Some(peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// Issue 18, case 11: checking many large files needs the memory of a few of them (one per
+/// worker), not of all of them: each file's parse tree is dropped once it is checked.
+#[test]
+fn memory_is_bounded_by_the_largest_file_not_the_sum() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().expect("because a temp dir can be made");
+    // 1 MiB of small YAML mappings: a parse tree many times the file's size.
+    let mut big = String::from("items:\n");
+    let mut i = 0;
+    while big.len() < 1 << 20 {
+        let _ = writeln!(big, "  - {{name: n{i}, value: {i}, on: true}}");
+        i += 1;
+    }
+    for n in 0..16 {
+        std::fs::write(dir.path().join(format!("big{n:02}.yaml")), &big)
+            .expect("because it can be written");
+    }
+    std::fs::write(dir.path().join("tiny.yaml"), "items: []\n").expect("because it can be written");
+    std::fs::write(dir.path().join("schema.json"), r#"{"type": "object"}"#)
+        .expect("because it can be written");
+    let map = "*.yaml: schema.json";
+    let peak = |files: &str| peak_kib(dir.path(), &["--schema-map", map, files]);
+    let (Some(none), Some(one), Some(all)) =
+        (peak("tiny.yaml"), peak("big00.yaml"), peak("big*.yaml"))
+    else {
+        hub_testkit::skip("no /proc to read the peak memory of a run from");
+        return;
+    };
+    let per_file = one.saturating_sub(none);
+    assert!(
+        per_file > 1024,
+        "one file costs {per_file} KiB over {none} KiB"
+    );
+    // Two workers hold two files at a time; 16 files kept to the end would be 16 times one.
+    assert!(
+        all.saturating_sub(none) < 6 * per_file,
+        "16 files peaked at {all} KiB, one file at {one} KiB, none at {none} KiB"
+    );
 }
