@@ -88,6 +88,8 @@ fn lean_entry(e: &mut Entry) {
     e.description = String::new();
     e.body = None;
     e.breaking_description = None;
+    e.breaking_notes = Vec::new();
+    e.breaking_notes_md = Vec::new();
     e.pr = None;
     e.issues = Vec::new();
     e.author = AuthorContext {

@@ -14,6 +14,7 @@ mod lean;
 mod links;
 mod publish;
 mod report;
+mod types;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -78,6 +79,26 @@ pub struct Args {
     /// context; see `--context` for what it holds.
     #[arg(long)]
     template: Option<PathBuf>,
+    /// Which commit types get a section, under which title, in which order: a JSON list in
+    /// the conventionalcommits preset's shape (`[{"type": "feat", "section": "Features"},
+    /// {"type": "docs", "section": "Documentation"}, {"type": "chore", "hidden": true}]`, also
+    /// release-please's `changelog-sections`), or the path of a JSON file holding it (a
+    /// `.versionrc` with `types`, a `release-please-config.json` with `changelog-sections`).
+    /// Types in no entry, and hidden ones, are not shown. Default: Features, Bug Fixes,
+    /// Performance, Reverts.
+    #[arg(long, allow_hyphen_values = true)]
+    types: Option<String>,
+    /// Show the types `types` marks `hidden`, each under its section.
+    #[arg(long)]
+    show_hidden: bool,
+    /// Sort each section's entries by scope (scoped entries first, A to Z), as release-please
+    /// and vite's changelogs do; default newest first.
+    #[arg(long)]
+    sort_by_scope: bool,
+    /// Read GitHub's squash-merge bodies: each `* type(scope): description` bullet is its own
+    /// entry (a bullet that is not a Conventional Commit header is ignored, never the commit).
+    #[arg(long)]
+    squash_bodies: bool,
     /// Repository web URL for links (`https://github.com/owner/repo`, GitHub Enterprise
     /// alike), or `none` for no links. Default: `GITHUB_SERVER_URL` + `GITHUB_REPOSITORY`
     /// in Actions, else the `origin` remote when it is on github.com.
@@ -168,6 +189,17 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         .map(parse_version)
         .transpose()?;
     let layout = layout(args, &dir)?;
+    let type_specs = args
+        .types
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| types::load(t, &dir))
+        .transpose()?;
+    if args.show_hidden && type_specs.is_none() {
+        return Err(usage(
+            "input `show-hidden` needs `types` (it shows the types `types` marks hidden)",
+        ));
+    }
     let today = date::today(env).map_err(usage)?;
     if let Some(token) = args.token.as_deref() {
         runner.set_secret(token.trim())?;
@@ -235,7 +267,11 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     };
 
     // 3. Group them into sections: duplicates folded, reverted changes cancelled.
-    let releases = history.analyze(&BumpRules::default(), &logins);
+    let rules = BumpRules {
+        squash_bodies: args.squash_bodies,
+        ..BumpRules::default()
+    };
+    let releases = history.analyze(&rules, &logins);
     let config = Config {
         links: resolved.links,
         authors: match (args.authors, args.mention) {
@@ -244,7 +280,12 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             (Authors::Login, false) => AuthorStyle::Login,
             (Authors::Login, true) => AuthorStyle::Mention,
         },
+        sort_by_scope: args.sort_by_scope,
         ..Config::default()
+    };
+    let config = match type_specs {
+        Some(specs) => config.with_types(specs, args.show_hidden),
+        None => config,
     };
     if args.context {
         let all = context(&releases, &config);
