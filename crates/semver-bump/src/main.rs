@@ -57,6 +57,11 @@ pub struct Args {
     /// Extra `type=level` rules (one per line), e.g. `docs=patch`, `refactor=none`.
     #[arg(long = "bump-rules")]
     bump_rules: Vec<String>,
+    /// Read GitHub's squash-merge bodies: each `* type(scope): description` bullet counts as
+    /// its own commit for the version and the notes (a bullet that is not a Conventional
+    /// Commit header is ignored; the commit itself always counts).
+    #[arg(long)]
+    squash_bodies: bool,
     /// Start of the range (a tag or commit) instead of the last release tag.
     #[arg(long)]
     from: Option<String>,
@@ -110,7 +115,10 @@ fn main() -> ExitCode {
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let options = release_options(args)?;
     let requirement: lint::Requirement = args.require_conventional.parse()?;
-    let rules = bump_rules(&args.bump_rules)?;
+    let rules = BumpRules {
+        squash_bodies: args.squash_bodies,
+        ..bump_rules(&args.bump_rules)?
+    };
     if !tag_name_part(&args.tag_prefix) {
         return Err(usage(
             "input `tag-prefix` cannot start a tag name: it holds a line break, a space or one of `~^:?*[\\`",

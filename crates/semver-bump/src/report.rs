@@ -1,7 +1,7 @@
 //! Outputs, log lines and the step summary of a decision.
 
 use anyhow::Result;
-use hub_conventional::{Decision, Note, Reason};
+use hub_conventional::{Counts, Decision, Note, Reason};
 use hub_kit::Runner;
 use hub_kit::md::{Cell, Markdown};
 
@@ -44,11 +44,7 @@ pub fn log(
         (None, Some(c)) => runner.info(&format!("range starts after {}", short(c)))?,
         (None, None) => runner.info("no release tag yet: reading the whole history")?,
     }
-    let c = &d.counts;
-    runner.info(&format!(
-        "{} commit(s): {} conventional, {} not conventional, {} merge(s), {} cancelled by reverts",
-        c.total, c.conventional, c.non_conventional, c.merges, c.cancelled
-    ))?;
+    runner.info(&counts_line(&d.counts))?;
     match (&d.next, next_tag) {
         (Some(next), Some(tag)) => {
             runner.info(&format!("next version: {next} ({}, tag {tag}) — {}", d.bump, reason(d.reason)))?;
@@ -68,6 +64,22 @@ pub fn log(
         runner.info(&format!("note: {}", note_text(note)))?;
     }
     Ok(())
+}
+
+/// The range in one line: every commit in exactly one kind (they add up to the total), then
+/// what cuts across kinds (cancelled pairs, commits read from squash-merge bodies).
+pub fn counts_line(c: &Counts) -> String {
+    let mut line = format!(
+        "{} commit(s): {} conventional, {} not conventional, {} revert(s) without a type, {} merge(s); {} cancelled by reverts",
+        c.total, c.conventional, c.non_conventional, c.git_reverts, c.merges, c.cancelled
+    );
+    if c.squashed > 0 {
+        line.push_str(&format!(
+            "; {} more read from squash-merge bodies",
+            c.squashed
+        ));
+    }
+    line
 }
 
 fn reason(r: Reason) -> &'static str {
@@ -169,4 +181,33 @@ pub fn summary(last: &LastRelease, d: &Decision<'_>, next_tag: Option<&str>) -> 
         md.paragraph(&format!("> {}", hub_kit::md::escape(&note_text(note))));
     }
     md.into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hub_conventional::{BumpRules, RawCommit, ReleaseOptions, analyze, decide};
+
+    #[test]
+    fn the_counts_line_adds_up_for_a_plain_git_revert() {
+        // `git revert` of a released fix: neither conventional nor non-conventional, it
+        // used to be left out of the line ("1 commit(s): 0 conventional, 0 not
+        // conventional …").
+        let log = [RawCommit {
+            id: "b2b2b2b2b2",
+            message: "Revert \"fix: x\"\n\nThis reverts commit a1a1a1a1a1.",
+        }];
+        let analyzed = analyze(&log, &BumpRules::default());
+        let d = decide(&analyzed, None, &[], &ReleaseOptions::default()).expect("decision");
+        assert!(d.counts.adds_up());
+        assert_eq!(
+            counts_line(&d.counts),
+            "1 commit(s): 0 conventional, 0 not conventional, 1 revert(s) without a type, 0 merge(s); 0 cancelled by reverts"
+        );
+        let squashed = Counts {
+            squashed: 2,
+            ..d.counts
+        };
+        assert!(counts_line(&squashed).ends_with("; 2 more read from squash-merge bodies"));
+    }
 }
