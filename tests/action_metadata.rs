@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hub_config::{EnvVars, Format, Limits, NoRetrieve, Schema, SchemaOptions, parse};
+use hub_config::{Format, Limits, NoRetrieve, RuleVars, Schema, SchemaOptions, parse};
 use hub_e2e::workspace;
 use serde_json::Value;
 
@@ -78,7 +78,7 @@ fn check_against_schemastore(schema_name: &str, files: &[PathBuf], bad: &[u8]) -
             problems.push(format!("{}: {}", file.display(), d.message));
         }
         for doc in &parsed.documents {
-            for d in schema.check(doc, &EnvVars::default()) {
+            for d in schema.check(doc, &RuleVars::default()) {
                 problems.push(format!(
                     "{}:{}:{}: {}",
                     file.display(),
@@ -93,7 +93,7 @@ fn check_against_schemastore(schema_name: &str, files: &[PathBuf], bad: &[u8]) -
     let bad = parse(bad, Format::Yaml, &Limits::default());
     assert!(
         !schema
-            .check(&bad.documents[0], &EnvVars::default())
+            .check(&bad.documents[0], &RuleVars::default())
             .is_empty(),
         "{schema_name} accepted a broken document"
     );
