@@ -109,6 +109,7 @@ pub(crate) fn manifest(text: &str, request: &Request<'_>) -> Result<Updated, Err
                                 .into(),
                         });
                     }
+                    edits.note("`package.version` follows `[workspace.package].version`");
                 }
                 Some(item) => {
                     return Err(Error::NotAVersion {

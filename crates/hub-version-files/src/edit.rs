@@ -9,6 +9,7 @@ use crate::{Change, Updated};
 pub(crate) struct Edits {
     edits: Vec<(Range<usize>, String)>,
     changes: Vec<(usize, Change)>,
+    notes: Vec<String>,
 }
 
 impl Edits {
@@ -49,6 +50,11 @@ impl Edits {
         self.replace(key, inner, old, new);
     }
 
+    /// Notes a value left as written because it follows another.
+    pub(crate) fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
     /// Whether nothing changes.
     pub(crate) fn is_empty(&self) -> bool {
         self.edits.is_empty()
@@ -74,6 +80,7 @@ impl Edits {
         Updated {
             text: out,
             changes: self.changes.into_iter().map(|(_, c)| c).collect(),
+            notes: self.notes,
         }
     }
 }

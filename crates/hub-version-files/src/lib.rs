@@ -231,6 +231,9 @@ pub struct Updated {
     pub text: String,
     /// The values changed, in file order.
     pub changes: Vec<Change>,
+    /// Versions left as written because they follow another one (a Cargo member's
+    /// `version.workspace = true`), for the report.
+    pub notes: Vec<String>,
 }
 
 /// Why a file cannot be updated.

@@ -1,0 +1,239 @@
+//! `hub-release-pr version-files`: plan every file (read, update in memory), refuse before
+//! writing anything, write atomically, report what changed.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use hub_kit::cli::usage;
+use hub_kit::{Annotation, Runner};
+use hub_version_files::{Change, Kind, Request, Version, update};
+use serde_json::json;
+
+use crate::VersionFilesArgs;
+use crate::workspace::Workspaces;
+
+/// `--help`'s examples, one per kind of file.
+pub const EXAMPLES: &str = "\
+Examples:
+  # Cargo: a workspace root (its [workspace.package].version, [workspace.dependencies]),
+  # a member with its own version and path dependencies, and the lock's member entries
+  hub-release-pr version-files --set 1.4.0 Cargo.toml crates/cli/Cargo.toml Cargo.lock
+  # npm: the root and workspace packages (a `workspace:` range stays), the lock (v1-v3)
+  hub-release-pr version-files --set 1.4.0 package.json packages/*/package.json package-lock.json
+  # Python: PEP 621 or Poetry, setup.cfg, uv.lock, and `__version__ = \"…\"` in a file
+  hub-release-pr version-files --set 1.4.0 pyproject.toml uv.lock src/acme/__init__.py
+  # Helm: version, and appVersion with --app-version
+  hub-release-pr version-files --set 1.4.0 --app-version charts/acme/Chart.yaml
+  # A plain version file
+  hub-release-pr version-files --set 1.4.0 VERSION
+  # Markers in any file: the first version on a line holding `hub-actions-version` (or
+  # `x-release-please-version`), or on the lines between `hub-actions-start-version` and
+  # `hub-actions-end` (or `x-release-please-start-version` / `x-release-please-end`)
+  hub-release-pr version-files --set 1.4.0 README.md install.sh
+  # A key path in a JSON, YAML or TOML file
+  hub-release-pr version-files --set 1.4.0 --key image.tag deploy/values.yaml
+  # One package of a monorepo, as a diff, writing nothing
+  hub-release-pr version-files --set 0.9.0 --package acme-core --dry-run crates/core/Cargo.toml Cargo.lock";
+
+/// One file updated in memory.
+pub struct Planned {
+    /// Where to write.
+    path: PathBuf,
+    /// The path as the user gave it.
+    display: String,
+    /// Its kind.
+    kind: Kind,
+    /// The text before.
+    before: String,
+    /// The text after.
+    after: String,
+    /// What changed (empty: already at the version).
+    changes: Vec<Change>,
+    /// Versions that follow another (a Cargo member inheriting the workspace's).
+    notes: Vec<String>,
+}
+
+/// A file that cannot be updated.
+pub struct Refusal {
+    display: String,
+    message: String,
+}
+
+/// Every file, updated in memory or refused.
+pub struct Plan {
+    version: Version,
+    pub files: Vec<Planned>,
+    pub refused: Vec<Refusal>,
+}
+
+/// Reads and updates every file in memory; nothing is written.
+pub fn plan(args: &VersionFilesArgs) -> Result<Plan> {
+    let raw = args.version.trim();
+    let version = Version::parse(raw.strip_prefix('v').unwrap_or(raw))
+        .map_err(|e| usage(format!("`--set {raw}` is not a semantic version: {e}")))?;
+    let mut files = Vec::new();
+    let mut seen = BTreeSet::new();
+    for path in &args.files {
+        let key = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if !seen.insert(key) {
+            continue;
+        }
+        let display = path.display().to_string();
+        let kind = match &args.key {
+            Some(key) => Kind::key_path(&display, key).ok_or_else(|| {
+                usage(format!(
+                    "`--key` needs JSON, YAML or TOML files (`.json`, `.yaml`, `.yml`, `.toml`): `{display}`"
+                ))
+            })?,
+            None => Kind::detect(&display),
+        };
+        files.push((path.clone(), kind));
+    }
+    let workspaces = Workspaces::discover(&files);
+    let mut plan = Plan {
+        version: version.clone(),
+        files: Vec::new(),
+        refused: Vec::new(),
+    };
+    for (path, kind) in files {
+        let display = path.display().to_string();
+        let before = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                plan.refused.push(Refusal {
+                    display,
+                    message: format!("cannot read it: {e}"),
+                });
+                continue;
+            }
+        };
+        let request = Request {
+            version: &version,
+            package: args.package.as_deref(),
+            internal: &workspaces.internal,
+            app_version: args.app_version,
+            workspace_version: workspaces.writes_workspace_version_for(&path),
+        };
+        match update(kind.clone(), &before, &request) {
+            Ok(updated) => plan.files.push(Planned {
+                path,
+                display,
+                kind,
+                after: updated.text,
+                changes: updated.changes,
+                notes: updated.notes,
+                before,
+            }),
+            Err(e) => plan.refused.push(Refusal {
+                display,
+                message: format!("cannot update it as {}: {e}", kind.name()),
+            }),
+        }
+    }
+    Ok(plan)
+}
+
+/// One error per refused file, naming the file (an annotation on it inside Actions).
+pub fn report_refusals(plan: &Plan, runner: &mut Runner) -> Result<()> {
+    for refusal in &plan.refused {
+        let at = Annotation {
+            file: Some(refusal.display.clone()),
+            ..Annotation::default()
+        };
+        runner.error(&refusal.message, &at)?;
+    }
+    if !plan.refused.is_empty() {
+        runner.info(&format!(
+            "nothing written: {} of {} files cannot be updated",
+            plan.refused.len(),
+            plan.refused.len() + plan.files.len()
+        ))?;
+    }
+    Ok(())
+}
+
+/// Writes the files that changed, each atomically.
+pub fn write(plan: &Plan) -> Result<()> {
+    for file in plan.files.iter().filter(|f| !f.changes.is_empty()) {
+        hub_kit::files::write_atomically(&file.path, file.after.as_bytes())
+            .with_context(|| format!("cannot write `{}`", file.display))?;
+    }
+    Ok(())
+}
+
+/// What changed: a line per value (and per unchanged file), the diff with `--dry-run`, the
+/// whole result as JSON with `--json`.
+pub fn report(plan: &Plan, args: &VersionFilesArgs, runner: &mut Runner) -> Result<()> {
+    let changed = plan.files.iter().filter(|f| !f.changes.is_empty()).count();
+    for file in &plan.files {
+        for note in &file.notes {
+            runner.log_untrusted(&format!("{}: {note}", file.display))?;
+        }
+        if file.changes.is_empty() && file.notes.is_empty() {
+            runner.log_untrusted(&format!(
+                "{}: unchanged, already {}",
+                file.display, plan.version
+            ))?;
+        }
+        for change in &file.changes {
+            runner.log_untrusted(&format!("{}: {change}", file.display))?;
+        }
+    }
+    if args.json {
+        runner.print_untrusted(&json_report(plan, args.dry_run).to_string())?;
+    } else if args.dry_run && changed > 0 {
+        let diff: String = plan
+            .files
+            .iter()
+            .filter(|f| !f.changes.is_empty())
+            .map(|f| unified_diff(&f.display, &f.before, &f.after))
+            .collect();
+        runner.print_untrusted(&diff)?;
+    }
+    let summary = match (changed, args.dry_run) {
+        (0, _) => format!("nothing to change: every file already has {}", plan.version),
+        (n, true) => format!(
+            "would update {n} of {} files (dry run, nothing written)",
+            plan.files.len()
+        ),
+        (n, false) => format!(
+            "updated {n} of {} files to {}",
+            plan.files.len(),
+            plan.version
+        ),
+    };
+    runner.info(&summary)?;
+    Ok(())
+}
+
+fn json_report(plan: &Plan, dry_run: bool) -> serde_json::Value {
+    let files: Vec<_> = plan
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "path": f.display,
+                "kind": f.kind.name(),
+                "changed": !f.changes.is_empty(),
+                "changes": f.changes.iter().map(|c| json!({"key": c.key, "old": c.old, "new": c.new})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "version": plan.version.to_string(),
+        "dry_run": dry_run,
+        "changed": plan.files.iter().any(|f| !f.changes.is_empty()),
+        "files": files,
+    })
+}
+
+/// `diff -u` of one file, `a/` and `b/` prefixed like git's.
+fn unified_diff(display: &str, before: &str, after: &str) -> String {
+    let name = Path::new(display).to_string_lossy().replace('\\', "/");
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
