@@ -182,25 +182,65 @@ impl GitHub {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::NoRuntime);
         }
-        let fail = |source| Error::Client {
+        let fail = |message: String| Error::Client {
             api_url: config.api_url.clone(),
-            source: Box::new(source),
+            message,
         };
-        let mut builder = octocrab::Octocrab::builder()
-            .base_uri(config.api_url.as_str())
-            .map_err(fail)?
-            .add_header(
-                http::header::ACCEPT,
-                "application/vnd.github+json".to_owned(),
-            );
-        if let Some(token) = &config.token {
-            // A token that cannot be an HTTP header value would make octocrab panic.
-            if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
+        let base: http::Uri = config
+            .api_url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| fail(e.to_string()))?;
+        let auth = match &config.token {
+            // A token that cannot be an HTTP header value is refused without showing it.
+            Some(token) if !token.expose().bytes().all(|b| b.is_ascii_graphic()) => {
                 return Err(Error::InvalidToken);
             }
-            builder = builder.personal_token(token.expose().to_owned());
-        }
-        let octocrab = builder.build().map_err(fail)?;
+            Some(token) => {
+                let mut value = http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| Error::InvalidToken)?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        // The suite's one HTTP stack (hub-http: proxies from the environment, rustls with
+        // the system's roots), with octocrab's own layers on top: the API root, GitHub's
+        // headers, and the token only on requests to the API's own host (a redirect
+        // elsewhere never carries it).
+        let connector = hub_http::connector(&config.http).map_err(|e| fail(e.to_string()))?;
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build::<_, octocrab::OctoBody>(connector);
+        let headers = vec![
+            (
+                http::header::USER_AGENT,
+                http::HeaderValue::from_static(concat!("hub-actions/", env!("CARGO_PKG_VERSION"))),
+            ),
+            (
+                http::header::ACCEPT,
+                http::HeaderValue::from_static("application/vnd.github+json"),
+            ),
+        ];
+        let octocrab = octocrab::OctocrabBuilder::new_empty()
+            .with_service(client)
+            .with_layer(&octocrab::service::middleware::base_uri::BaseUriLayer::new(
+                base.clone(),
+            ))
+            .with_layer(
+                &octocrab::service::middleware::extra_headers::ExtraHeadersLayer::new(
+                    std::sync::Arc::new(headers),
+                ),
+            )
+            .with_layer(
+                &octocrab::service::middleware::auth_header::AuthHeaderLayer::new(
+                    auth,
+                    base.clone(),
+                    base,
+                ),
+            )
+            .with_auth(octocrab::AuthState::None)
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
         let after_scheme = config.api_url.find("://").map_or(0, |i| i + 3);
         let origin = match config.api_url[after_scheme..].find('/') {
             Some(slash) => config.api_url[..after_scheme + slash].to_owned(),

@@ -114,6 +114,8 @@ pub struct GitHubConfig {
     pub repository: Option<Repository>,
     /// The event that triggered the workflow.
     pub event: Option<Event>,
+    /// Proxies (from `HTTPS_PROXY`, `NO_PROXY`, …) for the one HTTP stack.
+    pub http: hub_http::Settings,
 }
 
 impl Default for GitHubConfig {
@@ -123,6 +125,7 @@ impl Default for GitHubConfig {
             token: None,
             repository: None,
             event: None,
+            http: hub_http::Settings::default(),
         }
     }
 }
@@ -178,6 +181,7 @@ impl GitHubConfig {
             token: get(env::GITHUB_TOKEN).and_then(Token::new),
             repository,
             event,
+            http: hub_http::Settings::from_vars(|name| env(name)),
         })
     }
 

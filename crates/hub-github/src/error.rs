@@ -94,13 +94,9 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// The octocrab client could not be built for the API URL.
-    #[error("cannot build a GitHub client for `{api_url}`")]
-    Client {
-        api_url: String,
-        #[source]
-        source: Box<octocrab::Error>,
-    },
+    /// The client could not be built for the API URL (not a URL, no TLS roots).
+    #[error("cannot build a GitHub client for `{api_url}`: {message}")]
+    Client { api_url: String, message: String },
     /// The token has characters no GitHub token has (its value is not shown).
     #[error(
         "the token contains spaces or non-ASCII characters; check the `token` input or `GITHUB_TOKEN`"

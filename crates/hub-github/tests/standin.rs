@@ -118,6 +118,44 @@ fn client_for(
 }
 
 #[test]
+fn requests_go_through_the_proxy_the_environment_names_and_no_proxy_goes_direct() {
+    let Some(server) = TestServer::start(&[REPO]) else {
+        return;
+    };
+    let proxy = hub_testkit::http::ConnectProxy::start();
+    let authority = server
+        .url()
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("an authority")
+        .to_owned();
+    let repo: Repository = REPO.parse().expect("a repository");
+    for (no_proxy, through) in [(None, 1), (Some("127.0.0.1"), 0)] {
+        let vars = std::collections::BTreeMap::from([
+            ("GITHUB_API_URL".to_owned(), server.url().to_owned()),
+            ("GITHUB_TOKEN".to_owned(), TOKEN.to_owned()),
+            ("HTTP_PROXY".to_owned(), proxy.url()),
+            (
+                "NO_PROXY".to_owned(),
+                no_proxy.unwrap_or_default().to_owned(),
+            ),
+        ]);
+        let config = GitHubConfig::from_map(&vars).expect("a configuration");
+        let before = proxy.targets().len();
+        let client = BlockingGitHub::new(&config).expect("a client");
+        let found = client
+            .block_on(client.github().get_ref(&repo, "heads/main"))
+            .expect("the stand-in answers");
+        assert!(found.is_some(), "the default branch exists");
+        let tunnelled = proxy.targets()[before..].to_vec();
+        assert_eq!(tunnelled.len(), through, "{tunnelled:?}");
+        assert!(tunnelled.iter().all(|t| *t == authority), "{tunnelled:?}");
+    }
+    server.assert_conforms();
+}
+
+#[test]
 fn a_sticky_comment_is_created_once_then_edited_in_place() {
     let Some(f) = Fixture::start() else { return };
     let thread = Thread::PullRequest(7);

@@ -10,6 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod http;
+
 /// Whether this run is CI's: `CI` set to anything but empty, `0` or `false`.
 #[must_use]
 pub fn in_ci() -> bool {
@@ -153,7 +155,11 @@ mod tests {
         assert!(message.contains("/nonexistent/peer-suitez"), "{message}");
         let here = Path::new(env!("CARGO_MANIFEST_DIR"));
         assert_eq!(
-            path_from_env("HUB_TESTKIT_SURELY_UNSET_VARIABLE", Some(here), "this crate"),
+            path_from_env(
+                "HUB_TESTKIT_SURELY_UNSET_VARIABLE",
+                Some(here),
+                "this crate"
+            ),
             Some(here.to_owned())
         );
     }

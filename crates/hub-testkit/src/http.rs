@@ -1,0 +1,184 @@
+//! HTTP test servers on 127.0.0.1 that stop by themselves (after 10 s): [`Server`] answers
+//! each request from a closure and counts connections; [`ConnectProxy`] is an HTTP
+//! `CONNECT` proxy that records where it tunnelled.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// A server on 127.0.0.1 answering each request with `answer(path, n)` (n counts from 0),
+/// for at most 10 s.
+pub struct Server {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+}
+
+impl Server {
+    /// Starts the server.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub fn start(answer: impl Fn(&str, usize) -> Option<Vec<u8>> + Send + 'static) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("because loopback is free");
+        let port = listener.local_addr().expect("bound").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let connections = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&connections);
+        std::thread::spawn(move || {
+            let end = Instant::now() + Duration::from_secs(10);
+            let mut n = 0;
+            while Instant::now() < end {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                seen.fetch_add(1, Ordering::SeqCst);
+                stream.set_nonblocking(false).expect("blocking");
+                let path = read_head(&mut stream);
+                match answer(&path, n) {
+                    Some(bytes) => {
+                        let _ = stream.write_all(&bytes);
+                    }
+                    // Hang: keep the connection open and say nothing.
+                    None => std::thread::sleep(Duration::from_secs(5)),
+                }
+                n += 1;
+            }
+        });
+        Server { port, connections }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The port on 127.0.0.1.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Connections accepted so far.
+    #[must_use]
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// Reads a request head; returns its path (or the CONNECT target).
+fn read_head(stream: &mut TcpStream) -> String {
+    let mut reader = BufReader::new(stream);
+    let mut first = String::new();
+    let _ = reader.read_line(&mut first);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    first.split(' ').nth(1).unwrap_or_default().to_owned()
+}
+
+/// A whole HTTP/1.1 response (`Connection: close`) with `headers` (`Name: value\r\n` lines).
+#[must_use]
+pub fn reply(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// Serves one `CONNECT` client: records the target, connects, and copies both ways until
+/// either side closes (at most 30 s).
+fn tunnel(mut client: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
+    let target = read_head(&mut client);
+    seen.lock()
+        .expect("because the proxy threads do not panic")
+        .push(target.clone());
+    let Ok(upstream) = TcpStream::connect(&target) else {
+        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+        return;
+    };
+    if client
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .is_err()
+    {
+        return;
+    }
+    for stream in [&client, &upstream] {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    }
+    let (Ok(mut from_client), Ok(mut to_upstream)) = (client.try_clone(), upstream.try_clone())
+    else {
+        return;
+    };
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_client, &mut to_upstream);
+        let _ = to_upstream.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut from_upstream, mut to_client) = (upstream, client);
+    let _ = std::io::copy(&mut from_upstream, &mut to_client);
+    let _ = to_client.shutdown(std::net::Shutdown::Both);
+    let _ = up.join();
+}
+
+/// An HTTP `CONNECT` proxy on 127.0.0.1 that records the targets it tunnels to.
+pub struct ConnectProxy {
+    port: u16,
+    targets: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    /// Starts the proxy.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    #[must_use]
+    pub fn start() -> ConnectProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("because loopback is free");
+        let port = listener.local_addr().expect("bound").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let targets = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&targets);
+        std::thread::spawn(move || {
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                client.set_nonblocking(false).expect("blocking");
+                // Each client in its own thread, both directions streamed: a kept-alive
+                // tunnel must not hold up the next client or the answer.
+                let seen = Arc::clone(&seen);
+                std::thread::spawn(move || tunnel(client, &seen));
+            }
+        });
+        ConnectProxy { port, targets }
+    }
+
+    /// `http://127.0.0.1:<port>`, for `HTTPS_PROXY`/`HTTP_PROXY`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The `host:port` targets tunnelled to so far.
+    ///
+    /// # Panics
+    /// When a proxy thread panicked.
+    #[must_use]
+    pub fn targets(&self) -> Vec<String> {
+        self.targets
+            .lock()
+            .expect("because the proxy threads do not panic")
+            .clone()
+    }
+}
