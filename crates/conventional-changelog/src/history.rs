@@ -2,9 +2,10 @@
 //! one tagged release) or the whole history split at every release tag.
 //!
 //! Everything is read with a handful of git calls whatever the size of the history: one
-//! `git log` into one buffer, one `for-each-ref` for the tags and their dates, a few
-//! `merge-base --is-ancestor` (or one `tag --merged`) to find the last release, and, for
-//! the whole history, one pass over the commit graph (`hub_git::partition_by_tags`).
+//! `git rev-parse` for `to` and shallowness, one `git log` into one buffer, one
+//! `for-each-ref` for the tags and their dates, a few `merge-base --is-ancestor` (or one
+//! `for-each-ref --merged`) to find the last release, and, for the whole history, one pass
+//! over the commit graph (`hub_git::partition_by_tags`).
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -157,23 +158,31 @@ pub struct VersionTagRef<'t> {
     pub version: &'t Version,
 }
 
-/// The dates tags were made: the tagger date of an annotated tag, the committer date of a
-/// lightweight one (`%(creatordate)`), as `YYYY-MM-DD` in the tagger's time zone.
-fn tag_dates(repo: &Repo) -> Result<HashMap<String, String>> {
-    let out = repo.run([
-        "for-each-ref",
-        "--format=%(refname:strip=2)%00%(creatordate:short)",
-        "refs/tags",
-    ])?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| l.split_once('\0'))
-        .map(|(name, date)| (name.to_owned(), date.to_owned()))
-        .collect())
+/// The commit of `to` and whether the clone is shallow, from one `git rev-parse`; on an
+/// error, asked again step by step for the precise message (an unknown `to`, no repository).
+fn open(repo: &Repo, to: &str) -> Result<(String, bool)> {
+    match Repo::open_resolving(repo.root(), &[to]) {
+        Ok(opened) => Ok((opened.commits[0].clone(), opened.shallow)),
+        Err(e) => {
+            repo.rev_parse(to).context("input `to`")?;
+            Err(e.into())
+        }
+    }
 }
 
-fn refuse_shallow(repo: &Repo) -> Result<()> {
-    if repo.is_shallow()? {
+/// The tags, and the day each was made (the tagger date of an annotated tag, the committer
+/// date of a lightweight one, `YYYY-MM-DD` in the tagger's time zone): one `for-each-ref`.
+fn dated_tags(repo: &Repo) -> Result<(Vec<Tag>, HashMap<String, String>)> {
+    let dated = repo.tags_with_dates()?;
+    let dates = dated
+        .iter()
+        .map(|(t, date)| (t.name.clone(), date.clone()))
+        .collect();
+    Ok((dated.into_iter().map(|(t, _)| t).collect(), dates))
+}
+
+fn refuse_shallow(shallow: bool) -> Result<()> {
+    if shallow {
         bail!(
             "the repository is a shallow clone, so the last release tag and older commits may \
              be missing from it; check out with `fetch-depth: 0` (actions/checkout), or set \
@@ -242,8 +251,8 @@ fn partition_in_release_order(
 /// so a workflow that tags `v1.3.0` first and writes the changelog second gets the 1.3.0
 /// commits, not an empty range.
 pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
-    let to = repo.rev_parse(req.to).context("input `to`")?;
-    let all_tags = repo.tags()?;
+    let (to, shallow) = open(repo, req.to)?;
+    let (all_tags, mut dates) = dated_tags(repo)?;
     let tags = version_tags(&all_tags, req.pattern);
     let at_to = tags
         .iter()
@@ -265,7 +274,7 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
             (Some(id), Some(previous), format!("{from}..{}", req.to))
         }
         None => {
-            refuse_shallow(repo)?;
+            refuse_shallow(shallow)?;
             let refs: Vec<VersionTagRef<'_>> = tags
                 .iter()
                 .map(|t| VersionTagRef {
@@ -297,14 +306,9 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
     };
 
     let log = repo.log(&Range::since(from.as_deref(), &to), req.paths)?;
-    let date = match &tag {
-        None => None,
-        Some(tag) => Some(
-            tag_dates(repo)?
-                .remove(tag)
-                .unwrap_or_else(|| req.today.to_owned()),
-        ),
-    };
+    let date = tag
+        .as_ref()
+        .map(|tag| dates.remove(tag).unwrap_or_else(|| req.today.to_owned()));
     let plan = Plan {
         version,
         tag,
@@ -323,8 +327,8 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
 /// version when a commit carries several), newest first, plus the commits after the last
 /// tag when there are any (or when `release-version` names them).
 pub fn full(repo: &Repo, req: &Request<'_>) -> Result<History> {
-    refuse_shallow(repo)?;
-    let to = repo.rev_parse(req.to).context("input `to`")?;
+    let (to, shallow) = open(repo, req.to)?;
+    refuse_shallow(shallow)?;
     let log = repo.log(&Range::since(None, &to), req.paths)?;
 
     // The commit graph: from the log itself, or — when `path` filters the log — from
@@ -348,7 +352,8 @@ pub fn full(repo: &Repo, req: &Request<'_>) -> Result<History> {
     let in_history: HashSet<&str> = topology.iter().map(|(id, _)| *id).collect();
 
     // Release tags in the history, one per commit (the highest), ascending.
-    let mut tags: Vec<VersionTag> = version_tags(&repo.tags()?, req.pattern)
+    let (all_tags, dates) = dated_tags(repo)?;
+    let mut tags: Vec<VersionTag> = version_tags(&all_tags, req.pattern)
         .into_iter()
         .filter(|t| in_history.contains(t.tag.commit.as_str()))
         .collect();
@@ -370,7 +375,6 @@ pub fn full(repo: &Repo, req: &Request<'_>) -> Result<History> {
     }
     let unreleased = parts.pop().unwrap_or_default();
 
-    let dates = tag_dates(repo)?;
     let mut releases: Vec<Plan> = Vec::with_capacity(tags.len() + 1);
     let mut previous: Option<String> = None;
     for (t, commits) in tags.iter().zip(parts) {

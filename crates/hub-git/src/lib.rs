@@ -11,7 +11,7 @@
 //!
 //! The interface is small and each read is one process: [`Repo::open_resolving`] (one
 //! `git rev-parse`: work tree, shallowness, revisions), [`Repo::tags`] (one
-//! `git for-each-ref`), [`Repo::open_with_tags`] (those two started together),
+//! `git show-ref`), [`Repo::open_with_tags`] (those two started together),
 //! [`Repo::log`] and [`Repo::log_with_files`] (one `git log -z` read into one buffer and
 //! viewed without copying).
 //!
@@ -182,11 +182,19 @@ impl Repo {
             == "true")
     }
 
-    /// All tags with the commit each points at (one `git for-each-ref`); tags of anything
-    /// but a commit are left out.
+    /// All tags with the commit each points at (one `git show-ref --dereference`), sorted
+    /// by name. A tag of a tree or a blob gives that object's id: it is in no commit range.
     pub fn tags(&self) -> Result<Vec<Tag>, GitError> {
         let out = git_in(&self.root, open::TAGS_ARGS)?;
         open::parse_tags(&out)
+    }
+
+    /// [`Repo::tags`], each with the day it was made as `YYYY-MM-DD` in the tagger's time
+    /// zone (the tagger date of an annotated tag, the committer date of a lightweight one),
+    /// from the same one `git for-each-ref`.
+    pub fn tags_with_dates(&self) -> Result<Vec<(Tag, String)>, GitError> {
+        let out = git_in(&self.root, open::DATED_TAGS_ARGS)?;
+        open::parse_tag_lines(&out, &open::DATED_TAGS_ARGS)
     }
 
     /// The names of the tags whose commit is reachable from `to` (one
@@ -337,28 +345,7 @@ impl Repo {
     /// Tags on a remote (`git ls-remote --tags`), peeled, without fetching any object.
     pub fn remote_tags(&self, remote: &str) -> Result<Vec<Tag>, GitError> {
         let text = self.run_text(["ls-remote", "--tags", "--", remote])?;
-        let mut tags: Vec<Tag> = Vec::new();
-        for line in text.lines() {
-            let Some((sha, name)) = line.split_once('\t') else {
-                continue;
-            };
-            let Some(name) = name.strip_prefix("refs/tags/") else {
-                continue;
-            };
-            if let Some(base) = name.strip_suffix("^{}") {
-                if let Some(t) = tags.iter_mut().find(|t| t.name == base) {
-                    t.commit = sha.to_string();
-                    t.annotated = true;
-                }
-            } else {
-                tags.push(Tag {
-                    name: name.to_string(),
-                    commit: sha.to_string(),
-                    annotated: false,
-                });
-            }
-        }
-        Ok(tags)
+        Ok(open::parse_peeled_refs(&text, '\t'))
     }
 
     /// Whether an object exists locally.

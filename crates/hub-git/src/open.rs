@@ -1,5 +1,5 @@
 //! Opening a repository: where it is, whether it is shallow, what its revisions and tags
-//! are — one `git rev-parse`, and one `git for-each-ref` started alongside it when the tags
+//! are — one `git rev-parse`, and one `git show-ref` started alongside it when the tags
 //! are wanted too.
 
 use std::path::{Path, PathBuf};
@@ -18,20 +18,74 @@ pub struct Opened {
     pub commits: Vec<String>,
 }
 
+/// `git show-ref` arguments listing every tag as `id refs/tags/name`, an annotated tag
+/// followed by `id refs/tags/name^{}`, the object it finally names. git takes the peeled
+/// ids from `packed-refs` when it has them: on a fresh clone's thousand tags this is a
+/// quarter of what `for-each-ref`'s `%(*objectname)` costs, which opens every tag object.
+pub(crate) const TAGS_ARGS: [&str; 3] = ["show-ref", "--dereference", "--tags"];
+
+/// The tags of `id<sep>refs/tags/name` lines, `^{}` lines peeling the tag before them
+/// (`git show-ref --dereference`, `git ls-remote`); other refs are skipped.
+pub(crate) fn parse_peeled_refs(text: &str, sep: char) -> Vec<Tag> {
+    let mut tags: Vec<Tag> = Vec::new();
+    for line in text.lines() {
+        let Some((id, name)) = line.split_once(sep) else {
+            continue;
+        };
+        let Some(name) = name.strip_prefix("refs/tags/") else {
+            continue;
+        };
+        if let Some(base) = name.strip_suffix("^{}") {
+            // The peeled line follows its tag's.
+            let tag = match tags.last_mut() {
+                Some(last) if last.name == base => Some(last),
+                _ => tags.iter_mut().find(|t| t.name == base),
+            };
+            if let Some(t) = tag {
+                t.commit = id.to_string();
+                t.annotated = true;
+            }
+        } else {
+            tags.push(Tag {
+                name: name.to_string(),
+                commit: id.to_string(),
+                annotated: false,
+            });
+        }
+    }
+    tags
+}
+
+/// The tags of a [`TAGS_ARGS`] run (no tag at all is git's exit code 1 and no output).
+pub(crate) fn parse_tags(out: &Output) -> Result<Vec<Tag>, GitError> {
+    let none = out.status.code() == Some(1) && out.stdout.is_empty() && out.stderr.is_empty();
+    if !out.status.success() && !none {
+        return Err(GitError::Command {
+            args: TAGS_ARGS.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(parse_peeled_refs(
+        &String::from_utf8_lossy(&out.stdout),
+        ' ',
+    ))
+}
+
 /// `git for-each-ref` arguments listing every tag as `name NUL type NUL id NUL peeled type
-/// NUL peeled id` (`*` peels an annotated tag down to what it finally names).
-pub(crate) const TAGS_ARGS: [&str; 3] = [
+/// NUL peeled id NUL date`: `*` peels an annotated tag down to what it finally names, the
+/// date is the day the tag was made (`%(creatordate:short)`).
+pub(crate) const DATED_TAGS_ARGS: [&str; 3] = [
     "for-each-ref",
-    "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)",
+    "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(creatordate:short)",
     "refs/tags",
 ];
 
-/// The tags of a [`TAGS_ARGS`] run: each with the commit it names, tags of trees and blobs
-/// left out.
-pub(crate) fn parse_tags(out: &Output) -> Result<Vec<Tag>, GitError> {
+/// The tags of a [`DATED_TAGS_ARGS`] run, each with the commit it names and its date; tags
+/// of trees and blobs left out.
+pub(crate) fn parse_tag_lines(out: &Output, args: &[&str]) -> Result<Vec<(Tag, String)>, GitError> {
     if !out.status.success() {
         return Err(GitError::Command {
-            args: TAGS_ARGS.join(" "),
+            args: args.join(" "),
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         });
     }
@@ -47,11 +101,12 @@ pub(crate) fn parse_tags(out: &Output) -> Result<Vec<Tag>, GitError> {
                 ("tag", "commit") => (peeled, true),
                 _ => return None,
             };
-            Some(Tag {
+            let tag = Tag {
                 name: name.to_string(),
                 commit: commit.to_string(),
                 annotated,
-            })
+            };
+            Some((tag, f.next().unwrap_or_default().to_string()))
         })
         .collect())
 }
@@ -142,7 +197,7 @@ impl Repo {
     }
 
     /// [`Repo::open_resolving`] and [`Repo::tags`] at once: the `git rev-parse` and the
-    /// `git for-each-ref` are started together and run side by side.
+    /// `git show-ref` are started together and run side by side.
     pub fn open_with_tags(
         dir: impl AsRef<Path>,
         revs: &[&str],

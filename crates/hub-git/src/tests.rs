@@ -68,6 +68,15 @@ fn reads_log_tags_and_ranges() {
     assert_eq!(names, [("v0.1.0", false), ("v0.1.1", true)]);
     // Annotated tags are peeled to their commit.
     assert_eq!(tags[1].commit, all.get(1).unwrap().id);
+    // The same tags with the day each was made, from one for-each-ref.
+    let dated = repo.tags_with_dates().unwrap();
+    assert_eq!(
+        dated,
+        [
+            (tags[0].clone(), "2024-01-02".to_string()),
+            (tags[1].clone(), "2024-01-02".to_string())
+        ]
+    );
 
     let since = repo
         .log(&Range::since(Some("v0.1.1"), "HEAD"), &[])
@@ -186,7 +195,7 @@ fn open_resolving_reads_work_tree_shallowness_and_commits_in_one_rev_parse() {
     let outside = tempfile::tempdir().unwrap();
     let e = Repo::open_resolving(outside.path(), &["HEAD"]).unwrap_err();
     assert!(matches!(e, GitError::NotARepository { .. }), "{e}");
-    // The rev-parse and the for-each-ref side by side: the same answers.
+    // The rev-parse and the show-ref side by side: the same answers.
     let (both, with_tags) = Repo::open_with_tags(&sub, &["HEAD", "refs/tags/v0.1.1"]).unwrap();
     assert_eq!(both.repo.root(), repo.root());
     assert_eq!(both.commits, [head, tags[1].commit.clone()]);
@@ -232,15 +241,33 @@ fn tags_are_peeled_to_commits_whether_packed_loose_nested_or_of_a_tree() {
     let (_d, repo) = repo();
     let names = |tags: Vec<Tag>| tags.into_iter().map(|t| t.name).collect::<Vec<_>>();
     let first = repo.tags().unwrap();
-    // A tag of a tag peels to the commit; a tag of a tree is no release and is left out.
+    // A tag of a tag peels to the commit.
     repo.run(["tag", "-a", "-m", "nested", "v0.2.0", "v0.1.1"])
-        .unwrap();
-    repo.run(["tag", "-a", "-m", "tree", "treetag", "HEAD^{tree}"])
         .unwrap();
     let tags = repo.tags().unwrap();
     assert_eq!(names(tags.clone()), ["v0.1.0", "v0.1.1", "v0.2.0"]);
     assert_eq!(tags[2].commit, first[1].commit);
     assert!(tags[2].annotated);
+    // A tag of a tree names the tree: no commit, so never a release; the dated list, which
+    // reads every tag object anyway, leaves it out.
+    repo.run(["tag", "-a", "-m", "tree", "treetag", "HEAD^{tree}"])
+        .unwrap();
+    let with_tree = repo.tags().unwrap();
+    let tree = with_tree.iter().find(|t| t.name == "treetag").unwrap();
+    assert_eq!(
+        tree.commit,
+        git_commit_of_object(repo.root(), "HEAD^{tree}")
+    );
+    assert!(!repo.has_commit(&tree.commit));
+    assert!(Repo::open_resolving(repo.root(), &["refs/tags/treetag"]).is_err());
+    let dated: Vec<Tag> = repo
+        .tags_with_dates()
+        .unwrap()
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(dated, tags);
+    repo.run(["tag", "-d", "treetag"]).unwrap();
     // Packed, then a packed tag moved (loose again) and a nested name: as git lists them.
     repo.run(["pack-refs", "--all"]).unwrap();
     assert_eq!(repo.tags().unwrap(), tags);
@@ -253,7 +280,7 @@ fn tags_are_peeled_to_commits_whether_packed_loose_nested_or_of_a_tree() {
         ["api/v2.0.0", "v0.1.0", "v0.1.1", "v0.2.0"]
     );
     assert_eq!(moved[1].commit, head);
-    // Reachability of every tag in one for-each-ref.
+    // Reachability of every tag in one for-each-ref --merged.
     let merged = repo.tags_merged_into(&first[1].commit).unwrap();
     let want: std::collections::HashSet<String> =
         ["v0.1.1".into(), "v0.2.0".into()].into_iter().collect();
@@ -373,6 +400,17 @@ fn git_commit_of(dir: &Path, rev: &str) -> String {
         .current_dir(dir)
         .args(["rev-parse", "--verify", "--end-of-options"])
         .arg(format!("{rev}^{{commit}}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{rev}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The id of the object `rev` names, from `git rev-parse`.
+fn git_commit_of_object(dir: &Path, rev: &str) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["rev-parse", "--verify", "--end-of-options", rev])
         .output()
         .unwrap();
     assert!(out.status.success(), "{rev}");

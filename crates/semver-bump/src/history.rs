@@ -33,8 +33,8 @@ pub struct QuickStart {
 }
 
 /// The common case in three git processes, two of them side by side: one `git rev-parse`
-/// (work tree, shallowness, `to`) next to one `git for-each-ref` (every tag and its
-/// commit), then one `git log` of the range since the highest version tag, which also
+/// (work tree, shallowness, `to`) next to one `git show-ref` (every tag and its commit),
+/// then one `git log` of the range since the highest version tag, which also
 /// proves that tag reachable: a commit of `to ^tag` has the tag's commit as a parent
 /// exactly when the tag is an ancestor of `to`. With `path`s the log no longer shows every
 /// parent, so one `merge-base --is-ancestor` proves it instead.

@@ -409,8 +409,8 @@ fn run_packages(
     options: &ReleaseOptions,
     rules: &BumpRules,
 ) -> Result<ExitCode> {
-    // One `git rev-parse` next to one `git for-each-ref`; then one `for-each-ref --merged`
-    // for every package's reachable tags, and one `git log --name-only` for all of them.
+    // One `git rev-parse` next to one `git show-ref`; then one `for-each-ref --merged` for
+    // every package's reachable tags, and one `git log --name-only` for all of them.
     let (opened, tags) = match Repo::open_with_tags(dir, &[args.to.as_str()]) {
         Ok(o) => o,
         Err(e) => {

@@ -166,13 +166,13 @@ fn every_package_in_one_pass_equals_one_run_per_package() {
         "git invocations: {calls:?}"
     );
     // Four git processes in all, whatever the number of packages: the repository and
-    // `to` (rev-parse), every tag (for-each-ref), the tags reachable from `to`
+    // `to` (rev-parse), every tag (show-ref), the tags reachable from `to`
     // (for-each-ref --merged), and the log.
     let mut sorted = calls.clone();
     sorted.sort();
     assert_eq!(
         sorted,
-        ["for-each-ref", "for-each-ref", "log", "rev-parse"],
+        ["for-each-ref", "log", "rev-parse", "show-ref"],
         "git invocations: {calls:?}"
     );
     let packages: serde_json::Value =
@@ -188,7 +188,7 @@ fn every_package_in_one_pass_equals_one_run_per_package() {
             args.extend(["--path", p]);
         }
         let (one, calls) = run(tmp.path(), &args);
-        // One package: the rev-parse next to the for-each-ref, the tag proven an ancestor
+        // One package: the rev-parse next to the show-ref, the tag proven an ancestor
         // (the log of a path does not show every parent), and the log.
         assert!(calls.len() <= 4, "git invocations: {calls:?}");
         let pkg = &packages[name];
