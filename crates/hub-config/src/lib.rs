@@ -53,6 +53,8 @@
 
 mod diagnostic;
 mod error;
+mod formats;
+mod normalise;
 mod parse;
 mod position;
 mod report;

@@ -20,6 +20,8 @@ use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic, Severity, quote, quote_value};
 use crate::error::Error;
+use crate::formats;
+use crate::normalise::{Draft, normalise};
 use crate::parse::Document;
 use crate::parse::{is_yaml11_bool, yaml11_bool_value};
 use crate::position::{Span, percent_decode, pointer_tokens, push_pointer};
@@ -107,10 +109,24 @@ pub fn meta_schema(uri: &str) -> Option<&'static Value> {
     })
 }
 
-/// Adapts a [`Retrieve`] to `jsonschema`, keeping each fetched document for suggestions.
+/// The keyword of the stand-in for a document that could not be retrieved: compiling it (the
+/// document is used) fails with the retrieval's error; a document never used costs nothing.
+const UNRETRIEVABLE: &str = "x-hub-unretrievable";
+
+/// Adapts a [`Retrieve`] to `jsonschema`, rewriting each fetched document as the root one
+/// ([`normalise`]) and keeping it for suggestions.
+///
+/// The `jsonschema` crate fetches every document any fetched document names, used or not; ajv
+/// only what the schema uses. A document that cannot be fetched is therefore answered with a
+/// stand-in whose one keyword fails the build when (and only when) it is compiled, with the
+/// retrieval's error. Meta-schema URIs (`$schema`) are the exception: the crate ignores an
+/// unknown one whose retrieval fails, and a stand-in would be read as the meta-schema.
 struct Adapter {
     inner: Arc<dyn Retrieve>,
     seen: Arc<Mutex<HashMap<String, Value>>>,
+    meta_uris: std::collections::HashSet<String>,
+    default_draft: Draft,
+    spec_strict: bool,
 }
 
 impl jsonschema::Retrieve for Adapter {
@@ -118,11 +134,48 @@ impl jsonschema::Retrieve for Adapter {
         if let Some(meta) = meta_schema(uri.as_str()) {
             return Ok(meta.clone());
         }
-        let value = self.inner.retrieve(uri.as_str())?;
+        let mut value = match self.inner.retrieve(uri.as_str()) {
+            Ok(value) => value,
+            Err(error) if !self.meta_uris.contains(uri.as_str().trim_end_matches('#')) => {
+                let mut stand_in = serde_json::Map::new();
+                stand_in.insert(
+                    UNRETRIEVABLE.to_owned(),
+                    Value::String(format!("`{}` cannot be retrieved: {error}", uri.as_str())),
+                );
+                return Ok(Value::Object(stand_in));
+            }
+            Err(error) => return Err(error),
+        };
+        normalise(&mut value, self.default_draft, self.spec_strict);
         if let Ok(mut seen) = self.seen.lock() {
             seen.insert(uri.as_str().to_owned(), value.clone());
         }
         Ok(value)
+    }
+}
+
+/// The stand-in's keyword: it fails the build with the retrieval error it carries.
+fn unretrievable<'a>(
+    _parent: &'a serde_json::Map<String, Value>,
+    value: &'a Value,
+    _path: jsonschema::paths::Location,
+) -> Result<Box<dyn for<'i> jsonschema::Keyword<'i>>, ValidationError<'a>> {
+    Err(ValidationError::custom(
+        value.as_str().unwrap_or("a `$ref` cannot be retrieved"),
+    ))
+}
+
+/// Every `$schema` URI in `schema`'s objects (without a trailing `#`).
+fn meta_uris(schema: &Value, out: &mut std::collections::HashSet<String>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::String(uri)) = map.get("$schema") {
+                out.insert(uri.trim_end_matches('#').to_owned());
+            }
+            map.values().for_each(|v| meta_uris(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| meta_uris(v, out)),
+        _ => {}
     }
 }
 
@@ -200,28 +253,60 @@ impl Schema {
         retriever: Arc<dyn Retrieve>,
         options: &SchemaOptions,
     ) -> Result<Self, Error> {
+        Self::compile_reading(schema, uri, retriever, options, false)
+    }
+
+    /// [`Schema::compile`], reading `const` in draft-04 and keywords beside `$ref` in drafts 4
+    /// to 7 as the specification words them (`spec_strict`) or as ajv does.
+    fn compile_reading(
+        schema: &Value,
+        uri: &str,
+        retriever: Arc<dyn Retrieve>,
+        options: &SchemaOptions,
+        spec_strict: bool,
+    ) -> Result<Self, Error> {
         let rules = RuleSet::from_schema(uri, schema)?;
+        let default_draft = Draft::of(schema, Draft::Later);
+        let mut normalised = schema.clone();
+        normalise(&mut normalised, default_draft, spec_strict);
+        let mut meta = std::collections::HashSet::new();
+        meta_uris(schema, &mut meta);
         let seen = Arc::new(Mutex::new(HashMap::new()));
         let mut builder = jsonschema::options()
             .should_validate_formats(options.formats)
+            // Draft-06/07 `contentMediaType`/`contentEncoding` are annotations, as ajv reads
+            // them (the drafts leave asserting them optional; 2019-09 made them annotations).
+            .without_content_media_type_support("application/json")
+            .without_content_encoding_support("base64")
+            .with_keyword(UNRETRIEVABLE, unretrievable)
             .with_retriever(Adapter {
                 inner: retriever,
                 seen: Arc::clone(&seen),
+                meta_uris: meta,
+                default_draft,
+                spec_strict,
             });
+        if !spec_strict {
+            builder = builder
+                .with_format("date-time", formats::date_time)
+                .with_format("time", formats::time);
+        }
         if uri.contains("://") {
             builder = builder.with_base_uri(base_of(uri));
         }
-        let validator = builder.build(schema).map_err(|e| Error::InvalidSchema {
-            uri: uri.to_owned(),
-            message: lower_first(&e.to_string()),
-        })?;
+        let validator = builder
+            .build(&normalised)
+            .map_err(|e| Error::InvalidSchema {
+                uri: uri.to_owned(),
+                message: lower_first(&e.to_string()),
+            })?;
         let mut documents = seen.lock().map(|seen| seen.clone()).unwrap_or_default();
         let root_base = schema
             .get("$id")
             .or_else(|| schema.get("id"))
             .and_then(Value::as_str)
             .map_or_else(|| base_of(uri).to_owned(), |id| base_of(id).to_owned());
-        documents.insert(root_base.clone(), schema.clone());
+        documents.insert(root_base.clone(), normalised);
         let allows_json_extensions = [
             schema.get("allowComments"),
             schema.get("allowTrailingCommas"),
@@ -855,15 +940,29 @@ mod tests {
 
     /// Validates `yaml` against `schema` and renders each diagnostic on one line.
     fn render(schema: &Value, yaml: &str, options: &SchemaOptions) -> String {
+        render_reading(schema, yaml, options, false)
+    }
+
+    /// [`render`], the schema read as the specification words it when `spec_strict`.
+    fn render_reading(
+        schema: &Value,
+        yaml: &str,
+        options: &SchemaOptions,
+        spec_strict: bool,
+    ) -> String {
         let retriever: Arc<dyn Retrieve> = Arc::new(|uri: &str| -> Result<Value, RetrieveError> {
             match uri {
                 "https://example.com/schemas/defs.json" => Ok(json!({
                     "$defs": {"port": {"type": "integer", "minimum": 1, "maximum": 65535}}
                 })),
+                "https://example.com/schemas/base.json" => Ok(json!({
+                    "$defs": {"name": {"type": "string"}, "broken": {"$ref": "nowhere.json"}}
+                })),
                 other => Err(format!("not found: {other}").into()),
             }
         });
-        let schema = match compile(schema, options, retriever) {
+        let uri = "https://example.com/schemas/root.json";
+        let schema = match Schema::compile_reading(schema, uri, retriever, options, spec_strict) {
             Ok(schema) => schema,
             Err(error) => return format!("error: {error}"),
         };
@@ -889,6 +988,12 @@ mod tests {
         };
         ($schema:expr, $yaml:expr, $options:expr, @$expect:literal) => {
             insta::assert_snapshot!(render(&$schema, $yaml, &$options), @$expect)
+        };
+        (spec_strict: $schema:expr, $yaml:expr, @$expect:literal) => {
+            insta::assert_snapshot!(
+                render_reading(&$schema, $yaml, &SchemaOptions::default(), true),
+                @$expect
+            )
         };
     }
 
@@ -933,7 +1038,7 @@ mod tests {
         let schema = json!({"properties": {"port": {"$ref": "defs.json#/$defs/port"}}});
         check!(schema, "port: 70000\n", @"1:7 error[schema/maximum] `70000` is greater than the maximum of `65535`");
         let missing = json!({"properties": {"port": {"$ref": "https://elsewhere.example/x.json"}}});
-        check!(missing, "port: 1\n", @"error: schema `https://example.com/schemas/root.json` cannot be compiled: resource 'https://elsewhere.example/x.json' is not present in a registry and retrieving it failed: not found: https://elsewhere.example/x.json");
+        check!(missing, "port: 1\n", @"error: schema `https://example.com/schemas/root.json` cannot be compiled: `https://elsewhere.example/x.json` cannot be retrieved: not found: https://elsewhere.example/x.json");
     }
 
     #[test]
@@ -1002,6 +1107,73 @@ mod tests {
             .map(|d| (d.span.start.line, d.span.start.column, d.message.as_str()))
             .collect();
         assert_eq!(found, vec![(4, 5, "must differ")]);
+    }
+
+    const DRAFT4: &str = "http://json-schema.org/draft-04/schema#";
+    const DRAFT7: &str = "http://json-schema.org/draft-07/schema#";
+
+    #[test]
+    fn const_applies_in_draft_4_as_ajv_applies_it() {
+        let schema = json!({"$schema": DRAFT4, "properties": {"orientation": {"oneOf": [
+            {"const": "landscape"}, {"const": "portrait"}]}}});
+        check!(schema, "orientation: landscape\n", @"");
+        check!(schema, "orientation: sideways\n", @"1:14 error[schema/oneOf] `sideways` is not one of `landscape` or `portrait`");
+        // The specification: draft-04 has no `const`, so both alternatives match anything.
+        check!(spec_strict: schema, "orientation: landscape\n", @"1:14 error[schema/oneOf] string `landscape` matches more than one `oneOf` alternative");
+    }
+
+    #[test]
+    fn keywords_beside_ref_apply_in_draft_7_as_ajv_applies_them() {
+        let schema = json!({"$schema": DRAFT7, "definitions": {"o": {"type": "object"}},
+            "properties": {"p": {"$ref": "#/definitions/o", "required": ["x"]}}});
+        check!(schema, "p: {}\n", @"1:1 error[schema/required] missing required property `x`");
+        check!(schema, "p: {x: 1}\n", @"");
+        check!(schema, "p: 3\n", @"1:4 error[schema/type] expected object, found integer `3`");
+        // The specification: only the `$ref` counts.
+        check!(spec_strict: schema, "p: {}\n", @"");
+        check!(spec_strict: schema, "p: 3\n", @"1:4 error[schema/type] expected object, found integer `3`");
+        // 2019-09 and later apply them by the specification too.
+        let later = json!({"$defs": {"o": {"type": "object"}},
+            "properties": {"p": {"$ref": "#/$defs/o", "required": ["x"]}}});
+        check!(later, "p: {}\n", @"1:1 error[schema/required] missing required property `x`");
+        check!(spec_strict: later, "p: {}\n", @"1:1 error[schema/required] missing required property `x`");
+    }
+
+    #[test]
+    fn ref_fragments_with_characters_uris_do_not_allow_name_their_definition() {
+        let schema = json!({"definitions": {"id::Inputs<String>": {"type": "integer"}},
+            "properties": {"n": {"$ref": "#/definitions/id::Inputs<String>"}}});
+        check!(schema, "n: 1\n", @"");
+        check!(schema, "n: one\n", @"1:4 error[schema/type] expected integer, found string `one`");
+        check!(spec_strict: schema, "n: one\n", @"1:4 error[schema/type] expected integer, found string `one`");
+    }
+
+    #[test]
+    fn an_unretrievable_ref_fails_only_where_the_schema_uses_it() {
+        let unused = json!({"properties": {"name": {"$ref": "base.json#/$defs/name"}}});
+        check!(unused, "name: x\n", @"");
+        check!(unused, "name: 1\n", @"1:7 error[schema/type] expected string, found integer `1`");
+        check!(spec_strict: unused, "name: x\n", @"");
+        let used = json!({"properties": {"name": {"$ref": "base.json#/$defs/broken"}}});
+        check!(used, "name: x\n", @"error: schema `https://example.com/schemas/root.json` cannot be compiled: `https://example.com/schemas/nowhere.json` cannot be retrieved: not found: https://example.com/schemas/nowhere.json");
+    }
+
+    #[test]
+    fn content_media_type_is_an_annotation_in_draft_7() {
+        let schema = json!({"$schema": DRAFT7, "properties": {
+            "json": {"type": "string", "contentMediaType": "application/json"},
+            "blob": {"type": "string", "contentEncoding": "base64"}}});
+        check!(schema, "json: ''\nblob: '*not base64*'\n", @"");
+        check!(spec_strict: schema, "json: ''\nblob: '*not base64*'\n", @"");
+    }
+
+    #[test]
+    fn date_time_takes_the_offset_as_optional_as_ajv_formats_does() {
+        let schema = json!({"properties": {"when": {"type": "string", "format": "date-time"}}});
+        check!(schema, "when: '2018-12-14T10:00:00'\n", @"");
+        check!(schema, "when: '2018-12-14T25:00:00'\n", @"1:7 error[schema/format] `2018-12-14T25:00:00` is not a valid `date-time`");
+        // The specification (RFC 3339) asks for the offset.
+        check!(spec_strict: schema, "when: '2018-12-14T10:00:00'\n", @"1:7 error[schema/format] `2018-12-14T10:00:00` is not a valid `date-time`");
     }
 
     #[test]
