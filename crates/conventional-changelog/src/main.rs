@@ -88,15 +88,20 @@ pub struct Args {
     /// Performance, Reverts.
     #[arg(long, allow_hyphen_values = true)]
     types: Option<String>,
-    /// Show the types `types` marks `hidden`, each under its section.
+    /// Show the types `types` marks `hidden`, each under its section: with release-please's
+    /// `{"type": "chore", "section": "Miscellaneous Chores", "hidden": true}`, chores are
+    /// listed under Miscellaneous Chores.
     #[arg(long)]
     show_hidden: bool,
     /// Sort each section's entries by scope (scoped entries first, A to Z), as release-please
-    /// and vite's changelogs do; default newest first.
+    /// and vite's changelogs do: `**api:** …` before `**cli:** …` before unscoped entries.
+    /// Default: newest first.
     #[arg(long)]
     sort_by_scope: bool,
     /// Read GitHub's squash-merge bodies: each `* type(scope): description` bullet is its own
-    /// entry (a bullet that is not a Conventional Commit header is ignored, never the commit).
+    /// entry, e.g. `Update the parser (#12)` with the bullet `* feat(parser): read tabs` lists
+    /// a feature. A bullet that is not a Conventional Commit header is ignored, never the
+    /// commit.
     #[arg(long)]
     squash_bodies: bool,
     /// Repository web URL for links (`https://github.com/owner/repo`, GitHub Enterprise
