@@ -79,9 +79,12 @@ pub(crate) fn manifest(text: &str, request: &Request<'_>) -> Result<Updated, Err
         set_string(&mut edits, text, "workspace.package.version", item, &new)?;
     }
 
+    // With `--package`, the file must have that package or a dependency on it.
+    let mut mentioned = false;
     if let Some(package) = root.get("package") {
         let name = package.get("name").and_then(Item::as_str);
         if request.bumps(name) {
+            mentioned = true;
             match package.get("version") {
                 None => {
                     return Err(Error::Missing {
@@ -134,6 +137,7 @@ pub(crate) fn manifest(text: &str, request: &Request<'_>) -> Result<Updated, Err
             if !request.bumps_dependency(name) {
                 continue;
             }
+            mentioned = true;
             let Some(version) = dep.get("version") else {
                 continue;
             };
@@ -157,17 +161,25 @@ pub(crate) fn manifest(text: &str, request: &Request<'_>) -> Result<Updated, Err
             }
         }
     }
+    if let Some(package) = request.package
+        && !mentioned
+    {
+        return Err(Error::NoSuchPackage {
+            package: package.to_string(),
+        });
+    }
     Ok(edits.apply(text))
 }
 
 /// Every dependency table with its key path: `dependencies`, `dev-dependencies`,
 /// `build-dependencies`, their `target.<cfg>.` forms, and `workspace.dependencies`.
 fn dependency_tables(root: &toml_edit::Table) -> Vec<(String, &dyn TableLike)> {
-    const KINDS: [&str; 4] = [
+    const KINDS: [&str; 5] = [
         "dependencies",
         "dev-dependencies",
         "dev_dependencies",
         "build-dependencies",
+        "build_dependencies",
     ];
     let mut out: Vec<(String, &dyn TableLike)> = Vec::new();
     for kind in KINDS {

@@ -311,6 +311,12 @@ pub enum Error {
 
 /// Writes `request.version` into `text`, a file of `kind`.
 pub fn update(kind: Kind, text: &str, request: &Request<'_>) -> Result<Updated, Error> {
+    // A byte order mark (editors on Windows write one) is kept, and parsers never see it.
+    if let Some(rest) = text.strip_prefix('\u{feff}') {
+        let mut updated = update(kind, rest, request)?;
+        updated.text.insert(0, '\u{feff}');
+        return Ok(updated);
+    }
     match kind {
         Kind::CargoToml => cargo::manifest(text, request),
         Kind::CargoLock => cargo::lock(text, request),

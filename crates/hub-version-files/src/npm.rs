@@ -138,6 +138,21 @@ pub(crate) fn package_json(text: &str, request: &Request<'_>) -> Result<Updated,
         }
     }
     dependents(&mut edits, "", object, request, request.internal);
+    if let Some(package) = request.package {
+        let own = request.bumps(string(object, "name"));
+        let depends = DEPENDENCY_SECTIONS.iter().any(|section| {
+            object.get_object(section).is_some_and(|deps| {
+                deps.properties
+                    .iter()
+                    .any(|d| same_name(package, d.name.as_str()))
+            })
+        });
+        if !own && !depends {
+            return Err(Error::NoSuchPackage {
+                package: package.to_string(),
+            });
+        }
+    }
     Ok(edits.apply(text))
 }
 

@@ -7,50 +7,52 @@ use crate::edit::Edits;
 use crate::{Error, Request, Updated, same_name};
 
 /// `pyproject.toml`: PEP 621 `[project].version` and Poetry's `[tool.poetry].version`
-/// (both when both are written). `dynamic = ["version"]` is an error.
+/// (both when both are written). `[project] dynamic = ["version"]` is an error unless
+/// Poetry holds the version (Poetry 2's way of writing it).
 pub(crate) fn pyproject(text: &str, request: &Request<'_>) -> Result<Updated, Error> {
     let doc = cargo::parse(text)?;
     let new = request.version.to_string();
     let mut edits = Edits::default();
     let project = doc.get("project");
     let poetry = doc.get("tool").and_then(|t| t.get("poetry"));
-    let mut written = false;
-    let mut named = false;
-    for (table, key) in [(project, "project"), (poetry, "tool.poetry")] {
-        let Some(table) = table else {
-            continue;
-        };
-        let name = table.get("name").and_then(Item::as_str);
-        if !request.bumps(name) {
-            continue;
-        }
-        named = true;
-        let dynamic = table
-            .get("dynamic")
-            .and_then(Item::as_array)
-            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("version")));
-        if dynamic {
-            return Err(Error::Computed {
-                key: format!("{key}.version"),
-                why: format!("`{key}.dynamic` lists `version`, so the build backend computes it"),
-            });
-        }
-        if let Some(version) = table.get("version") {
-            set_string(&mut edits, text, &format!("{key}.version"), version, &new)?;
-            written = true;
-        }
+    let name = [project, poetry]
+        .into_iter()
+        .flatten()
+        .find_map(|t| t.get("name").and_then(Item::as_str));
+    if project.is_none() && poetry.is_none() {
+        return Err(Error::Missing {
+            key: "project.version".into(),
+        });
     }
+    if !request.bumps(name) {
+        return Err(Error::NoSuchPackage {
+            package: request.package.unwrap_or_default().to_string(),
+        });
+    }
+    let dynamic = project
+        .and_then(|p| p.get("dynamic"))
+        .and_then(Item::as_array)
+        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("version")));
+    let poetry_version = poetry.and_then(|p| p.get("version"));
+    if let Some(version) = project.and_then(|p| p.get("version")) {
+        set_string(&mut edits, text, "project.version", version, &new)?;
+    }
+    if let Some(version) = poetry_version {
+        set_string(&mut edits, text, "tool.poetry.version", version, &new)?;
+    }
+    if dynamic && poetry_version.is_none() {
+        return Err(Error::Computed {
+            key: "project.version".into(),
+            why: "`project.dynamic` lists `version`, so the build backend computes it".into(),
+        });
+    }
+    let written = project.and_then(|p| p.get("version")).is_some() || poetry_version.is_some();
     if !written {
-        return Err(match request.package {
-            Some(package) if !named => Error::NoSuchPackage {
-                package: package.to_string(),
-            },
-            _ => Error::Missing {
-                key: if poetry.is_some() && project.is_none() {
-                    "tool.poetry.version".into()
-                } else {
-                    "project.version".into()
-                },
+        return Err(Error::Missing {
+            key: if project.is_none() {
+                "tool.poetry.version".into()
+            } else {
+                "project.version".into()
             },
         });
     }
@@ -174,7 +176,8 @@ pub(crate) fn uv_lock(text: &str, request: &Request<'_>) -> Result<Updated, Erro
     Ok(edits.apply(text))
 }
 
-/// A Python file's top-level `__version__ = "…"` (or `__version__: str = "…"`).
+/// A Python file's top-level `__version__ = "…"` (or `__version__: str = "…"`); without
+/// one, its version markers.
 pub(crate) fn dunder_version(text: &str, request: &Request<'_>) -> Result<Updated, Error> {
     let new = request.version.to_string();
     let mut edits = Edits::default();
@@ -217,9 +220,13 @@ pub(crate) fn dunder_version(text: &str, request: &Request<'_>) -> Result<Update
         );
         return Ok(edits.apply(text));
     }
-    Err(Error::Missing {
-        key: "__version__".into(),
-    })
+    // No `__version__`: release-please's generic markers in a Python file (`setup.py`).
+    match crate::markers::update(text, request) {
+        Err(Error::NoMarker) => Err(Error::Missing {
+            key: "__version__".into(),
+        }),
+        other => other,
+    }
 }
 
 /// `[project].name`, else `[tool.poetry].name`.

@@ -651,3 +651,146 @@ fn detection_by_file_name() {
         assert_eq!(Kind::detect(path), kind, "{path}");
     }
 }
+
+// --- Edges ---------------------------------------------------------------------------
+
+#[test]
+fn poetry_2_dynamic_project_version_lives_in_tool_poetry() {
+    check(
+        "pyproject.toml",
+        "[project]\nname = \"acme\"\ndynamic = [\"version\"]\n\n[tool.poetry]\nversion = \"0.4.1\"\n",
+        "0.5.0",
+        Opts {
+            package: Some("Acme"),
+            ..Opts::default()
+        },
+        "[project]\nname = \"acme\"\ndynamic = [\"version\"]\n\n[tool.poetry]\nversion = \"0.5.0\"\n",
+        &["tool.poetry.version: 0.4.1 → 0.5.0"],
+    );
+}
+
+#[test]
+fn python_files_without_dunder_version_use_markers() {
+    check(
+        "setup.py",
+        "from setuptools import setup\n\nsetup(\n    name=\"acme\",\n    version=\"0.4.1\",  # x-release-please-version\n)\n",
+        "0.5.0",
+        Opts::default(),
+        "from setuptools import setup\n\nsetup(\n    name=\"acme\",\n    version=\"0.5.0\",  # x-release-please-version\n)\n",
+        &["line 5: 0.4.1 → 0.5.0"],
+    );
+    refuse(
+        "setup.py",
+        "from setuptools import setup\nsetup(name=\"acme\")\n",
+        Opts::default(),
+        "no `__version__` in this file",
+    );
+}
+
+#[test]
+fn a_package_filter_on_a_file_without_that_package_is_refused() {
+    let opts = || Opts {
+        package: Some("core"),
+        internal: &["core", "app"],
+        ..Opts::default()
+    };
+    refuse(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"1.0.0\"\n[dependencies]\nserde = \"1\"\n",
+        opts(),
+        "no package `core` in this file",
+    );
+    refuse(
+        "package.json",
+        "{\"name\": \"app\", \"version\": \"1.0.0\"}",
+        opts(),
+        "no package `core` in this file",
+    );
+    // A dependent whose range still admits the new version mentions it: no error, no change.
+    let text =
+        "{\"name\": \"app\", \"version\": \"1.0.0\", \"dependencies\": {\"core\": \">=0.1\"}}";
+    check("package.json", text, "2.0.0", opts(), text, &[]);
+    let text = "[package]\nname = \"app\"\nversion = \"1.0.0\"\n[build_dependencies]\ncore = { path = \"../core\", version = \"1\" }\n";
+    check(
+        "Cargo.toml",
+        text,
+        "2.0.0",
+        opts(),
+        &text.replace("version = \"1\" }", "version = \"2.0.0\" }"),
+        &["build_dependencies.core.version: 1 → 2.0.0"],
+    );
+}
+
+#[test]
+fn yaml_flow_mappings_and_escaped_quotes() {
+    check(
+        "Chart.yaml",
+        "{apiVersion: v2, name: acme, version: \"0.4.1\", appVersion: 'it''s 0.4.1'}\n",
+        "0.5.0",
+        Opts {
+            app_version: true,
+            ..Opts::default()
+        },
+        "{apiVersion: v2, name: acme, version: \"0.5.0\", appVersion: '0.5.0'}\n",
+        &["version: 0.4.1 → 0.5.0", "appVersion: it''s 0.4.1 → 0.5.0"],
+    );
+    // Only the first document counts, and a nested `version` is not the chart's.
+    refuse(
+        "Chart.yaml",
+        "name: acme\nmeta:\n  version: 0.4.1\n---\nversion: 0.4.1\n",
+        Opts::default(),
+        "no `version` in this file",
+    );
+}
+
+#[test]
+fn toml_multiline_and_literal_strings_keep_their_quotes() {
+    check(
+        "pyproject.toml",
+        "[project]\nname = \"acme\"\nversion = '''0.4.1'''\n",
+        "0.5.0",
+        Opts::default(),
+        "[project]\nname = \"acme\"\nversion = '''0.5.0'''\n",
+        &["project.version: 0.4.1 → 0.5.0"],
+    );
+}
+
+#[test]
+fn unicode_before_the_version_and_a_byte_order_mark() {
+    let text = "{\"description\": \"Ünïcödé → ✓\", \"name\": \"app\", \"version\": \"0.4.1\"}\n";
+    check(
+        "package.json",
+        text,
+        "0.5.0",
+        Opts::default(),
+        &text.replace("0.4.1", "0.5.0"),
+        &["version: 0.4.1 → 0.5.0"],
+    );
+    let yaml = "description: Ünïcödé → ✓\nname: acme\nversion: 0.4.1\n";
+    check(
+        "Chart.yaml",
+        yaml,
+        "0.5.0",
+        Opts::default(),
+        &yaml.replace("0.4.1", "0.5.0"),
+        &["version: 0.4.1 → 0.5.0"],
+    );
+    let bom = "\u{feff}{\"name\": \"app\", \"version\": \"0.4.1\"}";
+    check(
+        "package.json",
+        bom,
+        "0.5.0",
+        Opts::default(),
+        &bom.replace("0.4.1", "0.5.0"),
+        &["version: 0.4.1 → 0.5.0"],
+    );
+    let bom = "\u{feff}[package]\nname = \"app\"\nversion = \"0.4.1\"\n";
+    check(
+        "Cargo.toml",
+        bom,
+        "0.5.0",
+        Opts::default(),
+        &bom.replace("0.4.1", "0.5.0"),
+        &["package.version: 0.4.1 → 0.5.0"],
+    );
+}

@@ -159,9 +159,11 @@ fn check_case(name: &str) {
 fn every_fixture_case() {
     let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .expect("because the fixtures exist")
-        .map(|e| {
-            e.expect("because entries are readable")
-                .file_name()
+        .map(|e| e.expect("because entries are readable").path())
+        .filter(|p| p.is_dir())
+        .map(|p| {
+            p.file_name()
+                .expect("because it is an entry")
                 .to_string_lossy()
                 .into_owned()
         })
@@ -352,4 +354,25 @@ fn help_has_an_example_per_kind() {
             r.stdout
         );
     }
+}
+
+#[test]
+fn a_refusal_inside_actions_is_an_error_annotation_on_the_file() {
+    let case = fixtures().join("refuse-setup-cfg-attr");
+    let temp = tempfile::tempdir().expect("because a temp dir can be made");
+    copy(&case.join("before"), temp.path());
+    let r = run(temp.path(), &args_of(&case), true);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let errors: Vec<_> = commands_in(&r.stdout)
+        .into_iter()
+        .filter(|(name, _)| name == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "::error file=setup.cfg::cannot update it as setup.cfg: `metadata.version` is computed"
+        ),
+        "{}",
+        r.stdout
+    );
 }
