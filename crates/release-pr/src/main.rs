@@ -78,15 +78,16 @@ fn run(cli: &Cli, _env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     match &cli.command {
         Command::VersionFiles(args) => {
             let plan = version_files::plan(args)?;
-            version_files::report_refusals(&plan, runner)?;
-            if !plan.refused.is_empty() {
-                return Ok(ExitCode::from(hub_kit::cli::exit::FAILURE));
-            }
-            if !args.dry_run {
+            let refused = version_files::refused(&plan);
+            if !refused && !args.dry_run {
                 version_files::write(&plan)?;
             }
             version_files::report(&plan, args, runner)?;
-            Ok(ExitCode::SUCCESS)
+            Ok(if refused {
+                ExitCode::from(hub_kit::cli::exit::FAILURE)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }

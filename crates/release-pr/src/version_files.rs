@@ -63,8 +63,8 @@ pub struct Refusal {
 /// Every file, updated in memory or refused.
 pub struct Plan {
     version: Version,
-    pub files: Vec<Planned>,
-    pub refused: Vec<Refusal>,
+    files: Vec<Planned>,
+    refused: Vec<Refusal>,
 }
 
 /// Reads and updates every file in memory; nothing is written.
@@ -135,7 +135,7 @@ pub fn plan(args: &VersionFilesArgs) -> Result<Plan> {
 }
 
 /// One error per refused file, naming the file (an annotation on it inside Actions).
-pub fn report_refusals(plan: &Plan, runner: &mut Runner) -> Result<()> {
+fn report_refusals(plan: &Plan, runner: &mut Runner) -> Result<()> {
     for refusal in &plan.refused {
         let at = Annotation {
             file: Some(refusal.display.clone()),
@@ -153,6 +153,11 @@ pub fn report_refusals(plan: &Plan, runner: &mut Runner) -> Result<()> {
     Ok(())
 }
 
+/// Whether a file was refused (then nothing may be written).
+pub fn refused(plan: &Plan) -> bool {
+    !plan.refused.is_empty()
+}
+
 /// Writes the files that changed, each atomically.
 pub fn write(plan: &Plan) -> Result<()> {
     for file in plan.files.iter().filter(|f| !f.changes.is_empty()) {
@@ -165,6 +170,13 @@ pub fn write(plan: &Plan) -> Result<()> {
 /// What changed: a line per value (and per unchanged file), the diff with `--dry-run`, the
 /// whole result as JSON with `--json`.
 pub fn report(plan: &Plan, args: &VersionFilesArgs, runner: &mut Runner) -> Result<()> {
+    if !plan.refused.is_empty() {
+        report_refusals(plan, runner)?;
+        if args.json {
+            runner.print_untrusted(&json_report(plan, args.dry_run).to_string())?;
+        }
+        return Ok(());
+    }
     let changed = plan.files.iter().filter(|f| !f.changes.is_empty()).count();
     for file in &plan.files {
         for note in &file.notes {
@@ -220,11 +232,18 @@ fn json_report(plan: &Plan, dry_run: bool) -> serde_json::Value {
             })
         })
         .collect();
+    let errors: Vec<_> = plan
+        .refused
+        .iter()
+        .map(|r| json!({"path": r.display, "message": r.message}))
+        .collect();
     json!({
         "version": plan.version.to_string(),
         "dry_run": dry_run,
+        "written": !dry_run && errors.is_empty() && plan.files.iter().any(|f| !f.changes.is_empty()),
         "changed": plan.files.iter().any(|f| !f.changes.is_empty()),
         "files": files,
+        "errors": errors,
     })
 }
 

@@ -237,13 +237,15 @@ fn json_lists_every_change() {
         serde_json::json!({
             "version": "3.0.0",
             "dry_run": false,
+            "written": true,
             "changed": true,
             "files": [
                 {"path": "VERSION", "kind": "version file", "changed": true,
                  "changes": [{"key": "version", "old": "2.9.1", "new": "3.0.0"}]},
                 {"path": "version.txt", "kind": "version file", "changed": true,
                  "changes": [{"key": "version", "old": "2.9.1", "new": "3.0.0"}]},
-            ]
+            ],
+            "errors": []
         })
     );
 }
@@ -375,4 +377,28 @@ fn a_refusal_inside_actions_is_an_error_annotation_on_the_file() {
         "{}",
         r.stdout
     );
+}
+
+#[test]
+fn json_lists_the_refusals_and_nothing_is_written() {
+    let case = fixtures().join("refuse-pyproject-dynamic");
+    let temp = tempfile::tempdir().expect("because a temp dir can be made");
+    copy(&case.join("before"), temp.path());
+    let mut args = args_of(&case);
+    args.insert(0, "--json".into());
+    let r = run(temp.path(), &args, false);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(&r.stdout).expect("because stdout is JSON");
+    assert_eq!(report["written"], false);
+    assert_eq!(report["files"][0]["path"], "VERSION");
+    assert_eq!(report["files"][0]["changed"], true);
+    assert_eq!(report["errors"][0]["path"], "pyproject.toml");
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`project.version` is computed")),
+        "{report}"
+    );
+    assert_eq!(tree(temp.path()), tree(&case.join("before")));
 }
