@@ -12,6 +12,26 @@ use serde::Serialize;
 use crate::data::Table;
 use crate::rules::Rule;
 
+/// The largest share of an arm's values that may be invalid (not finite numbers) before
+/// the metric is blind: the count tests' `max_missing_fraction`.
+pub const MAX_INVALID_FRACTION: f64 = 0.1;
+
+/// Entries named in an evidence line or a warning; the JSON report has them all.
+pub const NAMED: usize = 10;
+
+/// `place (\`text\`)` for the first [`NAMED`] entries, then how many more.
+pub fn name_entries(entries: &[&crate::data::Invalid]) -> String {
+    let mut parts: Vec<String> = entries
+        .iter()
+        .take(NAMED)
+        .map(|i| format!("{} (`{}`)", i.place, i.text))
+        .collect();
+    if entries.len() > NAMED {
+        parts.push(format!("and {} more", entries.len() - NAMED));
+    }
+    parts.join(", ")
+}
+
 /// Which judge reads the files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -58,8 +78,9 @@ pub fn metric_names(rules: &[Rule], files: [&Result<Table, String>; 2]) -> Vec<R
     names.iter().map(|n| Rule::named(n)).collect()
 }
 
-/// Judges every metric. Missing files, missing columns and too few values make a metric
-/// blind (inconclusive), never a pass.
+/// Judges every metric. Missing files, missing columns, too few values and more than
+/// [`MAX_INVALID_FRACTION`] of an arm's values invalid make a metric blind
+/// (inconclusive), never a pass.
 pub fn judge(
     rules: &[Rule],
     canary: &Result<Table, String>,
@@ -77,6 +98,27 @@ pub fn judge(
                 .ok_or_else(|| format!("`{input}` has no series `{}`", rule.name)),
             Err(e) => Err(format!("`{input}`: {e}")),
         };
+        // An arm with too many values that are not finite numbers cannot be judged.
+        let too_invalid = |file: &Result<Table, String>, arm: &str| {
+            let t = file.as_ref().ok()?;
+            let entries = t.get(&rule.name, sole)?.len();
+            let invalid = t.invalid_in(&rule.name, sole);
+            (invalid.len() as f64 > MAX_INVALID_FRACTION * entries as f64).then(|| {
+                (
+                    invalid.len(),
+                    entries,
+                    format!(
+                        "{} of {entries} {arm} values are not finite numbers: {}",
+                        invalid.len(),
+                        name_entries(&invalid)
+                    ),
+                )
+            })
+        };
+        let invalid = [
+            too_invalid(canary, "canary"),
+            too_invalid(baseline, "baseline"),
+        ];
         let (c, b) = (pick(canary, "canary-file"), pick(baseline, "baseline-file"));
         let (fail_above_default, tolerance_default) = {
             let d = GaugeConfig::default();
@@ -112,6 +154,24 @@ pub fn judge(
         }
         let mut decision = gauge.decide(&rule.name, Look::Final);
         let mut evidence = decision.reason.to_string();
+        let bad: Vec<&(usize, usize, String)> = invalid.iter().flatten().collect();
+        // Evidence of a regression in the usable values still fails.
+        if let Some(&&(missing, intervals, _)) =
+            bad.first().filter(|_| decision.verdict != Verdict::Fail)
+        {
+            decision.verdict = Verdict::Inconclusive;
+            decision.reason = Reason::Blind(Blindness::MissingData {
+                missing,
+                intervals,
+                max_missing_fraction: MAX_INVALID_FRACTION,
+            });
+            let why: Vec<&str> = bad.iter().map(|(_, _, w)| w.as_str()).collect();
+            evidence = format!(
+                "blind: {} (at most {} % may be)",
+                why.join("; "),
+                MAX_INVALID_FRACTION * 100.0
+            );
+        }
         if judge == Judge::Kayenta && !matches!(decision.reason, Reason::Blind(_)) {
             evidence = kayenta(rule, &c, &b, &mut decision)?;
         }

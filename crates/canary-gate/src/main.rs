@@ -261,9 +261,32 @@ fn file_mode(args: &Args, rules: &[Rule], runner: &mut Runner) -> Result<Outcome
     };
     let canary = read("canary-file", &args.canary_file);
     let baseline = read("baseline-file", &args.baseline_file);
-    for (input, file) in [("canary-file", &canary), ("baseline-file", &baseline)] {
-        if let Err(e) = file {
-            runner.warning(&format!("{input}: {e}"), &Annotation::default())?;
+    for (input, path, file) in [
+        ("canary-file", &args.canary_file, &canary),
+        ("baseline-file", &args.baseline_file, &baseline),
+    ] {
+        match file {
+            Err(e) => runner.warning(&format!("{input}: {e}"), &Annotation::default())?,
+            // Values that are not finite numbers are not used: one warning on the file,
+            // at the first of them, naming them.
+            Ok(table) if !table.invalid.is_empty() => {
+                let path = path.as_deref().unwrap_or_default();
+                let entries: Vec<&data::Invalid> = table.invalid.iter().collect();
+                let at = Annotation {
+                    file: Some(path.to_owned()),
+                    line: entries[0].line.map(|l| l as u64),
+                    ..Annotation::default()
+                };
+                runner.warning(
+                    &format!(
+                        "{input} `{path}`: {} values are not finite numbers and are not used: {}",
+                        entries.len(),
+                        filemode::name_entries(&entries)
+                    ),
+                    &at,
+                )?;
+            }
+            Ok(_) => {}
         }
     }
     let rules = filemode::metric_names(rules, [&canary, &baseline]);
@@ -435,10 +458,14 @@ fn progressive_mode(
     rules: &[Rule],
     runner: &mut Runner,
 ) -> Result<Outcome<Vec<IntervalRecord>>> {
+    // `max-duration` is wall-clock from here: every query, probe and `step-command` is
+    // given up at the deadline, which keeps back a little time for the outputs.
+    let started = Instant::now();
     let mut gate = gate_config(args, rules)?;
     let interval = duration("interval", &args.interval)?;
     let step_duration = duration("step-duration", &args.step_duration)?;
     let max_duration = duration("max-duration", &args.max_duration)?;
+    let deadline = started + max_duration - (max_duration / 20).min(Duration::from_secs(5));
     let threshold_window = duration("threshold-window", &args.threshold_window)?;
     let steps = parse_steps(&args.steps)?;
     let per_step = (step_duration.as_secs_f64() / interval.as_secs_f64())
@@ -497,7 +524,7 @@ fn progressive_mode(
         gate: gate.clone(),
         latency_quantile: 0.95,
         step_command,
-        step_timeout: max_duration,
+        deadline,
         dispersion,
     };
     let health_urls = lines(&args.health_urls);
@@ -585,10 +612,22 @@ fn progressive_mode(
             start: Instant::now(),
             calibration_selectors,
             calibration_window,
+            deadline,
         };
         ("prometheus", progressive::run(&plan, &mut feed, &mut say))
     };
     let run = run.map_err(anyhow::Error::msg)?;
+    let blind_intervals = run
+        .intervals
+        .iter()
+        .flat_map(|i| {
+            i.read.blind.iter().map(|b| report::BlindInterval {
+                interval: i.interval,
+                metric: b.metric.to_owned(),
+                why: b.why.clone(),
+            })
+        })
+        .collect();
     let rows = run.decision.metrics.iter().map(progressive_row).collect();
     let charts = progressive_charts(&run);
     let calibration = run.calibration;
@@ -601,6 +640,13 @@ fn progressive_mode(
         run.intervals,
     );
     report.calibration = calibration;
+    report.blind_intervals = blind_intervals;
+    if let Some(w) = run.held_at {
+        report.summary.push_str(&format!(
+            " (traffic held at {} %: a metric was blind when the step ended, until `max-duration` ended)",
+            num(w)
+        ));
+    }
     if let Some(t) = run.threshold {
         report
             .summary
@@ -713,6 +759,7 @@ fn new_report<S: Serialize>(
         latency_threshold: None,
         metrics,
         steps,
+        blind_intervals: Vec::new(),
         calibration: None,
         samples,
     }

@@ -20,7 +20,6 @@ impl Health {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(PROBE_TIMEOUT))
             .user_agent(concat!("hub-canary-gate/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -32,17 +31,29 @@ impl Health {
         self.urls.is_empty()
     }
 
-    /// One round: why each failing URL failed (empty when all are up).
-    pub fn round(&self) -> Vec<String> {
+    /// One round: why each failing URL failed (empty when all are up), every probe given
+    /// up at `until`. `None` when `until` has passed before a probe could start: the
+    /// round is unknown, not down.
+    pub fn round(&self, until: Instant) -> Option<Vec<String>> {
         let mut failures = Vec::new();
         for url in &self.urls {
-            match self.agent.get(url).call() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            let request = self
+                .agent
+                .get(url)
+                .config()
+                .timeout_global(Some(left.min(PROBE_TIMEOUT)))
+                .build();
+            match request.call() {
                 Ok(resp) if resp.status().is_success() => {}
                 Ok(resp) => failures.push(format!("{url}: status {}", resp.status().as_u16())),
                 Err(e) => failures.push(format!("{url}: {e}")),
             }
         }
-        failures
+        Some(failures)
     }
 }
 

@@ -2,35 +2,63 @@
 //! until it fails, passes after its minimum observation, or time runs out.
 //!
 //! Data comes from a [`Feed`]: Prometheus on the wall clock, or `hub_canary`'s seeded
-//! simulator (no waiting). The loop itself decides nothing: the gate does.
+//! simulator (no waiting). The loop itself decides nothing about the canary: the gate
+//! does. It only refuses to raise the traffic while it cannot see: a step ends when its
+//! time is up *and* every metric saw its latest interval ([`Read::blind`]); until then the
+//! step is held. Everything stops at the plan's deadline (`max-duration`, wall-clock).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hub_canary::{
-    ArmCounts, ArmSample, CountInterval, DispersionEstimate, Gate, GateConfig, GateDecision,
-    GateInterval, Look, Verdict, calibrate_dispersion, combine, exceedances, names, sum_buckets,
-    threshold_near_quantile,
+    ArmCounts, ArmSample, CountDefect, CountInterval, DispersionEstimate, Gate, GateConfig,
+    GateDecision, GateInterval, Look, Verdict, calibrate_dispersion, combine, exceedances, names,
+    sum_buckets, threshold_near_quantile,
 };
 use serde::Serialize;
 
 use crate::probe::{Health, run_step};
-use crate::prom::{Prometheus, arm_sample, selector};
+use crate::prom::{ArmRead, Prometheus, Series, arm_sample, selector};
 
 /// One interval as read, with what went wrong reading it (untrusted text).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Read {
     /// The interval's increments and health.
     pub interval: GateInterval,
-    /// Query errors, empty results and failed health probes.
+    /// Failed health probes and other remarks.
     pub notes: Vec<String>,
+    /// Parts that could not be read or were not a counter's, and why.
+    pub gaps: Vec<Gap>,
+    /// Metrics that could not see this interval, and why (filled in by [`run`]).
+    pub blind: Vec<Blind>,
+}
+
+/// One part of one arm that has no usable value in an interval.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Gap {
+    /// `canary` or `baseline`.
+    pub arm: &'static str,
+    /// `requests`, `errors` or `latency`.
+    pub part: &'static str,
+    /// Why (untrusted text: Prometheus's errors and labels).
+    pub why: String,
+}
+
+/// A metric that could not see one interval.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Blind {
+    /// The metric (`error-rate`, `latency`, `max-error-rate`).
+    pub metric: &'static str,
+    /// Which parts were missing and why (untrusted text).
+    pub why: String,
 }
 
 /// Where intervals come from.
 pub trait Feed {
     /// A latency threshold fixed before any canary data is read (history or an SLO).
     fn threshold(&mut self) -> Option<f64>;
-    /// Waits for the end of interval `k` (0-based) and reads it.
-    fn read(&mut self, k: usize) -> Read;
+    /// Waits for the end of interval `k` (0-based) and reads it; `None` when the deadline
+    /// comes first.
+    fn read(&mut self, k: usize) -> Option<Read>;
     /// Seconds since the start.
     fn elapsed(&self) -> f64;
     /// An A/A window read before the start: two arms running the same version, as
@@ -134,8 +162,9 @@ pub struct Plan {
     pub latency_quantile: f64,
     /// `step-command`, split.
     pub step_command: Option<Vec<String>>,
-    /// The deadline for each `step-command`.
-    pub step_timeout: Duration,
+    /// When everything stops (`max-duration` from the start, less the time the outputs
+    /// need): `step-command` is stopped there too.
+    pub deadline: Instant,
     /// Fixed dispersion, or estimated from an A/A window first.
     pub dispersion: Dispersion,
 }
@@ -171,6 +200,9 @@ pub struct Run {
     /// Why the run stopped before its schedule ended without a verdict (a failed
     /// `step-command`).
     pub aborted: Option<String>,
+    /// The traffic was held at a step because a metric was blind when the step ended,
+    /// and `max-duration` ended first: the weight it was held at.
+    pub held_at: Option<f64>,
     /// The A/A calibration, with `dispersion: auto`.
     pub calibration: Option<Calibration>,
 }
@@ -311,19 +343,20 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
         steps: Vec::new(),
         threshold,
         aborted: None,
+        held_at: None,
         calibration,
     };
     let mut k = 0;
     let mut stopped = None;
-    'steps: for &weight in &plan.steps {
-        if k >= plan.max_intervals {
+    'steps: for (index, &weight) in plan.steps.iter().enumerate() {
+        if k >= plan.max_intervals || Instant::now() >= plan.deadline {
             break;
         }
         let weight_text = crate::report::num(weight);
         let command = match &plan.step_command {
             None => None,
             Some(argv) => {
-                let ran = run_step(argv, &weight_text, Instant::now() + plan.step_timeout)?;
+                let ran = run_step(argv, &weight_text, plan.deadline)?;
                 say(&format!(
                     "step-command at weight {weight_text} %: {}",
                     ran.status
@@ -337,6 +370,7 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
                         started_secs: feed.elapsed(),
                         first_interval: k,
                         command: Some(ran.status.clone()),
+                        held_intervals: 0,
                     });
                     out.aborted = Some(format!(
                         "`step-command` failed at weight `{weight_text}` %: {}",
@@ -352,37 +386,56 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
             started_secs: feed.elapsed(),
             first_interval: k,
             command,
+            held_intervals: 0,
         });
         out.last_weight = Some(weight);
-        for _ in 0..plan.per_step.max(1) {
+        let last_step = index + 1 == plan.steps.len();
+        let mut read_in_step = 0;
+        // What the latest interval could not see; the traffic is raised only when nothing.
+        let mut latest_blind: Vec<Blind> = Vec::new();
+        loop {
+            // The step's time is up: the traffic goes on once the latest interval was seen
+            // by every metric; until then the step is held.
+            let held = read_in_step >= plan.per_step.max(1);
+            if held && (last_step || latest_blind.is_empty()) {
+                break;
+            }
             if k >= plan.max_intervals {
+                out.held_at = held.then_some(weight);
                 break 'steps;
             }
-            let mut read = feed.read(k);
-            k += 1;
-            if let Some(t) = gate.threshold {
-                for (arm, sample) in [
-                    ("canary", &read.interval.canary),
-                    ("baseline", &read.interval.baseline),
-                ] {
-                    if sample
-                        .buckets
-                        .as_deref()
-                        .is_some_and(|b| exceedances(b, t).is_none())
-                    {
-                        read.notes.push(format!(
-                            "{arm} latency: the threshold `{t}` is not one of the histogram's bucket bounds"
-                        ));
-                    }
-                }
+            if held {
+                let metrics: Vec<&str> = latest_blind.iter().map(|b| b.metric).collect();
+                say(&format!(
+                    "holding weight {weight_text} %: {} blind in interval {k}; the traffic is raised only once every metric sees the latest interval",
+                    metrics.join(", ")
+                ));
             }
+            let Some(mut read) = feed.read(k) else {
+                say(&format!(
+                    "`max-duration` ends before interval {} can be read",
+                    k + 1
+                ));
+                out.held_at = held.then_some(weight);
+                break 'steps;
+            };
+            if let Some(step) = out.steps.last_mut().filter(|_| held) {
+                step.held_intervals += 1;
+            }
+            k += 1;
+            read_in_step += 1;
+            read.blind = blind_metrics(&read, &plan.gate, gate.threshold);
             gate.observe(read.interval.clone())
                 .map_err(|e| format!("the judge refused its configuration: {e}"))?;
             let status = gate.status();
             say(&format!("interval {k} at weight {weight_text} %: {status}"));
+            for b in &read.blind {
+                say(&format!("interval {k}: {} blind: {}", b.metric, b.why));
+            }
             for note in &read.notes {
                 say(&format!("interval {k}: {note}"));
             }
+            latest_blind.clone_from(&read.blind);
             out.intervals.push(IntervalRecord {
                 interval: k,
                 at_secs: feed.elapsed(),
@@ -403,6 +456,105 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
         Look::Final
     });
     Ok(out)
+}
+
+/// The metrics of `gate` that cannot see `read`'s interval, each with the missing parts
+/// and why (the feed's [`Gap`]s, else "no sample").
+fn blind_metrics(read: &Read, gate: &GateConfig, threshold: Option<f64>) -> Vec<Blind> {
+    let i = &read.interval;
+    let arms = [("canary", &i.canary), ("baseline", &i.baseline)];
+    let explain = |missing: &[(&'static str, &'static str)]| -> String {
+        missing
+            .iter()
+            .map(|&(arm, part)| {
+                let why: Vec<&str> = read
+                    .gaps
+                    .iter()
+                    .filter(|g| g.arm == arm && g.part == part)
+                    .map(|g| g.why.as_str())
+                    .collect();
+                if why.is_empty() {
+                    format!("{arm} {part}: no sample")
+                } else {
+                    format!("{arm} {part}: {}", why.join("; "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    // Requests and errors of the given arms: missing parts, else counts that cannot be.
+    let counts = |which: &[(&'static str, &ArmSample)]| -> Option<String> {
+        let mut missing = Vec::new();
+        for &(arm, a) in which {
+            if a.requests.is_none() {
+                missing.push((arm, "requests"));
+            }
+            if a.errors.is_none() {
+                missing.push((arm, "errors"));
+            }
+        }
+        if !missing.is_empty() {
+            return Some(explain(&missing));
+        }
+        let defects: Vec<String> = which
+            .iter()
+            .filter_map(|&(arm, a)| {
+                let c = ArmCounts::new(a.requests?, a.errors?);
+                let why = match c.defect()? {
+                    CountDefect::NotFinite => "a count is not finite",
+                    CountDefect::Negative => "a count is negative",
+                    CountDefect::MoreBadThanRequests => "more errors than requests",
+                };
+                Some(format!(
+                    "{arm}: {why} (`{}` errors of `{}` requests)",
+                    c.bad, c.requests
+                ))
+            })
+            .collect();
+        (!defects.is_empty()).then(|| defects.join("; "))
+    };
+    let mut out = Vec::new();
+    if let Some(why) = gate.errors.as_ref().and_then(|_| counts(&arms)) {
+        out.push(Blind {
+            metric: names::ERROR_RATE,
+            why,
+        });
+    }
+    if gate.latency.is_some() {
+        let mut missing = Vec::new();
+        let mut unbounded = Vec::new();
+        for (arm, a) in arms {
+            match (a.buckets.as_deref(), threshold) {
+                (None, _) => missing.push((arm, "latency")),
+                (Some(b), Some(t)) if exceedances(b, t).is_none() => unbounded.push(format!(
+                    "{arm} latency: the threshold `{t}` is not one of the histogram's bucket bounds"
+                )),
+                _ => {}
+            }
+        }
+        let mut why = Vec::new();
+        if !missing.is_empty() {
+            why.push(explain(&missing));
+        }
+        why.extend(unbounded);
+        if !why.is_empty() {
+            out.push(Blind {
+                metric: names::LATENCY,
+                why: why.join("; "),
+            });
+        }
+    }
+    if let Some(why) = gate
+        .max_error_rate
+        .as_ref()
+        .and_then(|_| counts(&arms[..1]))
+    {
+        out.push(Blind {
+            metric: names::MAX_ERROR_RATE,
+            why,
+        });
+    }
+    out
 }
 
 /// Intervals from Prometheus on the wall clock.
@@ -437,6 +589,8 @@ pub struct PromFeed {
     pub calibration_selectors: (String, String),
     /// How far back the A/A window reaches.
     pub calibration_window: Duration,
+    /// When everything stops (the plan's deadline): no query outlives it.
+    pub deadline: Instant,
 }
 
 /// Metric and label names of the built-in templates.
@@ -460,82 +614,134 @@ pub fn unix_now() -> f64 {
 }
 
 impl PromFeed {
+    /// The three queries of one arm: requests, errors and (with latency) buckets.
+    fn queries(&self, sel: &str) -> Vec<(&'static str, String)> {
+        let mut q = vec![
+            ("requests", selector(&self.names.requests, sel, None)),
+            (
+                "errors",
+                selector(
+                    &self.names.requests,
+                    sel,
+                    Some(&format!(
+                        "{}=~\"{}\"",
+                        self.names.code_label, self.names.error_codes
+                    )),
+                ),
+            ),
+        ];
+        if self.latency {
+            q.push((
+                "latency",
+                selector(&format!("{}_bucket", self.names.latency), sel, None),
+            ));
+        }
+        q
+    }
+
     /// One arm's increments in every interval of `[start, start + n·interval]`, from three
-    /// `query_range` calls; a failed query is an error (the window is read before the
-    /// start, so nothing is gained by carrying on half-blind).
+    /// `query_range` calls; a failed query or a sample that is not a counter's is an error
+    /// (the window is read before the start, so nothing is gained by carrying on
+    /// half-blind).
     fn arm_window(&self, sel: &str, start: f64, n: usize) -> Result<Vec<ArmSample>, String> {
         let step = self.interval;
         let end = start + n as f64 * step;
-        let q = |query: String| {
-            self.prometheus
-                .query_range(&query, start, end, step)
-                .map_err(|e| format!("prometheus: {e}"))
-        };
-        let requests = q(selector(&self.names.requests, sel, None))?;
-        if requests.is_empty() {
-            return Err(format!(
-                "no series for `{}`",
-                selector(&self.names.requests, sel, None)
-            ));
+        let mut results = Vec::new();
+        for (part, query) in self.queries(sel) {
+            let series = self
+                .prometheus
+                .query_range(&query, start, end, step, self.deadline)
+                .map_err(|e| format!("prometheus: {e}"))?;
+            if part == "requests" && series.is_empty() {
+                return Err(format!("no series for `{query}`"));
+            }
+            results.push(Ok(series));
         }
-        let errors = q(selector(
-            &self.names.requests,
-            sel,
-            Some(&format!(
-                "{}=~\"{}\"",
-                self.names.code_label, self.names.error_codes
-            )),
-        ))?;
-        let buckets = if self.latency {
-            Some(q(selector(
-                &format!("{}_bucket", self.names.latency),
-                sel,
-                None,
-            ))?)
-        } else {
-            None
-        };
-        let (requests, errors, buckets) = (Ok(requests), Ok(errors), buckets.map(Ok));
-        Ok((0..n)
-            .map(|k| {
-                let t0 = start + k as f64 * step;
-                arm_sample(&requests, &errors, buckets.as_ref(), t0, t0 + step)
-            })
-            .collect())
+        let mut out = Vec::with_capacity(n);
+        for k in 0..n {
+            let t0 = start + k as f64 * step;
+            let read = arm_sample(&results[0], &results[1], results.get(2), t0, t0 + step);
+            if let Some((part, invalid)) = read.invalid.first() {
+                return Err(format!("`{sel}` {part}: {invalid}"));
+            }
+            out.push(read.sample);
+        }
+        Ok(out)
     }
 
-    fn arm(&self, sel: &str, t0: f64, t1: f64, notes: &mut Vec<String>, arm: &str) -> ArmSample {
+    /// Both arms over `[t0, t1]`: every query (and the health round) at once, each given
+    /// up at `until`; what could not be read becomes a [`Gap`].
+    fn both_arms(&mut self, t0: f64, t1: f64, until: Instant) -> (ArmSample, ArmSample, Read) {
         let step = (t1 - t0).max(0.001);
-        let mut q = |query: String, what: &str| {
-            let r = self.prometheus.query_range(&query, t0, t1, step);
-            match &r {
-                Err(e) => notes.push(format!("{arm} {what}: prometheus: {e}")),
-                Ok(s) if s.is_empty() && what == "requests" => {
-                    notes.push(format!("{arm} {what}: no series for `{query}`"));
-                }
+        let mut jobs: Vec<(&'static str, &'static str, String)> = Vec::new();
+        for (arm, sel) in [("canary", &self.canary), ("baseline", &self.baseline)] {
+            for (part, query) in self.queries(sel) {
+                jobs.push((arm, part, query));
+            }
+        }
+        let prometheus = &self.prometheus;
+        let health = &self.health;
+        let (results, failures) = std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .iter()
+                .map(|(_, _, query)| {
+                    scope.spawn(move || prometheus.query_range(query, t0, t1, step, until))
+                })
+                .collect();
+            let failures = (!health.is_empty()).then(|| health.round(until));
+            let results: Vec<Result<Vec<Series>, String>> = handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("the query's thread panicked".to_owned()))
+                })
+                .collect();
+            (results, failures)
+        });
+        let mut read = Read::default();
+        for ((arm, part, query), r) in jobs.iter().zip(&results) {
+            match r {
+                Err(e) => read.gaps.push(Gap {
+                    arm,
+                    part,
+                    why: format!("prometheus: {e}"),
+                }),
+                Ok(s) if s.is_empty() && *part == "requests" => read.gaps.push(Gap {
+                    arm,
+                    part,
+                    why: format!("no series for `{query}`"),
+                }),
                 Ok(_) => {}
             }
-            r
-        };
-        let requests = q(selector(&self.names.requests, sel, None), "requests");
-        let errors = q(
-            selector(
-                &self.names.requests,
-                sel,
-                Some(&format!(
-                    "{}=~\"{}\"",
-                    self.names.code_label, self.names.error_codes
-                )),
-            ),
-            "errors",
-        );
-        let buckets = self.latency.then(|| {
-            q(
-                selector(&format!("{}_bucket", self.names.latency), sel, None),
-                "latency",
-            )
+        }
+        let per_arm = if self.latency { 3 } else { 2 };
+        let mut arms = results.chunks(per_arm).map(|r| {
+            let ArmRead { sample, invalid } = arm_sample(&r[0], &r[1], r.get(2), t0, t1);
+            (sample, invalid)
         });
-        arm_sample(&requests, &errors, buckets.as_ref(), t0, t1)
+        let (canary, canary_invalid) = arms.next().unwrap_or_default();
+        let (baseline, baseline_invalid) = arms.next().unwrap_or_default();
+        for (arm, invalid) in [("canary", canary_invalid), ("baseline", baseline_invalid)] {
+            for (part, why) in invalid {
+                read.gaps.push(Gap {
+                    arm,
+                    part,
+                    why: why.to_string(),
+                });
+            }
+        }
+        read.interval.health = match failures {
+            None | Some(None) => None,
+            Some(Some(failures)) => {
+                if !failures.is_empty() {
+                    self.health_failures += 1;
+                    read.notes
+                        .extend(failures.into_iter().map(|f| format!("health: {f}")));
+                }
+                Some(self.health_failures <= self.health_max_failures)
+            }
+        };
+        (canary, baseline, read)
     }
 }
 
@@ -553,25 +759,23 @@ impl Feed for PromFeed {
                 None
             )
         );
-        let series = self.prometheus.query(&query, self.t0).ok()?;
-        let mut buckets: Vec<hub_canary::Bucket> = series
-            .iter()
-            .filter_map(|s| {
-                let le = match s.labels.get("le")?.as_str() {
-                    "+Inf" => f64::INFINITY,
-                    other => other.parse().ok()?,
-                };
-                Some(hub_canary::Bucket {
-                    le,
-                    count: s.samples.first()?.1,
-                })
-            })
-            .collect();
+        let series = self.prometheus.query(&query, self.t0, self.deadline).ok()?;
+        // A bucket that is not a count makes the whole histogram unusable: the threshold
+        // then comes from the first interval's baseline histogram instead.
+        let mut buckets = Vec::with_capacity(series.len());
+        for s in &series {
+            let le = match s.labels.get("le")?.as_str() {
+                "+Inf" => f64::INFINITY,
+                other => other.parse().ok()?,
+            };
+            let count = crate::prom::counter_value(&s.samples.first()?.1).ok()?;
+            buckets.push(hub_canary::Bucket { le, count });
+        }
         buckets.sort_by(|a, b| a.le.total_cmp(&b.le));
         threshold_near_quantile(&buckets, 0.95)
     }
 
-    fn read(&mut self, k: usize) -> Read {
+    fn read(&mut self, k: usize) -> Option<Read> {
         let t0 = self.t0 + k as f64 * self.interval;
         let t1 = t0 + self.interval;
         // Sample a little after the interval ends so the last scrape has landed.
@@ -579,31 +783,21 @@ impl Feed for PromFeed {
             + Duration::from_secs_f64(
                 (k + 1) as f64 * self.interval + (self.interval * 0.25).min(5.0),
             );
+        // The interval's queries get half an interval; an interval whose queries cannot
+        // get that before the deadline is not started.
+        let budget = Duration::from_secs_f64(self.interval / 2.0);
+        if due.max(Instant::now()) + budget > self.deadline {
+            return None;
+        }
         let now = Instant::now();
         if due > now {
             std::thread::sleep(due - now);
         }
-        let mut notes = Vec::new();
-        let canary = self.arm(&self.canary, t0, t1, &mut notes, "canary");
-        let baseline = self.arm(&self.baseline, t0, t1, &mut notes, "baseline");
-        let health = if self.health.is_empty() {
-            None
-        } else {
-            let failures = self.health.round();
-            if !failures.is_empty() {
-                self.health_failures += 1;
-                notes.extend(failures.into_iter().map(|f| format!("health: {f}")));
-            }
-            Some(self.health_failures <= self.health_max_failures)
-        };
-        Read {
-            interval: GateInterval {
-                canary,
-                baseline,
-                health,
-            },
-            notes,
-        }
+        let until = (Instant::now() + budget).min(self.deadline);
+        let (canary, baseline, mut read) = self.both_arms(t0, t1, until);
+        read.interval.canary = canary;
+        read.interval.baseline = baseline;
+        Some(read)
     }
 
     fn elapsed(&self) -> f64 {
@@ -652,12 +846,12 @@ impl Feed for SimFeed {
         Some(self.threshold)
     }
 
-    fn read(&mut self, k: usize) -> Read {
+    fn read(&mut self, k: usize) -> Option<Read> {
         self.read = k + 1;
-        Read {
+        Some(Read {
             interval: self.intervals.get(k).cloned().unwrap_or_default(),
-            notes: Vec::new(),
-        }
+            ..Read::default()
+        })
     }
 
     fn elapsed(&self) -> f64 {
@@ -782,6 +976,7 @@ mod tests {
             start: Instant::now(),
             calibration_selectors: (r#"half="a""#.into(), r#"half="b""#.into()),
             calibration_window: Duration::from_secs(600),
+            deadline: Instant::now() + Duration::from_secs(60),
         };
         let window = feed.calibration_window().expect("window");
         assert_eq!(window.len(), 10);
@@ -826,16 +1021,16 @@ mod tests {
         fn threshold(&mut self) -> Option<f64> {
             self.threshold
         }
-        fn read(&mut self, _k: usize) -> Read {
+        fn read(&mut self, _k: usize) -> Option<Read> {
             self.reads += 1;
-            Read {
+            Some(Read {
                 interval: GateInterval {
                     canary: self.canary.clone(),
                     baseline: self.baseline.clone(),
                     health: None,
                 },
-                notes: Vec::new(),
-            }
+                ..Read::default()
+            })
         }
         fn elapsed(&self) -> f64 {
             self.reads as f64
@@ -881,7 +1076,7 @@ mod tests {
             },
             latency_quantile: 0.95,
             step_command: None,
-            step_timeout: Duration::from_secs(5),
+            deadline: Instant::now() + Duration::from_secs(60),
             dispersion: Dispersion::Fixed,
         }
     }
@@ -920,7 +1115,79 @@ mod tests {
         assert_eq!(run.decision.verdict, Verdict::Inconclusive);
         assert_eq!(run.decision.blind, ["latency"]);
         assert_eq!(run.intervals.len(), 12, "runs to `max-duration`");
-        assert_eq!(run.steps.len(), 3);
+        // Blind latency holds the traffic at the first step: it is never raised.
+        assert_eq!(run.steps.len(), 1);
+        assert_eq!(run.steps[0].held_intervals, 8);
+        assert_eq!(run.held_at, Some(10.0));
+        assert!(run.intervals.iter().all(|i| i.weight == 10.0));
+        assert_eq!(run.intervals[0].read.blind[0].metric, "latency");
+        assert_eq!(
+            run.intervals[0].read.blind[0].why,
+            "canary latency: no sample; baseline latency: no sample"
+        );
+    }
+
+    #[test]
+    fn the_traffic_is_raised_once_the_blind_metric_sees_again() {
+        /// Error counts missing in the intervals listed, else healthy.
+        struct Gaps {
+            missing: Vec<usize>,
+            reads: usize,
+        }
+        impl Feed for Gaps {
+            fn threshold(&mut self) -> Option<f64> {
+                None
+            }
+            fn read(&mut self, k: usize) -> Option<Read> {
+                self.reads += 1;
+                let mut canary = arm(6.0, 30.0);
+                let mut gaps = Vec::new();
+                if self.missing.contains(&k) {
+                    canary.errors = None;
+                    gaps.push(Gap {
+                        arm: "canary",
+                        part: "errors",
+                        why: "`NaN` is not a finite number".to_owned(),
+                    });
+                }
+                Some(Read {
+                    interval: GateInterval {
+                        canary,
+                        baseline: arm(6.0, 30.0),
+                        health: None,
+                    },
+                    gaps,
+                    ..Read::default()
+                })
+            }
+            fn elapsed(&self) -> f64 {
+                self.reads as f64
+            }
+        }
+        // The first step's last interval (k = 3) and the next one (k = 4) are blind: the
+        // step is held for two intervals, then the traffic goes up.
+        let mut feed = Gaps {
+            missing: vec![3, 4],
+            reads: 0,
+        };
+        let mut lines = Vec::new();
+        let r = run(&plan(false), &mut feed, &mut |l| lines.push(l.to_owned())).expect("runs");
+        let weights: Vec<f64> = r.intervals.iter().map(|i| i.weight).collect();
+        assert_eq!(weights[..6], [10.0, 10.0, 10.0, 10.0, 10.0, 10.0]);
+        assert_eq!(weights[6], 50.0);
+        assert_eq!(r.steps[0].held_intervals, 2);
+        assert_eq!(r.held_at, None);
+        assert_eq!(
+            r.intervals[3].read.blind,
+            [Blind {
+                metric: "error-rate",
+                why: "canary errors: `NaN` is not a finite number".to_owned()
+            }]
+        );
+        assert!(
+            lines.contains(&"holding weight 10 %: error-rate blind in interval 4; the traffic is raised only once every metric sees the latest interval".to_owned()),
+            "{lines:?}"
+        );
     }
 
     #[test]

@@ -1,16 +1,22 @@
 //! A small Prometheus HTTP API client (`/api/v1/query_range`, `/api/v1/query`) and the
 //! arithmetic that turns one interval's counter samples into an arm's increments.
 //!
-//! Everything Prometheus returns — label values, error messages — is untrusted data.
+//! Everything Prometheus returns — label values, error messages, sample values — is
+//! untrusted data. A counter sample that is not a number, not finite, negative, too large
+//! to count single events, or lower than the sample before it is a [`Defect`]: the part it
+//! belongs to is unusable for that interval (never zero).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::fmt;
+use std::time::{Duration, Instant};
 
-use hub_canary::{ArmSample, Bucket, counter_increments};
+use hub_canary::{ArmSample, Bucket};
 use serde::Deserialize;
 
-/// The longest a single query may take.
+/// The longest a single query may take, whatever its deadline.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(20);
+/// The largest counter value that still counts single events exactly (2^53).
+const MAX_COUNTER: f64 = 9_007_199_254_740_992.0;
 /// How much of a response we read.
 const MAX_RESPONSE: u64 = 32 * 1024 * 1024;
 
@@ -26,8 +32,106 @@ pub struct Prometheus {
 pub struct Series {
     /// Labels, `__name__` included when Prometheus sends it.
     pub labels: BTreeMap<String, String>,
-    /// Samples in time order.
-    pub samples: Vec<(f64, f64)>,
+    /// Samples in time order: `(unix seconds, value)`, the value `Err` with Prometheus's
+    /// text when that text is not a number.
+    pub samples: Vec<(f64, Result<f64, String>)>,
+}
+
+/// Why a counter sample (or a pair of them) cannot be used.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Defect {
+    /// The value is not a number at all (`abc`).
+    NotANumber(String),
+    /// `NaN`, `+Inf`, `-Inf` (or a number too large for a float, such as `1e400`).
+    NotFinite(f64),
+    /// Below zero: a counter never is.
+    Negative(f64),
+    /// Above 2^53, where a float no longer counts single events.
+    TooLarge(f64),
+    /// Lower than the sample at the interval's start (a reset, or not a counter).
+    Decreased {
+        /// The value at the start.
+        from: f64,
+        /// The value at the end.
+        to: f64,
+    },
+}
+
+/// A float as Prometheus writes it (`NaN`, `+Inf`, `-Inf`, else Rust's shortest form).
+fn prom_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_owned()
+    } else if v == f64::INFINITY {
+        "+Inf".to_owned()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".to_owned()
+    } else {
+        format!("{v}")
+    }
+}
+
+impl fmt::Display for Defect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Defect::NotANumber(text) => {
+                let shown: String = text.chars().take(40).collect();
+                write!(f, "`{shown}` is not a number")
+            }
+            Defect::NotFinite(v) => write!(f, "`{}` is not a finite number", prom_float(*v)),
+            Defect::Negative(v) => {
+                write!(f, "`{}` is negative; a counter never is", prom_float(*v))
+            }
+            Defect::TooLarge(v) => write!(
+                f,
+                "`{v:e}` is above 2^53, where a counter no longer counts single events"
+            ),
+            Defect::Decreased { from, to } => write!(
+                f,
+                "the counter went down from `{}` to `{}` (a restart, or not a counter)",
+                prom_float(*from),
+                prom_float(*to)
+            ),
+        }
+    }
+}
+
+/// A counter sample's value, checked.
+pub fn counter_value(value: &Result<f64, String>) -> Result<f64, Defect> {
+    match value {
+        Err(text) => Err(Defect::NotANumber(text.clone())),
+        Ok(v) if !v.is_finite() => Err(Defect::NotFinite(*v)),
+        Ok(v) if *v < 0.0 => Err(Defect::Negative(*v)),
+        Ok(v) if *v > MAX_COUNTER => Err(Defect::TooLarge(*v)),
+        Ok(v) => Ok(*v),
+    }
+}
+
+/// A defect in one series at one time: what the report says about an unusable part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invalid {
+    /// The series' labels, rendered `{a="b"}` (untrusted text).
+    pub series: String,
+    /// When (unix seconds).
+    pub at: f64,
+    /// What is wrong.
+    pub defect: Defect,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at `{:.3}`: {}", self.series, self.at, self.defect)
+    }
+}
+
+fn render_labels(labels: &BTreeMap<String, String>) -> String {
+    let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    let text = format!("{{{}}}", inner.join(","));
+    if text.chars().count() > 200 {
+        let cut: String = text.chars().take(200).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
 }
 
 #[derive(Deserialize)]
@@ -85,7 +189,6 @@ impl Prometheus {
         }
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(QUERY_TIMEOUT))
             .max_redirects(0)
             .user_agent(concat!("hub-canary-gate/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -97,8 +200,22 @@ impl Prometheus {
         })
     }
 
-    fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Data, String> {
-        let mut req = self.agent.get(format!("{}{path}", self.base));
+    fn get(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        deadline: Instant,
+    ) -> Result<Data, String> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("no time left for the query before `max-duration` ends".to_owned());
+        }
+        let mut req = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .config()
+            .timeout_global(Some(left.min(QUERY_TIMEOUT)))
+            .build();
         for (k, v) in params {
             req = req.query(k, v);
         }
@@ -129,13 +246,15 @@ impl Prometheus {
             .ok_or_else(|| format!("HTTP {status}, a success without data"))
     }
 
-    /// `query_range` from `start` to `end` (unix seconds) every `step` seconds.
+    /// `query_range` from `start` to `end` (unix seconds) every `step` seconds, given up
+    /// at `deadline`.
     pub fn query_range(
         &self,
         query: &str,
         start: f64,
         end: f64,
         step: f64,
+        deadline: Instant,
     ) -> Result<Vec<Series>, String> {
         let data = self.get(
             "/api/v1/query_range",
@@ -145,6 +264,7 @@ impl Prometheus {
                 ("end", format!("{end:.3}")),
                 ("step", format!("{step:.3}")),
             ],
+            deadline,
         )?;
         if data.result_type != "matrix" {
             return Err(format!("expected a matrix, got `{}`", data.result_type));
@@ -152,11 +272,12 @@ impl Prometheus {
         Ok(data.result.into_iter().map(convert).collect())
     }
 
-    /// An instant query at `time` (unix seconds).
-    pub fn query(&self, query: &str, time: f64) -> Result<Vec<Series>, String> {
+    /// An instant query at `time` (unix seconds), given up at `deadline`.
+    pub fn query(&self, query: &str, time: f64, deadline: Instant) -> Result<Vec<Series>, String> {
         let data = self.get(
             "/api/v1/query",
             &[("query", query.to_owned()), ("time", format!("{time:.3}"))],
+            deadline,
         )?;
         if data.result_type != "vector" {
             return Err(format!("expected a vector, got `{}`", data.result_type));
@@ -166,15 +287,17 @@ impl Prometheus {
 }
 
 fn convert(raw: RawSeries) -> Series {
+    // Prometheus writes `NaN`, `+Inf` and `-Inf`; Rust's float syntax reads those and
+    // every number. Anything else stays text, for the report.
     let parse = |(t, v): (f64, String)| {
-        let v = match v.as_str() {
-            "+Inf" => f64::INFINITY,
-            "-Inf" => f64::NEG_INFINITY,
-            other => other.parse().unwrap_or(f64::NAN),
+        let value = match v.as_str() {
+            "+Inf" => Ok(f64::INFINITY),
+            "-Inf" => Ok(f64::NEG_INFINITY),
+            other => other.trim().parse::<f64>().map_err(|_| v.clone()),
         };
-        (t, v)
+        (t, value)
     };
-    let mut samples: Vec<(f64, f64)> = raw.values.into_iter().map(parse).collect();
+    let mut samples: Vec<(f64, Result<f64, String>)> = raw.values.into_iter().map(parse).collect();
     samples.extend(raw.value.map(parse));
     Series {
         labels: raw.metric,
@@ -200,36 +323,70 @@ pub fn selector(name: &str, user: &str, extra: Option<&str>) -> String {
 }
 
 /// The value of `series` at `t` (within a millisecond), if it has one.
-fn at(series: &Series, t: f64) -> Option<f64> {
+fn at(series: &Series, t: f64) -> Option<&Result<f64, String>> {
     series
         .samples
         .iter()
         .find(|(ts, _)| (ts - t).abs() < 1e-3)
-        .map(|(_, v)| *v)
+        .map(|(_, v)| v)
 }
 
 /// Per-series increments over `[t0, t1]`, summed. A series absent at `t0` but present
 /// at `t1` counts from zero when `born_ok` (the arm was visible at `t0`, so the series
 /// was created in the interval — Prometheus client libraries create labelled counters,
-/// e.g. the first 5xx, on first use). `None` when no series gives an increment.
-pub fn summed_increment(series: &[&Series], t0: f64, t1: f64, born_ok: bool) -> Option<f64> {
+/// e.g. the first 5xx, on first use); a series absent at `t1` has gone (a pod that
+/// left) and adds nothing. `Ok(None)` when no series gives an increment; `Err` at the
+/// first sample that is not a counter's (see [`Defect`]): the sum would be a guess.
+pub fn summed_increment(
+    series: &[&Series],
+    t0: f64,
+    t1: f64,
+    born_ok: bool,
+) -> Result<Option<f64>, Invalid> {
     let mut total = None;
     for s in series {
-        let (a, b) = (at(s, t0), at(s, t1));
-        let inc = match (a, b) {
-            (None, Some(v)) if born_ok && v.is_finite() => Some(v),
-            _ => counter_increments(&[a, b]).first().copied().flatten(),
+        let check = |t: f64| {
+            at(s, t)
+                .map(counter_value)
+                .transpose()
+                .map_err(|defect| Invalid {
+                    series: render_labels(&s.labels),
+                    at: t,
+                    defect,
+                })
+        };
+        let inc = match (check(t0)?, check(t1)?) {
+            (Some(a), Some(b)) if b < a => {
+                return Err(Invalid {
+                    series: render_labels(&s.labels),
+                    at: t1,
+                    defect: Defect::Decreased { from: a, to: b },
+                });
+            }
+            (Some(a), Some(b)) => Some(b - a),
+            (None, Some(b)) if born_ok => Some(b),
+            _ => None,
         };
         if let Some(v) = inc {
             total = Some(total.unwrap_or(0.0) + v);
         }
     }
-    total
+    Ok(total)
 }
 
 /// Whether any series has a sample at `t`.
 pub fn visible(series: &[Series], t: f64) -> bool {
     series.iter().any(|s| at(s, t).is_some())
+}
+
+/// One arm's increments over `[t0, t1]`, and why each missing part is missing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ArmRead {
+    /// The increments (`None` parts are unusable this interval).
+    pub sample: ArmSample,
+    /// `(part, why)` for parts made unusable by a sample that is not a counter's:
+    /// `requests`, `errors` or `latency`.
+    pub invalid: Vec<(&'static str, Invalid)>,
 }
 
 /// One arm's increments over `[t0, t1]` from the raw series of its three queries
@@ -240,20 +397,31 @@ pub fn arm_sample(
     buckets: Option<&Result<Vec<Series>, String>>,
     t0: f64,
     t1: f64,
-) -> ArmSample {
+) -> ArmRead {
+    let mut invalid = Vec::new();
+    let mut keep = |part: &'static str, r: Result<Option<f64>, Invalid>| match r {
+        Ok(v) => v,
+        Err(e) => {
+            invalid.push((part, e));
+            None
+        }
+    };
     let req_series = requests.as_ref().ok();
     let seen_before = req_series.is_some_and(|s| visible(s, t0));
     let requests_inc = req_series.and_then(|s| {
         let refs: Vec<&Series> = s.iter().collect();
-        summed_increment(&refs, t0, t1, seen_before)
+        keep("requests", summed_increment(&refs, t0, t1, seen_before))
     });
-    let errors_inc = match (errors, requests_inc) {
-        (Ok(s), Some(_)) => {
+    let errors_inc = match errors {
+        Ok(s) => {
             let refs: Vec<&Series> = s.iter().collect();
-            // No 5xx series at all while requests are counted: no 5xx yet.
-            Some(summed_increment(&refs, t0, t1, seen_before).unwrap_or(0.0))
+            match summed_increment(&refs, t0, t1, seen_before) {
+                // No 5xx series at all while requests are counted: no 5xx yet.
+                Ok(v) => requests_inc.map(|_| v.unwrap_or(0.0)),
+                Err(e) => keep("errors", Err(e)),
+            }
         }
-        _ => None,
+        Err(_) => None,
     };
     let buckets_inc = buckets.and_then(|b| b.as_ref().ok()).and_then(|series| {
         let seen = visible(series, t0);
@@ -271,7 +439,7 @@ pub fn arm_sample(
             };
             out.push(Bucket {
                 le,
-                count: summed_increment(&group, t0, t1, seen)?,
+                count: keep("latency", summed_increment(&group, t0, t1, seen))?,
             });
         }
         out.sort_by(|a, b| a.le.total_cmp(&b.le));
@@ -279,10 +447,13 @@ pub fn arm_sample(
             .is_some_and(|b| b.le == f64::INFINITY)
             .then_some(out)
     });
-    ArmSample {
-        requests: requests_inc,
-        errors: errors_inc,
-        buckets: buckets_inc,
+    ArmRead {
+        sample: ArmSample {
+            requests: requests_inc,
+            errors: errors_inc,
+            buckets: buckets_inc,
+        },
+        invalid,
     }
 }
 
@@ -296,7 +467,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            samples: samples.to_vec(),
+            samples: samples.iter().map(|&(t, v)| (t, Ok(v))).collect(),
         }
     }
 
@@ -327,7 +498,13 @@ mod tests {
         let p = Prometheus::new(&url, Some("t0k"), &["X-Scope-OrgID: tenant-a".to_owned()])
             .expect("client");
         let e = p
-            .query_range(r#"up{job="a b"}"#, 10.0, 20.0, 10.0)
+            .query_range(
+                r#"up{job="a b"}"#,
+                10.0,
+                20.0,
+                10.0,
+                Instant::now() + Duration::from_secs(10),
+            )
             .expect_err("an API error");
         assert_eq!(e, r#"HTTP 400, bad_data: 1:5: parse error: unexpected "}""#);
         let request = server.join().expect("request");
@@ -355,21 +532,70 @@ mod tests {
     }
 
     #[test]
-    fn increments_with_resets_births_and_gaps() {
+    fn increments_with_births_and_gaps() {
         let a = series(&[("code", "200")], &[(10.0, 100.0), (20.0, 160.0)]);
-        let restarted = series(
-            &[("code", "200"), ("pod", "b")],
-            &[(10.0, 50.0), (20.0, 7.0)],
-        );
         let born = series(&[("code", "500")], &[(20.0, 3.0)]);
         let gap = series(&[("code", "200"), ("pod", "c")], &[(10.0, 5.0)]);
         assert_eq!(
-            summed_increment(&[&a, &restarted, &gap], 10.0, 20.0, true),
-            Some(67.0)
+            summed_increment(&[&a, &gap], 10.0, 20.0, true),
+            Ok(Some(60.0))
         );
-        assert_eq!(summed_increment(&[&born], 10.0, 20.0, true), Some(3.0));
-        assert_eq!(summed_increment(&[&born], 10.0, 20.0, false), None);
-        assert_eq!(summed_increment(&[&gap], 10.0, 20.0, true), None);
+        assert_eq!(summed_increment(&[&born], 10.0, 20.0, true), Ok(Some(3.0)));
+        assert_eq!(summed_increment(&[&born], 10.0, 20.0, false), Ok(None));
+        assert_eq!(summed_increment(&[&gap], 10.0, 20.0, true), Ok(None));
+    }
+
+    #[test]
+    fn samples_that_are_no_counters_make_the_sum_invalid() {
+        let check = |samples: Vec<(f64, Result<f64, String>)>| {
+            let s = Series {
+                labels: [("code".to_owned(), "500".to_owned())].into(),
+                samples,
+            };
+            summed_increment(&[&s], 10.0, 20.0, true)
+                .expect_err("invalid")
+                .to_string()
+        };
+        let pair = |a: f64, b: f64| vec![(10.0, Ok(a)), (20.0, Ok(b))];
+        assert_eq!(
+            check(pair(1.0, f64::NAN)),
+            r#"{code="500"} at `20.000`: `NaN` is not a finite number"#
+        );
+        assert!(check(pair(f64::INFINITY, 1.0)).ends_with("`+Inf` is not a finite number"));
+        assert!(
+            check(pair(1e308, 1e308))
+                .ends_with("`1e308` is above 2^53, where a counter no longer counts single events")
+        );
+        assert!(check(pair(-3.0, -1.0)).ends_with("`-3` is negative; a counter never is"));
+        assert!(
+            check(pair(50.0, 7.0))
+                .ends_with("the counter went down from `50` to `7` (a restart, or not a counter)")
+        );
+        assert!(
+            check(vec![(10.0, Ok(1.0)), (20.0, Err("abc".to_owned()))])
+                .ends_with("`abc` is not a number")
+        );
+        // A series born in the interval is checked too.
+        assert!(check(vec![(20.0, Ok(f64::NAN))]).ends_with("`NaN` is not a finite number"));
+        // Prometheus's text forms.
+        let raw = RawSeries {
+            metric: BTreeMap::new(),
+            values: ["NaN", "+Inf", "-Inf", "1e400", "abc", "12"]
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64, (*v).to_owned()))
+                .collect(),
+            value: None,
+        };
+        let values: Vec<String> = convert(raw)
+            .samples
+            .iter()
+            .map(|(_, v)| match v {
+                Ok(v) => prom_float(*v),
+                Err(t) => format!("text {t}"),
+            })
+            .collect();
+        assert_eq!(values, ["NaN", "+Inf", "-Inf", "+Inf", "text abc", "12"]);
     }
 
     #[test]
@@ -389,16 +615,35 @@ mod tests {
             b("0.25", 900.0, 1400.0),
         ]);
         let arm = arm_sample(&requests, &errors, Some(&buckets), 0.0, 60.0);
+        assert!(arm.invalid.is_empty());
+        let arm = arm.sample;
         assert_eq!(arm.requests, Some(600.0));
         assert_eq!(arm.errors, Some(10.0));
         let le: Vec<f64> = arm.buckets.expect("buckets").iter().map(|b| b.le).collect();
         assert_eq!(le, [0.1, 0.25, f64::INFINITY]);
         // No 5xx series: zero errors; a failed query: missing.
         let none = arm_sample(&requests, &Ok(Vec::new()), None, 0.0, 60.0);
-        assert_eq!(none.errors, Some(0.0));
+        assert_eq!(none.sample.errors, Some(0.0));
         let failed = arm_sample(&requests, &Err("down".into()), None, 0.0, 60.0);
-        assert_eq!(failed.errors, None);
+        assert_eq!(failed.sample.errors, None);
         let blind = arm_sample(&Ok(Vec::new()), &Ok(Vec::new()), None, 0.0, 60.0);
-        assert_eq!((blind.requests, blind.errors), (None, None));
+        assert_eq!((blind.sample.requests, blind.sample.errors), (None, None));
+        // A 5xx counter that is not a number: the errors are unusable, never zero.
+        let nan = Ok(vec![series(
+            &[("code", "500")],
+            &[(0.0, f64::NAN), (60.0, f64::NAN)],
+        )]);
+        let bad = arm_sample(&requests, &nan, None, 0.0, 60.0);
+        assert_eq!(
+            (bad.sample.requests, bad.sample.errors),
+            (Some(600.0), None)
+        );
+        assert_eq!(bad.invalid.len(), 1);
+        assert_eq!(bad.invalid[0].0, "errors");
+        // A bucket that went down: latency unusable.
+        let buckets = Ok(vec![b("0.1", 500.0, 400.0), b("+Inf", 1010.0, 1610.0)]);
+        let bad = arm_sample(&requests, &errors, Some(&buckets), 0.0, 60.0);
+        assert_eq!(bad.sample.buckets, None);
+        assert_eq!(bad.invalid[0].0, "latency");
     }
 }

@@ -49,6 +49,20 @@ pub struct StepRecord {
     pub first_interval: usize,
     /// How `step-command` ended (`None` without a command).
     pub command: Option<String>,
+    /// Intervals read after the step's time was up, because a metric was blind: the
+    /// traffic is not raised until every metric sees the latest interval.
+    pub held_intervals: usize,
+}
+
+/// A metric that could not see one interval, for the report and the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlindInterval {
+    /// 1-based interval number.
+    pub interval: usize,
+    /// The metric.
+    pub metric: String,
+    /// Which parts were missing and why (untrusted text).
+    pub why: String,
 }
 
 /// The whole report.
@@ -72,6 +86,8 @@ pub struct Report<S: Serialize> {
     pub metrics: Vec<MetricRow>,
     /// The traffic steps.
     pub steps: Vec<StepRecord>,
+    /// Every interval a metric could not see, and why (progressive modes).
+    pub blind_intervals: Vec<BlindInterval>,
     /// The A/A calibration (`dispersion: auto`).
     pub calibration: Option<crate::progressive::Calibration>,
     /// Every sample (mode-specific).
@@ -194,11 +210,46 @@ pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
                     Cell::Text(format!("{} s", num(s.started_secs))),
                     Cell::Text(s.first_interval.to_string()),
                     Cell::Text(s.command.clone().unwrap_or_else(|| "–".to_owned())),
+                    Cell::Text(if s.held_intervals == 0 {
+                        "–".to_owned()
+                    } else {
+                        format!("{} intervals (blind)", s.held_intervals)
+                    }),
                 ]
             })
             .collect();
         md.paragraph("Step timeline:");
-        md.table(&["weight", "started", "at interval", "step-command"], &rows);
+        md.table(
+            &["weight", "started", "at interval", "step-command", "held"],
+            &rows,
+        );
+    }
+    if !report.blind_intervals.is_empty() {
+        /// Lines shown; the JSON report holds them all.
+        const SHOWN: usize = 20;
+        let rows: Vec<Vec<Cell>> = report
+            .blind_intervals
+            .iter()
+            .take(SHOWN)
+            .map(|b| {
+                vec![
+                    Cell::Text(b.interval.to_string()),
+                    Cell::Code(b.metric.clone()),
+                    Cell::Text(b.why.clone()),
+                ]
+            })
+            .collect();
+        md.paragraph(&format!(
+            "Blind intervals ({}; a blind interval is never counted as zero errors):",
+            report.blind_intervals.len()
+        ));
+        md.table(&["interval", "metric", "why"], &rows);
+        if report.blind_intervals.len() > SHOWN {
+            md.paragraph(&format!(
+                "… and {} more in the JSON report.",
+                report.blind_intervals.len() - SHOWN
+            ));
+        }
     }
     if let Some(c) = &report.calibration {
         let show = |e: Option<hub_canary::DispersionEstimate>| {

@@ -1,0 +1,452 @@
+//! What comes from outside is checked, and the gate fails closed when it cannot see:
+//! Prometheus answers that are not counters (`NaN`, `+Inf`, `1e308`, `abc`, negative or
+//! decreasing values), a Prometheus that is down (traffic is never raised) or that hangs
+//! (`max-duration` is wall-clock), and metric files holding infinities.
+//!
+//! The Prometheus stand-in runs on 127.0.0.1 and answers `query_range` with counters that
+//! grow with time; only the canary's 5xx counter is replaced by the value under test.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How the stand-in answers.
+#[derive(Clone, Copy, Debug)]
+enum Answer {
+    /// The canary's 5xx counter sample at time `t` (seconds) is this text.
+    CanaryErrors(fn(f64) -> String),
+    /// Accept connections and never answer.
+    Hang,
+}
+
+/// A Prometheus stand-in on 127.0.0.1; answers until the test process ends.
+fn stand_in(answer: Answer) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(stream, answer));
+        }
+    });
+    url
+}
+
+fn serve(stream: TcpStream, answer: Answer) {
+    let Answer::CanaryErrors(bad) = answer else {
+        // Hold the connection open without a byte of answer.
+        std::thread::sleep(Duration::from_secs(120));
+        drop(stream);
+        return;
+    };
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+    let params: Vec<(String, String)> = target
+        .split_once('?')
+        .map_or("", |(_, q)| q)
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), decode(v)))
+        .collect();
+    let param = |k: &str| {
+        params
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (start, end, step) = (
+        param("start").parse::<f64>().unwrap_or(0.0),
+        param("end").parse::<f64>().unwrap_or(0.0),
+        param("step").parse::<f64>().unwrap_or(1.0),
+    );
+    let query = param("query");
+    let canary = query.contains(r#"track="canary""#);
+    let errors = query.contains("code=~");
+    let n = ((end - start) / step).round().max(0.0) as usize;
+    let values: Vec<String> = (0..=n)
+        .map(|k| {
+            let t = start + k as f64 * step;
+            // Seconds since 2020: counters well inside what a float counts exactly.
+            let since = t - 1_577_836_800.0;
+            let v = match (canary, errors) {
+                (true, true) => bad(t),
+                // 20 % of the baseline's requests fail: a canary with zero errors would
+                // pass within a few intervals.
+                (false, true) => format!("{}", 20.0 * since),
+                (_, false) => format!("{}", 100.0 * since),
+            };
+            format!(r#"[{t:.3},"{v}"]"#)
+        })
+        .collect();
+    let body = format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"code":"500"}},"values":[{}]}}]}}}}"#,
+        values.join(",")
+    );
+    let mut out = stream;
+    let _ = write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+fn decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One finished run of the binary inside a simulated Actions step.
+struct Outcome {
+    code: Option<i32>,
+    elapsed: Duration,
+    /// `$GITHUB_OUTPUT` as written.
+    outputs: String,
+    stdout: String,
+    stderr: String,
+    report: serde_json::Value,
+}
+
+impl Outcome {
+    fn output(&self, name: &str) -> Option<String> {
+        // The heredoc form: `name<<DELIM\nvalue\nDELIM`.
+        let mut lines = self.outputs.lines();
+        while let Some(line) = lines.next() {
+            if let Some((n, delim)) = line.split_once("<<") {
+                let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delim).collect();
+                if n == name {
+                    return Some(value.join("\n"));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Runs the binary with `args` as an Actions step; kills it after `limit`.
+fn gate(dir: &Path, args: &[&str], limit: Duration) -> Outcome {
+    let report = dir.join("report.json");
+    let output = dir.join("output");
+    std::fs::write(&output, "").expect("output file");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"));
+    cmd.arg("--report").arg(&report).args(args);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("INPUT_") || k.starts_with("GITHUB_") || k == "RUNNER_TEMP" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("starts");
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = started.elapsed();
+    let out = child.wait_with_output().expect("output");
+    Outcome {
+        code,
+        elapsed,
+        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        report: std::fs::read(&report)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn prometheus_args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--prometheus-url",
+        url,
+        "--canary-selector",
+        r#"track="canary""#,
+        "--baseline-selector",
+        r#"track="stable""#,
+        "--metrics",
+        "error-rate",
+        "--interval",
+        "1s",
+        "--min-intervals",
+        "1",
+        "--min-requests",
+        "1",
+        "--watch",
+        "until-pass",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// A canary 5xx counter that Prometheus sends as `sample(t)` never counts as zero errors:
+/// the run does not pass, `error-rate` is blind, and the report says which interval and why.
+fn blind_on(sample: fn(f64) -> String, why: &str) {
+    let url = stand_in(Answer::CanaryErrors(sample));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = gate(
+        dir.path(),
+        &prometheus_args(
+            &url,
+            &[
+                "--steps",
+                "100",
+                "--step-duration",
+                "5s",
+                "--max-duration",
+                "4s",
+            ],
+        ),
+        Duration::from_secs(30),
+    );
+    let context = format!("{why}: {}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(1), "{context}");
+    assert_eq!(
+        r.output("verdict").as_deref(),
+        Some("inconclusive"),
+        "{context}"
+    );
+    assert_eq!(
+        r.output("blind-metrics").as_deref(),
+        Some("error-rate"),
+        "{context}"
+    );
+    let intervals = r.report["samples"].as_array().expect("intervals");
+    assert!(!intervals.is_empty(), "{context}");
+    for i in intervals {
+        let blind = &i["read"]["blind"][0];
+        assert_eq!(blind["metric"], "error-rate", "{i}");
+        let text = blind["why"].as_str().expect("why");
+        assert!(text.contains("canary errors"), "{text}");
+        assert!(text.contains(why), "{why}: {text}");
+    }
+    assert!(
+        r.stdout.contains("error-rate blind"),
+        "the log names the blind metric: {context}"
+    );
+}
+
+fn since_2020(t: f64) -> f64 {
+    t - 1_577_836_800.0
+}
+
+#[test]
+fn a_nan_error_counter_is_blind() {
+    blind_on(|_| "NaN".to_owned(), "`NaN` is not a finite number");
+}
+
+#[test]
+fn an_infinite_error_counter_is_blind() {
+    blind_on(|_| "+Inf".to_owned(), "`+Inf` is not a finite number");
+}
+
+#[test]
+fn an_error_counter_beyond_exact_counting_is_blind() {
+    blind_on(|_| "1e308".to_owned(), "`1e308` is above 2^53");
+}
+
+#[test]
+fn a_non_numeric_error_counter_is_blind() {
+    blind_on(|_| "abc".to_owned(), "`abc` is not a number");
+}
+
+#[test]
+fn a_negative_error_counter_is_blind() {
+    blind_on(|t| format!("{}", -since_2020(t)), "is negative");
+}
+
+#[test]
+fn a_decreasing_error_counter_is_blind() {
+    blind_on(
+        |t| format!("{}", 1e12 - 50.0 * since_2020(t)),
+        "went down from",
+    );
+}
+
+#[test]
+fn traffic_is_never_raised_while_prometheus_is_unreachable() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("set-weight");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"$HUB_CANARY_WEIGHT\" >> \"$(dirname \"$0\")/weights\"\n",
+    )
+    .expect("script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let step = script.display().to_string();
+    let r = gate(
+        dir.path(),
+        &prometheus_args(
+            &url,
+            &[
+                "--steps",
+                "5,25,50,100",
+                "--step-duration",
+                "1s",
+                "--max-duration",
+                "6s",
+                "--step-command",
+                &step,
+            ],
+        ),
+        Duration::from_secs(40),
+    );
+    let context = format!("{}\n{}", r.stdout, r.stderr);
+    let weights = std::fs::read_to_string(dir.path().join("weights")).expect("step-command ran");
+    assert_eq!(weights, "5\n", "only the first weight: {context}");
+    assert_eq!(r.code, Some(1), "{context}");
+    assert_eq!(
+        r.output("verdict").as_deref(),
+        Some("inconclusive"),
+        "{context}"
+    );
+    assert_eq!(r.output("last-weight").as_deref(), Some("5"), "{context}");
+    assert!(
+        r.stdout.contains("holding weight 5 %"),
+        "the log says the step is held: {context}"
+    );
+}
+
+#[test]
+fn a_hanging_prometheus_ends_the_run_by_max_duration_with_the_outputs_written() {
+    let url = stand_in(Answer::Hang);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = gate(
+        dir.path(),
+        &prometheus_args(&url, &["--max-duration", "3s"]),
+        Duration::from_secs(30),
+    );
+    let context = format!("{:?}: {}\n{}", r.elapsed, r.stdout, r.stderr);
+    // A correctness deadline, not a benchmark: max-duration plus a generous margin.
+    assert!(r.elapsed < Duration::from_secs(8), "{context}");
+    assert_eq!(r.code, Some(1), "{context}");
+    assert_eq!(
+        r.output("verdict").as_deref(),
+        Some("inconclusive"),
+        "{context}"
+    );
+    assert_eq!(r.report["verdict"], "inconclusive", "{context}");
+}
+
+#[test]
+fn infinite_values_in_a_metric_file_are_named_and_make_it_inconclusive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let canary = dir.path().join("canary.csv");
+    let baseline = dir.path().join("baseline.csv");
+    let mut text = String::from("p95\n");
+    for v in ["1.01", "1.02", "1.00", "1.03", "1.01"] {
+        text.push_str(v);
+        text.push('\n');
+    }
+    let bad = ["inf", "+Inf", "1e400", "Infinity", "NaN"];
+    for i in 0..15 {
+        text.push_str(bad[i % bad.len()]);
+        text.push('\n');
+    }
+    std::fs::write(&canary, text).expect("canary");
+    let mut text = String::from("p95\n");
+    for i in 0..20 {
+        text.push_str(&format!("{}\n", 1.0 + (i % 4) as f64 * 0.01));
+    }
+    std::fs::write(&baseline, text).expect("baseline");
+    let (c, b) = (canary.display().to_string(), baseline.display().to_string());
+    let r = gate(
+        dir.path(),
+        &[
+            "--source",
+            "file",
+            "--canary-file",
+            &c,
+            "--baseline-file",
+            &b,
+        ],
+        Duration::from_secs(30),
+    );
+    let context = format!("{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(1), "{context}");
+    assert_eq!(
+        r.output("verdict").as_deref(),
+        Some("inconclusive"),
+        "{context}"
+    );
+    assert_eq!(
+        r.output("blind-metrics").as_deref(),
+        Some("p95"),
+        "{context}"
+    );
+    // One warning on the canary file at its first bad line, naming the bad entries.
+    let warning = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::warning ") && l.contains("canary.csv"))
+        .unwrap_or_else(|| panic!("a warning on the canary file: {context}"));
+    assert!(warning.contains(",line=7"), "{warning}");
+    for entry in [
+        "line 7, `p95` (`inf`)",
+        "line 8, `p95` (`+Inf`)",
+        "line 9, `p95` (`1e400`)",
+        "line 10, `p95` (`Infinity`)",
+        "line 11, `p95` (`NaN`)",
+        "and 5 more",
+    ] {
+        assert!(warning.contains(entry), "{entry}: {warning}");
+    }
+    assert!(warning.contains("15 values"), "{warning}");
+    let evidence = r.report["metrics"][0]["evidence"]
+        .as_str()
+        .expect("evidence");
+    assert!(evidence.contains("15 of 20 canary values"), "{evidence}");
+    assert!(
+        !r.stdout
+            .lines()
+            .any(|l| l.starts_with("::warning ") && l.contains("baseline.csv")),
+        "{context}"
+    );
+}
