@@ -124,7 +124,8 @@ const UNRETRIEVABLE: &str = "x-hub-unretrievable";
 struct Adapter {
     inner: Arc<dyn Retrieve>,
     seen: Arc<Mutex<HashMap<String, Value>>>,
-    meta_uris: std::collections::HashSet<String>,
+    /// `$schema` URIs of the root and of every document retrieved so far.
+    meta_uris: Mutex<std::collections::HashSet<String>>,
     default_draft: Draft,
     spec_strict: bool,
 }
@@ -136,7 +137,7 @@ impl jsonschema::Retrieve for Adapter {
         }
         let mut value = match self.inner.retrieve(uri.as_str()) {
             Ok(value) => value,
-            Err(error) if !self.meta_uris.contains(uri.as_str().trim_end_matches('#')) => {
+            Err(error) if !self.is_meta_uri(uri.as_str()) => {
                 let mut stand_in = serde_json::Map::new();
                 stand_in.insert(
                     UNRETRIEVABLE.to_owned(),
@@ -147,10 +148,21 @@ impl jsonschema::Retrieve for Adapter {
             Err(error) => return Err(error),
         };
         normalise(&mut value, self.default_draft, self.spec_strict);
+        if let Ok(mut meta) = self.meta_uris.lock() {
+            meta_uris(&value, &mut meta);
+        }
         if let Ok(mut seen) = self.seen.lock() {
             seen.insert(uri.as_str().to_owned(), value.clone());
         }
         Ok(value)
+    }
+}
+
+impl Adapter {
+    fn is_meta_uri(&self, uri: &str) -> bool {
+        self.meta_uris
+            .lock()
+            .is_ok_and(|meta| meta.contains(uri.trim_end_matches('#')))
     }
 }
 
@@ -282,7 +294,7 @@ impl Schema {
             .with_retriever(Adapter {
                 inner: retriever,
                 seen: Arc::clone(&seen),
-                meta_uris: meta,
+                meta_uris: Mutex::new(meta),
                 default_draft,
                 spec_strict,
             });
@@ -955,6 +967,9 @@ mod tests {
                 "https://example.com/schemas/defs.json" => Ok(json!({
                     "$defs": {"port": {"type": "integer", "minimum": 1, "maximum": 65535}}
                 })),
+                "https://example.com/schemas/custom.json" => Ok(json!({
+                    "$schema": "https://example.com/meta/unknown", "type": "string"
+                })),
                 "https://example.com/schemas/base.json" => Ok(json!({
                     "$defs": {"name": {"type": "string"}, "broken": {"$ref": "nowhere.json"}}
                 })),
@@ -1154,6 +1169,9 @@ mod tests {
         check!(unused, "name: x\n", @"");
         check!(unused, "name: 1\n", @"1:7 error[schema/type] expected string, found integer `1`");
         check!(spec_strict: unused, "name: x\n", @"");
+        // A meta-schema no one can fetch is reported as that, not answered by the stand-in.
+        let custom = json!({"properties": {"name": {"$ref": "custom.json"}}});
+        check!(custom, "name: 1\n", @"error: schema `https://example.com/schemas/root.json` cannot be compiled: unknown meta-schema: 'https://example.com/meta/unknown'. Custom meta-schemas must be registered in the registry before use");
         let used = json!({"properties": {"name": {"$ref": "base.json#/$defs/broken"}}});
         check!(used, "name: x\n", @"error: schema `https://example.com/schemas/root.json` cannot be compiled: `https://example.com/schemas/nowhere.json` cannot be retrieved: not found: https://example.com/schemas/nowhere.json");
     }
