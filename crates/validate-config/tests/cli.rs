@@ -330,6 +330,28 @@ fn usage_errors_exit_2() {
         run(dir.path(), &[], &[("INPUT_OFFLINE", "yes")], false).code,
         2
     );
+    for (flags, why) in [
+        (
+            ["--rule-var", "a-b=1"],
+            "rule variable name `a-b` is not a CEL identifier",
+        ),
+        (
+            ["--rule-var", "NOVALUE"],
+            "rule variable `NOVALUE` is not `NAME=VALUE`",
+        ),
+        (
+            ["--schema-root", "no/such/dir"],
+            "schema root `no/such/dir` cannot be used",
+        ),
+        (
+            ["--allowed-host", "https://x.example/"],
+            "allowed host `https://x.example/` is not a host name",
+        ),
+    ] {
+        let usage = run(dir.path(), &[flags[0], flags[1], "valid"], &[], false);
+        assert_eq!(usage.code, 2, "{flags:?}: {}", usage.stderr);
+        assert!(usage.stderr.contains(why), "{flags:?}: {}", usage.stderr);
+    }
     let broken_rules = run(dir.path(), &["--rules", "schema.json", "valid"], &[], false);
     assert_eq!(broken_rules.code, 2);
     insta::assert_snapshot!(broken_rules.stderr, @"error: rules in `schema.json` are malformed: expected a list of rule objects");
@@ -1092,5 +1114,44 @@ fn memory_is_bounded_by_the_largest_file_not_the_sum() {
     assert!(
         all.saturating_sub(none) < 6 * per_file,
         "16 files peaked at {all} KiB, one file at {one} KiB, none at {none} KiB"
+    );
+}
+
+/// A folder outside the working directory serves the repository's references only once the
+/// workflow names it in `schema-roots`.
+#[test]
+fn schema_roots_widen_where_the_repository_may_read() {
+    let base = tempfile::tempdir().expect("because a temp dir can be made");
+    let (repo, shared) = (base.path().join("repo"), base.path().join("shared"));
+    for dir in [&repo, &shared] {
+        std::fs::create_dir_all(dir).expect("because the folder can be made");
+    }
+    std::fs::write(
+        shared.join("s.json"),
+        r#"{"properties": {"a": {"type": "string"}}}"#,
+    )
+    .expect("because it can be written");
+    std::fs::write(repo.join("a.yaml"), "$schema: ../shared/s.json\na: 1\n")
+        .expect("because it can be written");
+    let refused = run(&repo, &["a.yaml"], &[], false);
+    assert!(
+        refused
+            .stdout
+            .contains("error[schema-unavailable]: `../shared/s.json` is outside the schema roots"),
+        "{}",
+        refused.stdout
+    );
+    let allowed = run(
+        &repo,
+        &["a.yaml"],
+        &[("INPUT_SCHEMA-ROOTS", "../shared\n")],
+        false,
+    );
+    assert!(
+        allowed
+            .stdout
+            .contains("a.yaml:2:4: error[schema/type]: expected string, found integer `1`"),
+        "{}",
+        allowed.stdout
     );
 }
