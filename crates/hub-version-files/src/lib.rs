@@ -357,6 +357,17 @@ pub fn workspace_members(kind: &Kind, text: &str) -> Vec<String> {
     }
 }
 
+/// Whether a manifest is a workspace root: a `Cargo.toml` with a `[workspace]` table (or
+/// one of its subtables), a `package.json` with `workspaces`, a `pyproject.toml` with
+/// `[tool.uv.workspace]`.
+pub fn is_workspace_root(kind: &Kind, text: &str) -> bool {
+    match kind {
+        Kind::CargoToml => cargo::parse(text).is_ok_and(|doc| doc.contains_key("workspace")),
+        Kind::PackageJson | Kind::Pyproject => !workspace_members(kind, text).is_empty(),
+        _ => false,
+    }
+}
+
 /// Whether a `Cargo.toml` sets `[workspace.package].version` (so members inheriting it
 /// follow the workspace root).
 pub fn sets_workspace_version(text: &str) -> bool {

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSetBuilder};
-use hub_version_files::{Kind, package_name, sets_workspace_version, workspace_members};
+use hub_version_files::{
+    Kind, is_workspace_root, package_name, sets_workspace_version, workspace_members,
+};
 
 /// What the files' workspaces tell.
 #[derive(Debug, Default)]
@@ -112,9 +114,7 @@ fn find_root(dir: &Path, manifest: &str, kind: &Kind) -> Option<PathBuf> {
         let Ok(text) = std::fs::read_to_string(&candidate) else {
             continue;
         };
-        let is_root = !workspace_members(kind, &text).is_empty()
-            || (matches!(kind, Kind::CargoToml) && text.lines().any(|l| l.trim() == "[workspace]"));
-        if is_root {
+        if is_workspace_root(kind, &text) {
             return Some(candidate);
         }
     }
