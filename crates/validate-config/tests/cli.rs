@@ -1155,3 +1155,38 @@ fn schema_roots_widen_where_the_repository_may_read() {
         allowed.stdout
     );
 }
+
+/// The workflow's inline schema map may name a schema anywhere; the same line in a map file in
+/// the repository is the repository's, held to the schema roots.
+#[test]
+fn a_schema_map_file_in_the_repository_is_the_repositorys() {
+    let base = tempfile::tempdir().expect("because a temp dir can be made");
+    let (repo, elsewhere) = (base.path().join("repo"), base.path().join("elsewhere"));
+    for dir in [&repo, &elsewhere] {
+        std::fs::create_dir_all(dir).expect("because the folder can be made");
+    }
+    std::fs::write(
+        elsewhere.join("s.json"),
+        r#"{"properties": {"a": {"type": "string"}}}"#,
+    )
+    .expect("because it can be written");
+    std::fs::write(repo.join("a.yaml"), "a: 1\n").expect("because it can be written");
+    let line = "a.yaml: ../elsewhere/s.json\n";
+    std::fs::write(repo.join("map.txt"), line).expect("because it can be written");
+    let inline = run(&repo, &["--schema-map", line, "a.yaml"], &[], false);
+    assert!(
+        inline
+            .stdout
+            .contains("a.yaml:1:4: error[schema/type]: expected string, found integer `1`"),
+        "{}",
+        inline.stdout
+    );
+    let file = run(&repo, &["--schema-map", "map.txt", "a.yaml"], &[], false);
+    assert!(
+        file.stdout.contains(
+            "error[schema-unavailable]: `../elsewhere/s.json` is outside the schema roots"
+        ),
+        "{}",
+        file.stdout
+    );
+}
