@@ -269,6 +269,66 @@ fn weights(events: &[String], environment: &str) -> Vec<String> {
         .collect()
 }
 
+/// Minutes in a canary-gate duration such as `40m`, `90s` or `1h`.
+fn minutes(duration: &str) -> f64 {
+    let (n, unit) = duration.split_at(duration.len() - 1);
+    let n: f64 = n.parse().unwrap_or_else(|_| panic!("a duration: `{duration}`"));
+    match unit {
+        "s" => n / 60.0,
+        "m" => n,
+        "h" => n * 60.0,
+        _ => panic!("a duration: `{duration}`"),
+    }
+}
+
+/// The time budget of `workflows/deploy.yml`, read from the file: in each job the gate's
+/// default `max-duration` ends before the gate's step times out, and that step's timeout
+/// leaves part of the job's for the rollback (a job cancelled at its timeout would skip
+/// the `if: failure()` rollback and leave the canary up).
+#[test]
+fn the_gate_ends_before_its_step_and_the_job_time_out() {
+    let text = std::fs::read(workspace().join("workflows/deploy.yml")).unwrap();
+    let parsed = hub_config::parse(
+        &text,
+        hub_config::Format::Yaml,
+        &hub_config::Limits::default(),
+    );
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let jobs = parsed.documents[0].value["jobs"].as_object().unwrap();
+    assert!(!jobs.is_empty());
+    for (name, job) in jobs {
+        let job_minutes = job["timeout-minutes"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("job `{name}` sets `timeout-minutes`"));
+        let steps = job["steps"].as_array().unwrap();
+        let gate = steps
+            .iter()
+            .find(|s| s["id"] == "gate")
+            .unwrap_or_else(|| panic!("job `{name}` has the gate"));
+        let rollback = steps.iter().position(|s| s["id"] == "rollback").unwrap();
+        let gate_at = steps.iter().position(|s| s["id"] == "gate").unwrap();
+        assert!(gate_at < rollback, "{name}: the rollback follows the gate");
+        let step_minutes = gate["timeout-minutes"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("job `{name}`: the gate's step sets `timeout-minutes`"));
+        // `${{ vars.CANARY_MAX_DURATION || '40m' }}`: the default after `||`.
+        let max_duration = gate["with"]["max-duration"].as_str().unwrap();
+        let default = max_duration
+            .split("||")
+            .nth(1)
+            .and_then(|d| d.split('\'').nth(1))
+            .unwrap_or_else(|| panic!("a default in `{max_duration}`"));
+        assert!(
+            minutes(default) < step_minutes,
+            "{name}: `max-duration` {default} must end before the step's {step_minutes} minutes"
+        );
+        assert!(
+            job_minutes - step_minutes >= 10.0,
+            "{name}: the job's {job_minutes} minutes leave at least 10 for the rollback after the gate's {step_minutes}"
+        );
+    }
+}
+
 #[test]
 fn a_good_release_goes_through_staging_then_production() {
     let Some(w) = World::new("a_good_release_goes_through_staging_then_production", &[]) else {
