@@ -272,7 +272,9 @@ fn weights(events: &[String], environment: &str) -> Vec<String> {
 /// Minutes in a canary-gate duration such as `40m`, `90s` or `1h`.
 fn minutes(duration: &str) -> f64 {
     let (n, unit) = duration.split_at(duration.len() - 1);
-    let n: f64 = n.parse().unwrap_or_else(|_| panic!("a duration: `{duration}`"));
+    let n: f64 = n
+        .parse()
+        .unwrap_or_else(|_| panic!("a duration: `{duration}`"));
     match unit {
         "s" => n / 60.0,
         "m" => n,
