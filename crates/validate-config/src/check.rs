@@ -61,10 +61,10 @@ pub struct Loader {
 
 impl Loader {
     /// A loader over `fetcher`, reading what `policy` allows.
-    pub fn new(fetcher: Fetcher, policy: Policy) -> Self {
+    pub fn new(fetcher: Fetcher, policy: Arc<Policy>) -> Self {
         Self {
             fetcher: Arc::new(fetcher),
-            policy: Arc::new(policy),
+            policy,
             compiled: Mutex::new(HashMap::new()),
             catalog: OnceLock::new(),
         }

@@ -97,39 +97,45 @@ impl Resolver for PublicOnly {
     }
 }
 
+/// Most redirects a download follows.
+const MAX_REDIRECTS: u32 = 5;
+
 /// Downloads with a cache. Shareable across threads.
 pub struct Fetcher {
     cache: Option<PathBuf>,
     offline: bool,
     /// For references the workflow gave.
     agent: ureq::Agent,
-    /// For references from the repository: [`PublicOnly`].
+    /// For references from the repository: [`PublicOnly`] addresses, redirects followed here,
+    /// each checked against the policy.
     untrusted: ureq::Agent,
+    policy: Arc<Policy>,
 }
 
 impl Fetcher {
     /// A fetcher caching under `cache` (none: no cache); downloads for the repository's
-    /// references go only to `hosts`.
-    pub fn new(cache: Option<PathBuf>, offline: bool, hosts: &[String]) -> Self {
-        let config = || {
+    /// references go only where `policy` allows.
+    pub fn new(cache: Option<PathBuf>, offline: bool, policy: Arc<Policy>) -> Self {
+        let config = |redirects: u32| {
             ureq::Agent::config_builder()
                 .timeout_global(Some(TIMEOUT))
-                .max_redirects(5)
+                .max_redirects(redirects)
                 .user_agent(concat!("hub-validate-config/", env!("CARGO_PKG_VERSION")))
                 .build()
         };
         let untrusted = ureq::Agent::with_parts(
-            config(),
+            config(0),
             DefaultConnector::new(),
             PublicOnly {
-                hosts: hosts.to_vec(),
+                hosts: policy.hosts().to_vec(),
             },
         );
         Self {
             cache,
             offline,
-            agent: config().into(),
+            agent: config(MAX_REDIRECTS).into(),
             untrusted,
+            policy,
         }
     }
 
@@ -190,11 +196,43 @@ impl Fetcher {
             url: url.to_owned(),
             message,
         };
-        let agent = match trust {
-            Trust::Workflow => &self.agent,
-            Trust::Repository => &self.untrusted,
+        let mut response = match trust {
+            Trust::Workflow => self
+                .agent
+                .get(url)
+                .call()
+                .map_err(|e| http(e.to_string()))?,
+            Trust::Repository => {
+                // Each redirect is the policy's to allow, not only the first URL, whether or
+                // not a proxy hides the hops from the resolver.
+                let mut current = url.to_owned();
+                let mut hops = 0;
+                loop {
+                    let response = self
+                        .untrusted
+                        .get(&current)
+                        .call()
+                        .map_err(|e| http(e.to_string()))?;
+                    if !response.status().is_redirection() {
+                        break response;
+                    }
+                    let location = response
+                        .headers()
+                        .get("location")
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or_else(|| http(format!("{} without a location", response.status())))?;
+                    let next = join_url(&current, location);
+                    self.policy
+                        .remote(&next)
+                        .map_err(|e| http(format!("redirected: {e}")))?;
+                    hops += 1;
+                    if hops > MAX_REDIRECTS {
+                        return Err(http(format!("more than {MAX_REDIRECTS} redirects")));
+                    }
+                    current = next;
+                }
+            }
         };
-        let mut response = agent.get(url).call().map_err(|e| http(e.to_string()))?;
         response
             .body_mut()
             .with_config()
@@ -207,6 +245,27 @@ impl Fetcher {
                 other => http(other.to_string()),
             })
     }
+}
+
+/// The URL a `Location` header names, relative to the URL that answered.
+fn join_url(base: &str, location: &str) -> String {
+    if location.starts_with("https://") || location.starts_with("http://") {
+        return location.to_owned();
+    }
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    if let Some(authority_path) = location.strip_prefix("//") {
+        return format!("{scheme}://{authority_path}");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if location.starts_with('/') {
+        return format!("{scheme}://{authority}{location}");
+    }
+    let path = rest[authority.len()..]
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default();
+    let folder = path.rsplit_once('/').map_or("", |(folder, _)| folder);
+    format!("{scheme}://{authority}{folder}/{location}")
 }
 
 /// Reads a local file of at most [`MAX_SCHEMA_BYTES`].
@@ -322,6 +381,35 @@ impl Retrieve for Retriever {
 mod tests {
     use super::*;
 
+    fn policy() -> Arc<Policy> {
+        Arc::new(Policy::new(Path::new("/"), &[], &[]).expect("because `/` is a folder"))
+    }
+
+    #[test]
+    fn redirects_are_joined_like_a_browser_joins_them() {
+        let base = "https://json.schemastore.org/a/b.json?x=1";
+        assert_eq!(
+            join_url(base, "https://www.schemastore.org/b.json"),
+            "https://www.schemastore.org/b.json"
+        );
+        assert_eq!(
+            join_url(base, "//www.schemastore.org/b.json"),
+            "https://www.schemastore.org/b.json"
+        );
+        assert_eq!(
+            join_url(base, "/c.json"),
+            "https://json.schemastore.org/c.json"
+        );
+        assert_eq!(
+            join_url(base, "c.json"),
+            "https://json.schemastore.org/a/c.json"
+        );
+        assert_eq!(
+            join_url("https://h.example", "c.json"),
+            "https://h.example/c.json"
+        );
+    }
+
     #[test]
     fn file_uris_round_trip() {
         let path = PathBuf::from("/tmp/a dir/schema.json");
@@ -332,7 +420,7 @@ mod tests {
 
     #[test]
     fn cache_paths_are_keyed_by_url() {
-        let fetcher = Fetcher::new(Some(PathBuf::from("/cache")), true, &[]);
+        let fetcher = Fetcher::new(Some(PathBuf::from("/cache")), true, policy());
         let a = fetcher.cache_path("https://www.schemastore.org/github-workflow.json");
         let b = fetcher.cache_path("https://example.com/github-workflow.json");
         assert_ne!(a, b);
@@ -347,7 +435,7 @@ mod tests {
     #[test]
     fn offline_without_cache_refuses() {
         let dir = tempfile::tempdir().expect("because a temp dir can be made");
-        let fetcher = Fetcher::new(Some(dir.path().to_owned()), true, &[]);
+        let fetcher = Fetcher::new(Some(dir.path().to_owned()), true, policy());
         let error = fetcher
             .get("https://example.com/s.json", Trust::Workflow)
             .expect_err("because nothing is cached");

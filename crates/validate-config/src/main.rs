@@ -13,6 +13,7 @@ mod policy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
@@ -219,7 +220,11 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
         runner.set_secret(token.trim())?;
     }
     let root = std::env::current_dir().context("cannot read the working directory")?;
-    let policy = policy::Policy::new(&root, &args.schema_roots, &args.allowed_hosts)?;
+    let policy = std::sync::Arc::new(policy::Policy::new(
+        &root,
+        &args.schema_roots,
+        &args.allowed_hosts,
+    )?);
     let (map, map_trust) = read_schema_map(args.schema_map.as_deref(), &root, &policy)?;
     let catalog_is_local = !args.catalog.contains("://") || args.catalog.starts_with("file://");
     let catalog_path = fetch::uri_path(&args.catalog).unwrap_or_else(|| root.join(&args.catalog));
@@ -246,7 +251,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
         jobs: std::thread::available_parallelism().map_or(1, usize::from),
         root: root.clone(),
     };
-    let fetcher = fetch::Fetcher::new(cache_dir(args, env), args.offline, policy.hosts());
+    let fetcher = fetch::Fetcher::new(cache_dir(args, env), args.offline, Arc::clone(&policy));
     let loader = check::Loader::new(fetcher, policy);
     // The files are checked while the walk is still finding them.
     let (report, notes) = check::check_all(
