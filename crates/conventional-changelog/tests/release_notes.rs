@@ -111,12 +111,14 @@ fn every_breaking_note_in_every_preset_and_template() {
          BREAKING CHANGE: Node 18 is required",
     )
     .commit("fix!: drop the v1 endpoint");
-    // Newest first: the `!` summary's note, then the three footers in order.
+    // Newest first: the `!` summary's note; then the three footers in order and the `!`
+    // summary, as release-please lists yargs 18.0.0's commit.
     let want = [
         "drop the v1 endpoint",
         "strict is the default",
         "loose is gone",
         "Node 18 is required",
+        "strict mode by default",
     ];
     for preset in ["keep-a-changelog", "angular", "github"] {
         let section = notes(&r, &[("preset", preset), ("release-version", "2.0.0")]);
@@ -137,7 +139,7 @@ fn every_breaking_note_in_every_preset_and_template() {
                 .lines()
                 .filter(|l| l.starts_with(['-', '*']))
                 .count(),
-            4,
+            5,
             "{preset}:\n{section}"
         );
     }
@@ -153,7 +155,9 @@ fn every_breaking_note_in_every_preset_and_template() {
     assert_eq!(
         section,
         "drop the v1 endpoint\nstrict is the default\nloose is gone\nNode 18 is required\n\
-         3:\n- strict is the default\n- loose is gone\n- Node 18 is required\n\
+         strict mode by default\n\
+         4:\n- strict is the default\n- loose is gone\n- Node 18 is required\n\
+         - strict mode by default\n\
          1:\n- drop the v1 endpoint\n"
     );
 }

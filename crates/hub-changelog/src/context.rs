@@ -109,7 +109,8 @@ pub struct Entry {
     /// The first `BREAKING CHANGE` text (or the description after `!`).
     pub breaking_description: Option<String>,
     /// Every breaking-change note, in order: one per `BREAKING CHANGE:` or
-    /// `BREAKING-CHANGE:` footer, else the description after `!` (raw).
+    /// `BREAKING-CHANGE:` footer, then the description after `!` (raw; see
+    /// `hub_conventional::Commit::breaking_notes`).
     pub breaking_notes: Vec<String>,
     /// The same notes, escaped (each may span lines).
     pub breaking_notes_md: Vec<String>,

@@ -750,9 +750,9 @@ fn one_breaking_entry_per_note() {
         .iter()
         .map(|e| e.breaking_md.as_deref())
         .collect();
-    assert_eq!(notes, [Some("one"), Some("two"), Some("three")]);
+    assert_eq!(notes, [Some("one"), Some("two"), Some("three"), Some("v2")]);
     let entry = &ctx.releases[0].sections[0].entries[0];
-    assert_eq!(entry.breaking_notes, ["one", "two", "three"]);
+    assert_eq!(entry.breaking_notes, ["one", "two", "three", "v2"]);
 }
 
 #[test]

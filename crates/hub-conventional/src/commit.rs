@@ -177,30 +177,32 @@ impl<'a> Commit<'a> {
         self.type_.eq_ignore_ascii_case(ty)
     }
 
-    /// Every breaking-change note, in order: the value of each `BREAKING CHANGE:` and
-    /// `BREAKING-CHANGE:` footer; when there is none, the description of a `!` summary.
-    /// (conventional-changelog and release-please list one note per footer the same way,
-    /// and the `!` summary only when no footer says more.)
+    /// Every breaking-change note: the value of each `BREAKING CHANGE:` and
+    /// `BREAKING-CHANGE:` footer in order, then the description of a `!` summary (unless a
+    /// footer says exactly the same). conventional-changelog and release-please list one
+    /// note per footer; release-please's changelogs (yargs 18.0.0) list the `!` summary
+    /// after them.
     ///
     /// ```
     /// use hub_conventional::Commit;
     ///
     /// let c = Commit::parse("feat!: v2\n\nBREAKING CHANGE: a\nBREAKING-CHANGE: b").expect("parses");
-    /// assert_eq!(c.breaking_notes(), ["a", "b"]);
+    /// assert_eq!(c.breaking_notes(), ["a", "b", "v2"]);
     /// assert_eq!(Commit::parse("fix!: drop x").expect("parses").breaking_notes(), ["drop x"]);
+    /// let c = Commit::parse("fix: y\n\nBREAKING CHANGE: z").expect("parses");
+    /// assert_eq!(c.breaking_notes(), ["z"]);
     /// ```
     pub fn breaking_notes(&self) -> Vec<&'a str> {
-        let notes: Vec<&'a str> = self
+        let mut notes: Vec<&'a str> = self
             .footers
             .iter()
             .filter(|f| f.is_breaking())
             .map(|f| f.value)
             .collect();
-        if notes.is_empty() && self.bang {
-            vec![self.description]
-        } else {
-            notes
+        if self.bang && !notes.iter().any(|n| n.trim() == self.description.trim()) {
+            notes.push(self.description);
         }
+        notes
     }
 
     /// Footers whose token equals `token`, ignoring ASCII case.
