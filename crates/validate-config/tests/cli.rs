@@ -1190,3 +1190,41 @@ fn a_schema_map_file_in_the_repository_is_the_repositorys() {
         file.stdout
     );
 }
+
+/// The report file is written through hub-kit's one atomic write: a link to it stays a link,
+/// and a temporary file a killed run left next to it is removed.
+#[test]
+fn the_report_file_is_written_atomically() {
+    let dir = workdir();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir_all(&reports).expect("because the folder can be made");
+    std::os::unix::fs::symlink("real.json", reports.join("report.json"))
+        .expect("because a symlink can be made");
+    let stale = reports.join(format!(".real.json{}0badc0ffee", hub_kit::files::TEMP_MARK));
+    std::fs::write(&stale, "half a report").expect("because it can be written");
+    let run = run(
+        dir.path(),
+        &[
+            "--schema",
+            "schema.json",
+            "--report-file",
+            "reports/report.json",
+            "valid/config.yaml",
+        ],
+        &[],
+        false,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        std::fs::symlink_metadata(reports.join("report.json"))
+            .expect("because the link exists")
+            .file_type()
+            .is_symlink()
+    );
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reports.join("real.json")).expect("because it is written"),
+    )
+    .expect("because the report is JSON");
+    assert_eq!(report["filesChecked"], 1);
+    assert!(!stale.exists(), "the killed run's temporary file is left");
+}
