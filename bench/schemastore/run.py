@@ -231,7 +231,9 @@ def main() -> None:
     parser.add_argument("--no-build", action="store_true", help="use the built binary")
     parser.add_argument("--binary", help="this hub-validate-config instead of the release build")
     parser.add_argument("--only", help="comma-separated schema names")
-    parser.add_argument("--all", action="store_true", help="print every schema, not only differences")
+    parser.add_argument(
+        "--differences", action="store_true", help="print only the schemas where a tool errs"
+    )
     parser.add_argument(
         "--hub-arg", action="append", default=[], help="extra hub-validate-config argument"
     )
@@ -305,7 +307,7 @@ def main() -> None:
                     }
                 )
         n = len(case["files"])
-        if args.all or hub_ok != n or ajv_ok != n:
+        if not args.differences or hub_ok != n or ajv_ok != n:
             print(
                 f"| {case['schema']} | {n} | {hub_ok} | {ajv_ok} | {hub['ms']:.0f} | "
                 f"{ajv_line['ms']:.0f} |"
