@@ -93,9 +93,9 @@ pub struct Args {
     /// listed under Miscellaneous Chores.
     #[arg(long)]
     show_hidden: bool,
-    /// Sort each section's entries by scope (scoped entries first, A to Z), as release-please
-    /// and vite's changelogs do: `**api:** …` before `**cli:** …` before unscoped entries.
-    /// Default: newest first.
+    /// Sort each section's entries by scope, then description (scoped entries first), as
+    /// release-please's and vite's changelogs read: `**api:** a…`, `**api:** b…`, `**cli:** …`,
+    /// then unscoped entries. Default: newest first.
     #[arg(long)]
     sort_by_scope: bool,
     /// Read GitHub's squash-merge bodies: each `* type(scope): description` bullet is its own

@@ -165,7 +165,8 @@ fn every_breaking_note_in_every_preset_and_template() {
 /// One commit of each usual type, several scopes.
 fn typed_history() -> TestRepo {
     let mut r = released();
-    r.commit("feat(ui): dark mode")
+    r.commit("feat(api): autocomplete")
+        .commit("feat(ui): dark mode")
         .commit("fix(parser): tabs")
         .commit("docs: the release flow")
         .commit("chore: bump deps")
@@ -306,12 +307,15 @@ fn entries_sorted_by_scope_on_request() {
         [
             "- **cli:** completions",
             "- **api:** search",
-            "- **ui:** dark mode"
+            "- **ui:** dark mode",
+            "- **api:** autocomplete"
         ]
     );
+    // By scope, then description (conventional-changelog's `['scope', 'subject']`).
     assert_eq!(
         features(&notes(&r, &[("sort-by-scope", "true")])),
         [
+            "- **api:** autocomplete",
             "- **api:** search",
             "- **cli:** completions",
             "- **ui:** dark mode"

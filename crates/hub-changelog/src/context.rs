@@ -305,8 +305,13 @@ fn release_context<'r>(
 
     if config.sort_by_scope {
         for s in &mut sections {
-            s.entries.sort_by_cached_key(|e| {
-                (e.scope.is_none(), e.scope.as_deref().map(str::to_lowercase))
+            // conventional-changelog's `commitsSort: ['scope', 'subject']`, unscoped last.
+            s.entries.sort_by(|a, b| {
+                (a.scope.is_none(), &a.scope, &a.description).cmp(&(
+                    b.scope.is_none(),
+                    &b.scope,
+                    &b.description,
+                ))
             });
         }
     }

@@ -214,8 +214,9 @@ pub struct Config {
     /// Show the types the `types` setting hides, each under its section.
     #[serde(default)]
     pub show_hidden: bool,
-    /// Sort each section's entries by scope (scoped entries first, by scope ignoring case;
-    /// newest first within a scope), as release-please's and vite's changelogs read.
+    /// Sort each section's entries by scope, then description (scoped entries first), as
+    /// conventional-changelog's `commitsSort: ['scope', 'subject']` does for release-please
+    /// and vite. Default (`false`): newest first.
     #[serde(default)]
     pub sort_by_scope: bool,
 }
