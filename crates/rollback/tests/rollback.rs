@@ -1340,3 +1340,39 @@ fn a_run_killed_mid_write_leaves_nothing_the_next_run_keeps() {
     let text = std::fs::read_to_string(&audit).unwrap();
     assert!(text.starts_with(&old) && text.len() > old.len());
 }
+
+/// Over `ssh` too, a release directory that resolves outside `releases/` is refused: the
+/// host's `readlink -f` finds it in the listing, and nothing is switched there.
+#[test]
+fn a_release_outside_the_releases_directory_is_refused_over_ssh() {
+    let Some(sshd) = Sshd::start() else {
+        return;
+    };
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.path("outside")).unwrap();
+    std::fs::remove_dir(f.path("app/releases/1.0.0")).unwrap();
+    std::os::unix::fs::symlink(f.path("outside"), f.path("app/releases/1.0.0")).unwrap();
+    let run = f.run(&inputs(
+        f.base(),
+        &[
+            ("host", &sshd.host()),
+            ("ssh-options", &sshd.options()),
+            ("restart-command", "touch restarted"),
+            ("timeout", "20s"),
+        ],
+    ));
+    assert_eq!(run.code, Some(1), "{run:#?}\n{}", sshd.log());
+    let outside = std::fs::canonicalize(f.path("outside")).unwrap();
+    assert!(
+        run.stdout.contains(&format!(
+            "release directory `releases/1.0.0` resolves to `{}`",
+            outside.display()
+        )) && run.stdout.contains("refusing to switch `current` to it"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(f.current(), Path::new("releases/1.1.0"));
+    assert!(!f.path("app/restarted").exists());
+    assert_eq!(run.output("status"), "failed");
+    assert_eq!(run.output("rolled-back-to"), "");
+}
