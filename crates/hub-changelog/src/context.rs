@@ -236,12 +236,16 @@ fn release_context<'r>(
             return Status::Shown;
         };
         let keys = fold_keys(&entry);
+        // Two pull requests with the same title (a bot's "update all dependencies") are two
+        // changes: a subject match folds only when one side has no pull request number.
         match keys
             .iter()
-            .find_map(|k| seen.get(k))
-            .copied()
             .filter(|_| config.fold_duplicates)
-        {
+            .filter_map(|k| seen.get(k).copied())
+            .find(|&(s0, e0)| match (sections[s0].entries[e0].pr, entry.pr) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }) {
             Some((s0, e0)) => {
                 let kept = &mut sections[s0].entries[e0];
                 kept.ids.push(entry.id.clone());

@@ -282,6 +282,40 @@ fn duplicates_fold_by_pr_number_too() {
 }
 
 #[test]
+fn two_pull_requests_with_one_title_are_two_changes() {
+    // Renovate's "update all non-major dependencies", merged twice in vite 7.2.5.
+    let log = [
+        c(
+            "1111111aaaa",
+            "fix(deps): update all non-major dependencies (#21175)",
+        ),
+        c(
+            "2222222bbbb",
+            "fix(deps): update all non-major dependencies (#21146)",
+        ),
+        c(
+            "3333333cccc",
+            "fix(deps): update all non-major dependencies",
+        ),
+    ];
+    let releases = [release(&log)];
+    let ctx = context(&releases, &Config::default());
+    let ids: Vec<&Vec<String>> = ctx.releases[0].sections[0]
+        .entries
+        .iter()
+        .map(|e| &e.ids)
+        .collect();
+    // The copy without a number still folds (a squash commit and its branch's commit).
+    assert_eq!(
+        ids,
+        [
+            &vec!["1111111aaaa".to_owned(), "3333333cccc".to_owned()],
+            &vec!["2222222bbbb".to_owned()]
+        ]
+    );
+}
+
+#[test]
 fn one_pull_request_of_several_types_is_several_changes() {
     // A rebase-merged pull request whose tool appended its number to every commit.
     let log = [
