@@ -196,6 +196,23 @@ impl Repo {
         parse_opened(dir, &args, revs, &out)
     }
 
+    /// The names of every tag of the repository containing `dir`, sorted: one
+    /// `git for-each-ref` that opens no object — the cheapest listing git has, for a caller
+    /// that needs the commit of only one of them (resolve it with
+    /// [`Repo::open_resolving`]).
+    pub fn tag_names(dir: impl AsRef<Path>) -> Result<Vec<String>, GitError> {
+        let dir = dir.as_ref();
+        let args = ["for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags"];
+        let out = git_in(dir, args)?;
+        if !out.status.success() {
+            return Err(refusal(dir, &args.join(" "), &out));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// [`Repo::open_resolving`] and [`Repo::tags`] at once: the `git rev-parse` and the
     /// `git show-ref` are started together and run side by side.
     pub fn open_with_tags(

@@ -280,6 +280,12 @@ fn tags_are_peeled_to_commits_whether_packed_loose_nested_or_of_a_tree() {
         ["api/v2.0.0", "v0.1.0", "v0.1.1", "v0.2.0"]
     );
     assert_eq!(moved[1].commit, head);
+    // The names alone, from a subdirectory: the same list.
+    let sub = repo.root().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    assert_eq!(Repo::tag_names(&sub).unwrap(), names(moved));
+    let outside = tempfile::tempdir().unwrap();
+    assert!(Repo::tag_names(outside.path()).is_err());
     // Reachability of every tag in one for-each-ref --merged.
     let merged = repo.tags_merged_into(&first[1].commit).unwrap();
     let want: std::collections::HashSet<String> =

@@ -32,10 +32,10 @@ pub struct QuickStart {
     pub log: CommitLog,
 }
 
-/// The common case in three git processes, two of them side by side: one `git rev-parse`
-/// (work tree, shallowness, `to`) next to one `git show-ref` (every tag and its commit),
-/// then one `git log` of the range since the highest version tag, which also
-/// proves that tag reachable: a commit of `to ^tag` has the tag's commit as a parent
+/// The common case in three git processes: the tag names (one `git for-each-ref` that
+/// opens no object); the work tree, shallowness, and the commits of `to` and of the highest
+/// version tag (one `git rev-parse`); then one `git log` of the range since that tag,
+/// which also proves it reachable: a commit of `to ^tag` has the tag's commit as a parent
 /// exactly when the tag is an ancestor of `to`. With `path`s the log no longer shows every
 /// parent, so one `merge-base --is-ancestor` proves it instead.
 ///
@@ -49,7 +49,24 @@ pub fn quick_start(
     to_rev: &str,
     paths: &[String],
 ) -> Result<Option<QuickStart>> {
-    let Ok((opened, tags)) = Repo::open_with_tags(dir, &[to_rev]) else {
+    let Ok(names) = Repo::tag_names(dir) else {
+        return Ok(None);
+    };
+    // Each name parsed once: the highest version, and every version for `known`.
+    let versions: Vec<(usize, Version)> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| pattern.parse(t).map(|v| (i, v)))
+        .collect();
+    let top = versions
+        .iter()
+        .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
+        .map(|(i, v)| (names[*i].clone(), v.clone()));
+    let known: Vec<Version> = versions.into_iter().map(|(_, v)| v).collect();
+    let tag_ref = top.as_ref().map(|(t, _)| format!("refs/tags/{t}"));
+    let mut revs = vec![to_rev];
+    revs.extend(tag_ref.as_deref());
+    let Ok(opened) = Repo::open_resolving(dir, &revs) else {
         return Ok(None);
     };
     if opened.shallow {
@@ -57,17 +74,6 @@ pub fn quick_start(
     }
     let repo = opened.repo;
     let to = opened.commits[0].clone();
-    // Each name parsed once: the highest version, and every version for `known`.
-    let versions: Vec<(usize, Version)> = tags
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| pattern.parse(&t.name).map(|v| (i, v)))
-        .collect();
-    let top = versions
-        .iter()
-        .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
-        .map(|(i, v)| (&tags[*i], v.clone()));
-    let known: Vec<Version> = versions.into_iter().map(|(_, v)| v).collect();
     let Some((tag, version)) = top else {
         let Ok(log) = repo.log(&Range::since(None, &to), paths) else {
             return Ok(None);
@@ -83,7 +89,7 @@ pub fn quick_start(
             log,
         }));
     };
-    let tag_commit = tag.commit.clone();
+    let tag_commit = opened.commits[1].clone();
     if !paths.is_empty() && tag_commit != to && !repo.is_ancestor(&tag_commit, &to)? {
         return Ok(None);
     }
@@ -100,7 +106,7 @@ pub fn quick_start(
         repo,
         to,
         last: LastRelease {
-            tag: Some(tag.name.clone()),
+            tag: Some(tag),
             commit: Some(tag_commit),
             version: Some(version),
             known,

@@ -214,6 +214,11 @@ fn every_package_in_one_pass_equals_one_run_per_package() {
             );
         }
     }
+    // A single package without `path`: three git processes, one after the other — the tag
+    // names, the commits of `to` and of the highest tag, the log that proves it reachable.
+    let (one, calls) = run(tmp.path(), &["--tag-prefix", "api@"]);
+    assert_eq!(calls, ["for-each-ref", "rev-parse", "log"]);
+    assert_eq!(one["current-version"], "1.0.0");
     // What the rules say, to be sure the equality is not between two wrong answers.
     assert_eq!(packages["api"]["next-version"], "1.1.0"); // fix + feat on the merged branch
     assert_eq!(packages["api"]["commit-count"], 3); // fix, docs, feat(api) — not `apiary/`
