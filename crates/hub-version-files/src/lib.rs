@@ -297,12 +297,12 @@ pub enum Error {
         /// The opening line (1-based).
         line: usize,
         /// The opening marker.
-        start: &'static str,
+        start: String,
         /// The closing marker.
-        end: &'static str,
+        end: String,
     },
-    /// A marked line has no version on it.
-    #[error("line {line}: a version marker but no version on the line")]
+    /// A marked line (or a whole block) has nothing to replace.
+    #[error("line {line}: a version marker with nothing to replace")]
     MarkerWithoutVersion {
         /// The line (1-based).
         line: usize,

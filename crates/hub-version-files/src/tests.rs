@@ -568,7 +568,7 @@ fn marker_refusals() {
         "main.go",
         "const V = \"dev\" // hub-actions-version\n",
         Opts::default(),
-        "line 1: a version marker but no version on the line",
+        "line 1: a version marker with nothing to replace",
     );
     refuse(
         "main.go",
@@ -874,5 +874,38 @@ fn workspace_roots_are_recognised() {
     assert_eq!(
         crate::package_name(&Kind::Pyproject, "[tool.poetry]\nname = \"acme\"\n").as_deref(),
         Some("acme")
+    );
+}
+
+#[test]
+fn release_please_marker_rules() {
+    // major/minor/patch replace the first whole number; a block's end line is replaced
+    // too; an inline marker inside a block wins; both flavours.
+    let text = "MAJOR = 1 # x-release-please-major\nMINOR = 4 # hub-actions-minor\nPATCH=v9 # x-release-please-patch (v9 is no whole number, 12 is)\n/* x-release-please-start-version */\nconst A = \"1.4.2\";\nconst B = \"1.4.2\"; /* x-release-please-end */\nconst C = \"1.4.2\";\n";
+    check(
+        "consts.c",
+        text,
+        "2.5.0",
+        Opts::default(),
+        "MAJOR = 2 # x-release-please-major\nMINOR = 5 # hub-actions-minor\nPATCH=v9 # x-release-please-patch (v9 is no whole number, 0 is)\n/* x-release-please-start-version */\nconst A = \"2.5.0\";\nconst B = \"2.5.0\"; /* x-release-please-end */\nconst C = \"1.4.2\";\n",
+        &[
+            "line 1: 1 → 2",
+            "line 2: 4 → 5",
+            "line 3: 12 → 0",
+            "line 5: 1.4.2 → 2.5.0",
+            "line 6: 1.4.2 → 2.5.0",
+        ],
+    );
+    refuse(
+        "consts.c",
+        "// hub-actions-start-major\nconst A = 1;\n",
+        Opts::default(),
+        "line 1: `hub-actions-start-major` without a closing `hub-actions-end`",
+    );
+    refuse(
+        "consts.c",
+        "// hub-actions-start-version\nno version here\n// hub-actions-end\n",
+        Opts::default(),
+        "line 1: a version marker with nothing to replace",
     );
 }
