@@ -30,6 +30,7 @@ fn run(
         workspace_version: opts.workspace_version,
     };
     let updated = update(Kind::detect(file), text, &request)?;
+    assert_only_changed_lines_differ(text, &updated);
     // Writing the same version again changes nothing.
     let again =
         update(Kind::detect(file), &updated.text, &request).expect("because it just worked");
@@ -43,6 +44,32 @@ fn run(
         updated.text,
         updated.changes.iter().map(ToString::to_string).collect(),
     ))
+}
+
+/// The edit is surgical: the same lines with the same line ends, and every line that
+/// differs holds one of the new values.
+fn assert_only_changed_lines_differ(before: &str, updated: &crate::Updated) {
+    let old: Vec<&str> = before.split_inclusive('\n').collect();
+    let new: Vec<&str> = updated.text.split_inclusive('\n').collect();
+    assert_eq!(old.len(), new.len(), "the number of lines changed");
+    for (a, b) in old.iter().zip(&new) {
+        assert_eq!(
+            a.ends_with("\r\n"),
+            b.ends_with("\r\n"),
+            "a line end changed: {b:?}"
+        );
+        assert_eq!(
+            a.ends_with('\n'),
+            b.ends_with('\n'),
+            "a line end changed: {b:?}"
+        );
+        if a != b {
+            assert!(
+                updated.changes.iter().any(|c| b.contains(c.new.as_str())),
+                "{b:?} differs from {a:?} but holds no new value"
+            );
+        }
+    }
 }
 
 fn check(file: &str, text: &str, version: &str, opts: Opts<'_>, expect: &str, changes: &[&str]) {
