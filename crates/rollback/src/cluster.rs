@@ -1,34 +1,17 @@
-//! Plans for the `kubernetes`, `helm` and `compose` backends: read the live state with the
-//! tool (reads run in a dry run too; they change nothing), choose the version, and lay out
-//! the exact argument vectors that roll back.
-
-use std::path::{Path, PathBuf};
+//! Plans for the `kubernetes`, `helm` and `compose` backends, from the live state the tool
+//! showed (read in `facts`): choose the version and lay out the exact argument vectors that
+//! roll back. Pure, like the rest of planning.
 
 use anyhow::{Result, anyhow};
 use hub_conventional::semver::Version;
-use hub_kit::{Env, Runner};
+use hub_kit::cli::usage;
 
-use crate::tools::{self, Container};
-use crate::{Args, Chosen, Plan, Request, Step, choose, choose_version, exec, history, usage};
-
-/// Runs a read-only tool command and returns what it printed.
-pub fn read(argv: &[String], request: &Request) -> Result<String> {
-    let shown = argv.join(" ");
-    let finished = exec::run(argv, &[], None, Some(request.timeout))
-        .map_err(|e| anyhow!("`{shown}` could not run: {e:#}"))?;
-    if !finished.success() {
-        return Err(anyhow!(
-            "`{shown}` failed ({}): {}",
-            finished.describe(),
-            finished.stderr.trim()
-        ));
-    }
-    Ok(finished.stdout)
-}
-
-fn argv(words: &[&str]) -> Vec<String> {
-    words.iter().map(|w| (*w).to_string()).collect()
-}
+use crate::choose;
+use crate::chosen::{Chosen, choose_version};
+use crate::facts::{Facts, Live, Need, argv, compose_ps_args};
+use crate::request::{Backend, Request};
+use crate::step::{Plan, Step};
+use crate::tools::{self, ComposeContainer, Container, HelmRevision};
 
 /// `1.1.0` spelled like the running tag: with the tag prefix when that tag has it.
 fn spell(to: &Version, running_tag: Option<&str>, prefix: &str) -> String {
@@ -42,7 +25,7 @@ fn seconds(request: &Request) -> String {
     format!("{}s", request.timeout.as_secs().max(1))
 }
 
-fn finish(chosen: Chosen, live: bool, steps: Vec<Step>) -> Result<Plan> {
+fn finish(chosen: Chosen, live: bool, steps: Vec<Step>, notes: Vec<String>) -> Result<Plan> {
     if !live && let Some(from) = &chosen.from {
         choose::check_direction(from, &chosen.to).map_err(|e| anyhow!(e))?;
     }
@@ -53,6 +36,7 @@ fn finish(chosen: Chosen, live: bool, steps: Vec<Step>) -> Result<Plan> {
         git_ref: chosen.git_ref,
         deployments: chosen.deployments,
         steps: if live { Vec::new() } else { steps },
+        notes,
     })
 }
 
@@ -63,26 +47,25 @@ fn no_version(request: &Request) -> anyhow::Error {
     ))
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the backend's inputs, spelled out"
-)]
-pub fn kubernetes(
-    request: &Request,
-    args: &Args,
-    env: &Env,
-    history: Option<&[history::Entry]>,
-    runner: &mut Runner,
-    name: &str,
-    ns: &str,
-    container: Option<&str>,
-    image: Option<&str>,
-) -> Result<Plan> {
-    let d = tools::k8s_deployment(&read(
-        &argv(&["kubectl", "get", "deployment", name, "-n", ns, "-o", "json"]),
-        request,
-    )?)
-    .map_err(|e| anyhow!(e))?;
+/// The `kubernetes` plan, or [`Need::ReplicaSets`] when the version is not running and
+/// the Deployment's history has not been read yet.
+pub fn kubernetes(request: &Request, facts: &Facts) -> Result<Result<Plan, Need>> {
+    let (
+        Backend::Kubernetes {
+            deployment: name,
+            namespace: ns,
+            container,
+            image,
+        },
+        Live::Kubernetes {
+            deployment: d,
+            replica_sets,
+        },
+    ) = (&request.backend, &facts.live)
+    else {
+        return Err(anyhow!("not a `kubernetes` request"));
+    };
+    let mut notes = Vec::new();
     if let Some(guidance) = &d.gitops {
         return Err(anyhow!("{guidance}"));
     }
@@ -91,7 +74,7 @@ pub fn kubernetes(
             "deployment `{name}` in `{ns}` is paused: a rollout would not progress; resume it (`kubectl rollout resume deployment/{name} -n {ns}`) or finish what paused it first"
         ));
     }
-    let current: &Container = match container {
+    let current: &Container = match container.as_deref() {
         Some(c) => d
             .containers
             .iter()
@@ -109,28 +92,23 @@ pub fn kubernetes(
     };
     let tag = tools::image_tag(&current.image);
     let running = tag.and_then(|t| choose::parse_version(t, &request.pattern));
-    runner.info(&format!(
+    notes.push(format!(
         "deployment `{name}` in `{ns}` runs `{}` (revision {})",
         current.image,
         d.revision.map_or("unknown".into(), |r| r.to_string())
-    ))?;
+    ));
     let from = request.from.clone().or_else(|| running.clone());
-    let chosen = choose_version(request, args, env, from, history, true, |_| true)?
-        .ok_or_else(|| no_version(request))?;
+    let chosen =
+        choose_version(request, facts, from, true, |_| true)?.ok_or_else(|| no_version(request))?;
     let live = running.as_ref() == Some(&chosen.to);
     let deployment = format!("deployment/{name}");
     let mut steps = Vec::new();
     if !live {
         // Kubernetes' own history first: a ReplicaSet that ran the version restores its
         // whole pod template. Otherwise point the container at the version's image.
-        let sets = tools::replica_sets(
-            &read(
-                &argv(&["kubectl", "get", "replicasets", "-n", ns, "-o", "json"]),
-                request,
-            )?,
-            &d.uid,
-        )
-        .map_err(|e| anyhow!(e))?;
+        let Some(sets) = replica_sets else {
+            return Ok(Err(Need::ReplicaSets));
+        };
         let earlier = sets
             .iter()
             .filter(|s| Some(s.revision) != d.revision)
@@ -144,13 +122,13 @@ pub fn kubernetes(
                 })
             });
         // The trap: a rollout restores a pod template, nothing else the bad deploy changed.
-        runner.info(&format!(
+        notes.push(format!(
             "{} only the pod template of deployment `{name}`: its replicas and strategy, and the Services, ConfigMaps and Secrets the bad deploy changed, stay as they are (revert those in your manifests)",
             match earlier {
                 Some(rs) => format!("`kubectl rollout undo --to-revision={}` restores", rs.revision),
                 None => "`kubectl set image` changes".to_string(),
             }
-        ))?;
+        ));
         steps.push(match earlier {
             Some(rs) => Step::Run {
                 input: "kubectl rollout undo",
@@ -166,7 +144,9 @@ pub fn kubernetes(
                 cwd: None,
             },
             None => {
-                let repo = image.unwrap_or_else(|| tools::image_repository(&current.image));
+                let repo = image
+                    .as_deref()
+                    .unwrap_or_else(|| tools::image_repository(&current.image));
                 let reference =
                     format!("{repo}:{}", spell(&chosen.to, tag, &request.pattern.prefix));
                 Step::Run {
@@ -198,45 +178,39 @@ pub fn kubernetes(
             cwd: None,
         });
     }
-    finish(chosen, live, steps)
+    finish(chosen, live, steps, notes).map(Ok)
 }
 
-pub fn helm(
-    request: &Request,
-    args: &Args,
-    env: &Env,
-    history: Option<&[history::Entry]>,
-    runner: &mut Runner,
-    release: &str,
-    ns: &str,
-) -> Result<Plan> {
-    let revisions = tools::helm_history(&read(
-        &argv(&[
-            "helm", "history", release, "-n", ns, "-o", "json", "--max", "256",
-        ]),
-        request,
-    )?)
-    .map_err(|e| anyhow!(e))?;
+/// The `helm` plan from the release's history.
+pub fn helm(request: &Request, facts: &Facts, revisions: &[HelmRevision]) -> Result<Plan> {
+    let Backend::Helm {
+        release,
+        namespace: ns,
+    } = &request.backend
+    else {
+        return Err(anyhow!("not a `helm` request"));
+    };
+    let mut notes = Vec::new();
     let pattern = &request.pattern;
-    let live_revision = tools::helm_live(&revisions);
+    let live_revision = tools::helm_live(revisions);
     let running = live_revision.and_then(|r| choose::parse_version(&r.app_version, pattern));
     if let Some(r) = live_revision {
-        runner.info(&format!(
+        notes.push(format!(
             "release `{release}` in `{ns}` is at revision {} (`{}`, `{}`, app version `{}`)",
             r.revision, r.status, r.chart, r.app_version
-        ))?;
+        ));
     }
     let from = request.from.clone().or_else(|| running.clone());
     // A version named (or found in GitHub deployments) picks the revision that ran it;
     // otherwise helm's own history does, not the release tags.
-    let named = choose_version(request, args, env, from.clone(), history, false, |_| true)?;
+    let named = choose_version(request, facts, from.clone(), false, |_| true)?;
     let choice = match &named {
         Some(c) => {
             let to = c.to.clone();
             let matches = move |v: &str| choose::parse_version(v, pattern).as_ref() == Some(&to);
-            tools::helm_choose(release, &revisions, Some(&matches))
+            tools::helm_choose(release, revisions, Some(&matches))
         }
-        None => tools::helm_choose(release, &revisions, None),
+        None => tools::helm_choose(release, revisions, None),
     }
     .map_err(|e| anyhow!(e))?;
     let target = &choice.target;
@@ -278,61 +252,47 @@ pub fn helm(
         ]),
         cwd: None,
     }];
-    finish(chosen, live, steps)
+    finish(chosen, live, steps, notes)
 }
 
-/// Where the Compose override that pins the service's image goes: `RUNNER_TEMP` inside
-/// Actions, else next to the Compose file.
-fn override_path(env: &Env, file: &Path, service: &str) -> PathBuf {
-    let dir = env
-        .get_non_empty(hub_kit::vars::RUNNER_TEMP)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            file.parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-        });
-    dir.join(format!(".hub-rollback.{service}.compose.json"))
-}
-
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the backend's inputs, spelled out"
-)]
+/// The `compose` plan from the service's containers.
 pub fn compose(
     request: &Request,
-    args: &Args,
-    env: &Env,
-    history: Option<&[history::Entry]>,
-    runner: &mut Runner,
-    file: &Path,
-    service: &str,
-    image: Option<&str>,
+    facts: &Facts,
+    running_containers: &[ComposeContainer],
 ) -> Result<Plan> {
+    let Backend::Compose {
+        file,
+        service,
+        image,
+        override_path,
+    } = &request.backend
+    else {
+        return Err(anyhow!("not a `compose` request"));
+    };
+    let mut notes = Vec::new();
     let file_arg = file.display().to_string();
     let base = argv(&["docker", "compose", "-f", &file_arg]);
     let ps_argv = |files: &[String]| {
         let mut a = files.to_vec();
-        a.extend(argv(&["ps", "--all", "--format", "json", service]));
+        a.extend(compose_ps_args(service));
         a
     };
-    let running_containers =
-        tools::compose_ps(&read(&ps_argv(&base), request)?).map_err(|e| anyhow!(e))?;
     let current = running_containers
         .iter()
-        .find(|c| c.service == service)
+        .find(|c| &c.service == service)
         .map(|c| c.image.clone());
     let tag = current.as_deref().and_then(tools::image_tag);
     let running = tag.and_then(|t| choose::parse_version(t, &request.pattern));
-    runner.info(&format!(
+    notes.push(format!(
         "service `{service}` runs `{}`",
         current.as_deref().unwrap_or("nothing")
-    ))?;
+    ));
     let from = request.from.clone().or_else(|| running.clone());
-    let chosen = choose_version(request, args, env, from, history, true, |_| true)?
-        .ok_or_else(|| no_version(request))?;
+    let chosen =
+        choose_version(request, facts, from, true, |_| true)?.ok_or_else(|| no_version(request))?;
     let repo = image
-        .map(str::to_string)
+        .clone()
         .or_else(|| {
             current
                 .as_deref()
@@ -340,8 +300,8 @@ pub fn compose(
         })
         .ok_or_else(|| usage("service is not running: set `image` (the image repository)"))?;
     let reference = format!("{repo}:{}", spell(&chosen.to, tag, &request.pattern.prefix));
-    let live = tools::compose_ready(&running_containers, &reference).is_ok();
-    let path = override_path(env, file, service);
+    let live = tools::compose_ready(running_containers, &reference).is_ok();
+    let path = override_path.clone();
     let contents = serde_json::json!({ "services": { service: { "image": reference } } });
     let mut files = base.clone();
     files.extend(["-f".to_string(), path.display().to_string()]);
@@ -362,5 +322,5 @@ pub fn compose(
             image: reference,
         },
     ];
-    finish(chosen, live, steps)
+    finish(chosen, live, steps, notes)
 }

@@ -98,6 +98,23 @@ pub struct Record {
     pub duration: Duration,
 }
 
+impl Record {
+    /// The record of a plan not carried out yet: a dry run, unchecked, nothing changed.
+    pub fn planned(target: &'static str, from: Option<String>, to: String, why: String) -> Self {
+        Record {
+            target,
+            from,
+            to,
+            why,
+            outcome: Outcome::DryRun,
+            health: Health::Unchecked,
+            changed: false,
+            timeline: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+}
+
 fn seconds(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
