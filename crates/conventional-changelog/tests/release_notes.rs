@@ -404,3 +404,37 @@ fn new_settings_name_the_input_when_wrong() {
         assert!(out.stdout.contains(want), "{inputs:?}: {}", out.stdout);
     }
 }
+
+#[test]
+fn section_titles_from_the_setting_are_data() {
+    let r = typed_history();
+    let types = r##"[
+      {"type": "feat", "section": "::error::boom <img src=x onerror=alert(1)> @everyone"},
+      {"type": "fix", "section": "# Fixed\n::warning::two"}
+    ]"##;
+    for preset in ["keep-a-changelog", "angular", "github"] {
+        let out = r
+            .run()
+            .input("mode", "none")
+            .input("repo-url", "none")
+            .input("preset", preset)
+            .input("types", types)
+            .go();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let section = out.output("changelog");
+        assert!(!section.contains("<img"), "{preset}: {section}");
+        assert!(!section.contains("@everyone"), "{preset}: {section}");
+        assert!(
+            hub_kit::command::commands_in(section).is_empty(),
+            "{preset}: {section}"
+        );
+        assert!(
+            hub_kit::command::commands_in(&out.stdout)
+                .iter()
+                .all(|(c, _)| !matches!(c.as_str(), "error" | "warning")),
+            "{preset}: {}",
+            out.stdout
+        );
+        assert!(section.contains("Fixed"), "{preset}: {section}");
+    }
+}

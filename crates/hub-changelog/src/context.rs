@@ -51,7 +51,7 @@ pub struct ReleaseContext<'r> {
 /// A titled group of entries.
 #[derive(Clone, Debug, Serialize)]
 pub struct SectionContext {
-    /// `Features`.
+    /// `Features`, escaped (titles come from the `types` setting).
     pub title: String,
     /// The types it shows (empty for the "other" section).
     pub types: Vec<String>,
@@ -191,7 +191,8 @@ fn release_context<'r>(
         .sections
         .iter()
         .map(|s| SectionContext {
-            title: s.title.clone(),
+            // Titles come from the configuration (`types`): data, escaped like commit text.
+            title: md::escape_text(&s.title, None),
             types: s.types.clone(),
             entries: Vec::new(),
         })
