@@ -314,10 +314,29 @@ pub(crate) fn members(text: &str) -> Vec<String> {
 
 /// Whether `[workspace.package].version` is set.
 pub(crate) fn sets_workspace_version(text: &str) -> bool {
-    parse(text).is_ok_and(|doc| {
-        doc.get("workspace")
-            .and_then(|w| w.get("package"))
-            .and_then(|p| p.get("version"))
-            .is_some_and(Item::is_str)
-    })
+    workspace_version(text).is_some()
+}
+
+/// `[package]`'s name and version.
+pub(crate) fn package(text: &str) -> Option<(String, crate::ManifestVersion)> {
+    let doc = parse(text).ok()?;
+    let package = doc.get("package")?;
+    let name = package.get("name")?.as_str()?.to_string();
+    let version = package.get("version")?;
+    if let Some(v) = version.as_str() {
+        return Some((name, crate::ManifestVersion::Written(v.to_string())));
+    }
+    (version.get("workspace").and_then(Item::as_bool) == Some(true))
+        .then_some((name, crate::ManifestVersion::Inherited))
+}
+
+/// `[workspace.package].version`.
+pub(crate) fn workspace_version(text: &str) -> Option<String> {
+    let doc = parse(text).ok()?;
+    let version = doc
+        .get("workspace")?
+        .get("package")?
+        .get("version")?
+        .as_str()?;
+    Some(version.to_string())
 }

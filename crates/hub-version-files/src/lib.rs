@@ -357,6 +357,25 @@ pub fn workspace_members(kind: &Kind, text: &str) -> Vec<String> {
     }
 }
 
+/// How a `Cargo.toml` gives its package's version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManifestVersion {
+    /// Written in `[package].version`.
+    Written(String),
+    /// `version.workspace = true`: the workspace root's `[workspace.package].version`.
+    Inherited,
+}
+
+/// A `Cargo.toml`'s `[package]` name and version; `None` without both.
+pub fn cargo_package(text: &str) -> Option<(String, ManifestVersion)> {
+    cargo::package(text)
+}
+
+/// A `Cargo.toml`'s `[workspace.package].version`.
+pub fn cargo_workspace_version(text: &str) -> Option<String> {
+    cargo::workspace_version(text)
+}
+
 /// Whether a manifest is a workspace root: a `Cargo.toml` with a `[workspace]` table (or
 /// one of its subtables), a `package.json` with `workspaces`, a `pyproject.toml` with
 /// `[tool.uv.workspace]`.

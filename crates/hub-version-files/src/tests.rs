@@ -936,3 +936,21 @@ fn release_please_marker_rules() {
         "line 1: a version marker with nothing to replace",
     );
 }
+
+#[test]
+fn cargo_package_and_workspace_versions_are_read() {
+    use crate::{ManifestVersion, cargo_package, cargo_workspace_version};
+    assert_eq!(
+        cargo_package("[package]\nname = \"a\"\nversion = \"1.2.3\"\n"),
+        Some(("a".into(), ManifestVersion::Written("1.2.3".into())))
+    );
+    assert_eq!(
+        cargo_package("[package]\nname = \"a\"\nversion.workspace = true\n"),
+        Some(("a".into(), ManifestVersion::Inherited))
+    );
+    assert_eq!(cargo_package("[package]\nname = \"a\"\n"), None);
+    assert_eq!(
+        cargo_workspace_version("[workspace.package]\nversion = \"0.4.1\"\n").as_deref(),
+        Some("0.4.1")
+    );
+}

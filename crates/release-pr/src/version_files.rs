@@ -1,17 +1,19 @@
 //! `hub-release-pr version-files`: plan every file (read, update in memory), refuse before
 //! writing anything, write atomically, report what changed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use hub_kit::cli::usage;
 use hub_kit::{Annotation, Runner};
-use hub_version_files::{Change, Kind, Request, Version, update};
+use hub_version_files::{
+    Change, Kind, ManifestVersion, Request, Version, cargo_package, cargo_workspace_version, update,
+};
 use serde_json::json;
 
 use crate::VersionFilesArgs;
-use crate::workspace::Workspaces;
+use crate::workspace::{Workspaces, cargo_workspace_of};
 
 /// `--help`'s examples, one per kind of file.
 pub const EXAMPLES: &str = "\
@@ -91,47 +93,117 @@ pub fn plan(args: &VersionFilesArgs) -> Result<Plan> {
         files.push((path.clone(), kind));
     }
     let workspaces = Workspaces::discover(&files);
+    // Cargo.lock last: its members follow what their manifests say after this run.
+    let mut results: Vec<Option<Result<Planned, Refusal>>> = files.iter().map(|_| None).collect();
+    let mut after: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for lock_pass in [false, true] {
+        for (index, (path, kind)) in files.iter().enumerate() {
+            if (*kind == Kind::CargoLock) != lock_pass {
+                continue;
+            }
+            let internal = if lock_pass && args.package.is_none() {
+                match lock_members(path, &version, &after) {
+                    Ok(names) => names,
+                    Err(message) => {
+                        results[index] = Some(Err(refusal(path, message)));
+                        continue;
+                    }
+                }
+            } else {
+                workspaces.internal.clone()
+            };
+            let request = Request {
+                version: &version,
+                package: args.package.as_deref(),
+                internal: &internal,
+                app_version: args.app_version,
+                workspace_version: workspaces.writes_workspace_version_for(path),
+            };
+            let result = plan_file(path, kind, &request);
+            if let (Ok(planned), Ok(canonical)) = (&result, path.canonicalize()) {
+                after.insert(canonical, planned.after.clone());
+            }
+            results[index] = Some(result);
+        }
+    }
     let mut plan = Plan {
-        version: version.clone(),
+        version,
         files: Vec::new(),
         refused: Vec::new(),
     };
-    for (path, kind) in files {
-        let display = path.display().to_string();
-        let before = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) => {
-                plan.refused.push(Refusal {
-                    display,
-                    message: format!("cannot read it: {e}"),
-                });
-                continue;
-            }
-        };
-        let request = Request {
-            version: &version,
-            package: args.package.as_deref(),
-            internal: &workspaces.internal,
-            app_version: args.app_version,
-            workspace_version: workspaces.writes_workspace_version_for(&path),
-        };
-        match update(kind.clone(), &before, &request) {
-            Ok(updated) => plan.files.push(Planned {
-                path,
-                display,
-                kind,
-                after: updated.text,
-                changes: updated.changes,
-                notes: updated.notes,
-                before,
-            }),
-            Err(e) => plan.refused.push(Refusal {
-                display,
-                message: format!("cannot update it as {}: {e}", kind.name()),
-            }),
+    for result in results.into_iter().flatten() {
+        match result {
+            Ok(planned) => plan.files.push(planned),
+            Err(refused) => plan.refused.push(refused),
         }
     }
     Ok(plan)
+}
+
+fn refusal(path: &Path, message: String) -> Refusal {
+    Refusal {
+        display: path.display().to_string(),
+        message,
+    }
+}
+
+/// Reads one file and updates it in memory.
+fn plan_file(path: &Path, kind: &Kind, request: &Request<'_>) -> Result<Planned, Refusal> {
+    let before =
+        std::fs::read_to_string(path).map_err(|e| refusal(path, format!("cannot read it: {e}")))?;
+    let updated = update(kind.clone(), &before, request)
+        .map_err(|e| refusal(path, format!("cannot update it as {}: {e}", kind.name())))?;
+    Ok(Planned {
+        path: path.to_path_buf(),
+        display: path.display().to_string(),
+        kind: kind.clone(),
+        after: updated.text,
+        changes: updated.changes,
+        notes: updated.notes,
+        before,
+    })
+}
+
+/// The members of a `Cargo.lock`'s workspace whose manifests give `version` once this run's
+/// edits (`after`, by canonical path) are applied: their lock entries follow; the others'
+/// stay, so the lock never disagrees with the manifests.
+fn lock_members(
+    lock: &Path,
+    version: &Version,
+    after: &BTreeMap<PathBuf, String>,
+) -> Result<BTreeSet<String>, String> {
+    let Some(ws) = cargo_workspace_of(lock) else {
+        return Err("cannot update it as Cargo.lock: no `Cargo.toml` next to it or above".into());
+    };
+    let text_of = |path: &Path| {
+        path.canonicalize()
+            .ok()
+            .and_then(|c| after.get(&c).cloned())
+            .or_else(|| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
+    };
+    let wanted = version.to_string();
+    let workspace_version = cargo_workspace_version(&text_of(&ws.root));
+    let mut names = BTreeSet::new();
+    for manifest in &ws.manifests {
+        let Some((name, given)) = cargo_package(&text_of(manifest)) else {
+            continue;
+        };
+        let resulting = match given {
+            ManifestVersion::Written(v) => Some(v),
+            ManifestVersion::Inherited => workspace_version.clone(),
+        };
+        if resulting.as_deref() == Some(wanted.as_str()) {
+            names.insert(name);
+        }
+    }
+    if names.is_empty() {
+        return Err(format!(
+            "cannot update it as Cargo.lock: no workspace member's Cargo.toml gives {wanted} \
+             after this run; give the manifests to update with it (or `--package`)"
+        ));
+    }
+    Ok(names)
 }
 
 /// One error per refused file, naming the file (an annotation on it inside Actions).

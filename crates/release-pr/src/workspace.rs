@@ -21,6 +21,33 @@ pub struct Workspaces {
     given: BTreeSet<PathBuf>,
 }
 
+/// A Cargo workspace (or a single package): its root manifest and every member's manifest
+/// (the root's own included when it has a `[package]`).
+#[derive(Debug)]
+pub struct CargoWorkspace {
+    /// The root `Cargo.toml`.
+    pub root: PathBuf,
+    /// The members' `Cargo.toml` files.
+    pub manifests: Vec<PathBuf>,
+}
+
+/// The Cargo workspace of a `Cargo.lock`: the workspace root next to it or above, else the
+/// single package's `Cargo.toml` next to it.
+pub fn cargo_workspace_of(lock: &Path) -> Option<CargoWorkspace> {
+    let dir = parent(lock);
+    let root = find_root(&dir, "Cargo.toml", &Kind::CargoToml)
+        .or_else(|| Some(dir.join("Cargo.toml")).filter(|p| p.is_file()))?;
+    let text = std::fs::read_to_string(&root).ok()?;
+    let mut manifests = vec![root.clone()];
+    for member in expand(&parent(&root), &workspace_members(&Kind::CargoToml, &text)) {
+        let manifest = member.join("Cargo.toml");
+        if manifest.is_file() {
+            manifests.push(manifest);
+        }
+    }
+    Some(CargoWorkspace { root, manifests })
+}
+
 impl Workspaces {
     /// Learns the workspaces of `files` (each as given, with its kind).
     pub fn discover(files: &[(PathBuf, Kind)]) -> Self {

@@ -402,3 +402,23 @@ fn json_lists_the_refusals_and_nothing_is_written() {
     );
     assert_eq!(tree(temp.path()), tree(&case.join("before")));
 }
+
+#[test]
+fn a_lock_alone_follows_manifests_already_at_the_version() {
+    // Manifests bumped earlier (by this tool or `cargo set-version`), the lock not yet.
+    let case = fixtures().join("cargo-workspace");
+    let temp = tempfile::tempdir().expect("because a temp dir can be made");
+    copy(&case.join("after"), temp.path());
+    std::fs::copy(
+        case.join("before/Cargo.lock"),
+        temp.path().join("Cargo.lock"),
+    )
+    .expect("because the temp dir is writable");
+    let r = run(
+        temp.path(),
+        &["--set".into(), "0.5.0".into(), "Cargo.lock".into()],
+        false,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(tree(temp.path()), tree(&case.join("after")));
+}
