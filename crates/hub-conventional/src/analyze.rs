@@ -138,8 +138,8 @@ pub enum Kind {
     /// A Conventional Commit (including `revert:` commits).
     Conventional,
     /// A revert that is not a Conventional Commit, but understood: git's `Revert "<subject>"`
-    /// (with GitHub's ` (#123)` after it, or nested), `Reapply "<subject>"`, or any message
-    /// with git's `This reverts commit <sha>.` line.
+    /// (with GitHub's ` (#123)` after it, or nested), `Reapply "<subject>"`, or any other
+    /// non-conventional message with git's `This reverts commit <sha>.` line.
     GitRevert,
     /// A merge commit message (`Merge pull request …`, `Merge branch …`, `Merge remote-tracking
     /// branch …`, `Merge tag …`, `Merged PR …`): ignored, never hinted at.

@@ -6,7 +6,8 @@
 //! - the same squash-merged on GitHub: `Revert "<subject>" (#123)`;
 //! - a revert of a revert: `Revert "Revert "<subject>""`, or `Reapply "<subject>"` as git
 //!   writes it since 2.43;
-//! - any other message with git's `This reverts commit <sha>.` line (a reworded revert);
+//! - any other message that is not a Conventional Commit and carries git's
+//!   `This reverts commit <sha>.` line (a reworded revert);
 //! - the conventional `revert:` type (any case) with a `Refs: <sha>[, <sha>…]` footer
 //!   and/or a `This reverts commit <sha>.` line.
 //!
@@ -22,8 +23,8 @@
 //! something already released) is [`RevertStatus::Outside`]: it is classified as type
 //! `revert`, which [`crate::BumpRules`] maps to a patch by default (as semantic-release
 //! does); map `revert` to `none` to ignore such reverts. A Conventional Commit of another
-//! type that carries git's revert line (`fix: restore the cache\n\nThis reverts commit …`)
-//! pairs the same way, and releases as its own type when its target is outside the range.
+//! type is never a revert, even with git's revert line in its body (`fix: revert #10564,
+//! keep x`): it is listed and released as its type, as conventional-changelog does.
 
 use std::collections::HashMap;
 
@@ -95,8 +96,10 @@ pub fn revert_target<'a>(
                 );
             }
         }
-        // Another type: a revert only through git's line below.
-        Some(_) => {}
+        // Another type is what it says, even when its body quotes git's revert line
+        // (`fix: revert #10564, keep x` in vite): peers list it as its type, and it often
+        // does more than the revert.
+        Some(_) => return None,
         None => {
             if let Some((subject, reapply)) = quoted_subject(summary) {
                 is_revert = true;
@@ -296,7 +299,8 @@ mod tests {
         // git's line alone, under any summary (conventional or not).
         let t = target("Undo the cache\n\nThis reverts commit 9bb4d6ccbe.").expect("reworded");
         assert_eq!((t.subject, t.shas), (None, vec!["9bb4d6ccbe"]));
-        assert!(target("fix: restore\n\nThis reverts commit 9bb4d6ccbe.").is_some());
+        // A Conventional Commit of another type stays what it says.
+        assert!(target("fix: restore\n\nThis reverts commit 9bb4d6ccbe.").is_none());
         // Not a pull request number: the text after the quote must be ` (#digits)`.
         assert!(target("Revert \"x\" soon").is_none());
         assert!(target("Revert \"x\" (#12a)").is_none());
