@@ -12,7 +12,6 @@ use hub_version_files::{
 };
 use serde_json::json;
 
-use crate::VersionFilesArgs;
 use crate::workspace::{Workspaces, cargo_workspace_of};
 
 /// `--help`'s examples, one per kind of file.
@@ -37,6 +36,38 @@ Examples:
   hub-release-pr version-files --set 1.4.0 --key image.tag deploy/values.yaml
   # One package of a monorepo, as a diff, writing nothing
   hub-release-pr version-files --set 0.9.0 --package acme-core --dry-run crates/core/Cargo.toml Cargo.lock";
+
+/// `version-files`' options.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The version to write (semver, e.g. `1.4.0` or `2.0.0-rc.1`; a leading `v` is
+    /// dropped).
+    #[arg(long = "set", value_name = "VERSION")]
+    version: String,
+    /// Only this package: its own version, its lock entries and its dependents'
+    /// requirements. Without it every package in the files gets the version.
+    #[arg(long, value_name = "NAME")]
+    package: Option<String>,
+    /// Also write Helm's `appVersion` in `Chart.yaml`.
+    #[arg(long)]
+    app_version: bool,
+    /// Write the version at this key path (`tool.app.version`, `images.0.tag`) in every
+    /// given JSON, YAML or TOML file instead of detecting the file kind by name.
+    #[arg(long, value_name = "PATH")]
+    key: Option<String>,
+    /// Write nothing; print what would change as a unified diff.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// The files to update. Detected by name: `Cargo.toml`, `Cargo.lock`, `package.json`,
+    /// `package-lock.json`, `npm-shrinkwrap.json`, `pyproject.toml`, `setup.cfg`,
+    /// `uv.lock`, `Chart.yaml`, `VERSION`, `version.txt`, `*.py` (`__version__`); any
+    /// other file is searched for version markers.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
 
 /// One file updated in memory.
 pub struct Planned {
@@ -70,7 +101,7 @@ pub struct Plan {
 }
 
 /// Reads and updates every file in memory; nothing is written.
-pub fn plan(args: &VersionFilesArgs) -> Result<Plan> {
+pub fn plan(args: &Args) -> Result<Plan> {
     let raw = args.version.trim();
     let version = Version::parse(raw.strip_prefix('v').unwrap_or(raw))
         .map_err(|e| usage(format!("`--set {raw}` is not a semantic version: {e}")))?;
@@ -241,7 +272,7 @@ pub fn write(plan: &Plan) -> Result<()> {
 
 /// What changed: a line per value (and per unchanged file), the diff with `--dry-run`, the
 /// whole result as JSON with `--json`.
-pub fn report(plan: &Plan, args: &VersionFilesArgs, runner: &mut Runner) -> Result<()> {
+pub fn report(plan: &Plan, args: &Args, runner: &mut Runner) -> Result<()> {
     if !plan.refused.is_empty() {
         report_refusals(plan, runner)?;
         if args.json {
