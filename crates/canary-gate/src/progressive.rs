@@ -614,6 +614,11 @@ pub fn unix_now() -> f64 {
 }
 
 impl PromFeed {
+    /// When a query started now is given up: half an interval, at most the deadline.
+    fn query_deadline(&self) -> Instant {
+        (Instant::now() + Duration::from_secs_f64(self.interval / 2.0)).min(self.deadline)
+    }
+
     /// The three queries of one arm: requests, errors and (with latency) buckets.
     fn queries(&self, sel: &str) -> Vec<(&'static str, String)> {
         let mut q = vec![
@@ -650,7 +655,7 @@ impl PromFeed {
         for (part, query) in self.queries(sel) {
             let series = self
                 .prometheus
-                .query_range(&query, start, end, step, self.deadline)
+                .query_range(&query, start, end, step, self.query_deadline())
                 .map_err(|e| format!("prometheus: {e}"))?;
             if part == "requests" && series.is_empty() {
                 return Err(format!("no series for `{query}`"));
@@ -759,7 +764,10 @@ impl Feed for PromFeed {
                 None
             )
         );
-        let series = self.prometheus.query(&query, self.t0, self.deadline).ok()?;
+        let series = self
+            .prometheus
+            .query(&query, self.t0, self.query_deadline())
+            .ok()?;
         // A bucket that is not a count makes the whole histogram unusable: the threshold
         // then comes from the first interval's baseline histogram instead.
         let mut buckets = Vec::with_capacity(series.len());
