@@ -1,7 +1,10 @@
 //! The `releases-dir` backend, Capistrano-style: `<dir>/releases/<version>/` holds each
 //! release and `<dir>/current` is a symlink to the live one. A switch is atomic: a new
 //! symlink `current.tmp-<random>` is renamed over `current`, so `current` is always either
-//! the old or the new release, never missing.
+//! the old or the new release, never missing. A release directory that resolves outside
+//! `releases/` (a symlink to `/etc`, through `..`) is never switched to: the listing
+//! reports it, the plan refuses it, and the switch checks the new link again before the
+//! rename (`readlink -f` on a host).
 //!
 //! With a `host`, the directory is on that host and every step runs there through `ssh`
 //! (an argument vector: `ssh -T -o BatchMode=yes [ssh-options] -- <host> <remote command>`).
