@@ -79,8 +79,9 @@ pub(crate) fn manifest(text: &str, request: &Request<'_>) -> Result<Updated, Err
         set_string(&mut edits, text, "workspace.package.version", item, &new)?;
     }
 
-    // With `--package`, the file must have that package or a dependency on it.
-    let mut mentioned = false;
+    // With `--package`, the file must have that package or a dependency on it, or be the
+    // workspace root holding it.
+    let mut mentioned = root.contains_key("workspace");
     if let Some(package) = root.get("package") {
         let name = package.get("name").and_then(Item::as_str);
         if request.bumps(name) {

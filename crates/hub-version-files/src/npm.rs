@@ -147,7 +147,8 @@ pub(crate) fn package_json(text: &str, request: &Request<'_>) -> Result<Updated,
                     .any(|d| same_name(package, d.name.as_str()))
             })
         });
-        if !own && !depends {
+        let workspace_root = object.get("workspaces").is_some();
+        if !own && !depends && !workspace_root {
             return Err(Error::NoSuchPackage {
                 package: package.to_string(),
             });

@@ -733,6 +733,11 @@ fn a_package_filter_on_a_file_without_that_package_is_refused() {
         opts(),
         "no package `core` in this file",
     );
+    // A workspace root holds the package: no error, even with nothing to change.
+    let root = "{\"name\": \"acme\", \"private\": true, \"workspaces\": [\"packages/*\"]}";
+    check("package.json", root, "2.0.0", opts(), root, &[]);
+    let root = "[workspace]\nmembers = [\"crates/*\"]\n";
+    check("Cargo.toml", root, "2.0.0", opts(), root, &[]);
     // A dependent whose range still admits the new version mentions it: no error, no change.
     let text =
         "{\"name\": \"app\", \"version\": \"1.0.0\", \"dependencies\": {\"core\": \">=0.1\"}}";
