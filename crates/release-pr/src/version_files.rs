@@ -286,10 +286,11 @@ pub fn report(plan: &Plan, args: &Args, runner: &mut Runner) -> Result<()> {
             runner.log_untrusted(&format!("{}: {note}", file.display))?;
         }
         if file.changes.is_empty() && file.notes.is_empty() {
-            runner.log_untrusted(&format!(
-                "{}: unchanged, already {}",
-                file.display, plan.version
-            ))?;
+            let line = match &args.package {
+                Some(_) => format!("{}: unchanged", file.display),
+                None => format!("{}: unchanged, already {}", file.display, plan.version),
+            };
+            runner.log_untrusted(&line)?;
         }
         for change in &file.changes {
             runner.log_untrusted(&format!("{}: {change}", file.display))?;
@@ -307,7 +308,13 @@ pub fn report(plan: &Plan, args: &Args, runner: &mut Runner) -> Result<()> {
         runner.print_untrusted(&diff)?;
     }
     let summary = match (changed, args.dry_run) {
-        (0, _) => format!("nothing to change: every file already has {}", plan.version),
+        (0, _) => match &args.package {
+            Some(package) => format!(
+                "nothing to change: `{package}` is already at {} in every file",
+                plan.version
+            ),
+            None => format!("nothing to change: every file already has {}", plan.version),
+        },
         (n, true) => format!(
             "would update {n} of {} files (dry run, nothing written)",
             plan.files.len()

@@ -144,7 +144,8 @@ fn check_case(name: &str) {
     assert!(
         second
             .stderr
-            .contains("nothing to change: every file already has"),
+            .contains("nothing to change: every file already has")
+            || second.stderr.contains("nothing to change: `"),
         "{name}: {}",
         second.stderr
     );
