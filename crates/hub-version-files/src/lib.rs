@@ -154,7 +154,9 @@ pub struct Request<'a> {
     /// package in the files (one version for the whole repository).
     pub package: Option<&'a str>,
     /// The workspace's own packages (Cargo workspace members, npm workspace packages, uv
-    /// workspace members): their dependents' requirements and lock entries are updated.
+    /// workspace members): their dependents' requirements and lock entries are updated. For
+    /// a lock file, the packages whose entries follow (those whose manifests give the new
+    /// version); empty there means every workspace entry of a `package-lock.json`.
     pub internal: &'a BTreeSet<String>,
     /// Also write Helm's `appVersion`.
     pub app_version: bool,
@@ -369,6 +371,11 @@ pub enum ManifestVersion {
 /// A `Cargo.toml`'s `[package]` name and version; `None` without both.
 pub fn cargo_package(text: &str) -> Option<(String, ManifestVersion)> {
     cargo::package(text)
+}
+
+/// A `package.json`'s `name` and `version`; `None` without a name.
+pub fn package_json_version(text: &str) -> Option<(String, Option<String>)> {
+    npm::name_and_version(text)
 }
 
 /// A `Cargo.toml`'s `[workspace.package].version`.

@@ -167,7 +167,7 @@ pub(crate) fn package_lock(text: &str, request: &Request<'_>) -> Result<Updated,
     let new = request.version.to_string();
     let mut edits = Edits::default();
     let root_name = string(object, "name");
-    let root_bumped = request.bumps(root_name);
+    let root_bumped = follows(request, root_name);
     if root_bumped && let Some(prop) = object.get("version") {
         set_string(&mut edits, text, "version", &prop.value, &new)?;
     }
@@ -176,8 +176,9 @@ pub(crate) fn package_lock(text: &str, request: &Request<'_>) -> Result<Updated,
         // The workspace packages are the entries outside node_modules.
         let workspace =
             |path: &str| !path.is_empty() && !path.split('/').any(|s| s == "node_modules");
+        // The ranges that follow: on the named packages, else on every workspace package.
         let mut internal = request.internal.clone();
-        for entry in &packages.properties {
+        for entry in packages.properties.iter().filter(|_| request.internal.is_empty()) {
             let path = entry.name.as_str();
             if let (true, Value::Object(e)) = (workspace(path), &entry.value) {
                 let name =
@@ -205,7 +206,7 @@ pub(crate) fn package_lock(text: &str, request: &Request<'_>) -> Result<Updated,
             } else if workspace(path) {
                 let name =
                     string(e, "name").unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
-                if request.bumps(Some(name))
+                if follows(request, Some(name))
                     && let Some(prop) = e.get("version")
                 {
                     set_string(
@@ -234,6 +235,26 @@ pub(crate) fn package_lock(text: &str, request: &Request<'_>) -> Result<Updated,
         });
     }
     Ok(edits.apply(text))
+}
+
+/// Whether a lock entry of the package `name` takes the new version: the `--package` one;
+/// else, when the caller names the internal packages, those (the ones whose manifests give
+/// the new version), else every one.
+fn follows(request: &Request<'_>, name: Option<&str>) -> bool {
+    match (request.package, name) {
+        (Some(_), _) => request.bumps(name),
+        (None, _) if request.internal.is_empty() => true,
+        (None, Some(name)) => request.internal.iter().any(|n| same_name(n, name)),
+        (None, None) => false,
+    }
+}
+
+/// `name` and `version`.
+pub(crate) fn name_and_version(text: &str) -> Option<(String, Option<String>)> {
+    let value = parse(text).ok()?;
+    let object = root(&value).ok()?;
+    let name = string(object, "name")?.to_string();
+    Some((name, string(object, "version").map(str::to_string)))
 }
 
 /// `name`.

@@ -959,3 +959,31 @@ fn cargo_package_and_workspace_versions_are_read() {
         Some("0.4.1")
     );
 }
+
+#[test]
+fn package_lock_entries_follow_only_the_named_packages() {
+    let text = "{\n  \"name\": \"acme\",\n  \"version\": \"0.4.1\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {\"name\": \"acme\", \"version\": \"0.4.1\"},\n    \"packages/core\": {\"name\": \"@acme/core\", \"version\": \"0.4.1\"},\n    \"packages/app\": {\"name\": \"@acme/app\", \"version\": \"0.4.1\", \"dependencies\": {\"@acme/core\": \"^0.4.1\"}}\n  }\n}\n";
+    // Only @acme/core's manifest gives the new version: the root and @acme/app stay.
+    let (got, changes) = run(
+        "package-lock.json",
+        text,
+        "0.5.0",
+        &Opts {
+            internal: &["@acme/core"],
+            ..Opts::default()
+        },
+    )
+    .expect("because it is a lock");
+    assert_eq!(
+        changes,
+        [
+            "packages[\"packages/core\"].version: 0.4.1 → 0.5.0",
+            "packages[\"packages/app\"].dependencies.@acme/core: ^0.4.1 → ^0.5.0",
+        ]
+    );
+    assert!(got.starts_with("{\n  \"name\": \"acme\",\n  \"version\": \"0.4.1\""));
+    assert_eq!(
+        crate::package_json_version("{\"name\": \"a\", \"version\": \"1.0.0\"}"),
+        Some(("a".into(), Some("1.0.0".into())))
+    );
+}

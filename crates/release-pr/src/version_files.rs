@@ -8,11 +8,12 @@ use anyhow::{Context, Result};
 use hub_kit::cli::usage;
 use hub_kit::{Annotation, Runner};
 use hub_version_files::{
-    Change, Kind, ManifestVersion, Request, Version, cargo_package, cargo_workspace_version, update,
+    Change, Kind, ManifestVersion, Request, Version, cargo_package, cargo_workspace_version,
+    package_json_version, update,
 };
 use serde_json::json;
 
-use crate::workspace::{Workspaces, cargo_workspace_of};
+use crate::workspace::{Workspaces, cargo_workspace_of, npm_manifests_of};
 
 /// `--help`'s examples, one per kind of file.
 pub const EXAMPLES: &str = "\
@@ -124,16 +125,20 @@ pub fn plan(args: &Args) -> Result<Plan> {
         files.push((path.clone(), kind));
     }
     let workspaces = Workspaces::discover(&files);
-    // Cargo.lock last: its members follow what their manifests say after this run.
+    // Locks last: their entries follow what the manifests say after this run.
     let mut results: Vec<Option<Result<Planned, Refusal>>> = files.iter().map(|_| None).collect();
     let mut after: BTreeMap<PathBuf, String> = BTreeMap::new();
     for lock_pass in [false, true] {
         for (index, (path, kind)) in files.iter().enumerate() {
-            if (*kind == Kind::CargoLock) != lock_pass {
+            if matches!(kind, Kind::CargoLock | Kind::PackageLock) != lock_pass {
                 continue;
             }
             let internal = if lock_pass && args.package.is_none() {
-                match lock_members(path, &version, &after) {
+                let members = match kind {
+                    Kind::CargoLock => cargo_lock_members(path, &version, &after),
+                    _ => npm_lock_members(path, &version, &after),
+                };
+                match members {
                     Ok(names) => names,
                     Err(message) => {
                         results[index] = Some(Err(refusal(path, message)));
@@ -198,7 +203,7 @@ fn plan_file(path: &Path, kind: &Kind, request: &Request<'_>) -> Result<Planned,
 /// The members of a `Cargo.lock`'s workspace whose manifests give `version` once this run's
 /// edits (`after`, by canonical path) are applied: their lock entries follow; the others'
 /// stay, so the lock never disagrees with the manifests.
-fn lock_members(
+fn cargo_lock_members(
     lock: &Path,
     version: &Version,
     after: &BTreeMap<PathBuf, String>,
@@ -206,13 +211,7 @@ fn lock_members(
     let Some(ws) = cargo_workspace_of(lock) else {
         return Err("cannot update it as Cargo.lock: no `Cargo.toml` next to it or above".into());
     };
-    let text_of = |path: &Path| {
-        path.canonicalize()
-            .ok()
-            .and_then(|c| after.get(&c).cloned())
-            .or_else(|| std::fs::read_to_string(path).ok())
-            .unwrap_or_default()
-    };
+    let text_of = |path: &Path| text_after(path, after);
     let wanted = version.to_string();
     let workspace_version = cargo_workspace_version(&text_of(&ws.root));
     let mut names = BTreeSet::new();
@@ -232,6 +231,44 @@ fn lock_members(
         return Err(format!(
             "cannot update it as Cargo.lock: no workspace member's Cargo.toml gives {wanted} \
              after this run; give the manifests to update with it (or `--package`)"
+        ));
+    }
+    Ok(names)
+}
+
+/// A file's text once this run's edits (`after`, by canonical path) are made.
+fn text_after(path: &Path, after: &BTreeMap<PathBuf, String>) -> String {
+    path.canonicalize()
+        .ok()
+        .and_then(|c| after.get(&c).cloned())
+        .or_else(|| std::fs::read_to_string(path).ok())
+        .unwrap_or_default()
+}
+
+/// The packages of a `package-lock.json`'s project whose `package.json` gives `version`
+/// once this run's edits are made: their entries (and the ranges on them) follow. Empty
+/// (every entry follows) for a lock without a `package.json` next to it.
+fn npm_lock_members(
+    lock: &Path,
+    version: &Version,
+    after: &BTreeMap<PathBuf, String>,
+) -> Result<BTreeSet<String>, String> {
+    let kind = Kind::detect(&lock.display().to_string()).name();
+    // A lock without its package.json has no manifest to run ahead of: every entry follows.
+    let Some(manifests) = npm_manifests_of(lock) else {
+        return Ok(BTreeSet::new());
+    };
+    let wanted = version.to_string();
+    let names: BTreeSet<String> = manifests
+        .iter()
+        .filter_map(|m| package_json_version(&text_after(m, after)))
+        .filter(|(_, v)| v.as_deref() == Some(wanted.as_str()))
+        .map(|(name, _)| name)
+        .collect();
+    if names.is_empty() {
+        return Err(format!(
+            "cannot update it as {kind}: no package.json gives {wanted} after this run; \
+             give the manifests to update with it (or `--package`)"
         ));
     }
     Ok(names)

@@ -120,6 +120,22 @@ impl Workspaces {
     }
 }
 
+/// The `package.json` files of a `package-lock.json`'s project: the one next to it and its
+/// workspace packages'.
+pub fn npm_manifests_of(lock: &Path) -> Option<Vec<PathBuf>> {
+    let dir = parent(lock);
+    let root = dir.join("package.json");
+    let text = std::fs::read_to_string(&root).ok()?;
+    let mut manifests = vec![root];
+    for member in expand(&dir, &workspace_members(&Kind::PackageJson, &text)) {
+        let manifest = member.join("package.json");
+        if manifest.is_file() {
+            manifests.push(manifest);
+        }
+    }
+    Some(manifests)
+}
+
 /// The directory of a file as given (`.` for a bare name).
 fn parent(path: &Path) -> PathBuf {
     match path.parent() {
