@@ -178,12 +178,14 @@ pub(crate) fn package_lock(text: &str, request: &Request<'_>) -> Result<Updated,
             |path: &str| !path.is_empty() && !path.split('/').any(|s| s == "node_modules");
         // The ranges that follow: on the named packages, else on every workspace package.
         let mut internal = request.internal.clone();
-        for entry in packages.properties.iter().filter(|_| request.internal.is_empty()) {
-            let path = entry.name.as_str();
-            if let (true, Value::Object(e)) = (workspace(path), &entry.value) {
-                let name =
-                    string(e, "name").unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
-                internal.insert(name.to_string());
+        if internal.is_empty() {
+            for entry in &packages.properties {
+                let path = entry.name.as_str();
+                if let (true, Value::Object(e)) = (workspace(path), &entry.value) {
+                    let name = string(e, "name")
+                        .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
+                    internal.insert(name.to_string());
+                }
             }
         }
         for entry in &packages.properties {
