@@ -423,3 +423,36 @@ fn a_lock_alone_follows_manifests_already_at_the_version() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(tree(temp.path()), tree(&case.join("after")));
 }
+
+#[test]
+fn a_hostile_file_name_runs_no_workflow_command() {
+    // A directory whose name breaks the line and starts a command, inside Actions: the
+    // change lines are fenced, the refusal is one escaped annotation.
+    let temp = tempfile::tempdir().expect("because a temp dir can be made");
+    let evil = temp.path().join("x\n::warning::pwned");
+    std::fs::create_dir(&evil).expect("because Linux allows any byte but / in a name");
+    std::fs::write(evil.join("VERSION"), "1.0.0\n").expect("because it is writable");
+    let file = "x\n::warning::pwned/VERSION".to_string();
+    let r = run(
+        temp.path(),
+        &["--set".into(), "1.1.0".into(), file.clone()],
+        true,
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let names: Vec<String> = commands_in(&r.stdout).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        names.iter().all(|n| n == "stop-commands"),
+        "{names:?}\n{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(evil.join("VERSION")).expect("because it exists"),
+        "1.1.0\n"
+    );
+
+    std::fs::write(evil.join("VERSION"), "latest\n").expect("because it is writable");
+    let r = run(temp.path(), &["--set".into(), "1.1.0".into(), file], true);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let names: Vec<String> = commands_in(&r.stdout).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["error"], "{}", r.stdout);
+}
