@@ -378,6 +378,12 @@ pub fn package_json_version(text: &str) -> Option<(String, Option<String>)> {
     npm::name_and_version(text)
 }
 
+/// A `pyproject.toml`'s project name and written version (`[project]`, else
+/// `[tool.poetry]`); `None` without a name.
+pub fn pyproject_version(text: &str) -> Option<(String, Option<String>)> {
+    python::name_and_version(text)
+}
+
 /// A `Cargo.toml`'s `[workspace.package].version`.
 pub fn cargo_workspace_version(text: &str) -> Option<String> {
     cargo::workspace_version(text)

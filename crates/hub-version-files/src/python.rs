@@ -229,6 +229,24 @@ pub(crate) fn dunder_version(text: &str, request: &Request<'_>) -> Result<Update
     }
 }
 
+/// The project's name and written version (`[project]`, else `[tool.poetry]`).
+pub(crate) fn name_and_version(text: &str) -> Option<(String, Option<String>)> {
+    let doc = cargo::parse(text).ok()?;
+    let tables = [
+        doc.get("project"),
+        doc.get("tool").and_then(|t| t.get("poetry")),
+    ];
+    let name = tables
+        .iter()
+        .flatten()
+        .find_map(|t| t.get("name").and_then(Item::as_str))?;
+    let version = tables
+        .iter()
+        .flatten()
+        .find_map(|t| t.get("version").and_then(Item::as_str));
+    Some((name.to_string(), version.map(str::to_string)))
+}
+
 /// `[project].name`, else `[tool.poetry].name`.
 pub(crate) fn package_name(text: &str) -> Option<String> {
     let doc = cargo::parse(text).ok()?;

@@ -987,3 +987,17 @@ fn package_lock_entries_follow_only_the_named_packages() {
         Some(("a".into(), Some("1.0.0".into())))
     );
 }
+
+#[test]
+fn pyproject_name_and_version_are_read() {
+    assert_eq!(
+        crate::pyproject_version(
+            "[project]\nname = \"a\"\ndynamic = [\"version\"]\n[tool.poetry]\nversion = \"1.0.0\"\n"
+        ),
+        Some(("a".into(), Some("1.0.0".into())))
+    );
+    assert_eq!(
+        crate::pyproject_version("[project]\nname = \"a\"\n"),
+        Some(("a".into(), None))
+    );
+}

@@ -9,11 +9,11 @@ use hub_kit::cli::usage;
 use hub_kit::{Annotation, Runner};
 use hub_version_files::{
     Change, Kind, ManifestVersion, Request, Version, cargo_package, cargo_workspace_version,
-    package_json_version, update,
+    package_json_version, pyproject_version, update,
 };
 use serde_json::json;
 
-use crate::workspace::{Workspaces, cargo_workspace_of, npm_manifests_of};
+use crate::workspace::{Workspaces, cargo_workspace_of, npm_manifests_of, uv_manifests_of};
 
 /// `--help`'s examples, one per kind of file.
 pub const EXAMPLES: &str = "\
@@ -130,13 +130,28 @@ pub fn plan(args: &Args) -> Result<Plan> {
     let mut after: BTreeMap<PathBuf, String> = BTreeMap::new();
     for lock_pass in [false, true] {
         for (index, (path, kind)) in files.iter().enumerate() {
-            if matches!(kind, Kind::CargoLock | Kind::PackageLock) != lock_pass {
+            if matches!(kind, Kind::CargoLock | Kind::PackageLock | Kind::UvLock) != lock_pass {
                 continue;
             }
             let internal = if lock_pass && args.package.is_none() {
                 let members = match kind {
                     Kind::CargoLock => cargo_lock_members(path, &version, &after),
-                    _ => npm_lock_members(path, &version, &after),
+                    Kind::UvLock => manifest_lock_members(
+                        path,
+                        &version,
+                        &after,
+                        uv_manifests_of,
+                        pyproject_version,
+                        "pyproject.toml",
+                    ),
+                    _ => manifest_lock_members(
+                        path,
+                        &version,
+                        &after,
+                        npm_manifests_of,
+                        package_json_version,
+                        "package.json",
+                    ),
                 };
                 match members {
                     Ok(names) => names,
@@ -245,29 +260,33 @@ fn text_after(path: &Path, after: &BTreeMap<PathBuf, String>) -> String {
         .unwrap_or_default()
 }
 
-/// The packages of a `package-lock.json`'s project whose `package.json` gives `version`
-/// once this run's edits are made: their entries (and the ranges on them) follow. Empty
-/// (every entry follows) for a lock without a `package.json` next to it.
-fn npm_lock_members(
+/// The packages of a `package-lock.json`'s or `uv.lock`'s project whose manifest
+/// (`manifest`, found by `manifests_of`, read by `name_and_version`) gives `version` once
+/// this run's edits are made: their entries (and the ranges on them) follow. Empty (the
+/// updater's own choice: every workspace entry, or the project at `.`) for a lock without
+/// its manifest next to it.
+fn manifest_lock_members(
     lock: &Path,
     version: &Version,
     after: &BTreeMap<PathBuf, String>,
+    manifests_of: fn(&Path) -> Option<Vec<PathBuf>>,
+    name_and_version: fn(&str) -> Option<(String, Option<String>)>,
+    manifest: &str,
 ) -> Result<BTreeSet<String>, String> {
     let kind = Kind::detect(&lock.display().to_string()).name();
-    // A lock without its package.json has no manifest to run ahead of: every entry follows.
-    let Some(manifests) = npm_manifests_of(lock) else {
+    let Some(manifests) = manifests_of(lock) else {
         return Ok(BTreeSet::new());
     };
     let wanted = version.to_string();
     let names: BTreeSet<String> = manifests
         .iter()
-        .filter_map(|m| package_json_version(&text_after(m, after)))
+        .filter_map(|m| name_and_version(&text_after(m, after)))
         .filter(|(_, v)| v.as_deref() == Some(wanted.as_str()))
         .map(|(name, _)| name)
         .collect();
     if names.is_empty() {
         return Err(format!(
-            "cannot update it as {kind}: no package.json gives {wanted} after this run; \
+            "cannot update it as {kind}: no {manifest} gives {wanted} after this run; \
              give the manifests to update with it (or `--package`)"
         ));
     }

@@ -136,6 +136,22 @@ pub fn npm_manifests_of(lock: &Path) -> Option<Vec<PathBuf>> {
     Some(manifests)
 }
 
+/// The `pyproject.toml` files of a `uv.lock`'s project: the one next to it and its uv
+/// workspace members'.
+pub fn uv_manifests_of(lock: &Path) -> Option<Vec<PathBuf>> {
+    let dir = parent(lock);
+    let root = dir.join("pyproject.toml");
+    let text = std::fs::read_to_string(&root).ok()?;
+    let mut manifests = vec![root];
+    for member in expand(&dir, &workspace_members(&Kind::Pyproject, &text)) {
+        let manifest = member.join("pyproject.toml");
+        if manifest.is_file() {
+            manifests.push(manifest);
+        }
+    }
+    Some(manifests)
+}
+
 /// The directory of a file as given (`.` for a bare name).
 fn parent(path: &Path) -> PathBuf {
     match path.parent() {
