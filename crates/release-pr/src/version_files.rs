@@ -260,6 +260,9 @@ fn text_after(path: &Path, after: &BTreeMap<PathBuf, String>) -> String {
         .unwrap_or_default()
 }
 
+/// Reads a manifest's package name and written version.
+type ReadManifest = fn(&str) -> Option<(String, Option<String>)>;
+
 /// The packages of a `package-lock.json`'s or `uv.lock`'s project whose manifest
 /// (`manifest`, found by `manifests_of`, read by `name_and_version`) gives `version` once
 /// this run's edits are made: their entries (and the ranges on them) follow. Empty (the
@@ -270,7 +273,7 @@ fn manifest_lock_members(
     version: &Version,
     after: &BTreeMap<PathBuf, String>,
     manifests_of: fn(&Path) -> Option<Vec<PathBuf>>,
-    name_and_version: fn(&str) -> Option<(String, Option<String>)>,
+    name_and_version: ReadManifest,
     manifest: &str,
 ) -> Result<BTreeSet<String>, String> {
     let kind = Kind::detect(&lock.display().to_string()).name();
