@@ -31,7 +31,8 @@ Examples:
   hub-release-pr version-files --set 1.4.0 VERSION
   # Markers in any file: the first version on a line holding `hub-actions-version` (or
   # `x-release-please-version`), or on the lines between `hub-actions-start-version` and
-  # `hub-actions-end` (or `x-release-please-start-version` / `x-release-please-end`)
+  # `hub-actions-end` (or `x-release-please-start-version` / `x-release-please-end`);
+  # `-major`, `-minor`, `-patch` markers replace the first whole number by that part
   hub-release-pr version-files --set 1.4.0 README.md install.sh
   # A key path in a JSON, YAML or TOML file
   hub-release-pr version-files --set 1.4.0 --key image.tag deploy/values.yaml
