@@ -10,10 +10,12 @@
 //! data.
 //!
 //! The interface is small and each read is one process: [`Repo::open_resolving`] (one
-//! `git rev-parse`: work tree, shallowness, revisions), [`Repo::tags`] (one
-//! `git show-ref`), [`Repo::open_with_tags`] (those two started together),
-//! [`Repo::log`] and [`Repo::log_with_files`] (one `git log -z` read into one buffer and
-//! viewed without copying).
+//! `git rev-parse`: work tree, shallowness, revisions), [`Repo::tag_names`] (one
+//! `git for-each-ref` that opens no object), [`Repo::tags`] (one `git show-ref`, peeled
+//! from `packed-refs`), [`Repo::open_with_tags`] (a rev-parse and a show-ref started
+//! together), [`Repo::tags_with_dates`], [`Repo::tags_merged_into`] (one
+//! `git for-each-ref` each), [`Repo::log`] and [`Repo::log_with_files`] (one `git log -z`
+//! read into one buffer and viewed without copying).
 //!
 //! ```no_run
 //! let repo = hub_git::Repo::discover(".").unwrap();
