@@ -200,22 +200,33 @@ impl Repo {
     }
 
     /// The names of the tags whose commit is reachable from `to` (one
-    /// `git for-each-ref --merged`, one walk for every tag).
+    /// `git for-each-ref --merged`): of every tag with `among` `None` — one walk that may
+    /// go down to the oldest tag, half a second on a 100,000-commit history without a
+    /// commit-graph — or only of the tags named in `among`, which stops as soon as those
+    /// are settled (milliseconds for recent ones).
     pub fn tags_merged_into(
         &self,
         to: &str,
+        among: Option<&[&str]>,
     ) -> Result<std::collections::HashSet<String>, GitError> {
-        let merged = format!("--merged={to}");
-        Ok(self
-            .run_text([
-                "for-each-ref",
-                merged.as_str(),
-                "--format=%(refname:strip=2)",
-                "refs/tags",
-            ])?
-            .lines()
-            .map(str::to_owned)
-            .collect())
+        let mut args = vec![
+            "for-each-ref".to_string(),
+            format!("--merged={to}"),
+            "--format=%(refname:strip=2)".into(),
+        ];
+        match among {
+            None => args.push("refs/tags".into()),
+            // A pattern also matches the names below it (`refs/tags/api` → `api/v1`):
+            // only the names asked about are answered.
+            Some([]) => return Ok(Default::default()),
+            Some(names) => args.extend(names.iter().map(|n| format!("refs/tags/{n}"))),
+        }
+        let text = self.run_text(&args)?;
+        let lines = text.lines().map(str::to_owned);
+        Ok(match among {
+            None => lines.collect(),
+            Some(names) => lines.filter(|l| names.contains(&l.as_str())).collect(),
+        })
     }
 
     /// Whether `ancestor` is reachable from `descendant` (a commit is its own ancestor).
@@ -254,7 +265,7 @@ impl Repo {
             } else {
                 let set = match &mut merged {
                     Some(set) => set,
-                    None => merged.insert(self.tags_merged_into(to)?),
+                    None => merged.insert(self.tags_merged_into(to, None)?),
                 };
                 set.contains(name)
             };

@@ -287,12 +287,23 @@ fn tags_are_peeled_to_commits_whether_packed_loose_nested_or_of_a_tree() {
     let outside = tempfile::tempdir().unwrap();
     assert!(Repo::tag_names(outside.path()).is_err());
     // Reachability of every tag in one for-each-ref --merged.
-    let merged = repo.tags_merged_into(&first[1].commit).unwrap();
-    let want: std::collections::HashSet<String> =
-        ["v0.1.1".into(), "v0.2.0".into()].into_iter().collect();
-    assert_eq!(merged, want);
-    let merged = repo.tags_merged_into("HEAD").unwrap();
-    assert_eq!(merged.len(), 4);
+    let set = |names: &[&str]| -> std::collections::HashSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    };
+    let merged = repo.tags_merged_into(&first[1].commit, None).unwrap();
+    assert_eq!(merged, set(&["v0.1.1", "v0.2.0"]));
+    assert_eq!(repo.tags_merged_into("HEAD", None).unwrap().len(), 4);
+    // Only the tags asked about: the pattern `refs/tags/api` also matches `api/v2.0.0`,
+    // which was not asked about.
+    let some = repo
+        .tags_merged_into("HEAD", Some(&["v0.1.1", "api"]))
+        .unwrap();
+    assert_eq!(some, set(&["v0.1.1"]));
+    let some = repo
+        .tags_merged_into(&first[1].commit, Some(&["v0.1.0", "v0.1.1"]))
+        .unwrap();
+    assert_eq!(some, set(&["v0.1.1"]));
+    assert!(repo.tags_merged_into("HEAD", Some(&[])).unwrap().is_empty());
 }
 
 #[test]

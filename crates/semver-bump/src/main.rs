@@ -409,8 +409,8 @@ fn run_packages(
     options: &ReleaseOptions,
     rules: &BumpRules,
 ) -> Result<ExitCode> {
-    // One `git rev-parse` next to one `git show-ref`; then one `for-each-ref --merged` for
-    // every package's reachable tags, and one `git log --name-only` for all of them.
+    // One `git rev-parse` next to one `git show-ref`; then one `for-each-ref --merged`
+    // about every package's highest tag, and one `git log --name-only` for all of them.
     let (opened, tags) = match Repo::open_with_tags(dir, &[args.to.as_str()]) {
         Ok(o) => o,
         Err(e) => {
@@ -432,10 +432,8 @@ fn run_packages(
             )?);
         }
     } else {
-        let merged = repo.tags_merged_into(&to)?;
-        for p in &config {
-            lasts.push(history::from_tags(&p.pattern, &tags, &merged));
-        }
+        let patterns: Vec<&TagPattern> = config.iter().map(|p| &p.pattern).collect();
+        lasts = history::last_releases(&repo, &patterns, &tags, &to)?;
     }
     let bases: Vec<&str> = lasts.iter().filter_map(|l| l.commit.as_deref()).collect();
     let since = if bases.len() < lasts.len() {

@@ -166,8 +166,8 @@ fn every_package_in_one_pass_equals_one_run_per_package() {
         "git invocations: {calls:?}"
     );
     // Four git processes in all, whatever the number of packages: the repository and
-    // `to` (rev-parse), every tag (show-ref), the tags reachable from `to`
-    // (for-each-ref --merged), and the log.
+    // `to` (rev-parse), every tag (show-ref), whether each package's highest tag is
+    // reachable from `to` (for-each-ref --merged), and the log.
     let mut sorted = calls.clone();
     sorted.sort();
     assert_eq!(
@@ -363,4 +363,30 @@ fn hostile_package_names_and_tag_prefixes_run_no_workflow_command() {
             "{stream}"
         );
     }
+}
+
+#[test]
+fn a_packages_unreachable_highest_tag_is_passed_over_in_another_round() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = monorepo(tmp.path());
+    // A higher api pre-release on a branch `to` does not contain.
+    git(&repo, &["checkout", "-q", "-b", "next", "HEAD~2"]);
+    change(&repo, &["api/next.rs"], "feat(api)!: next generation");
+    git(&repo, &["tag", "-a", "-m", "rc", "api@2.0.0-rc.1"]);
+    git(&repo, &["checkout", "-q", "main"]);
+    let (all, calls) = run(tmp.path(), &["--packages", CONFIG]);
+    let packages: serde_json::Value =
+        serde_json::from_str(all["packages"].as_str().unwrap()).unwrap();
+    assert_eq!(packages["api"]["current-tag"], "api@1.0.0");
+    assert_eq!(packages["api"]["next-version"], "1.1.0");
+    assert_eq!(packages["web"]["current-tag"], "web-v0.4.0");
+    // The first round asks about api@2.0.0-rc.1 and web-v0.4.0, the second about api@1.0.0.
+    assert_eq!(
+        calls.iter().filter(|c| *c == "for-each-ref").count(),
+        2,
+        "git invocations: {calls:?}"
+    );
+    let (one, _) = run(tmp.path(), &["--tag-prefix", "api@", "--path", "api"]);
+    assert_eq!(one["current-tag"], "api@1.0.0");
+    assert_eq!(one["next-version"], "1.1.0");
 }
