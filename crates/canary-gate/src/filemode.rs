@@ -59,6 +59,28 @@ pub struct FileMetric {
     pub baseline: Vec<Option<f64>>,
 }
 
+/// The warning for a file holding values that are not finite numbers: one annotation on
+/// the file, at the first of them (CSV), naming them. `None` when there are none.
+pub fn invalid_warning(
+    input: &str,
+    path: &str,
+    table: &Table,
+) -> Option<(String, hub_kit::Annotation)> {
+    let entries: Vec<&crate::data::Invalid> = table.invalid.iter().collect();
+    let first = entries.first()?;
+    let at = hub_kit::Annotation {
+        file: Some(path.to_owned()),
+        line: first.line.map(|l| l as u64),
+        ..hub_kit::Annotation::default()
+    };
+    let message = format!(
+        "{input} `{path}`: {} values are not finite numbers and are not used: {}",
+        entries.len(),
+        name_entries(&entries)
+    );
+    Some((message, at))
+}
+
 /// The metrics to judge: the rules, else every named series of the files, else one
 /// metric called `value`.
 pub fn metric_names(rules: &[Rule], files: [&Result<Table, String>; 2]) -> Vec<Rule> {

@@ -267,26 +267,13 @@ fn file_mode(args: &Args, rules: &[Rule], runner: &mut Runner) -> Result<Outcome
     ] {
         match file {
             Err(e) => runner.warning(&format!("{input}: {e}"), &Annotation::default())?,
-            // Values that are not finite numbers are not used: one warning on the file,
-            // at the first of them, naming them.
-            Ok(table) if !table.invalid.is_empty() => {
-                let path = path.as_deref().unwrap_or_default();
-                let entries: Vec<&data::Invalid> = table.invalid.iter().collect();
-                let at = Annotation {
-                    file: Some(path.to_owned()),
-                    line: entries[0].line.map(|l| l as u64),
-                    ..Annotation::default()
-                };
-                runner.warning(
-                    &format!(
-                        "{input} `{path}`: {} values are not finite numbers and are not used: {}",
-                        entries.len(),
-                        filemode::name_entries(&entries)
-                    ),
-                    &at,
-                )?;
+            Ok(table) => {
+                if let Some((message, at)) =
+                    filemode::invalid_warning(input, path.as_deref().unwrap_or_default(), table)
+                {
+                    runner.warning(&message, &at)?;
+                }
             }
-            Ok(_) => {}
         }
     }
     let rules = filemode::metric_names(rules, [&canary, &baseline]);
@@ -617,17 +604,7 @@ fn progressive_mode(
         ("prometheus", progressive::run(&plan, &mut feed, &mut say))
     };
     let run = run.map_err(anyhow::Error::msg)?;
-    let blind_intervals = run
-        .intervals
-        .iter()
-        .flat_map(|i| {
-            i.read.blind.iter().map(|b| report::BlindInterval {
-                interval: i.interval,
-                metric: b.metric.to_owned(),
-                why: b.why.clone(),
-            })
-        })
-        .collect();
+    let blind_intervals = run.blind_intervals();
     let rows = run.decision.metrics.iter().map(progressive_row).collect();
     let charts = progressive_charts(&run);
     let calibration = run.calibration;

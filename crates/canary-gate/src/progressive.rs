@@ -207,6 +207,22 @@ pub struct Run {
     pub calibration: Option<Calibration>,
 }
 
+impl Run {
+    /// Every interval a metric could not see, for the report and the summary.
+    pub fn blind_intervals(&self) -> Vec<crate::report::BlindInterval> {
+        self.intervals
+            .iter()
+            .flat_map(|i| {
+                i.read.blind.iter().map(|b| crate::report::BlindInterval {
+                    interval: i.interval,
+                    metric: b.metric.to_owned(),
+                    why: b.why.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
 /// A gate whose latency part waits for its threshold: intervals are kept until the
 /// threshold is known, then replayed.
 struct LazyGate {
