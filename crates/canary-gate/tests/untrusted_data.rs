@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 enum Answer {
     /// The canary's 5xx counter sample at time `t` (seconds) is this text.
     CanaryErrors(fn(f64) -> String),
+    /// The canary's 5xx counter is `NaN`, on a series whose `code` label holds workflow
+    /// commands.
+    HostileLabel,
     /// Accept connections and never answer.
     Hang,
 }
@@ -34,11 +37,15 @@ fn stand_in(answer: Answer) -> String {
 }
 
 fn serve(stream: TcpStream, answer: Answer) {
-    let Answer::CanaryErrors(bad) = answer else {
-        // Hold the connection open without a byte of answer.
-        std::thread::sleep(Duration::from_secs(120));
-        drop(stream);
-        return;
+    let (bad, code): (fn(f64) -> String, &str) = match answer {
+        Answer::CanaryErrors(bad) => (bad, "500"),
+        Answer::HostileLabel => (|_| "NaN".to_owned(), HOSTILE),
+        Answer::Hang => {
+            // Hold the connection open without a byte of answer.
+            std::thread::sleep(Duration::from_secs(120));
+            drop(stream);
+            return;
+        }
     };
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut line = String::new();
@@ -84,8 +91,9 @@ fn serve(stream: TcpStream, answer: Answer) {
             format!(r#"[{t:.3},"{v}"]"#)
         })
         .collect();
+    let labels = serde_json::json!({ "code": code }).to_string();
     let body = format!(
-        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"code":"500"}},"values":[{}]}}]}}}}"#,
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{labels},"values":[{}]}}]}}}}"#,
         values.join(",")
     );
     let mut out = stream;
@@ -95,6 +103,10 @@ fn serve(stream: TcpStream, answer: Answer) {
         body.len()
     );
 }
+
+/// A label value that tries every way into the runner's command parser.
+const HOSTILE: &str =
+    "500\n::error::pwned\n##[error]pwned\n::stop-commands::x\n::set-output name=verdict::pass";
 
 fn decode(v: &str) -> String {
     let bytes = v.as_bytes();
@@ -449,4 +461,44 @@ fn infinite_values_in_a_metric_file_are_named_and_make_it_inconclusive() {
             .any(|l| l.starts_with("::warning ") && l.contains("baseline.csv")),
         "{context}"
     );
+}
+
+#[test]
+fn a_hostile_label_on_a_blind_series_runs_no_workflow_command() {
+    let url = stand_in(Answer::HostileLabel);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = gate(
+        dir.path(),
+        &prometheus_args(
+            &url,
+            &[
+                "--steps",
+                "100",
+                "--step-duration",
+                "5s",
+                "--max-duration",
+                "3s",
+            ],
+        ),
+        Duration::from_secs(30),
+    );
+    let context = format!("{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.output("verdict").as_deref(),
+        Some("inconclusive"),
+        "{context}"
+    );
+    // The label reached the log (as data) and the report.
+    assert!(r.stdout.contains("pwned"), "{context}");
+    let why = r.report["blind_intervals"][0]["why"].as_str().expect("why");
+    assert!(why.contains("pwned"), "{why}");
+    let commands = hub_kit::command::commands_in(&r.stdout);
+    assert!(
+        !commands.iter().any(|(_, text)| text.contains("pwned"))
+            && !commands.iter().any(|(name, _)| name == "set-output"),
+        "{commands:?}"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).expect("summary");
+    assert!(summary.contains("Blind intervals"), "{summary}");
+    assert!(!summary.contains("\n::error::pwned"), "{summary}");
 }
