@@ -18,13 +18,14 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
 }
 
-/// Records that the calling test cannot run, and why: prints `skipped: <reason>` on stderr,
-/// and under CI fails the test. Callers return right after it.
+/// Records that the calling test cannot run, and why: prints `skipped: <reason>` on the
+/// process's stderr (past the harness's capture, so `cargo test` shows it for a passing
+/// test too), and under CI fails the test. Callers return right after it.
 ///
-/// ```
-/// # // SAFETY of the example: doc tests run in their own process.
-/// if !hub_testkit::in_ci() {
+/// ```no_run
+/// if !std::path::Path::new("/usr/sbin/sshd").exists() {
 ///     hub_testkit::skip("sshd is not installed (apt-get install openssh-server)");
+///     return;
 /// }
 /// ```
 ///
@@ -33,13 +34,16 @@ pub fn in_ci() -> bool {
 /// When `CI` is set: a test must not skip in CI.
 #[track_caller]
 pub fn skip(reason: &str) {
-    skip_in(reason, in_ci());
+    skip_in(reason, in_ci(), &mut std::io::stderr());
 }
 
 /// [`skip`] with the CI question answered by the caller.
+///
+/// The line goes to `out` — the process's stderr, straight: the test harness captures
+/// `eprintln!` and shows it only for a failing test, which would hide a passing test's skip.
 #[track_caller]
-fn skip_in(reason: &str, ci: bool) {
-    eprintln!("skipped: {reason}");
+fn skip_in(reason: &str, ci: bool, out: &mut dyn std::io::Write) {
+    let _ = writeln!(out, "skipped: {reason}");
     assert!(!ci, "skipped under CI, which must run every test: {reason}");
 }
 
@@ -54,7 +58,7 @@ fn skip_in(reason: &str, ci: bool) {
 #[track_caller]
 #[must_use]
 pub fn path_from_env(var: &str, default: Option<&Path>, what: &str) -> Option<PathBuf> {
-    path_from(var, std::env::var_os(var), default, what)
+    path_from(var, std::env::var_os(var), default, what, &mut skip)
 }
 
 /// [`path_from_env`] with the variable's value given.
@@ -64,6 +68,7 @@ fn path_from(
     value: Option<std::ffi::OsString>,
     default: Option<&Path>,
     what: &str,
+    skip: &mut dyn FnMut(&str),
 ) -> Option<PathBuf> {
     if let Some(value) = value.filter(|v| !v.is_empty()) {
         let path = PathBuf::from(value);
@@ -121,9 +126,12 @@ mod tests {
 
     #[test]
     fn a_skip_fails_under_ci_and_only_there() {
-        skip_in("a tool is missing", false);
-        let failed = std::panic::catch_unwind(|| skip_in("a tool is missing", true))
-            .expect_err("a skip under CI fails the test");
+        let mut said = Vec::new();
+        skip_in("a tool is missing", false, &mut said);
+        assert_eq!(said, b"skipped: a tool is missing\n");
+        let failed =
+            std::panic::catch_unwind(|| skip_in("a tool is missing", true, &mut Vec::new()))
+                .expect_err("a skip under CI fails the test");
         let message = failed
             .downcast_ref::<String>()
             .expect("because assert! formats its message");
@@ -132,15 +140,20 @@ mod tests {
 
     #[test]
     fn a_path_variable_that_names_nothing_is_an_error_not_a_skip() {
-        let failed = std::panic::catch_unwind(|| {
-            path_from_env(
-                "HUB_TESTKIT_SURELY_UNSET_VARIABLE",
-                Some(Path::new("/nonexistent/peer-suites")),
-                "peer suites",
-            )
-        });
-        // Unset and absent: a skip (a failure only under CI).
-        assert_eq!(failed.is_err(), in_ci());
+        // Unset and absent: a skip, with the variable to set.
+        let mut skipped = Vec::new();
+        let found = path_from(
+            "HUB_PEER_SUITES",
+            None,
+            Some(Path::new("/nonexistent/peer-suites")),
+            "peer suites",
+            &mut |reason: &str| skipped.push(reason.to_owned()),
+        );
+        assert_eq!(found, None);
+        assert_eq!(
+            skipped,
+            ["peer suites not found at /nonexistent/peer-suites (set HUB_PEER_SUITES)"]
+        );
         // Set, but to a path that does not exist: a failure everywhere.
         let wrong = std::panic::catch_unwind(|| {
             path_from(
@@ -148,6 +161,7 @@ mod tests {
                 Some("/nonexistent/peer-suitez".into()),
                 None,
                 "peer suites",
+                &mut |_: &str| {},
             )
         })
         .expect_err("a typo in the variable fails");
