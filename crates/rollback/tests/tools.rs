@@ -1,9 +1,9 @@
-//! The `kubernetes`, `helm` and `compose` backends, run by the built binary against fake
-//! `kubectl`, `helm` and `docker` programs on `PATH`: a small script that records its
-//! argument vector and prints recorded output of the real tools (the JSON fixtures under
-//! `fixtures/rollback/`). No API server, cluster or Docker engine is involved: these tests
-//! pin the exact commands and how their real output shapes are read, not a cluster's
-//! behaviour.
+//! The `kubernetes` and `helm` backends, run by the built binary against fake `kubectl`
+//! and `helm` programs on `PATH`: a small script that records its argument vector and
+//! prints recorded output of the real tools (the JSON fixtures under `fixtures/rollback/`).
+//! No API server or cluster is involved: these tests pin the exact commands and how their
+//! real output shapes are read, not a cluster's behaviour. (The `compose` backend runs
+//! against a real Docker engine: `compose.rs`.)
 
 #![allow(
     clippy::unwrap_used,
@@ -33,11 +33,6 @@ case "$tool $*" in
   "kubectl rollout status "*) echo 'deployment "web" successfully rolled out' ;;
   "helm history "*) cat "$FAKE_HISTORY" ;;
   "helm rollback "*) echo "Rollback was a success! Happy Helming!" ;;
-  "docker compose "*" up -d "*) touch "$FAKE_DIR/up"; echo " Container shop-web-1  Started" >&2 ;;
-  "docker compose "*" ps "*)
-    if [ ! -e "$FAKE_DIR/up" ]; then cat "$FIXTURES/compose/ps-before.ndjson"
-    elif [ ! -e "$FAKE_DIR/seen-starting" ]; then touch "$FAKE_DIR/seen-starting"; cat "$FIXTURES/compose/ps-starting.ndjson"
-    else cat "$FIXTURES/compose/ps-after.ndjson"; fi ;;
   *) echo "fake $tool: unexpected call: $*" >&2; exit 64 ;;
 esac
 "#;
@@ -60,7 +55,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
-        for tool in ["kubectl", "helm", "docker"] {
+        for tool in ["kubectl", "helm"] {
             let path = bin.join(tool);
             std::fs::write(&path, FAKE).unwrap();
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -93,9 +88,6 @@ impl World {
 
     fn run(&self, inputs: &[(&str, &str)], fakes: &[(&str, &str)]) -> Run {
         let _ = std::fs::remove_file(self.path("argv.log"));
-        for f in ["up", "seen-starting"] {
-            let _ = std::fs::remove_file(self.path(f));
-        }
         let output_file = self.path("github_output");
         std::fs::write(&output_file, "").unwrap();
         let path = format!(
@@ -327,59 +319,4 @@ fn helm_rolls_back_to_the_last_good_revision_not_the_failed_one() {
     );
     assert_eq!(run.outputs["rolled-back-from"], "1.3.0");
     assert_eq!(run.outputs["rolled-back-to"], "1.2.1");
-}
-
-#[test]
-fn compose_pins_the_previous_image_and_waits_for_health() {
-    let w = World::new();
-    let file = w.path("compose.yaml");
-    std::fs::write(
-        &file,
-        "services:\n  web:\n    image: ghcr.io/org/web:1.2.0\n",
-    )
-    .unwrap();
-    let file_arg = file.display().to_string();
-    let over = w
-        .path(".hub-rollback.web.compose.json")
-        .display()
-        .to_string();
-    let run = w.run(
-        &[
-            ("target", "compose"),
-            ("compose-file", &file_arg),
-            ("service", "web"),
-        ],
-        &[],
-    );
-    assert_eq!(run.code, Some(0), "{run:#?}");
-    let ps = |files: &[&str]| {
-        let mut a = words("docker compose");
-        for f in files {
-            a.extend(["-f".to_string(), (*f).to_string()]);
-        }
-        a.extend(words("ps --all --format json web"));
-        a
-    };
-    let mut up = words("docker compose");
-    up.extend(["-f".into(), file_arg.clone(), "-f".into(), over.clone()]);
-    up.extend(words("up -d --no-deps web"));
-    assert_eq!(
-        run.calls,
-        vec![
-            ps(&[&file_arg]),
-            up,
-            ps(&[&file_arg, &over]),
-            ps(&[&file_arg, &over]),
-        ],
-        "read, up, then polled until healthy (starting, then healthy)"
-    );
-    let pinned: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&over).unwrap()).unwrap();
-    assert_eq!(pinned["services"]["web"]["image"], "ghcr.io/org/web:1.1.0");
-    assert_eq!(run.outputs["rolled-back-to"], "1.1.0");
-    assert!(
-        run.stdout
-            .contains("every container runs `ghcr.io/org/web:1.1.0`, healthy"),
-        "{run:#?}"
-    );
 }
