@@ -222,7 +222,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             finish(args, env, runner, outcome, on_inconclusive)
         }
         "prometheus" => {
-            let outcome = progressive_mode(args, &rules, runner)?;
+            let outcome = progressive_mode(args, env, &rules, runner)?;
             finish(args, env, runner, outcome, on_inconclusive)
         }
         other => Err(usage(format!(
@@ -442,6 +442,7 @@ fn parse_steps(text: &str) -> Result<Vec<f64>> {
 /// `source: prometheus` (or `--simulate`): traffic steps, one interval at a time.
 fn progressive_mode(
     args: &Args,
+    env: &Env,
     rules: &[Rule],
     runner: &mut Runner,
 ) -> Result<Outcome<Vec<IntervalRecord>>> {
@@ -574,7 +575,10 @@ fn progressive_mode(
             usage("input `baseline-selector` is required with `source: prometheus`")
         })?;
         let headers = lines(&args.prometheus_headers);
-        let prometheus = Prometheus::new(url, args.prometheus_token.as_deref(), &headers)
+        // Proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) from the binary's environment;
+        // any address: the workflow names these URLs.
+        let http = hub_http::Settings::from_vars(|n| env.get(n).map(String::from));
+        let prometheus = Prometheus::new(url, args.prometheus_token.as_deref(), &headers, &http)
             .map_err(|e| usage(format!("input `prometheus-url`/`prometheus-headers`: {e}")))?;
         let calibration_selectors =
             calibration_selectors.unwrap_or_else(|| (baseline.clone(), canary.clone()));
@@ -592,7 +596,7 @@ fn progressive_mode(
             latency: gate.latency.is_some(),
             fixed_threshold: args.latency_threshold,
             threshold_window,
-            health: Health::new(health_urls),
+            health: Health::new(health_urls, &http).map_err(anyhow::Error::msg)?,
             health_max_failures: args.health_max_failures,
             health_failures: 0,
             t0: progressive::unix_now(),

@@ -5,25 +5,27 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use hub_http::{Http, Request, Settings};
+
 /// The longest one health request may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Probes health URLs: a URL is up when it answers 2xx.
 pub struct Health {
-    agent: ureq::Agent,
+    /// Its own client: a round runs on its own thread while the interval's queries run.
+    http: Option<Http>,
     urls: Vec<String>,
 }
 
 impl Health {
-    /// Probes for `urls` (none: no health check).
-    pub fn new(urls: Vec<String>) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("hub-canary-gate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        Self { agent, urls }
+    /// Probes for `urls` (none: no health check), through the proxies `settings` name.
+    pub fn new(urls: Vec<String>, settings: &Settings) -> Result<Self, String> {
+        let http = if urls.is_empty() {
+            None
+        } else {
+            Some(Http::new(settings, crate::prom::USER_AGENT).map_err(|e| e.to_string())?)
+        };
+        Ok(Self { http, urls })
     }
 
     /// Whether there is anything to probe.
@@ -36,21 +38,29 @@ impl Health {
     /// round is unknown, not down.
     pub fn round(&self, until: Instant) -> Option<Vec<String>> {
         let mut failures = Vec::new();
+        let Some(http) = &self.http else {
+            return Some(failures);
+        };
         for url in &self.urls {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return None;
             }
-            let request = self
-                .agent
-                .get(url)
-                .config()
-                .timeout_global(Some(left.min(PROBE_TIMEOUT)))
-                .build();
-            match request.call() {
-                Ok(resp) if resp.status().is_success() => {}
-                Ok(resp) => failures.push(format!("{url}: status {}", resp.status().as_u16())),
-                Err(e) => failures.push(format!("{url}: {e}")),
+            let request = Request {
+                timeout: left.min(PROBE_TIMEOUT),
+                // Only the status counts; the body is read whole, so allow a large page.
+                max_body: 8 * 1024 * 1024,
+                // One try per round: `health-max-failures` is the tolerance.
+                retries: 0,
+                https_only: false,
+                follow_redirects: false,
+                headers: Vec::new(),
+            };
+            match http.get(url, &request) {
+                Ok(resp) if resp.status.is_success() => {}
+                Ok(resp) => failures.push(format!("{url}: status {}", resp.status.as_u16())),
+                // The error names the URL.
+                Err(e) => failures.push(e.to_string()),
             }
         }
         Some(failures)

@@ -980,7 +980,8 @@ mod tests {
     fn the_a_a_window_comes_from_both_calibration_selectors_before_the_start() {
         let (url, seen) = counters_server();
         let mut feed = PromFeed {
-            prometheus: Prometheus::new(&url, None, &[]).expect("client"),
+            prometheus: Prometheus::new(&url, None, &[], &hub_http::Settings::default())
+                .expect("client"),
             names: MetricNames {
                 requests: "http_requests_total".into(),
                 code_label: "code".into(),
@@ -993,7 +994,7 @@ mod tests {
             latency: false,
             fixed_threshold: None,
             threshold_window: Duration::from_secs(3600),
-            health: Health::new(Vec::new()),
+            health: Health::new(Vec::new(), &hub_http::Settings::default()).expect("no probes"),
             health_max_failures: 0,
             health_failures: 0,
             t0: 1_700_000_000.0,

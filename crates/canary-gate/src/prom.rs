@@ -1,5 +1,6 @@
-//! A small Prometheus HTTP API client (`/api/v1/query_range`, `/api/v1/query`) and the
-//! arithmetic that turns one interval's counter samples into an arm's increments.
+//! A small Prometheus HTTP API client (`/api/v1/query_range`, `/api/v1/query`) on the
+//! suite's one HTTP stack (`hub-http`: proxies from the environment, one timeout for the
+//! whole exchange, no retries — the deadline logic decides those), and the arithmetic that turns one interval's counter samples into an arm's increments.
 //!
 //! Everything Prometheus returns — label values, error messages, sample values — is
 //! untrusted data. A counter sample that is not a number, not finite, negative, too large
@@ -8,9 +9,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use hub_canary::{ArmSample, Bucket};
+use hub_http::{Http, Request, Settings};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 /// The longest a single query may take, whatever its deadline.
@@ -18,13 +23,27 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(20);
 /// The largest counter value that still counts single events exactly (2^53).
 const MAX_COUNTER: f64 = 9_007_199_254_740_992.0;
 /// How much of a response we read.
-const MAX_RESPONSE: u64 = 32 * 1024 * 1024;
+const MAX_RESPONSE: usize = 32 * 1024 * 1024;
+/// Queries that run at once: one interval's, two arms of three (requests, errors, latency).
+pub const PARALLEL_QUERIES: usize = 6;
+/// Bytes kept as they are in a query string (RFC 3986's unreserved characters).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A configured Prometheus.
+///
+/// [`Http`] is blocking (one current-thread runtime): the queries of one interval run on
+/// their own threads, each on its own client, so each thread drives its own runtime and
+/// connection pool. The clients are made once and taken in turn, so connections are reused
+/// from one interval to the next.
 pub struct Prometheus {
-    agent: ureq::Agent,
+    clients: Vec<Http>,
+    next: AtomicUsize,
     base: String,
-    headers: Vec<(String, String)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// One series of a range or instant query: its labels and `(unix seconds, value)` samples.
@@ -164,8 +183,14 @@ struct RawSeries {
 
 impl Prometheus {
     /// A client for `url` (the server root, e.g. `http://prometheus:9090`), with an
-    /// optional bearer token and extra `Name: value` headers.
-    pub fn new(url: &str, token: Option<&str>, headers: &[String]) -> Result<Self, String> {
+    /// optional bearer token and extra `Name: value` headers, through the proxies
+    /// `settings` name.
+    pub fn new(
+        url: &str,
+        token: Option<&str>,
+        headers: &[String],
+        settings: &Settings,
+    ) -> Result<Self, String> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!("`{url}` is not an http(s) URL"));
         }
@@ -182,19 +207,25 @@ impl Prometheus {
             {
                 return Err("a header name may hold only letters, digits, `-` and `_`".into());
             }
-            all.push((name.to_owned(), value.trim().to_owned()));
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| "a header name may hold only letters, digits, `-` and `_`")?;
+            // The value is secret: never part of the message.
+            let value = sensitive(value.trim())
+                .map_err(|()| format!("the value of header `{name}` holds a control character"))?;
+            all.push((name, value));
         }
         if let Some(t) = token {
-            all.push(("Authorization".to_owned(), format!("Bearer {t}")));
+            let value = sensitive(&format!("Bearer {t}"))
+                .map_err(|()| "the token holds a control character".to_owned())?;
+            all.push((AUTHORIZATION, value));
         }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("hub-canary-gate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let clients = (0..PARALLEL_QUERIES)
+            .map(|_| Http::new(settings, USER_AGENT))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
         Ok(Self {
-            agent,
+            clients,
+            next: AtomicUsize::new(0),
             base: url.trim_end_matches('/').to_owned(),
             headers: all,
         })
@@ -210,26 +241,27 @@ impl Prometheus {
         if left.is_zero() {
             return Err("no time left for the query before `max-duration` ends".to_owned());
         }
-        let mut req = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .config()
-            .timeout_global(Some(left.min(QUERY_TIMEOUT)))
-            .build();
-        for (k, v) in params {
-            req = req.query(k, v);
-        }
-        for (k, v) in &self.headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let mut resp = req.call().map_err(|e| format!("request failed: {e}"))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE)
-            .read_to_string()
-            .map_err(|e| format!("cannot read the response: {e}"))?;
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE)))
+            .collect();
+        let url = format!("{}{path}?{}", self.base, query.join("&"));
+        let request = Request {
+            timeout: left.min(QUERY_TIMEOUT),
+            max_body: MAX_RESPONSE,
+            // The interval loop decides what a failed query means; a retry would only eat
+            // into the interval's budget.
+            retries: 0,
+            https_only: false,
+            follow_redirects: false,
+            headers: self.headers.clone(),
+        };
+        let client = &self.clients[self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len()];
+        let resp = client
+            .get(&url, &request)
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = resp.status.as_u16();
+        let body = String::from_utf8_lossy(&resp.body);
         let envelope: Envelope = serde_json::from_str(&body).map_err(|_| {
             let shown: String = body.chars().take(200).collect();
             format!("HTTP {status}, not a Prometheus API response: `{shown}`")
@@ -284,6 +316,16 @@ impl Prometheus {
         }
         Ok(data.result.into_iter().map(convert).collect())
     }
+}
+
+/// The `User-Agent` of every request the gate makes.
+pub const USER_AGENT: &str = concat!("hub-canary-gate/", env!("CARGO_PKG_VERSION"));
+
+/// A header value marked sensitive (kept out of debug output); `Err` on control characters.
+fn sensitive(value: &str) -> Result<HeaderValue, ()> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| ())?;
+    v.set_sensitive(true);
+    Ok(v)
 }
 
 fn convert(raw: RawSeries) -> Series {
@@ -495,8 +537,13 @@ mod tests {
         let (url, server) = answer_once(
             r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""}"#,
         );
-        let p = Prometheus::new(&url, Some("t0k"), &["X-Scope-OrgID: tenant-a".to_owned()])
-            .expect("client");
+        let p = Prometheus::new(
+            &url,
+            Some("t0k"),
+            &["X-Scope-OrgID: tenant-a".to_owned()],
+            &Settings::default(),
+        )
+        .expect("client");
         let e = p
             .query_range(
                 r#"up{job="a b"}"#,
@@ -512,9 +559,10 @@ mod tests {
         let lower = request.to_ascii_lowercase();
         assert!(lower.contains("authorization: bearer t0k\r\n"), "{request}");
         assert!(lower.contains("x-scope-orgid: tenant-a\r\n"), "{request}");
-        assert!(Prometheus::new("ftp://x", None, &[]).is_err());
-        assert!(Prometheus::new("http://x", None, &["no colon".to_owned()]).is_err());
-        assert!(Prometheus::new("http://x", None, &["Bad Name: v".to_owned()]).is_err());
+        let none = Settings::default();
+        assert!(Prometheus::new("ftp://x", None, &[], &none).is_err());
+        assert!(Prometheus::new("http://x", None, &["no colon".to_owned()], &none).is_err());
+        assert!(Prometheus::new("http://x", None, &["Bad Name: v".to_owned()], &none).is_err());
     }
 
     #[test]

@@ -139,6 +139,11 @@ struct Outcome {
 }
 
 fn gate(prometheus_port: u16, extra: &[&str]) -> Outcome {
+    gate_in(prometheus_port, extra, &[])
+}
+
+/// [`gate`] with extra environment variables.
+fn gate_in(prometheus_port: u16, extra: &[&str], env: &[(&str, &str)]) -> Outcome {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"));
@@ -166,10 +171,14 @@ fn gate(prometheus_port: u16, extra: &[&str]) -> Outcome {
     .args(extra);
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
-        if k.starts_with("INPUT_") || k.starts_with("GITHUB_") {
+        if k.starts_with("INPUT_")
+            || k.starts_with("GITHUB_")
+            || k.to_ascii_uppercase().ends_with("_PROXY")
+        {
             cmd.env_remove(k);
         }
     }
+    cmd.envs(env.iter().copied());
     let out = cmd.output().expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     Outcome {
@@ -215,6 +224,52 @@ fn prometheus_down_is_inconclusive() {
         r.stderr.contains("blind: error-rate, latency"),
         "{}",
         r.stderr
+    );
+}
+
+/// Issue 20: Prometheus queries go through the proxy the binary's environment names
+/// (`HTTP_PROXY` for an `http://` Prometheus, lower case too), and straight to Prometheus
+/// when `NO_PROXY` names its host.
+#[test]
+fn prometheus_queries_go_through_the_environments_proxy_unless_no_proxy_names_the_host() {
+    use hub_testkit::http::{ConnectProxy, Server, reply};
+    let check = |proxy_var: &str, no_proxy: Option<&str>| {
+        // An empty matrix for every query: the gate reads nothing and stays inconclusive.
+        let prometheus = Server::start(|path, _| {
+            let body: &[u8] = if path.starts_with("/api/v1/query_range?") {
+                br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#
+            } else {
+                br#"{"status":"error","errorType":"bad_data","error":"unexpected path"}"#
+            };
+            Some(reply("200 OK", "Content-Type: application/json\r\n", body))
+        });
+        let proxy = ConnectProxy::start();
+        let proxy_url = proxy.url();
+        let mut env = vec![(proxy_var, proxy_url.as_str())];
+        env.extend(no_proxy.map(|n| ("NO_PROXY", n)));
+        let r = gate_in(
+            prometheus.port(),
+            &["--max-duration", "4s", "--latency-threshold", "0.25"],
+            &env,
+        );
+        assert_eq!(r.outputs["verdict"], "inconclusive", "{}", r.stderr);
+        assert!(r.stderr.contains("no series for"), "{}", r.stderr);
+        assert!(prometheus.connections() > 0, "{}", r.stderr);
+        (proxy.targets(), format!("127.0.0.1:{}", prometheus.port()))
+    };
+    let (targets, prometheus) = check("HTTP_PROXY", None);
+    assert!(!targets.is_empty(), "no query went through the proxy");
+    assert!(targets.iter().all(|t| *t == prometheus), "{targets:?}");
+    let (targets, _) = check("http_proxy", None);
+    assert!(
+        !targets.is_empty(),
+        "lower case: no query went through the proxy"
+    );
+    let (targets, _) = check("HTTP_PROXY", Some("127.0.0.1"));
+    assert_eq!(
+        targets,
+        Vec::<String>::new(),
+        "NO_PROXY's host went through the proxy"
     );
 }
 
