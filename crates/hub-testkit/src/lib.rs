@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod docker;
 pub mod http;
 
 /// Whether this run is CI's: `CI` set to anything but empty, `0` or `false`.

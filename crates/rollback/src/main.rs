@@ -42,14 +42,15 @@ fn main() -> ExitCode {
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let started = Instant::now();
     let mut reported = false;
-    let result = rollback(args, env, runner, started, &mut reported);
+    let mut health = Health::Unchecked;
+    let result = rollback(args, env, runner, started, &mut reported, &mut health);
     // A usage error ran nothing and sets no output; any other failure before the outputs
     // were set says `failed`.
     if let Err(e) = &result
         && !reported
         && e.downcast_ref::<hub_kit::cli::UsageError>().is_none()
     {
-        report::failed_outputs(runner, started.elapsed())?;
+        report::failed_outputs(runner, started.elapsed(), health)?;
     }
     result
 }
@@ -60,6 +61,7 @@ fn rollback(
     runner: &mut Runner,
     started: Instant,
     reported: &mut bool,
+    health_before_plan: &mut Health,
 ) -> Result<ExitCode> {
     // 1. The request: backend, versions, commands, health checks, timeout.
     let request = Request::read(args, env)?;
@@ -93,7 +95,13 @@ fn rollback(
         }
         _ => None,
     };
+    // A Compose service whose engine does not answer (or whose state cannot be read) is
+    // not known to run at all: `healthy` says `false`, not `unchecked`.
+    if matches!(request.backend, Backend::Compose { .. }) {
+        *health_before_plan = Health::Unhealthy;
+    }
     let mut facts = facts::read(&request, history, runner)?;
+    *health_before_plan = Health::Unchecked;
     let plan = loop {
         match plan::plan(&request, &facts)? {
             Ok(plan) => break plan,
@@ -149,11 +157,16 @@ fn rollback(
         Err(e) => Outcome::Failed(format!("{e:#}")),
     };
 
-    // 5. Verify health, whenever the switch did not fail.
+    // 5. Verify health, whenever the switch did not fail. A Compose switch that failed
+    //    (`up` refused, or the containers did not come up healthy on the version — their
+    //    own health check is the first verification) leaves a service that is not healthy
+    //    on it.
     let mut health_failures = Vec::new();
     if failure.is_none() {
         let checked = act::verify_health(&request, &env_vars, runner, &mut progress)?;
         (record.health, health_failures) = checked;
+    } else if matches!(request.backend, Backend::Compose { .. }) {
+        record.health = Health::Unhealthy;
     }
 
     // 6. Record: deployment statuses, comment, outputs, summary, audit line.

@@ -146,8 +146,9 @@ pub fn outputs(runner: &mut Runner, r: &Record, audit_log: Option<&Path>) -> Res
 }
 
 /// The outputs of a run that failed before it had a plan: `status` `failed`, nothing
-/// rolled back or changed.
-pub fn failed_outputs(runner: &mut Runner, duration: Duration) -> Result<()> {
+/// rolled back or changed, and `healthy` as far as is known (`unchecked`, or `false` for a
+/// service whose engine did not answer).
+pub fn failed_outputs(runner: &mut Runner, duration: Duration, health: Health) -> Result<()> {
     runner.set_output("status", Outcome::Failed(String::new()).as_str())?;
     for empty in [
         "rolled-back-to",
@@ -159,7 +160,7 @@ pub fn failed_outputs(runner: &mut Runner, duration: Duration) -> Result<()> {
         runner.set_output(empty, "")?;
     }
     runner.set_output("changed", "false")?;
-    runner.set_output("healthy", Health::Unchecked.as_str())?;
+    runner.set_output("healthy", health.as_str())?;
     runner.set_output("duration-seconds", seconds(duration))?;
     Ok(())
 }
