@@ -219,6 +219,30 @@ pub fn section(violations: &[Violation]) -> String {
     md.into_string()
 }
 
+/// The message a run fails with when `require-conventional` found something (`None`: all
+/// is well).
+pub fn failure(violations: &[Violation], comment: bool) -> Option<String> {
+    if violations.is_empty() {
+        return None;
+    }
+    let what = match (
+        violations.iter().any(|v| v.subject == Subject::Title),
+        violations.len(),
+    ) {
+        (true, 1) => "the pull request title is".to_string(),
+        (true, n) => format!("the pull request title and {} commit(s) are", n - 1),
+        (false, n) => format!("{n} commit(s) are"),
+    };
+    Some(format!(
+        "{what} not a Conventional Commit: see the annotations{}",
+        if comment {
+            " and the pull request comment"
+        } else {
+            ""
+        }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +258,30 @@ mod tests {
             e.0.contains("`require-conventional`") && e.0.contains("`titles`"),
             "{}",
             e.0
+        );
+    }
+
+    #[test]
+    fn the_failure_counts_the_title_apart_from_the_commits() {
+        let title = Violation {
+            subject: Subject::Title,
+            summary: "Update".into(),
+            problem: "no type",
+        };
+        let commit = Violation {
+            subject: Subject::Commit("0123456789abcdef".into()),
+            ..title.clone()
+        };
+        assert_eq!(failure(&[], true), None);
+        assert_eq!(
+            failure(&[title.clone(), commit.clone()], true).as_deref(),
+            Some(
+                "the pull request title and 1 commit(s) are not a Conventional Commit: see the annotations and the pull request comment"
+            )
+        );
+        assert_eq!(
+            failure(&[commit.clone(), commit], false).as_deref(),
+            Some("2 commit(s) are not a Conventional Commit: see the annotations")
         );
     }
 

@@ -6,6 +6,102 @@ use hub_kit::Runner;
 use hub_kit::md::{Cell, Markdown};
 
 use crate::history::LastRelease;
+use crate::lint::{self, Requirement, Violation};
+use crate::packages::Package;
+use crate::plan::Plan;
+
+/// Reports one release range's plan: the outputs, the log, the step summary (with what
+/// `require-conventional` found) and its annotations.
+pub fn release(
+    runner: &mut Runner,
+    plan: &Plan<'_>,
+    requirement: Requirement,
+    violations: &[Violation],
+) -> Result<()> {
+    let next_tag = plan.next_tag.as_deref();
+    outputs(runner, plan.last, &plan.decision, next_tag)?;
+    runner.set_output("notes", plan.notes.clone())?;
+    log(runner, plan.last, &plan.decision, next_tag)?;
+    // Built only when there is a step summary to put it in (not for a CLI run).
+    if runner.wants_summary() {
+        runner.append_summary(&format!(
+            "{}{}",
+            summary(plan.last, &plan.decision, next_tag),
+            plan.lint
+        ))?;
+    }
+    if requirement.any() {
+        runner.set_output("conventional", violations.is_empty().to_string())?;
+        lint::annotate(violations, runner)?;
+    }
+    Ok(())
+}
+
+/// Reports a monorepo's plans: a log line and a table row per package, the `packages`
+/// output (JSON), `changed`, and the single-package outputs when exactly one changed.
+pub fn packages(runner: &mut Runner, plans: &[(&Package, Plan<'_>)]) -> Result<()> {
+    let mut results = serde_json::Map::new();
+    let mut rows = Vec::new();
+    for (package, plan) in plans {
+        let (last, decision) = (plan.last, &plan.decision);
+        let next_tag = plan.next_tag.as_deref();
+        let version = |v: Option<&hub_conventional::semver::Version>| {
+            v.map(|v| v.to_string()).unwrap_or_default()
+        };
+        // The name is the config's text: logged as data.
+        runner.log_untrusted(&format!(
+            "{}: {} -> {} ({}, {} commit(s))",
+            package.name,
+            last.tag.as_deref().unwrap_or("no release"),
+            next_tag.unwrap_or("no release"),
+            decision.bump,
+            decision.counts.total
+        ))?;
+        rows.push(vec![
+            Cell::Text(package.name.clone()),
+            Cell::Code(last.tag.clone().unwrap_or_else(|| "none".into())),
+            match next_tag {
+                Some(t) => Cell::Md(format!("**{}**", hub_kit::md::code(t))),
+                None => Cell::Md("no release".into()),
+            },
+            Cell::Md(decision.bump.as_str().into()),
+            Cell::Md(decision.counts.total.to_string()),
+        ]);
+        results.insert(
+            package.name.clone(),
+            serde_json::json!({
+                "current-version": version(last.version.as_ref()),
+                "current-tag": last.tag.clone().unwrap_or_default(),
+                "next-version": version(decision.next.as_ref()),
+                "next-tag": next_tag.unwrap_or_default(),
+                "bump": decision.bump.as_str(),
+                "changed": decision.next.is_some(),
+                "commit-count": decision.counts.total,
+                "breaking": decision.breaking,
+                "notes": plan.notes,
+            }),
+        );
+    }
+    let mut md = Markdown::new();
+    md.heading(2, "semver-bump: packages");
+    md.table(
+        &["package", "last release", "next", "bump", "commits"],
+        &rows,
+    );
+    let changed: Vec<&Plan<'_>> = plans
+        .iter()
+        .map(|(_, plan)| plan)
+        .filter(|plan| plan.next_tag.is_some())
+        .collect();
+    runner.set_output("packages", serde_json::Value::Object(results).to_string())?;
+    runner.set_output("changed", (!changed.is_empty()).to_string())?;
+    if let [plan] = changed.as_slice() {
+        outputs(runner, plan.last, &plan.decision, plan.next_tag.as_deref())?;
+        runner.set_output("notes", plan.notes.clone())?;
+    }
+    runner.append_summary(md.as_str())?;
+    Ok(())
+}
 
 fn short(id: &str) -> &str {
     &id[..id.len().min(7)]
