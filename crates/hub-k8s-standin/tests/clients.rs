@@ -1,0 +1,220 @@
+//! The stand-in driven by the real `kubectl` (and `helm` 3): what they send is served, what
+//! they read back conforms to the Kubernetes v1.32 schemas.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use hub_k8s_standin::test_support::{TestCluster, client, schemas_from_env};
+use hub_k8s_standin::{REVISION, StandIn};
+use serde_json::{Value, json};
+
+struct Kube {
+    kubectl: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Kube {
+    fn new(cluster: &StandIn) -> Option<Kube> {
+        let kubectl = client("HUB_KUBECTL", "kubectl")?;
+        let dir = tempfile::tempdir().unwrap();
+        cluster
+            .write_kubeconfig(&dir.path().join("kubeconfig"), "shop")
+            .unwrap();
+        Some(Kube { kubectl, dir })
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.kubectl)
+            .args(args)
+            .env("KUBECONFIG", self.dir.path().join("kubeconfig"))
+            .env("HOME", self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn file(&self, name: &str, value: &Value) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, value.to_string()).unwrap();
+        path.display().to_string()
+    }
+}
+
+fn deployment(image: &str) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [
+                    {"name": "web", "image": image, "ports": [{"containerPort": 8080}]},
+                    {"name": "log", "image": "busybox:1.36"}
+                ]}
+            }
+        }
+    })
+}
+
+fn revisions(cluster: &StandIn) -> Vec<(String, String, u64)> {
+    let mut sets: Vec<(String, String, u64)> = cluster
+        .list("replicasets", "shop")
+        .iter()
+        .map(|rs| {
+            (
+                rs["metadata"]["annotations"][REVISION]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                rs["spec"]["template"]["spec"]["containers"][0]["image"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                rs["spec"]["replicas"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    sets.sort();
+    sets
+}
+
+#[test]
+fn kubectl_rolls_out_sets_images_and_undoes_to_a_revision() {
+    let Some(cluster) = TestCluster::start() else {
+        return;
+    };
+    let Some(kube) = Kube::new(&cluster) else {
+        return;
+    };
+    let manifest = kube.file("web.json", &deployment("ghcr.io/org/web:1.0.0"));
+    kube.ok(&["create", "-f", &manifest]);
+    kube.ok(&["rollout", "status", "deployment/web", "--timeout=20s"]);
+    kube.ok(&[
+        "set",
+        "image",
+        "deployment/web",
+        "web=ghcr.io/org/web:1.1.0",
+    ]);
+    kube.ok(&["rollout", "status", "deployment/web", "--timeout=20s"]);
+    assert_eq!(
+        revisions(&cluster),
+        [
+            ("1".into(), "ghcr.io/org/web:1.0.0".into(), 0),
+            ("2".into(), "ghcr.io/org/web:1.1.0".into(), 2)
+        ]
+    );
+    // The other container and the port stayed: strategic merge by name.
+    let d = cluster.get("deployments", "shop", "web").unwrap();
+    let containers = &d["spec"]["template"]["spec"]["containers"];
+    assert_eq!(containers[1]["image"], "busybox:1.36");
+    assert_eq!(containers[0]["ports"][0]["containerPort"], 8080);
+    assert_eq!(d["metadata"]["annotations"][REVISION], "2");
+    assert_eq!(d["metadata"]["generation"], 2);
+    assert_eq!(d["status"]["observedGeneration"], 2);
+
+    let said = kube.ok(&["rollout", "undo", "deployment/web", "--to-revision=1"]);
+    assert!(said.contains("deployment.apps/web rolled back"), "{said}");
+    let out = kube.ok(&["rollout", "status", "deployment/web", "--timeout=20s"]);
+    assert!(out.contains("successfully rolled out"), "{out}");
+    // The ReplicaSet of revision 1 is reused and becomes revision 3, as Kubernetes does.
+    assert_eq!(
+        revisions(&cluster),
+        [
+            ("2".into(), "ghcr.io/org/web:1.1.0".into(), 0),
+            ("3".into(), "ghcr.io/org/web:1.0.0".into(), 2)
+        ]
+    );
+    let history = kube.ok(&["rollout", "history", "deployment/web"]);
+    assert!(history.contains('2') && history.contains('3'), "{history}");
+    // Nothing to undo to: kubectl's own refusal.
+    let out = kube.run(&["rollout", "undo", "deployment/web", "--to-revision=7"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unable to find specified revision 7"),
+        "{out:?}"
+    );
+    // `kubectl get -o json` reads back what is stored.
+    let got: Value =
+        serde_json::from_str(&kube.ok(&["get", "deployment", "web", "-o", "json"])).unwrap();
+    assert_eq!(
+        got["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/org/web:1.0.0"
+    );
+    let sets: Value =
+        serde_json::from_str(&kube.ok(&["get", "replicasets", "-l", "app=web", "-o", "json"]))
+            .unwrap();
+    assert_eq!(sets["items"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn kubectl_pause_is_kept_and_a_paused_rollout_does_not_progress() {
+    let Some(cluster) = TestCluster::start() else {
+        return;
+    };
+    let Some(kube) = Kube::new(&cluster) else {
+        return;
+    };
+    let manifest = kube.file("web.json", &deployment("ghcr.io/org/web:1.0.0"));
+    kube.ok(&["create", "-f", &manifest]);
+    kube.ok(&["rollout", "pause", "deployment/web"]);
+    kube.ok(&[
+        "set",
+        "image",
+        "deployment/web",
+        "web=ghcr.io/org/web:1.1.0",
+    ]);
+    assert_eq!(
+        revisions(&cluster).len(),
+        1,
+        "no new ReplicaSet while paused"
+    );
+    let out = kube.run(&["rollout", "undo", "deployment/web"]);
+    assert!(!out.status.success(), "{out:?}");
+    kube.ok(&["rollout", "resume", "deployment/web"]);
+    kube.ok(&["rollout", "status", "deployment/web", "--timeout=20s"]);
+    assert_eq!(revisions(&cluster).len(), 2);
+}
+
+#[test]
+fn an_object_that_breaks_the_schema_is_refused_and_recorded() {
+    let Some(schemas) = schemas_from_env() else {
+        return;
+    };
+    let cluster = StandIn::start(schemas).unwrap();
+    let Some(kube) = Kube::new(&cluster) else {
+        return;
+    };
+    let mut bad = deployment("ghcr.io/org/web:1.0.0");
+    bad["spec"]["replicas"] = json!("two");
+    bad["spec"]["template"]["spec"]["containers"][0]["imag"] = json!("typo");
+    let manifest = kube.file("bad.json", &bad);
+    let out = kube.run(&["create", "--validate=false", "-f", &manifest]);
+    assert!(!out.status.success(), "{out:?}");
+    let violations = cluster.violations();
+    assert!(
+        violations.iter().any(|v| v.contains("/spec/replicas")),
+        "{violations:#?}"
+    );
+    assert!(
+        violations.iter().any(|v| v.contains("imag")),
+        "{violations:#?}"
+    );
+    assert!(cluster.get("deployments", "shop", "web").is_none());
+}
