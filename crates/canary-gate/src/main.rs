@@ -8,6 +8,7 @@
 
 mod data;
 mod filemode;
+mod format;
 mod probe;
 mod progressive;
 mod prom;
@@ -30,10 +31,11 @@ use hub_kit::{Annotation, Env, Runner, vars};
 use serde::Serialize;
 
 use crate::filemode::{FileMetric, Judge};
+use crate::format::num;
 use crate::probe::Health;
 use crate::progressive::{IntervalRecord, MetricNames, Plan};
 use crate::prom::Prometheus;
-use crate::report::{Chart, MetricRow, Report, num};
+use crate::report::{Chart, MetricRow, Report};
 use crate::rules::Rule;
 
 /// Compares a canary against its baseline: pass, fail or inconclusive (never pass on
@@ -727,7 +729,7 @@ fn new_report<S: Serialize>(
     decision: GateDecision,
     metrics: Vec<MetricRow>,
     last_weight: Option<f64>,
-    steps: Vec<report::StepRecord>,
+    steps: Vec<progressive::StepRecord>,
     samples: S,
 ) -> Report<S> {
     Report {

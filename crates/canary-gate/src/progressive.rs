@@ -16,6 +16,7 @@ use hub_canary::{
 };
 use serde::Serialize;
 
+use crate::format::num;
 use crate::probe::{Health, run_step};
 use crate::prom::{ArmRead, Prometheus, Series, arm_sample, selector};
 
@@ -184,6 +185,33 @@ pub struct IntervalRecord {
     pub status: Verdict,
 }
 
+/// One traffic step.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    /// The canary's traffic weight in percent.
+    pub weight: f64,
+    /// Seconds since the start when the step began.
+    pub started_secs: f64,
+    /// The interval count when the step began.
+    pub first_interval: usize,
+    /// How `step-command` ended (`None` without a command).
+    pub command: Option<String>,
+    /// Intervals read after the step's time was up, because a metric was blind: the
+    /// traffic is not raised until every metric sees the latest interval.
+    pub held_intervals: usize,
+}
+
+/// A metric that could not see one interval, for the report and the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlindInterval {
+    /// 1-based interval number.
+    pub interval: usize,
+    /// The metric.
+    pub metric: String,
+    /// Which parts were missing and why (untrusted text).
+    pub why: String,
+}
+
 /// The run's result.
 #[derive(Debug)]
 pub struct Run {
@@ -194,7 +222,7 @@ pub struct Run {
     /// Every interval.
     pub intervals: Vec<IntervalRecord>,
     /// Every step.
-    pub steps: Vec<crate::report::StepRecord>,
+    pub steps: Vec<StepRecord>,
     /// The latency threshold used.
     pub threshold: Option<f64>,
     /// Why the run stopped before its schedule ended without a verdict (a failed
@@ -209,11 +237,11 @@ pub struct Run {
 
 impl Run {
     /// Every interval a metric could not see, for the report and the summary.
-    pub fn blind_intervals(&self) -> Vec<crate::report::BlindInterval> {
+    pub fn blind_intervals(&self) -> Vec<BlindInterval> {
         self.intervals
             .iter()
             .flat_map(|i| {
-                i.read.blind.iter().map(|b| crate::report::BlindInterval {
+                i.read.blind.iter().map(|b| BlindInterval {
                     interval: i.interval,
                     metric: b.metric.to_owned(),
                     why: b.why.clone(),
@@ -335,8 +363,8 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
                 e.map_or("too few intervals with events, stays 1".to_owned(), |e| {
                     format!(
                         "{} (estimate {}, {} degrees of freedom)",
-                        crate::report::num(e.recommended),
-                        crate::report::num(e.phi),
+                        num(e.recommended),
+                        num(e.phi),
                         e.degrees_of_freedom
                     )
                 })
@@ -368,7 +396,7 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
         if k >= plan.max_intervals || Instant::now() >= plan.deadline {
             break;
         }
-        let weight_text = crate::report::num(weight);
+        let weight_text = num(weight);
         let command = match &plan.step_command {
             None => None,
             Some(argv) => {
@@ -381,7 +409,7 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
                     say(ran.output.trim_end());
                 }
                 if !ran.ok {
-                    out.steps.push(crate::report::StepRecord {
+                    out.steps.push(StepRecord {
                         weight,
                         started_secs: feed.elapsed(),
                         first_interval: k,
@@ -397,7 +425,7 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
                 Some(ran.status)
             }
         };
-        out.steps.push(crate::report::StepRecord {
+        out.steps.push(StepRecord {
             weight,
             started_secs: feed.elapsed(),
             first_interval: k,

@@ -10,6 +10,9 @@ use hub_canary::{MetricDecision, MetricKind, Verdict};
 use hub_kit::md::{Cell, Markdown};
 use serde::Serialize;
 
+use crate::format::num;
+use crate::progressive::{BlindInterval, Calibration, StepRecord};
+
 /// One metric's line in the report and the summary table.
 #[derive(Clone, Debug, Serialize)]
 pub struct MetricRow {
@@ -38,33 +41,6 @@ pub struct Chart {
     pub baseline: Vec<Option<f64>>,
 }
 
-/// One traffic step.
-#[derive(Clone, Debug, Serialize)]
-pub struct StepRecord {
-    /// The canary's traffic weight in percent.
-    pub weight: f64,
-    /// Seconds since the start when the step began.
-    pub started_secs: f64,
-    /// The interval count when the step began.
-    pub first_interval: usize,
-    /// How `step-command` ended (`None` without a command).
-    pub command: Option<String>,
-    /// Intervals read after the step's time was up, because a metric was blind: the
-    /// traffic is not raised until every metric sees the latest interval.
-    pub held_intervals: usize,
-}
-
-/// A metric that could not see one interval, for the report and the summary.
-#[derive(Clone, Debug, Serialize)]
-pub struct BlindInterval {
-    /// 1-based interval number.
-    pub interval: usize,
-    /// The metric.
-    pub metric: String,
-    /// Which parts were missing and why (untrusted text).
-    pub why: String,
-}
-
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report<S: Serialize> {
@@ -89,26 +65,9 @@ pub struct Report<S: Serialize> {
     /// Every interval a metric could not see, and why (progressive modes).
     pub blind_intervals: Vec<BlindInterval>,
     /// The A/A calibration (`dispersion: auto`).
-    pub calibration: Option<crate::progressive::Calibration>,
+    pub calibration: Option<Calibration>,
     /// Every sample (mode-specific).
     pub samples: S,
-}
-
-/// Formats a number for the table: 4 significant digits, no exponent for usual sizes.
-pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return "–".to_owned();
-    }
-    if x == 0.0 {
-        return "0".to_owned();
-    }
-    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 9) as usize;
-    let s = format!("{x:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
 }
 
 /// The `ratio` column for a decision: the point estimate with its confidence interval.
@@ -289,14 +248,6 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers() {
-        assert_eq!(num(0.0023456), "0.002346");
-        assert_eq!(num(1.5), "1.5");
-        assert_eq!(num(1234.6), "1235");
-        assert_eq!(num(f64::NAN), "–");
-    }
 
     #[test]
     fn charts_hold_numbers_only() {
