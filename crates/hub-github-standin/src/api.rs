@@ -53,6 +53,12 @@ pub(crate) enum Op {
     GetTree,
     CreateGitCommit,
     GetGitCommit,
+    ListPulls,
+    CreatePull,
+    GetPull,
+    UpdatePull,
+    MergePull,
+    ListCommitPulls,
 }
 
 /// Method, path template exactly as the description spells it, operation.
@@ -221,6 +227,28 @@ pub(crate) const ROUTES: &[(&str, &str, Op)] = &[
         "GET",
         "/repos/{owner}/{repo}/git/commits/{commit_sha}",
         Op::GetGitCommit,
+    ),
+    ("GET", "/repos/{owner}/{repo}/pulls", Op::ListPulls),
+    ("POST", "/repos/{owner}/{repo}/pulls", Op::CreatePull),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/pulls/{pull_number}",
+        Op::GetPull,
+    ),
+    (
+        "PATCH",
+        "/repos/{owner}/{repo}/pulls/{pull_number}",
+        Op::UpdatePull,
+    ),
+    (
+        "PUT",
+        "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+        Op::MergePull,
+    ),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+        Op::ListCommitPulls,
     ),
 ];
 
@@ -813,8 +841,9 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
         Op::ListPullCommits => {
             let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
             let number = call.id_param("pull_number")?;
-            let shas = repo.pulls.get(&number).ok_or_else(Reply::not_found)?;
-            let items = shas
+            let pull = repo.pulls.get(&number).ok_or_else(Reply::not_found)?;
+            let items = repo
+                .pull_commits(pull)
                 .iter()
                 .take(250)
                 .filter_map(|sha| commit_json(store, ctx, repo, sha))
@@ -932,7 +961,520 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
             let sha = call.param("commit_sha").to_ascii_lowercase();
             Ok(Reply::json(200, git_commit_json(ctx, repo, &sha)?))
         }
+        Op::ListPulls => {
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let state = call.query("state").unwrap_or("open");
+            // `head` is `user:ref-name` (or `organization:ref-name`).
+            let head = call.query("head").map(|h| match h.split_once(':') {
+                Some((user, branch)) => (Some(user), branch),
+                None => (None, h),
+            });
+            let base = call.query("base");
+            let items = repo
+                .pulls
+                .values()
+                .rev()
+                .filter(|p| state == "all" || p.state == state)
+                .filter(|p| {
+                    head.is_none_or(|(user, branch)| {
+                        p.head == branch && user.is_none_or(|u| u.eq_ignore_ascii_case(&repo.owner))
+                    })
+                })
+                .filter(|p| base.is_none_or(|b| p.base == b))
+                .map(|p| pull_json(store, ctx, repo, p, false))
+                .collect();
+            Ok(paginate(ctx, call, items))
+        }
+        Op::CreatePull => create_pull(store, ctx, call, now),
+        Op::GetPull => {
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let number = call.id_param("pull_number")?;
+            let pull = repo.pulls.get(&number).ok_or_else(Reply::not_found)?;
+            Ok(Reply::json(200, pull_json(store, ctx, repo, pull, true)))
+        }
+        Op::UpdatePull => {
+            let number = call.id_param("pull_number")?;
+            let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+            let branch_exists =
+                |repo: &Repo, b: &str| repo.refs.contains_key(&format!("refs/heads/{b}"));
+            if let Some(base) = call.str_field("base")
+                && !branch_exists(repo, base)
+            {
+                return Err(invalid_field("PullRequest", "base"));
+            }
+            let frozen = {
+                let pull = repo.pulls.get(&number).ok_or_else(Reply::not_found)?;
+                repo.pull_commits(pull)
+            };
+            let pull = repo.pulls.get_mut(&number).ok_or_else(Reply::not_found)?;
+            if let Some(title) = call.str_field("title") {
+                pull.title = title.to_owned();
+            }
+            if let Some(body) = call.body.get("body") {
+                pull.body = body.as_str().map(str::to_owned);
+            }
+            if let Some(base) = call.str_field("base") {
+                pull.base = base.to_owned();
+            }
+            match call.str_field("state") {
+                Some("closed") if pull.state == "open" => {
+                    pull.state = "closed".to_owned();
+                    pull.closed_at = Some(now);
+                    pull.commits = frozen;
+                }
+                Some("open") if pull.merged_at.is_some() => {
+                    return Err(Reply::validation(
+                        "Validation Failed",
+                        vec![
+                            json!({ "resource": "PullRequest", "code": "custom", "message": "state cannot be changed. The pull request has been merged." }),
+                        ],
+                    ));
+                }
+                Some("open") if pull.state == "closed" => {
+                    pull.state = "open".to_owned();
+                    pull.closed_at = None;
+                    if !pull.head.is_empty() {
+                        pull.commits.clear();
+                    }
+                }
+                _ => {}
+            }
+            pull.updated_at = now;
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let pull = repo.pulls.get(&number).ok_or_else(Reply::not_found)?;
+            Ok(Reply::json(200, pull_json(store, ctx, repo, pull, true)))
+        }
+        Op::MergePull => merge_pull(store, call, now),
+        Op::ListCommitPulls => {
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let wanted = call.param("commit_sha");
+            let sha = repo.resolve_commitish(wanted).ok_or_else(|| {
+                Reply::validation(&format!("No commit found for SHA: {wanted}"), Vec::new())
+            })?;
+            // As GitHub: the pull request a merge commit came from, and those whose commits
+            // include it.
+            let items = repo
+                .pulls
+                .values()
+                .rev()
+                .filter(|p| {
+                    p.merge_commit_sha.as_deref() == Some(sha.as_str())
+                        || repo.pull_commits(p).contains(&sha)
+                })
+                .map(|p| pull_json(store, ctx, repo, p, false))
+                .collect();
+            Ok(paginate(ctx, call, items))
+        }
     }
+}
+
+fn invalid_field(resource: &str, field: &str) -> Reply {
+    Reply::validation(
+        "Validation Failed",
+        vec![json!({ "resource": resource, "field": field, "code": "invalid" })],
+    )
+}
+
+fn create_pull(
+    store: &mut Store,
+    ctx: &Ctx<'_>,
+    call: &Call<'_>,
+    now: i64,
+) -> Result<Reply, Reply> {
+    let (owner, name) = (call.param("owner"), call.param("repo"));
+    if store.refuse_pull_requests {
+        return Err(Reply::error(
+            403,
+            "GitHub Actions is not permitted to create or approve pull requests.",
+        ));
+    }
+    let title = call.required_str("title")?.to_owned();
+    let head = call.required_str("head")?;
+    // `owner:branch` for a branch of this repository.
+    let head = head.split_once(':').map_or(head, |(_, b)| b).to_owned();
+    let base = call.required_str("base")?.to_owned();
+    let body = call.str_field("body").map(str::to_owned);
+    let draft = call.bool_field("draft").unwrap_or(false);
+    let id = store.next_id();
+    let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+    let head_sha = repo.refs.get(&format!("refs/heads/{head}")).cloned();
+    let base_sha = repo.refs.get(&format!("refs/heads/{base}")).cloned();
+    let (Some(head_sha), Some(base_sha)) = (head_sha, base_sha) else {
+        let field = if repo.refs.contains_key(&format!("refs/heads/{head}")) {
+            "base"
+        } else {
+            "head"
+        };
+        return Err(invalid_field("PullRequest", field));
+    };
+    if repo
+        .pulls
+        .values()
+        .any(|p| p.state == "open" && p.head == head && p.base == base)
+    {
+        return Err(Reply::validation(
+            "Validation Failed",
+            vec![
+                json!({ "resource": "PullRequest", "code": "custom", "message": format!("A pull request already exists for {}:{head}.", repo.owner) }),
+            ],
+        ));
+    }
+    if repo.odb.is_ancestor(&head_sha, &base_sha) {
+        return Err(Reply::validation(
+            "Validation Failed",
+            vec![
+                json!({ "resource": "PullRequest", "code": "custom", "message": format!("No commits between {base} and {head}") }),
+            ],
+        ));
+    }
+    // Issues and pull requests share their numbers.
+    let number = repo
+        .pulls
+        .keys()
+        .copied()
+        .chain(repo.comments.values().map(|c| c.issue_number))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    repo.pulls.insert(
+        number,
+        crate::store::Pull {
+            number,
+            id,
+            title,
+            body,
+            head,
+            base,
+            state: "open".to_owned(),
+            draft,
+            login: BOT_LOGIN.to_owned(),
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+            merged_at: None,
+            merge_commit_sha: None,
+            head_sha: None,
+            commits: Vec::new(),
+        },
+    );
+    let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+    let pull = repo.pulls.get(&number).ok_or_else(Reply::not_found)?;
+    Ok(Reply::created(pull_json(store, ctx, repo, pull, true)))
+}
+
+/// `PUT /pulls/{n}/merge` with the `merge` and `squash` methods (GitHub signs both commits).
+fn merge_pull(store: &mut Store, call: &Call<'_>, now: i64) -> Result<Reply, Reply> {
+    let (owner, name) = (call.param("owner"), call.param("repo"));
+    let number = call.id_param("pull_number")?;
+    let method = call.str_field("merge_method").unwrap_or("merge").to_owned();
+    let expected = call.str_field("sha").map(str::to_ascii_lowercase);
+    let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+    let pull = repo
+        .pulls
+        .get(&number)
+        .ok_or_else(Reply::not_found)?
+        .clone();
+    if pull.state != "open" || pull.head.is_empty() {
+        return Err(Reply::error(405, "Pull Request is not mergeable"));
+    }
+    let head_sha = repo
+        .refs
+        .get(&format!("refs/heads/{}", pull.head))
+        .cloned()
+        .ok_or_else(|| Reply::error(405, "Pull Request is not mergeable"))?;
+    if expected.as_ref().is_some_and(|e| *e != head_sha) {
+        return Err(Reply::error(
+            409,
+            "Head branch was modified. Review and try the merge again.",
+        ));
+    }
+    let base_ref = format!("refs/heads/{}", pull.base);
+    let base_sha = repo
+        .refs
+        .get(&base_ref)
+        .cloned()
+        .ok_or_else(|| Reply::error(405, "Pull Request is not mergeable"))?;
+    // The stand-in merges without a three-way merge: the head must contain the base.
+    if !repo.odb.is_ancestor(&base_sha, &head_sha) {
+        return Err(Reply::error(405, "Pull Request is not mergeable"));
+    }
+    let commits = repo.pull_commits(&pull);
+    let tree = repo
+        .odb
+        .commit(&head_sha)
+        .map(|c| c.tree.clone())
+        .ok_or_else(Reply::not_found)?;
+    let title = call.str_field("commit_title").map_or_else(
+        || match method.as_str() {
+            "squash" => format!("{} (#{number})", pull.title),
+            _ => format!(
+                "Merge pull request #{number} from {}/{}",
+                repo.owner, pull.head
+            ),
+        },
+        str::to_owned,
+    );
+    let body = call.str_field("commit_message").map_or_else(
+        || {
+            if method == "squash" {
+                String::new()
+            } else {
+                pull.title.clone()
+            }
+        },
+        str::to_owned,
+    );
+    let parents = match method.as_str() {
+        "merge" => vec![base_sha, head_sha.clone()],
+        "squash" => vec![base_sha],
+        _ => {
+            return Err(Reply::error(
+                405,
+                &format!("Merge method `{method}` is not served by the stand-in"),
+            ));
+        }
+    };
+    let signature = Signature {
+        name: "GitHub".to_owned(),
+        email: "noreply@github.com".to_owned(),
+        time: now,
+        offset: 0,
+    };
+    let message = if body.is_empty() {
+        format!("{title}\n")
+    } else {
+        format!("{title}\n\n{body}\n")
+    };
+    let sha = repo.odb.insert(Object::Commit(Commit {
+        tree,
+        parents,
+        author: signature.clone(),
+        committer: signature,
+        extra_headers: Vec::new(),
+        message: Message::from(message),
+    }));
+    repo.refs.insert(base_ref, sha.clone());
+    repo.verified.insert(sha.clone());
+    let pull = repo.pulls.get_mut(&number).ok_or_else(Reply::not_found)?;
+    pull.state = "closed".to_owned();
+    pull.merged_at = Some(now);
+    pull.closed_at = Some(now);
+    pull.updated_at = now;
+    pull.merge_commit_sha = Some(sha.clone());
+    pull.head_sha = Some(head_sha);
+    pull.commits = commits;
+    Ok(Reply::json(
+        200,
+        json!({ "sha": sha, "merged": true, "message": "Pull Request successfully merged" }),
+    ))
+}
+
+/// A `repository` object, with the fields GitHub's description requires.
+fn repository_json(store: &Store, ctx: &Ctx<'_>, repo: &Repo) -> Value {
+    let api = repo_api(ctx, repo);
+    let html = repo_html(ctx, repo);
+    let host = ctx.html.split("://").nth(1).unwrap_or("localhost");
+    let mut value = json!({
+        "id": repo.id,
+        "node_id": node_id("R", &repo.id.to_string()),
+        "name": repo.name,
+        "full_name": repo.full_name(),
+        "owner": known_user(store, ctx, &repo.owner),
+        "private": false,
+        "html_url": html,
+        "description": null,
+        "fork": false,
+        "url": api,
+        "archive_url": format!("{api}/{{archive_format}}{{/ref}}"),
+        "assignees_url": format!("{api}/assignees{{/user}}"),
+        "blobs_url": format!("{api}/git/blobs{{/sha}}"),
+        "branches_url": format!("{api}/branches{{/branch}}"),
+        "collaborators_url": format!("{api}/collaborators{{/collaborator}}"),
+        "comments_url": format!("{api}/comments{{/number}}"),
+        "commits_url": format!("{api}/commits{{/sha}}"),
+        "compare_url": format!("{api}/compare/{{base}}...{{head}}"),
+        "contents_url": format!("{api}/contents/{{+path}}"),
+        "contributors_url": format!("{api}/contributors"),
+        "deployments_url": format!("{api}/deployments"),
+        "downloads_url": format!("{api}/downloads"),
+        "events_url": format!("{api}/events"),
+        "forks_url": format!("{api}/forks"),
+        "git_commits_url": format!("{api}/git/commits{{/sha}}"),
+        "git_refs_url": format!("{api}/git/refs{{/sha}}"),
+        "git_tags_url": format!("{api}/git/tags{{/sha}}"),
+        "git_url": format!("git://{host}/{}.git", repo.full_name()),
+        "hooks_url": format!("{api}/hooks"),
+        "issue_comment_url": format!("{api}/issues/comments{{/number}}"),
+        "issue_events_url": format!("{api}/issues/events{{/number}}"),
+        "issues_url": format!("{api}/issues{{/number}}"),
+        "keys_url": format!("{api}/keys{{/key_id}}"),
+        "labels_url": format!("{api}/labels{{/name}}"),
+        "languages_url": format!("{api}/languages"),
+        "merges_url": format!("{api}/merges"),
+        "milestones_url": format!("{api}/milestones{{/number}}"),
+        "notifications_url": format!("{api}/notifications{{?since,all,participating}}"),
+        "pulls_url": format!("{api}/pulls{{/number}}"),
+        "releases_url": format!("{api}/releases{{/id}}"),
+        "ssh_url": format!("git@{host}:{}.git", repo.full_name()),
+        "stargazers_url": format!("{api}/stargazers"),
+        "statuses_url": format!("{api}/statuses/{{sha}}"),
+        "subscribers_url": format!("{api}/subscribers"),
+        "subscription_url": format!("{api}/subscription"),
+        "tags_url": format!("{api}/tags"),
+        "teams_url": format!("{api}/teams"),
+        "trees_url": format!("{api}/git/trees{{/sha}}"),
+    });
+    let rest = json!({
+        "clone_url": format!("{html}.git"),
+        "mirror_url": null,
+        "svn_url": html,
+        "homepage": null,
+        "language": null,
+        "forks": 0,
+        "forks_count": 0,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "watchers": 0,
+        "size": 0,
+        "default_branch": repo.default_branch,
+        "open_issues": 0,
+        "open_issues_count": 0,
+        "has_issues": true,
+        "has_projects": true,
+        "has_wiki": true,
+        "has_pages": false,
+        "has_downloads": true,
+        "archived": false,
+        "disabled": false,
+        "license": null,
+        "pushed_at": null,
+        "created_at": null,
+        "updated_at": null,
+    });
+    if let (Value::Object(map), Value::Object(more)) = (&mut value, rest) {
+        map.extend(more);
+    }
+    value
+}
+
+/// A `pull-request` (`full`) or `pull-request-simple` object.
+fn pull_json(
+    store: &Store,
+    ctx: &Ctx<'_>,
+    repo: &Repo,
+    pull: &crate::store::Pull,
+    full: bool,
+) -> Value {
+    let api = repo_api(ctx, repo);
+    let html = repo_html(ctx, repo);
+    let number = pull.number;
+    let url = format!("{api}/pulls/{number}");
+    let html_url = format!("{html}/pull/{number}");
+    let commits = repo.pull_commits(pull);
+    let head_sha = pull
+        .head_sha
+        .clone()
+        .or_else(|| repo.refs.get(&format!("refs/heads/{}", pull.head)).cloned())
+        .or_else(|| commits.last().cloned())
+        .unwrap_or_default();
+    let base_sha = repo
+        .refs
+        .get(&format!("refs/heads/{}", pull.base))
+        .cloned()
+        .unwrap_or_default();
+    let repository = repository_json(store, ctx, repo);
+    let owner = known_user(store, ctx, &repo.owner);
+    let side = |branch: &str, sha: &str| {
+        json!({
+            "label": format!("{}:{branch}", repo.owner),
+            "ref": branch,
+            "sha": sha,
+            "repo": repository,
+            "user": owner,
+        })
+    };
+    let link = |href: String| json!({ "href": href });
+    let statuses_url = format!("{api}/statuses/{head_sha}");
+    let mut value = json!({
+        "url": url,
+        "id": pull.id,
+        "node_id": node_id("PR", &pull.id.to_string()),
+        "html_url": html_url,
+        "diff_url": format!("{html_url}.diff"),
+        "patch_url": format!("{html_url}.patch"),
+        "issue_url": format!("{api}/issues/{number}"),
+        "commits_url": format!("{url}/commits"),
+        "review_comments_url": format!("{url}/comments"),
+        "review_comment_url": format!("{api}/pulls/comments{{/number}}"),
+        "comments_url": format!("{api}/issues/{number}/comments"),
+        "statuses_url": statuses_url,
+        "number": number,
+        "state": pull.state,
+        "locked": false,
+        "title": pull.title,
+        "user": known_user(store, ctx, &pull.login),
+        "body": pull.body,
+        "labels": [],
+        "milestone": null,
+        "active_lock_reason": null,
+        "created_at": rfc3339(pull.created_at),
+        "updated_at": rfc3339(pull.updated_at),
+        "closed_at": pull.closed_at.map(rfc3339),
+        "merged_at": pull.merged_at.map(rfc3339),
+        "merge_commit_sha": pull.merge_commit_sha,
+        "assignee": null,
+        "assignees": [],
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "head": side(&pull.head, &head_sha),
+        "base": side(&pull.base, &base_sha),
+        "_links": {
+            "self": link(url.clone()),
+            "html": link(html_url.clone()),
+            "issue": link(format!("{api}/issues/{number}")),
+            "comments": link(format!("{api}/issues/{number}/comments")),
+            "review_comments": link(format!("{url}/comments")),
+            "review_comment": link(format!("{api}/pulls/comments{{/number}}")),
+            "commits": link(format!("{url}/commits")),
+            "statuses": link(statuses_url),
+        },
+        "author_association": "NONE",
+        "auto_merge": null,
+        "draft": pull.draft,
+    });
+    if full {
+        let merged = pull.merged_at.is_some();
+        value["merged"] = json!(merged);
+        value["mergeable"] = if pull.state == "open" {
+            json!(true)
+        } else {
+            Value::Null
+        };
+        value["rebaseable"] = Value::Null;
+        value["mergeable_state"] = json!(if pull.state == "open" {
+            "clean"
+        } else {
+            "unknown"
+        });
+        value["merged_by"] = if merged {
+            known_user(store, ctx, BOT_LOGIN)
+        } else {
+            Value::Null
+        };
+        value["comments"] = json!(
+            repo.comments
+                .values()
+                .filter(|c| c.issue_number == number)
+                .count()
+        );
+        value["review_comments"] = json!(0);
+        value["maintainer_can_modify"] = json!(false);
+        value["commits"] = json!(commits.len());
+        value["additions"] = json!(0);
+        value["deletions"] = json!(0);
+        value["changed_files"] = json!(0);
+    }
+    value
 }
 
 fn release_exists() -> Reply {
@@ -1414,6 +1956,15 @@ fn unsigned() -> Value {
     json!({ "verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null })
 }
 
+/// The verification of a commit GitHub signed (`createCommitOnBranch`, merges).
+fn verification(repo: &Repo, sha: &str, committed: i64) -> Value {
+    if repo.verified.contains(sha) {
+        json!({ "verified": true, "reason": "valid", "signature": null, "payload": null, "verified_at": rfc3339(committed) })
+    } else {
+        unsigned()
+    }
+}
+
 fn tag_json(ctx: &Ctx<'_>, repo: &Repo, sha: &str) -> Result<Value, Reply> {
     let Some(Object::Tag(tag)) = repo.odb.get(sha) else {
         return Err(Reply::not_found());
@@ -1617,7 +2168,7 @@ fn commit_json(store: &Store, ctx: &Ctx<'_>, repo: &Repo, sha: &str) -> Option<V
                 "sha": commit.tree,
                 "url": format!("{}/git/trees/{}", repo_api(ctx, repo), commit.tree),
             },
-            "verification": unsigned(),
+            "verification": verification(repo, sha, commit.committer.time),
         },
         "author": account(&commit.author),
         "committer": account(&commit.committer),

@@ -28,6 +28,14 @@ pub enum Error {
     )]
     SpecNotFound { path: PathBuf },
     /// The loopback port could not be bound.
+    #[error("cannot read GitHub's GraphQL schema at `{path}`")]
+    ReadGraphqlSchema {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not GitHub's GraphQL schema: {message}")]
+    GraphqlSchema { path: PathBuf, message: String },
     #[error("cannot listen on `127.0.0.1:{port}`")]
     Bind {
         port: u16,

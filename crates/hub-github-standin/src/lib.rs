@@ -67,9 +67,13 @@
 //! # }
 //! ```
 
+// `json!` objects with all of GitHub's required repository and pull-request fields.
+#![recursion_limit = "256"]
+
 mod api;
 mod error;
 mod git;
+mod graphql;
 mod mirror;
 mod openapi;
 mod server;
@@ -78,6 +82,7 @@ pub mod test_support;
 mod time;
 
 pub use error::Error;
+pub use graphql::GraphqlSchema;
 pub use mirror::{
     GitBytes, GitHeader, GitImport, GitObject, GitSignature, GitTreeEntry, ImportSummary,
     read_git_repository,

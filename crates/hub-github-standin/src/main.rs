@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use hub_github_standin::{Options, Spec, StandIn};
+use hub_github_standin::{GraphqlSchema, Options, Spec, StandIn};
 
 /// A stand-in for the GitHub REST API that checks every exchange against GitHub's OpenAPI
 /// description. Test support only.
@@ -26,6 +26,14 @@ struct Cli {
     /// over `--openapi` and `HUB_GITHUB_OPENAPI`.
     #[arg(long)]
     no_validate: bool,
+    /// GitHub's GraphQL schema: `schema.graphql` of `@octokit/graphql-schema` or its package
+    /// folder. Without it `POST /graphql` is refused and recorded as a violation.
+    #[arg(long, env = "HUB_GITHUB_GRAPHQL_SCHEMA")]
+    graphql_schema: Option<PathBuf>,
+    /// Refuse to create pull requests as GitHub does when "Allow GitHub Actions to create and
+    /// approve pull requests" is off.
+    #[arg(long)]
+    refuse_actions_pull_requests: bool,
     /// Serve the API below this path, like GitHub Enterprise Server (`/api/v3`).
     #[arg(long, default_value = "")]
     path_prefix: String,
@@ -87,6 +95,11 @@ fn run(cli: Cli) -> Result<ExitCode, hub_github_standin::Error> {
         idle_timeout: Some(Duration::from_secs(cli.idle_seconds)),
         max_lifetime: Some(Duration::from_secs(cli.max_seconds)),
         repositories: cli.repositories,
+        graphql: match &cli.graphql_schema {
+            Some(path) => Some(GraphqlSchema::load(path)?),
+            None => None,
+        },
+        refuse_actions_pull_requests: cli.refuse_actions_pull_requests,
     })?;
     for (repository, path) in &cli.imports {
         let summary = standin.import_git(repository, path)?;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::api::{self, Call, Ctx, Reply};
+use crate::graphql::GraphqlSchema;
 use crate::mirror::{GitImport, ImportSummary};
 use crate::openapi::Spec;
 use crate::store::{CommitSeed, Store};
@@ -34,6 +35,13 @@ pub struct Options {
     pub max_lifetime: Option<Duration>,
     /// Repositories (`owner/name`) to create at start, each with one commit on `main`.
     pub repositories: Vec<String>,
+    /// GitHub's GraphQL schema: `POST /graphql` validates every document against it (and is
+    /// refused, recorded as a violation, without it).
+    pub graphql: Option<Arc<GraphqlSchema>>,
+    /// Refuse to create pull requests with 403 "GitHub Actions is not permitted to create or
+    /// approve pull requests.", as GitHub does when the repository's setting "Allow GitHub
+    /// Actions to create and approve pull requests" is off.
+    pub refuse_actions_pull_requests: bool,
 }
 
 /// A fault the stand-in injects into matching requests instead of serving them.
@@ -197,6 +205,8 @@ pub enum ViolationKind {
     Request,
     /// The stand-in's response does not conform to the description.
     Response,
+    /// A GraphQL document or its variables do not validate against GitHub's GraphQL schema.
+    Graphql,
 }
 
 /// A request or response that does not conform to GitHub's description.
@@ -219,6 +229,7 @@ impl std::fmt::Display for Violation {
             ViolationKind::Unimplemented => "operation not served by the stand-in",
             ViolationKind::Request => "request does not conform",
             ViolationKind::Response => "response does not conform",
+            ViolationKind::Graphql => "GraphQL request does not validate against GitHub's schema",
         };
         write!(f, "{kind}: `{} {}`", self.method, self.path)?;
         if let Some(route) = &self.route {
@@ -255,6 +266,7 @@ struct Inner {
 
 struct App {
     spec: Option<Arc<Spec>>,
+    graphql: Option<Arc<GraphqlSchema>>,
     /// `http://127.0.0.1:PORT`
     origin: String,
     /// `http://127.0.0.1:PORT/api/v3` or the origin.
@@ -331,6 +343,7 @@ impl StandIn {
         let (stop, _) = tokio::sync::watch::channel(false);
         let app = Arc::new(App {
             spec: options.spec,
+            graphql: options.graphql,
             api: format!("{origin}{prefix}"),
             origin,
             prefix,
@@ -340,6 +353,7 @@ impl StandIn {
         });
         {
             let mut inner = app.lock();
+            inner.store.refuse_pull_requests = options.refuse_actions_pull_requests;
             for repository in &options.repositories {
                 inner.store.create_repository(repository)?;
             }
@@ -657,6 +671,11 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
         authenticated,
         fault: None,
     };
+    // GraphQL: `/graphql` on GitHub, `/api/graphql` beside `/api/v3` on GitHub Enterprise Server.
+    let graphql_path = format!("{}/graphql", app.prefix.trim_end_matches("/v3"));
+    if parts.method == Method::POST && full_path == graphql_path {
+        return serve_graphql(&app, record, &bytes);
+    }
 
     let routed = path.and_then(|p| api::route(&method, p));
     let Some((op, template, params)) = routed else {
@@ -840,6 +859,62 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
     inner.requests.push(record);
     drop(inner);
     respond(&reply, &extra_headers)
+}
+
+/// `POST /graphql`: validated against GitHub's GraphQL schema, then run on the store.
+fn serve_graphql(app: &App, mut record: RequestRecord, bytes: &[u8]) -> Response {
+    record.route = Some("/graphql".to_owned());
+    let violation = |kind, problems| Violation {
+        kind,
+        method: "POST".to_owned(),
+        path: record.path.clone(),
+        route: Some("/graphql".to_owned()),
+        status: None,
+        problems,
+    };
+    let reply = if !record.authenticated {
+        // GitHub's GraphQL API needs a token even for reads.
+        Reply::json(
+            401,
+            json!({ "message": "This endpoint requires you to be authenticated.", "documentation_url": "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql" }),
+        )
+    } else {
+        match (serde_json::from_slice::<Value>(bytes), &app.graphql) {
+            (Err(_), _) => Reply::json(400, json!({ "message": "Problems parsing JSON" })),
+            (Ok(_), None) => {
+                let v = violation(
+                    ViolationKind::Graphql,
+                    vec!["no GraphQL schema was given to the stand-in (set HUB_GITHUB_GRAPHQL_SCHEMA)".to_owned()],
+                );
+                app.lock().violations.push(v);
+                Reply::json(
+                    200,
+                    json!({ "errors": [{ "message": "the stand-in has no GraphQL schema" }] }),
+                )
+            }
+            (Ok(request), Some(schema)) => {
+                let outcome = {
+                    let mut inner = app.lock();
+                    crate::graphql::execute(schema, &mut inner.store, &app.origin, &request)
+                };
+                let mut inner = app.lock();
+                if !outcome.invalid.is_empty() {
+                    inner
+                        .violations
+                        .push(violation(ViolationKind::Graphql, outcome.invalid));
+                }
+                if !outcome.unserved.is_empty() {
+                    inner
+                        .violations
+                        .push(violation(ViolationKind::Unimplemented, outcome.unserved));
+                }
+                Reply::json(200, outcome.body)
+            }
+        }
+    };
+    record.status = reply.status;
+    app.lock().requests.push(record);
+    respond(&reply, &[])
 }
 
 fn respond(reply: &Reply, extra: &[(String, String)]) -> Response {

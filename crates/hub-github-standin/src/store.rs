@@ -101,6 +101,32 @@ pub(crate) struct DeploymentStatus {
     pub created_at: i64,
 }
 
+/// A pull request. Its commits follow its head branch until it is merged or closed, unless
+/// they were seeded ([`Store::set_pull_request`]).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Pull {
+    pub number: u64,
+    pub id: u64,
+    pub title: String,
+    pub body: Option<String>,
+    /// The head branch (empty for a seeded pull request, which has only commits).
+    pub head: String,
+    pub base: String,
+    /// `open` or `closed`.
+    pub state: String,
+    pub draft: bool,
+    pub login: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    pub merged_at: Option<i64>,
+    pub merge_commit_sha: Option<String>,
+    /// The head commit when it was merged or closed (the branch may move or go afterwards).
+    pub head_sha: Option<String>,
+    /// Seeded commits, oldest first (empty: computed from the branches).
+    pub commits: Vec<String>,
+}
+
 /// One repository.
 #[derive(Debug, Serialize)]
 pub(crate) struct Repo {
@@ -115,7 +141,9 @@ pub(crate) struct Repo {
     pub releases: BTreeMap<u64, Release>,
     pub deployments: BTreeMap<u64, Deployment>,
     pub statuses: BTreeMap<u64, DeploymentStatus>,
-    pub pulls: BTreeMap<u64, Vec<String>>,
+    pub pulls: BTreeMap<u64, Pull>,
+    /// Commits GitHub signed (made through GraphQL `createCommitOnBranch` or a merge).
+    pub verified: std::collections::BTreeSet<String>,
     /// Commit e-mail (lower-case) to GitHub login, as GitHub links commits to accounts.
     pub logins: BTreeMap<String, String>,
 }
@@ -211,6 +239,9 @@ pub(crate) struct Store {
     repos: BTreeMap<String, Repo>,
     next_id: u64,
     users: BTreeMap<String, u64>,
+    /// Refuse `POST /pulls` as GitHub does when the repository's setting "Allow GitHub Actions
+    /// to create and approve pull requests" is off.
+    pub(crate) refuse_pull_requests: bool,
 }
 
 fn repo_key(owner: &str, name: &str) -> String {
@@ -365,6 +396,7 @@ impl Store {
                 deployments: BTreeMap::new(),
                 statuses: BTreeMap::new(),
                 pulls: BTreeMap::new(),
+                verified: std::collections::BTreeSet::new(),
                 logins: BTreeMap::new(),
             },
         );
@@ -485,7 +517,28 @@ impl Store {
                 sha: missing.clone(),
             });
         }
-        repo.pulls.insert(number, commits);
+        let now = crate::time::now_epoch();
+        let id = 2_000_000 + number;
+        let pull = repo.pulls.entry(number).or_insert_with(|| Pull {
+            number,
+            id,
+            title: format!("pull request #{number}"),
+            body: None,
+            head: String::new(),
+            base: repo.default_branch.clone(),
+            state: "open".to_owned(),
+            draft: false,
+            login: BOT_LOGIN.to_owned(),
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+            merged_at: None,
+            merge_commit_sha: None,
+            head_sha: None,
+            commits: Vec::new(),
+        });
+        pull.head_sha = commits.last().cloned();
+        pull.commits = commits;
         Ok(())
     }
 
@@ -620,6 +673,40 @@ impl Store {
 }
 
 impl Repo {
+    /// The commits of a pull request, oldest first: the seeded or frozen ones, else those of
+    /// its head branch that its base branch does not have.
+    pub(crate) fn pull_commits(&self, pull: &Pull) -> Vec<String> {
+        if !pull.commits.is_empty() || pull.head.is_empty() {
+            return pull.commits.clone();
+        }
+        let Some(head) = self.refs.get(&format!("refs/heads/{}", pull.head)) else {
+            return Vec::new();
+        };
+        let base = self.refs.get(&format!("refs/heads/{}", pull.base));
+        let mut commits: Vec<String> = self
+            .ancestors(head)
+            .into_iter()
+            .map(|(sha, _)| sha.clone())
+            .filter(|sha| base.is_none_or(|b| !self.odb.is_ancestor(sha, b)))
+            .collect();
+        // Parents before children.
+        let mut ordered = Vec::new();
+        while !commits.is_empty() {
+            let ready = commits
+                .iter()
+                .position(|sha| {
+                    self.odb.commit(sha).is_none_or(|c| {
+                        c.parents
+                            .iter()
+                            .all(|p| !commits.contains(p) || ordered.contains(p))
+                    })
+                })
+                .unwrap_or(0);
+            ordered.push(commits.remove(ready));
+        }
+        ordered
+    }
+
     fn odb_commits(&self) -> impl Iterator<Item = (&String, &Commit)> {
         self.refs
             .values()

@@ -3,7 +3,43 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::{Error, ImportSummary, Options, Spec, StandIn, Violation};
+use crate::{Error, GraphqlSchema, ImportSummary, Options, Spec, StandIn, Violation};
+
+/// The variable that names GitHub's GraphQL schema (`schema.graphql` of
+/// `@octokit/graphql-schema`, or the package folder).
+pub const GRAPHQL_SCHEMA_ENV: &str = "HUB_GITHUB_GRAPHQL_SCHEMA";
+
+/// Why a GraphQL test cannot run without the schema (see [`graphql_schema_from_env`]).
+pub const GRAPHQL_SKIP_REASON: &str =
+    "@octokit/graphql-schema not found (set HUB_GITHUB_GRAPHQL_SCHEMA; .ci/run installs it)";
+
+/// The GraphQL schema named by `HUB_GITHUB_GRAPHQL_SCHEMA`, loaded once per process.
+///
+/// `None` when the variable is unset, after [`hub_testkit::skip`] (which fails the test under
+/// CI). A variable that names a file that does not load panics everywhere.
+///
+/// # Panics
+/// When the schema cannot be read or is not GitHub's; under CI when the variable is unset.
+#[must_use]
+#[track_caller]
+pub fn graphql_schema_from_env() -> Option<Arc<GraphqlSchema>> {
+    static LOADED: std::sync::OnceLock<Arc<GraphqlSchema>> = std::sync::OnceLock::new();
+    let Some(path) = std::env::var_os(GRAPHQL_SCHEMA_ENV).filter(|v| !v.is_empty()) else {
+        hub_testkit::skip(GRAPHQL_SKIP_REASON);
+        return None;
+    };
+    if let Some(schema) = LOADED.get() {
+        return Some(Arc::clone(schema));
+    }
+    let path = PathBuf::from(path);
+    let schema = GraphqlSchema::load(&path).unwrap_or_else(|e| {
+        panic!(
+            "{GRAPHQL_SCHEMA_ENV} is set to `{}`, which does not load: {e}",
+            path.display()
+        )
+    });
+    Some(Arc::clone(LOADED.get_or_init(|| schema)))
+}
 
 /// The variable that names GitHub's OpenAPI description (the JSON file or the package folder).
 pub const OPENAPI_ENV: &str = "HUB_GITHUB_OPENAPI";

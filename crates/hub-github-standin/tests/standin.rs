@@ -4,7 +4,7 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use hub_github_standin::test_support::{TestServer, spec_from_env};
+use hub_github_standin::test_support::{TestServer, graphql_schema_from_env, spec_from_env};
 use hub_github_standin::{
     Fault, GitBytes, GitImport, GitObject, Options, Spec, StandIn, ViolationKind,
     read_git_repository,
@@ -1160,4 +1160,265 @@ fn the_binary_mirrors_repositories_given_with_import() {
         stderr.contains("`git cat-file --batch-all-objects --batch` failed"),
         "{stderr}"
     );
+}
+
+/// A stand-in that also serves GraphQL, or `None` (after the skip rule) without the schema.
+fn graphql_server() -> Option<TestServer> {
+    let graphql = graphql_schema_from_env()?;
+    TestServer::start_with(Options {
+        repositories: vec!["octo/hello".to_owned()],
+        graphql: Some(graphql),
+        ..Options::default()
+    })
+}
+
+const COMMIT_MUTATION: &str = "mutation($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oid url } } }";
+
+fn commit_input(head: &str) -> Value {
+    json!({
+        "branch": { "repositoryNameWithOwner": "octo/hello", "branchName": "main" },
+        "message": { "headline": "docs: two files", "body": "made through GraphQL" },
+        "expectedHeadOid": head,
+        "fileChanges": {
+            "additions": [
+                { "path": "docs/a.md", "contents": "YQo=" },
+                { "path": "b.txt", "contents": "Ygo=" },
+            ],
+            "deletions": [{ "path": "README.md" }],
+        },
+    })
+}
+
+#[test]
+fn create_commit_on_branch_makes_a_verified_commit_on_the_real_git_state() {
+    let Some(server) = graphql_server() else {
+        return;
+    };
+    let head = server.state()["repositories"]["octo/hello"]["refs"]["refs/heads/main"]
+        .as_str()
+        .expect("main")
+        .to_owned();
+    let reply = http(
+        server.url(),
+        "POST",
+        "/graphql",
+        Some(&json!({ "query": COMMIT_MUTATION, "variables": { "input": commit_input(&head) } })),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = reply.json();
+    assert!(body.get("errors").is_none(), "{body}");
+    let oid = body["data"]["createCommitOnBranch"]["commit"]["oid"]
+        .as_str()
+        .expect("an oid")
+        .to_owned();
+    // Only what was selected comes back.
+    assert_eq!(
+        body["data"]["createCommitOnBranch"]["commit"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["oid".to_owned(), "url".to_owned()])
+    );
+    let state = server.state();
+    let repo = &state["repositories"]["octo/hello"];
+    assert_eq!(repo["refs"]["refs/heads/main"], oid.as_str());
+    assert_eq!(repo["head_files"]["docs/a.md"], "a\n");
+    assert_eq!(repo["head_files"]["b.txt"], "b\n");
+    assert!(repo["head_files"].get("README.md").is_none());
+    assert_eq!(repo["commits"][&oid]["parents"][0], head.as_str());
+    // The oid is the git object id of the commit: GET it back through REST, verified.
+    let commit = http(
+        server.url(),
+        "GET",
+        &format!("/repos/octo/hello/commits/{oid}"),
+        None,
+    )
+    .json();
+    assert_eq!(commit["sha"], oid.as_str());
+    assert_eq!(commit["commit"]["verification"]["verified"], true);
+    assert_eq!(
+        commit["commit"]["message"],
+        "docs: two files\n\nmade through GraphQL"
+    );
+
+    // The old head is stale now: STALE_DATA, nothing moves.
+    let stale = http(
+        server.url(),
+        "POST",
+        "/graphql",
+        Some(&json!({ "query": COMMIT_MUTATION, "variables": { "input": commit_input(&head) } })),
+    )
+    .json();
+    assert_eq!(stale["errors"][0]["type"], "STALE_DATA", "{stale}");
+    assert_eq!(stale["data"]["createCommitOnBranch"], Value::Null);
+    assert_eq!(
+        server.state()["repositories"]["octo/hello"]["refs"]["refs/heads/main"],
+        oid.as_str()
+    );
+}
+
+#[test]
+fn graphql_documents_are_validated_against_github_schema() {
+    let Some(server) = graphql_server() else {
+        return;
+    };
+    let head = server.state()["repositories"]["octo/hello"]["refs"]["refs/heads/main"]
+        .as_str()
+        .expect("main")
+        .to_owned();
+    let cases = [
+        // A misspelt field of `Commit`.
+        (
+            "mutation($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { oidd } } }",
+            json!({ "input": commit_input(&head) }),
+            "oidd",
+        ),
+        // A variable whose declared type is not the argument's input type.
+        (
+            "mutation($input: String!) { createCommitOnBranch(input: $input) { commit { oid } } }",
+            json!({ "input": "x" }),
+            "CreateCommitOnBranchInput",
+        ),
+        // An argument the field does not have.
+        (
+            "mutation($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input, force: true) { commit { oid } } }",
+            json!({ "input": commit_input(&head) }),
+            "force",
+        ),
+        // A field of the input object that does not exist (in the variables).
+        (
+            COMMIT_MUTATION,
+            json!({ "input": { "branch": { "repositoryNameWithOwner": "octo/hello", "branchName": "main" }, "message": { "headline": "x", "title": "y" }, "expectedHeadOid": head, "fileChanges": {} } }),
+            "title",
+        ),
+        // An inline input object with a field that does not exist.
+        (
+            "mutation { createCommitOnBranch(input: { branch: { branchName: \"main\", repo: \"octo/hello\" }, message: { headline: \"x\" }, expectedHeadOid: \"0\" }) { commit { oid } } }",
+            json!({}),
+            "repo",
+        ),
+    ];
+    for (index, (query, variables, named)) in cases.iter().enumerate() {
+        let reply = http(
+            server.url(),
+            "POST",
+            "/graphql",
+            Some(&json!({ "query": query, "variables": variables })),
+        )
+        .json();
+        assert!(reply.get("data").is_none(), "case {index}: {reply}");
+        let violations = server.violations();
+        assert_eq!(violations.len(), index + 1, "case {index}: {violations:?}");
+        let last = &violations[index];
+        assert_eq!(last.kind, ViolationKind::Graphql);
+        assert!(
+            last.problems.iter().any(|p| p.contains(named)),
+            "case {index} should name `{named}`: {:?}",
+            last.problems
+        );
+    }
+    // Nothing was committed by the invalid documents.
+    assert_eq!(
+        server.state()["repositories"]["octo/hello"]["refs"]["refs/heads/main"],
+        head.as_str()
+    );
+    // Expected violations: clear them so the drop check passes.
+    http(server.url(), "DELETE", "/_standin/violations", None);
+}
+
+#[test]
+fn pull_requests_are_created_listed_merged_and_found_from_their_merge_commit() {
+    let Some(server) = TestServer::start(&["octo/hello"]) else {
+        return;
+    };
+    server
+        .push_commits(
+            "octo/hello",
+            "feature",
+            vec![hub_github_standin::CommitSeed {
+                message: "feat: x".to_owned(),
+                author: None,
+                files: [("x.txt".to_owned(), "x\n".to_owned())].into(),
+            }],
+        )
+        .expect("pushes");
+    let created = http(
+        server.url(),
+        "POST",
+        "/repos/octo/hello/pulls",
+        Some(
+            &json!({ "title": "feat: x", "head": "feature", "base": "main", "body": "<!-- m -->" }),
+        ),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let number = created.json()["number"].as_u64().expect("a number");
+    let duplicate = http(
+        server.url(),
+        "POST",
+        "/repos/octo/hello/pulls",
+        Some(&json!({ "title": "again", "head": "feature", "base": "main" })),
+    );
+    assert_eq!(duplicate.status, 422);
+    let listed = http(
+        server.url(),
+        "GET",
+        "/repos/octo/hello/pulls?head=octo:feature",
+        None,
+    )
+    .json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let commits = http(
+        server.url(),
+        "GET",
+        &format!("/repos/octo/hello/pulls/{number}/commits"),
+        None,
+    )
+    .json();
+    assert_eq!(commits.as_array().map(Vec::len), Some(1));
+    let merged = http(
+        server.url(),
+        "PUT",
+        &format!("/repos/octo/hello/pulls/{number}/merge"),
+        Some(&json!({ "merge_method": "merge" })),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let sha = merged.json()["sha"].as_str().expect("a sha").to_owned();
+    let state = server.state();
+    assert_eq!(
+        state["repositories"]["octo/hello"]["refs"]["refs/heads/main"],
+        sha.as_str()
+    );
+    assert_eq!(
+        state["repositories"]["octo/hello"]["commits"][&sha]["parents"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let pulls = http(
+        server.url(),
+        "GET",
+        &format!("/repos/octo/hello/commits/{sha}/pulls"),
+        None,
+    )
+    .json();
+    assert_eq!(pulls[0]["number"], number);
+    assert_eq!(pulls[0]["merge_commit_sha"], sha.as_str());
+    let again = http(
+        server.url(),
+        "PUT",
+        &format!("/repos/octo/hello/pulls/{number}/merge"),
+        Some(&json!({ "merge_method": "merge" })),
+    );
+    assert_eq!(again.status, 405);
+    let full = http(
+        server.url(),
+        "GET",
+        &format!("/repos/octo/hello/pulls/{number}"),
+        None,
+    )
+    .json();
+    assert_eq!(
+        (full["merged"].as_bool(), full["state"].as_str()),
+        (Some(true), Some("closed"))
+    );
+    assert_eq!(full["commits"], 1);
 }

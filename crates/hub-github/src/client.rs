@@ -468,6 +468,12 @@ pub(crate) fn refusal(route: Route, response: &Response, permission: Permission)
     let message = response.message();
     match response.status {
         401 => Error::Unauthorized { route, message },
+        403 if message
+            .to_ascii_lowercase()
+            .contains("github actions is not permitted to create or approve pull requests") =>
+        {
+            Error::ActionsMayNotCreatePullRequests { route, message }
+        }
         403 => Error::Forbidden {
             route,
             status: 403,

@@ -30,10 +30,17 @@ struct RawGitUser {
 }
 
 #[derive(Deserialize)]
+struct RawVerification {
+    #[serde(default)]
+    verified: bool,
+}
+
+#[derive(Deserialize)]
 struct RawCommitDetail {
     #[serde(default)]
     message: String,
     author: Option<RawGitUser>,
+    verification: Option<RawVerification>,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +142,20 @@ impl GitHub {
             .call(Method::GET, &path, None, Permission::ContentsRead)
             .await?;
         Ok(raw.author.and_then(|a| a.login))
+    }
+
+    /// Whether GitHub shows commit `sha` as verified (`commit.verification.verified`): signed
+    /// by GitHub (GraphQL `createCommitOnBranch`, merges in the web interface or the API) or by
+    /// a key GitHub knows.
+    ///
+    /// # Errors
+    /// When the commit does not exist, on refusal or transport failure.
+    pub async fn commit_is_verified(&self, repo: &Repository, sha: &str) -> Result<bool, Error> {
+        let path = format!("{}/commits/{}", repo.api_path(), encode_ref(sha));
+        let raw: RawCommit = self
+            .call(Method::GET, &path, None, Permission::ContentsRead)
+            .await?;
+        Ok(raw.commit.verification.is_some_and(|v| v.verified))
     }
 
     /// Commits `files` on top of `branch` through the Git Data API — a blob per file, a tree

@@ -43,6 +43,17 @@ impl Token {
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether this is the workflow's own `GITHUB_TOKEN` (an installation token of the GitHub
+    /// Actions app): the same value as `github_token` (the `GITHUB_TOKEN` environment variable,
+    /// or `${{ github.token }}`), or a token with the `ghs_` prefix of GitHub App installation
+    /// tokens. Pull requests and pushes made with it start no workflow run (GitHub's rule
+    /// against recursive runs), so a caller says so in its summary. A token of another GitHub
+    /// App is `ghs_` too: the rule errs on the side of that warning.
+    #[must_use]
+    pub fn is_workflow_token(&self, github_token: Option<&str>) -> bool {
+        github_token.is_some_and(|t| t.trim() == self.0) || self.0.starts_with("ghs_")
+    }
 }
 
 impl fmt::Debug for Token {
@@ -230,6 +241,18 @@ fn normalize_api_url(url: &str, name: &'static str) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_workflow_token_is_the_github_token_or_an_installation_token() {
+        let workflow = Token::new("ghs_installation").expect("a token");
+        assert!(workflow.is_workflow_token(None));
+        let personal = Token::new("github_pat_11AAAA").expect("a token");
+        assert!(!personal.is_workflow_token(None));
+        assert!(!personal.is_workflow_token(Some("ghs_other")));
+        // A value equal to `GITHUB_TOKEN` is the workflow's, whatever its form.
+        assert!(personal.is_workflow_token(Some(" github_pat_11AAAA\n")));
+    }
+
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<GitHubConfig, Error> {

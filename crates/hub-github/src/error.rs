@@ -212,6 +212,27 @@ pub enum Error {
     /// A pagination link leads away from the API host; it is not followed with the token.
     #[error("refusing to follow `{url}` with the token: it is not on `{api_url}`")]
     ForeignLink { url: String, api_url: String },
+    /// GitHub refuses pull requests from GitHub Actions in this repository (403 "GitHub Actions
+    /// is not permitted to create or approve pull requests.").
+    #[error(
+        "`{route}` was refused with status 403 ({message}): the repository does not let GitHub Actions open pull requests; allow it under Settings → Actions → General → Workflow permissions → Allow GitHub Actions to create and approve pull requests (organisations set it in their own Actions settings), or give the action a token of a GitHub App or a person"
+    )]
+    ActionsMayNotCreatePullRequests { route: Route, message: String },
+    /// `createCommitOnBranch` refused: the branch no longer points at the expected head.
+    #[error(
+        "branch `{branch}` no longer points at `{expected}` (GitHub: {message}); read its head again and redo the commit"
+    )]
+    StaleHead {
+        branch: String,
+        expected: String,
+        message: String,
+    },
+    /// A GraphQL operation answered with errors.
+    #[error("GraphQL `{operation}` failed: {}", .errors.join("; "))]
+    Graphql {
+        operation: &'static str,
+        errors: Vec<String>,
+    },
     /// A comment-marker action name with characters that could break the hidden marker.
     #[error("`{name}` cannot name a comment marker: use ASCII letters, digits, `-`, `_` or `.`")]
     InvalidMarkerName { name: String },
@@ -237,6 +258,21 @@ mod tests {
             "pull-requests: write"
         );
         assert_eq!(Permission::DeploymentsRead.to_string(), "deployments: read");
+    }
+
+    #[test]
+    fn the_actions_pull_request_refusal_names_the_setting() {
+        let error = Error::ActionsMayNotCreatePullRequests {
+            route: Route {
+                method: "POST".to_owned(),
+                path: "/repos/o/r/pulls".to_owned(),
+            },
+            message: "GitHub Actions is not permitted to create or approve pull requests."
+                .to_owned(),
+        };
+        assert!(error.to_string().contains(
+            "Settings → Actions → General → Workflow permissions → Allow GitHub Actions to create and approve pull requests"
+        ));
     }
 
     #[test]

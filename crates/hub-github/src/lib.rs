@@ -11,12 +11,17 @@
 //!   its commit); refs and annotated tags
 //!   ([`GitHub::create_ref`], [`GitHub::move_ref`], [`GitHub::create_annotated_tag`]);
 //!   releases by tag ([`GitHub::ensure_release`]); deployments and statuses; the commits of a
-//!   pull request and the login behind a commit; commits through the Git Data API
-//!   ([`GitHub::commit_files`]).
+//!   pull request and the login behind a commit; pull requests (found by head branch or by a
+//!   commit, created, updated, closed with a comment, merged: [`PullRequest`]); verified
+//!   commits through GraphQL `createCommitOnBranch` ([`GitHub::create_commit_on_branch`]) and
+//!   unsigned ones through the Git Data API ([`GitHub::commit_files`]), chosen by
+//!   [`CommitVia`].
 //! - **Faults**: timeouts, connection failures and 5xx are retried with jittered backoff;
 //!   rate limits (403/429 with `retry-after` or `x-ratelimit-reset`) are waited out up to a cap
 //!   ([`RetryPolicy`]); a refusal names the permission the workflow must grant
-//!   ([`Error::Forbidden`]); creating a ref, tag or release that already exists as wanted is
+//!   ([`Error::Forbidden`]), and a repository that forbids GitHub Actions to open pull requests
+//!   names the setting ([`Error::ActionsMayNotCreatePullRequests`]); [`Token::is_workflow_token`]
+//!   tells the workflow's `GITHUB_TOKEN` (whose pull requests start no workflow); creating a ref, tag or release that already exists as wanted is
 //!   success ([`Created::Existing`]). The token is never in an error, a log or a `Debug`.
 //! - **Blocking**: the API is async; [`BlockingGitHub`] runs it on a current-thread runtime for
 //!   the CLIs.
@@ -54,6 +59,8 @@ pub mod config;
 mod deployments;
 mod error;
 mod event;
+mod graphql;
+mod pulls;
 mod refs;
 mod releases;
 mod retry;
@@ -70,6 +77,10 @@ pub use deployments::{
 pub use error::{Error, Permission, Route};
 pub use event::{
     DeploymentEvent, Event, PullRequestEvent, PushCommit, PushEvent, WorkflowDispatchEvent,
+};
+pub use graphql::{BranchCommit, CommitVia, VerifiedCommit, graphql_url};
+pub use pulls::{
+    MergeMethod, NewPullRequest, PullRequest, PullRequestUpdate, PullState, release_pr_marker,
 };
 pub use refs::{Created, GitRef, NewTag, Person, Tag};
 pub use releases::{NewRelease, Release, ReleaseUpdate};

@@ -1,0 +1,268 @@
+//! Verified commits through GitHub's GraphQL API (`createCommitOnBranch`): GitHub signs the
+//! commit whatever the token (the workflow's `GITHUB_TOKEN`, an app's or a person's), so it
+//! shows as verified. The Git Data API path ([`GitHub::commit_files`]) is the fallback, and a
+//! project that signs locally commits with git itself; [`CommitVia`] chooses.
+
+use base64::Engine as _;
+use http::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::client::refusal;
+use crate::{CommitOutcome, Error, FileCommit, GitHub, Permission, Repository, Route};
+
+/// The mutation, with the fields it reads back.
+const CREATE_COMMIT_ON_BRANCH: &str =
+    "mutation CreateCommitOnBranch($input: CreateCommitOnBranchInput!) {
+  createCommitOnBranch(input: $input) {
+    commit { oid url }
+  }
+}";
+
+/// How commits are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommitVia {
+    /// GraphQL `createCommitOnBranch`: verified (signed by GitHub) with any token.
+    #[default]
+    Graphql,
+    /// The Git Data API (blob, tree, commit, ref): unsigned, the fallback.
+    GitData,
+}
+
+/// A commit to make with `createCommitOnBranch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchCommit {
+    /// The branch (`release-pr/main`, without `refs/heads/`); it must exist.
+    pub branch: String,
+    /// The head the commit goes on: GitHub refuses ([`Error::StaleHead`]) when the branch
+    /// points elsewhere.
+    pub expected_head: String,
+    /// The first line of the message.
+    pub headline: String,
+    /// The rest of the message (may be empty).
+    pub body: String,
+    /// Files to add or replace: path and bytes.
+    pub additions: Vec<(String, Vec<u8>)>,
+    /// Paths to delete.
+    pub deletions: Vec<String>,
+}
+
+/// A commit GitHub made and signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCommit {
+    pub oid: String,
+    pub url: String,
+}
+
+#[derive(Deserialize)]
+struct RawGraphqlError {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct RawResponse {
+    data: Option<Value>,
+    #[serde(default)]
+    errors: Vec<RawGraphqlError>,
+}
+
+/// The GraphQL endpoint for a REST API root: `https://api.github.com/graphql`, and
+/// `https://HOST/api/graphql` for GitHub Enterprise Server's `https://HOST/api/v3`.
+#[must_use]
+pub fn graphql_url(api_url: &str) -> String {
+    let root = api_url.trim_end_matches('/');
+    format!("{}/graphql", root.strip_suffix("/v3").unwrap_or(root))
+}
+
+impl GitHub {
+    /// Runs one GraphQL document with `variables`; returns its `data`.
+    ///
+    /// # Errors
+    /// [`Error::Graphql`] with GitHub's `errors[]`; [`Error::StaleHead`] never (see
+    /// [`GitHub::create_commit_on_branch`]); on refusal or transport failure.
+    async fn graphql(&self, query: &str, variables: &Value) -> Result<RawResponse, Error> {
+        let url = graphql_url(self.api_url());
+        let body = json!({ "query": query, "variables": variables });
+        let (route, response) = self.send(Method::POST, &url, Some(&body)).await?;
+        let route = Route {
+            method: route.method,
+            path: "/graphql".to_owned(),
+        };
+        if !response.is_success() {
+            return Err(refusal(route, &response, Permission::ContentsWrite));
+        }
+        response.json::<RawResponse>(&route)
+    }
+
+    /// Commits `commit` with GraphQL `createCommitOnBranch`: one signed (verified) commit on
+    /// the branch, made only if the branch still points at `expected_head`.
+    ///
+    /// # Errors
+    /// [`Error::StaleHead`] when the branch moved (`STALE_DATA`); [`Error::Forbidden`] when the
+    /// token may not write (`contents: write`); [`Error::Graphql`] for any other error GitHub
+    /// reports; on refusal or transport failure.
+    pub async fn create_commit_on_branch(
+        &self,
+        repo: &Repository,
+        commit: &BranchCommit,
+    ) -> Result<VerifiedCommit, Error> {
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let mut message = json!({ "headline": commit.headline });
+        if !commit.body.is_empty() {
+            message["body"] = json!(commit.body);
+        }
+        let input = json!({
+            "branch": {
+                "repositoryNameWithOwner": format!("{}/{}", repo.owner, repo.name),
+                "branchName": commit.branch,
+            },
+            "message": message,
+            "expectedHeadOid": commit.expected_head,
+            "fileChanges": {
+                "additions": commit.additions.iter()
+                    .map(|(path, bytes)| json!({ "path": path, "contents": encode(bytes) }))
+                    .collect::<Vec<_>>(),
+                "deletions": commit.deletions.iter()
+                    .map(|path| json!({ "path": path }))
+                    .collect::<Vec<_>>(),
+            },
+        });
+        let response = self
+            .graphql(CREATE_COMMIT_ON_BRANCH, &json!({ "input": input }))
+            .await?;
+        if let Some(stale) = response
+            .errors
+            .iter()
+            .find(|e| e.kind.as_deref() == Some("STALE_DATA"))
+        {
+            return Err(Error::StaleHead {
+                branch: commit.branch.clone(),
+                expected: commit.expected_head.clone(),
+                message: stale.message.clone(),
+            });
+        }
+        if let Some(forbidden) = response
+            .errors
+            .iter()
+            .find(|e| e.kind.as_deref() == Some("FORBIDDEN"))
+        {
+            return Err(Error::Forbidden {
+                route: Route {
+                    method: "POST".to_owned(),
+                    path: "/graphql createCommitOnBranch".to_owned(),
+                },
+                status: 200,
+                permission: Permission::ContentsWrite,
+                message: forbidden.message.clone(),
+            });
+        }
+        let created = response
+            .data
+            .as_ref()
+            .and_then(|d| d.pointer("/createCommitOnBranch/commit"));
+        let text = |key: &str| {
+            created
+                .and_then(|c| c.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        match (text("oid"), text("url")) {
+            (Some(oid), Some(url)) if response.errors.is_empty() => Ok(VerifiedCommit { oid, url }),
+            _ => Err(Error::Graphql {
+                operation: "createCommitOnBranch",
+                errors: if response.errors.is_empty() {
+                    vec!["no commit in the answer".to_owned()]
+                } else {
+                    response
+                        .errors
+                        .iter()
+                        .map(|e| match &e.kind {
+                            Some(kind) => format!("{kind}: {}", e.message),
+                            None => e.message.clone(),
+                        })
+                        .collect()
+                },
+            }),
+        }
+    }
+
+    /// Commits text files to a branch `via` GraphQL (verified) or the Git Data API (the
+    /// fallback). Through GraphQL the branch's current head is the expected head, and files
+    /// that already have this content still make a commit: compare first when that matters.
+    ///
+    /// # Errors
+    /// As [`GitHub::create_commit_on_branch`] or [`GitHub::commit_files`].
+    pub async fn commit_files_via(
+        &self,
+        repo: &Repository,
+        commit: &FileCommit,
+        via: CommitVia,
+    ) -> Result<CommitOutcome, Error> {
+        match via {
+            CommitVia::GitData => self.commit_files(repo, commit).await,
+            CommitVia::Graphql => {
+                let branch_ref = format!("heads/{}", commit.branch);
+                let head =
+                    self.get_ref(repo, &branch_ref)
+                        .await?
+                        .ok_or_else(|| Error::NotFound {
+                            route: Route {
+                                method: "GET".to_owned(),
+                                path: format!("{}/git/ref/{branch_ref}", repo.api_path()),
+                            },
+                            permission: Permission::ContentsRead,
+                        })?;
+                let (headline, body) = match commit.message.split_once('\n') {
+                    Some((first, rest)) => (first.to_owned(), rest.trim().to_owned()),
+                    None => (commit.message.clone(), String::new()),
+                };
+                let made = self
+                    .create_commit_on_branch(
+                        repo,
+                        &BranchCommit {
+                            branch: commit.branch.clone(),
+                            expected_head: head.sha.clone(),
+                            headline,
+                            body,
+                            additions: commit
+                                .files
+                                .iter()
+                                .map(|(path, text)| (path.clone(), text.as_bytes().to_vec()))
+                                .collect(),
+                            deletions: Vec::new(),
+                        },
+                    )
+                    .await?;
+                Ok(CommitOutcome {
+                    sha: made.oid,
+                    parent: head.sha,
+                    created: true,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_graphql_endpoint_sits_beside_the_rest_root() {
+        assert_eq!(
+            graphql_url("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            graphql_url("https://ghe.example.com/api/v3/"),
+            "https://ghe.example.com/api/graphql"
+        );
+        assert_eq!(
+            graphql_url("http://127.0.0.1:4000"),
+            "http://127.0.0.1:4000/graphql"
+        );
+    }
+}
