@@ -4,20 +4,16 @@
 //! [`crate::policy`]'s; a download for one connects only to public addresses of allowed hosts.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use hub_config::{Format, Limits, Retrieve, RetrieveError};
 use serde_json::Value;
-use ureq::config::Config;
-use ureq::http::Uri;
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::policy::{self, Policy, Trust};
 
 /// Largest schema or catalog accepted, in bytes.
-pub const MAX_SCHEMA_BYTES: u64 = 8 * 1024 * 1024;
+pub const MAX_SCHEMA_BYTES: usize = 8 * 1024 * 1024;
 /// Longest a download may take, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a cached download is used without asking the server again.
@@ -58,87 +54,57 @@ impl std::fmt::Display for FetchError {
 
 impl std::error::Error for FetchError {}
 
-/// Resolves host names for downloads the repository asked for: every hop (redirects included)
-/// must be HTTPS to an allowed host whose every address is public, so a pull request cannot
-/// reach the runner's loopback, link-local (cloud metadata) or private network. Behind a proxy
-/// the proxy resolves the target; its own address is not checked.
-#[derive(Debug)]
-struct PublicOnly {
-    hosts: Vec<String>,
-}
+/// Most redirects a download for the repository follows, each checked here.
+const MAX_REDIRECTS: usize = hub_http::MAX_REDIRECTS;
 
-impl Resolver for PublicOnly {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        config: &Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
-        let proxy = config
-            .proxy()
-            .is_some_and(|p| p.host().trim_matches(['[', ']']).eq_ignore_ascii_case(host));
-        let refuse = |why: String| Err(ureq::Error::Other(why.into()));
-        if !proxy {
-            if uri.scheme_str() != Some("https") {
-                return refuse(format!("`{uri}` is not HTTPS"));
-            }
-            if !self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
-                return refuse(format!("`{host}` is not an allowed host"));
-            }
-        }
-        let addresses = DefaultResolver::default().resolve(uri, config, timeout)?;
-        if !proxy && addresses.iter().any(|a| !policy::is_public(a.ip())) {
-            return refuse(format!(
-                "`{host}` resolves to a loopback, link-local or private address"
-            ));
-        }
-        Ok(addresses)
-    }
-}
-
-/// Most redirects a download follows.
-const MAX_REDIRECTS: u32 = 5;
-
-/// Downloads with a cache. Shareable across threads.
+/// Downloads with a cache, on the suite's one HTTP stack (hub-http). Shareable across threads.
 pub struct Fetcher {
     cache: Option<PathBuf>,
     offline: bool,
-    /// For references the workflow gave.
-    agent: ureq::Agent,
-    /// For references from the repository: [`PublicOnly`] addresses, redirects followed here,
-    /// each checked against the policy.
-    untrusted: ureq::Agent,
+    /// Proxies from the binary's environment.
+    http: hub_http::Settings,
+    /// For references the workflow gave: any address, redirects followed by hub-http. Made
+    /// on first use, so a run that downloads nothing sets up no TLS.
+    workflow: OnceLock<Result<hub_http::Http, String>>,
+    /// For references from the repository: public addresses only (hub-http's resolver, on
+    /// literal addresses and on every hop), HTTPS only, redirects followed here so that each
+    /// hop's host is checked against the policy's list.
+    repository: OnceLock<Result<hub_http::Http, String>>,
     policy: Arc<Policy>,
 }
 
 impl Fetcher {
-    /// A fetcher caching under `cache` (none: no cache); downloads for the repository's
-    /// references go only where `policy` allows.
-    pub fn new(cache: Option<PathBuf>, offline: bool, policy: Arc<Policy>) -> Self {
-        let config = |redirects: u32| {
-            ureq::Agent::config_builder()
-                .timeout_global(Some(TIMEOUT))
-                .max_redirects(redirects)
-                .user_agent(concat!("hub-validate-config/", env!("CARGO_PKG_VERSION")))
-                .build()
-        };
-        let untrusted = ureq::Agent::with_parts(
-            config(0),
-            DefaultConnector::new(),
-            PublicOnly {
-                hosts: policy.hosts().to_vec(),
-            },
-        );
+    /// A fetcher caching under `cache` (none: no cache), connecting as `http` says (proxies);
+    /// downloads for the repository's references go only where `policy` allows.
+    pub fn new(
+        cache: Option<PathBuf>,
+        offline: bool,
+        http: hub_http::Settings,
+        policy: Arc<Policy>,
+    ) -> Self {
         Self {
             cache,
             offline,
-            agent: config(MAX_REDIRECTS).into(),
-            untrusted,
+            http,
+            workflow: OnceLock::new(),
+            repository: OnceLock::new(),
             policy,
         }
     }
 
+    /// The client for `trust`, made once.
+    fn client(&self, trust: Trust) -> Result<&hub_http::Http, String> {
+        let (slot, policy) = match trust {
+            Trust::Workflow => (&self.workflow, hub_http::AddressPolicy::Any),
+            Trust::Repository => (&self.repository, hub_http::AddressPolicy::PublicOnly),
+        };
+        slot.get_or_init(|| {
+            hub_http::Http::new(&self.http.clone().with_policy(policy), USER_AGENT)
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+    }
     /// The cache file for `url`: a readable tail of the URL plus a 64-bit FNV-1a hash of it.
     pub fn cache_path(&self, url: &str) -> Option<PathBuf> {
         let hash = url.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
@@ -192,59 +158,86 @@ impl Fetcher {
     }
 
     fn download(&self, url: &str, trust: Trust) -> Result<Vec<u8>, FetchError> {
-        let http = |message: String| FetchError::Http {
+        let client = self.client(trust).map_err(|message| FetchError::Http {
             url: url.to_owned(),
             message,
+        })?;
+        let request = |follow_redirects| hub_http::Request {
+            timeout: TIMEOUT,
+            max_body: MAX_SCHEMA_BYTES,
+            https_only: trust == Trust::Repository,
+            follow_redirects,
+            ..hub_http::Request::default()
         };
-        let mut response = match trust {
-            Trust::Workflow => self
-                .agent
-                .get(url)
-                .call()
-                .map_err(|e| http(e.to_string()))?,
-            Trust::Repository => {
-                // Each redirect is the policy's to allow, not only the first URL, whether or
-                // not a proxy hides the hops from the resolver.
-                let mut current = url.to_owned();
-                let mut hops = 0;
-                loop {
-                    let response = self
-                        .untrusted
-                        .get(&current)
-                        .call()
-                        .map_err(|e| http(e.to_string()))?;
-                    if !response.status().is_redirection() {
-                        break response;
-                    }
-                    let location = response
-                        .headers()
-                        .get("location")
-                        .and_then(|v| v.to_str().ok())
-                        .ok_or_else(|| http(format!("{} without a location", response.status())))?;
-                    let next = join_url(&current, location);
-                    self.policy
-                        .remote(&next)
-                        .map_err(|e| http(format!("redirected: {e}")))?;
-                    hops += 1;
-                    if hops > MAX_REDIRECTS {
-                        return Err(http(format!("more than {MAX_REDIRECTS} redirects")));
-                    }
-                    current = next;
-                }
-            }
+        let response = match trust {
+            Trust::Workflow => client.get(url, &request(true)).map_err(from_http)?,
+            // Each redirect is the policy's to allow, not only the first URL, whether or not a
+            // proxy hides the hops from the resolver.
+            Trust::Repository => follow(url, &self.policy, |hop| {
+                client.get(hop, &request(false)).map_err(from_http)
+            })?,
         };
-        response
-            .body_mut()
-            .with_config()
-            .limit(MAX_SCHEMA_BYTES)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge {
-                    what: url.to_owned(),
-                },
-                other => http(other.to_string()),
-            })
+        if !response.status.is_success() {
+            return Err(FetchError::Http {
+                url: url.to_owned(),
+                message: format!("the server answered {}", response.status),
+            });
+        }
+        Ok(response.body.to_vec())
     }
+}
+
+/// Where a download comes from when it has to.
+const USER_AGENT: &str = concat!("hub-validate-config/", env!("CARGO_PKG_VERSION"));
+
+/// hub-http's error as ours: a body over the cap is [`FetchError::TooLarge`].
+fn from_http(error: hub_http::Error) -> FetchError {
+    match error {
+        hub_http::Error::TooLarge { url, .. } => FetchError::TooLarge { what: url },
+        hub_http::Error::InvalidUrl { ref url, .. }
+        | hub_http::Error::Refused { ref url, .. }
+        | hub_http::Error::Timeout { ref url, .. }
+        | hub_http::Error::Connect { ref url, .. }
+        | hub_http::Error::Redirect { ref url, .. } => FetchError::Http {
+            url: url.clone(),
+            message: error.to_string(),
+        },
+        hub_http::Error::Setup(_) => FetchError::Http {
+            url: String::new(),
+            message: error.to_string(),
+        },
+    }
+}
+
+/// Gets `url` with `get` (which must not follow redirects), following at most
+/// [`MAX_REDIRECTS`] redirects itself, each new URL allowed by [`Policy::remote`] first.
+fn follow(
+    url: &str,
+    policy: &Policy,
+    get: impl Fn(&str) -> Result<hub_http::Response, FetchError>,
+) -> Result<hub_http::Response, FetchError> {
+    let http = |message: String| FetchError::Http {
+        url: url.to_owned(),
+        message,
+    };
+    let mut current = url.to_owned();
+    for _ in 0..=MAX_REDIRECTS {
+        let response = get(&current)?;
+        if !response.status.is_redirection() {
+            return Ok(response);
+        }
+        let location = response
+            .headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| http(format!("{} without a location", response.status)))?;
+        let next = join_url(&current, location);
+        policy
+            .remote(&next)
+            .map_err(|e| http(format!("redirected: {e}")))?;
+        current = next;
+    }
+    Err(http(format!("more than {MAX_REDIRECTS} redirects")))
 }
 
 /// The URL a `Location` header names, relative to the URL that answered.
@@ -275,7 +268,7 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>, FetchError> {
         message: e.to_string(),
     };
     let size = std::fs::metadata(path).map_err(read)?.len();
-    if size > MAX_SCHEMA_BYTES {
+    if size > MAX_SCHEMA_BYTES as u64 {
         return Err(FetchError::TooLarge {
             what: path.display().to_string(),
         });
@@ -386,6 +379,130 @@ mod tests {
     }
 
     #[test]
+    fn the_repositorys_downloads_reach_public_addresses_only() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+        ] {
+            let ip: std::net::IpAddr = private.parse().expect("because the test address parses");
+            assert!(
+                hub_http::AddressPolicy::PublicOnly.refuses(ip).is_some(),
+                "{private} is not public"
+            );
+        }
+        for public in ["140.82.112.3", "104.21.0.1", "2606:4700::6810:1"] {
+            let ip: std::net::IpAddr = public.parse().expect("because the test address parses");
+            assert_eq!(
+                hub_http::AddressPolicy::PublicOnly.refuses(ip),
+                None,
+                "{public} is public"
+            );
+        }
+    }
+
+    /// A response with `status` and, if given, a `Location`.
+    fn answer(status: u16, location: Option<&str>) -> hub_http::Response {
+        let mut response = hub_http::Response {
+            status: status.try_into().expect("because the test status is valid"),
+            headers: Default::default(),
+            body: Default::default(),
+            url: String::new(),
+        };
+        if let Some(location) = location {
+            response.headers.insert(
+                "location",
+                location
+                    .parse()
+                    .expect("because the test location is a header value"),
+            );
+        }
+        response
+    }
+
+    /// Follows from `url` over `hops` (URL → the answer there), recording what was asked.
+    fn follow_over(
+        url: &str,
+        hops: &[(&str, u16, Option<&str>)],
+    ) -> (Result<hub_http::Response, FetchError>, Vec<String>) {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let result = follow(url, &policy(), |hop| {
+            asked
+                .lock()
+                .expect("because nothing panics")
+                .push(hop.to_owned());
+            let (_, status, location) = hops
+                .iter()
+                .find(|(u, ..)| *u == hop)
+                .unwrap_or_else(|| panic!("unexpected request to {hop}"));
+            Ok(answer(*status, *location))
+        });
+        (result, asked.into_inner().expect("because nothing panics"))
+    }
+
+    #[test]
+    fn each_redirect_of_a_repository_download_is_held_to_the_policy() {
+        let start = "https://json.schemastore.org/a.json";
+        // Within the allowed hosts, relative and absolute: followed.
+        let (result, asked) = follow_over(
+            start,
+            &[
+                (start, 301, Some("/b.json")),
+                (
+                    "https://json.schemastore.org/b.json",
+                    302,
+                    Some("https://www.schemastore.org/c.json"),
+                ),
+                ("https://www.schemastore.org/c.json", 200, None),
+            ],
+        );
+        assert_eq!(result.expect("because every hop is allowed").status, 200);
+        assert_eq!(asked.len(), 3);
+        // Off the list, or down to plain HTTP: refused before the hop is asked.
+        for (location, why) in [
+            ("https://evil.example/x.json", "is not on an allowed host"),
+            ("http://json.schemastore.org/x.json", "is not an HTTPS URL"),
+            (
+                "https://169.254.169.254/latest/meta-data",
+                "is not on an allowed host",
+            ),
+        ] {
+            let (result, asked) = follow_over(start, &[(start, 307, Some(location))]);
+            let error = result.expect_err("because the hop is refused").to_string();
+            assert!(error.contains(why), "{location}: {error}");
+            assert!(
+                error.starts_with(&format!("cannot download `{start}`: redirected:")),
+                "{error}"
+            );
+            assert_eq!(asked, [start], "{location} was asked");
+        }
+        // A loop ends after the limit.
+        let (result, asked) = follow_over(start, &[(start, 302, Some(start))]);
+        let error = result.expect_err("because the loop is cut").to_string();
+        assert!(
+            error.ends_with(&format!("more than {MAX_REDIRECTS} redirects")),
+            "{error}"
+        );
+        assert_eq!(asked.len(), MAX_REDIRECTS + 1);
+        // A redirect without a location.
+        let (result, _) = follow_over(start, &[(start, 302, None)]);
+        let error = result
+            .expect_err("because there is nowhere to go")
+            .to_string();
+        assert!(error.contains("302 Found without a location"), "{error}");
+    }
+
+    #[test]
     fn redirects_are_joined_like_a_browser_joins_them() {
         let base = "https://json.schemastore.org/a/b.json?x=1";
         assert_eq!(
@@ -420,7 +537,12 @@ mod tests {
 
     #[test]
     fn cache_paths_are_keyed_by_url() {
-        let fetcher = Fetcher::new(Some(PathBuf::from("/cache")), true, policy());
+        let fetcher = Fetcher::new(
+            Some(PathBuf::from("/cache")),
+            true,
+            hub_http::Settings::default(),
+            policy(),
+        );
         let a = fetcher.cache_path("https://www.schemastore.org/github-workflow.json");
         let b = fetcher.cache_path("https://example.com/github-workflow.json");
         assert_ne!(a, b);
@@ -435,7 +557,12 @@ mod tests {
     #[test]
     fn offline_without_cache_refuses() {
         let dir = tempfile::tempdir().expect("because a temp dir can be made");
-        let fetcher = Fetcher::new(Some(dir.path().to_owned()), true, policy());
+        let fetcher = Fetcher::new(
+            Some(dir.path().to_owned()),
+            true,
+            hub_http::Settings::default(),
+            policy(),
+        );
         let error = fetcher
             .get("https://example.com/s.json", Trust::Workflow)
             .expect_err("because nothing is cached");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSetBuilder};
 
-use crate::UsageError;
+use hub_kit::cli::UsageError;
 
 /// The glob used when no file or glob is given.
 pub const DEFAULT_GLOB: &str = "**/*.{yml,yaml,json,jsonc,toml}";

@@ -5,10 +5,9 @@
 //! HTTPS, on the allowed hosts. References the workflow gives itself (`--schema`, `--catalog`,
 //! an inline `--schema-map`) are the workflow author's and may name what they like.
 
-use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
 
-use crate::UsageError;
+use hub_kit::cli::UsageError;
 
 /// Hosts a reference from the repository may download from by default (over HTTPS).
 pub const DEFAULT_HOSTS: &[&str] = &[
@@ -77,11 +76,6 @@ impl Policy {
         Ok(Self { roots, hosts })
     }
 
-    /// The allowed hosts, lower-case.
-    pub fn hosts(&self) -> &[String] {
-        &self.hosts
-    }
-
     /// Whether `path` lies inside the working directory (symlinks resolved): a file there is
     /// the repository's content.
     pub fn in_working_directory(&self, path: &Path) -> bool {
@@ -118,7 +112,8 @@ impl Policy {
     }
 
     /// Whether a URL from the repository may be downloaded: HTTPS on an allowed host. The
-    /// addresses the host resolves to are checked when connecting ([`crate::fetch`]).
+    /// addresses the host resolves to are checked when connecting (hub-http's
+    /// `PublicOnly` policy, see `fetch`).
     ///
     /// # Errors
     ///
@@ -173,70 +168,9 @@ pub fn origin(url: &str) -> Option<String> {
     Some(format!("{scheme}://{}", host_port.to_ascii_lowercase()))
 }
 
-/// Whether `ip` is a public address: not loopback, private, link-local, shared (CGNAT),
-/// unspecified, broadcast, documentation, benchmarking, multicast or reserved, nor an
-/// IPv4-mapped IPv6 form of one.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || a == 0
-                || a >= 240
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (18..20).contains(&b))
-                || (a == 192 && b == 0 && v4.octets()[2] == 0))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn public_addresses_only() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "::",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-        ] {
-            let ip: IpAddr = private.parse().expect("because the test address parses");
-            assert!(!is_public(ip), "{private} is not public");
-        }
-        for public in ["140.82.112.3", "104.21.0.1", "2606:4700::6810:1"] {
-            let ip: IpAddr = public.parse().expect("because the test address parses");
-            assert!(is_public(ip), "{public} is public");
-        }
-    }
 
     #[test]
     fn remote_references_need_https_on_an_allowed_host() {

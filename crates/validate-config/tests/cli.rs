@@ -926,10 +926,9 @@ fn a_schema_from_the_repository_reads_no_secret_file_or_network() {
         ("git.yaml", "is inside a `.git` folder"),
         ("loopback.yaml", "is not an HTTPS URL"),
         ("remote.yaml", "is not an HTTPS URL"),
-        (
-            "allowed-loopback.yaml",
-            "resolves to a loopback, link-local or private address",
-        ),
+        // hub-http's resolver, under the public-only policy.
+        ("allowed-loopback.yaml", "`localhost` resolves to"),
+        ("allowed-loopback.yaml", "a loopback address"),
     ] {
         assert!(
             messages
@@ -1227,4 +1226,51 @@ fn the_report_file_is_written_atomically() {
     .expect("because the report is JSON");
     assert_eq!(report["filesChecked"], 1);
     assert!(!stale.exists(), "the killed run's temporary file is left");
+}
+
+/// Issue 20: downloads go through the proxy the environment names (`HTTP_PROXY` for an
+/// `http://` schema), and straight to the server when `NO_PROXY` names its host.
+#[test]
+fn downloads_go_through_the_environments_proxy_unless_no_proxy_names_the_host() {
+    use hub_testkit::http::{ConnectProxy, Server, reply};
+    let schema = br#"{"type": "object", "properties": {"port": {"maximum": 65535}}}"#;
+    let server = Server::start(move |_, _| Some(reply("200 OK", "", schema)));
+    let proxy = ConnectProxy::start();
+    let dir = tempfile::tempdir().expect("because a temp dir can be made");
+    std::fs::write(dir.path().join("app.yml"), "port: 70000\n").expect("because it can be written");
+    let url = server.url("/schema.json");
+    let target = format!("127.0.0.1:{}", server.port());
+    let check = |cache: &str, env: &[(&str, &str)]| {
+        let run = run(
+            dir.path(),
+            &["--schema", &url, "--cache-dir", cache, "app.yml"],
+            env,
+            false,
+        );
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("error[schema/maximum]"),
+            "{}{}",
+            run.stdout,
+            run.stderr
+        );
+    };
+    let proxy_url = proxy.url();
+    // Each run with its own cache, so each downloads.
+    check("cache-proxied", &[("HTTP_PROXY", &proxy_url)]);
+    assert_eq!(proxy.targets(), std::slice::from_ref(&target));
+    assert_eq!(server.connections(), 1);
+    check(
+        "cache-direct",
+        &[("HTTP_PROXY", &proxy_url), ("NO_PROXY", "127.0.0.1")],
+    );
+    assert_eq!(
+        proxy.targets(),
+        [target],
+        "NO_PROXY's host went through the proxy"
+    );
+    assert_eq!(server.connections(), 2);
+    // Lower case too, as curl reads them.
+    check("cache-lower", &[("http_proxy", &proxy_url)]);
+    assert_eq!(proxy.targets().len(), 2);
 }
