@@ -1,7 +1,10 @@
 //! Health verification after a switch: every URL answers the expected status (and body
 //! substring) and/or the health command exits 0, in the same round, before the timeout.
 //! Rounds are retried with a growing but capped pause ([`Backoff`]), so "healthy" is
-//! reported at most 2 s after the service really became healthy.
+//! reported at most 2 s after the service really became healthy. Requests go through the
+//! suite's one HTTP stack (`hub_http`): the environment's proxies, any address (the
+//! workflow names its health URLs), no redirects followed (a redirect is not the expected
+//! status) and no retries inside a round (the rounds are the retries).
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +22,7 @@ const MAX_PAUSE: Duration = Duration::from_secs(2);
 /// The longest a single request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of a body we read.
-const MAX_BODY: u64 = 1024 * 1024;
+const MAX_BODY: usize = 1024 * 1024;
 
 /// What "healthy" means for this run.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +33,8 @@ pub struct Checks {
     pub body: Option<String>,
     /// A command that must exit 0.
     pub command: Option<Vec<String>>,
+    /// How the URLs are reached: the environment's proxies, any address.
+    pub http: hub_http::Settings,
 }
 
 impl Checks {
@@ -86,12 +91,10 @@ pub fn wait(
     runner: &mut Runner,
 ) -> Result<Verdict> {
     let deadline = Instant::now() + timeout;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(concat!("hub-rollback/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let agent = hub_http::Http::new(
+        &checks.http,
+        concat!("hub-rollback/", env!("CARGO_PKG_VERSION")),
+    )?;
     let mut backoff = Backoff::default();
     let mut rounds = 0;
     loop {
@@ -120,7 +123,7 @@ pub fn wait(
 /// One round: every check once. Returns why each failing check failed.
 fn round(
     checks: &Checks,
-    agent: &ureq::Agent,
+    agent: &hub_http::Http,
     deadline: Instant,
     env: &[(&str, String)],
 ) -> Vec<String> {
@@ -165,29 +168,27 @@ fn round(
 
 /// One request: the status must be [`EXPECTED_STATUS`] and the body must hold `body`.
 fn probe(
-    agent: &ureq::Agent,
+    agent: &hub_http::Http,
     url: &str,
     body: Option<&str>,
     timeout: Duration,
 ) -> Result<(), String> {
-    let mut resp = agent
-        .get(url)
-        .config()
-        .timeout_global(Some(timeout))
-        .build()
-        .call()
-        .map_err(|e| e.to_string())?;
-    let status = resp.status().as_u16();
+    let request = hub_http::Request {
+        timeout,
+        max_body: MAX_BODY,
+        retries: 0,
+        https_only: false,
+        follow_redirects: false,
+        headers: Vec::new(),
+    };
+    let resp = agent.get(url, &request).map_err(|e| e.to_string())?;
+    let status = resp.status.as_u16();
     if status != EXPECTED_STATUS {
         return Err(format!("status {status}, expected {EXPECTED_STATUS}"));
     }
     if let Some(want) = body {
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_string()
-            .map_err(|e| format!("cannot read the body: {e}"))?;
+        let text = std::str::from_utf8(&resp.body)
+            .map_err(|e| format!("cannot read the body as UTF-8: {e}"))?;
         if !text.contains(want) {
             let shown: String = text.chars().take(200).collect();
             return Err(format!("body does not contain `{want}`: `{shown}`"));

@@ -293,6 +293,7 @@ impl Request {
                 .as_deref()
                 .map(|l| command_input("health-command", l))
                 .transpose()?,
+            http: hub_http::Settings::from_vars(|name| env.get(name).map(String::from)),
         };
         let timeout = hub_kit::input::parse_duration("timeout", &args.timeout)
             .map_err(|e| usage(e.to_string()))?;
