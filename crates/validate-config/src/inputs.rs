@@ -104,6 +104,10 @@ pub struct Args {
     /// inside Actions).
     #[arg(long = "report-file")]
     pub report_file: Option<PathBuf>,
+    /// Where to write the SARIF report (for `github/codeql-action/upload-sarif`), whatever
+    /// `--format` prints on stdout.
+    #[arg(long = "sarif-file", value_name = "PATH")]
+    pub sarif_file: Option<PathBuf>,
     /// Largest file checked, in bytes; larger files are refused unread.
     #[arg(long = "max-size", default_value_t = Limits::default().max_bytes)]
     pub max_size: usize,

@@ -120,21 +120,24 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
             .unwrap_or_default(),
     )?;
 
+    // SARIF for code scanning goes to its own file: inside Actions stdout is fenced.
+    let sarif = || {
+        let sarif = report.to_sarif(
+            "hub-validate-config",
+            env!("CARGO_PKG_VERSION"),
+            "https://github.com/org/hub-actions/tree/main/validate-config",
+        );
+        serde_json::to_string_pretty(&sarif).expect("because a JSON value always serialises")
+    };
+    if let Some(path) = &args.sarif_file {
+        hub_kit::files::write_atomically(path, sarif().as_bytes())
+            .with_context(|| format!("cannot write the SARIF report to `{}`", path.display()))?;
+    }
     // Config values are in every format: printed through hub-kit, fenced inside Actions.
     match args.format {
         OutputFormat::Text => runner.print_untrusted(&report.to_text())?,
         OutputFormat::Json => runner.print_untrusted(json.get_or_insert_with(json_text))?,
-        OutputFormat::Sarif => {
-            let sarif = report.to_sarif(
-                "hub-validate-config",
-                env!("CARGO_PKG_VERSION"),
-                "https://github.com/org/hub-actions/tree/main/validate-config",
-            );
-            runner.print_untrusted(
-                &serde_json::to_string_pretty(&sarif)
-                    .expect("because a JSON value always serialises"),
-            )?;
-        }
+        OutputFormat::Sarif => runner.print_untrusted(&sarif())?,
     }
     let failed = report.error_count() > 0 || (args.fail_on_warning && report.warning_count() > 0);
     Ok(ExitCode::from(if failed {

@@ -1228,6 +1228,81 @@ fn the_report_file_is_written_atomically() {
     assert!(!stale.exists(), "the killed run's temporary file is left");
 }
 
+/// Issue 20: inside Actions stdout is fenced by `::stop-commands::` lines, so the SARIF for
+/// code scanning goes to `--sarif-file` (input `sarif-file`), written atomically: a clean
+/// SARIF document, the same as `--format sarif` prints outside Actions, whatever `format` is.
+#[test]
+fn the_sarif_file_is_clean_sarif_inside_actions() {
+    let dir = workdir();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir_all(&reports).expect("because the folder can be made");
+    let stale = reports.join(format!(
+        ".results.sarif{}0badc0ffee",
+        hub_kit::files::TEMP_MARK
+    ));
+    std::fs::write(&stale, "half a report").expect("because it can be written");
+    let checked = ["--schema", "schema.json", "invalid/wrong-types.yaml"];
+    let inside = run(
+        dir.path(),
+        &checked,
+        &[("INPUT_SARIF-FILE", "reports/results.sarif")],
+        true,
+    );
+    assert_eq!(inside.code, 1, "{}", inside.stderr);
+    assert!(
+        inside.stdout.contains("::stop-commands::"),
+        "stdout is fenced inside Actions:\n{}",
+        inside.stdout
+    );
+    let written =
+        std::fs::read_to_string(reports.join("results.sarif")).expect("because it is written");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&written).expect("because the file is SARIF alone");
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(5)
+    );
+    assert!(!stale.exists(), "the killed run's temporary file is left");
+    let mut on_stdout = checked.to_vec();
+    on_stdout.extend(["--format", "sarif"]);
+    let outside = run(dir.path(), &on_stdout, &[], false);
+    assert_eq!(written.trim_end(), outside.stdout.trim_end());
+    // Re-running changes nothing.
+    let again = run(
+        dir.path(),
+        &[&checked[..], &["--sarif-file", "reports/results.sarif"]].concat(),
+        &[],
+        false,
+    );
+    assert_eq!(again.code, 1);
+    assert_eq!(
+        std::fs::read_to_string(reports.join("results.sarif")).expect("because it is written"),
+        written
+    );
+    // A path that cannot be written (a folder) is an error naming it, exit 1, and nothing is
+    // left behind.
+    let folder = run(
+        dir.path(),
+        &[&checked[..], &["--sarif-file", "reports"]].concat(),
+        &[],
+        false,
+    );
+    assert_eq!(folder.code, 1);
+    assert!(
+        folder
+            .stderr
+            .contains("cannot write the SARIF report to `reports`"),
+        "{}",
+        folder.stderr
+    );
+    let left: Vec<_> = std::fs::read_dir(&reports)
+        .expect("because the folder exists")
+        .map(|e| e.expect("because the entry is readable").file_name())
+        .collect();
+    assert_eq!(left, ["results.sarif"]);
+}
+
 /// Issue 20: downloads go through the proxy the environment names (`HTTP_PROXY` for an
 /// `http://` schema), and straight to the server when `NO_PROXY` names its host.
 #[test]
