@@ -1,7 +1,8 @@
 //! Outputs, log lines and the step summary of a run.
 
+use anyhow::Context as _;
 use anyhow::Result;
-use hub_changelog::{ReleaseContext, Status};
+use hub_changelog::{Config, ReleaseContext, ReleaseInput, Status};
 use hub_kit::md::{self, Markdown};
 use hub_kit::{Annotation, Runner};
 
@@ -57,6 +58,19 @@ pub fn outputs(runner: &mut Runner, run: &Run<'_>) -> Result<()> {
         "commit-sha",
         run.committed.map(|c| c.sha.clone()).unwrap_or_default(),
     )?;
+    Ok(())
+}
+
+/// `--context`: the template context of the releases as JSON, on stdout outside Actions
+/// (a document to pipe) and as untrusted text in a runner's log.
+pub fn context(runner: &mut Runner, releases: &[ReleaseInput<'_>], config: &Config) -> Result<()> {
+    let all = hub_changelog::context(releases, config);
+    let json = serde_json::to_string_pretty(&all).context("cannot serialise the context")?;
+    if runner.in_actions() {
+        runner.log_untrusted(&json)?;
+    } else {
+        println!("{json}");
+    }
     Ok(())
 }
 
