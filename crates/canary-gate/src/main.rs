@@ -765,7 +765,7 @@ fn finish<S: Serialize>(
             .join("hub-canary-gate-report.json"),
     };
     let json = serde_json::to_vec_pretty(report).context("cannot serialise the report")?;
-    report::write_atomically(&path, &json)?;
+    hub_kit::files::write_atomically(&path, &json)?;
 
     runner.set_output("verdict", report.verdict.to_string())?;
     runner.set_output("failed-metrics", report.failed.join(","))?;

@@ -1,11 +1,8 @@
 //! The JSON report (every sample and decision), the step summary (one row per metric, a
-//! chart per metric, the step timeline) and the atomic write.
+//! chart per metric, the step timeline).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
 
-use anyhow::{Context, Result};
 use hub_canary::{MetricDecision, MetricKind, Verdict};
 use hub_kit::md::{Cell, Markdown};
 use serde::Serialize;
@@ -226,25 +223,6 @@ pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
     md.into_string()
 }
 
-/// Writes `bytes` to `path` atomically (a temporary file in the same directory, renamed).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the directory `{}`", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,20 +241,5 @@ mod tests {
             "xychart-beta\n    x-axis [1, 2, 3]\n    y-axis \"seconds\"\n    line [0.25, 0, 0.5]\n    line [0.2, 0.2, 0]\n"
         );
         assert!(!m.contains("pwned"));
-    }
-
-    #[test]
-    fn atomic_write_replaces_whole_files() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("sub/report.json");
-        write_atomically(&p, b"{}").expect("write");
-        write_atomically(&p, b"{\"a\":1}").expect("rewrite");
-        assert_eq!(std::fs::read_to_string(&p).expect("read"), "{\"a\":1}");
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("sub"))
-                .expect("dir")
-                .count(),
-            1
-        );
     }
 }

@@ -229,3 +229,57 @@ fn hostile_metric_names_stay_data() {
         assert!(!chart.contains("pwned"), "{chart}");
     }
 }
+
+/// Issue 20: the report is written with the suite's one atomic write: a report path that is
+/// a symlink stays a link (the file it points to gets the report), a killed run's leftover
+/// temporary file is removed, and re-running leaves exactly the report.
+#[cfg(unix)]
+#[test]
+fn the_report_follows_a_symlink_and_removes_a_killed_runs_leftover() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kept = dir.path().join("kept");
+    std::fs::create_dir(&kept).expect("mkdir");
+    let real = kept.join("report.json");
+    let link = dir.path().join("report.json");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    // What a run killed mid-write leaves next to the target.
+    let leftover = kept.join(".report.json.hub-tmp-0badc0ffee00");
+    std::fs::write(&leftover, "{\"half\":").expect("leftover");
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"))
+            .args(["--source", "file", "--json", "--canary-file"])
+            .arg(fixture("canary-bench-equal.json"))
+            .arg("--baseline-file")
+            .arg(fixture("baseline-bench.json"))
+            .args(["--metrics", "p95: max-ratio=1.10", "--report"])
+            .arg(&link)
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_OUTPUT")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink(),
+        "the report path is no longer a symlink"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&real).expect("the linked file")).expect("JSON");
+    assert_eq!(report["verdict"], "pass");
+    run();
+    let names: Vec<String> = std::fs::read_dir(&kept)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["report.json"], "the leftover or a temp file stayed");
+}
