@@ -445,3 +445,109 @@ fn create_commit_on_branch(store: &mut Store, html: &str, input: &Value) -> Resu
         "ref": { "name": branch_ref.trim_start_matches("refs/heads/"), "prefix": "refs/heads/", "target": { "oid": sha } },
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The part of GitHub's schema these tests need (the real one is used by the integration
+    /// tests, from `HUB_GITHUB_GRAPHQL_SCHEMA`).
+    const SDL: &str = r#"
+        type Query { viewer: User! }
+        type User { login: String! }
+        type Mutation { createCommitOnBranch(input: CreateCommitOnBranchInput!): CreateCommitOnBranchPayload }
+        input CreateCommitOnBranchInput {
+          branch: CommittableBranch!
+          message: CommitMessage!
+          expectedHeadOid: GitObjectID!
+          fileChanges: FileChanges
+          clientMutationId: String
+        }
+        input CommittableBranch { repositoryNameWithOwner: String, branchName: String, id: ID }
+        input CommitMessage { headline: String!, body: String }
+        input FileChanges { additions: [FileAddition!], deletions: [FileDeletion!] }
+        input FileAddition { path: String!, contents: Base64String! }
+        input FileDeletion { path: String! }
+        scalar GitObjectID
+        scalar Base64String
+        type CreateCommitOnBranchPayload { clientMutationId: String, commit: Commit }
+        type Commit { oid: GitObjectID!, url: String!, author: String }
+    "#;
+
+    fn setup() -> (Arc<GraphqlSchema>, Store, String) {
+        let schema = GraphqlSchema::parse(SDL, Path::new("mini.graphql")).expect("parses");
+        let mut store = Store::default();
+        let head = store.create_repository("octo/hello").expect("created");
+        (schema, store, head)
+    }
+
+    fn mutation(selection: &str, head: &str) -> Value {
+        json!({
+            "query": format!("mutation($input: CreateCommitOnBranchInput!) {{ {selection} }}"),
+            "variables": { "input": {
+                "branch": { "repositoryNameWithOwner": "octo/hello", "branchName": "main" },
+                "message": { "headline": "x" },
+                "expectedHeadOid": head,
+                "fileChanges": { "additions": [{ "path": "a", "contents": "YQ==" }] },
+            } },
+        })
+    }
+
+    #[test]
+    fn answers_follow_the_selection_and_its_aliases() {
+        let (schema, mut store, head) = setup();
+        let request = mutation(
+            "made: createCommitOnBranch(input: $input) { __typename commit { id: oid } }",
+            &head,
+        );
+        let outcome = execute(&schema, &mut store, "http://h", &request);
+        assert!(outcome.invalid.is_empty() && outcome.unserved.is_empty());
+        let made = &outcome.body["data"]["made"];
+        assert_eq!(made["__typename"], "CreateCommitOnBranchPayload");
+        let oid = made["commit"]["id"].as_str().expect("an oid");
+        assert_eq!(oid.len(), 40);
+        assert_eq!(made["commit"].as_object().map(Map::len), Some(1));
+    }
+
+    #[test]
+    fn fields_the_standin_does_not_model_are_recorded_as_unserved() {
+        let (schema, mut store, head) = setup();
+        let request = mutation(
+            "createCommitOnBranch(input: $input) { commit { oid author } }",
+            &head,
+        );
+        let outcome = execute(&schema, &mut store, "http://h", &request);
+        assert_eq!(outcome.unserved, ["`createCommitOnBranch.commit.author`"]);
+        let query = json!({ "query": "{ viewer { login } }" });
+        let outcome = execute(&schema, &mut store, "http://h", &query);
+        assert_eq!(outcome.unserved, ["query field `viewer`"]);
+        assert_eq!(outcome.body["data"]["viewer"], Value::Null);
+    }
+
+    #[test]
+    fn invalid_documents_and_variables_are_problems_not_answers() {
+        let (schema, _, head) = setup();
+        assert!(
+            schema
+                .check("{ viewer { login } }", None, &Value::Null)
+                .is_empty()
+        );
+        let misspelt = schema.check("{ viewer { logn } }", None, &Value::Null);
+        assert!(
+            misspelt.iter().any(|p| p.contains("`logn`")),
+            "{misspelt:?}"
+        );
+        let request = mutation(
+            "createCommitOnBranch(input: $input) { commit { oid } }",
+            &head,
+        );
+        let query = request["query"].as_str().expect("a query");
+        let mut variables = request["variables"].clone();
+        variables["input"]["message"] = json!({ "title": "x" });
+        let problems = schema.check(query, None, &variables);
+        assert!(
+            problems.iter().any(|p| p.contains("variables")),
+            "{problems:?}"
+        );
+    }
+}

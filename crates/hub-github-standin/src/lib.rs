@@ -1,9 +1,22 @@
-//! A stand-in for the GitHub REST API, for tests only (never shipped in an action binary).
+//! A stand-in for the GitHub REST and GraphQL APIs, for tests only (never shipped in an action binary).
 //!
 //! It keeps in-memory state for what the hub-actions use — git refs and annotated tags, git data
 //! (blobs, trees, commits, with real git object ids), releases, issue and commit comments with
-//! pagination and `Link` headers, deployments and statuses (with `auto_inactive`), pull-request commits and
-//! commit authors — and serves it on 127.0.0.1.
+//! pagination and `Link` headers, deployments and statuses (with `auto_inactive`), pull requests
+//! (created, listed by head or base, updated, closed, merged with the `merge` or `squash`
+//! method, found from a commit) and their commits, commit authors and verification — and serves
+//! it on 127.0.0.1.
+//!
+//! `POST /graphql` (`/api/graphql` below a `/api/v3` prefix) parses every document and
+//! validates it, with its variables, against GitHub's published GraphQL schema
+//! ([`GraphqlSchema`]: `schema.graphql` of the npm package `@octokit/graphql-schema`, named by
+//! `HUB_GITHUB_GRAPHQL_SCHEMA` for tests and the binary); a document that does not validate is
+//! a [`ViolationKind::Graphql`] violation. It serves the mutation `createCommitOnBranch`: a real
+//! commit on the branch (refused with `STALE_DATA` when `expectedHeadOid` is not the head),
+//! marked verified as GitHub signs it. A field the schema has and the stand-in does not model
+//! is recorded as [`ViolationKind::Unimplemented`]. [`Options::refuse_actions_pull_requests`]
+//! refuses `POST /pulls` with GitHub's 403 for a repository that does not let GitHub Actions
+//! create pull requests.
 //!
 //! Every request it receives and every response it sends is checked against GitHub's own
 //! OpenAPI description (the npm package `@octokit/openapi`, `generated/api.github.com.json`).

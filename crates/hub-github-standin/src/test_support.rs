@@ -106,12 +106,31 @@ impl TestServer {
     pub fn start_with(mut options: Options) -> Option<Self> {
         let spec = spec_from_env()?;
         options.spec = Some(spec);
+        // GraphQL too when the schema is at hand; a test that needs it starts with
+        // [`TestServer::start_with_graphql`] (which skips without it).
+        if options.graphql.is_none()
+            && std::env::var_os(GRAPHQL_SCHEMA_ENV).is_some_and(|v| !v.is_empty())
+        {
+            options.graphql = graphql_schema_from_env();
+        }
         // A test that forgets to stop its server does not leave it running for long.
         options
             .idle_timeout
             .get_or_insert(std::time::Duration::from_secs(120));
         let standin = StandIn::start(options).expect("the stand-in starts on 127.0.0.1");
         Some(TestServer { standin })
+    }
+
+    /// As [`TestServer::start_with`], serving `POST /graphql` checked against GitHub's GraphQL
+    /// schema; `None` when the OpenAPI description or the GraphQL schema is absent (after the
+    /// skip rule).
+    ///
+    /// # Panics
+    /// When the server cannot start.
+    #[must_use]
+    pub fn start_with_graphql(mut options: Options) -> Option<Self> {
+        options.graphql = Some(graphql_schema_from_env()?);
+        Self::start_with(options)
     }
 
     /// Mirrors the local repository at `git_dir` into `repository`: [`StandIn::import_git`].

@@ -4,7 +4,7 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use hub_github_standin::test_support::{TestServer, graphql_schema_from_env, spec_from_env};
+use hub_github_standin::test_support::{TestServer, spec_from_env};
 use hub_github_standin::{
     Fault, GitBytes, GitImport, GitObject, Options, Spec, StandIn, ViolationKind,
     read_git_repository,
@@ -1164,10 +1164,8 @@ fn the_binary_mirrors_repositories_given_with_import() {
 
 /// A stand-in that also serves GraphQL, or `None` (after the skip rule) without the schema.
 fn graphql_server() -> Option<TestServer> {
-    let graphql = graphql_schema_from_env()?;
-    TestServer::start_with(Options {
+    TestServer::start_with_graphql(Options {
         repositories: vec!["octo/hello".to_owned()],
-        graphql: Some(graphql),
         ..Options::default()
     })
 }

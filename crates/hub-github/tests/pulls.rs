@@ -11,7 +11,7 @@ use hub_github::{
     NewPullRequest, PullRequestUpdate, PullState, Repository, Thread, Token, release_pr_marker,
 };
 use hub_github_standin::Options;
-use hub_github_standin::test_support::{TestServer, graphql_schema_from_env};
+use hub_github_standin::test_support::TestServer;
 
 #[path = "../../hub-github-standin/tests/local_git/mod.rs"]
 mod local_git;
@@ -43,11 +43,7 @@ struct Fixture {
 
 impl Fixture {
     fn start(options: Options) -> Option<Fixture> {
-        let graphql = graphql_schema_from_env()?;
-        let server = TestServer::start_with(Options {
-            graphql: Some(graphql),
-            ..options
-        })?;
+        let server = TestServer::start_with_graphql(options)?;
         let dir = tempfile::tempdir().expect("temp dir");
         local_repository(dir.path());
         server.import_git(REPO, dir.path()).expect("imports");
