@@ -10,6 +10,7 @@
 //! `HUB_K8S_SCHEMAS`); [`test_support::TestCluster`] fails the test on any violation.
 
 mod patch;
+mod proto;
 mod schema;
 mod server;
 mod store;

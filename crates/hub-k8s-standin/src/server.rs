@@ -276,16 +276,8 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             );
         }
     };
-    // Protocol buffers are not served: a 415 makes client-go send JSON instead (the
-    // negotiation the API server's own clients follow).
-    if content_type.starts_with("application/vnd.kubernetes.protobuf") {
-        return status(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaType",
-            format!("the stand-in serves JSON only, not `{content_type}`"),
-            None,
-        );
-    }
+    // Protocol buffers: only the Secrets helm's release storage writes (see `proto`).
+    let protobuf = content_type.starts_with("application/vnd.kubernetes.protobuf");
     if method == Method::GET
         && let Some(doc) = discovery(&path, app.address)
     {
@@ -309,6 +301,25 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     }
     let context = format!("{method} {path}");
     let r = target.resource;
+    let body = if protobuf {
+        if r.plural != "secrets" {
+            return status(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UnsupportedMediaType",
+                format!("the stand-in reads protobuf Secrets only, not {}", r.plural),
+                None,
+            );
+        }
+        match crate::proto::secret(&body) {
+            Ok(v) => Bytes::from(v.to_string()),
+            Err(e) => {
+                lock(&app.requests).push(format!("  refused: {e}"));
+                return status(StatusCode::BAD_REQUEST, "BadRequest", e, None);
+            }
+        }
+    } else {
+        body
+    };
     match (&method, &target.name) {
         (&Method::GET, None)
             if matches!(query.get("watch").map(String::as_str), Some("true" | "1")) =>
@@ -421,7 +432,10 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
                         Ok(v @ Value::Object(_)) => v,
                         _ => return bad_body(&body),
                     };
-                    let sent = object["metadata"]["resourceVersion"].as_str();
+                    // An empty or absent resourceVersion is an unconditional update.
+                    let sent = object["metadata"]["resourceVersion"]
+                        .as_str()
+                        .filter(|v| !v.is_empty());
                     if sent
                         .is_some_and(|v| Some(v) != current["metadata"]["resourceVersion"].as_str())
                     {

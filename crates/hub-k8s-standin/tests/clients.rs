@@ -6,7 +6,7 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use hub_k8s_standin::test_support::{TestCluster, client, schemas_from_env};
@@ -217,4 +217,124 @@ fn an_object_that_breaks_the_schema_is_refused_and_recorded() {
         "{violations:#?}"
     );
     assert!(cluster.get("deployments", "shop", "web").is_none());
+}
+/// A one-Deployment chart whose image tag is the chart's `appVersion`.
+fn chart(dir: &Path, version: &str, app_version: &str) -> PathBuf {
+    let chart = dir.join(format!("web-{version}"));
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: web\nversion: {version}\nappVersion: \"{app_version}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        chart.join("templates/deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n    app: {{ .Release.Name }}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: {{ .Release.Name }}\n  template:\n    metadata:\n      labels:\n        app: {{ .Release.Name }}\n    spec:\n      containers:\n        - name: web\n          image: \"ghcr.io/org/web:{{ .Chart.AppVersion }}\"\n",
+    )
+    .unwrap();
+    chart
+}
+
+#[test]
+fn helm_3_installs_upgrades_lists_history_and_rolls_back_with_wait() {
+    let Some(cluster) = TestCluster::start() else {
+        return;
+    };
+    let Some(kube) = Kube::new(&cluster) else {
+        return;
+    };
+    let Some(helm_bin) = client("HUB_HELM", "helm") else {
+        return;
+    };
+    let helm = |args: &[&str]| {
+        let out = Command::new(&helm_bin)
+            .args(args)
+            .env("KUBECONFIG", kube.dir.path().join("kubeconfig"))
+            .env("HOME", kube.dir.path())
+            .env("XDG_CACHE_HOME", kube.dir.path().join("cache"))
+            .env("XDG_CONFIG_HOME", kube.dir.path().join("config"))
+            .env("XDG_DATA_HOME", kube.dir.path().join("data"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "helm {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for (i, app) in ["1.0.0", "1.1.0", "1.2.0"].iter().enumerate() {
+        let chart = chart(kube.dir.path(), &format!("0.{i}.0"), app);
+        let chart = chart.display().to_string();
+        if i == 0 {
+            helm(&[
+                "install",
+                "web",
+                &chart,
+                "-n",
+                "shop",
+                "--wait",
+                "--timeout",
+                "30s",
+            ]);
+        } else {
+            helm(&[
+                "upgrade",
+                "web",
+                &chart,
+                "-n",
+                "shop",
+                "--wait",
+                "--timeout",
+                "30s",
+            ]);
+        }
+    }
+    let history: Value =
+        serde_json::from_str(&helm(&["history", "web", "-n", "shop", "-o", "json"])).unwrap();
+    let statuses: Vec<(&str, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["app_version"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("1.0.0", "superseded"),
+            ("1.1.0", "superseded"),
+            ("1.2.0", "deployed")
+        ]
+    );
+    // helm's release storage: one Secret per revision, labelled as helm lists them.
+    assert_eq!(cluster.list("secrets", "shop").len(), 3);
+    let said = helm(&[
+        "rollback",
+        "web",
+        "1",
+        "-n",
+        "shop",
+        "--wait",
+        "--timeout",
+        "30s",
+    ]);
+    assert!(said.contains("Rollback was a success"), "{said}");
+    let d = cluster.get("deployments", "shop", "web").unwrap();
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/org/web:1.0.0"
+    );
+    assert_eq!(d["metadata"]["annotations"][REVISION], "4");
+    let history: Value =
+        serde_json::from_str(&helm(&["history", "web", "-n", "shop", "-o", "json"])).unwrap();
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["status"], "deployed");
+    assert_eq!(last["app_version"], "1.0.0");
+    assert_eq!(last["description"], "Rollback to 1");
 }
