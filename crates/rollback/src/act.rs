@@ -106,7 +106,9 @@ pub fn act(
             Step::Run { input, argv, cwd } => {
                 runner.info(&format!("running `{input}`"))?;
                 let limit = command_limit(argv, request.timeout);
-                let finished = exec::run(argv, env_vars, cwd.as_deref(), Some(limit))
+                let mut vars = env_vars.to_vec();
+                vars.extend(request.tool_env.iter().cloned());
+                let finished = exec::run(argv, &vars, cwd.as_deref(), Some(limit))
                     .with_context(|| format!("`{input}` could not run"))?;
                 let output = finished.output();
                 if !output.is_empty() {

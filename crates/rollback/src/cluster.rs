@@ -266,6 +266,7 @@ pub fn compose(
         service,
         image,
         override_path,
+        ..
     } = &request.backend
     else {
         return Err(anyhow!("not a `compose` request"));

@@ -154,7 +154,7 @@ pub fn compose_ps_args(service: &str) -> Vec<String> {
 /// Runs a read-only tool command within the timeout and returns what it printed.
 pub fn tool_output(argv: &[String], request: &Request) -> Result<String> {
     let shown = argv.join(" ");
-    let finished = exec::run(argv, &[], None, Some(request.timeout))
+    let finished = exec::run(argv, &request.tool_env, None, Some(request.timeout))
         .map_err(|e| anyhow!("`{shown}` could not run: {e:#}"))?;
     if !finished.success() {
         return Err(anyhow!(

@@ -9,6 +9,7 @@ mod args;
 mod choose;
 mod chosen;
 mod cluster;
+mod docker_ssh;
 mod exec;
 mod facts;
 mod github;
@@ -65,6 +66,14 @@ fn rollback(
 ) -> Result<ExitCode> {
     // 1. The request: backend, versions, commands, health checks, timeout.
     let request = Request::read(args, env)?;
+    if let Backend::Compose {
+        remote: Some(remote),
+        override_path,
+        ..
+    } = &request.backend
+    {
+        docker_ssh::install(remote, override_path, env.get("PATH"))?;
+    }
 
     // 2. What is live — under the lock, so a rollback that waited sees what the other one
     //    did (a dry run changes nothing and takes no lock) — and the plan made from it.

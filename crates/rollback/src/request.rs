@@ -33,6 +33,9 @@ pub struct Request {
     pub environment: Option<String>,
     /// The repository whose tags list the releases.
     pub repository: String,
+    /// Variables every backend tool (`docker compose`) runs with: for Compose over SSH,
+    /// `DOCKER_HOST=ssh://…` and a `PATH` that finds the `ssh` carrying `ssh-options`.
+    pub tool_env: Vec<(&'static str, String)>,
 }
 
 pub enum Backend {
@@ -62,6 +65,9 @@ pub enum Backend {
         image: Option<String>,
         /// Where the override that pins the service's image goes.
         override_path: PathBuf,
+        /// The engine's host, over SSH (`DOCKER_HOST=ssh://…`); `None`: the local engine
+        /// (or whatever `DOCKER_HOST` the step sets).
+        remote: Option<Remote>,
     },
 }
 
@@ -145,29 +151,8 @@ impl Request {
                     .releases_dir
                     .as_deref()
                     .ok_or_else(|| usage("target `releases-dir` needs the input `releases-dir`"))?;
-                let remote = match args.host.as_deref().map(str::trim) {
-                    None | Some("") => None,
-                    Some(host) => Some(Remote {
-                        host: releases::host_input(host).map_err(usage)?,
-                        options: args
-                            .ssh_options
-                            .as_deref()
-                            .filter(|o| !o.trim().is_empty())
-                            .map(|o| command_input("ssh-options", o))
-                            .transpose()?
-                            .unwrap_or_default(),
-                    }),
-                };
-                if remote.is_none()
-                    && args
-                        .ssh_options
-                        .as_deref()
-                        .is_some_and(|o| !o.trim().is_empty())
-                {
-                    return Err(usage("input `ssh-options` needs the input `host`"));
-                }
                 Backend::ReleasesDir {
-                    releases: Releases::new(dir, remote),
+                    releases: Releases::new(dir, remote_input(args)?),
                     restart: args
                         .restart_command
                         .as_deref()
@@ -213,6 +198,7 @@ impl Request {
                     file,
                     service,
                     image: args.image.as_deref().map(image_input).transpose()?,
+                    remote: remote_input(args)?,
                 }
             }
             other => {
@@ -223,8 +209,12 @@ impl Request {
         };
         // An input meant for the other backend is a mistake, not something to ignore.
         let given: [(&str, bool, &[&str]); 11] = [
-            ("host", args.host.is_some(), &["releases-dir"]),
-            ("ssh-options", args.ssh_options.is_some(), &["releases-dir"]),
+            ("host", args.host.is_some(), &["releases-dir", "compose"]),
+            (
+                "ssh-options",
+                args.ssh_options.is_some(),
+                &["releases-dir", "compose"],
+            ),
             (
                 "releases-dir",
                 args.releases_dir.is_some(),
@@ -311,7 +301,16 @@ impl Request {
                     .map(String::from)
             })
             .unwrap_or_else(|| ".".into());
+        let tool_env = match &backend {
+            Backend::Compose {
+                remote: Some(remote),
+                override_path,
+                ..
+            } => crate::docker_ssh::env(remote, override_path, env.get("PATH")),
+            _ => Vec::new(),
+        };
         Ok(Request {
+            tool_env,
             backend,
             pattern,
             version,
@@ -323,6 +322,33 @@ impl Request {
             repository,
         })
     }
+}
+
+/// The `host` and `ssh-options` inputs: where a `releases-dir` or a Compose engine is
+/// reached over `ssh`.
+fn remote_input(args: &Args) -> Result<Option<Remote>> {
+    let remote = match args.host.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(host) => Some(Remote {
+            host: releases::host_input(host).map_err(usage)?,
+            options: args
+                .ssh_options
+                .as_deref()
+                .filter(|o| !o.trim().is_empty())
+                .map(|o| command_input("ssh-options", o))
+                .transpose()?
+                .unwrap_or_default(),
+        }),
+    };
+    if remote.is_none()
+        && args
+            .ssh_options
+            .as_deref()
+            .is_some_and(|o| !o.trim().is_empty())
+    {
+        return Err(usage("input `ssh-options` needs the input `host`"));
+    }
+    Ok(remote)
 }
 
 /// Where the Compose override that pins the service's image goes: `RUNNER_TEMP` inside

@@ -18,6 +18,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use hub_testkit::docker::Engine;
+use hub_testkit::sshd::Sshd;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-rollback");
 const OLD: &str = "ghcr.io/org/web:1.0.0";
@@ -171,12 +172,17 @@ services:
     }
 
     fn run(&self, inputs: &[(&str, &str)]) -> Run {
+        self.run_with(inputs, &self.engine.env())
+    }
+
+    /// The binary with these inputs and these Docker variables (none: no `DOCKER_HOST`).
+    fn run_with(&self, inputs: &[(&str, &str)], docker: &[(&'static str, String)]) -> Run {
         let output_file = self.path("github_output");
         std::fs::write(&output_file, "").unwrap();
         let mut cmd = Command::new(BIN);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(self.engine.env())
+            .envs(docker.iter().cloned())
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_OUTPUT", &output_file)
             .env("RUNNER_TEMP", self.dir.path())
@@ -337,4 +343,59 @@ fn compose_with_a_dead_engine_fails_clearly_and_records_unhealthy() {
     );
     assert_eq!(run.outputs["healthy"], "false", "{run:#?}");
     assert_eq!(run.outputs["status"], "failed", "{run:#?}");
+}
+
+#[test]
+fn compose_over_ssh_rolls_back_the_remote_engine() {
+    let Some(w) = World::new(Images::Both) else {
+        return;
+    };
+    // The host's side: `docker system dial-stdio` finds the engine through the session's
+    // DOCKER_HOST, which this sshd sets for every session (`SetEnv`).
+    let Some(sshd) = Sshd::start_with(&format!("SetEnv DOCKER_HOST={}", w.engine.host())) else {
+        return;
+    };
+    let host = sshd.host();
+    let options = sshd.options();
+    let url = url(&w);
+    // The runner's side has no DOCKER_HOST: only the Compose plug-in's folder.
+    let docker = [("DOCKER_CONFIG", w.engine.config().display().to_string())];
+    let run = w.run_with(
+        &[
+            ("host", &host),
+            ("ssh-options", &options),
+            ("timeout", "60s"),
+            ("health-urls", &url),
+            ("health-body", "1.0.0"),
+        ],
+        &docker,
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}\n{}", sshd.log());
+    assert_eq!(run.outputs["rolled-back-to"], "1.0.0", "{run:#?}");
+    assert_eq!(run.outputs["healthy"], "true", "{run:#?}");
+    assert_eq!(w.served().as_deref(), Some("1.0.0"));
+    assert_eq!(w.containers()[0].1, OLD);
+    assert!(
+        sshd.log().contains("Accepted publickey"),
+        "the engine was reached over ssh: {}",
+        sshd.log()
+    );
+
+    // A host key that is not the known one: BatchMode, no prompt, a clear failure.
+    let wrong = options.replace("known_hosts", "no_such_known_hosts");
+    let run = w.run_with(
+        &[
+            ("host", &host),
+            ("ssh-options", &wrong),
+            ("version", "1.1.0"),
+            ("timeout", "20s"),
+        ],
+        &docker,
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains("Host key verification failed"),
+        "{run:#?}"
+    );
+    assert_eq!(w.served().as_deref(), Some("1.0.0"), "nothing changed");
 }

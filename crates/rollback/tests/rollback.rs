@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hub_testkit::sshd::Sshd;
+
 const BIN: &str = env!("CARGO_BIN_EXE_hub-rollback");
 
 /// A deployment: `app/releases/{1.0.0,1.1.0}`, `app/current -> releases/1.1.0`, and a
@@ -866,121 +868,6 @@ fn a_rollback_that_cannot_get_the_lock_gives_up_at_the_timeout() {
     assert_eq!(f.current(), Path::new("releases/1.0.0"));
 }
 
-/// An OpenSSH server on 127.0.0.1 for this test only: its own host key, one authorized
-/// client key, no PAM. Stopped when dropped.
-struct Sshd {
-    child: std::process::Child,
-    dir: tempfile::TempDir,
-    port: u16,
-    user: String,
-}
-
-impl Sshd {
-    const BIN: &'static str = "/usr/sbin/sshd";
-
-    /// `None` (after [`hub_testkit::skip`]) when this machine cannot run one.
-    fn start() -> Option<Sshd> {
-        if !Path::new(Self::BIN).exists() {
-            hub_testkit::skip("sshd not installed (apt-get install openssh-server)");
-            return None;
-        }
-        // sshd insists on its privilege separation directory.
-        if !Path::new("/run/sshd").is_dir() && std::fs::create_dir_all("/run/sshd").is_err() {
-            hub_testkit::skip("sshd needs /run/sshd, which cannot be created");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let keygen = |name: &str| {
-            let st = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-                .arg(dir.path().join(name))
-                .status()
-                .unwrap();
-            assert!(st.success(), "ssh-keygen {name}");
-        };
-        keygen("host_key");
-        keygen("client_key");
-        std::fs::copy(
-            dir.path().join("client_key.pub"),
-            dir.path().join("authorized_keys"),
-        )
-        .unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let host_pub = std::fs::read_to_string(dir.path().join("host_key.pub")).unwrap();
-        std::fs::write(
-            dir.path().join("known_hosts"),
-            format!("[127.0.0.1]:{port} {host_pub}"),
-        )
-        .unwrap();
-        let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_string();
-        let d = dir.path().display();
-        std::fs::write(
-            dir.path().join("sshd_config"),
-            format!(
-                "ListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\nPidFile {d}/sshd.pid\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin yes\nAllowUsers {user}\n"
-            ),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.path().join("sshd.log")).unwrap();
-        let child = Command::new(Self::BIN)
-            .args(["-D", "-e", "-f"])
-            .arg(dir.path().join("sshd_config"))
-            .args(["-p", &port.to_string()])
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut sshd = Sshd {
-            child,
-            dir,
-            port,
-            user,
-        };
-        let until = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(st)) = sshd.child.try_wait() {
-                panic!("sshd exited ({st}): {}", sshd.log());
-            }
-            assert!(
-                Instant::now() < until,
-                "sshd did not listen: {}",
-                sshd.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(sshd)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
-    }
-
-    fn host(&self) -> String {
-        format!("ssh://{}@127.0.0.1:{}", self.user, self.port)
-    }
-
-    /// The client side: this key, this server's host key and nothing from `~/.ssh`.
-    fn options(&self) -> String {
-        let d = self.dir.path().display();
-        format!(
-            "-F none -i {d}/client_key -o IdentitiesOnly=yes -o UserKnownHostsFile={d}/known_hosts -o StrictHostKeyChecking=yes -o ConnectTimeout=10"
-        )
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn releases_dir_over_ssh_switches_restarts_and_is_seen_answering() {
     let Some(sshd) = Sshd::start() else {
@@ -1011,7 +898,7 @@ fn releases_dir_over_ssh_switches_restarts_and_is_seen_answering() {
     assert_eq!(dry.code, Some(0), "{dry:#?}\n{}", sshd.log());
     let ssh_prefix = format!(
         r#"["ssh","-T","-o","BatchMode=yes","-F","none","-i","{0}/client_key","-o","IdentitiesOnly=yes","-o","UserKnownHostsFile={0}/known_hosts","-o","StrictHostKeyChecking=yes","-o","ConnectTimeout=10","--","{host}","#,
-        sshd.dir.path().display()
+        sshd.dir().display()
     );
     for want in [
         format!(
