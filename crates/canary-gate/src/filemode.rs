@@ -1,15 +1,21 @@
 //! `source: file`: each metric's canary values against its baseline values, judged once
 //! (fixed-sample tests: one look).
 
+use anyhow::{Context, Result};
 use hub_canary::kayenta::{
     Classification, Direction, MannWhitneyParams, MetricOptions, classify_mann_whitney,
 };
 use hub_canary::{
-    Blindness, GaugeConfig, GaugeJudge, Look, MetricDecision, Reason, Rng, Verdict, Worse,
+    Blindness, GaugeConfig, GaugeJudge, Look, MetricDecision, Reason, Rng, Verdict, Worse, combine,
 };
+use hub_kit::cli::usage;
+use hub_kit::{Annotation, Runner};
 use serde::Serialize;
 
+use crate::args::Args;
 use crate::data::Table;
+use crate::format::num;
+use crate::report::{Chart, MetricRow, Outcome, new_report, ratio_cell};
 use crate::rules::Rule;
 
 /// The largest share of an arm's values that may be invalid (not finite numbers) before
@@ -264,6 +270,92 @@ fn kayenta(
         }
     };
     Ok(evidence)
+}
+
+/// `source: file`: read both files, judge every metric once.
+pub fn gather(
+    args: &Args,
+    rules: &[Rule],
+    runner: &mut Runner,
+) -> Result<Outcome<Vec<FileMetric>>> {
+    let which = match args.judge.as_str() {
+        "gauge" => Judge::Gauge,
+        "kayenta" => Judge::Kayenta,
+        other => {
+            return Err(usage(format!(
+                "input `judge` must be `gauge` or `kayenta`, got `{other}`"
+            )));
+        }
+    };
+    let read = |input: &str, path: &Option<String>| -> Result<Table, String> {
+        let path = path
+            .as_deref()
+            .ok_or_else(|| format!("input `{input}` is not set"))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+        crate::data::parse(&text).map_err(|e| format!("`{path}`: {e}"))
+    };
+    let canary = read("canary-file", &args.canary_file);
+    let baseline = read("baseline-file", &args.baseline_file);
+    for (input, path, file) in [
+        ("canary-file", &args.canary_file, &canary),
+        ("baseline-file", &args.baseline_file, &baseline),
+    ] {
+        match file {
+            Err(e) => runner.warning(&format!("{input}: {e}"), &Annotation::default())?,
+            Ok(table) => {
+                if let Some((message, at)) =
+                    invalid_warning(input, path.as_deref().unwrap_or_default(), table)
+                {
+                    runner.warning(&message, &at)?;
+                }
+            }
+        }
+    }
+    let rules = metric_names(rules, [&canary, &baseline]);
+    let metrics = judge(&rules, &canary, &baseline, which, args.min_samples)
+        .context("the judge refused its configuration")?;
+    let decision = combine(
+        metrics.iter().map(|m| m.decision.clone()).collect(),
+        Look::Final,
+    );
+    let median = |v: &[Option<f64>]| {
+        let mut xs: Vec<f64> = v
+            .iter()
+            .filter_map(|x| *x)
+            .filter(|x| x.is_finite())
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        match xs.len() {
+            0 => "–".to_owned(),
+            n if n % 2 == 1 => format!("median {}", num(xs[n / 2])),
+            n => format!("median {}", num((xs[n / 2 - 1] + xs[n / 2]) / 2.0)),
+        }
+    };
+    let rows = metrics
+        .iter()
+        .map(|m| MetricRow {
+            decision: m.decision.clone(),
+            evidence: m.evidence.clone(),
+            canary: median(&m.canary),
+            baseline: median(&m.baseline),
+            ratio: ratio_cell(&m.decision),
+        })
+        .collect();
+    let charts = metrics
+        .iter()
+        .map(|m| Chart {
+            metric: m.decision.metric.clone(),
+            unit: "value per sample",
+            canary: m.canary.clone(),
+            baseline: m.baseline.clone(),
+        })
+        .collect();
+    Ok(Outcome {
+        report: new_report("file", decision, rows, None, Vec::new(), metrics),
+        charts,
+        aborted: None,
+    })
 }
 
 #[cfg(test)]

@@ -3,12 +3,15 @@
 
 use std::fmt::Write as _;
 
-use hub_canary::{MetricDecision, MetricKind, Verdict};
+use hub_canary::{
+    ArmCounts, ArmSample, GateDecision, MetricDecision, MetricKind, Verdict, histogram_quantile,
+    names,
+};
 use hub_kit::md::{Cell, Markdown};
 use serde::Serialize;
 
 use crate::format::num;
-use crate::progressive::{BlindInterval, Calibration, StepRecord};
+use crate::progressive::{BlindInterval, Calibration, IntervalRecord, Run, StepRecord};
 
 /// One metric's line in the report and the summary table.
 #[derive(Clone, Debug, Serialize)]
@@ -221,6 +224,159 @@ pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
         ));
     }
     md.into_string()
+}
+
+/// Everything a finished run hands to the output stage.
+pub struct Outcome<S: Serialize> {
+    /// The report.
+    pub report: Report<S>,
+    /// The summary's charts.
+    pub charts: Vec<Chart>,
+    /// An operational failure that ended the run early (exit 1 whatever the verdict).
+    pub aborted: Option<String>,
+}
+
+/// The outcome of a progressive run: rows, charts, blind intervals, the calibration and
+/// why the traffic was held.
+pub fn progressive(source: &'static str, run: Run) -> Outcome<Vec<IntervalRecord>> {
+    let blind_intervals = run.blind_intervals();
+    let rows = run.decision.metrics.iter().map(progressive_row).collect();
+    let charts = progressive_charts(&run);
+    let calibration = run.calibration;
+    let mut report = new_report(
+        source,
+        run.decision,
+        rows,
+        run.last_weight,
+        run.steps,
+        run.intervals,
+    );
+    report.calibration = calibration;
+    report.blind_intervals = blind_intervals;
+    if let Some(w) = run.held_at {
+        report.summary.push_str(&format!(
+            " (traffic held at {} %: a metric was blind when the step ended, until `max-duration` ended)",
+            num(w)
+        ));
+    }
+    if let Some(t) = run.threshold {
+        report
+            .summary
+            .push_str(&format!(" (latency threshold {} s)", num(t)));
+    }
+    Outcome {
+        report,
+        charts,
+        aborted: run.aborted,
+    }
+}
+
+/// A progressive metric's row: rates, the p95 effect, the ratio.
+fn progressive_row(d: &MetricDecision) -> MetricRow {
+    let rate = |c: &ArmCounts| {
+        if c.requests > 0.0 {
+            format!(
+                "{} % ({}/{})",
+                num(c.bad / c.requests * 100.0),
+                num(c.bad),
+                num(c.requests)
+            )
+        } else {
+            "–".to_owned()
+        }
+    };
+    let (canary, baseline) = match (d.kind, d.effect) {
+        (MetricKind::Ratio, Some(e)) => (
+            format!(
+                "p{} {} s; slow {}",
+                num(e.q * 100.0),
+                num(e.canary),
+                rate(&d.canary)
+            ),
+            format!(
+                "p{} {} s; slow {}",
+                num(e.q * 100.0),
+                num(e.baseline),
+                rate(&d.baseline)
+            ),
+        ),
+        (MetricKind::Ratio, None) => (rate(&d.canary), rate(&d.baseline)),
+        (MetricKind::Guardrail, _) if d.metric == names::MAX_ERROR_RATE => {
+            (rate(&d.canary), "–".to_owned())
+        }
+        _ => ("–".to_owned(), "–".to_owned()),
+    };
+    MetricRow {
+        decision: d.clone(),
+        evidence: d.reason.to_string(),
+        canary,
+        baseline,
+        ratio: ratio_cell(d),
+    }
+}
+
+/// One value per arm and interval, for a chart.
+type PerInterval<'a> = &'a dyn Fn(&ArmSample) -> Option<f64>;
+
+fn progressive_charts(run: &Run) -> Vec<Chart> {
+    let percent = |a: &ArmSample| match (a.requests, a.errors) {
+        (Some(r), Some(e)) if r > 0.0 => Some(e / r * 100.0),
+        _ => None,
+    };
+    let p95 = |a: &ArmSample| {
+        a.buckets
+            .as_deref()
+            .map(|b| histogram_quantile(0.95, b))
+            .filter(|q| q.is_finite())
+    };
+    let mut charts = Vec::new();
+    for d in &run.decision.metrics {
+        let (unit, f): (&'static str, PerInterval) = match d.metric.as_str() {
+            names::ERROR_RATE => ("5xx % per interval", &percent),
+            names::LATENCY => ("p95 seconds per interval", &p95),
+            _ => continue,
+        };
+        charts.push(Chart {
+            metric: d.metric.clone(),
+            unit,
+            canary: run
+                .intervals
+                .iter()
+                .map(|i| f(&i.read.interval.canary))
+                .collect(),
+            baseline: run
+                .intervals
+                .iter()
+                .map(|i| f(&i.read.interval.baseline))
+                .collect(),
+        });
+    }
+    charts
+}
+
+/// A report of `decision`, its rows and samples.
+pub fn new_report<S: Serialize>(
+    source: &'static str,
+    decision: GateDecision,
+    metrics: Vec<MetricRow>,
+    last_weight: Option<f64>,
+    steps: Vec<StepRecord>,
+    samples: S,
+) -> Report<S> {
+    Report {
+        source,
+        verdict: decision.verdict,
+        summary: decision.summary,
+        failed: decision.failed,
+        blind: decision.blind,
+        last_weight,
+        latency_threshold: None,
+        metrics,
+        steps,
+        blind_intervals: Vec::new(),
+        calibration: None,
+        samples,
+    }
 }
 
 #[cfg(test)]

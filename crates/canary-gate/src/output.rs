@@ -1,0 +1,124 @@
+//! The output stage: the report file, the outputs, the summary, the sticky comment, the
+//! log and the exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use hub_canary::Verdict;
+use hub_kit::cli::exit;
+use hub_kit::{Annotation, Env, Runner, vars};
+use serde::Serialize;
+
+use crate::args::Args;
+use crate::format::num;
+use crate::report::Outcome;
+use crate::request::OnInconclusive;
+
+/// Outputs, report, summary, exit code.
+pub fn finish<S: Serialize>(
+    args: &Args,
+    env: &Env,
+    runner: &mut Runner,
+    outcome: Outcome<S>,
+    on_inconclusive: OnInconclusive,
+) -> Result<ExitCode> {
+    let report = &outcome.report;
+    let path = match &args.report {
+        Some(p) => PathBuf::from(p),
+        None => env
+            .get_non_empty(vars::RUNNER_TEMP)
+            .map_or_else(std::env::temp_dir, PathBuf::from)
+            .join("hub-canary-gate-report.json"),
+    };
+    let json = serde_json::to_vec_pretty(report).context("cannot serialise the report")?;
+    hub_kit::files::write_atomically(&path, &json)?;
+
+    runner.set_output("verdict", report.verdict.to_string())?;
+    runner.set_output("failed-metrics", report.failed.join(","))?;
+    runner.set_output("blind-metrics", report.blind.join(","))?;
+    runner.set_output(
+        "last-weight",
+        report.last_weight.map(num).unwrap_or_default(),
+    )?;
+    runner.set_output("report", path.display().to_string())?;
+    runner.append_summary(&crate::report::summary(report, &outcome.charts))?;
+    if args.comment {
+        if let Some(t) = &args.token {
+            runner.set_secret(t)?;
+        }
+        // One sticky comment (`<!-- hub-actions:canary-gate -->`) on the pull request, else
+        // on the run's commit. Failing to comment (a read-only token on a fork's pull
+        // request) does not change the verdict: it is a warning.
+        let posted = hub_github::post_sticky_comment(
+            &|name: &str| env.get(name).map(String::from),
+            args.token.as_deref(),
+            "canary-gate",
+            &crate::report::comment(report),
+            hub_github::CommentOn::PullRequestOrCommit,
+        );
+        match posted.map_err(anyhow::Error::from) {
+            Ok(Some(posted)) => runner.info(&posted.describe())?,
+            Ok(None) => runner.info(
+                "no comment posted: the run is not for a pull request and names no commit (no `GITHUB_SHA`)",
+            )?,
+            Err(e) => runner.warning(
+                &format!("cannot post the comment: {e:#}"),
+                &Annotation::default(),
+            )?,
+        }
+    }
+
+    runner.info(&format!("verdict: {}", report.verdict))?;
+    runner.log_untrusted(&report.summary)?;
+    for m in &report.metrics {
+        runner.log_untrusted(&format!(
+            "{}: {} ({})",
+            m.decision.metric, m.decision.verdict, m.evidence
+        ))?;
+    }
+    let mut code = match report.verdict {
+        Verdict::Pass => exit::OK,
+        Verdict::Fail => {
+            runner.error(
+                &format!("the canary failed: {}", report.failed.join(", ")),
+                &Annotation::default().with_title("canary-gate"),
+            )?;
+            exit::FAILURE
+        }
+        Verdict::Inconclusive | Verdict::Continue => {
+            let blind = if report.blind.is_empty() {
+                "no metric reached a decision".to_owned()
+            } else {
+                format!("blind: {}", report.blind.join(", "))
+            };
+            match on_inconclusive {
+                OnInconclusive::Fail => {
+                    runner.error(
+                        &format!(
+                            "the canary is inconclusive ({blind}); `on-inconclusive` is `fail`"
+                        ),
+                        &Annotation::default().with_title("canary-gate"),
+                    )?;
+                    exit::FAILURE
+                }
+                OnInconclusive::Pass => {
+                    runner.warning(
+                        &format!("the canary is inconclusive ({blind}); passing because `on-inconclusive` is `pass`"),
+                        &Annotation::default().with_title("canary-gate"),
+                    )?;
+                    exit::OK
+                }
+            }
+        }
+    };
+    if let Some(why) = &outcome.aborted {
+        runner.error(
+            &format!("the rollout stopped: {why}"),
+            &Annotation::default().with_title("canary-gate"),
+        )?;
+        code = exit::FAILURE;
+    }
+    runner.print_outputs(args.json)?;
+    Ok(ExitCode::from(code))
+}
