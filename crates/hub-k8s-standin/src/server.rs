@@ -21,6 +21,7 @@ struct App {
     store: Mutex<Store>,
     schemas: Arc<Schemas>,
     violations: Mutex<Vec<String>>,
+    refusals: Mutex<Vec<String>>,
     requests: Mutex<Vec<String>>,
     events: broadcast::Sender<Event>,
     stop: watch::Receiver<bool>,
@@ -58,6 +59,7 @@ impl StandIn {
             store: Mutex::new(Store::default()),
             schemas,
             violations: Mutex::new(Vec::new()),
+            refusals: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             events: broadcast::channel(1024).0,
             stop: stopped.clone(),
@@ -109,10 +111,41 @@ impl StandIn {
         std::fs::write(path, text)
     }
 
-    /// Every object that broke its schema, in a request or a response, described.
+    /// Every object the stand-in stored or returned that broke its schema, described: a
+    /// fault of the stand-in, which fails a [`crate::test_support::TestCluster`] test.
     #[must_use]
     pub fn violations(&self) -> Vec<String> {
         lock(&self.app.violations).clone()
+    }
+
+    /// Every object a client sent that broke its schema (and was refused with 422).
+    #[must_use]
+    pub fn refusals(&self) -> Vec<String> {
+        lock(&self.app.refusals).clone()
+    }
+
+    /// While held, a Deployment the controller reconciles (one written to) reports no ready
+    /// replica in its new ReplicaSet, as when the pods never become ready: `rollout status`
+    /// and `helm --wait` keep waiting. Releasing finishes every rollout.
+    pub fn hold_rollouts(&self, hold: bool) {
+        let mut events = Vec::new();
+        {
+            let mut store = lock(&self.app.store);
+            store.hold = hold;
+            if hold {
+                return;
+            }
+            let deployments: Vec<(String, String)> = store
+                .objects
+                .keys()
+                .filter(|(plural, _, _)| plural == "deployments")
+                .map(|(_, ns, name)| (ns.clone(), name.clone()))
+                .collect();
+            for (ns, name) in deployments {
+                store.reconcile(&ns, &name, &mut events);
+            }
+        }
+        self.app.publish(events);
     }
 
     /// Every request served, as `METHOD path?query [content-type]`.
@@ -190,6 +223,14 @@ fn not_found(r: &Resource, name: &str) -> Response {
 }
 
 impl App {
+    /// Checks an object a client sent: what breaks the schema is refused (422, as the API
+    /// server does with `fieldValidation=Strict`) and recorded in [`StandIn::refusals`].
+    fn check_request(&self, context: &str, kind: &str, object: &Value) -> Vec<String> {
+        let found = self.schemas.violations(kind, object);
+        lock(&self.refusals).extend(found.iter().map(|v| format!("{context}: {v}")));
+        found
+    }
+
     /// Checks `object` against its kind's schema; records and returns the violations.
     fn check(&self, context: &str, kind: &str, object: &Value) -> Vec<String> {
         let found = self.schemas.violations(kind, object);
@@ -395,7 +436,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
                 let mut candidate = object.clone();
                 candidate["apiVersion"] = json!(r.api_version());
                 candidate["kind"] = json!(r.kind);
-                let invalid = app.check(&format!("{context} (request)"), r.kind, &candidate);
+                let invalid = app.check_request(&context, r.kind, &candidate);
                 if !invalid.is_empty() {
                     return status(
                         StatusCode::UNPROCESSABLE_ENTITY,
@@ -483,7 +524,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
                 let mut candidate = next.clone();
                 candidate["apiVersion"] = json!(r.api_version());
                 candidate["kind"] = json!(r.kind);
-                let invalid = app.check(&format!("{context} (request)"), r.kind, &candidate);
+                let invalid = app.check_request(&context, r.kind, &candidate);
                 if !invalid.is_empty() {
                     return status(
                         StatusCode::UNPROCESSABLE_ENTITY,

@@ -69,6 +69,8 @@ pub struct Event {
 pub struct Store {
     pub objects: BTreeMap<Key, Value>,
     pub resource_version: u64,
+    /// Rollouts do not finish while set (see `StandIn::hold_rollouts`).
+    pub hold: bool,
     uids: u64,
 }
 
@@ -247,7 +249,7 @@ impl Store {
             };
             rs["metadata"]["generation"] = json!(rs_generation);
             let mut status = json!({ "replicas": want, "observedGeneration": rs_generation });
-            if want > 0 {
+            if want > 0 && !(self.hold && k == new_key) {
                 status["fullyLabeledReplicas"] = json!(want);
                 status["readyReplicas"] = json!(want);
                 status["availableReplicas"] = json!(want);
@@ -281,13 +283,20 @@ impl Store {
                 }
             ]
         });
-        if replicas == 0 {
+        if replicas == 0 || self.hold {
             for field in ["readyReplicas", "availableReplicas"] {
                 dn["status"]
                     .as_object_mut()
                     .expect("made above")
                     .remove(field);
             }
+        }
+        if self.hold {
+            dn["status"]["conditions"] = json!([{
+                "type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
+                "message": format!("ReplicaSet \"{rs_name}\" is progressing."),
+                "lastUpdateTime": now(), "lastTransitionTime": since
+            }]);
         }
         self.commit(&key, &d, dn, events);
     }
