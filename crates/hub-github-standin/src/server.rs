@@ -674,7 +674,7 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
     // GraphQL: `/graphql` on GitHub, `/api/graphql` beside `/api/v3` on GitHub Enterprise Server.
     let graphql_path = format!("{}/graphql", app.prefix.trim_end_matches("/v3"));
     if parts.method == Method::POST && full_path == graphql_path {
-        return serve_graphql(&app, record, &bytes);
+        return serve_graphql(&app, record, &bytes).await;
     }
 
     let routed = path.and_then(|p| api::route(&method, p));
@@ -737,65 +737,9 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
     }
 
     // 2. Faults.
-    let fault = {
-        let mut inner = app.lock();
-        let position = inner
-            .faults
-            .iter()
-            .position(|f| f.matches(&method, template));
-        position.map(|index| {
-            let fault = inner.faults[index].clone();
-            if let Some(times) = inner.faults[index].times.as_mut() {
-                *times = times.saturating_sub(1);
-                if *times == 0 {
-                    inner.faults.remove(index);
-                }
-            }
-            fault
-        })
-    };
+    let fault = take_fault(&app, &method, template);
     let mut extra_headers: Vec<(String, String)> = Vec::new();
-    let fault_reply = match fault.map(|f| f.kind) {
-        Some(FaultKind::Slow { delay_ms }) => {
-            record.fault = Some("slow".to_owned());
-            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-            None
-        }
-        Some(FaultKind::RateLimit {
-            status,
-            retry_after,
-            reset_in,
-        }) => {
-            record.fault = Some("rate_limit".to_owned());
-            let message = if retry_after.is_some() {
-                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-            } else {
-                "API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID."
-            };
-            if let Some(seconds) = retry_after {
-                extra_headers.push(("retry-after".to_owned(), seconds.to_string()));
-            }
-            if let Some(seconds) = reset_in {
-                let reset = time::now_epoch() + i64::try_from(seconds).unwrap_or(0);
-                extra_headers.push(("x-ratelimit-remaining".to_owned(), "0".to_owned()));
-                extra_headers.push(("x-ratelimit-reset".to_owned(), reset.to_string()));
-            }
-            Some(Reply::error(status, message))
-        }
-        Some(FaultKind::ServerError { status }) => {
-            record.fault = Some("server_error".to_owned());
-            Some(Reply::error(status, "Server Error"))
-        }
-        Some(FaultKind::Forbidden) => {
-            record.fault = Some("forbidden".to_owned());
-            Some(Reply::error(403, "Resource not accessible by integration"))
-        }
-        Some(FaultKind::Respond { status, message }) => {
-            record.fault = Some("respond".to_owned());
-            Some(Reply::error(status, &message))
-        }
-        None => None,
-    };
+    let fault_reply = fault_reply(fault.map(|f| f.kind), &mut record, &mut extra_headers).await;
 
     // 3. Serve.
     let is_write = parts.method != Method::GET && parts.method != Method::HEAD;
@@ -861,9 +805,89 @@ async fn serve(State(app): State<Arc<App>>, request: Request) -> Response {
     respond(&reply, &extra_headers)
 }
 
+/// The first queued fault for `method` on `template`, counted down.
+fn take_fault(app: &App, method: &str, template: &str) -> Option<Fault> {
+    let mut inner = app.lock();
+    let position = inner
+        .faults
+        .iter()
+        .position(|f| f.matches(method, template));
+    position.map(|index| {
+        let fault = inner.faults[index].clone();
+        if let Some(times) = inner.faults[index].times.as_mut() {
+            *times = times.saturating_sub(1);
+            if *times == 0 {
+                inner.faults.remove(index);
+            }
+        }
+        fault
+    })
+}
+
+/// The answer a fault gives instead of the operation (`None`: serve it, perhaps after a delay).
+async fn fault_reply(
+    fault: Option<FaultKind>,
+    record: &mut RequestRecord,
+    extra_headers: &mut Vec<(String, String)>,
+) -> Option<Reply> {
+    match fault {
+        Some(FaultKind::Slow { delay_ms }) => {
+            record.fault = Some("slow".to_owned());
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            None
+        }
+        Some(FaultKind::RateLimit {
+            status,
+            retry_after,
+            reset_in,
+        }) => {
+            record.fault = Some("rate_limit".to_owned());
+            let message = if retry_after.is_some() {
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+            } else {
+                "API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID."
+            };
+            if let Some(seconds) = retry_after {
+                extra_headers.push(("retry-after".to_owned(), seconds.to_string()));
+            }
+            if let Some(seconds) = reset_in {
+                let reset = time::now_epoch() + i64::try_from(seconds).unwrap_or(0);
+                extra_headers.push(("x-ratelimit-remaining".to_owned(), "0".to_owned()));
+                extra_headers.push(("x-ratelimit-reset".to_owned(), reset.to_string()));
+            }
+            Some(Reply::error(status, message))
+        }
+        Some(FaultKind::ServerError { status }) => {
+            record.fault = Some("server_error".to_owned());
+            Some(Reply::error(status, "Server Error"))
+        }
+        Some(FaultKind::Forbidden) => {
+            record.fault = Some("forbidden".to_owned());
+            Some(Reply::error(403, "Resource not accessible by integration"))
+        }
+        Some(FaultKind::Respond { status, message }) => {
+            record.fault = Some("respond".to_owned());
+            Some(Reply::error(status, &message))
+        }
+        None => None,
+    }
+}
+
 /// `POST /graphql`: validated against GitHub's GraphQL schema, then run on the store.
-fn serve_graphql(app: &App, mut record: RequestRecord, bytes: &[u8]) -> Response {
+async fn serve_graphql(app: &App, mut record: RequestRecord, bytes: &[u8]) -> Response {
     record.route = Some("/graphql".to_owned());
+    let mut extra_headers = Vec::new();
+    let fault = take_fault(app, "POST", "/graphql").map(|f| f.kind);
+    // A token without `contents: write` gets GraphQL's own refusal: 200 with a FORBIDDEN error.
+    let forbidden = fault == Some(FaultKind::Forbidden);
+    if forbidden {
+        record.fault = Some("forbidden".to_owned());
+    }
+    let faulted = if forbidden {
+        None
+    } else {
+        fault_reply(fault, &mut record, &mut extra_headers).await
+    };
     let violation = |kind, problems| Violation {
         kind,
         method: "POST".to_owned(),
@@ -872,7 +896,9 @@ fn serve_graphql(app: &App, mut record: RequestRecord, bytes: &[u8]) -> Response
         status: None,
         problems,
     };
-    let reply = if !record.authenticated {
+    let reply = if let Some(reply) = faulted {
+        reply
+    } else if !record.authenticated {
         // GitHub's GraphQL API needs a token even for reads.
         Reply::json(
             401,
@@ -890,6 +916,21 @@ fn serve_graphql(app: &App, mut record: RequestRecord, bytes: &[u8]) -> Response
                 Reply::json(
                     200,
                     json!({ "errors": [{ "message": "the stand-in has no GraphQL schema" }] }),
+                )
+            }
+            (Ok(request), Some(schema)) if forbidden => {
+                let problems = schema.check(
+                    request.get("query").and_then(Value::as_str).unwrap_or(""),
+                    request.get("operationName").and_then(Value::as_str),
+                    request.get("variables").unwrap_or(&Value::Null),
+                );
+                if !problems.is_empty() {
+                    let v = violation(ViolationKind::Graphql, problems);
+                    app.lock().violations.push(v);
+                }
+                Reply::json(
+                    200,
+                    json!({ "data": null, "errors": [{ "type": "FORBIDDEN", "message": "Resource not accessible by integration" }] }),
                 )
             }
             (Ok(request), Some(schema)) => {
@@ -914,7 +955,7 @@ fn serve_graphql(app: &App, mut record: RequestRecord, bytes: &[u8]) -> Response
     };
     record.status = reply.status;
     app.lock().requests.push(record);
-    respond(&reply, &[])
+    respond(&reply, &extra_headers)
 }
 
 fn respond(reply: &Reply, extra: &[(String, String)]) -> Response {

@@ -203,6 +203,16 @@ impl GitHub {
             }
             None => None,
         };
+        let mut origin_uri = http::Uri::builder().path_and_query("/");
+        if let Some(scheme) = base.scheme() {
+            origin_uri = origin_uri.scheme(scheme.clone());
+        }
+        if let Some(authority) = base.authority() {
+            origin_uri = origin_uri.authority(authority.clone());
+        }
+        let origin_uri = origin_uri
+            .build()
+            .map_err(|e: http::Error| fail(e.to_string()))?;
         // The suite's one HTTP stack (hub-http: proxies from the environment, rustls with
         // the system's roots), with octocrab's own layers on top: the API root, GitHub's
         // headers, and the token only on requests to the API's own host (a redirect
@@ -223,8 +233,11 @@ impl GitHub {
         ];
         let octocrab = octocrab::OctocrabBuilder::new_empty()
             .with_service(client)
+            // Only the origin: every request carries its whole path already, and octocrab would
+            // put the API root's path (`/api/v3` on GitHub Enterprise Server) in front of any
+            // path that does not start with it, such as GraphQL's `/api/graphql`.
             .with_layer(&octocrab::service::middleware::base_uri::BaseUriLayer::new(
-                base.clone(),
+                origin_uri,
             ))
             .with_layer(
                 &octocrab::service::middleware::extra_headers::ExtraHeadersLayer::new(

@@ -55,6 +55,37 @@ pub struct VerifiedCommit {
 }
 
 #[derive(Deserialize)]
+struct RawSha {
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct RawGitCommit {
+    tree: RawSha,
+}
+
+#[derive(Deserialize)]
+struct RawTreeEntry {
+    path: String,
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct RawTree {
+    tree: Vec<RawTreeEntry>,
+    #[serde(default)]
+    truncated: bool,
+}
+
+/// The git object id of a blob with `content` (SHA-1, as GitHub's repositories are).
+fn blob_id(content: &[u8]) -> String {
+    let mut hasher = sha1_smol::Sha1::new();
+    hasher.update(format!("blob {}\0", content.len()).as_bytes());
+    hasher.update(content);
+    hasher.digest().to_string()
+}
+
+#[derive(Deserialize)]
 struct RawGraphqlError {
     #[serde(default, rename = "type")]
     kind: Option<String>,
@@ -189,9 +220,47 @@ impl GitHub {
         }
     }
 
+    /// Whether every file of `files` already has this content in commit `sha` (git blob ids
+    /// compared with the commit's tree; a tree too large for one answer counts as changed).
+    async fn files_unchanged(
+        &self,
+        repo: &Repository,
+        sha: &str,
+        files: &[(String, String)],
+    ) -> Result<bool, Error> {
+        let commit: RawGitCommit = self
+            .call(
+                Method::GET,
+                &format!("{}/git/commits/{sha}", repo.api_path()),
+                None,
+                Permission::ContentsRead,
+            )
+            .await?;
+        let tree: RawTree = self
+            .call(
+                Method::GET,
+                &format!(
+                    "{}/git/trees/{}?recursive=1",
+                    repo.api_path(),
+                    commit.tree.sha
+                ),
+                None,
+                Permission::ContentsRead,
+            )
+            .await?;
+        if tree.truncated {
+            return Ok(false);
+        }
+        Ok(files.iter().all(|(path, content)| {
+            let wanted = blob_id(content.as_bytes());
+            tree.tree.iter().any(|e| e.path == *path && e.sha == wanted)
+        }))
+    }
+
     /// Commits text files to a branch `via` GraphQL (verified) or the Git Data API (the
-    /// fallback). Through GraphQL the branch's current head is the expected head, and files
-    /// that already have this content still make a commit: compare first when that matters.
+    /// fallback). Through GraphQL the branch's current head is the expected head. Either way,
+    /// files that already have this content make no commit (`created: false`), so a re-run
+    /// changes nothing.
     ///
     /// # Errors
     /// As [`GitHub::create_commit_on_branch`] or [`GitHub::commit_files`].
@@ -215,6 +284,13 @@ impl GitHub {
                             },
                             permission: Permission::ContentsRead,
                         })?;
+                if self.files_unchanged(repo, &head.sha, &commit.files).await? {
+                    return Ok(CommitOutcome {
+                        sha: head.sha.clone(),
+                        parent: head.sha,
+                        created: false,
+                    });
+                }
                 let (headline, body) = match commit.message.split_once('\n') {
                     Some((first, rest)) => (first.to_owned(), rest.trim().to_owned()),
                     None => (commit.message.clone(), String::new()),
@@ -249,6 +325,16 @@ impl GitHub {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_ids_are_git_object_ids() {
+        // `printf 'hello\n' | git hash-object --stdin`, and the empty blob's well-known id.
+        assert_eq!(
+            blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+        assert_eq!(blob_id(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+    }
 
     #[test]
     fn the_graphql_endpoint_sits_beside_the_rest_root() {

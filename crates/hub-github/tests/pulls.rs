@@ -319,6 +319,22 @@ fn files_are_committed_via_graphql_or_the_git_data_api() {
             verified,
             "{via:?}"
         );
+        // The same files again: nothing to commit, the branch stays.
+        let again = f
+            .run(f.gh().commit_files_via(
+                &f.repo,
+                &FileCommit {
+                    branch: BRANCH.to_owned(),
+                    message: "chore: the same again".to_owned(),
+                    files: vec![("VERSION".to_owned(), format!("{via:?}\n"))],
+                    author: None,
+                },
+                via,
+            ))
+            .expect("answers");
+        assert!(!again.created, "{via:?}");
+        assert_eq!(again.sha, outcome.sha);
+        assert_eq!(f.head(BRANCH), outcome.sha);
     }
 }
 
@@ -352,4 +368,86 @@ fn a_repository_that_forbids_actions_pull_requests_names_the_setting() {
         "{text}"
     );
     assert!(!text.contains(TOKEN));
+}
+
+fn version_commit(branch: &str, head: &str) -> BranchCommit {
+    BranchCommit {
+        branch: branch.to_owned(),
+        expected_head: head.to_owned(),
+        headline: "chore: release 1.1.1".to_owned(),
+        body: String::new(),
+        additions: vec![("VERSION".to_owned(), b"1.1.1\n".to_vec())],
+        deletions: Vec::new(),
+    }
+}
+
+#[test]
+fn graphql_commits_are_retried_on_server_errors_and_a_refusal_names_the_permission() {
+    let Some(f) = Fixture::start(Options::default()) else {
+        return;
+    };
+    let head = f.head(BRANCH);
+    f.server
+        .add_fault(hub_github_standin::Fault::server_error(502).on("POST", "/graphql"));
+    let made = f
+        .run(
+            f.gh()
+                .create_commit_on_branch(&f.repo, &version_commit(BRANCH, &head)),
+        )
+        .expect("made after a retry");
+    assert_eq!(f.head(BRANCH), made.oid);
+    let graphql: Vec<u16> = f
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/graphql")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(graphql, [502, 200]);
+
+    f.server
+        .add_fault(hub_github_standin::Fault::forbidden_writes());
+    let refused = f
+        .run(
+            f.gh()
+                .create_commit_on_branch(&f.repo, &version_commit(BRANCH, &made.oid)),
+        )
+        .expect_err("refused");
+    assert!(
+        matches!(
+            refused,
+            Error::Forbidden {
+                permission: hub_github::Permission::ContentsWrite,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("contents: write"), "{refused}");
+    assert_eq!(f.head(BRANCH), made.oid);
+}
+
+#[test]
+fn graphql_sits_beside_the_rest_root_on_github_enterprise_server() {
+    let Some(f) = Fixture::start(Options {
+        path_prefix: "/api/v3".to_owned(),
+        ..Options::default()
+    }) else {
+        return;
+    };
+    assert!(f.server.url().ends_with("/api/v3"));
+    let head = f.head(BRANCH);
+    let made = f
+        .run(
+            f.gh()
+                .create_commit_on_branch(&f.repo, &version_commit(BRANCH, &head)),
+        )
+        .expect("commits");
+    assert_eq!(f.head(BRANCH), made.oid);
+    assert!(
+        f.server
+            .requests()
+            .iter()
+            .any(|r| r.path == "/api/graphql" && r.status == 200)
+    );
 }
