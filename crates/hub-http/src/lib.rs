@@ -133,7 +133,7 @@ impl AddressPolicy {
 pub fn non_public(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             if v4.is_loopback() {
                 Some("a loopback address")
             } else if v4.is_private() {
@@ -148,6 +148,8 @@ pub fn non_public(ip: IpAddr) -> Option<&'static str> {
                 Some("a broadcast, multicast or reserved address")
             } else if v4.is_documentation() || (a == 198 && (b == 18 || b == 19)) {
                 Some("a documentation or benchmarking address")
+            } else if a == 192 && b == 0 && c == 0 {
+                Some("an IETF protocol assignment address")
             } else {
                 None
             }

@@ -114,6 +114,10 @@ fn public_only_refuses_loopback_by_address_and_by_name_before_connecting() {
         "169.254.169.254",
         "100.64.0.1",
         "0.0.0.0",
+        // IETF protocol assignments (192.0.0.0/24), refused by validate-config's own check
+        // before it moved to hub-http.
+        "192.0.0.192",
+        "::ffff:192.0.0.8",
         "fd00::1",
         "fe80::1",
     ] {
