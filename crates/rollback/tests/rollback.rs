@@ -99,6 +99,14 @@ impl Fixture {
         (child, files)
     }
 
+    /// [`Fixture::run`] with extra environment variables (a proxy).
+    fn run_env(&self, inputs: &[(String, String)], env: &[(&str, &str)]) -> Run {
+        let (mut cmd, files) = self.command(inputs, "");
+        cmd.envs(env.iter().copied());
+        let out = cmd.output().unwrap();
+        files.finish(out)
+    }
+
     fn command(&self, inputs: &[(String, String)], tag: &str) -> (Command, Files) {
         let output_file = self.path(&format!("github_output{tag}"));
         let summary_file = self.path(&format!("github_step_summary{tag}"));
@@ -1262,4 +1270,58 @@ fn a_release_outside_the_releases_directory_is_refused_over_ssh() {
     assert!(!f.path("app/restarted").exists());
     assert_eq!(run.output("status"), "failed");
     assert_eq!(run.output("rolled-back-to"), "");
+}
+
+#[test]
+fn health_urls_go_through_the_steps_proxy_and_a_redirect_is_not_a_200() {
+    use hub_testkit::http::{ConnectProxy, Server, reply};
+    let f = Fixture::new();
+    let service = Server::start(|path, _| {
+        Some(match path {
+            "/health" => reply("200 OK", "", b"version=1.0.0"),
+            "/moved" => reply("302 Found", "Location: /health\r\n", b""),
+            _ => reply("404 Not Found", "", b""),
+        })
+    });
+    let command = |url: &str, timeout: &str| {
+        inputs(
+            vec![("target".into(), "command".into())],
+            &[
+                ("command", "true"),
+                ("version", "1.0.0"),
+                ("from", "1.1.0"),
+                ("health-urls", url),
+                ("health-body", "version=1.0.0"),
+                ("timeout", timeout),
+            ],
+        )
+    };
+    let health = service.url("/health");
+    let service_at = format!("127.0.0.1:{}", service.port());
+
+    // The step's proxy carries the health check.
+    let proxy = ConnectProxy::start();
+    let run = f.run_env(&command(&health, "5s"), &[("HTTP_PROXY", &proxy.url())]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.outputs["healthy"], "true", "{run:#?}");
+    assert_eq!(proxy.targets(), [service_at.clone()], "through the proxy");
+
+    // NO_PROXY names the host: straight to it.
+    let proxy = ConnectProxy::start();
+    let run = f.run_env(
+        &command(&health, "5s"),
+        &[("HTTP_PROXY", &proxy.url()), ("NO_PROXY", "127.0.0.1")],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(
+        proxy.targets(),
+        Vec::<String>::new(),
+        "not through the proxy"
+    );
+
+    // A redirect is not followed: the URL did not answer 200.
+    let run = f.run(&command(&service.url("/moved"), "1s"));
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(run.outputs["healthy"], "false", "{run:#?}");
+    assert!(run.stdout.contains("status 302, expected 200"), "{run:#?}");
 }
