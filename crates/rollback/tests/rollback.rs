@@ -1304,7 +1304,7 @@ fn health_urls_go_through_the_steps_proxy_and_a_redirect_is_not_a_200() {
     let run = f.run_env(&command(&health, "5s"), &[("HTTP_PROXY", &proxy.url())]);
     assert_eq!(run.code, Some(0), "{run:#?}");
     assert_eq!(run.outputs["healthy"], "true", "{run:#?}");
-    assert_eq!(proxy.targets(), [service_at.clone()], "through the proxy");
+    assert_eq!(proxy.targets(), [service_at], "through the proxy");
 
     // NO_PROXY names the host: straight to it.
     let proxy = ConnectProxy::start();
