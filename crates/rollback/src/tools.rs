@@ -309,15 +309,93 @@ pub fn compose_ready(containers: &[ComposeContainer], image: &str) -> Result<(),
 mod tests {
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/rollback/");
+    use serde_json::{Value, json};
 
-    fn fixture(name: &str) -> String {
-        std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap()
+    const UID: &str = "0f6c5f2e-8d7a-4f5e-9a57-2b1c3d4e5f60";
+
+    /// `kubectl get deployment -o json`'s shape (the real client against the stand-in is
+    /// in `tests/tools.rs`), with the owner's marks given.
+    fn deployment(labels: &Value, annotations: &Value, paused: bool) -> String {
+        let mut d = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {
+                "name": "web", "namespace": "shop", "uid": UID,
+                "labels": {"app": "web"},
+                "annotations": {"deployment.kubernetes.io/revision": "3"}
+            },
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "ghcr.io/org/web:1.2.0"}]}
+                }
+            }
+        });
+        if paused {
+            d["spec"]["paused"] = json!(true);
+        }
+        for (field, extra) in [("labels", labels), ("annotations", annotations)] {
+            for (k, v) in extra.as_object().into_iter().flatten() {
+                d["metadata"][field][k] = v.clone();
+            }
+        }
+        d.to_string()
+    }
+
+    /// `kubectl get replicasets -o json`: `(owner, owner uid, revision, image)` each.
+    fn replica_set_list(sets: &[(&str, &str, u64, &str)]) -> String {
+        let items: Vec<Value> = sets
+            .iter()
+            .map(|(owner, uid, revision, image)| {
+                json!({
+                    "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {
+                        "name": format!("{owner}-{revision}"),
+                        "annotations": {"deployment.kubernetes.io/revision": revision.to_string()},
+                        "ownerReferences": [{
+                            "apiVersion": "apps/v1", "kind": "Deployment", "name": owner,
+                            "uid": uid, "controller": true
+                        }]
+                    },
+                    "spec": {"template": {"spec": {"containers": [{"name": owner, "image": image}]}}}
+                })
+            })
+            .collect();
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSetList", "items": items}).to_string()
+    }
+
+    /// `helm history -o json`: `(revision, status, chart, app version)` each, oldest first.
+    fn history(revisions: &[(u64, &str, &str, &str)]) -> String {
+        let all: Vec<Value> = revisions
+            .iter()
+            .map(|(revision, status, chart, app)| {
+                json!({
+                    "revision": revision, "updated": "2026-11-18T10:02:11.482913671Z",
+                    "status": status, "chart": chart, "app_version": app,
+                    "description": "Upgrade complete"
+                })
+            })
+            .collect();
+        Value::Array(all).to_string()
+    }
+
+    const GOOD: [(u64, &str, &str, &str); 4] = [
+        (1, "superseded", "web-0.4.0", "1.0.0"),
+        (2, "superseded", "web-0.4.1", "1.1.0"),
+        (3, "failed", "web-0.5.0", "1.2.0"),
+        (4, "deployed", "web-0.5.1", "1.2.1"),
+    ];
+
+    fn with(more: &[(u64, &'static str, &'static str, &'static str)]) -> String {
+        let mut all = GOOD.to_vec();
+        all.extend_from_slice(more);
+        history(&all)
     }
 
     #[test]
     fn kubectl_deployments_and_their_owners() {
-        let d = k8s_deployment(&fixture("kubectl/deployment.json")).unwrap();
+        let d = k8s_deployment(&deployment(&json!({}), &json!({}), false)).unwrap();
         assert!(!d.paused);
         assert_eq!(d.revision, Some(3));
         assert_eq!(d.gitops, None);
@@ -329,18 +407,27 @@ mod tests {
             }]
         );
         assert!(
-            k8s_deployment(&fixture("kubectl/deployment-paused.json"))
+            k8s_deployment(&deployment(&json!({}), &json!({}), true))
                 .unwrap()
                 .paused
         );
-        let argo = k8s_deployment(&fixture("kubectl/deployment-argocd.json")).unwrap();
+        let argo = k8s_deployment(&deployment(
+            &json!({"app.kubernetes.io/instance": "shop-web"}),
+            &json!({"argocd.argoproj.io/tracking-id": "shop-web:apps/Deployment:shop/web"}),
+            false,
+        ))
+        .unwrap();
         assert!(
             argo.gitops
                 .unwrap()
                 .contains("managed by Argo CD (application `shop-web`)")
         );
-        let annotated =
-            k8s_deployment(&fixture("kubectl/deployment-argocd-annotation.json")).unwrap();
+        let annotated = k8s_deployment(&deployment(
+            &json!({}),
+            &json!({"argocd.argoproj.io/tracking-id": "shop-web:apps/Deployment:shop/web"}),
+            false,
+        ))
+        .unwrap();
         assert!(
             annotated
                 .gitops
@@ -348,13 +435,35 @@ mod tests {
                 .contains("managed by Argo CD (application `shop-web`)"),
             "annotation tracking alone is enough"
         );
-        let flux = k8s_deployment(&fixture("kubectl/deployment-flux.json")).unwrap();
+        let flux = k8s_deployment(&deployment(
+            &json!({
+                "kustomize.toolkit.fluxcd.io/name": "apps",
+                "kustomize.toolkit.fluxcd.io/namespace": "flux-system"
+            }),
+            &json!({}),
+            false,
+        ))
+        .unwrap();
         assert!(
             flux.gitops
                 .unwrap()
                 .contains("managed by Flux (Kustomization `apps` in `flux-system`)")
         );
-        let sets = replica_sets(&fixture("kubectl/replicasets.json"), &d.uid).unwrap();
+        let sets = replica_sets(
+            &replica_set_list(&[
+                ("web", UID, 1, "ghcr.io/org/web:1.0.0"),
+                ("web", UID, 2, "ghcr.io/org/web:1.1.0"),
+                ("web", UID, 3, "ghcr.io/org/web:1.2.0"),
+                (
+                    "api",
+                    "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+                    7,
+                    "ghcr.io/org/api:1.1.0",
+                ),
+            ]),
+            &d.uid,
+        )
+        .unwrap();
         let revs: Vec<(u64, &str)> = sets
             .iter()
             .map(|s| (s.revision, s.containers[0].image.as_str()))
@@ -385,7 +494,7 @@ mod tests {
 
     #[test]
     fn helm_picks_a_good_revision_explicitly() {
-        let h = helm_history(&fixture("helm/history.json")).unwrap();
+        let h = helm_history(&history(&GOOD)).unwrap();
         let c = helm_choose("web", &h, None).unwrap();
         assert_eq!(c.current.unwrap().revision, 4);
         // Revision 3 is current-1, but it failed.
@@ -398,13 +507,21 @@ mod tests {
         assert_eq!(c.target.revision, 1);
         let failed = |v: &str| v == "1.2.0";
         assert!(helm_choose("web", &h, Some(&failed)).is_err());
-        let pending = helm_history(&fixture("helm/history-pending.json")).unwrap();
+        let pending = helm_history(&with(&[(5, "pending-upgrade", "web-0.5.2", "1.2.2")])).unwrap();
         let e = helm_choose("web", &pending, None).unwrap_err();
         assert!(e.contains("revision 5 is `pending-upgrade`"), "{e}");
         // A stuck pending-upgrade that was recovered from (revision 6 rolled back to 4)
         // no longer blocks: the live revision is 6 (1.2.1); revision 4 ran the same
         // version and 3 failed, so the target is 2.
-        let stale = helm_history(&fixture("helm/history-stale-pending.json")).unwrap();
+        let stale = helm_history(&history(&[
+            (1, "superseded", "web-0.4.0", "1.0.0"),
+            (2, "superseded", "web-0.4.1", "1.1.0"),
+            (3, "failed", "web-0.5.0", "1.2.0"),
+            (4, "superseded", "web-0.5.1", "1.2.1"),
+            (5, "pending-upgrade", "web-0.5.2", "1.2.2"),
+            (6, "deployed", "web-0.5.1", "1.2.1"),
+        ]))
+        .unwrap();
         let c = helm_choose("web", &stale, None).unwrap();
         assert_eq!(c.current.unwrap().revision, 6);
         assert_eq!(
@@ -413,7 +530,7 @@ mod tests {
         );
         // An upgrade that failed after revision 4: its partly applied resources are live,
         // so revision 4 (still `deployed`) is the one to go back to, not below it.
-        let failed = helm_history(&fixture("helm/history-failed-upgrade.json")).unwrap();
+        let failed = helm_history(&with(&[(5, "failed", "web-0.6.0", "1.3.0")])).unwrap();
         assert_eq!(helm_live(&failed).unwrap().revision, 5);
         let c = helm_choose("web", &failed, None).unwrap();
         assert_eq!(c.current.unwrap().revision, 5);

@@ -133,16 +133,7 @@ impl World {
         )
     }
 
-    /// [`World::run`] with this `PATH`.
-    fn run_with_path(
-        &self,
-        inputs: &[(&str, &str)],
-        event: Option<(&str, &str)>,
-        path: &std::ffi::OsStr,
-    ) -> Run {
-        self.run_full(inputs, event, path, &[])
-    }
-
+    /// [`World::run`] with this `PATH` and these extra variables.
     fn run_full(
         &self,
         inputs: &[(&str, &str)],
@@ -653,29 +644,68 @@ fn an_unhealthy_rollback_is_recorded_as_failed_and_a_refused_record_only_warns()
 
 #[test]
 fn kubernetes_takes_the_version_from_deployments_over_the_tags() {
-    use std::os::unix::fs::PermissionsExt;
+    use hub_k8s_standin::test_support::{TestCluster, client};
     let Some(w) = World::new() else { return };
+    // The real kubectl against the Kubernetes stand-in (see tests/tools.rs).
+    let Some(cluster) = TestCluster::start() else {
+        return;
+    };
+    let Some(kubectl) = client("HUB_KUBECTL", "kubectl") else {
+        return;
+    };
     w.deployed("v1.0.0", "staging", &[Success]);
     w.deployed("v1.1.0", "staging", &[Success, Failure]);
     let bad = w.deployed("v1.2.0", "staging", &[Success]);
-    // A fake kubectl: records its argv, prints recorded real output.
-    let fixtures = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/rollback/kubectl"
-    );
     let bin = w.path("bin");
     std::fs::create_dir(&bin).unwrap();
-    let log = w.path("kubectl.log");
-    let script = format!(
-        "#!/bin/sh\necho \"$*\" >> '{}'\ncase \"$1 $2\" in\n  'get deployment') cat '{fixtures}/deployment.json' ;;\n  'get replicasets') cat '{fixtures}/replicasets.json' ;;\nesac\n",
-        log.display()
-    );
-    std::fs::write(bin.join("kubectl"), script).unwrap();
-    std::fs::set_permissions(bin.join("kubectl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink(&kubectl, bin.join("kubectl")).unwrap();
+    let kubeconfig = w.path("kubeconfig");
+    cluster.kubeconfig(&kubeconfig, "shop");
+    let home = w.path("home");
+    std::fs::create_dir(&home).unwrap();
+    let kube = |args: &[&str]| {
+        let out = Command::new(&kubectl)
+            .args(args)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", &home)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "kubectl {args:?}: {out:?}");
+    };
+    let manifest = w.path("web.json");
+    std::fs::write(
+        &manifest,
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "ghcr.io/org/web:1.0.0"}]}
+                }
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    kube(&["create", "-f", manifest.to_str().unwrap()]);
+    kube(&[
+        "set",
+        "image",
+        "deployment/web",
+        "web=ghcr.io/org/web:1.1.0",
+    ]);
+    kube(&[
+        "set",
+        "image",
+        "deployment/web",
+        "web=ghcr.io/org/web:1.2.0",
+    ]);
     let mut path = std::ffi::OsString::from(&bin);
     path.push(":");
     path.push(std::env::var_os("PATH").unwrap_or_default());
-    let run = w.run_with_path(
+    let run = w.run_full(
         &[
             ("target", "kubernetes"),
             ("deployment", "web"),
@@ -684,18 +714,21 @@ fn kubernetes_takes_the_version_from_deployments_over_the_tags() {
         ],
         None,
         &path,
+        &[
+            ("KUBECONFIG", kubeconfig.to_str().unwrap()),
+            ("HOME", home.to_str().unwrap()),
+        ],
     );
     assert_eq!(run.code, Some(0), "{run:#?}");
-    // v1.1.0 (the previous tag) failed as a deployment: the last good one is v1.0.0.
+    // v1.1.0 (the previous tag) failed as a deployment: the last good one is v1.0.0, which
+    // revision 1 ran — undone to, so its ReplicaSet runs again as revision 4.
+    assert!(run.stdout.contains("--to-revision=1"), "{run:#?}");
+    let d = cluster.get("deployments", "shop", "web").unwrap();
     assert_eq!(
-        lines(&log),
-        [
-            "get deployment web -n shop -o json",
-            "get replicasets -n shop -o json",
-            "rollout undo deployment/web -n shop --to-revision=1",
-            "rollout status deployment/web -n shop --timeout=60s",
-        ]
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/org/web:1.0.0"
     );
+    assert_eq!(d["metadata"]["annotations"][hub_k8s_standin::REVISION], "4");
     assert_eq!(w.states(bad)[0], "failure");
     let new = w.deployments("staging")[0].clone();
     assert_eq!(
