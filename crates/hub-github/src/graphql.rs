@@ -109,11 +109,11 @@ pub fn graphql_url(api_url: &str) -> String {
 }
 
 impl GitHub {
-    /// Runs one GraphQL document with `variables`; returns its `data`.
+    /// Runs one GraphQL document with `variables`; returns GitHub's answer, `data` and
+    /// `errors[]` both (GraphQL reports its errors with status 200).
     ///
     /// # Errors
-    /// [`Error::Graphql`] with GitHub's `errors[]`; [`Error::StaleHead`] never (see
-    /// [`GitHub::create_commit_on_branch`]); on refusal or transport failure.
+    /// On a refusal by status (401, 403, rate limits past the cap), or transport failure.
     async fn graphql(&self, query: &str, variables: &Value) -> Result<RawResponse, Error> {
         let url = graphql_url(self.api_url());
         let body = json!({ "query": query, "variables": variables });

@@ -425,6 +425,20 @@ fn graphql_commits_are_retried_on_server_errors_and_a_refusal_names_the_permissi
     );
     assert!(refused.to_string().contains("contents: write"), "{refused}");
     assert_eq!(f.head(BRANCH), made.oid);
+    f.server.clear_faults();
+
+    // A branch that does not exist: GitHub's error, named.
+    let missing = f
+        .run(
+            f.gh()
+                .create_commit_on_branch(&f.repo, &version_commit("no-such-branch", &made.oid)),
+        )
+        .expect_err("no branch");
+    assert!(matches!(missing, Error::Graphql { .. }), "{missing:?}");
+    assert!(
+        missing.to_string().contains("refs/heads/no-such-branch"),
+        "{missing}"
+    );
 }
 
 #[test]
