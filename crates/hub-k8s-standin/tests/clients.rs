@@ -193,6 +193,54 @@ fn kubectl_pause_is_kept_and_a_paused_rollout_does_not_progress() {
 }
 
 #[test]
+fn rollout_status_waits_on_a_watch_until_the_rollout_finishes() {
+    let Some(cluster) = TestCluster::start() else {
+        return;
+    };
+    let Some(kube) = Kube::new(&cluster) else {
+        return;
+    };
+    let manifest = kube.file("web.json", &deployment("ghcr.io/org/web:1.0.0"));
+    kube.ok(&["create", "-f", &manifest]);
+    cluster.hold_rollouts(true);
+    kube.ok(&[
+        "set",
+        "image",
+        "deployment/web",
+        "web=ghcr.io/org/web:1.1.0",
+    ]);
+    // Pods that never get ready: kubectl gives up at its timeout.
+    let out = kube.run(&["rollout", "status", "deployment/web", "--timeout=1s"]);
+    assert!(!out.status.success(), "{out:?}");
+    let mut status = Command::new(&kube.kubectl)
+        .args(["rollout", "status", "deployment/web", "--timeout=30s"])
+        .env("KUBECONFIG", kube.dir.path().join("kubeconfig"))
+        .env("HOME", kube.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(status.try_wait().unwrap().is_none(), "still waiting");
+    let started = std::time::Instant::now();
+    cluster.hold_rollouts(false);
+    let out = status.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("successfully rolled out"),
+        "{out:?}"
+    );
+    // Told by the watch, not by polling.
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(
+        cluster.requests().iter().any(|r| r
+            .starts_with("GET /apis/apps/v1/namespaces/shop/deployments?")
+            && r.contains("watch=true")),
+        "{:#?}",
+        cluster.requests()
+    );
+}
+
+#[test]
 fn an_object_that_breaks_the_schema_is_refused_and_recorded() {
     let Some(schemas) = schemas_from_env() else {
         return;
