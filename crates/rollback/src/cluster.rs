@@ -266,12 +266,20 @@ pub fn compose(
         service,
         image,
         override_path,
-        ..
+        remote,
     } = &request.backend
     else {
         return Err(anyhow!("not a `compose` request"));
     };
     let mut notes = Vec::new();
+    if let Some((_, host)) = request.tool_env.iter().find(|(k, _)| *k == "DOCKER_HOST")
+        && let Some(remote) = remote
+    {
+        notes.push(format!(
+            "the engine is `{}`'s: every `docker compose` runs with DOCKER_HOST={host}",
+            remote.host
+        ));
+    }
     let file_arg = file.display().to_string();
     let base = argv(&["docker", "compose", "-f", &file_arg]);
     let ps_argv = |files: &[String]| {

@@ -371,6 +371,12 @@ fn compose_over_ssh_rolls_back_the_remote_engine() {
         &docker,
     );
     assert_eq!(run.code, Some(0), "{run:#?}\n{}", sshd.log());
+    assert!(
+        run.stdout.contains(&format!(
+            "the engine is `{host}`'s: every `docker compose` runs with DOCKER_HOST={host}"
+        )),
+        "{run:#?}"
+    );
     assert_eq!(run.outputs["rolled-back-to"], "1.0.0", "{run:#?}");
     assert_eq!(run.outputs["healthy"], "true", "{run:#?}");
     assert_eq!(w.served().as_deref(), Some("1.0.0"));
