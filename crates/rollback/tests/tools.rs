@@ -333,6 +333,41 @@ fn kubernetes_undoes_to_the_revision_that_ran_the_version() {
 }
 
 #[test]
+fn kubernetes_reports_a_rollout_that_never_finishes() {
+    let Some(w) = World::new() else {
+        return;
+    };
+    w.create_deployment("ghcr.io/org/web:1.1.0", &json!({}), false);
+    let image = "web=ghcr.io/org/web:1.2.0";
+    w.client(&[
+        "kubectl",
+        "set",
+        "image",
+        "deployment/web",
+        image,
+        "-n",
+        "shop",
+    ]);
+    // The old version's pods never get ready: kubectl's wait runs out, the run says so.
+    w.cluster.hold_rollouts(true);
+    let run = w.run(&[K8S.as_slice(), &[("timeout", "2s")]].concat());
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(run.outputs["status"], "failed", "{run:#?}");
+    assert!(
+        run.stdout.contains("0 of 2 updated replicas are available")
+            && run.stdout.contains(
+                r#"::error::`kubectl rollout status` ["kubectl","rollout","status","deployment/web","-n","shop","--timeout=2s"] failed: exit status 1"#
+            ),
+        "{run:#?}"
+    );
+    assert_eq!(
+        w.image(),
+        "ghcr.io/org/web:1.1.0",
+        "the undo itself went through"
+    );
+}
+
+#[test]
 fn kubernetes_refuses_paused_and_gitops_owned_deployments() {
     for (metadata, paused, expected) in [
         (
