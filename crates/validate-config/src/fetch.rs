@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use hub_config::{Format, Limits, Retrieve, RetrieveError};
 use serde_json::Value;
@@ -162,19 +162,22 @@ impl Fetcher {
             url: url.to_owned(),
             message,
         })?;
+        // One deadline for the whole download, however many hops it takes.
+        let deadline = Instant::now() + TIMEOUT;
         let request = |follow_redirects| hub_http::Request {
-            timeout: TIMEOUT,
+            timeout: deadline.saturating_duration_since(Instant::now()),
             max_body: MAX_SCHEMA_BYTES,
             https_only: trust == Trust::Repository,
             follow_redirects,
             ..hub_http::Request::default()
         };
+        let failed = |error| from_http(url, error);
         let response = match trust {
-            Trust::Workflow => client.get(url, &request(true)).map_err(from_http)?,
+            Trust::Workflow => client.get(url, &request(true)).map_err(failed)?,
             // Each redirect is the policy's to allow, not only the first URL, whether or not a
             // proxy hides the hops from the resolver.
             Trust::Repository => follow(url, &self.policy, |hop| {
-                client.get(hop, &request(false)).map_err(from_http)
+                client.get(hop, &request(false)).map_err(failed)
             })?,
         };
         if !response.status.is_success() {
@@ -190,21 +193,33 @@ impl Fetcher {
 /// Where a download comes from when it has to.
 const USER_AGENT: &str = concat!("hub-validate-config/", env!("CARGO_PKG_VERSION"));
 
-/// hub-http's error as ours: a body over the cap is [`FetchError::TooLarge`].
-fn from_http(error: hub_http::Error) -> FetchError {
-    match error {
-        hub_http::Error::TooLarge { url, .. } => FetchError::TooLarge { what: url },
-        hub_http::Error::InvalidUrl { ref url, .. }
-        | hub_http::Error::Refused { ref url, .. }
-        | hub_http::Error::Timeout { ref url, .. }
-        | hub_http::Error::Connect { ref url, .. }
-        | hub_http::Error::Redirect { ref url, .. } => FetchError::Http {
-            url: url.clone(),
-            message: error.to_string(),
-        },
-        hub_http::Error::Setup(_) => FetchError::Http {
-            url: String::new(),
-            message: error.to_string(),
+/// hub-http's error while downloading `url`, as ours: a body over the cap is
+/// [`FetchError::TooLarge`]; otherwise the cause, naming the URL that failed only when it is
+/// a redirect's, not `url` again.
+fn from_http(url: &str, error: hub_http::Error) -> FetchError {
+    use hub_http::Error;
+    let (at, cause) = match &error {
+        Error::TooLarge { url, .. } => {
+            return FetchError::TooLarge { what: url.clone() };
+        }
+        Error::InvalidUrl { url, reason } | Error::Refused { url, reason } => (url, reason.clone()),
+        Error::Connect { url, message } | Error::Redirect { url, message } => {
+            (url, message.clone())
+        }
+        Error::Timeout { url, after } => (url, format!("no answer within {} s", after.as_secs())),
+        Error::Setup(_) => {
+            return FetchError::Http {
+                url: url.to_owned(),
+                message: error.to_string(),
+            };
+        }
+    };
+    FetchError::Http {
+        url: url.to_owned(),
+        message: if at == url {
+            cause
+        } else {
+            format!("`{at}`: {cause}")
         },
     }
 }
@@ -501,6 +516,39 @@ mod tests {
             .expect_err("because there is nowhere to go")
             .to_string();
         assert!(error.contains("302 Found without a location"), "{error}");
+    }
+
+    #[test]
+    fn download_errors_name_the_url_once_and_a_redirects_target_when_it_failed() {
+        let url = "https://json.schemastore.org/a.json";
+        let refused = |at: &str| hub_http::Error::Refused {
+            url: at.to_owned(),
+            reason: "`x` resolves to 127.0.0.1, a loopback address".to_owned(),
+        };
+        assert_eq!(
+            from_http(url, refused(url)).to_string(),
+            "cannot download `https://json.schemastore.org/a.json`: `x` resolves to 127.0.0.1, a loopback address"
+        );
+        assert_eq!(
+            from_http(url, refused("https://x/b.json")).to_string(),
+            "cannot download `https://json.schemastore.org/a.json`: `https://x/b.json`: `x` resolves to 127.0.0.1, a loopback address"
+        );
+        let late = hub_http::Error::Timeout {
+            url: url.to_owned(),
+            after: TIMEOUT,
+        };
+        assert_eq!(
+            from_http(url, late).to_string(),
+            "cannot download `https://json.schemastore.org/a.json`: no answer within 20 s"
+        );
+        let large = hub_http::Error::TooLarge {
+            url: url.to_owned(),
+            limit: MAX_SCHEMA_BYTES,
+        };
+        assert_eq!(
+            from_http(url, large).to_string(),
+            "`https://json.schemastore.org/a.json` is larger than 8388608 bytes"
+        );
     }
 
     #[test]
