@@ -206,7 +206,8 @@ fn from_http(url: &str, error: hub_http::Error) -> FetchError {
         Error::Connect { url, message } | Error::Redirect { url, message } => {
             (url, message.clone())
         }
-        Error::Timeout { url, after } => (url, format!("no answer within {} s", after.as_secs())),
+        // The deadline is the whole download's, whatever was left of it for the last hop.
+        Error::Timeout { url, .. } => (url, format!("no answer within {} s", TIMEOUT.as_secs())),
         Error::Setup(_) => {
             return FetchError::Http {
                 url: url.to_owned(),
@@ -535,7 +536,7 @@ mod tests {
         );
         let late = hub_http::Error::Timeout {
             url: url.to_owned(),
-            after: TIMEOUT,
+            after: Duration::from_millis(300),
         };
         assert_eq!(
             from_http(url, late).to_string(),
