@@ -1349,3 +1349,72 @@ fn downloads_go_through_the_environments_proxy_unless_no_proxy_names_the_host() 
     check("cache-lower", &[("http_proxy", &proxy_url)]);
     assert_eq!(proxy.targets().len(), 2);
 }
+
+/// Issue 20: the workers share one hub-http client (one current-thread runtime); many files
+/// needing different remote schemas at once each get theirs.
+#[test]
+fn workers_download_different_schemas_at_once_on_the_one_client() {
+    use hub_testkit::http::{Server, reply};
+    let server = Server::start(|path, _| {
+        let maximum: u32 = path
+            .trim_start_matches("/max-")
+            .trim_end_matches(".json")
+            .parse()
+            .ok()?;
+        // A little latency, so the workers' downloads overlap.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let schema = format!(r#"{{"properties": {{"port": {{"maximum": {maximum}}}}}}}"#);
+        Some(reply("200 OK", "", schema.as_bytes()))
+    });
+    let dir = tempfile::tempdir().expect("because a temp dir can be made");
+    let mut map = String::new();
+    for n in 0..8 {
+        let folder = dir.path().join(format!("s{n}"));
+        std::fs::create_dir_all(&folder).expect("because the folder can be made");
+        std::fs::write(folder.join("app.yml"), format!("port: {}\n", 1000 + 10 * n))
+            .expect("because it can be written");
+        // Eight schemas; for odd n the folder's allows one port less than its file has.
+        let maximum = if n % 2 == 1 {
+            999 + 10 * n
+        } else {
+            1000 + 10 * n
+        };
+        map.push_str(&format!(
+            "s{n}/*.yml: {}\n",
+            server.url(&format!("/max-{maximum}.json"))
+        ));
+    }
+    let cache = dir.path().join("cache");
+    let run = run(
+        dir.path(),
+        &[
+            "--schema-map",
+            &map,
+            "--cache-dir",
+            cache.to_str().expect("because the path is UTF-8"),
+            "--format",
+            "json",
+            "s*/app.yml",
+        ],
+        &[],
+        false,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let verdicts: Vec<(String, bool)> = report["files"]
+        .as_array()
+        .expect("because files is a list")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_owned(),
+                f["diagnostics"].as_array().is_some_and(Vec::is_empty),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, bool)> = (0..8)
+        .map(|n| (format!("s{n}/app.yml"), n % 2 == 0))
+        .collect();
+    assert_eq!(verdicts, expected, "{}", run.stdout);
+    assert_eq!(server.connections(), 8);
+}
