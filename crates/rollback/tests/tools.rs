@@ -77,7 +77,8 @@ impl World {
         self.dir.path().join(rel)
     }
 
-    /// The environment every process here gets: the clients, the kubeconfig, a home.
+    /// The environment every process here gets: the clients, the kubeconfig, a home and a
+    /// temporary folder.
     fn env(&self) -> Vec<(&'static str, String)> {
         let path = format!(
             "{}:{}",
@@ -89,6 +90,9 @@ impl World {
             ("PATH", path),
             ("KUBECONFIG", at("kubeconfig")),
             ("HOME", at("")),
+            // The rollback lock lives in the temporary folder: one per test, so tests that
+            // run at once never wait for each other's lock.
+            ("TMPDIR", at("")),
             ("XDG_CACHE_HOME", at("cache")),
             ("XDG_CONFIG_HOME", at("config")),
             ("XDG_DATA_HOME", at("data")),
