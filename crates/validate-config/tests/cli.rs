@@ -1348,6 +1348,37 @@ fn downloads_go_through_the_environments_proxy_unless_no_proxy_names_the_host() 
     // Lower case too, as curl reads them.
     check("cache-lower", &[("http_proxy", &proxy_url)]);
     assert_eq!(proxy.targets().len(), 2);
+    // A proxy does not carry the repository's references past the address check: the name
+    // is resolved here first, and the proxy is never asked.
+    std::fs::write(
+        dir.path().join("repo.yml"),
+        format!(
+            "$schema: https://localhost:{}/schema.json\nport: 1\n",
+            server.port()
+        ),
+    )
+    .expect("because it can be written");
+    let refused = run(
+        dir.path(),
+        &[
+            "--allowed-host",
+            "localhost",
+            "--cache-dir",
+            "cache-repo",
+            "repo.yml",
+        ],
+        &[("HTTPS_PROXY", &proxy_url)],
+        false,
+    );
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stdout.contains("error[schema-unavailable]")
+            && refused.stdout.contains("`localhost` resolves to"),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(proxy.targets().len(), 2, "the proxy was asked");
+    assert_eq!(server.connections(), 3);
 }
 
 /// Issue 20: the workers share one hub-http client (one current-thread runtime); many files
