@@ -260,6 +260,7 @@ pub fn compose(
     request: &Request,
     facts: &Facts,
     running_containers: &[ComposeContainer],
+    recorded: Option<&(String, String)>,
 ) -> Result<Plan> {
     let Backend::Compose {
         file,
@@ -297,7 +298,23 @@ pub fn compose(
         "service `{service}` runs `{}`",
         current.as_deref().unwrap_or("nothing")
     ));
-    let from = request.from.clone().or_else(|| running.clone());
+    // A re-run after a rollback rolls back from the same version again (a no-op), not one
+    // step further: the override the last rollback wrote records it.
+    let recorded_from = recorded.and_then(|(from, to)| {
+        let to = choose::parse_version(to, &request.pattern)?;
+        let from = choose::parse_version(from, &request.pattern)?;
+        (running.as_ref() == Some(&to)).then_some(from)
+    });
+    let from = match (&request.from, &request.version, recorded_from) {
+        (Some(f), _, _) => Some(f.clone()),
+        (None, None, Some(f)) => {
+            notes.push(format!(
+                "service `{service}` was reached by rolling back from `{f}`: rolling back from `{f}` again (name a `version` to go further back)"
+            ));
+            Some(f)
+        }
+        _ => running.clone(),
+    };
     let chosen =
         choose_version(request, facts, from, true, |_| true)?.ok_or_else(|| no_version(request))?;
     let repo = image
@@ -311,7 +328,11 @@ pub fn compose(
     let reference = format!("{repo}:{}", spell(&chosen.to, tag, &request.pattern.prefix));
     let live = tools::compose_ready(running_containers, &reference).is_ok();
     let path = override_path.clone();
-    let contents = serde_json::json!({ "services": { service: { "image": reference } } });
+    let mut contents = serde_json::json!({ "services": { service: { "image": reference } } });
+    if let Some(from) = &chosen.from {
+        contents[tools::COMPOSE_RECORD] =
+            serde_json::json!({ "from": from.to_string(), "to": chosen.to.to_string() });
+    }
     let mut files = base.clone();
     files.extend(["-f".to_string(), path.display().to_string()]);
     let mut up = files.clone();

@@ -38,7 +38,11 @@ pub enum Live {
         replica_sets: Option<Vec<ReplicaSet>>,
     },
     Helm(Vec<HelmRevision>),
-    Compose(Vec<ComposeContainer>),
+    Compose {
+        containers: Vec<ComposeContainer>,
+        /// The last rollback, as recorded in the override it wrote: `(from, to)`.
+        recorded: Option<(String, String)>,
+    },
 }
 
 /// A read the plan asks for once it knows it needs it.
@@ -94,10 +98,21 @@ pub fn read(
             )?)
             .map_err(|e| anyhow!(e))?,
         ),
-        Backend::Compose { file, service, .. } => {
+        Backend::Compose {
+            file,
+            service,
+            override_path,
+            ..
+        } => {
             let mut ps = argv(&["docker", "compose", "-f", &file.display().to_string()]);
             ps.extend(compose_ps_args(service));
-            Live::Compose(tools::compose_ps(&tool_output(&ps, request)?).map_err(|e| anyhow!(e))?)
+            Live::Compose {
+                containers: tools::compose_ps(&tool_output(&ps, request)?)
+                    .map_err(|e| anyhow!(e))?,
+                recorded: std::fs::read_to_string(override_path)
+                    .ok()
+                    .and_then(|text| tools::compose_recorded(&text)),
+            }
         }
     };
     Ok(Facts {

@@ -128,9 +128,13 @@ pub fn plan(request: &Request, facts: &Facts) -> Result<Result<Plan, Need>> {
         (Backend::Helm { .. }, Live::Helm(revisions)) => {
             cluster::helm(request, facts, revisions).map(Ok)
         }
-        (Backend::Compose { .. }, Live::Compose(containers)) => {
-            cluster::compose(request, facts, containers).map(Ok)
-        }
+        (
+            Backend::Compose { .. },
+            Live::Compose {
+                containers,
+                recorded,
+            },
+        ) => cluster::compose(request, facts, containers, recorded.as_ref()).map(Ok),
         (Backend::Command { .. } | Backend::GitHubDeployment, _) => {
             let Some(Chosen {
                 from,

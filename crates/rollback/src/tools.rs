@@ -285,6 +285,20 @@ pub fn compose_ps(text: &str) -> Result<Vec<ComposeContainer>, String> {
         .collect())
 }
 
+/// The top-level extension field of the Compose override that records the rollback that
+/// wrote it (Compose ignores `x-` fields).
+pub const COMPOSE_RECORD: &str = "x-hub-rollback";
+
+/// The `(from, to)` a Compose override written by a rollback records, if it does.
+pub fn compose_recorded(text: &str) -> Option<(String, String)> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    let r = &v[COMPOSE_RECORD];
+    Some((
+        r["from"].as_str()?.to_string(),
+        r["to"].as_str()?.to_string(),
+    ))
+}
+
 /// Whether every container of the service runs `image` and is healthy (running, and
 /// `healthy` when it has a health check).
 pub fn compose_ready(containers: &[ComposeContainer], image: &str) -> Result<(), String> {

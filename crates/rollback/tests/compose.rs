@@ -266,20 +266,24 @@ fn compose_rolls_back_to_the_old_image_healthy_and_a_rerun_changes_nothing() {
     assert_eq!(audit[0]["to"], "1.0.0", "{audit:?}");
     assert_eq!(audit[0]["healthy"], true, "{audit:?}");
 
-    // A re-run finds `1.0.0` live (the tags' previous version is now `1.0.0`'s own, so name
-    // it) and touches nothing: the same container keeps running.
-    let run = w.run(
-        &[
-            inputs.as_slice(),
-            &[("version", "1.0.0"), ("from", "1.1.0")],
-        ]
-        .concat(),
-    );
+    // A re-run of the same step finds `1.0.0` live, reached from `1.1.0` (the override
+    // records it), and touches nothing: the same container keeps running.
+    let run = w.run(&inputs);
     assert_eq!(run.code, Some(0), "{run:#?}");
     assert_eq!(run.outputs["changed"], "false", "{run:#?}");
     assert_eq!(run.outputs["healthy"], "true", "{run:#?}");
-    assert!(run.stdout.contains("`1.0.0` is already live"), "{run:#?}");
+    assert_eq!(run.outputs["rolled-back-from"], "1.1.0", "{run:#?}");
+    assert!(
+        run.stdout.contains(
+            "service `web` was reached by rolling back from `1.1.0`: rolling back from `1.1.0` again"
+        ) && run.stdout.contains("`1.0.0` is already live"),
+        "{run:#?}"
+    );
     assert_eq!(w.containers(), containers);
+    // Named, a version further back is still a rollback (no image: a clear failure).
+    let run = w.run(&[inputs.as_slice(), &[("version", "0.9.0")]].concat());
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("ghcr.io/org/web:0.9.0"), "{run:#?}");
 }
 
 #[test]
