@@ -12,7 +12,8 @@
 //! - **Where a request may go**: [`AddressPolicy::PublicOnly`] refuses loopback, private,
 //!   link-local, shared, documentation and other non-public addresses — checked on the
 //!   addresses the name resolves to when connecting (so a name that resolves to
-//!   `127.0.0.1` is refused too), on literal addresses, and again on every redirect.
+//!   `127.0.0.1` is refused too), on literal addresses, and again on every redirect. The
+//!   connection to a proxy is not held to it: the environment named the proxy.
 //! - **Limits** per request ([`Request`]): a wall-clock timeout for the whole exchange
 //!   (connect, redirects, retries and body), a cap on the body, HTTPS-only, redirects
 //!   (at most 5) and retries of idempotent requests on connection errors and 502/503/504.
@@ -301,6 +302,9 @@ impl tower_service::Service<Name> for PolicyResolver {
 #[derive(Clone)]
 pub struct Connector {
     direct: HttpConnector<PolicyResolver>,
+    /// To the proxy itself: the environment named it, so the address policy (which is for
+    /// where requests go) does not apply — a corporate proxy is often on a private address.
+    to_proxy: HttpConnector<PolicyResolver>,
     proxies: Arc<Matcher>,
 }
 
@@ -323,11 +327,12 @@ impl tower_service::Service<Uri> for Connector {
 
     fn call(&mut self, destination: Uri) -> Self::Future {
         let mut direct = self.direct.clone();
+        let to_proxy = self.to_proxy.clone();
         let intercept = self.proxies.intercept(&destination);
         Box::pin(async move {
             match intercept {
                 Some(proxy) => {
-                    let mut tunnel = Tunnel::new(proxy.uri().clone(), direct);
+                    let mut tunnel = Tunnel::new(proxy.uri().clone(), to_proxy);
                     if let Some(auth) = proxy.basic_auth() {
                         tunnel = tunnel.with_auth(auth.clone());
                     }
@@ -346,14 +351,16 @@ impl tower_service::Service<Uri> for Connector {
 ///
 /// [`Error::Setup`] when the system's TLS roots cannot be loaded.
 pub fn connector(settings: &Settings) -> Result<HttpsConnector, Error> {
-    let mut direct = HttpConnector::new_with_resolver(PolicyResolver {
-        policy: settings.policy,
-    });
-    direct.enforce_http(false);
-    direct.set_nodelay(true);
-    direct.set_connect_timeout(Some(Duration::from_secs(30)));
+    let tcp_under = |policy| {
+        let mut tcp = HttpConnector::new_with_resolver(PolicyResolver { policy });
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(Duration::from_secs(30)));
+        tcp
+    };
     let tcp = Connector {
-        direct,
+        direct: tcp_under(settings.policy),
+        to_proxy: tcp_under(AddressPolicy::Any),
         proxies: Arc::new(settings.proxies.matcher()),
     };
     let provider = rustls::crypto::CryptoProvider::get_default()

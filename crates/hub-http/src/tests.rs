@@ -198,3 +198,25 @@ fn relative_redirects_resolve_against_the_url() {
         Some("http://x.example/")
     );
 }
+
+#[test]
+fn public_only_still_reaches_a_proxy_named_by_a_private_name() {
+    // The proxy is the environment's (a corporate proxy on 10.x, named `proxy.corp`): the
+    // policy is for where requests go, not for the hop to the proxy. Here `localhost`.
+    let proxy = Proxy::start();
+    let proxy_url = proxy.url().replace("127.0.0.1", "localhost");
+    let settings = Settings::from_vars(|name| (name == "HTTPS_PROXY").then(|| proxy_url.clone()))
+        .with_policy(AddressPolicy::PublicOnly);
+    // A name the runner cannot resolve is left to the proxy (it fails upstream: 502).
+    let error = http(settings)
+        .get(
+            "https://hub-http-test.invalid/x",
+            &Request {
+                retries: 0,
+                ..quick()
+            },
+        )
+        .expect_err("because the proxy cannot reach it");
+    assert!(!matches!(error, Error::Refused { .. }), "{error}");
+    assert_eq!(proxy.targets(), ["hub-http-test.invalid:443"]);
+}
