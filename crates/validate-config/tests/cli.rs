@@ -1379,6 +1379,37 @@ fn downloads_go_through_the_environments_proxy_unless_no_proxy_names_the_host() 
     );
     assert_eq!(proxy.targets().len(), 2, "the proxy was asked");
     assert_eq!(server.connections(), 3);
+    // The proxy itself may have a private name (here `localhost`): the repository's download
+    // to an allowed host the runner cannot resolve goes to it, and fails there (502).
+    std::fs::write(
+        dir.path().join("allowed.yml"),
+        "$schema: https://hub-test.invalid/schema.json\nport: 1\n",
+    )
+    .expect("because it can be written");
+    let named_proxy = proxy_url.replace("127.0.0.1", "localhost");
+    let through = run(
+        dir.path(),
+        &[
+            "--allowed-host",
+            "hub-test.invalid",
+            "--cache-dir",
+            "cache-named",
+            "allowed.yml",
+        ],
+        &[("HTTPS_PROXY", &named_proxy)],
+        false,
+    );
+    assert_eq!(through.code, 1, "{}{}", through.stdout, through.stderr);
+    assert!(
+        !through.stdout.contains("resolves to"),
+        "the proxy's name was held to the policy:\n{}",
+        through.stdout
+    );
+    assert!(
+        proxy.targets().contains(&"hub-test.invalid:443".to_owned()),
+        "{:?}",
+        proxy.targets()
+    );
 }
 
 /// Issue 20: the workers share one hub-http client (one current-thread runtime); many files
