@@ -1346,3 +1346,85 @@ fn a_huge_commit_message_and_ten_thousand_tags_are_bounded() {
     check_markdown("CHANGELOG.md of a huge history", &changelog);
     assert!(changelog.contains("huge"), "the huge commit is listed");
 }
+
+#[test]
+fn a_hostile_pull_request_title_and_branch_in_semver_bumps_lint() {
+    let s = Sandbox::new();
+    s.repo();
+    let event = serde_json::json!({
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "title": format!("{COMMANDS}\n{MARKDOWN}"),
+            "body": format!("{DELIMITER}\n{STOP}"),
+            "head": {"ref": COMMANDS, "sha": "0000000000000000000000000000000000000000"},
+            "base": {"ref": "main", "sha": "0000000000000000000000000000000000000000"}
+        }
+    });
+    std::fs::write(s.root().join("runner/event.json"), event.to_string()).expect("event");
+    let (declared, _) = action_io("semver-bump");
+    for check_what in ["title", "commits", "title,commits"] {
+        let run = s.run(
+            "hub-semver-bump",
+            &[],
+            &env(&[
+                ("GITHUB_EVENT_NAME", "pull_request"),
+                ("INPUT_REQUIRE-CONVENTIONAL", check_what),
+            ]),
+            Duration::from_secs(30),
+        );
+        check(&s, &run, &declared);
+        // The title is not Conventional: the check fails, as data.
+        assert_eq!(run.code, Some(1), "{}: {}", run.what, tail(&run.stderr));
+    }
+}
+
+#[test]
+fn rollback_acting_on_hostile_commands_and_urls() {
+    let s = Sandbox::new();
+    s.repo();
+    releases(&s);
+    let (declared, _) = action_io("rollback");
+    let hostile = format!("{COMMANDS}\n{MARKDOWN}\n{DELIMITER}");
+    for input in [
+        "INPUT_RESTART-COMMAND",
+        "INPUT_HEALTH-COMMAND",
+        "INPUT_HEALTH-URLS",
+        "INPUT_HEALTH-BODY",
+        "INPUT_AUDIT-LOG",
+        "INPUT_ENVIRONMENT",
+        "INPUT_FROM",
+    ] {
+        for value in [hostile.as_str(), STOP] {
+            let run = s.run(
+                "hub-rollback",
+                &[],
+                &env(&[
+                    ("INPUT_TARGET", "releases-dir"),
+                    ("INPUT_RELEASES-DIR", "site"),
+                    ("INPUT_VERSION", "1.0.0"),
+                    ("INPUT_TIMEOUT", "2s"),
+                    (input, value),
+                ]),
+                Duration::from_secs(30),
+            );
+            check(&s, &run, &declared);
+        }
+    }
+    // The `command` backend with a hostile version from the command's own output path.
+    for value in [hostile.as_str(), STOP] {
+        let run = s.run(
+            "hub-rollback",
+            &[],
+            &env(&[
+                ("INPUT_TARGET", "command"),
+                ("INPUT_COMMAND", value),
+                ("INPUT_VERSION", "1.0.0"),
+                ("INPUT_TIMEOUT", "2s"),
+            ]),
+            Duration::from_secs(30),
+        );
+        check(&s, &run, &declared);
+        assert_eq!(run.code, Some(1), "{}: {}", run.what, tail(&run.stderr));
+    }
+}
