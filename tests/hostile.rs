@@ -780,7 +780,7 @@ fn hostile_history_through_semver_bump_and_the_changelog() {
     let w = hostile_history(&s);
     let (bump_out, _) = action_io("semver-bump");
     // After v1.0.1: a fix, and a `feat:` whose subject line runs into a command line
-    // without a blank line (not Conventional, as conventional-commits-parser reads it).
+    // without a blank line (hub-conventional reads that commit as not Conventional).
     let notes = s.run("hub-semver-bump", &[], &env(&[]), Duration::from_secs(30));
     let outputs = parse_key_values(&notes.outputs);
     let got = |k: &str| {
