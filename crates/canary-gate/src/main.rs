@@ -103,8 +103,7 @@ fn progressive_mode(
         // Proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) from the binary's environment;
         // any address: the workflow names these URLs.
         let http = hub_http::Settings::from_vars(|n| env.get(n).map(String::from));
-        let prometheus = Prometheus::new(url, args.prometheus_token.as_deref(), &headers, &http)
-            .map_err(|e| usage(format!("input `prometheus-url`/`prometheus-headers`: {e}")))?;
+        let prometheus = Prometheus::new(url, args.prometheus_token.as_deref(), &headers, &http)?;
         let calibration_selectors = setup
             .calibration_selectors
             .clone()

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use hub_canary::{ArmSample, Bucket};
 use hub_http::{Http, Request, Settings};
+use hub_kit::cli::usage;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
@@ -44,6 +45,15 @@ pub struct Prometheus {
     next: AtomicUsize,
     base: String,
     headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl fmt::Debug for Prometheus {
+    /// The server only: header values and the token stay out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prometheus")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One series of a range or instant query: its labels and `(unix seconds, value)` samples.
@@ -190,39 +200,45 @@ impl Prometheus {
         token: Option<&str>,
         headers: &[String],
         settings: &Settings,
-    ) -> Result<Self, String> {
+    ) -> anyhow::Result<Self> {
+        let input = |e: String| usage(format!("input `prometheus-url`/`prometheus-headers`: {e}"));
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("`{url}` is not an http(s) URL"));
+            return Err(input(format!("`{url}` is not an http(s) URL")));
         }
         let mut all = Vec::new();
         for h in headers {
             let (name, value) = h
                 .split_once(':')
-                .ok_or_else(|| "each header must be `Name: value`".to_owned())?;
+                .ok_or_else(|| input("each header must be `Name: value`".to_owned()))?;
             let name = name.trim();
             if name.is_empty()
                 || !name
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
             {
-                return Err("a header name may hold only letters, digits, `-` and `_`".into());
+                return Err(input(
+                    "a header name may hold only letters, digits, `-` and `_`".to_owned(),
+                ));
             }
             let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| "a header name may hold only letters, digits, `-` and `_`")?;
+                .map_err(|_| input(format!("`{name}` is not a header name")))?;
             // The value is secret: never part of the message.
-            let value = sensitive(value.trim())
-                .map_err(|()| format!("the value of header `{name}` holds a control character"))?;
+            let value = sensitive(value.trim()).map_err(|()| {
+                input(format!(
+                    "the value of header `{name}` holds a control character"
+                ))
+            })?;
             all.push((name, value));
         }
         if let Some(t) = token {
             let value = sensitive(&format!("Bearer {t}"))
-                .map_err(|()| "the token holds a control character".to_owned())?;
+                .map_err(|()| usage("input `prometheus-token` holds a control character"))?;
             all.push((AUTHORIZATION, value));
         }
         let clients = (0..PARALLEL_QUERIES)
             .map(|_| Http::new(settings, USER_AGENT))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
+            // Not the input's fault (no TLS roots, no runtime): exit 1, not a usage error.
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             clients,
             next: AtomicUsize::new(0),
@@ -560,7 +576,13 @@ mod tests {
         assert!(lower.contains("authorization: bearer t0k\r\n"), "{request}");
         assert!(lower.contains("x-scope-orgid: tenant-a\r\n"), "{request}");
         let none = Settings::default();
-        assert!(Prometheus::new("ftp://x", None, &[], &none).is_err());
+        let ftp = Prometheus::new("ftp://x", None, &[], &none).expect_err("not http");
+        // A usage error (exit 2) naming the input.
+        assert!(ftp.is::<hub_kit::cli::UsageError>(), "{ftp:#}");
+        assert_eq!(
+            ftp.to_string(),
+            "input `prometheus-url`/`prometheus-headers`: `ftp://x` is not an http(s) URL"
+        );
         assert!(Prometheus::new("http://x", None, &["no colon".to_owned()], &none).is_err());
         assert!(Prometheus::new("http://x", None, &["Bad Name: v".to_owned()], &none).is_err());
     }
