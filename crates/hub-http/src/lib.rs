@@ -363,16 +363,43 @@ pub fn connector(settings: &Settings) -> Result<HttpsConnector, Error> {
         to_proxy: tcp_under(AddressPolicy::Any),
         proxies: Arc::new(settings.proxies.matcher()),
     };
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(provider)
-        .map_err(|e| Error::Setup(format!("no TLS roots: {e}")))?
+        .with_tls_config(tls()?.config.clone())
         .https_or_http()
         .enable_http1()
         .wrap_connector(tcp);
     Ok(https)
+}
+
+/// The TLS set-up every client shares, made once per process: rustls with ring and the
+/// system's root certificates.
+struct Tls {
+    config: rustls::ClientConfig,
+    /// Whether the system gave any root certificate. Without one, plain `http://` still
+    /// works (a Prometheus on the private network), and an `https://` request is refused
+    /// with the reason instead of a handshake error.
+    has_roots: bool,
+}
+
+fn tls() -> Result<&'static Tls, Error> {
+    static TLS: std::sync::OnceLock<Result<Tls, String>> = std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        let mut roots = rustls::RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(found.certs);
+        let has_roots = !roots.is_empty();
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Tls { config, has_roots })
+    })
+    .as_ref()
+    .map_err(|e| Error::Setup(e.clone()))
 }
 
 /// One request's limits.
@@ -576,6 +603,14 @@ impl Http {
         let scheme = uri.scheme_str().unwrap_or_default();
         if !matches!(scheme, "http" | "https") {
             return Err(invalid("only http and https are supported"));
+        }
+        if scheme == "https" && !tls()?.has_roots {
+            return Err(Error::Refused {
+                url: url.to_owned(),
+                reason: "this machine has no TLS root certificates to check the server with \
+                         (install `ca-certificates`, or set `SSL_CERT_FILE`)"
+                    .to_owned(),
+            });
         }
         if request.https_only && scheme != "https" {
             return Err(Error::Refused {
