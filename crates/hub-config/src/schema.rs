@@ -218,11 +218,19 @@ pub struct SchemaOptions {
     /// Assert `format` (`date-time`, `email`, `uri`, …) as SchemaStore and ajv-formats do
     /// (default `true`); unknown formats are ignored either way.
     pub formats: bool,
+    /// Read the drafts as the specification words them where ajv, which schema authors test
+    /// with, reads them otherwise (default `false`, ajv's reading): `const` ignored in
+    /// draft-04, keywords beside a `$ref` ignored in drafts 4 to 7, `date-time` and `time` with
+    /// RFC 3339's required offset.
+    pub spec_strict: bool,
 }
 
 impl Default for SchemaOptions {
     fn default() -> Self {
-        Self { formats: true }
+        Self {
+            formats: true,
+            spec_strict: false,
+        }
     }
 }
 
@@ -265,18 +273,7 @@ impl Schema {
         retriever: Arc<dyn Retrieve>,
         options: &SchemaOptions,
     ) -> Result<Self, Error> {
-        Self::compile_reading(schema, uri, retriever, options, false)
-    }
-
-    /// [`Schema::compile`], reading `const` in draft-04 and keywords beside `$ref` in drafts 4
-    /// to 7 as the specification words them (`spec_strict`) or as ajv does.
-    fn compile_reading(
-        schema: &Value,
-        uri: &str,
-        retriever: Arc<dyn Retrieve>,
-        options: &SchemaOptions,
-        spec_strict: bool,
-    ) -> Result<Self, Error> {
+        let spec_strict = options.spec_strict;
         let rules = RuleSet::from_schema(uri, schema)?;
         let default_draft = Draft::of(schema, Draft::Later);
         let mut normalised = schema.clone();
@@ -952,16 +949,6 @@ mod tests {
 
     /// Validates `yaml` against `schema` and renders each diagnostic on one line.
     fn render(schema: &Value, yaml: &str, options: &SchemaOptions) -> String {
-        render_reading(schema, yaml, options, false)
-    }
-
-    /// [`render`], the schema read as the specification words it when `spec_strict`.
-    fn render_reading(
-        schema: &Value,
-        yaml: &str,
-        options: &SchemaOptions,
-        spec_strict: bool,
-    ) -> String {
         let retriever: Arc<dyn Retrieve> = Arc::new(|uri: &str| -> Result<Value, RetrieveError> {
             match uri {
                 "https://example.com/schemas/defs.json" => Ok(json!({
@@ -976,8 +963,7 @@ mod tests {
                 other => Err(format!("not found: {other}").into()),
             }
         });
-        let uri = "https://example.com/schemas/root.json";
-        let schema = match Schema::compile_reading(schema, uri, retriever, options, spec_strict) {
+        let schema = match compile(schema, options, retriever) {
             Ok(schema) => schema,
             Err(error) => return format!("error: {error}"),
         };
@@ -1006,7 +992,7 @@ mod tests {
         };
         (spec_strict: $schema:expr, $yaml:expr, @$expect:literal) => {
             insta::assert_snapshot!(
-                render_reading(&$schema, $yaml, &SchemaOptions::default(), true),
+                render(&$schema, $yaml, &SchemaOptions { spec_strict: true, ..SchemaOptions::default() }),
                 @$expect
             )
         };
@@ -1061,7 +1047,7 @@ mod tests {
         let schema = json!({"properties": {"when": {"type": "string", "format": "date-time"},
             "what": {"type": "string", "format": "no-such-format"}}});
         check!(schema, "when: yesterday\nwhat: x\n", @"1:7 error[schema/format] `yesterday` is not a valid `date-time`");
-        check!(schema, "when: yesterday\nwhat: x\n", SchemaOptions { formats: false }, @"");
+        check!(schema, "when: yesterday\nwhat: x\n", SchemaOptions { formats: false, ..SchemaOptions::default() }, @"");
     }
 
     #[test]

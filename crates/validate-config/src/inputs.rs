@@ -93,6 +93,10 @@ pub struct Args {
     /// Do not assert `format` keywords (`date-time`, `email`, …).
     #[arg(long = "no-formats")]
     pub no_formats: bool,
+    /// Read `const` in draft-04, keywords beside `$ref` in drafts 4 to 7 and `date-time` as the
+    /// specification words them, not as ajv (which schema authors test with) reads them.
+    #[arg(long = "spec-strict")]
+    pub spec_strict: bool,
     /// Schema catalog (path or URL) used for files that name no schema.
     #[arg(long, default_value = DEFAULT_CATALOG)]
     pub catalog: String,
@@ -138,6 +142,7 @@ pub fn settings(args: &Args, root: &Path, policy: &Policy) -> anyhow::Result<che
         catalog_trust,
         options: SchemaOptions {
             formats: !args.no_formats,
+            spec_strict: args.spec_strict,
         },
         limits: Limits {
             max_bytes: args.max_size,
