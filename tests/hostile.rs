@@ -561,15 +561,6 @@ fn tail(s: &str) -> String {
     s[from..].to_owned()
 }
 
-/// Inputs where this pass found a hole in a crate another engineer is changing right now:
-/// the fix is routed with the failing case (issue 18's closing note). Remove the entry
-/// with the fix.
-const ROUTED: &[(&str, &str, &str)] = &[(
-    "conventional-changelog",
-    "INPUT_OUTPUT",
-    "`wrote <output>` is logged raw (report.rs), so a path with a line break runs commands",
-)];
-
 /// One action's input sweep: every `INPUT_*` its `action.yml` passes, each hostile value,
 /// on top of a baseline that runs (so the input is read, not a required one missing).
 fn sweep(action: &str, bin: &str, setup: impl Fn(&Sandbox) -> Vec<(String, OsString)>) -> usize {
@@ -582,10 +573,6 @@ fn sweep(action: &str, bin: &str, setup: impl Fn(&Sandbox) -> Vec<(String, OsStr
     check(&sandbox, &run, &declared);
     let mut failures = Vec::new();
     for input in &inputs {
-        if let Some((_, _, why)) = ROUTED.iter().find(|(a, i, _)| *a == action && i == input) {
-            eprintln!("{action}: {input} not swept: {why}");
-            continue;
-        }
         let masked = input.ends_with("TOKEN") || input.ends_with("HEADERS");
         for value in hostile_values() {
             let mut e = base.clone();
@@ -1426,5 +1413,56 @@ fn rollback_acting_on_hostile_commands_and_urls() {
         );
         check(&s, &run, &declared);
         assert_eq!(run.code, Some(1), "{}: {}", run.what, tail(&run.stderr));
+    }
+}
+
+/// Found by this pass: conventional-changelog logged `wrote <output>` raw. Every `info` line
+/// that could read as a command is now fenced (hub-kit).
+#[test]
+fn the_changelogs_output_path_is_logged_as_data() {
+    let s = Sandbox::new();
+    s.repo();
+    let (declared, _) = action_io("conventional-changelog");
+    for output in [COMMANDS, STOP] {
+        for _ in 0..2 {
+            let run = s.run(
+                "hub-conventional-changelog",
+                &[],
+                &env(&[("INPUT_OUTPUT", output)]),
+                Duration::from_secs(30),
+            );
+            check(&s, &run, &declared);
+        }
+    }
+}
+
+/// Found by this pass: rollback logged the release `current` points at raw (a directory
+/// name can hold anything but `/`).
+#[test]
+fn the_release_current_points_at_is_logged_as_data() {
+    let s = Sandbox::new();
+    s.repo();
+    let site = releases(&s);
+    let (declared, _) = action_io("rollback");
+    for name in [COMMANDS, STOP] {
+        std::fs::create_dir_all(site.join("releases").join(name)).expect("hostile release");
+        let current = site.join("current");
+        std::fs::remove_file(&current).expect("current");
+        std::os::unix::fs::symlink(format!("releases/{name}"), &current).expect("current");
+        for dry in ["true", "false"] {
+            let run = s.run(
+                "hub-rollback",
+                &[],
+                &env(&[
+                    ("INPUT_TARGET", "releases-dir"),
+                    ("INPUT_RELEASES-DIR", "site"),
+                    ("INPUT_VERSION", "1.0.0"),
+                    ("INPUT_TIMEOUT", "5s"),
+                    ("INPUT_DRY-RUN", dry),
+                ]),
+                Duration::from_secs(30),
+            );
+            check(&s, &run, &declared);
+        }
     }
 }

@@ -208,13 +208,22 @@ impl Runner {
         self.counts[level as usize]
     }
 
-    /// Logs a line of our own text. Never pass untrusted text here: use
-    /// [`Runner::log_untrusted`].
+    /// Logs a line of our own text. Pass text that is mostly untrusted through
+    /// [`Runner::log_untrusted`]; but a line of ours often quotes a value (a path, a
+    /// version, a release name), so a message that could read as a workflow command — a line
+    /// break, a line starting with `::`, the legacy `##[` anywhere — is fenced like
+    /// untrusted text instead of printed as is. No `info` can run a command.
     pub fn info(&mut self, message: &str) -> std::io::Result<()> {
-        if self.actions {
+        if !self.actions {
+            return writeln!(self.err, "{message}");
+        }
+        let inert = !message.contains(['\n', '\r'])
+            && !message.trim_start().starts_with("::")
+            && !message.contains("##[");
+        if inert {
             writeln!(self.out, "{message}")
         } else {
-            writeln!(self.err, "{message}")
+            self.fenced(message)
         }
     }
 
@@ -404,6 +413,27 @@ mod tests {
         ::tok1::
         ::tok2::
         ");
+    }
+
+    #[test]
+    fn an_info_line_quoting_a_hostile_value_runs_no_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, out, _) = runner(true, dir.path());
+        r.info("wrote CHANGELOG.md").unwrap();
+        for hostile in [
+            "wrote v\n::error::owned",
+            "`current` points at `releases/x\r::add-mask::y`",
+            "  ::stop-commands::zzz",
+            "see ##[set-output name=a;]b",
+        ] {
+            r.info(hostile).unwrap();
+        }
+        let commands: Vec<String> = crate::command::commands_in(&out.text())
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(commands, ["stop-commands"; 4], "{}", out.text());
+        assert!(out.text().starts_with("wrote CHANGELOG.md\n"));
     }
 
     #[test]
