@@ -71,44 +71,39 @@ pub(crate) fn parse_tags(out: &Output) -> Result<Vec<Tag>, GitError> {
     ))
 }
 
-/// `git for-each-ref` arguments listing every tag as `name NUL type NUL id NUL peeled type
-/// NUL peeled id NUL date`: `*` peels an annotated tag down to what it finally names, the
-/// date is the day the tag was made (`%(creatordate:short)`).
-pub(crate) const DATED_TAGS_ARGS: [&str; 3] = [
-    "for-each-ref",
-    "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(creatordate:short)",
-    "refs/tags",
-];
-
-/// The tags of a [`DATED_TAGS_ARGS`] run, each with the commit it names and its date; tags
-/// of trees and blobs left out.
-pub(crate) fn parse_tag_lines(out: &Output, args: &[&str]) -> Result<Vec<(Tag, String)>, GitError> {
-    if !out.status.success() {
-        return Err(GitError::Command {
-            args: args.join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text
-        .lines()
+/// The id each tag ref itself holds (the tag object of an annotated tag), from
+/// [`TAGS_ARGS`]' output.
+pub(crate) fn own_ids(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
         .filter_map(|line| {
-            let mut f = line.split('\0');
-            let (name, ty, obj, peeled_ty, peeled) =
-                (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
-            let (commit, annotated) = match (ty, peeled_ty) {
-                ("commit", _) => (obj, false),
-                ("tag", "commit") => (peeled, true),
-                _ => return None,
-            };
-            let tag = Tag {
-                name: name.to_string(),
-                commit: commit.to_string(),
-                annotated,
-            };
-            Some((tag, f.next().unwrap_or_default().to_string()))
+            let (id, name) = line.split_once(' ')?;
+            let name = name.strip_prefix("refs/tags/")?;
+            (!name.ends_with("^{}")).then(|| (name.to_owned(), id.to_owned()))
         })
-        .collect())
+        .collect()
+}
+
+/// The day (`YYYY-MM-DD`, in the line's own zone) of the first header line of a git object
+/// that starts with `key` (`tagger ` or `committer `): `<name> <<email>> <seconds> <±hhmm>`.
+pub(crate) fn ident_day(object: &[u8], key: &str) -> Option<String> {
+    let headers = object
+        .split(|&b| b == b'\n')
+        .take_while(|line| !line.is_empty());
+    let line = headers
+        .map(String::from_utf8_lossy)
+        .find(|line| line.starts_with(key))?;
+    let mut fields = line.rsplitn(3, ' ');
+    let zone = fields.next()?;
+    let seconds: i64 = fields.next()?.parse().ok()?;
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let digits = zone.trim_start_matches(['+', '-']);
+    let (hours, minutes) = (
+        digits.get(..2)?.parse::<i32>().ok()?,
+        digits.get(2..4)?.parse::<i32>().ok()?,
+    );
+    let offset = chrono::FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))?;
+    let at = chrono::DateTime::from_timestamp(seconds, 0)?.with_timezone(&offset);
+    Some(at.format("%Y-%m-%d").to_string())
 }
 
 /// The error for a `git` run in `dir` that found no repository it would read: "not inside a

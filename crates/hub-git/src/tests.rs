@@ -502,3 +502,74 @@ fn logs_see_the_parents_git_sees_through_replace_refs_grafts_and_shallow_clones(
     assert_eq!(ours.len(), 2);
     assert_eq!(ours, theirs);
 }
+
+/// The tags' days are the ones git's own `%(creatordate:short)` gives, in every case: a
+/// lightweight tag (the committer's day in the committer's zone), an annotated one (the
+/// tagger's), one whose zone moves the day, a tag of a tag, and a tag of a tree (left out).
+#[test]
+fn tag_days_are_the_days_git_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str], date: &str| {
+        let st = Command::new("git")
+            .current_dir(dir.path())
+            .args(args)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .status()
+            .unwrap();
+        assert!(st.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"], "2024-01-01T00:00:00Z");
+    git(
+        &["commit", "-q", "--allow-empty", "-m", "feat: first"],
+        "2024-03-01T23:30:00+0000",
+    );
+    git(&["tag", "light"], "2024-03-01T23:30:00+0000");
+    // The same instant, two hours east: already the next day there.
+    git(
+        &["tag", "-a", "-m", "east", "annotated-east"],
+        "2024-03-01T23:30:00+0000",
+    );
+    git(
+        &["tag", "-a", "-m", "zone", "annotated-zoned"],
+        "2024-03-02T01:30:00+0200",
+    );
+    git(
+        &["tag", "-a", "-m", "nested", "nested", "annotated-zoned"],
+        "2024-05-06T07:08:09-0700",
+    );
+    git(&["tag", "treetag", "HEAD^{tree}"], "2024-01-01T00:00:00Z");
+    let repo = Repo::discover(dir.path()).unwrap();
+    let ours: Vec<(String, String)> = repo
+        .tags_with_dates()
+        .unwrap()
+        .into_iter()
+        .map(|(t, day)| (t.name, day))
+        .collect();
+    let out = Command::new("git")
+        .current_dir(dir.path())
+        .args([
+            "for-each-ref",
+            "--format=%(refname:strip=2) %(creatordate:short)",
+            "refs/tags",
+        ])
+        .output()
+        .unwrap();
+    let gits: Vec<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("treetag "))
+        .map(|l| {
+            let (name, day) = l.split_once(' ').unwrap();
+            (name.to_owned(), day.to_owned())
+        })
+        .collect();
+    assert_eq!(ours, gits);
+    assert!(ours.contains(&("annotated-zoned".into(), "2024-03-02".into())));
+    assert!(ours.contains(&("light".into(), "2024-03-01".into())));
+    assert!(ours.contains(&("nested".into(), "2024-05-06".into())));
+}
