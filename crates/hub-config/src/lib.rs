@@ -69,6 +69,6 @@ pub use position::{
     LineIndex, NodeSpans, Position, PositionMap, Span, pointer_tokens, push_pointer,
 };
 pub use report::{FileReport, Report};
-pub use rules::{EnvVars, RuleSet, RuleVars};
+pub use rules::{RuleSet, RuleVars};
 pub use schema::{NoRetrieve, Retrieve, RetrieveError, Schema, SchemaOptions, meta_schema};
 pub use select::{Catalog, SchemaChoice, SchemaMap, choose_schema};

@@ -50,9 +50,6 @@ use crate::position::{Span, percent_decode, pointer_tokens, push_pointer};
 #[derive(Clone, Debug, Default)]
 pub struct RuleVars(Arc<BTreeMap<String, String>>);
 
-/// The name `RuleVars` had when rules could read the environment.
-pub type EnvVars = RuleVars;
-
 impl RuleVars {
     /// The value of `name`, if declared.
     #[must_use]

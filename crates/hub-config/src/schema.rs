@@ -25,7 +25,7 @@ use crate::normalise::{Draft, normalise};
 use crate::parse::Document;
 use crate::parse::{is_yaml11_bool, yaml11_bool_value};
 use crate::position::{Span, percent_decode, pointer_tokens, push_pointer};
-use crate::rules::{EnvVars, RuleSet};
+use crate::rules::{RuleSet, RuleVars};
 
 /// Most diagnostics reported for one document; the rest are summed up in one more.
 const MAX_DIAGNOSTICS: usize = 1_000;
@@ -363,14 +363,14 @@ impl Schema {
 
     /// Schema diagnostics, then rule diagnostics, for one document, sorted by position.
     #[must_use]
-    pub fn check(&self, document: &Document, env: &EnvVars) -> Vec<Diagnostic> {
+    pub fn check(&self, document: &Document, vars: &RuleVars) -> Vec<Diagnostic> {
         let mut out = self.validate(document);
         let schema_failed = out.iter().any(|d| d.severity == Severity::Error);
         // A rule that cannot be evaluated on a document the schema already rejects is most
         // likely reading what the schema reports as missing or mistyped: say it once.
         out.extend(
             self.rules
-                .evaluate(document, env)
+                .evaluate(document, vars)
                 .into_iter()
                 .filter(|d| !(schema_failed && matches!(d.code, Code::RuleError(_)))),
         );
@@ -1102,7 +1102,7 @@ mod tests {
             .expect("because the schema compiles");
         let text = "{\n  \"models\": {\n    \"primary\": \"a\",\n    \"fallback\": \"a\"\n  }\n}\n";
         let parsed = parse(text.as_bytes(), Format::Json, &Limits::default());
-        let found = schema.check(&parsed.documents[0], &EnvVars::default());
+        let found = schema.check(&parsed.documents[0], &RuleVars::default());
         let found: Vec<_> = found
             .iter()
             .map(|d| (d.span.start.line, d.span.start.column, d.message.as_str()))
