@@ -54,9 +54,29 @@ pub const INPUTS_HELP: &str = "Every option can also be given as the action inpu
 A flag on the command line wins over the input. Boolean inputs accept only true/True/TRUE/false/False/FALSE.\n\n\
 Exit status: 0 success, 1 a failure to act on, 2 a usage error.";
 
-/// Parses the process's command line merged with action inputs from `env`.
+/// The command line an action sees, when it is not the process's own: set once by the
+/// multi-call `hub` binary before it calls the action (`hub semver-bump --dry-run` runs
+/// semver-bump with `hub-semver-bump --dry-run`).
+static COMMAND_LINE: std::sync::OnceLock<Vec<OsString>> = std::sync::OnceLock::new();
+
+/// Makes `argv` the command line every later [`parse`] reads instead of the process's.
+/// Only the first call counts (a process runs one action); it says whether it did.
+pub fn set_command_line(argv: Vec<OsString>) -> bool {
+    COMMAND_LINE.set(argv).is_ok()
+}
+
+/// The command line the action sees: the one given to [`set_command_line`], else the
+/// process's.
+pub fn command_line() -> Vec<OsString> {
+    match COMMAND_LINE.get() {
+        Some(argv) => argv.clone(),
+        None => std::env::args_os().collect(),
+    }
+}
+
+/// Parses the action's command line ([`command_line`]) merged with action inputs from `env`.
 pub fn parse<T: CommandFactory + FromArgMatches>(env: &Env) -> Result<T, clap::Error> {
-    parse_from(env, std::env::args_os())
+    parse_from(env, command_line())
 }
 
 /// Parses `argv` merged with action inputs from `env`.
