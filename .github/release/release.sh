@@ -74,7 +74,8 @@ cmd_check() {
   local version=${tag#v} workspace
   workspace=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
   # The archives are named after the tag, which is what the installer looks for. The release
-  # chain does not edit Cargo.toml, so the binaries' --version can lag.
+  # chain's pull request bumps Cargo.toml's workspace version with the tag's, so the two
+  # differ only for a tag made by hand.
   if [[ "$version" != "$workspace" && "$version" != "$workspace"-* ]]; then
     printf '::warning::tag %s differs from the workspace version %s in Cargo.toml (hub-* --version reports the latter)\n' "$tag" "$workspace"
   fi
@@ -178,7 +179,7 @@ cmd_attach() {
   local base=${GITHUB_API_URL:-https://api.github.com}/repos/$GITHUB_REPOSITORY
   local release
   release=$(api GET "$base/releases/tags/$tag") ||
-    die "no GitHub release for $tag: it is created by the release chain (semver-bump with create-release: true)"
+    die "no GitHub release for $tag: it is created by the release chain (release-pr, when the release pull request is merged)"
   local id upload assets
   id=$(jq -er '.id' <<<"$release")
   upload=$(jq -er '.upload_url' <<<"$release")
