@@ -109,6 +109,26 @@ struct RawGitCommit {
     tree: RawSha,
 }
 
+/// A git commit object as the Git Data API shows it (`GET git/commits/{sha}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitCommit {
+    pub sha: String,
+    /// Its tree.
+    pub tree: String,
+    pub parents: Vec<String>,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct RawGitCommitFull {
+    sha: String,
+    tree: RawSha,
+    #[serde(default)]
+    parents: Vec<RawSha>,
+    #[serde(default)]
+    message: String,
+}
+
 /// How often [`GitHub::commit_files`] starts over when the branch moves under it.
 const COMMIT_TRIES: u32 = 3;
 
@@ -125,6 +145,24 @@ impl GitHub {
         let path = format!("{}/pulls/{number}/commits", repo.api_path());
         let raw: Vec<RawCommit> = self.get_all(&path, Permission::PullRequestsRead).await?;
         Ok(raw.into_iter().map(PullCommit::from).collect())
+    }
+
+    /// The git commit object `sha`: its tree, parents and message (release-pr compares a
+    /// branch's tree with the one it would push, and recognises its own commit).
+    ///
+    /// # Errors
+    /// When the commit does not exist, on refusal or transport failure.
+    pub async fn git_commit(&self, repo: &Repository, sha: &str) -> Result<GitCommit, Error> {
+        let path = format!("{}/git/commits/{}", repo.api_path(), encode_ref(sha));
+        let raw: RawGitCommitFull = self
+            .call(Method::GET, &path, None, Permission::ContentsRead)
+            .await?;
+        Ok(GitCommit {
+            sha: raw.sha,
+            tree: raw.tree.sha,
+            parents: raw.parents.into_iter().map(|p| p.sha).collect(),
+            message: raw.message,
+        })
     }
 
     /// The login of the account that authored commit `sha` (`None` when the author e-mail is

@@ -68,7 +68,7 @@ mod retry;
 pub use blocking::{BlockingGitHub, CommentOn, Posted, post_sticky_comment};
 pub use client::GitHub;
 pub use comments::{Comment, StickyOutcome, Thread, comment_thread, sticky_marker};
-pub use commits::{CommitOutcome, FileCommit, PullCommit};
+pub use commits::{CommitOutcome, FileCommit, GitCommit, PullCommit};
 pub use config::{DEFAULT_API_URL, GitHubConfig, Repository, Token};
 pub use deployments::{
     Deployment, DeploymentFilter, DeploymentState, DeploymentStatus, NewDeployment,

@@ -74,7 +74,7 @@ pub struct Args {
 /// One file updated in memory.
 pub struct Planned {
     /// Where to write.
-    path: PathBuf,
+    pub path: PathBuf,
     /// The path as the user gave it.
     display: String,
     /// Its kind.
@@ -82,24 +82,43 @@ pub struct Planned {
     /// The text before.
     before: String,
     /// The text after.
-    after: String,
+    pub after: String,
     /// What changed (empty: already at the version).
-    changes: Vec<Change>,
+    pub changes: Vec<Change>,
     /// Versions that follow another (a Cargo member inheriting the workspace's).
     notes: Vec<String>,
 }
 
 /// A file that cannot be updated.
 pub struct Refusal {
-    display: String,
-    message: String,
+    /// The file.
+    pub display: String,
+    /// Why.
+    pub message: String,
 }
 
 /// Every file, updated in memory or refused.
 pub struct Plan {
     version: Version,
-    files: Vec<Planned>,
-    refused: Vec<Refusal>,
+    /// The files updated in memory.
+    pub files: Vec<Planned>,
+    /// The files that cannot be updated.
+    pub refused: Vec<Refusal>,
+}
+
+/// The command: plan every file, stop on any refusal before writing anything, write, report.
+pub fn run(args: &Args, runner: &mut Runner) -> Result<std::process::ExitCode> {
+    let plan = plan(args)?;
+    let refused = refused(&plan);
+    if !refused && !args.dry_run {
+        write(&plan)?;
+    }
+    report(&plan, args, runner)?;
+    Ok(if refused {
+        std::process::ExitCode::from(hub_kit::cli::exit::FAILURE)
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
 }
 
 /// Reads and updates every file in memory; nothing is written.
@@ -125,16 +144,35 @@ pub fn plan(args: &Args) -> Result<Plan> {
         };
         files.push((path.clone(), kind));
     }
-    let workspaces = Workspaces::discover(&files);
+    Ok(plan_files(
+        &files,
+        version,
+        args.package.as_deref(),
+        args.app_version,
+        &BTreeMap::new(),
+    ))
+}
+
+/// Updates `files` (each with its kind) to `version` in memory — only `package`'s version
+/// when given — reading each file's text from `overlay` (by canonical path: the result of
+/// earlier edits in the same run) before the disk.
+pub fn plan_files(
+    files: &[(PathBuf, Kind)],
+    version: Version,
+    package: Option<&str>,
+    app_version: bool,
+    overlay: &BTreeMap<PathBuf, String>,
+) -> Plan {
+    let workspaces = Workspaces::discover(files);
     // Locks last: their entries follow what the manifests say after this run.
     let mut results: Vec<Option<Result<Planned, Refusal>>> = files.iter().map(|_| None).collect();
-    let mut after: BTreeMap<PathBuf, String> = BTreeMap::new();
+    let mut after: BTreeMap<PathBuf, String> = overlay.clone();
     for lock_pass in [false, true] {
         for (index, (path, kind)) in files.iter().enumerate() {
             if matches!(kind, Kind::CargoLock | Kind::PackageLock | Kind::UvLock) != lock_pass {
                 continue;
             }
-            let internal = if lock_pass && args.package.is_none() {
+            let internal = if lock_pass && package.is_none() {
                 let members = match kind {
                     Kind::CargoLock => cargo_lock_members(path, &version, &after),
                     Kind::UvLock => manifest_lock_members(
@@ -166,12 +204,12 @@ pub fn plan(args: &Args) -> Result<Plan> {
             };
             let request = Request {
                 version: &version,
-                package: args.package.as_deref(),
+                package,
                 internal: &internal,
-                app_version: args.app_version,
+                app_version,
                 workspace_version: workspaces.writes_workspace_version_for(path),
             };
-            let result = plan_file(path, kind, &request);
+            let result = plan_file(path, kind, &request, overlay);
             if let (Ok(planned), Ok(canonical)) = (&result, path.canonicalize()) {
                 after.insert(canonical, planned.after.clone());
             }
@@ -189,7 +227,7 @@ pub fn plan(args: &Args) -> Result<Plan> {
             Err(refused) => plan.refused.push(refused),
         }
     }
-    Ok(plan)
+    plan
 }
 
 fn refusal(path: &Path, message: String) -> Refusal {
@@ -200,9 +238,21 @@ fn refusal(path: &Path, message: String) -> Refusal {
 }
 
 /// Reads one file and updates it in memory.
-fn plan_file(path: &Path, kind: &Kind, request: &Request<'_>) -> Result<Planned, Refusal> {
-    let before =
-        std::fs::read_to_string(path).map_err(|e| refusal(path, format!("cannot read it: {e}")))?;
+fn plan_file(
+    path: &Path,
+    kind: &Kind,
+    request: &Request<'_>,
+    overlay: &BTreeMap<PathBuf, String>,
+) -> Result<Planned, Refusal> {
+    let earlier = path
+        .canonicalize()
+        .ok()
+        .and_then(|c| overlay.get(&c).cloned());
+    let before = match earlier {
+        Some(text) => text,
+        None => std::fs::read_to_string(path)
+            .map_err(|e| refusal(path, format!("cannot read it: {e}")))?,
+    };
     let updated = update(kind.clone(), &before, request)
         .map_err(|e| refusal(path, format!("cannot update it as {}: {e}", kind.name())))?;
     Ok(Planned {
@@ -418,7 +468,7 @@ fn json_report(plan: &Plan, dry_run: bool) -> serde_json::Value {
 }
 
 /// `diff -u` of one file, `a/` and `b/` prefixed like git's.
-fn unified_diff(display: &str, before: &str, after: &str) -> String {
+pub fn unified_diff(display: &str, before: &str, after: &str) -> String {
     let name = Path::new(display).to_string_lossy().replace('\\', "/");
     similar::TextDiff::from_lines(before, after)
         .unified_diff()

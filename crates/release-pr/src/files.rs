@@ -1,0 +1,334 @@
+//! The release pull request's files, read from the checkout: each package's version files
+//! (given, or detected in its directory) updated through hub-version-files, its changelog
+//! with the new section; and the tree of the commit that would hold them, computed by git
+//! in a scratch index and object directory, so the run can compare it with the branch's
+//! tree without writing to the repository.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use hub_version_files::{Kind, package_name};
+
+use crate::facts::History;
+use crate::plan::{FileEdit, Next};
+use crate::request::Request;
+use crate::version_files::plan_files;
+
+/// The files release-pr looks for in a package's directory.
+const DETECTED: &[&str] = &[
+    "Cargo.toml",
+    "package.json",
+    "pyproject.toml",
+    "Chart.yaml",
+    "VERSION",
+    "version.txt",
+];
+
+/// The lock files that go with a manifest, found in its directory or above (up to the root).
+fn locks_of(manifest: &str) -> &'static [&'static str] {
+    match manifest {
+        "Cargo.toml" => &["Cargo.lock"],
+        "package.json" => &["package-lock.json", "npm-shrinkwrap.json"],
+        "pyproject.toml" => &["uv.lock"],
+        _ => &[],
+    }
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir == "." || dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{}/{name}", dir.trim_end_matches('/'))
+    }
+}
+
+/// The version files detected in `dir` (from the repository root at `root`).
+pub fn detect(root: &Path, dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in DETECTED {
+        let rel = join(dir, name);
+        if !root.join(&rel).is_file() {
+            continue;
+        }
+        out.push(rel);
+        for lock in locks_of(name) {
+            // The nearest lock in `dir` or above.
+            let mut d = Some(dir.to_string());
+            while let Some(cur) = d {
+                let candidate = join(&cur, lock);
+                if root.join(&candidate).is_file() {
+                    if !out.contains(&candidate) {
+                        out.push(candidate);
+                    }
+                    break;
+                }
+                d = match cur.rsplit_once('/') {
+                    Some((up, _)) => Some(up.to_string()),
+                    None if cur != "." => Some(".".to_string()),
+                    None => None,
+                };
+            }
+        }
+    }
+    out
+}
+
+fn is_manifest_or_lock(kind: &Kind) -> bool {
+    matches!(
+        kind,
+        Kind::CargoToml
+            | Kind::CargoLock
+            | Kind::PackageJson
+            | Kind::PackageLock
+            | Kind::Pyproject
+            | Kind::UvLock
+    )
+}
+
+/// Every file the pull request changes, in a stable order: each package's version files,
+/// then its changelog. A file that cannot be updated is an error naming it.
+pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileEdit>> {
+    let root = h.repo.root().to_path_buf();
+    let files_of = |unit: usize| -> Vec<String> {
+        let u = &h.units[unit];
+        u.version_files
+            .clone()
+            .unwrap_or_else(|| detect(&root, &u.dir))
+    };
+    let mut overlay: BTreeMap<PathBuf, String> = BTreeMap::new();
+    let mut before: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let single = h.units.len() == 1 && h.units[0].name == ".";
+    let all_manifests: Vec<String> = (0..h.units.len())
+        .flat_map(files_of)
+        .filter(|f| is_manifest_or_lock(&Kind::detect(f)))
+        .collect();
+    let mut record = |rel: &str, text: String, overlay: &mut BTreeMap<PathBuf, String>| {
+        let path = root.join(rel);
+        if !before.contains_key(rel) {
+            before.insert(rel.to_string(), std::fs::read_to_string(&path).ok());
+            order.push(rel.to_string());
+        }
+        let key = path.canonicalize().unwrap_or(path);
+        overlay.insert(key, text);
+    };
+    for next in nexts {
+        let own = files_of(next.unit);
+        let with_kind = |list: &[String]| -> Vec<(PathBuf, Kind)> {
+            list.iter()
+                .map(|f| (root.join(f), Kind::detect(f)))
+                .collect()
+        };
+        let mut passes: Vec<(Vec<String>, Option<String>)> = Vec::new();
+        if single {
+            passes.push((own.clone(), None));
+        } else {
+            let name = own
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        Kind::detect(f),
+                        Kind::CargoToml | Kind::PackageJson | Kind::Pyproject
+                    )
+                })
+                .find_map(|f| {
+                    let text = std::fs::read_to_string(root.join(f)).ok()?;
+                    package_name(&Kind::detect(f), &text)
+                });
+            let (manifests, others): (Vec<String>, Vec<String>) = own
+                .iter()
+                .cloned()
+                .partition(|f| is_manifest_or_lock(&Kind::detect(f)));
+            passes.push((others, None));
+            match name {
+                Some(name) => {
+                    let mut all = manifests.clone();
+                    for f in &all_manifests {
+                        if !all.contains(f) {
+                            all.push(f.clone());
+                        }
+                    }
+                    passes.push((all, Some(name)));
+                }
+                None => passes.push((manifests, None)),
+            }
+        }
+        for (list, package) in passes {
+            if list.is_empty() {
+                continue;
+            }
+            let plan = plan_files(
+                &with_kind(&list),
+                next.version.clone(),
+                package.as_deref(),
+                false,
+                &overlay,
+            );
+            if let Some(refused) = plan.refused.first() {
+                bail!(
+                    "version file `{}` cannot be updated to {}: {}",
+                    refused
+                        .display
+                        .strip_prefix(&format!("{}/", root.display()))
+                        .unwrap_or(&refused.display),
+                    next.version,
+                    refused.message
+                );
+            }
+            for file in plan.files.into_iter().filter(|f| !f.changes.is_empty()) {
+                let rel = file
+                    .path
+                    .strip_prefix(&root)
+                    .unwrap_or(&file.path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                record(&rel, file.after, &mut overlay);
+            }
+        }
+        if let Some(changelog) = &request.changelog {
+            let unit = &h.units[next.unit];
+            let rel = join(&unit.dir, changelog);
+            let path = root.join(&rel);
+            let key = path.canonicalize().unwrap_or_else(|_| path.clone());
+            let now = overlay
+                .get(&key)
+                .cloned()
+                .or_else(|| std::fs::read_to_string(&path).ok())
+                .unwrap_or_default();
+            let text = hub_changelog::prepend(&now, &next.section, &next.version.to_string());
+            record(&rel, text, &mut overlay);
+        }
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|rel| {
+            let path = root.join(&rel);
+            let key = path.canonicalize().unwrap_or(path);
+            let after = overlay.get(&key)?.clone();
+            let before = before.get(&rel).cloned().flatten();
+            (before.as_deref() != Some(after.as_str())).then_some(FileEdit {
+                path: rel,
+                before,
+                after,
+            })
+        })
+        .collect())
+}
+
+/// Runs git in `root` with extra environment; returns stdout.
+fn git(root: &Path, env: &[(&str, &Path)], args: &[&str], input: Option<&[u8]>) -> Result<String> {
+    use std::io::Write as _;
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(root).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().context("cannot run git")?;
+    if let Some(bytes) = input
+        && let Some(mut stdin) = child.stdin.take()
+    {
+        stdin.write_all(bytes)?;
+    }
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!(
+            "git {} failed: {}",
+            args.first().copied().unwrap_or(""),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The tree of `base` with `files` replaced, as git computes it — in a scratch index and a
+/// scratch object directory (the repository's objects read as alternates), so nothing is
+/// written to the repository. With `keep` the objects go into the repository instead (for
+/// `commit-via: git`, which commits and pushes them).
+pub fn tree(root: &Path, base: &str, files: &[FileEdit], keep: bool) -> Result<String> {
+    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let index = scratch.path().join("index");
+    let objects = scratch.path().join("objects");
+    std::fs::create_dir_all(&objects)?;
+    let repo_objects = PathBuf::from(git(
+        root,
+        &[],
+        &[
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-path",
+            "objects",
+        ],
+        None,
+    )?);
+    let mut env: Vec<(&str, &Path)> = vec![("GIT_INDEX_FILE", &index)];
+    if !keep {
+        env.push(("GIT_OBJECT_DIRECTORY", &objects));
+        env.push(("GIT_ALTERNATE_OBJECT_DIRECTORIES", &repo_objects));
+    }
+    git(root, &env, &["read-tree", base], None)?;
+    for file in files {
+        let sha = git(
+            root,
+            &env,
+            &["hash-object", "-w", "--stdin"],
+            Some(file.after.as_bytes()),
+        )?;
+        let mode = git(root, &env, &["ls-files", "-s", "--", &file.path], None)?
+            .split_whitespace()
+            .next()
+            .map(String::from)
+            .unwrap_or_else(|| "100644".into());
+        git(
+            root,
+            &env,
+            &[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("{mode},{sha},{}", file.path),
+            ],
+            None,
+        )?;
+    }
+    git(root, &env, &["write-tree"], None)
+}
+
+/// `commit-via: git`: the commit of `tree` on `base` made by git (signed when the
+/// repository's configuration says so: `commit.gpgSign`), pushed to `origin` as `branch`.
+pub fn commit_and_push(
+    root: &Path,
+    base: &str,
+    tree: &str,
+    message: &str,
+    branch: &str,
+) -> Result<String> {
+    let sha = git(
+        root,
+        &[],
+        &["commit-tree", tree, "-p", base, "-F", "-"],
+        Some(message.as_bytes()),
+    )?;
+    git(
+        root,
+        &[],
+        &[
+            "push",
+            "--force",
+            "--quiet",
+            "origin",
+            &format!("{sha}:refs/heads/{branch}"),
+        ],
+        None,
+    )
+    .with_context(|| format!("cannot push branch `{branch}` to `origin`"))?;
+    Ok(sha)
+}

@@ -1,0 +1,236 @@
+//! What release-pr reads from and writes to GitHub, over hub-github's blocking client.
+
+use anyhow::{Context, Result, bail};
+use hub_github::{
+    BlockingGitHub, BranchCommit, FileCommit, GitCommit, GitHubConfig, NewPullRequest, NewRelease,
+    NewTag, PullRequest, PullRequestUpdate, PullState, Repository,
+};
+use hub_kit::{Env, Runner};
+
+use crate::request::CommitVia;
+
+/// A connected client and the repository it works on.
+pub struct GitHub {
+    client: BlockingGitHub,
+    repo: Repository,
+    /// The token is the workflow's `GITHUB_TOKEN`: its pull requests start no workflow.
+    pub workflow_token: bool,
+}
+
+impl GitHub {
+    /// Connects with the `token` input or `GITHUB_TOKEN`.
+    pub fn connect(env: &Env, token: Option<&str>, runner: &mut Runner) -> Result<GitHub> {
+        let config = GitHubConfig::from_env(&|name: &str| env.get(name).map(String::from))
+            .context("cannot read the GitHub environment")?
+            .with_token_input(token);
+        let Some(token_value) = config.token.clone() else {
+            bail!(
+                "release-pr needs a token: set the `token` input (or `GITHUB_TOKEN`) with `contents: write` and `pull-requests: write`"
+            );
+        };
+        for secret in [token, env.get_non_empty(hub_kit::vars::GITHUB_TOKEN)]
+            .into_iter()
+            .flatten()
+        {
+            runner.set_secret(secret.trim())?;
+        }
+        let repo = config
+            .repository()
+            .context("`GITHUB_REPOSITORY` is not set: run inside GitHub Actions or set it to `owner/name`")?
+            .clone();
+        let workflow_token =
+            token_value.is_workflow_token(env.get_non_empty(hub_kit::vars::GITHUB_TOKEN));
+        let client = BlockingGitHub::new(&config)?;
+        Ok(GitHub {
+            client,
+            repo,
+            workflow_token,
+        })
+    }
+
+    /// The merged pull request `sha` came from, if any.
+    pub fn merged_pull_of(&self, sha: &str) -> Result<Option<PullRequest>> {
+        Ok(self.client.block_on(
+            self.client
+                .github()
+                .merged_pull_request_of_commit(&self.repo, sha),
+        )?)
+    }
+
+    /// The pull requests whose head is `branch` (open and closed), newest first.
+    pub fn pulls_by_head(&self, branch: &str) -> Result<Vec<PullRequest>> {
+        Ok(self
+            .client
+            .block_on(self.client.github().pull_requests_by_head(
+                &self.repo,
+                branch,
+                PullState::All,
+            ))?)
+    }
+
+    /// The head commit of `branch`, if the branch exists.
+    pub fn branch_head(&self, branch: &str) -> Result<Option<GitCommit>> {
+        let github = self.client.github();
+        let Some(r) = self
+            .client
+            .block_on(github.get_ref(&self.repo, &format!("heads/{branch}")))?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.client
+                .block_on(github.git_commit(&self.repo, &r.sha))?,
+        ))
+    }
+
+    /// Points `branch` at `sha`, creating it or moving it whatever it held (the one branch
+    /// the action owns, checked before).
+    pub fn reset_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<()> {
+        let github = self.client.github();
+        let name = format!("heads/{branch}");
+        if exists {
+            self.client
+                .block_on(github.update_ref(&self.repo, &name, sha, true))?;
+        } else {
+            self.client
+                .block_on(github.create_ref(&self.repo, &name, sha))?;
+        }
+        Ok(())
+    }
+
+    /// Commits `files` on `branch` (at `parent`) `via` GraphQL or the Git Data API; returns
+    /// the new head.
+    pub fn commit(
+        &self,
+        branch: &str,
+        parent: &str,
+        message: &str,
+        files: Vec<(String, String)>,
+        via: CommitVia,
+    ) -> Result<String> {
+        let github = self.client.github();
+        if via == CommitVia::GitData {
+            let outcome = self.client.block_on(github.commit_files(
+                &self.repo,
+                &FileCommit {
+                    branch: branch.to_string(),
+                    message: message.to_string(),
+                    files,
+                    author: None,
+                },
+            ))?;
+            return Ok(outcome.sha);
+        }
+        // The branch was just reset to `parent`: that is the expected head.
+        let (headline, body) = match message.split_once('\n') {
+            Some((first, rest)) => (first.to_string(), rest.trim().to_string()),
+            None => (message.to_string(), String::new()),
+        };
+        let made = self.client.block_on(
+            github.create_commit_on_branch(
+                &self.repo,
+                &BranchCommit {
+                    branch: branch.to_string(),
+                    expected_head: parent.to_string(),
+                    headline,
+                    body,
+                    additions: files
+                        .into_iter()
+                        .map(|(path, text)| (path, text.into_bytes()))
+                        .collect(),
+                    deletions: Vec::new(),
+                },
+            ),
+        )?;
+        Ok(made.oid)
+    }
+
+    /// Opens the pull request.
+    pub fn open(&self, pull: &NewPullRequest) -> Result<PullRequest> {
+        Ok(self
+            .client
+            .block_on(self.client.github().create_pull_request(&self.repo, pull))?)
+    }
+
+    /// Edits its title and body.
+    pub fn edit(&self, number: u64, title: &str, body: &str) -> Result<PullRequest> {
+        Ok(self
+            .client
+            .block_on(self.client.github().update_pull_request(
+                &self.repo,
+                number,
+                &PullRequestUpdate {
+                    title: Some(title.to_string()),
+                    body: Some(body.to_string()),
+                    base: None,
+                },
+            ))?)
+    }
+
+    /// Closes it with a comment.
+    pub fn close(&self, number: u64, comment: &str) -> Result<PullRequest> {
+        Ok(self
+            .client
+            .block_on(
+                self.client
+                    .github()
+                    .close_pull_request(&self.repo, number, Some(comment)),
+            )?)
+    }
+
+    /// Creates the annotated tag (nothing when it already names `commit`); returns whether
+    /// it was created.
+    pub fn tag(&self, name: &str, commit: &str) -> Result<bool> {
+        let created = self
+            .client
+            .block_on(self.client.github().create_annotated_tag(
+                &self.repo,
+                &NewTag {
+                    name: name.to_string(),
+                    message: format!("Release {name}"),
+                    commit_sha: commit.to_string(),
+                    tagger: None,
+                },
+            ))?;
+        Ok(created.is_new())
+    }
+
+    /// Creates (or finds, or updates) the release; returns its URL and whether it is new.
+    pub fn release(
+        &self,
+        tag: &str,
+        commit: &str,
+        notes: &str,
+        draft: bool,
+        prerelease: bool,
+    ) -> Result<(String, bool)> {
+        let created = self.client.block_on(self.client.github().ensure_release(
+            &self.repo,
+            &NewRelease {
+                tag_name: tag.to_string(),
+                target_commitish: Some(commit.to_string()),
+                name: Some(tag.to_string()),
+                body: Some(notes.to_string()),
+                draft,
+                prerelease,
+                make_latest: None,
+            },
+        ))?;
+        let new = created.is_new();
+        Ok((created.into_inner().html_url, new))
+    }
+
+    /// Points `tags/<name>` at `commit` unless it already does; returns whether it moved.
+    pub fn move_tag(&self, name: &str, commit: &str) -> Result<bool> {
+        let github = self.client.github();
+        let path = format!("tags/{name}");
+        if let Some(r) = self.client.block_on(github.get_ref(&self.repo, &path))?
+            && r.sha == commit
+        {
+            return Ok(false);
+        }
+        self.client
+            .block_on(github.move_ref(&self.repo, &path, commit))?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,216 @@
+//! The request: the inputs checked and turned into what the run works with. Bad input is a
+//! usage error naming the input, before anything is read or written.
+
+use anyhow::{Result, bail};
+use hub_changelog::Links;
+use hub_conventional::semver::Version;
+use hub_conventional::{Bump, BumpRules, ReleaseOptions, TagPattern};
+use hub_kit::Env;
+use hub_kit::cli::usage;
+
+use crate::args::Args;
+
+/// How the pull request's commit is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitVia {
+    /// GraphQL `createCommitOnBranch` (verified).
+    Graphql,
+    /// The Git Data API (unsigned).
+    GitData,
+    /// A local `git commit-tree` (signed when git is set up to) pushed to `origin`.
+    Git,
+}
+
+/// What the run was asked for, validated.
+pub struct Request {
+    /// How versions are decided (the pre-release channel, initial version, 0.y.z rule).
+    pub options: ReleaseOptions,
+    /// Which commits count at which level.
+    pub rules: BumpRules,
+    /// Release tags' pattern (single package).
+    pub pattern: TagPattern,
+    /// The repository's directory.
+    pub dir: String,
+    /// Version files given (relative to `dir`); empty: detect.
+    pub version_files: Vec<String>,
+    /// The changelog file (`None`: none).
+    pub changelog: Option<String>,
+    /// The monorepo config.
+    pub packages: Option<String>,
+    /// One pull request per package.
+    pub separate: bool,
+    /// The release branch when given.
+    pub release_branch: Option<String>,
+    /// How commits are made.
+    pub commit_via: CommitVia,
+    /// Overwrite a person's commits on the pull request's branch.
+    pub force: bool,
+    /// Move the major tag on release.
+    pub major_tag: bool,
+    /// Draft releases.
+    pub draft: bool,
+    /// Labels (cosmetic).
+    pub labels: Vec<String>,
+    /// Write nothing.
+    pub dry_run: bool,
+    /// Print JSON.
+    pub json: bool,
+    /// The token input (never printed).
+    pub token: Option<String>,
+    /// Links for notes.
+    pub links: Option<Links>,
+}
+
+impl Request {
+    /// Checks the inputs.
+    pub fn read(args: &Args, env: &Env) -> Result<Request> {
+        let parse_version = |name: &str, v: &str| {
+            let v = v.trim();
+            Version::parse(v.strip_prefix('v').unwrap_or(v)).map_err(|e| {
+                usage(format!(
+                    "input `{name}` is not a semantic version: `{v}` ({e})"
+                ))
+            })
+        };
+        let prerelease = args
+            .prerelease
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(String::from);
+        if let Some(p) = &prerelease
+            && !p.split('.').all(|id| {
+                !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+        {
+            return Err(usage(format!(
+                "input `prerelease` must be dot-separated identifiers of letters, digits and `-`, got `{p}`"
+            )));
+        }
+        let options = ReleaseOptions {
+            major_on_zero: args.major_on_zero,
+            initial_version: parse_version("initial-version", &args.initial_version)?,
+            prerelease,
+            ..ReleaseOptions::default()
+        };
+        let mut rules = BumpRules::default();
+        for line in &args.bump_rules {
+            let Some((ty, level)) = line.split_once('=') else {
+                return Err(usage(format!(
+                    "input `bump-rules`: expected `type=level` (e.g. `docs=patch`), got `{line}`"
+                )));
+            };
+            let level: Bump = level
+                .trim()
+                .parse()
+                .map_err(|e| usage(format!("input `bump-rules`: {e}")))?;
+            rules = rules.with(ty.trim(), level);
+        }
+        if args
+            .tag_prefix
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
+        {
+            return Err(usage(
+                "input `tag-prefix` cannot start a tag name: it holds a line break, a space or one of `~^:?*[\\`",
+            ));
+        }
+        let prefix = if args.tag_prefix == "none" {
+            ""
+        } else {
+            args.tag_prefix.as_str()
+        };
+        let commit_via = match args.commit_via.trim() {
+            "" | "graphql" => CommitVia::Graphql,
+            "git-data" => CommitVia::GitData,
+            "git" => CommitVia::Git,
+            other => {
+                return Err(usage(format!(
+                    "input `commit-via` must be `graphql`, `git-data` or `git`, got `{other}`"
+                )));
+            }
+        };
+        let version_files: Vec<String> = args
+            .version_files
+            .iter()
+            .flat_map(|l| l.split([',', '\n']))
+            .map(|f| f.trim().trim_start_matches("./").to_string())
+            .filter(|f| !f.is_empty())
+            .collect();
+        for f in &version_files {
+            if f.starts_with('/') || f.split('/').any(|c| c == "..") {
+                return Err(usage(format!(
+                    "input `version-files`: `{f}` must be relative to `path`, without `..`"
+                )));
+            }
+        }
+        let changelog = Some(args.changelog_path.trim().to_string()).filter(|c| !c.is_empty());
+        if let Some(c) = &changelog
+            && (c.starts_with('/') || c.split('/').any(|p| p == ".."))
+        {
+            return Err(usage(format!(
+                "input `changelog-path`: `{c}` must be relative to `path`, without `..`"
+            )));
+        }
+        let release_branch = args
+            .release_branch
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(String::from);
+        if let Some(b) = &release_branch
+            && (b
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
+                || b.starts_with('-'))
+        {
+            bail!(usage(format!(
+                "input `release-branch` is not a branch name: `{b}`"
+            )));
+        }
+        let packages = args.packages.clone().filter(|s| !s.trim().is_empty());
+        if packages.is_some() && (!version_files.is_empty() || args.tag_prefix != "v") {
+            return Err(usage(
+                "input `packages` replaces `version-files` and `tag-prefix`: set them per package in the config",
+            ));
+        }
+        Ok(Request {
+            options,
+            rules,
+            pattern: TagPattern::new(prefix),
+            dir: args.path.clone(),
+            version_files,
+            changelog,
+            packages,
+            separate: args.separate_pull_requests,
+            release_branch,
+            commit_via,
+            force: args.force,
+            major_tag: args.update_major_tag,
+            draft: args.draft,
+            labels: args
+                .labels
+                .iter()
+                .flat_map(|l| l.split([',', '\n']))
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
+            dry_run: args.dry_run,
+            json: args.json,
+            token: args.token.clone(),
+            links: links(env),
+        })
+    }
+}
+
+/// Links for GitHub or GitHub Enterprise, when the runner says where we are.
+fn links(env: &Env) -> Option<Links> {
+    Some(Links {
+        server_url: env
+            .get_non_empty(hub_kit::vars::GITHUB_SERVER_URL)?
+            .to_string(),
+        repository: env
+            .get_non_empty(hub_kit::vars::GITHUB_REPOSITORY)?
+            .to_string(),
+    })
+}
