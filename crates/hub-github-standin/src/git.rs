@@ -294,6 +294,11 @@ impl Odb {
         self.objects.get(sha)
     }
 
+    /// Every object with its id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Object)> {
+        self.objects.iter()
+    }
+
     pub(crate) fn commit(&self, sha: &str) -> Option<&Commit> {
         match self.objects.get(sha) {
             Some(Object::Commit(commit)) => Some(commit),

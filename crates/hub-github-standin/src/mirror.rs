@@ -767,6 +767,89 @@ pub(crate) fn check(
     Ok(staged)
 }
 
+/// Runs `git -C git_dir args…` with `input` on its standard input; returns its output.
+fn git_input(git_dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, Error> {
+    use std::io::Write as _;
+    let failed = |detail: String| Error::GitCommand {
+        git_dir: git_dir.to_path_buf(),
+        command: args.join(" "),
+        detail,
+    };
+    let mut command = Command::new("git");
+    command.arg("-C").arg(git_dir).args(args);
+    for variable in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_NAMESPACE",
+    ] {
+        command.env_remove(variable);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|err| failed(err.to_string()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input)
+            .map_err(|err| failed(err.to_string()))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|err| failed(err.to_string()))?;
+    if !output.status.success() {
+        return Err(failed(format!(
+            "{}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(output.stdout)
+}
+
+/// Writes into the local repository at `git_dir` every object of `objects` (id, kind,
+/// canonical encoding) it lacks, then points each of `refs` where the stand-in has it — the
+/// other way of [`read_git_repository`], so a test's checkout sees what the API made (a
+/// merge, a tag, a release pull request's branch). Returns how many objects were written.
+pub(crate) fn write_git_repository(
+    git_dir: &Path,
+    objects: &[(String, &'static str, Vec<u8>)],
+    refs: &BTreeMap<String, String>,
+) -> Result<usize, Error> {
+    let ids: String = objects.iter().map(|(id, _, _)| format!("{id}\n")).collect();
+    let known = git_input(git_dir, &["cat-file", "--batch-check"], ids.as_bytes())?;
+    let known = String::from_utf8_lossy(&known);
+    let missing: std::collections::BTreeSet<&str> = known
+        .lines()
+        .filter_map(|l| l.strip_suffix(" missing"))
+        .collect();
+    let mut written = 0;
+    for (id, kind, bytes) in objects
+        .iter()
+        .filter(|(id, _, _)| missing.contains(id.as_str()))
+    {
+        let made = git_input(
+            git_dir,
+            &["hash-object", "-w", "--literally", "-t", kind, "--stdin"],
+            bytes,
+        )?;
+        if String::from_utf8_lossy(&made).trim() != id {
+            return Err(unreadable(git_dir, id, "git computes another id for it"));
+        }
+        written += 1;
+    }
+    let updates: String = refs
+        .iter()
+        .map(|(name, sha)| format!("update {name} {sha}\n"))
+        .collect();
+    git_input(git_dir, &["update-ref", "--stdin"], updates.as_bytes())?;
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

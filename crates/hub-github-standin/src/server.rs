@@ -474,6 +474,33 @@ impl StandIn {
         self.import(repository, &import)
     }
 
+    /// Writes `repository`'s objects and refs into the local repository at `git_dir` (work
+    /// tree or bare): the objects it lacks, and every branch and tag where the stand-in has
+    /// it — what `git fetch` of everything would do, so a test's checkout sees merges, tags
+    /// and branches made through the API. Returns how many objects were written.
+    ///
+    /// # Errors
+    /// When the repository does not exist or `git` fails.
+    pub fn export_git(&self, repository: &str, git_dir: &Path) -> Result<usize, Error> {
+        let (objects, refs) = {
+            let app = self.app.lock();
+            let (owner, name) = crate::store::split_repository(repository)?;
+            let repo = app
+                .store
+                .repo(owner, name)
+                .ok_or_else(|| Error::NoSuchRepository {
+                    repository: repository.to_owned(),
+                })?;
+            let objects: Vec<(String, &'static str, Vec<u8>)> = repo
+                .odb
+                .iter()
+                .map(|(id, o)| (id.clone(), o.kind(), o.encode()))
+                .collect();
+            (objects, repo.refs.clone())
+        };
+        crate::mirror::write_git_repository(git_dir, &objects, &refs)
+    }
+
     /// Links the commit e-mail `email` (any case) to the account `login` in `repository`, as
     /// GitHub links a verified e-mail: `GET /repos/{owner}/{repo}/commits/{ref}` then answers
     /// `author.login` for every commit by it, imported ones included.

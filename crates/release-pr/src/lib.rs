@@ -112,6 +112,8 @@ fn lifecycle(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             };
             let branch_head = match gh.branch_head(branch)? {
                 Some(c) => Some(BranchHead {
+                    merged: head.repo.has_commit(&c.sha)
+                        && head.repo.is_ancestor(&c.sha, &head.at)?,
                     parent_on_base: c.parents.len() == 1
                         && head.repo.has_commit(&c.parents[0])
                         && head.repo.is_ancestor(&c.parents[0], &head.at)?,

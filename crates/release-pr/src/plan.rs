@@ -218,6 +218,8 @@ pub struct BranchHead {
     pub message: String,
     /// Its parent is on the release branch (an ancestor of its HEAD).
     pub parent_on_base: bool,
+    /// It is itself on the release branch (merged): nothing on it would be lost.
+    pub merged: bool,
 }
 
 /// An open release pull request.
@@ -353,9 +355,10 @@ pub fn pull_action(
         });
     };
     if let Some(head) = head {
-        let ours = body::is_own_commit(&head.message, key)
-            && head.parents.len() == 1
-            && head.parent_on_base;
+        let ours = head.merged
+            || (body::is_own_commit(&head.message, key)
+                && head.parents.len() == 1
+                && head.parent_on_base);
         if !ours && !force {
             bail!(
                 "branch `{}` holds commit {} that this action did not make (a person pushed to it): \
@@ -480,6 +483,7 @@ mod tests {
             parents: parents.iter().map(|p| p.to_string()).collect(),
             message: message.into(),
             parent_on_base: on_base,
+            merged: false,
         }
     }
 
@@ -559,6 +563,12 @@ mod tests {
         // Our own trailer on a commit that is not one commit on the base is a person's too.
         let stacked = head(&c.message, &["ours"], false);
         assert!(pull_action(Some(&c), "main", None, Some(&stacked), Some("t1"), false).is_err());
+        // A branch already merged into the release branch loses nothing when rebuilt.
+        let merged = BranchHead {
+            merged: true,
+            ..theirs
+        };
+        assert!(pull_action(Some(&c), "main", None, Some(&merged), Some("t1"), false).is_ok());
     }
 
     #[test]
