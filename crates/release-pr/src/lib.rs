@@ -95,6 +95,12 @@ fn lifecycle(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             }
             pulls.push((key.clone(), branch, found));
         }
+        // A release just made moves the last release: read the history again.
+        let head = if run.releases.is_empty() || request.dry_run {
+            head
+        } else {
+            facts::history(&request, "HEAD", &BTreeSet::new())?
+        };
         // 3. The plan of each release pull request: its next content and what to do.
         let mut plans = Vec::new();
         for (key, branch, found) in &pulls {
@@ -194,7 +200,17 @@ fn release_pull(
         let outcome = if request.dry_run {
             report::Released::planned(release)
         } else {
-            act::release(gh, release, runner)?
+            let made = act::release(gh, release, runner)?;
+            // The checkout learns the tag as a fetch would, so this run's pull request
+            // starts from it.
+            if h.repo
+                .rev_parse(&format!("refs/tags/{}", made.release.tag))
+                .is_err()
+            {
+                h.repo
+                    .run(["tag", made.release.tag.as_str(), made.release.at.as_str()])?;
+            }
+            made
         };
         done.push(outcome);
     }

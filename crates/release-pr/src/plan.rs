@@ -96,10 +96,14 @@ pub fn next_versions(request: &Request, h: &History, edits: &Edits) -> Result<Ve
             .release_as_for(&unit.name)
             .filter(|v| last.version.as_ref().is_none_or(|cur| *v > cur))
             .cloned();
-        let options = ReleaseOptions {
+        let mut options = ReleaseOptions {
             release_as: release_as.clone(),
             ..request.options.clone()
         };
+        // `Release-As: 1.3.0` on the `rc` channel graduates: the version as written.
+        if release_as.as_ref().is_some_and(|v| v.pre.is_empty()) {
+            options.prerelease = None;
+        }
         let decision = decide(&analyzed, last.version.as_ref(), &last.known, &options)
             .with_context(|| format!("package `{}`", unit.name))?;
         let next = decision

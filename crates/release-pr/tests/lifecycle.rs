@@ -294,3 +294,292 @@ fn open_refresh_unchanged_merge_release_and_a_re_run_that_writes_nothing() {
     assert_eq!(run["action"], "opened", "{run:#}");
     assert_eq!(pull_of(&run)["versions"]["."], "1.4.0");
 }
+
+impl Env {
+    /// Merges pull request `number` through the API; returns the merge commit.
+    fn merge(&self, number: u64) -> String {
+        let client = self.client();
+        client
+            .block_on(client.github().merge_pull_request(
+                &Repository::new("octo", "app"),
+                number,
+                MergeMethod::Merge,
+                None,
+            ))
+            .expect("merged")
+    }
+
+    /// Replaces pull request `number`'s body, as a person editing it would.
+    fn edit_body(&self, number: u64, body: &str) {
+        let client = self.client();
+        client
+            .block_on(client.github().update_pull_request(
+                &Repository::new("octo", "app"),
+                number,
+                &hub_github::PullRequestUpdate {
+                    body: Some(body.to_string()),
+                    ..hub_github::PullRequestUpdate::default()
+                },
+            ))
+            .expect("edited");
+    }
+
+    fn pr_body(&self, number: u64) -> String {
+        let client = self.client();
+        client
+            .block_on(
+                client
+                    .github()
+                    .pull_request(&Repository::new("octo", "app"), number),
+            )
+            .expect("read")
+            .body
+    }
+}
+
+fn number(run: &Value) -> u64 {
+    pull_of(run)["number"]
+        .as_u64()
+        .expect("a pull request number")
+}
+
+#[test]
+fn a_persons_commit_on_the_branch_is_refused_unless_forced() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    env.run_ok(&[]);
+    env.pull();
+    git(&dir, &["checkout", "-q", "hub-release/main"]);
+    let theirs = commit(&dir, &[("NOTES", "mine\n")], "docs: my own notes");
+    git(&dir, &["checkout", "-q", "main"]);
+    commit(&dir, &[("src/x.rs", "\n")], "fix: x");
+    env.push();
+    let before = env.server.requests().len();
+    let out = env.run(&[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hub-release/main"), "{stderr}");
+    assert!(stderr.contains(&theirs), "{stderr}");
+    assert!(stderr.contains("force: true"), "{stderr}");
+    assert_eq!(env.writes_since(before), Vec::<String>::new());
+    // With force the branch is rebuilt from the base: one commit again.
+    let run = env.run_ok(&["--force"]);
+    assert_eq!(run["action"], "refreshed", "{run:#}");
+    env.pull();
+    assert_eq!(
+        git(&dir, &["rev-list", "--count", "main..hub-release/main"]),
+        "1"
+    );
+}
+
+#[test]
+fn the_user_block_and_release_as_survive_a_refresh_and_make_the_release() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let run = env.run_ok(&[]);
+    let n = number(&run);
+    let body = env.pr_body(n).replace(
+        "<!-- hub-release-pr:notes-start -->\n<!-- hub-release-pr:notes-end -->",
+        "<!-- hub-release-pr:notes-start -->\nThe search is **fast** now.\n<!-- hub-release-pr:notes-end -->\n\nRelease-As: 2.0.0",
+    );
+    env.edit_body(n, &body);
+    commit(&dir, &[("src/y.rs", "\n")], "fix: y");
+    env.push();
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "refreshed", "{run:#}");
+    assert_eq!(pull_of(&run)["versions"]["."], "2.0.0");
+    let body = env.pr_body(n);
+    assert!(body.contains("The search is **fast** now."), "{body}");
+    assert!(body.contains("\nRelease-As: 2.0.0\n"), "{body}");
+    env.pull();
+    assert!(git(&dir, &["show", "hub-release/main:Cargo.toml"]).contains("\"2.0.0\""));
+    env.merge(n);
+    env.pull();
+    let run = env.run_ok(&[]);
+    let release = &run["releases"][0]["releases"][0];
+    assert_eq!(release["tag"], "v2.0.0", "{run:#}");
+    assert!(
+        release["notes"]
+            .as_str()
+            .expect("notes")
+            .starts_with("The search is **fast** now.")
+    );
+}
+
+#[test]
+fn release_candidates_count_from_one_and_release_as_graduates() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let run = env.run_ok(&["--prerelease", "rc"]);
+    assert_eq!(pull_of(&run)["versions"]["."], "1.3.0-rc.1", "{run:#}");
+    env.merge(number(&run));
+    env.pull();
+    let run = env.run_ok(&["--prerelease", "rc"]);
+    assert_eq!(
+        run["releases"][0]["releases"][0]["tag"], "v1.3.0-rc.1",
+        "{run:#}"
+    );
+    env.pull();
+    commit(&dir, &[("src/z.rs", "\n")], "fix: z");
+    env.push();
+    let run = env.run_ok(&["--prerelease", "rc"]);
+    assert_eq!(run["action"], "opened", "{run:#}");
+    assert_eq!(pull_of(&run)["versions"]["."], "1.3.0-rc.2");
+    let n = number(&run);
+    let body = format!("{}\nRelease-As: 1.3.0\n", env.pr_body(n));
+    env.edit_body(n, &body);
+    commit(&dir, &[("src/w.rs", "\n")], "fix: w");
+    env.push();
+    let run = env.run_ok(&["--prerelease", "rc"]);
+    assert_eq!(pull_of(&run)["versions"]["."], "1.3.0", "{run:#}");
+}
+
+#[test]
+fn a_merged_release_left_untagged_is_released_by_a_later_run() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let run = env.run_ok(&[]);
+    let merge = env.merge(number(&run));
+    env.pull();
+    // The run on the merge commit never happened; another commit lands.
+    commit(&dir, &[("src/after.rs", "\n")], "fix: after the release");
+    env.push();
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "released", "{run:#}");
+    assert_eq!(run["releases"][0]["releases"][0]["tag"], "v1.3.0");
+    assert_eq!(run["releases"][0]["releases"][0]["at"], merge.as_str());
+    assert_eq!(pull_of(&run)["action"], "opened");
+    assert_eq!(pull_of(&run)["versions"]["."], "1.3.1");
+}
+
+#[test]
+fn no_releasable_commit_closes_the_pull_request_with_a_comment() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let run = env.run_ok(&[]);
+    let n = number(&run);
+    git(&dir, &["revert", "--no-edit", "HEAD"]);
+    env.push();
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "closed", "{run:#}");
+    let state = env.state();
+    assert_eq!(
+        state["pulls"][n.to_string()]["state"],
+        "closed",
+        "{:#}",
+        state["pulls"]
+    );
+    assert_eq!(
+        state["comments"].as_object().map_or(0, |c| c.len())
+            + state["comments"].as_array().map_or(0, Vec::len),
+        1
+    );
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "nothing", "{run:#}");
+}
+
+#[test]
+fn a_dry_run_prints_the_plan_and_writes_nothing() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let before = env.server.requests().len();
+    let run = env.run_ok(&["--dry-run"]);
+    assert_eq!(env.writes_since(before), Vec::<String>::new());
+    assert_eq!(run["dry_run"], true);
+    let pr = pull_of(&run);
+    assert_eq!(pr["action"], "opened");
+    assert_eq!(pr["tags"][0], "v1.3.0");
+    assert!(
+        pr["body"]
+            .as_str()
+            .expect("body")
+            .contains("<!-- hub-release-pr:main -->")
+    );
+    let files = pr["files"].as_array().expect("files");
+    let paths: Vec<&str> = files.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths, ["Cargo.toml", "Cargo.lock", "CHANGELOG.md"]);
+    let diff = files[0]["diff"].as_str().expect("diff");
+    assert!(
+        diff.contains("-version = \"1.2.0\" # the release\n+version = \"1.3.0\" # the release"),
+        "{diff}"
+    );
+    assert!(env.state()["refs"]["refs/heads/hub-release/main"].is_null());
+}
+
+#[test]
+fn the_actions_setting_is_named_when_github_refuses_the_pull_request() {
+    let Some(env) = Env::start(Options {
+        refuse_actions_pull_requests: true,
+        ..Options::default()
+    }) else {
+        return;
+    };
+    let out = env.run(&[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Settings → Actions → General → Workflow permissions → Allow GitHub Actions to create and approve pull requests"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn hostile_subjects_stay_text_and_the_workflow_token_is_diagnosed() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let hostile = "feat: $(touch pwned) `x` <script>alert(1)</script> @org/team\n::set-output name=version::9.9.9\n##[error]boom";
+    commit(&dir, &[("src/h.rs", "\n")], hostile);
+    env.push();
+    let summary = dir.join("summary.md");
+    let output = dir.join("output.txt");
+    std::fs::write(&summary, "").expect("test setup");
+    std::fs::write(&output, "").expect("test setup");
+    let out = env.run(
+        &[],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_TOKEN", "ghp_personal_token"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8")),
+            ("GITHUB_OUTPUT", output.to_str().expect("utf-8")),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let commands: Vec<String> = hub_kit::command::commands_in(&stdout)
+        .into_iter()
+        .map(|(c, _)| c)
+        .filter(|c| c != "stop-commands" && c != "add-mask")
+        .collect();
+    assert_eq!(commands, Vec::<String>::new(), "{stdout}");
+    assert!(!dir.join("pwned").exists());
+    let body = env.pr_body(1);
+    assert!(!body.contains("<script>"), "{body}");
+    assert!(!body.contains(" @org/team"), "{body}");
+    assert!(!body.contains("\n::set-output"), "{body}");
+    let outputs = std::fs::read_to_string(&output).expect("outputs");
+    assert!(outputs.contains("1.3.0"), "{outputs}");
+    assert!(!outputs.contains("9.9.9"), "{outputs}");
+    let summary = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        summary.contains("actions/create-github-app-token"),
+        "{summary}"
+    );
+    assert!(summary.contains("start no workflow run"), "{summary}");
+}
