@@ -5,6 +5,7 @@
 //! tree without writing to the repository.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -121,9 +122,12 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
                 .map(|f| (root.join(f), Kind::detect(f)))
                 .collect()
         };
-        let mut passes: Vec<(Vec<String>, Option<String>)> = Vec::new();
+        // Each pass: files, the package whose version they get (`None`: every version in
+        // them), and whether a refusal is the run's error (a file of another package that
+        // does not name this one is simply not concerned).
+        let mut passes: Vec<(Vec<String>, Option<String>, Vec<String>)> = Vec::new();
         if single {
-            passes.push((own.clone(), None));
+            passes.push((own.clone(), None, own.clone()));
         } else {
             let name = own
                 .iter()
@@ -141,7 +145,7 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
                 .iter()
                 .cloned()
                 .partition(|f| is_manifest_or_lock(&Kind::detect(f)));
-            passes.push((others, None));
+            passes.push((others.clone(), None, others));
             match name {
                 Some(name) => {
                     let mut all = manifests.clone();
@@ -150,12 +154,12 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
                             all.push(f.clone());
                         }
                     }
-                    passes.push((all, Some(name)));
+                    passes.push((all, Some(name), manifests));
                 }
-                None => passes.push((manifests, None)),
+                None => passes.push((manifests.clone(), None, manifests)),
             }
         }
-        for (list, package) in passes {
+        for (list, package, fatal) in passes {
             if list.is_empty() {
                 continue;
             }
@@ -166,13 +170,20 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
                 false,
                 &overlay,
             );
-            if let Some(refused) = plan.refused.first() {
+            let relative = |display: &str| {
+                display
+                    .strip_prefix(&format!("{}/", root.display()))
+                    .unwrap_or(display)
+                    .to_string()
+            };
+            if let Some(refused) = plan
+                .refused
+                .iter()
+                .find(|r| fatal.contains(&relative(&r.display)))
+            {
                 bail!(
                     "version file `{}` cannot be updated to {}: {}",
-                    refused
-                        .display
-                        .strip_prefix(&format!("{}/", root.display()))
-                        .unwrap_or(&refused.display),
+                    relative(&refused.display),
                     next.version,
                     refused.message
                 );
@@ -218,7 +229,7 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
 }
 
 /// Runs git in `root` with extra environment; returns stdout.
-fn git(root: &Path, env: &[(&str, &Path)], args: &[&str], input: Option<&[u8]>) -> Result<String> {
+fn git(root: &Path, env: &[(&str, &OsStr)], args: &[&str], input: Option<&[u8]>) -> Result<String> {
     use std::io::Write as _;
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(root).args(args);
@@ -269,10 +280,10 @@ pub fn tree(root: &Path, base: &str, files: &[FileEdit], keep: bool) -> Result<S
         ],
         None,
     )?);
-    let mut env: Vec<(&str, &Path)> = vec![("GIT_INDEX_FILE", &index)];
+    let mut env: Vec<(&str, &OsStr)> = vec![("GIT_INDEX_FILE", index.as_os_str())];
     if !keep {
-        env.push(("GIT_OBJECT_DIRECTORY", &objects));
-        env.push(("GIT_ALTERNATE_OBJECT_DIRECTORIES", &repo_objects));
+        env.push(("GIT_OBJECT_DIRECTORY", objects.as_os_str()));
+        env.push(("GIT_ALTERNATE_OBJECT_DIRECTORIES", repo_objects.as_os_str()));
     }
     git(root, &env, &["read-tree", base], None)?;
     for file in files {
@@ -311,9 +322,25 @@ pub fn commit_and_push(
     message: &str,
     branch: &str,
 ) -> Result<String> {
+    // Without an identity of the repository's (a runner has none), the Actions bot's.
+    let configured = git(root, &[], &["config", "user.email"], None).is_ok_and(|e| !e.is_empty());
+    let bot: Vec<(&str, &OsStr)> = if configured {
+        Vec::new()
+    } else {
+        let (name, email) = (
+            OsStr::new("github-actions[bot]"),
+            OsStr::new("41898282+github-actions[bot]@users.noreply.github.com"),
+        );
+        vec![
+            ("GIT_AUTHOR_NAME", name),
+            ("GIT_AUTHOR_EMAIL", email),
+            ("GIT_COMMITTER_NAME", name),
+            ("GIT_COMMITTER_EMAIL", email),
+        ]
+    };
     let sha = git(
         root,
-        &[],
+        &bot,
         &["commit-tree", tree, "-p", base, "-F", "-"],
         Some(message.as_bytes()),
     )?;

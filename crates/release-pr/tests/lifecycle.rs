@@ -73,8 +73,11 @@ struct Env {
 
 impl Env {
     fn start(options: Options) -> Option<Env> {
+        Env::with(options, project())
+    }
+
+    fn with(options: Options, dir: tempfile::TempDir) -> Option<Env> {
         let server = TestServer::start_with_graphql(options)?;
-        let dir = project();
         server.import_git(REPO, dir.path()).expect("imported");
         Some(Env {
             server,
@@ -582,4 +585,246 @@ fn hostile_subjects_stay_text_and_the_workflow_token_is_diagnosed() {
         "{summary}"
     );
     assert!(summary.contains("start no workflow run"), "{summary}");
+}
+
+/// A repository with `files` committed and tagged `tags`, then `feat` touching `touch`.
+fn project_with(files: &[(&str, &str)], tags: &[&str], feat: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("test setup");
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    commit(dir.path(), files, "chore: start");
+    for tag in tags {
+        git(dir.path(), &["tag", "-a", tag, "-m", tag]);
+    }
+    commit(dir.path(), feat, "feat: a feature");
+    dir
+}
+
+#[test]
+fn a_cargo_workspace_with_inherited_versions_and_its_lock() {
+    let dir = project_with(
+        &[
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"crates/*\"]\n\n[workspace.package]\nversion = \"0.4.1\"\n\n[workspace.dependencies]\ncore = { path = \"crates/core\", version = \"0.4.1\" }\n",
+            ),
+            (
+                "crates/core/Cargo.toml",
+                "[package]\nname = \"core\"\nversion.workspace = true\n",
+            ),
+            (
+                "crates/cli/Cargo.toml",
+                "[package]\nname = \"cli\"\nversion.workspace = true\n\n[dependencies]\ncore.workspace = true\n",
+            ),
+            (
+                "Cargo.lock",
+                "version = 4\n\n[[package]]\nname = \"cli\"\nversion = \"0.4.1\"\ndependencies = [\n \"core\",\n]\n\n[[package]]\nname = \"core\"\nversion = \"0.4.1\"\n",
+            ),
+        ],
+        &["v0.4.1"],
+        &[("crates/core/src/lib.rs", "\n")],
+    );
+    let Some(env) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    let run = env.run_ok(&["--commit-via", "git-data"]);
+    assert_eq!(pull_of(&run)["versions"]["."], "0.5.0", "{run:#}");
+    env.pull();
+    let dir = env.path();
+    let root = git(&dir, &["show", "hub-release/main:Cargo.toml"]);
+    assert!(
+        root.contains("[workspace.package]\nversion = \"0.5.0\""),
+        "{root}"
+    );
+    assert!(
+        root.contains("core = { path = \"crates/core\", version = \"0.5.0\" }"),
+        "{root}"
+    );
+    let lock = git(&dir, &["show", "hub-release/main:Cargo.lock"]);
+    assert_eq!(lock.matches("version = \"0.5.0\"").count(), 2, "{lock}");
+    // The member manifests follow the workspace: unchanged.
+    assert_eq!(
+        git(&dir, &["diff", "--name-only", "main", "hub-release/main"]),
+        "CHANGELOG.md\nCargo.lock\nCargo.toml"
+    );
+}
+
+#[test]
+fn an_npm_workspace_monorepo_with_a_linked_group_and_a_lock_v3() {
+    let config = "packages:\n  - name: api\n    path: packages/api\n    tag-pattern: api-v{version}\n    linked: platform\n  - name: web\n    path: packages/web\n    tag-pattern: web-v{version}\n    linked: platform\n  - name: tool\n    path: tools\n    tag-pattern: tool-v{version}\n";
+    let dir = project_with(
+        &[
+            ("release-packages.yml", config),
+            (
+                "package.json",
+                "{\n  \"name\": \"root\",\n  \"private\": true,\n  \"workspaces\": [\"packages/*\"]\n}\n",
+            ),
+            (
+                "packages/api/package.json",
+                "{\n  \"name\": \"@acme/api\",\n  \"version\": \"1.0.0\"\n}\n",
+            ),
+            (
+                "packages/web/package.json",
+                "{\n  \"name\": \"@acme/web\",\n  \"version\": \"1.0.0\",\n  \"dependencies\": {\n    \"@acme/api\": \"^1.0.0\"\n  }\n}\n",
+            ),
+            (
+                "package-lock.json",
+                "{\n  \"name\": \"root\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n  \"packages\": {\n    \"\": {\n      \"name\": \"root\",\n      \"workspaces\": [\n        \"packages/*\"\n      ]\n    },\n    \"node_modules/@acme/api\": {\n      \"resolved\": \"packages/api\",\n      \"link\": true\n    },\n    \"node_modules/@acme/web\": {\n      \"resolved\": \"packages/web\",\n      \"link\": true\n    },\n    \"packages/api\": {\n      \"name\": \"@acme/api\",\n      \"version\": \"1.0.0\"\n    },\n    \"packages/web\": {\n      \"name\": \"@acme/web\",\n      \"version\": \"1.0.0\",\n      \"dependencies\": {\n        \"@acme/api\": \"^1.0.0\"\n      }\n    }\n  }\n}\n",
+            ),
+            ("tools/VERSION", "0.3.0\n"),
+        ],
+        &["api-v1.0.0", "web-v1.0.0", "tool-v0.3.0"],
+        &[("packages/api/index.js", "\n")],
+    );
+    let Some(env) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    let run = env.run_ok(&["--packages", "release-packages.yml"]);
+    let pr = pull_of(&run);
+    assert_eq!(
+        pr["title"], "chore(main): release api 1.1.0, web 1.1.0",
+        "{run:#}"
+    );
+    assert_eq!(pr["tags"], serde_json::json!(["api-v1.1.0", "web-v1.1.0"]));
+    env.pull();
+    let dir = env.path();
+    let web = git(
+        &dir,
+        &["show", "hub-release/main:packages/web/package.json"],
+    );
+    assert!(web.contains("\"version\": \"1.1.0\""), "{web}");
+    assert!(web.contains("\"@acme/api\": \"^1.1.0\""), "{web}");
+    let lock = git(&dir, &["show", "hub-release/main:package-lock.json"]);
+    assert_eq!(lock.matches("\"version\": \"1.1.0\"").count(), 2, "{lock}");
+    assert!(
+        git(
+            &dir,
+            &["show", "hub-release/main:packages/api/CHANGELOG.md"]
+        )
+        .contains("a feature")
+    );
+    assert_eq!(
+        git(&dir, &["show", "hub-release/main:tools/VERSION"]),
+        "0.3.0"
+    );
+    // Merged: both tags, both releases; a re-run writes nothing.
+    env.merge(number(&run));
+    env.pull();
+    let run = env.run_ok(&["--packages", "release-packages.yml"]);
+    let tags: Vec<&str> = run["releases"][0]["releases"]
+        .as_array()
+        .expect("releases")
+        .iter()
+        .filter_map(|r| r["tag"].as_str())
+        .collect();
+    assert_eq!(tags, ["api-v1.1.0", "web-v1.1.0"], "{run:#}");
+    env.pull();
+    let before = env.server.requests().len();
+    env.run_ok(&["--packages", "release-packages.yml"]);
+    assert_eq!(env.writes_since(before), Vec::<String>::new());
+}
+
+#[test]
+fn a_poetry_project() {
+    let dir = project_with(
+        &[(
+            "pyproject.toml",
+            "[tool.poetry]\nname = \"acme\"\nversion = \"2.1.0\"  # kept\ndescription = \"\"\n",
+        )],
+        &["v2.1.0"],
+        &[("acme/__init__.py", "\n")],
+    );
+    let Some(env) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    let run = env.run_ok(&[]);
+    assert_eq!(pull_of(&run)["versions"]["."], "2.2.0", "{run:#}");
+    env.pull();
+    let py = git(&env.path(), &["show", "hub-release/main:pyproject.toml"]);
+    assert!(py.contains("version = \"2.2.0\"  # kept"), "{py}");
+}
+
+#[test]
+fn separate_pull_requests_per_package() {
+    let config = "- name: a\n  path: a\n  tag-pattern: a-v{version}\n- name: b\n  path: b\n  tag-pattern: b-v{version}\n";
+    let dir = project_with(
+        &[
+            ("pk.yml", config),
+            ("a/VERSION", "1.0.0\n"),
+            ("b/VERSION", "2.0.0\n"),
+        ],
+        &["a-v1.0.0", "b-v2.0.0"],
+        &[("a/x", "\n"), ("b/y", "\n")],
+    );
+    let Some(env) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    let run = env.run_ok(&["--packages", "pk.yml", "--separate-pull-requests"]);
+    let branches: Vec<&str> = run["pull_requests"]
+        .as_array()
+        .expect("pulls")
+        .iter()
+        .filter_map(|p| p["branch"].as_str())
+        .collect();
+    assert_eq!(
+        branches,
+        ["hub-release/main/a", "hub-release/main/b"],
+        "{run:#}"
+    );
+    env.pull();
+    assert_eq!(
+        git(&env.path(), &["show", "hub-release/main/a:a/VERSION"]),
+        "1.1.0"
+    );
+    assert_eq!(
+        git(&env.path(), &["show", "hub-release/main/a:b/VERSION"]),
+        "2.0.0"
+    );
+    assert_eq!(
+        git(&env.path(), &["show", "hub-release/main/b:b/VERSION"]),
+        "2.1.0"
+    );
+}
+
+#[test]
+fn commit_via_git_pushes_a_local_commit_to_origin() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    // `origin` is a bare repository beside the checkout; the stand-in learns the branch
+    // from it before the pull request is opened, as GitHub would from the push.
+    let bare = tempfile::tempdir().expect("test setup");
+    git(bare.path(), &["init", "-q", "--bare"]);
+    let dir = env.path();
+    git(
+        &dir,
+        &[
+            "remote",
+            "add",
+            "origin",
+            bare.path().to_str().expect("utf-8"),
+        ],
+    );
+    git(&dir, &["push", "-q", "origin", "main"]);
+    let out = env.run(&["--commit-via", "git", "--dry-run"], &[]);
+    assert!(out.status.success());
+    // The run commits with git and pushes to `origin`, then opens the pull request. The
+    // stand-in speaks no git protocol, so it learns the push only when the test mirrors
+    // `origin` into it: the first run pushes and is refused the pull request (GitHub
+    // does not know the branch), the second finds its own commit, pushes nothing and
+    // opens the pull request on it.
+    let out = env.run(&["--commit-via", "git"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let pushed = git(bare.path(), &["rev-parse", "refs/heads/hub-release/main"]);
+    assert_eq!(
+        git(bare.path(), &["rev-parse", &format!("{pushed}^")]),
+        git(&dir, &["rev-parse", "main"])
+    );
+    assert!(git(bare.path(), &["show", &format!("{pushed}:Cargo.toml")]).contains("1.3.0"));
+    let message = git(bare.path(), &["log", "-1", "--format=%B", &pushed]);
+    assert!(message.contains("Hub-Release-PR: main"), "{message}");
+    env.server.import_git(REPO, bare.path()).expect("mirrored");
+    let run = env.run_ok(&["--commit-via", "git"]);
+    assert_eq!(pull_of(&run)["action"], "opened", "{run:#}");
+    assert_eq!(pull_of(&run)["push"], false, "{run:#}");
+    assert_eq!(run["pull_requests"][0]["number"], 1);
 }
