@@ -283,13 +283,20 @@ fn minutes(duration: &str) -> f64 {
     }
 }
 
-/// The time budget of `workflows/deploy.yml`, read from the file: in each job the gate's
+/// The time budget of `workflows/deploy.yml` and `workflows/deploy-compose.yml`, read from
+/// the files: in each job the gate's
 /// default `max-duration` ends before the gate's step times out, and that step's timeout
 /// leaves part of the job's for the rollback (a job cancelled at its timeout would skip
 /// the `if: failure()` rollback and leave the canary up).
 #[test]
 fn the_gate_ends_before_its_step_and_the_job_time_out() {
-    let text = std::fs::read(workspace().join("workflows/deploy.yml")).unwrap();
+    for file in ["workflows/deploy.yml", "workflows/deploy-compose.yml"] {
+        gate_ends_before_its_step_and_the_job_time_out(file);
+    }
+}
+
+fn gate_ends_before_its_step_and_the_job_time_out(file: &str) {
+    let text = std::fs::read(workspace().join(file)).unwrap();
     let parsed = hub_config::parse(
         &text,
         hub_config::Format::Yaml,
