@@ -137,7 +137,7 @@ pub struct Args {
     /// When the verdict is inconclusive: `fail` (exit 1) or `pass` (exit 0 with a warning).
     #[arg(long, default_value = "fail")]
     pub on_inconclusive: String,
-    /// Where to write the JSON report (default: `$RUNNER_TEMP/hub-canary-gate-report.json`).
+    /// Where to write the JSON report (default: a new `hub-canary-gate-report-<random>.json` under `$RUNNER_TEMP`, else the temporary directory).
     #[arg(long)]
     pub report: Option<String>,
     /// Print the outputs as one JSON object.

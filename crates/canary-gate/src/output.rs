@@ -15,6 +15,36 @@ use crate::format::num;
 use crate::report::Outcome;
 use crate::request::OnInconclusive;
 
+/// A new, empty file for the default report: `hub-canary-gate-report-<random>.json` under
+/// `$RUNNER_TEMP` (the job's own temporary directory), else the system's temporary
+/// directory. It is created exclusively (`O_EXCL`, which follows no link), so two gates in
+/// one job, or two users of one `/tmp`, never share a report, and a link planted at a name
+/// cannot redirect the write.
+fn new_report_file(env: &Env) -> Result<PathBuf> {
+    let dir = env
+        .get_non_empty(vars::RUNNER_TEMP)
+        .map_or_else(std::env::temp_dir, PathBuf::from);
+    loop {
+        let path = dir.join(format!(
+            "hub-canary-gate-report-{}.json",
+            hub_kit::files::random_hex(8)
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(_) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("cannot create the report file in `{}`", dir.display())
+                });
+            }
+        }
+    }
+}
+
 /// Outputs, report, summary, exit code.
 pub fn finish<S: Serialize>(
     args: &Args,
@@ -26,10 +56,7 @@ pub fn finish<S: Serialize>(
     let report = &outcome.report;
     let path = match &args.report {
         Some(p) => PathBuf::from(p),
-        None => env
-            .get_non_empty(vars::RUNNER_TEMP)
-            .map_or_else(std::env::temp_dir, PathBuf::from)
-            .join("hub-canary-gate-report.json"),
+        None => new_report_file(env)?,
     };
     let json = serde_json::to_vec_pretty(report).context("cannot serialise the report")?;
     hub_kit::files::write_atomically(&path, &json)?;

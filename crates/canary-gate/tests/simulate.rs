@@ -253,8 +253,15 @@ fn in_actions_tokens_are_masked_before_anything_else() {
     );
     let output = std::fs::read_to_string(dir.path().join("output")).expect("outputs");
     assert!(output.contains("verdict<<"), "{output}");
-    let report = dir.path().join("hub-canary-gate-report.json");
-    assert!(report.is_file(), "the report goes under RUNNER_TEMP");
+    let report = std::fs::read_dir(dir.path())
+        .expect("RUNNER_TEMP")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("hub-canary-gate-report-"))
+        })
+        .expect("the report goes under RUNNER_TEMP");
     assert!(
         !std::fs::read_to_string(report)
             .expect("report")
@@ -281,4 +288,62 @@ fn a_failing_step_command_stops_the_rollout_with_a_report() {
         "{stderr}"
     );
     assert_eq!(report["steps"][0]["command"], "exit status 4");
+}
+
+/// Runs a simulated gate with no `--report`, in `env` (`RUNNER_TEMP`, `TMPDIR`); the
+/// `report` output.
+fn default_report(env: &[(&str, &std::path::Path)]) -> std::path::PathBuf {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"));
+    cmd.args(["--json", "--simulate", "7"]).args(RAMP);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("INPUT_") || k.starts_with("GITHUB_") || k == "RUNNER_TEMP" {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("outputs");
+    let path = std::path::PathBuf::from(outputs["report"].as_str().expect("a report path"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("the report")).expect("JSON");
+    assert_eq!(report["verdict"], "pass");
+    path
+}
+
+/// Without `report`, each run writes a new file of its own: under `$RUNNER_TEMP` (the job's
+/// temporary directory) in Actions, else in the system's temporary directory — so two gates
+/// in one job, or two users of one `/tmp`, never overwrite each other's report, and a link
+/// planted at a predictable name in a shared `/tmp` redirects nothing.
+#[test]
+fn the_default_report_is_a_new_file_of_each_run() {
+    let runner_temp = tempfile::tempdir().expect("tempdir");
+    let first = default_report(&[("RUNNER_TEMP", runner_temp.path())]);
+    let second = default_report(&[("RUNNER_TEMP", runner_temp.path())]);
+    assert_ne!(first, second, "two gates in one job keep two reports");
+    for path in [&first, &second] {
+        assert_eq!(path.parent(), Some(runner_temp.path()), "{path:?}");
+        let name = path
+            .file_name()
+            .expect("a file name")
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with("hub-canary-gate-report-") && name.ends_with(".json"),
+            "{name}"
+        );
+    }
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "keep").expect("write");
+    std::os::unix::fs::symlink(&victim, tmp.path().join("hub-canary-gate-report.json"))
+        .expect("symlink");
+    let path = default_report(&[("TMPDIR", tmp.path())]);
+    assert_eq!(path.parent(), Some(tmp.path()), "{path:?}");
+    assert!(!path.is_symlink(), "{path:?}");
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep");
 }
