@@ -59,6 +59,7 @@ pub(crate) enum Op {
     UpdatePull,
     MergePull,
     ListCommitPulls,
+    GetRepository,
 }
 
 /// Method, path template exactly as the description spells it, operation.
@@ -250,6 +251,7 @@ pub(crate) const ROUTES: &[(&str, &str, Op)] = &[
         "/repos/{owner}/{repo}/commits/{commit_sha}/pulls",
         Op::ListCommitPulls,
     ),
+    ("GET", "/repos/{owner}/{repo}", Op::GetRepository),
 ];
 
 /// Parameters that span several path segments (`x-multi-segment` in the description).
@@ -1045,6 +1047,21 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
             Ok(Reply::json(200, pull_json(store, ctx, repo, pull, true)))
         }
         Op::MergePull => merge_pull(store, call, now),
+        Op::GetRepository => {
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            // A `full-repository`: the `repository` fields and three more.
+            let mut value = repository_json(store, ctx, repo);
+            value["has_discussions"] = json!(false);
+            value["network_count"] = json!(0);
+            value["subscribers_count"] = json!(0);
+            // Dates are strings here (nullable in `repository`): the epoch of the stand-in.
+            for key in ["created_at", "updated_at", "pushed_at"] {
+                if value[key].is_null() {
+                    value[key] = json!(crate::time::rfc3339(0));
+                }
+            }
+            Ok(Reply::json(200, value))
+        }
         Op::ListCommitPulls => {
             let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
             let wanted = call.param("commit_sha");

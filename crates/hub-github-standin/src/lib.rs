@@ -56,7 +56,10 @@
 //!
 //! A local repository is mirrored with [`StandIn::import_git`] (or `--import owner/name=PATH`
 //! on the binary): the stand-in then has exactly its objects, under the same ids, and its
-//! branches and tags, so shas from a local `git` are known to the API.
+//! branches and tags, so shas from a local `git` are known to the API. The other way,
+//! [`StandIn::export_git`] writes what the API made (merges, tags, branches) into a local
+//! repository, as a fetch would. `GET /repos/{owner}/{repo}` answers the repository (its
+//! default branch is the imported `HEAD`'s).
 //!
 //! The binary `hub-github-standin` serves the same on 127.0.0.1 (`--port 0`), prints
 //! `listening on http://127.0.0.1:PORT`, writes the port to `--port-file`, and stops on

@@ -174,12 +174,35 @@ struct RawMerge {
     sha: String,
 }
 
+#[derive(Deserialize)]
+struct RawRepository {
+    default_branch: String,
+}
+
 /// Encodes a query value (branch names may hold `+`, `&`, `#`).
 fn encode_query(value: &str) -> String {
     encode_segment(value)
 }
 
 impl GitHub {
+    /// The repository's default branch (`GET /repos/{owner}/{repo}`): release-pr's release
+    /// branch when neither its input nor the event payload names one.
+    ///
+    /// # Errors
+    /// When the repository cannot be read (404 for a private one the token cannot see), on
+    /// refusal or transport failure.
+    pub async fn default_branch(&self, repo: &Repository) -> Result<String, Error> {
+        let raw: RawRepository = self
+            .call(
+                Method::GET,
+                &repo.api_path(),
+                None,
+                Permission::ContentsRead,
+            )
+            .await?;
+        Ok(raw.default_branch)
+    }
+
     /// Pull request `number`.
     ///
     /// # Errors

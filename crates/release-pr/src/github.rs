@@ -48,6 +48,13 @@ impl GitHub {
         })
     }
 
+    /// The repository's default branch.
+    pub fn default_branch(&self) -> Result<String> {
+        Ok(self
+            .client
+            .block_on(self.client.github().default_branch(&self.repo))?)
+    }
+
     /// The merged pull request `sha` came from, if any.
     pub fn merged_pull_of(&self, sha: &str) -> Result<Option<PullRequest>> {
         Ok(self.client.block_on(

@@ -50,7 +50,7 @@ fn lifecycle(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     // 1. The inputs, validated.
     let request = Request::read(args, env)?;
     let gh = GitHub::connect(env, request.token.as_deref(), runner)?;
-    let base = release_branch(&request, env)?;
+    let base = release_branch(&request, env, &gh)?;
     let mut run = Run::new(&base, gh.workflow_token, request.dry_run);
     if !request.labels.is_empty() {
         runner.info("input `labels`: not applied by this version (labels are cosmetic only)")?;
@@ -232,8 +232,8 @@ fn keys(base: &str, units: &[facts::Unit], separate: bool) -> Vec<String> {
 }
 
 /// The release branch: the input, else the event payload's default branch, else the
-/// branch the run is for (`GITHUB_REF`).
-fn release_branch(request: &Request, env: &Env) -> Result<String> {
+/// repository's (one API call).
+fn release_branch(request: &Request, env: &Env, gh: &GitHub) -> Result<String> {
     if let Some(b) = &request.release_branch {
         return Ok(b.clone());
     }
@@ -242,13 +242,5 @@ fn release_branch(request: &Request, env: &Env) -> Result<String> {
     {
         return Ok(b);
     }
-    if let Some(b) = env
-        .get_non_empty("GITHUB_REF")
-        .and_then(|r| r.strip_prefix("refs/heads/"))
-    {
-        return Ok(b.to_string());
-    }
-    bail!(hub_kit::cli::usage(
-        "input `release-branch` is needed: the event payload names no default branch and `GITHUB_REF` is not a branch"
-    ))
+    gh.default_branch()
 }

@@ -69,6 +69,8 @@ struct Env {
     server: TestServer,
     dir: tempfile::TempDir,
     token: String,
+    /// `--release-branch` (none: the run asks the API for the default branch).
+    branch: Option<String>,
 }
 
 impl Env {
@@ -83,6 +85,7 @@ impl Env {
             server,
             dir,
             token: "ghp_personal_token".into(),
+            branch: Some("main".into()),
         })
     }
 
@@ -110,8 +113,6 @@ impl Env {
         cmd.args([
             "--path",
             self.dir.path().to_str().expect("test setup"),
-            "--release-branch",
-            "main",
             "--json",
         ])
         .args(extra)
@@ -122,6 +123,9 @@ impl Env {
         .env("GITHUB_API_URL", self.server.url())
         .env("GITHUB_SERVER_URL", "https://github.com")
         .env("INPUT_TOKEN", &self.token);
+        if let Some(branch) = &self.branch {
+            cmd.args(["--release-branch", branch]);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -827,4 +831,65 @@ fn commit_via_git_pushes_a_local_commit_to_origin() {
     assert_eq!(pull_of(&run)["action"], "opened", "{run:#}");
     assert_eq!(pull_of(&run)["push"], false, "{run:#}");
     assert_eq!(run["pull_requests"][0]["number"], 1);
+}
+
+#[test]
+fn a_hostile_branch_name_stays_text_and_the_default_branch_comes_from_the_api() {
+    let branch = "rel/$(touch_pwned)`id`<i>x</i>@org/team";
+    let dir = tempfile::tempdir().expect("test setup");
+    git(dir.path(), &["init", "-q", "-b", branch]);
+    commit(
+        dir.path(),
+        &[("Cargo.toml", CARGO_TOML), ("Cargo.lock", CARGO_LOCK)],
+        "chore: start",
+    );
+    git(dir.path(), &["tag", "-a", "v1.2.0", "-m", "v1.2.0"]);
+    commit(dir.path(), &[("src/lib.rs", "\n")], "feat: search");
+    let Some(mut env) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    env.branch = None;
+    let summary = env.path().join("summary.md");
+    std::fs::write(&summary, "").expect("test setup");
+    let out = env.run(
+        &[],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8")),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let commands: Vec<String> = hub_kit::command::commands_in(&stdout)
+        .into_iter()
+        .map(|(c, _)| c)
+        .filter(|c| c != "stop-commands" && c != "add-mask")
+        .collect();
+    assert_eq!(commands, Vec::<String>::new(), "{stdout}");
+    let state = env.state();
+    let pull = &state["pulls"]["1"];
+    assert_eq!(pull["base"], branch, "{pull:#}");
+    assert_eq!(pull["head"], format!("hub-release/{branch}"));
+    let body = env.pr_body(1);
+    assert!(
+        body.contains(&hub_github::release_pr_marker(branch)),
+        "{body}"
+    );
+    // Inside the hidden marker the name is inert (an HTML comment that cannot close early);
+    // everything shown is escaped.
+    let shown: Vec<&str> = body.lines().filter(|l| !l.starts_with("<!--")).collect();
+    assert!(!shown.iter().any(|l| l.contains("<i>")), "{body}");
+    let summary = std::fs::read_to_string(&summary).expect("summary");
+    assert!(!summary.contains("<i>"), "{summary}");
+    assert!(!summary.contains(" @org/team"), "{summary}");
+    assert!(!env.path().join("pwned").exists());
+    // Re-run: found again by its marker, nothing written.
+    let before = env.server.requests().len();
+    let out = env.run(&[], &[]);
+    assert!(out.status.success());
+    assert_eq!(env.writes_since(before), Vec::<String>::new());
 }
