@@ -30,14 +30,15 @@
 mod log;
 mod open;
 mod partition;
+mod spawn;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 pub use log::{Commit, CommitLog};
 pub use open::Opened;
 pub use partition::partition_by_tags;
+use spawn::git_in;
 
 /// A failure to run git or a git command that failed.
 #[derive(Debug, thiserror::Error)]
@@ -248,25 +249,12 @@ impl Repo {
         if ids.is_empty() {
             return Ok(found);
         }
-        let mut child = git_command(&self.root, ["cat-file", "--batch"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .map_err(GitError::Spawn)?;
         let mut input = String::with_capacity(ids.len() * 41);
         for id in ids {
             input.push_str(id);
             input.push('\n');
         }
-        let mut stdin = child.stdin.take().ok_or_else(|| GitError::Output {
-            args: "cat-file --batch".into(),
-        })?;
-        // Written from another thread while this one reads, so neither pipe fills up.
-        let writer = std::thread::spawn(move || {
-            use std::io::Write as _;
-            stdin.write_all(input.as_bytes())
-        });
-        let out = child.wait_with_output().map_err(GitError::Spawn)?;
-        let _ = writer.join();
+        let out = spawn::git_with_input(&self.root, ["cat-file", "--batch"], input.into_bytes())?;
         if !out.status.success() {
             return Err(GitError::Command {
                 args: "cat-file --batch".into(),
@@ -520,38 +508,6 @@ impl Repo {
         self.run(&args)?;
         Ok(())
     }
-}
-
-/// Runs git in `dir` and waits for it: every git process of the suite starts here or in
-/// [`git_command`].
-fn git_in<I, S>(dir: &Path, args: I) -> Result<Output, GitError>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    git_command(dir, args).output().map_err(GitError::Spawn)
-}
-
-/// `git -C <dir> <args>` with the suite's environment, stdin closed, stdout and stderr
-/// piped.
-fn git_command<I, S>(dir: &Path, args: I) -> Command
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("LC_ALL", "C")
-        // git flushes a pipe after every commit of `git log` unless told otherwise: that
-        // costs more system time than the whole parse.
-        .env("GIT_FLUSH", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
 }
 
 fn show_args(args: &[std::ffi::OsString]) -> String {

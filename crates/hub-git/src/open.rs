@@ -3,9 +3,9 @@
 //! are wanted too.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use crate::{GitError, Repo, Tag, git_command, git_in};
+use crate::spawn::{Output, git_in, git_pair};
+use crate::{GitError, Repo, Tag};
 
 /// What one `git rev-parse` says about a repository.
 #[derive(Clone, Debug)]
@@ -216,12 +216,8 @@ impl Repo {
     ) -> Result<(Opened, Vec<Tag>), GitError> {
         let dir = dir.as_ref();
         let args = rev_parse_args(revs)?;
-        let tags = git_command(dir, TAGS_ARGS)
-            .spawn()
-            .map_err(GitError::Spawn)?;
-        let opened = git_in(dir, &args);
-        // Always reap the second process, whatever the first said.
-        let tags = tags.wait_with_output().map_err(GitError::Spawn)?;
+        let (opened, tags) = git_pair(dir, &args, TAGS_ARGS);
+        let tags = tags?;
         let opened = parse_opened(dir, &args, revs, &opened?)?;
         Ok((opened, parse_tags(&tags)?))
     }

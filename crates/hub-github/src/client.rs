@@ -217,10 +217,16 @@ impl GitHub {
         // the system's roots), with octocrab's own layers on top: the API root, GitHub's
         // headers, and the token only on requests to the API's own host (a redirect
         // elsewhere never carries it).
-        let connector = hub_http::connector(&config.http).map_err(|e| fail(e.to_string()))?;
-        let client =
+        #[cfg(not(target_os = "wasi"))]
+        let client = {
+            let connector = hub_http::connector(&config.http).map_err(|e| fail(e.to_string()))?;
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build::<_, octocrab::OctoBody>(connector);
+                .build::<_, octocrab::OctoBody>(connector)
+        };
+        // WebAssembly has no sockets: each request is one exchange through the JavaScript
+        // runner (hub-http's wasi backend), bounded by the retry policy's per-request timeout.
+        #[cfg(target_os = "wasi")]
+        let client = hub_http::Service::new(&config.http, RetryPolicy::default().request_timeout);
         let headers = vec![
             (
                 http::header::USER_AGENT,

@@ -58,6 +58,10 @@ impl Env {
     /// Reads the current process environment. Variables whose name or value is not UTF-8
     /// are converted lossily.
     pub fn from_process() -> Self {
+        // WASI has no working directory: the WebAssembly build takes the runner's (see
+        // crates/hub-wasi) before anything resolves a relative path.
+        #[cfg(target_os = "wasi")]
+        hub_wasi::enter_working_directory();
         let vars = std::env::vars_os()
             .map(|(k, v): (OsString, OsString)| {
                 (

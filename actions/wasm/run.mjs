@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// node run.mjs <action> [args…]
+//
+// Runs one of hub-actions' actions from its WebAssembly build with Node's built-in WASI
+// (Node >= 20, no dependency): the same arguments, environment, files and exit code as the
+// native `hub-<action>`. Every absolute path means the same file (the module sees `/` as `/`)
+// and relative paths resolve from this process's directory. git and HTTP go through the host
+// interface in host.mjs. A panic inside the module fails with one readable line (Rust's own
+// panic message is printed above it).
+//
+// The module: $HUB_WASM_MODULE, else hub.wasm next to this file (the release's multi-call
+// build), else hub-<action>.wasm next to it.
+
+// Before node:wasi is loaded: it emits an "ExperimentalWarning" on stderr, which is not ours
+// to print (the runner would show it on every step).
+process.removeAllListeners('warning');
+
+const { existsSync, readFileSync } = await import('node:fs');
+const { dirname, join } = await import('node:path');
+const { fileURLToPath } = await import('node:url');
+const { WASI } = await import('node:wasi');
+const { hostImports } = await import('./host.mjs');
+
+const [action, ...args] = process.argv.slice(2);
+if (!action || !/^[a-z][a-z-]*$/.test(action)) {
+  process.stderr.write('usage: node run.mjs <action> [args…]\n');
+  process.exit(2);
+}
+const name = `hub-${action}`;
+const here = dirname(fileURLToPath(import.meta.url));
+const candidates = [process.env.HUB_WASM_MODULE, join(here, 'hub.wasm'), join(here, `${name}.wasm`)];
+const path = candidates.find((p) => p && existsSync(p));
+if (!path) {
+  process.stderr.write(`error: no WebAssembly module for \`${action}\` (looked for ${candidates.filter(Boolean).join(', ')})\n`);
+  process.exit(1);
+}
+
+const wasi = new WASI({
+  version: 'preview1',
+  args: [name, ...args],
+  env: process.env,
+  preopens: { '/': '/' },
+  returnOnExit: true,
+});
+let memory;
+const instance = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(path)), {
+  ...wasi.getImportObject(),
+  hub: hostImports(() => memory),
+});
+memory = instance.exports.memory;
+
+let code;
+try {
+  code = wasi.start(instance);
+} catch (e) {
+  if (e instanceof WebAssembly.RuntimeError) {
+    process.stderr.write(`error: ${name} stopped on an internal error (${e.message} in the WebAssembly module); the panic message above says where — please report it\n`);
+    code = 101;
+  } else {
+    process.stderr.write(`error: ${name} could not run in WebAssembly: ${e && e.message ? e.message : e}\n`);
+    code = 1;
+  }
+}
+process.exitCode = code;
