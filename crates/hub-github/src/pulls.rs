@@ -236,6 +236,28 @@ impl GitHub {
         Ok(raw.into_iter().map(PullRequest::from).collect())
     }
 
+    /// The newest pull requests (at most 100, open and closed) whose head is `branch`: one
+    /// request however many there were — release-pr's branch keeps one pull request per
+    /// release, and only the latest matter to it.
+    ///
+    /// # Errors
+    /// On refusal (the token needs `pull-requests: read`) or transport failure.
+    pub async fn recent_pull_requests_by_head(
+        &self,
+        repo: &Repository,
+        branch: &str,
+    ) -> Result<Vec<PullRequest>, Error> {
+        let path = format!(
+            "{}/pulls?state=all&sort=created&direction=desc&per_page=100&head={}",
+            repo.api_path(),
+            encode_query(&format!("{}:{branch}", repo.owner)),
+        );
+        let raw: Vec<RawPull> = self
+            .call(Method::GET, &path, None, Permission::PullRequestsRead)
+            .await?;
+        Ok(raw.into_iter().map(PullRequest::from).collect())
+    }
+
     /// The pull requests commit `sha` belongs to (`GET /commits/{sha}/pulls`): for a merge or
     /// squash commit on the base branch, the pull request it came from.
     ///

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use hub_github::{
     BlockingGitHub, BranchCommit, FileCommit, GitCommit, GitHubConfig, NewPullRequest, NewRelease,
-    NewTag, PullRequest, PullRequestUpdate, PullState, Repository,
+    NewTag, PullRequest, PullRequestUpdate, Repository,
 };
 use hub_kit::{Env, Runner};
 
@@ -64,15 +64,13 @@ impl GitHub {
         )?)
     }
 
-    /// The pull requests whose head is `branch` (open and closed), newest first.
+    /// The newest pull requests whose head is `branch` (open and closed; one request).
     pub fn pulls_by_head(&self, branch: &str) -> Result<Vec<PullRequest>> {
-        Ok(self
-            .client
-            .block_on(self.client.github().pull_requests_by_head(
-                &self.repo,
-                branch,
-                PullState::All,
-            ))?)
+        Ok(self.client.block_on(
+            self.client
+                .github()
+                .recent_pull_requests_by_head(&self.repo, branch),
+        )?)
     }
 
     /// The head commit of `branch`, if the branch exists.

@@ -209,7 +209,7 @@ pub fn finish(run: &Run, request: &Request, runner: &mut Runner) -> Result<()> {
     runner.set_output("pr-url", url)?;
     runner.set_output(
         "released",
-        if released.iter().any(|r| r.created) || (!run.dry_run && !released.is_empty()) {
+        if !run.dry_run && !released.is_empty() {
             "true"
         } else {
             "false"
@@ -246,8 +246,13 @@ pub fn summary(run: &Run) -> String {
     }
     for r in &run.releases {
         for x in &r.releases {
+            let verb = match (x.created, run.dry_run) {
+                (_, true) => "Would release",
+                (true, false) => "Released",
+                (false, false) => "Already released",
+            };
             md.push_str(&format!(
-                "- Released **{}** from pull request #{}{}\n",
+                "- {verb} **{}** from pull request #{}{}\n",
                 escape(&x.release.tag),
                 r.number,
                 x.url

@@ -404,11 +404,14 @@ fn the_user_block_and_release_as_survive_a_refresh_and_make_the_release() {
     assert!(body.contains("\nRelease-As: 2.0.0\n"), "{body}");
     env.pull();
     assert!(git(&dir, &["show", "hub-release/main:Cargo.toml"]).contains("\"2.0.0\""));
-    env.merge(n);
+    let merge = env.merge(n);
     env.pull();
-    let run = env.run_ok(&[]);
+    let run = env.run_ok(&["--update-major-tag"]);
     let release = &run["releases"][0]["releases"][0];
     assert_eq!(release["tag"], "v2.0.0", "{run:#}");
+    assert_eq!(release["major_tag"], "v2", "{run:#}");
+    assert_eq!(env.state()["refs"]["refs/tags/v2"], merge.as_str());
+    assert_eq!(run["action"], "released");
     assert!(
         release["notes"]
             .as_str()
