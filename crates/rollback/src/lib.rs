@@ -171,12 +171,15 @@ fn rollback(
     // 5. Verify health, whenever the switch did not fail. A Compose switch that failed
     //    (`up` refused, or the containers did not come up healthy on the version — their
     //    own health check is the first verification) leaves a service that is not healthy
-    //    on it.
+    //    on it; so does a Kubernetes switch that was made but whose `kubectl rollout
+    //    status` failed (the new pods never became available in time).
     let mut health_failures = Vec::new();
     if failure.is_none() {
         let checked = act::verify_health(&request, &env_vars, runner, &mut progress)?;
         (record.health, health_failures) = checked;
-    } else if matches!(request.backend, Backend::Compose { .. }) {
+    } else if matches!(request.backend, Backend::Compose { .. })
+        || (matches!(request.backend, Backend::Kubernetes { .. }) && record.changed)
+    {
         record.health = Health::Unhealthy;
     }
 

@@ -369,6 +369,14 @@ fn kubernetes_reports_a_rollout_that_never_finishes() {
         "ghcr.io/org/web:1.1.0",
         "the undo itself went through"
     );
+    // The switch was made and Kubernetes' own readiness verdict said no: the version is not
+    // known to serve, so `healthy` is `false` (not `unchecked`, which reads as "nothing
+    // configured"), in the outputs and in the audit line.
+    assert_eq!(run.outputs["changed"], "true", "{run:#?}");
+    assert_eq!(run.outputs["healthy"], "false", "{run:#?}");
+    let audit = std::fs::read_to_string(w.path("hub-rollback-audit.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(line["healthy"], false, "{line}");
 }
 
 #[test]
