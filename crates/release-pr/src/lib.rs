@@ -2,10 +2,11 @@
 //!
 //! The default command is the lifecycle run, once per push to the release branch. It reads
 //! like the action's README: read the request; read the facts (the checkout's tags and
-//! history, the pull request HEAD came from, the release pull request and its branch);
-//! plan (a value, no I/O: the releases of a merged release pull request, or the pull
-//! request's next content and what to do with it); report; carry the plan out. A dry run
-//! stops after the report. `version-files` is the version-file updaters as a local CLI.
+//! history, the pull request HEAD came from); when HEAD is a merged release pull request,
+//! release it (`release`: facts at its merge commit → plan → tags and releases); else plan
+//! each release pull request (`pull`: its facts on GitHub, the next content, what to do — a
+//! value) and carry it out (`act`, not in a dry run); then report (`report`: outputs, log,
+//! summary, JSON). `version-files` is the version-file updaters as a local CLI.
 
 mod act;
 mod args;
@@ -16,6 +17,8 @@ mod github;
 mod history;
 mod packages;
 mod plan;
+mod pull;
+mod release;
 mod report;
 mod request;
 mod version_files;
@@ -24,13 +27,12 @@ mod workspace;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use hub_kit::{Env, Runner};
 
 pub use crate::args::{Args, Cli, Command};
 use crate::github::GitHub;
-use crate::plan::{BranchHead, OpenPull};
-use crate::report::{PullRun, Run};
+use crate::report::Run;
 use crate::request::Request;
 
 /// The binary's `main`.
@@ -64,162 +66,38 @@ fn lifecycle(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         .filter(|pr| keys.iter().any(|k| pr.has_marker(k)));
 
     if let Some(pr) = merged {
-        // 3–5. A merged release pull request: its releases, reported, then made.
-        release_pull(&request, &gh, &pr, &mut run, runner)?;
+        // 3–5. A merged release pull request: its releases (from the real range), made.
+        release::merged(&request, &gh, &pr, &mut run, runner)?;
     } else {
-        // A merged release pull request left untagged by an earlier run is released now.
-        let mut pulls = Vec::new();
+        // The release pull requests, newest first, per key; a merged one left untagged by
+        // an earlier run is released now, and the history read again after it.
+        let mut found = Vec::new();
         for key in &keys {
             let branch = format!("hub-release/{key}");
-            let found = gh.pulls_by_head(&branch)?;
-            for pr in found.iter().filter(|p| p.is_merged() && p.has_marker(key)) {
-                let Some(data) = body::data(&pr.body) else {
-                    continue;
-                };
-                let at = pr.merge_commit_sha.clone().unwrap_or_default();
-                let untagged = data
-                    .tags
-                    .iter()
-                    .any(|t| !head.tags.iter().any(|h| &h.name == t));
-                if untagged
-                    && !at.is_empty()
-                    && head.repo.has_commit(&at)
-                    && (at == head.at || head.repo.is_ancestor(&at, &head.at)?)
-                {
-                    runner.info(&format!(
-                        "release pull request #{} was merged but not released: releasing it now",
-                        pr.number
-                    ))?;
-                    release_pull(&request, &gh, pr, &mut run, runner)?;
-                }
-            }
-            pulls.push((key.clone(), branch, found));
+            let pulls = gh.pulls_by_head(&branch)?;
+            found.push((key.clone(), branch, pulls));
         }
-        // A release just made moves the last release: read the history again.
+        release::untagged(&request, &gh, &head, &found, &mut run, runner)?;
         let head = if run.releases.is_empty() || request.dry_run {
             head
         } else {
             facts::history(&request, "HEAD", &BTreeSet::new())?
         };
         // 3. The plan of each release pull request: its next content and what to do.
-        let mut plans = Vec::new();
-        for (key, branch, found) in &pulls {
-            let open = found.iter().find(|p| p.is_open() && p.has_marker(key));
-            let edits = open.map(|p| body::edits(&p.body)).unwrap_or_default();
-            let nexts: Vec<_> = plan::next_versions(&request, &head, &edits)?
-                .into_iter()
-                .filter(|n| !request.separate || key.ends_with(&format!("/{}", n.name)))
-                .collect();
-            let content = if nexts.is_empty() {
-                None
-            } else {
-                let files = files::edits(&head, &request, &nexts)?;
-                Some(plan::content(key, &base, &head.at, nexts, files, &edits))
-            };
-            let branch_head = match gh.branch_head(branch)? {
-                Some(c) => Some(BranchHead {
-                    merged: head.repo.has_commit(&c.sha)
-                        && head.repo.is_ancestor(&c.sha, &head.at)?,
-                    parent_on_base: c.parents.len() == 1
-                        && head.repo.has_commit(&c.parents[0])
-                        && head.repo.is_ancestor(&c.parents[0], &head.at)?,
-                    sha: c.sha,
-                    tree: c.tree,
-                    parents: c.parents,
-                    message: c.message,
-                }),
-                None => None,
-            };
-            let tree = match &content {
-                Some(c) => Some(files::tree(head.repo.root(), &head.at, &c.files, false)?),
-                None => None,
-            };
-            let open = open.map(|p| OpenPull {
-                number: p.number,
-                url: p.html_url.clone(),
-                title: p.title.clone(),
-                body: p.body.clone(),
-            });
-            let action = plan::pull_action(
-                content.as_ref(),
-                key,
-                open.as_ref(),
-                branch_head.as_ref(),
-                tree.as_deref(),
-                request.force,
-            )?;
-            plans.push(PullRun {
-                key: key.clone(),
-                branch: branch.clone(),
-                content,
-                open,
-                branch_exists: branch_head.is_some(),
-                action,
-                head_sha: branch_head.map(|h| h.sha),
-            });
+        for (key, branch, pulls) in &found {
+            run.pulls
+                .push(pull::plan(&request, &gh, &head, &base, key, branch, pulls)?);
         }
-        // 4. Report what the plan is (a dry run stops here).
-        run.pulls = plans;
+        // 4. Carry it out (not in a dry run).
         if !request.dry_run {
-            // 5. Carry it out.
             for pull in &mut run.pulls {
                 act::pull(&request, &gh, head.repo.root(), pull, runner)?;
             }
         }
     }
+    // 5. Report: outputs, log, summary, the plan or outcome as JSON.
     report::finish(&run, &request, runner)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The releases of a merged release pull request: planned from the real range at its merge
-/// commit, then made (tags, releases, major tags).
-fn release_pull(
-    request: &Request,
-    gh: &GitHub,
-    pr: &hub_github::PullRequest,
-    run: &mut Run,
-    runner: &mut Runner,
-) -> Result<()> {
-    let Some(data) = body::data(&pr.body) else {
-        bail!(
-            "release pull request #{} has the marker but no data comment: release it by hand",
-            pr.number
-        );
-    };
-    let at = pr
-        .merge_commit_sha
-        .clone()
-        .unwrap_or_else(|| "HEAD".to_string());
-    let ignore: BTreeSet<String> = data.tags.iter().cloned().collect();
-    let h = facts::history(request, &at, &ignore)?;
-    let late = facts::not_in(&h.repo, &h.at, &data.base)?;
-    let edits = body::edits(&pr.body);
-    let releases = plan::releases(request, &h, &data, &edits.user_notes, &late)?;
-    let mut done = Vec::new();
-    for release in releases {
-        let outcome = if request.dry_run {
-            report::Released::planned(release)
-        } else {
-            let made = act::release(gh, release, runner)?;
-            // The checkout learns the tag as a fetch would, so this run's pull request
-            // starts from it.
-            if h.repo
-                .rev_parse(&format!("refs/tags/{}", made.release.tag))
-                .is_err()
-            {
-                h.repo
-                    .run(["tag", made.release.tag.as_str(), made.release.at.as_str()])?;
-            }
-            made
-        };
-        done.push(outcome);
-    }
-    run.releases.push(report::PullRelease {
-        number: pr.number,
-        url: pr.html_url.clone(),
-        releases: done,
-    });
-    Ok(())
 }
 
 /// The marker keys: the release branch, or `<branch>/<package>` per package.
