@@ -896,3 +896,58 @@ fn a_hostile_branch_name_stays_text_and_the_default_branch_comes_from_the_api() 
     assert!(out.status.success());
     assert_eq!(env.writes_since(before), Vec::<String>::new());
 }
+
+/// The API calls of an opening run: as many for ten packages and two hundred commits as
+/// for one package and one commit (files are read from the checkout, not the API).
+#[test]
+fn api_calls_do_not_grow_with_history_or_packages() {
+    let Some(small) = Env::start(Options::default()) else {
+        return;
+    };
+    let before = small.server.requests().len();
+    small.run_ok(&[]);
+    let single = small.server.requests().len() - before;
+
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut config = String::from("packages:\n");
+    let mut tags = Vec::new();
+    for i in 0..10 {
+        files.push((format!("p{i}/VERSION"), "1.0.0\n".into()));
+        config.push_str(&format!("  - name: p{i}\n    path: p{i}\n"));
+        tags.push(format!("p{i}@1.0.0"));
+    }
+    files.push(("packages.yml".into(), config));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let touch: Vec<(String, String)> = (0..10).map(|i| (format!("p{i}/x"), "\n".into())).collect();
+    let touch: Vec<(&str, &str)> = touch
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = project_with(&refs, &tag_refs, &touch);
+    for i in 0..200 {
+        commit(
+            dir.path(),
+            &[(&format!("p{}/h", i % 10), &format!("{i}\n"))],
+            &format!("fix: change {i}"),
+        );
+    }
+    let Some(big) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    let before = big.server.requests().len();
+    let run = big.run_ok(&["--packages", "packages.yml"]);
+    assert_eq!(
+        pull_of(&run)["tags"].as_array().map(Vec::len),
+        Some(10),
+        "{run:#}"
+    );
+    let many = big.server.requests().len() - before;
+    eprintln!(
+        "API calls of an opening run: one package {single}, ten packages and 200 commits {many}"
+    );
+    assert_eq!(single, many);
+}
