@@ -452,7 +452,8 @@ pub fn releases(
         }
         let late = mine
             .iter()
-            .filter(|c| not_in_base.contains(&c.id) && c.parents.len() < 2)
+            // Not the merge (or squash) commit itself, nor a merge's.
+            .filter(|c| not_in_base.contains(&c.id) && c.parents.len() < 2 && c.id != h.at)
             .map(|c| {
                 (
                     c.id[..c.id.len().min(12)].to_string(),

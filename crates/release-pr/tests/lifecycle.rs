@@ -951,3 +951,31 @@ fn api_calls_do_not_grow_with_history_or_packages() {
     );
     assert_eq!(single, many);
 }
+
+#[test]
+fn a_squash_merge_is_released_too() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let run = env.run_ok(&[]);
+    let client = env.client();
+    let squash = client
+        .block_on(client.github().merge_pull_request(
+            &Repository::new("octo", "app"),
+            number(&run),
+            MergeMethod::Squash,
+            None,
+        ))
+        .expect("merged");
+    env.pull();
+    let run = env.run_ok(&[]);
+    let release = &run["releases"][0]["releases"][0];
+    assert_eq!(release["tag"], "v1.3.0", "{run:#}");
+    assert_eq!(release["at"], squash.as_str());
+    assert_eq!(release["late_commits"].as_array().map(Vec::len), Some(0));
+    assert!(release["notes"].as_str().expect("notes").contains("search"));
+    // The next run: nothing to release, nothing open.
+    env.pull();
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "released", "{run:#}");
+}
