@@ -49,6 +49,11 @@ pub const ACTIONS: &[Action] = &[
         about: "Canary against baseline (Prometheus or metric files): pass, fail or inconclusive",
         main: canary_gate::main,
     },
+    Action {
+        name: "release-pr",
+        about: "One release pull request kept up to date, tagged and released on merge; version-files",
+        main: release_pr::main,
+    },
     #[cfg(feature = "native")]
     Action {
         name: "rollback",
@@ -143,11 +148,9 @@ pub fn main() -> ExitCode {
         };
     }
     // `hub` alone: the help, as a usage error.
-    let e = command().error(
-        clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand,
-        "",
-    );
-    hub_kit::cli::report_parse_error(&e, &mut runner)
+    let help = command().render_help().to_string();
+    let _ = runner.info(help.trim_end());
+    ExitCode::from(hub_kit::cli::exit::USAGE)
 }
 
 #[cfg(test)]
