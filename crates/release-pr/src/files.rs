@@ -359,3 +359,87 @@ pub fn commit_and_push(
     .with_context(|| format!("cannot push branch `{branch}` to `origin`"))?;
     Ok(sha)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(dir: &Path, args: &[&str]) -> String {
+        git(
+            dir,
+            &[
+                ("GIT_AUTHOR_NAME", OsStr::new("A")),
+                ("GIT_AUTHOR_EMAIL", OsStr::new("a@example.com")),
+                ("GIT_COMMITTER_NAME", OsStr::new("A")),
+                ("GIT_COMMITTER_EMAIL", OsStr::new("a@example.com")),
+            ],
+            args,
+            None,
+        )
+        .expect("git")
+    }
+
+    #[test]
+    fn detection_finds_the_manifests_and_the_nearest_locks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, text) in [
+            ("Cargo.lock", ""),
+            ("crates/a/Cargo.toml", ""),
+            ("web/package.json", ""),
+            ("web/npm-shrinkwrap.json", ""),
+            ("py/pyproject.toml", ""),
+            ("uv.lock", ""),
+            ("chart/Chart.yaml", ""),
+            ("VERSION", ""),
+        ] {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        assert_eq!(
+            detect(dir.path(), "crates/a"),
+            ["crates/a/Cargo.toml", "Cargo.lock"]
+        );
+        assert_eq!(
+            detect(dir.path(), "web"),
+            ["web/package.json", "web/npm-shrinkwrap.json"]
+        );
+        assert_eq!(detect(dir.path(), "py"), ["py/pyproject.toml", "uv.lock"]);
+        assert_eq!(detect(dir.path(), "chart"), ["chart/Chart.yaml"]);
+        assert_eq!(detect(dir.path(), "."), ["VERSION"]);
+    }
+
+    #[test]
+    fn the_tree_is_gits_and_nothing_is_written_to_the_repository() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        run(root, &["init", "-q", "-b", "main"]);
+        std::fs::write(root.join("VERSION"), "1.0.0\n").expect("write");
+        run(root, &["add", "VERSION"]);
+        run(root, &["commit", "-q", "-m", "start"]);
+        let base = run(root, &["rev-parse", "HEAD"]);
+        let count = || run(root, &["count-objects"]);
+        let objects = count();
+        let edits = [
+            FileEdit {
+                path: "VERSION".into(),
+                before: Some("1.0.0\n".into()),
+                after: "1.1.0\n".into(),
+            },
+            FileEdit {
+                path: "docs/CHANGELOG.md".into(),
+                before: None,
+                after: "# Changelog\n".into(),
+            },
+        ];
+        let tree = tree(root, &base, &edits, false).expect("a tree");
+        assert_eq!(count(), objects, "the repository's objects are untouched");
+        // The same files committed by git give the same tree.
+        std::fs::write(root.join("VERSION"), "1.1.0\n").expect("write");
+        std::fs::create_dir_all(root.join("docs")).expect("mkdir");
+        std::fs::write(root.join("docs/CHANGELOG.md"), "# Changelog\n").expect("write");
+        run(root, &["add", "-A"]);
+        run(root, &["commit", "-q", "-m", "bump"]);
+        assert_eq!(run(root, &["rev-parse", "HEAD^{tree}"]), tree);
+    }
+}
