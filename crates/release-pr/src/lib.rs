@@ -58,6 +58,20 @@ fn lifecycle(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         runner.info("input `labels`: not applied by this version (labels are cosmetic only)")?;
     }
 
+    // A push to another branch (a pull request's, the release pull request's own) is not
+    // a release branch run: nothing to do.
+    if let Some(other) = env
+        .get_non_empty("GITHUB_REF")
+        .and_then(|r| r.strip_prefix("refs/heads/"))
+        .filter(|b| *b != base)
+    {
+        runner.log_untrusted(&format!(
+            "this run is for branch `{other}`, not the release branch `{base}`: nothing to do"
+        ))?;
+        report::finish(&run, &request, runner)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
     // 2. The facts: where HEAD is and whether it came from a merged release pull request.
     let head = facts::history(&request, "HEAD", &BTreeSet::new())?;
     let keys = keys(&base, &head.units, request.separate);

@@ -979,3 +979,16 @@ fn a_squash_merge_is_released_too() {
     let run = env.run_ok(&[]);
     assert_eq!(run["action"], "released", "{run:#}");
 }
+
+#[test]
+fn a_push_to_another_branch_does_nothing() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let before = env.server.requests().len();
+    let out = env.run(&[], &[("GITHUB_REF", "refs/heads/hub-release/main")]);
+    assert!(out.status.success());
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(run["action"], "nothing", "{run:#}");
+    assert_eq!(env.server.requests().len(), before);
+}
