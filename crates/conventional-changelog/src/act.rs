@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use hub_git::Repo;
-use hub_kit::Env;
+use hub_kit::{Env, Runner};
 
 use crate::args::CommitVia;
 use crate::file;
@@ -36,6 +36,7 @@ pub fn commit(
     file: &FileResult,
     token: Option<&str>,
     env: &Env,
+    runner: &mut Runner,
 ) -> Result<Option<Committed>> {
     let (Some(via), Some(text), FileResult::Written(shown)) = (request.commit, &plan.text, file)
     else {
@@ -48,7 +49,7 @@ pub fn commit(
             &request.path,
             message,
         )?)),
-        CommitVia::Api => publish::commit_with_api(env, token, repo, shown, text, message),
+        CommitVia::Api => publish::commit_with_api(env, token, runner, repo, shown, text, message),
     }
 }
 

@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use hub_git::CommitLog;
-use hub_github::{BlockingGitHub, Error as ApiError, GitHubConfig, Repository};
-use hub_kit::Env;
+use hub_github::{BlockingGitHub, Error as ApiError, Repository};
+use hub_kit::{Env, Runner};
 
 /// Logins by lower-case e-mail, and what resolving them cost.
 #[derive(Debug, Default)]
@@ -48,10 +48,14 @@ pub fn noreply_login<'a>(email: &'a str, server_host: &str) -> Option<&'a str> {
 
 /// Resolves the authors of the commits at `indexes` in `log` (newest first): noreply
 /// e-mails directly, every other unique e-mail with one request for its newest commit.
-pub fn resolve(env: &Env, token: Option<&str>, log: &CommitLog, indexes: &[usize]) -> Logins {
+pub fn resolve(
+    env: &Env,
+    token: Option<&str>,
+    runner: &mut Runner,
+    log: &CommitLog,
+    indexes: &[usize],
+) -> Logins {
     let mut logins = Logins::default();
-    let config = GitHubConfig::from_env(&|name: &str| env.get(name).map(str::to_owned))
-        .map(|c| c.with_token_input(token));
     // `https://ghe.example.com` → `ghe.example.com`.
     let server_host = env
         .get_non_empty(hub_kit::vars::GITHUB_SERVER_URL)
@@ -84,7 +88,8 @@ pub fn resolve(env: &Env, token: Option<&str>, log: &CommitLog, indexes: &[usize
         return logins;
     }
 
-    let client = config.and_then(|config| {
+    // Without a token too: public repositories answer anonymously.
+    let client = hub_github::config_from_env(env, token, runner).and_then(|config| {
         let repository = config.repository()?.clone();
         Ok((BlockingGitHub::new(&config)?, repository))
     });

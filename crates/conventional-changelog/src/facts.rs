@@ -63,7 +63,8 @@ pub fn read(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> R
                 &history.releases[..1]
             };
             let indexes: Vec<usize> = rendered.iter().flat_map(|p| p.commits.clone()).collect();
-            let found = authors::resolve(env, args.token.as_deref(), &history.log, &indexes);
+            let found =
+                authors::resolve(env, args.token.as_deref(), runner, &history.log, &indexes);
             runner.info(&format!(
                 "authors: {} login(s) found ({} from noreply e-mails, {} API request(s))",
                 found.by_email.len(),

@@ -38,10 +38,8 @@ pub fn main() -> ExitCode {
 }
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
-    // 1. The inputs, validated (the token masked first).
-    if let Some(token) = args.token.as_deref() {
-        runner.set_secret(token.trim())?;
-    }
+    // 1. The inputs, validated (the tokens masked first).
+    hub_github::mask_tokens(env, args.token.as_deref(), runner)?;
     let request = Request::read(args, env)?;
 
     // 2. The facts: the commits (one range, or the whole history split at the release
@@ -69,6 +67,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         &file,
         args.token.as_deref(),
         env,
+        runner,
     )?;
 
     // 6. Report.

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use hub_git::Repo;
-use hub_github::{BlockingGitHub, FileCommit, GitHubConfig};
-use hub_kit::Env;
+use hub_github::{FileCommit, Session, SessionError};
+use hub_kit::{Env, Runner};
 
 /// The ref that triggered the workflow (`refs/heads/main` on a push).
 const GITHUB_REF: &str = "GITHUB_REF";
@@ -109,20 +109,20 @@ pub fn commit_with_git(repo: &Repo, file: &Path, message: &str) -> Result<Commit
 pub fn commit_with_api(
     env: &Env,
     token: Option<&str>,
+    runner: &mut Runner,
     repo: &Repo,
     path: &str,
     text: &str,
     message: &str,
 ) -> Result<Option<Committed>> {
-    let config = GitHubConfig::from_env(&|name: &str| env.get(name).map(str::to_owned))
-        .context("cannot read the GitHub configuration")?
-        .with_token_input(token);
-    if config.token.is_none() {
-        bail!(
+    let Session { client, config } = match hub_github::connect(env, token, runner) {
+        Ok(session) => session,
+        Err(SessionError::NoToken) => bail!(
             "`commit-via: api` needs a token: set the `token` input (for example \
              `${{{{ github.token }}}}` with `permissions: contents: write`) or `GITHUB_TOKEN`"
-        );
-    }
+        ),
+        Err(e) => return Err(e).context("cannot connect to GitHub"),
+    };
     let repository = config
         .repository()
         .context("`commit-via: api` needs `GITHUB_REPOSITORY`")?
@@ -138,7 +138,6 @@ pub fn commit_with_api(
              (a tag or pull-request run); run on a branch, or leave `commit` off"
         );
     };
-    let client = BlockingGitHub::new(&config).context("cannot start the GitHub client")?;
     let outcome = client
         .block_on(client.github().commit_files(
             &repository,

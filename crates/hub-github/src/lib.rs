@@ -23,6 +23,9 @@
 //!   names the setting ([`Error::ActionsMayNotCreatePullRequests`]); [`Token::is_workflow_token`]
 //!   tells the workflow's `GITHUB_TOKEN` (whose pull requests start no workflow); creating a ref, tag or release that already exists as wanted is
 //!   success ([`Created::Existing`]). The token is never in an error, a log or a `Debug`.
+//! - **From the runner**: [`connect`] is how every action gets its client — the environment
+//!   read once ([`config_from_env`]), the `token` input and `GITHUB_TOKEN` masked in the log
+//!   first ([`mask_tokens`]); [`post_comment`] keeps a sticky comment the same way.
 //! - **Blocking**: the API is async; [`BlockingGitHub`] runs it on a current-thread runtime for
 //!   the CLIs.
 //!
@@ -64,6 +67,7 @@ mod pulls;
 mod refs;
 mod releases;
 mod retry;
+mod session;
 
 pub use blocking::{BlockingGitHub, CommentOn, Posted, post_sticky_comment};
 pub use client::GitHub;
@@ -85,3 +89,4 @@ pub use pulls::{
 pub use refs::{Created, GitRef, NewTag, Person, Tag};
 pub use releases::{NewRelease, Release, ReleaseUpdate};
 pub use retry::{Clock, RetryPolicy, SystemClock};
+pub use session::{Session, SessionError, config_from_env, connect, mask_tokens, post_comment};

@@ -21,6 +21,8 @@ pub struct Runner {
     outputs: Vec<(String, String)>,
     draw: Box<dyn FnMut() -> String>,
     counts: [usize; 3],
+    /// The values already masked: each `::add-mask::` is written once.
+    masked: Vec<String>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -52,6 +54,7 @@ impl Runner {
             outputs: Vec::new(),
             draw: Box::new(|| files::random_hex(16)),
             counts: [0; 3],
+            masked: Vec::new(),
         }
     }
 
@@ -141,9 +144,10 @@ impl Runner {
         Ok(())
     }
 
-    /// Registers a secret so the runner masks it in logs (`::add-mask::`).
+    /// Registers a secret so the runner masks it in logs (`::add-mask::`), once per value.
     pub fn set_secret(&mut self, value: &str) -> std::io::Result<()> {
-        if self.actions && !value.is_empty() {
+        if self.actions && !value.is_empty() && !self.masked.iter().any(|m| m == value) {
+            self.masked.push(value.to_owned());
             writeln!(
                 self.out,
                 "{}",
@@ -512,6 +516,7 @@ mod tests {
         r.error("x\n::set-output name=a::b", &Annotation::at("c.yml", 1, 2))
             .unwrap();
         r.set_secret("s3cr%t\nx").unwrap();
+        r.set_secret("s3cr%t\nx").unwrap(); // masked once
         r.start_group("Commits").unwrap();
         r.end_group().unwrap();
         r.debug("d").unwrap();

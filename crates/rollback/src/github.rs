@@ -48,19 +48,8 @@ impl GitHub {
         environment: &str,
         runner: &mut Runner,
     ) -> Result<Option<GitHub>> {
-        let secrets: std::collections::BTreeSet<&str> =
-            [token, env.get_non_empty(hub_kit::vars::GITHUB_TOKEN)]
-                .into_iter()
-                .flatten()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect();
-        for secret in secrets {
-            runner.set_secret(secret)?;
-        }
-        let config = GitHubConfig::from_env(&|name: &str| env.get(name).map(String::from))
-            .context("cannot read the GitHub environment")?
-            .with_token_input(token);
+        let config = hub_github::config_from_env(env, token, runner)
+            .context("cannot read the GitHub environment")?;
         if config.token.is_none() {
             runner.info(&format!(
                 "github deployments of `{environment}` not used: no `token` input and no `GITHUB_TOKEN`"

@@ -3,7 +3,9 @@
 
 use anyhow::{Context, Result, bail};
 use hub_conventional::semver::Version;
-use hub_github::{BlockingGitHub, GitHubConfig, NewRelease, Repository, Thread};
+use hub_github::{
+    BlockingGitHub, GitHubConfig, NewRelease, Repository, Session, SessionError, Thread,
+};
 use hub_kit::{Env, Runner};
 
 /// A connected client and the repository it works on.
@@ -22,25 +24,17 @@ impl GitHub {
         what: &str,
         runner: &mut Runner,
     ) -> Result<GitHub> {
-        let config = GitHubConfig::from_env(&|name: &str| env.get(name).map(String::from))
-            .context("cannot read the GitHub environment")?
-            .with_token_input(token);
-        if config.token.is_none() {
-            bail!(
+        let Session { client, config } = match hub_github::connect(env, token, runner) {
+            Ok(session) => session,
+            Err(SessionError::NoToken) => bail!(
                 "{what} needs a token: set the `token` input (or `GITHUB_TOKEN`) with `contents: write` permission"
-            );
-        }
-        for secret in [token, env.get_non_empty(hub_kit::vars::GITHUB_TOKEN)]
-            .into_iter()
-            .flatten()
-        {
-            runner.set_secret(secret.trim())?;
-        }
+            ),
+            Err(e) => return Err(e).context("cannot connect to GitHub"),
+        };
         let repo = config
             .repository()
             .context("`GITHUB_REPOSITORY` is not set: run inside GitHub Actions or set it to `owner/name`")?
             .clone();
-        let client = BlockingGitHub::new(&config)?;
         Ok(GitHub {
             client,
             repo,

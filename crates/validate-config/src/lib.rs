@@ -18,7 +18,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use hub_config::FileReport;
 use hub_kit::cli::exit;
-use hub_kit::{Env, Runner, vars};
+use hub_kit::{Env, Runner};
 
 use inputs::{Args, OutputFormat};
 
@@ -30,12 +30,7 @@ pub fn main() -> ExitCode {
 
 fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> {
     // The tokens are masked before anything could echo them (a server's error, a log line).
-    for token in [args.token.as_deref(), env.get(vars::GITHUB_TOKEN)]
-        .into_iter()
-        .flatten()
-    {
-        runner.set_secret(token.trim())?;
-    }
+    hub_github::mask_tokens(env, args.token.as_deref(), runner)?;
     let root = std::env::current_dir().context("cannot read the working directory")?;
     let policy = Arc::new(policy::Policy::new(
         &root,
@@ -75,9 +70,10 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
     if args.comment {
         // Failing to comment (a read-only token on a fork's pull request) does not change the
         // verdict on the files: it is a warning.
-        let posted = hub_github::post_sticky_comment(
-            &|name: &str| env.get(name).map(String::from),
+        let posted = hub_github::post_comment(
+            env,
             args.token.as_deref(),
+            runner,
             "validate-config",
             &summary,
             hub_github::CommentOn::PullRequest,
