@@ -20,8 +20,8 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
 }
 
-/// Records that the calling test cannot run, and why: prints `skipped: <reason>` on the
-/// process's stderr (past the harness's capture, so `cargo test` shows it for a passing
+/// Records that the calling test cannot run, and why: prints `skipped: <reason> (<file>:<line>)`
+/// — the caller's place, so the line says which test skipped — on the process's stderr (past the harness's capture, so `cargo test` shows it for a passing
 /// test too), and under CI fails the test. Callers return right after it.
 ///
 /// ```no_run
@@ -45,7 +45,8 @@ pub fn skip(reason: &str) {
 /// `eprintln!` and shows it only for a failing test, which would hide a passing test's skip.
 #[track_caller]
 fn skip_in(reason: &str, ci: bool, out: &mut dyn std::io::Write) {
-    let _ = writeln!(out, "skipped: {reason}");
+    let at = std::panic::Location::caller();
+    let _ = writeln!(out, "skipped: {reason} ({}:{})", at.file(), at.line());
     assert!(!ci, "skipped under CI, which must run every test: {reason}");
 }
 
@@ -60,17 +61,28 @@ fn skip_in(reason: &str, ci: bool, out: &mut dyn std::io::Write) {
 #[track_caller]
 #[must_use]
 pub fn path_from_env(var: &str, default: Option<&Path>, what: &str) -> Option<PathBuf> {
-    path_from(var, std::env::var_os(var), default, what, &mut skip)
+    path_from(
+        var,
+        std::env::var_os(var),
+        default,
+        what,
+        in_ci(),
+        &mut std::io::stderr(),
+    )
 }
 
-/// [`path_from_env`] with the variable's value given.
+/// [`path_from_env`] with the variable's value, the CI question and the skip's output given.
+/// Every call on the way to [`skip_in`] is a direct call of a `#[track_caller]` function (no
+/// closure or function pointer, which would stop the caller's location there), so a skip or
+/// a failure names the test that asked.
 #[track_caller]
 fn path_from(
     var: &str,
     value: Option<std::ffi::OsString>,
     default: Option<&Path>,
     what: &str,
-    skip: &mut dyn FnMut(&str),
+    ci: bool,
+    out: &mut dyn std::io::Write,
 ) -> Option<PathBuf> {
     if let Some(value) = value.filter(|v| !v.is_empty()) {
         let path = PathBuf::from(value);
@@ -81,20 +93,13 @@ fn path_from(
         );
         return Some(path);
     }
-    match default {
-        Some(path) if path.exists() => Some(path.to_owned()),
-        Some(path) => {
-            skip(&format!(
-                "{what} not found at {} (set {var})",
-                path.display()
-            ));
-            None
-        }
-        None => {
-            skip(&format!("{what} not found (set {var})"));
-            None
-        }
-    }
+    let reason = match default {
+        Some(path) if path.exists() => return Some(path.to_owned()),
+        Some(path) => format!("{what} not found at {} (set {var})", path.display()),
+        None => format!("{what} not found (set {var})"),
+    };
+    skip_in(&reason, ci, out);
+    None
 }
 
 /// The peer suites: `HUB_PEER_SUITES`, else `../shared/peer-suites` beside the repository.
@@ -129,8 +134,12 @@ mod tests {
     #[test]
     fn a_skip_fails_under_ci_and_only_there() {
         let mut said = Vec::new();
+        let line = line!() + 1;
         skip_in("a tool is missing", false, &mut said);
-        assert_eq!(said, b"skipped: a tool is missing\n");
+        assert_eq!(
+            String::from_utf8(said).expect("utf-8"),
+            format!("skipped: a tool is missing ({}:{line})\n", file!())
+        );
         let failed =
             std::panic::catch_unwind(|| skip_in("a tool is missing", true, &mut Vec::new()))
                 .expect_err("a skip under CI fails the test");
@@ -143,18 +152,25 @@ mod tests {
     #[test]
     fn a_path_variable_that_names_nothing_is_an_error_not_a_skip() {
         // Unset and absent: a skip, with the variable to set.
+        // The skip names this test's line, not the kit's: the caller's location is carried
+        // through to the skip.
         let mut skipped = Vec::new();
+        let line = line!() + 1;
         let found = path_from(
             "HUB_PEER_SUITES",
             None,
             Some(Path::new("/nonexistent/peer-suites")),
             "peer suites",
-            &mut |reason: &str| skipped.push(reason.to_owned()),
+            false,
+            &mut skipped,
         );
         assert_eq!(found, None);
         assert_eq!(
-            skipped,
-            ["peer suites not found at /nonexistent/peer-suites (set HUB_PEER_SUITES)"]
+            String::from_utf8(skipped).expect("utf-8"),
+            format!(
+                "skipped: peer suites not found at /nonexistent/peer-suites (set HUB_PEER_SUITES) ({}:{line})\n",
+                file!()
+            )
         );
         // Set, but to a path that does not exist: a failure everywhere.
         let wrong = std::panic::catch_unwind(|| {
@@ -163,7 +179,8 @@ mod tests {
                 Some("/nonexistent/peer-suitez".into()),
                 None,
                 "peer suites",
-                &mut |_: &str| {},
+                false,
+                &mut Vec::new(),
             )
         })
         .expect_err("a typo in the variable fails");
