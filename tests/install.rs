@@ -53,7 +53,7 @@ fn root_action_downloads_verifies_and_adds_to_path() {
     let mut act = Act::new(tmp.path(), action);
     act.env("GITHUB_SERVER_URL", &url);
     let wf = format!(
-        "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - id: suite\n        uses: org/hub-actions@v1\n      - id: v\n        run: echo \"version=$(hub-semver-bump --version)\" >> \"$GITHUB_OUTPUT\"\n{}{}",
+        "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - id: suite\n        uses: org/hub-actions@v1\n      - id: v\n        run: |\n          echo \"version=$(hub-semver-bump --version)\" >> \"$GITHUB_OUTPUT\"\n          echo \"hub=$(hub semver-bump --version)\" >> \"$GITHUB_OUTPUT\"\n          echo \"link=$(readlink \"$(command -v hub-validate-config)\")\" >> \"$GITHUB_OUTPUT\"\n{}{}",
         write_outputs_step("suite"),
         write_outputs_step("v")
     );
@@ -65,6 +65,12 @@ fn root_action_downloads_verifies_and_adds_to_path() {
         run.json("v.json")["version"],
         format!("hub-semver-bump {v}").as_str()
     );
+    // The archive is one binary, `hub`, and a link to it per action.
+    assert_eq!(
+        run.json("v.json")["hub"],
+        format!("hub-semver-bump {v}").as_str()
+    );
+    assert_eq!(run.json("v.json")["link"], "hub");
     let requested = log.lock().unwrap().clone();
     assert_eq!(
         requested,
@@ -108,7 +114,7 @@ fn corrupted_archive_is_refused() {
     let cache = tmp.path().join("act-cache/act/tool_cache/hub-actions");
     let leftovers: Vec<_> = walk(&cache)
         .into_iter()
-        .filter(|p| p.ends_with("hub-semver-bump"))
+        .filter(|p| p.ends_with("hub-semver-bump") || p.ends_with("hub"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -193,8 +199,19 @@ jobs:
     assert_eq!(validate["files-checked"], "1");
     let out = run.json("suite.json");
     assert_eq!(out["version"], suite_version().as_str());
+    // `hub` built from source, and the links to it in a directory of their own.
+    let bin_dir = target_dir().join("release/hub-actions");
     assert_eq!(
         out["bin-dir"].as_str().unwrap(),
-        target_dir().join("release").display().to_string()
+        bin_dir.display().to_string()
     );
+    for action in packages() {
+        let link = bin_dir.join(format!("hub-{action}"));
+        assert_eq!(
+            std::fs::read_link(&link).unwrap(),
+            std::path::Path::new("../hub"),
+            "{}",
+            link.display()
+        );
+    }
 }

@@ -209,8 +209,9 @@ fn tag_event(tmp: &Path, origin: &Path, tag: &str) -> PathBuf {
     path
 }
 
-/// Checks what the release `tag` carries: the archive lists the suite's binaries, they run
-/// and report the version, and the checksum file verifies the archive (`sha256sum -c`).
+/// Checks what the release `tag` carries: the archive holds `hub` and a `hub-<action>`
+/// symbolic link to it per action, each runs as its action and reports the version, and the
+/// checksum file verifies the archive (`sha256sum -c`).
 fn check_assets(tmp: &Path, server: &TestServer, tag: &str) -> Vec<u64> {
     let version = tag.trim_start_matches('v');
     let archive = format!("hub-actions-{version}-{TARGET}.tar.gz");
@@ -233,12 +234,21 @@ fn check_assets(tmp: &Path, server: &TestServer, tag: &str) -> Vec<u64> {
     assert_eq!(checked, format!("{archive}: OK\n"));
     let listed = sh(&dir, "tar", &["-tzf", &archive]);
     let mut want: Vec<String> = packages().iter().map(|p| format!("hub-{p}")).collect();
+    want.push("hub".into());
     want.sort();
     let mut got: Vec<&str> = listed.lines().collect();
     got.sort_unstable();
     assert_eq!(got, want);
     sh(&dir, "tar", &["-xzf", &archive, "-C", "x"]);
+    let listed = sh(&dir.join("x"), "./hub", &["--list"]);
+    let mut actions: Vec<&str> = listed.lines().collect();
+    actions.sort_unstable();
+    let mut want = packages();
+    want.sort();
+    assert_eq!(actions, want);
     for p in packages() {
+        let link = dir.join("x").join(format!("hub-{p}"));
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("hub"));
         let bin = format!("./hub-{p}");
         let help = sh(&dir.join("x"), &bin, &["--help"]);
         assert!(help.contains(&format!("Usage: hub-{p}")), "{help}");

@@ -6,8 +6,9 @@
 #   release.sh check <tag>                     version=, prerelease=, published= (step outputs)
 #   release.sh matrix                          matrix=<the build matrix, from .github/release/targets>
 #   release.sh toolchain <target>              add the Rust target (and musl-gcc) when missing
-#   release.sh build <target>                  cargo build --release --locked of the suite
-#   release.sh pack <target> <version>         dist/hub-actions-<version>-<target>.tar.gz
+#   release.sh build <target>                  cargo build --release --locked of `hub`, the suite
+#   release.sh pack <target> <version>         dist/hub-actions-<version>-<target>.tar.gz: `hub` and
+#                                              a `hub-<action>` link to it per action
 #   release.sh checksums <version>             dist/hub-actions-<version>-checksums.txt
 #   release.sh attach <tag>                    upload dist/ to the tag's GitHub release
 #   release.sh release-tree <tag> <version> <owner/repo>
@@ -53,7 +54,8 @@ targets() {
   done <.github/release/targets
 }
 
-packages() {
+# The actions: each is `hub <action>`, and `hub-<action>` through a link to `hub`.
+actions() {
   local p
   while read -r p; do
     [[ -z "$p" || "$p" == \#* ]] && continue
@@ -112,10 +114,11 @@ cmd_toolchain() {
 }
 
 cmd_build() {
-  local target=$1 args=() p
+  local target=$1
   valid_target "$target"
-  while read -r p; do args+=(-p "$p"); done < <(packages)
-  cargo build --release --locked --target "$target" "${args[@]}"
+  # One multi-call binary carries every action (crates/hub): one static binary instead of
+  # one per action, which carried the shared code (clap, tokio, hyper, rustls) five times.
+  cargo build --release --locked --target "$target" -p hub
 }
 
 cmd_pack() {
@@ -126,13 +129,24 @@ cmd_pack() {
   [[ "$target" == *windows* ]] && exe=".exe"
   bins=${CARGO_TARGET_DIR:-target}/$target/release
   stage=$(mktemp -d)
+  cp "$bins/hub$exe" "$stage/"
+  chmod 0755 "$stage/hub$exe"
+  names+=("hub$exe")
+  # `hub-<action>` runs the action (hub dispatches on the name it is called by): a symbolic
+  # link to `hub` on Unix; on Windows a hard link, because a symbolic link needs Developer
+  # Mode or an administrator there (Git Bash's tar and ln would make copies instead), while
+  # NTFS hard links need no privilege. In the archive both are entries without data.
   while read -r p; do
-    cp "$bins/hub-$p$exe" "$stage/"
+    if [[ -n "$exe" ]]; then
+      ln "$stage/hub$exe" "$stage/hub-$p$exe"
+    else
+      ln -s "hub" "$stage/hub-$p"
+    fi
     names+=("hub-$p$exe")
-  done < <(packages)
+  done < <(actions)
   # Reproducible: fixed order, times, owners; gzip without a name or time stamp. So a re-run
   # of the same build makes the same bytes, which attach then finds already uploaded.
-  (cd "$stage" && touch -t 198001010000.00 "${names[@]}" && chmod 0755 "${names[@]}")
+  (cd "$stage" && touch -h -t 198001010000.00 "${names[@]}")
   local owner=(--owner=0 --group=0 --numeric-owner)
   tar --version 2>/dev/null | grep -q 'GNU tar' || owner=(--uid 0 --gid 0 --numeric-owner)
   mkdir -p dist

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The one installer behind every hub-actions action (and the root action).
 #
-# Finds or makes the suite's binaries for the action's own source tree and prints
+# Finds or makes the suite's binary for the action's own source tree and prints
 # `bin-dir=<dir>` and `version=<version>` to $GITHUB_OUTPUT (or stdout outside Actions).
+# The suite is one multi-call binary, `hub`; `bin-dir` holds it and a `hub-<action>` link to
+# it per action (actions/install/packages), the names the actions and users call.
 #
 #   1. Release trees (a tag made by the release workflow carries actions/install/release.env):
 #      the runner's tool cache, $RUNNER_TOOL_CACHE/hub-actions/<version>/<arch>;
@@ -10,7 +12,7 @@
 #      action's own repository on $GITHUB_SERVER_URL (GitHub Enterprise works), verified
 #      against the release's SHA-256 checksum file before it is extracted.
 #   2. Anything else (a branch or SHA ref), or a platform without a prebuilt archive:
-#      `cargo build --release --locked` from the action's own source.
+#      `cargo build --release --locked -p hub` from the action's own source, and the links.
 #
 # The version is learned from files next to this script, never from `github.action_ref`,
 # which is empty inside composite actions (actions/runner#2473).
@@ -157,19 +159,31 @@ version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n1)
 # (they share one checkout of this repository) reuses the first one's build.
 key=$(printf '%s' "$root" | (sha256sum 2>/dev/null || shasum -a 256) | cut -c1-16)
 target_dir=${HUB_ACTIONS_TARGET_DIR:-$cache_root/source/$key}
-packages=()
-while read -r p; do [[ -n "$p" && "$p" != \#* ]] && packages+=(-p "$p"); done <"$here/packages"
+actions=()
+while read -r p; do [[ -n "$p" && "$p" != \#* ]] && actions+=("$p"); done <"$here/packages"
 # A fingerprint of the source: every action of a job shares one build, and a changed tree
 # at the same path (a self-hosted runner's next job) is built again.
 fingerprint=$(cd "$root" && find Cargo.toml Cargo.lock crates actions/install/packages -type f -print0 2>/dev/null \
   | LC_ALL=C sort -z | xargs -0 cat | (sha256sum 2>/dev/null || shasum -a 256) | cut -c1-32)
 marker="$target_dir/release/.hub-actions-source-$fingerprint"
+bin_dir="$target_dir/release/hub-actions"
 if [[ -f "$marker" ]]; then
   say "reusing the build of this source tree in $target_dir"
-  finish "$target_dir/release" "$version"
+  finish "$bin_dir" "$version"
 fi
-say "building $version from source in $root (cargo build --release --locked)"
-(cd "$root" && CARGO_TARGET_DIR="$target_dir" cargo build --release --locked --quiet "${packages[@]}") >&2 \
+say "building $version from source in $root (cargo build --release --locked -p hub)"
+(cd "$root" && CARGO_TARGET_DIR="$target_dir" cargo build --release --locked --quiet -p hub) >&2 \
   || die "cargo build failed for hub-actions $version from $root"
+# The links, in a directory of their own (Cargo's output directory may hold the per-action
+# test binaries of the same names): as in the release archive, a symbolic link to `hub`, a
+# hard link on Windows (see .github/release/release.sh).
+mkdir -p "$bin_dir"
+for p in "${actions[@]}"; do
+  if [[ -n "$exe" ]]; then
+    ln -f "$target_dir/release/hub$exe" "$bin_dir/hub-$p$exe"
+  else
+    ln -sfn ../hub "$bin_dir/hub-$p"
+  fi
+done
 touch "$marker"
-finish "$target_dir/release" "$version"
+finish "$bin_dir" "$version"

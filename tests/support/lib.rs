@@ -41,17 +41,21 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace().join("target"))
 }
 
-/// Builds the action binaries once (release profile, as users get them) and returns their
-/// directory.
+/// Builds the suite once as users get it — the multi-call `hub`, release profile, the one
+/// binary the archive and the installer ship (one link of one program; the actions' own
+/// `hub-<action>` binaries are not needed here) — and returns its directory.
 pub fn release_bins() -> &'static Path {
     static BINS: OnceLock<PathBuf> = OnceLock::new();
     BINS.get_or_init(|| {
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.current_dir(workspace())
-            .args(["build", "--release", "--locked", "--quiet"]);
-        for p in packages() {
-            cmd.args(["-p", &p]);
-        }
+        cmd.current_dir(workspace()).args([
+            "build",
+            "--release",
+            "--locked",
+            "--quiet",
+            "-p",
+            "hub",
+        ]);
         let st = cmd.status().expect("cargo runs");
         assert!(st.success(), "release build of the suite failed");
         target_dir().join("release")
@@ -144,18 +148,21 @@ pub fn mark_release(action: &Path, version: &str, repository: &str) {
     .expect("write release.env");
 }
 
-/// Packs the release binaries as `hub-actions-<version>-<target>.tar.gz` plus the checksum
-/// file into `dir`, as the release workflow does.
+/// Packs the release binary as `hub-actions-<version>-<target>.tar.gz` plus the checksum
+/// file into `dir`, as the release workflow does: `hub` and a `hub-<action>` link to it per
+/// action.
 pub fn release_archive(dir: &Path, version: &str, target: &str) -> (PathBuf, PathBuf) {
     let bins = release_bins();
     let stage = dir.join("stage");
     std::fs::create_dir_all(&stage).expect("mkdir");
+    std::fs::copy(bins.join("hub"), stage.join("hub")).expect("copy binary");
+    let mut names = vec!["hub".to_string()];
     for p in packages() {
         let name = format!("hub-{p}");
-        std::fs::copy(bins.join(&name), stage.join(&name)).expect("copy binary");
+        std::os::unix::fs::symlink("hub", stage.join(&name)).expect("link");
+        names.push(name);
     }
     let archive = format!("hub-actions-{version}-{target}.tar.gz");
-    let names: Vec<String> = packages().iter().map(|p| format!("hub-{p}")).collect();
     let mut args = vec![
         "-czf".to_string(),
         dir.join(&archive).display().to_string(),
