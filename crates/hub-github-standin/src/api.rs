@@ -60,6 +60,7 @@ pub(crate) enum Op {
     MergePull,
     ListCommitPulls,
     GetRepository,
+    AddLabels,
 }
 
 /// Method, path template exactly as the description spells it, operation.
@@ -252,6 +253,11 @@ pub(crate) const ROUTES: &[(&str, &str, Op)] = &[
         Op::ListCommitPulls,
     ),
     ("GET", "/repos/{owner}/{repo}", Op::GetRepository),
+    (
+        "POST",
+        "/repos/{owner}/{repo}/issues/{issue_number}/labels",
+        Op::AddLabels,
+    ),
 ];
 
 /// Parameters that span several path segments (`x-multi-segment` in the description).
@@ -1047,6 +1053,37 @@ fn dispatch(store: &mut Store, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Reply, 
             Ok(Reply::json(200, pull_json(store, ctx, repo, pull, true)))
         }
         Op::MergePull => merge_pull(store, call, now),
+        Op::AddLabels => {
+            let number = call.id_param("issue_number")?;
+            // `{"labels": ["a", …]}` or the array itself.
+            let list = call.body.get("labels").unwrap_or(call.body);
+            let names: Vec<String> = list
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().or_else(|| v.get("name")?.as_str()))
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if names.is_empty() {
+                return Err(invalid_field("Label", "labels"));
+            }
+            let repo = store.repo_mut(owner, name).ok_or_else(Reply::not_found)?;
+            let pull = repo.pulls.get_mut(&number).ok_or_else(Reply::not_found)?;
+            for label in names {
+                if !pull.labels.contains(&label) {
+                    pull.labels.push(label);
+                }
+            }
+            pull.updated_at = now;
+            let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
+            let pull = repo.pulls.get(&number).ok_or_else(Reply::not_found)?;
+            Ok(Reply::json(
+                200,
+                json!(labels_json(ctx, repo, &pull.labels)),
+            ))
+        }
         Op::GetRepository => {
             let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
             // A `full-repository`: the `repository` fields and three more.
@@ -1172,6 +1209,7 @@ fn create_pull(
             merge_commit_sha: None,
             head_sha: None,
             commits: Vec::new(),
+            labels: Vec::new(),
         },
     );
     let repo = store.repo(owner, name).ok_or_else(Reply::not_found)?;
@@ -1284,6 +1322,30 @@ fn merge_pull(store: &mut Store, call: &Call<'_>, now: i64) -> Result<Reply, Rep
         200,
         json!({ "sha": sha, "merged": true, "message": "Pull Request successfully merged" }),
     ))
+}
+
+/// Label objects for `names` (ids derived from the name, as stable as GitHub's).
+fn labels_json(ctx: &Ctx<'_>, repo: &Repo, names: &[String]) -> Vec<Value> {
+    let api = repo_api(ctx, repo);
+    names
+        .iter()
+        .map(|name| {
+            let id = name
+                .bytes()
+                .fold(1_000_u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+                % 1_000_000_000;
+            json!({
+                "id": id,
+                "node_id": node_id("LA", &id.to_string()),
+                "url": format!("{api}/labels/{}", percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)),
+                "name": name,
+                // A string: nullable in `label`, not in a pull request's list entry.
+                "description": "",
+                "color": "ededed",
+                "default": false,
+            })
+        })
+        .collect()
 }
 
 /// A `repository` object, with the fields GitHub's description requires.
@@ -1431,7 +1493,7 @@ fn pull_json(
         "title": pull.title,
         "user": known_user(store, ctx, &pull.login),
         "body": pull.body,
-        "labels": [],
+        "labels": labels_json(ctx, repo, &pull.labels),
         "milestone": null,
         "active_lock_reason": null,
         "created_at": rfc3339(pull.created_at),

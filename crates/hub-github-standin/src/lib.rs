@@ -3,7 +3,7 @@
 //! It keeps in-memory state for what the hub-actions use — git refs and annotated tags, git data
 //! (blobs, trees, commits, with real git object ids), releases, issue and commit comments with
 //! pagination and `Link` headers, deployments and statuses (with `auto_inactive`), pull requests
-//! (created, listed by head or base, updated, closed, merged with the `merge` or `squash`
+//! (created, listed by head or base, updated, labelled, closed, merged with the `merge` or `squash`
 //! method, found from a commit) and their commits, commit authors and verification — and serves
 //! it on 127.0.0.1.
 //!

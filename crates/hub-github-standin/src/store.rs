@@ -125,6 +125,8 @@ pub(crate) struct Pull {
     pub head_sha: Option<String>,
     /// Seeded commits, oldest first (empty: computed from the branches).
     pub commits: Vec<String>,
+    /// Its labels' names, in the order they were added.
+    pub labels: Vec<String>,
 }
 
 /// One repository.
@@ -536,6 +538,7 @@ impl Store {
             merge_commit_sha: None,
             head_sha: None,
             commits: Vec::new(),
+            labels: Vec::new(),
         });
         pull.head_sha = commits.last().cloned();
         pull.commits = commits;

@@ -344,6 +344,32 @@ impl GitHub {
         self.patch_pull(repo, number, &body).await
     }
 
+    /// Adds `labels` to pull request (or issue) `number` (`POST issues/{n}/labels`); labels
+    /// it already has stay.
+    ///
+    /// # Errors
+    /// On refusal (the token needs `pull-requests: write`) or transport failure.
+    pub async fn add_labels(
+        &self,
+        repo: &Repository,
+        number: u64,
+        labels: &[String],
+    ) -> Result<(), Error> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        let path = format!("{}/issues/{number}/labels", repo.api_path());
+        let _: serde_json::Value = self
+            .call(
+                Method::POST,
+                &path,
+                Some(&json!({ "labels": labels })),
+                Permission::PullRequestsWrite,
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Closes pull request `number` without merging, after posting `comment` on it (when not
     /// blank) so its readers learn why.
     ///

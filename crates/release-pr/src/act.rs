@@ -81,6 +81,7 @@ pub fn pull(
                 "opened release pull request #{}: {}",
                 created.number, created.html_url
             ))?;
+            gh.label(created.number, &request.labels)?;
             run.open = Some(plan::OpenPull {
                 number: created.number,
                 url: created.html_url,

@@ -157,6 +157,13 @@ impl GitHub {
             .block_on(self.client.github().create_pull_request(&self.repo, pull))?)
     }
 
+    /// Puts `labels` on it (cosmetic: nothing recognises it by them).
+    pub fn label(&self, number: u64, labels: &[String]) -> Result<()> {
+        Ok(self
+            .client
+            .block_on(self.client.github().add_labels(&self.repo, number, labels))?)
+    }
+
     /// Edits its title and body.
     pub fn edit(&self, number: u64, title: &str, body: &str) -> Result<PullRequest> {
         Ok(self

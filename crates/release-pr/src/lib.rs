@@ -54,9 +54,6 @@ fn lifecycle(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     let gh = GitHub::connect(env, request.token.as_deref(), runner)?;
     let base = release_branch(&request, env, &gh)?;
     let mut run = Run::new(&base, gh.workflow_token, request.dry_run);
-    if !request.labels.is_empty() {
-        runner.info("input `labels`: not applied by this version (labels are cosmetic only)")?;
-    }
 
     // A push to another branch (a pull request's, the release pull request's own) is not
     // a release branch run: nothing to do.

@@ -504,7 +504,7 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
         return;
     };
     let before = env.server.requests().len();
-    let run = env.run_ok(&["--dry-run"]);
+    let run = env.run_ok(&["--dry-run", "--labels", "release"]);
     assert_eq!(env.writes_since(before), Vec::<String>::new());
     assert_eq!(run["dry_run"], true);
     let pr = pull_of(&run);
@@ -991,4 +991,23 @@ fn a_push_to_another_branch_does_nothing() {
     let run: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(run["action"], "nothing", "{run:#}");
     assert_eq!(env.server.requests().len(), before);
+}
+
+#[test]
+fn labels_are_put_on_the_opened_pull_request_but_recognise_nothing() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    env.run_ok(&["--labels", "release, autorelease: pending"]);
+    let labels = &env.state()["pulls"]["1"]["labels"];
+    assert_eq!(
+        labels,
+        &serde_json::json!(["release", "autorelease: pending"]),
+        "{labels:#}"
+    );
+    // Without the labels (a person removed them) the pull request is still the one.
+    commit(&env.path(), &[("src/q.rs", "\n")], "fix: q");
+    env.push();
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "refreshed", "{run:#}");
 }
