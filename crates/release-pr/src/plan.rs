@@ -79,8 +79,15 @@ fn counted(commits: &[OwnedCommit]) -> Vec<OwnedCommit> {
 /// Each package's next version (hub-conventional's decision, as semver-bump's), linked
 /// groups levelled to their highest, `Release-As` from the pull request's body, and a
 /// pre-release's first number `1` (`1.3.0-rc.1`, then `-rc.2`).
-pub fn next_versions(request: &Request, h: &History, edits: &Edits) -> Result<Vec<Next>> {
+///
+/// Also returns why a `Release-As` line was not used (not above the current version).
+pub fn next_versions(
+    request: &Request,
+    h: &History,
+    edits: &Edits,
+) -> Result<(Vec<Next>, Vec<String>)> {
     let mut versions: Vec<Option<Version>> = Vec::new();
+    let mut ignored = Vec::new();
     for (i, unit) in h.units.iter().enumerate() {
         let last = &h.lasts[i];
         let mine = counted(&h.commits[i]);
@@ -92,10 +99,20 @@ pub fn next_versions(request: &Request, h: &History, edits: &Edits) -> Result<Ve
             })
             .collect();
         let analyzed = hub_conventional::analyze(&raw, &request.rules);
-        let release_as = edits
-            .release_as_for(&unit.name)
+        let asked = edits.release_as_for(&unit.name);
+        let release_as = asked
             .filter(|v| last.version.as_ref().is_none_or(|cur| *v > cur))
             .cloned();
+        if let (Some(v), None, Some(cur)) = (asked, &release_as, &last.version) {
+            ignored.push(format!(
+                "`Release-As: {v}` is not above {}'s current version {cur}: not used",
+                if unit.name == "." {
+                    "the package"
+                } else {
+                    &unit.name
+                }
+            ));
+        }
         let mut options = ReleaseOptions {
             release_as: release_as.clone(),
             ..request.options.clone()
@@ -159,7 +176,7 @@ pub fn next_versions(request: &Request, h: &History, edits: &Edits) -> Result<Ve
             section,
         });
     }
-    Ok(out)
+    Ok((out, ignored))
 }
 
 /// `X-rc.0` (no `rc` of that version yet) becomes `X-rc.1`: release candidates count from 1.

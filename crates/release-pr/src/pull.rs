@@ -24,7 +24,8 @@ pub fn plan(
 ) -> Result<PullRun> {
     let open = pulls.iter().find(|p| p.is_open() && p.has_marker(key));
     let edits = open.map(|p| body::edits(&p.body)).unwrap_or_default();
-    let nexts: Vec<_> = plan::next_versions(request, head, &edits)?
+    let (nexts, warnings) = plan::next_versions(request, head, &edits)?;
+    let nexts: Vec<_> = nexts
         .into_iter()
         .filter(|n| !request.separate || key.ends_with(&format!("/{}", n.name)))
         .collect();
@@ -73,5 +74,6 @@ pub fn plan(
         branch_exists: branch_head.is_some(),
         action,
         head_sha: branch_head.map(|h| h.sha),
+        warnings,
     })
 }

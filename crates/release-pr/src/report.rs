@@ -24,6 +24,8 @@ pub struct PullRun {
     pub action: PullAction,
     /// The branch's head (after a push, the new one).
     pub head_sha: Option<String>,
+    /// What the run did not use of the pull request's body, and why.
+    pub warnings: Vec<String>,
 }
 
 /// One release made (or planned, in a dry run).
@@ -153,6 +155,9 @@ pub fn finish(run: &Run, request: &Request, runner: &mut Runner) -> Result<()> {
         }
     }
     for p in &run.pulls {
+        for warning in &p.warnings {
+            runner.warning(warning, &hub_kit::Annotation::default())?;
+        }
         runner.info(&format!(
             "release pull request {}: {}",
             p.branch,

@@ -1013,3 +1013,22 @@ fn labels_are_put_on_the_opened_pull_request_but_recognise_nothing() {
     let run = env.run_ok(&[]);
     assert_eq!(run["action"], "refreshed", "{run:#}");
 }
+
+#[test]
+fn a_release_as_below_the_current_version_is_not_used_and_says_so() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let run = env.run_ok(&[]);
+    let n = number(&run);
+    env.edit_body(n, &format!("{}\nRelease-As: 1.0.0\n", env.pr_body(n)));
+    let out = env.run(&[], &[]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`Release-As: 1.0.0` is not above the package's current version 1.2.0"),
+        "{stderr}"
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(pull_of(&run)["versions"]["."], "1.3.0");
+}
