@@ -30,8 +30,8 @@ from scenarios import SCENARIOS
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 DATA = BENCH / ".data"
-DEFAULT_SCENARIOS = ["bump", "changelog", "validate", "canary", "install", "rollback"]
-HUB_PACKAGES = ["semver-bump", "conventional-changelog", "validate-config", "rollback"]
+DEFAULT_SCENARIOS = ["bump", "changelog", "validate", "canary", "install", "rollback", "release-pr"]
+HUB_PACKAGES = ["semver-bump", "conventional-changelog", "validate-config", "rollback", "release-pr"]
 
 
 def log(msg: str):
@@ -399,7 +399,7 @@ def render_markdown(result: dict) -> str:
            table(result["records"]) if any(r.get("kind") not in ("info", "check")
                                             for r in result["records"]) else "", ""]
     extra = result.get("extra", {})
-    for key in ("canary", "install", "rollback"):
+    for key in ("canary", "install", "rollback", "release-pr"):
         if key in extra and extra[key].get("markdown"):
             out += [extra[key]["markdown"], ""]
     out.append(f"Disagreements: {len(result['disagreements'])}")

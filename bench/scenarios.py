@@ -464,7 +464,7 @@ def serve(directory: Path, handler=None):
 
 
 BINARIES = ["hub-semver-bump", "hub-conventional-changelog", "hub-validate-config",
-            "hub-rollback", "hub-canary-gate"]
+            "hub-rollback", "hub-canary-gate", "hub-release-pr"]
 
 
 def install(b):
@@ -599,5 +599,7 @@ def rollback(b):
         shutil.rmtree(work, ignore_errors=True)
 
 
+from release_pr import release_pr  # noqa: E402 - the release-pr scenario lives in its own file
+
 SCENARIOS = {"bump": bump, "changelog": changelog, "validate": validate, "canary": canary,
-             "install": install, "rollback": rollback}
+             "install": install, "rollback": rollback, "release-pr": release_pr}
