@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 use hub_github::{
-    BlockingGitHub, BranchCommit, FileCommit, GitCommit, GitHubConfig, NewPullRequest, NewRelease,
-    NewTag, PullRequest, PullRequestUpdate, Repository,
+    BlockingGitHub, BranchCommit, FileCommit, GitCommit, NewPullRequest, NewRelease, NewTag,
+    PullRequest, PullRequestUpdate, Repository, SessionError,
 };
 use hub_kit::{Env, Runner};
 
@@ -18,31 +18,27 @@ pub struct GitHub {
 }
 
 impl GitHub {
-    /// Connects with the `token` input or `GITHUB_TOKEN`.
+    /// Connects with the `token` input or `GITHUB_TOKEN`, masked first (hub-github's one
+    /// way to connect).
     pub fn connect(env: &Env, token: Option<&str>, runner: &mut Runner) -> Result<GitHub> {
-        let config = GitHubConfig::from_env(&|name: &str| env.get(name).map(String::from))
-            .context("cannot read the GitHub environment")?
-            .with_token_input(token);
-        let Some(token_value) = config.token.clone() else {
-            bail!(
+        let session = match hub_github::connect(env, token, runner) {
+            Ok(session) => session,
+            Err(SessionError::NoToken) => bail!(
                 "release-pr needs a token: set the `token` input (or `GITHUB_TOKEN`) with `contents: write` and `pull-requests: write`"
-            );
+            ),
+            Err(other) => return Err(other).context("cannot connect to GitHub"),
         };
-        for secret in [token, env.get_non_empty(hub_kit::vars::GITHUB_TOKEN)]
-            .into_iter()
-            .flatten()
-        {
-            runner.set_secret(secret.trim())?;
-        }
-        let repo = config
+        let repo = session
+            .config
             .repository()
             .context("`GITHUB_REPOSITORY` is not set: run inside GitHub Actions or set it to `owner/name`")?
             .clone();
         let workflow_token =
-            token_value.is_workflow_token(env.get_non_empty(hub_kit::vars::GITHUB_TOKEN));
-        let client = BlockingGitHub::new(&config)?;
+            session.config.token.as_ref().is_some_and(|t| {
+                t.is_workflow_token(env.get_non_empty(hub_kit::vars::GITHUB_TOKEN))
+            });
         Ok(GitHub {
-            client,
+            client: session.client,
             repo,
             workflow_token,
         })

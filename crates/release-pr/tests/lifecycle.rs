@@ -1032,3 +1032,17 @@ fn a_release_as_below_the_current_version_is_not_used_and_says_so() {
     let run: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(pull_of(&run)["versions"]["."], "1.3.0");
 }
+
+#[test]
+fn without_a_token_the_run_says_which_permissions_it_needs() {
+    let Some(mut env) = Env::start(Options::default()) else {
+        return;
+    };
+    env.token = String::new();
+    let out = env.run(&[], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("release-pr needs a token"), "{stderr}");
+    assert!(stderr.contains("pull-requests: write"), "{stderr}");
+    assert_eq!(env.server.requests().len(), 0);
+}
