@@ -94,7 +94,16 @@ pub fn untagged(
                     "release pull request #{} was merged but not released: releasing it now",
                     pr.number
                 ))?;
-                merged(request, gh, pr, run, runner)?;
+                // An old pull request's state never stops this run: said, and left.
+                if let Err(e) = merged(request, gh, pr, run, runner) {
+                    runner.warning(
+                        &format!(
+                            "release pull request #{} was merged but cannot be released: {e:#}",
+                            pr.number
+                        ),
+                        &hub_kit::Annotation::default(),
+                    )?;
+                }
             }
         }
     }

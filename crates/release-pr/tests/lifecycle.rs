@@ -1046,3 +1046,31 @@ fn without_a_token_the_run_says_which_permissions_it_needs() {
     assert!(stderr.contains("pull-requests: write"), "{stderr}");
     assert_eq!(env.server.requests().len(), 0);
 }
+
+#[test]
+fn an_old_release_pull_request_that_cannot_be_released_does_not_stop_the_run() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let run = env.run_ok(&[]);
+    let n = number(&run);
+    env.merge(n);
+    // Someone broke the merged pull request's data.
+    let body = env.pr_body(n).replace("\"1.3.0\"", "\"one point three\"");
+    env.edit_body(n, &body);
+    env.pull();
+    commit(&dir, &[("src/after.rs", "\n")], "fix: after");
+    env.push();
+    let out = env.run(&[], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "release pull request #{n} was merged but cannot be released"
+        )),
+        "{stderr}"
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(pull_of(&run)["action"], "opened", "{run:#}");
+}
