@@ -9,10 +9,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use hub_conventional::TagPattern;
-use hub_git::{Range, Repo, Tag};
+use hub_git::{Repo, Tag};
 
-use crate::history::{self, LastRelease};
-use crate::packages::{self, Package};
+use hub_release::packages::{self, Package};
+use hub_release::releases::{self, LastRelease};
+
 use crate::request::Request;
 
 /// A package to version: the single package (`.`), or one of the monorepo config.
@@ -33,7 +34,7 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// The package as semver-bump's engine sees it.
+    /// The package as hub-release's `assign` sees it.
     fn package(&self) -> Package {
         Package {
             name: self.name.clone(),
@@ -127,14 +128,8 @@ pub fn history(request: &Request, rev: &str, ignore: &BTreeSet<String>) -> Resul
         .cloned()
         .collect();
     let patterns: Vec<&TagPattern> = units.iter().map(|u| &u.pattern).collect();
-    let lasts = history::last_releases(&repo, &patterns, &considered, &at)?;
-    let bases: Vec<&str> = lasts.iter().filter_map(|l| l.commit.as_deref()).collect();
-    let since = if bases.len() < lasts.len() {
-        None
-    } else {
-        oldest_common(&repo, &bases)
-    };
-    let (log, files) = repo.log_with_files(&Range::since(since.as_deref(), &at))?;
+    let lasts = releases::last_releases(&repo, &patterns, &considered, &at)?;
+    let (log, files) = releases::log_since(&repo, &lasts, &at)?;
     let all: Vec<OwnedCommit> = log
         .iter()
         .map(|c| OwnedCommit {
@@ -173,25 +168,6 @@ pub fn history(request: &Request, rev: &str, ignore: &BTreeSet<String>) -> Resul
         commits,
         tags,
     })
-}
-
-/// The commit every base can reach, for one log that covers all their ranges.
-fn oldest_common(repo: &Repo, bases: &[&str]) -> Option<String> {
-    let mut unique: Vec<&str> = bases.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    match unique.as_slice() {
-        [] => None,
-        [one] => Some((*one).to_string()),
-        many => {
-            let mut argv = vec!["merge-base", "--octopus"];
-            argv.extend(many.iter().copied());
-            repo.run(&argv)
-                .ok()
-                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
-                .filter(|s| !s.is_empty())
-        }
-    }
 }
 
 /// The commits of `to` that `base` does not contain (`git rev-list to ^base`): at release

@@ -14,8 +14,6 @@ mod body;
 mod facts;
 mod files;
 mod github;
-mod history;
-mod packages;
 mod plan;
 mod pull;
 mod release;

@@ -4,7 +4,7 @@
 //! refresh, leave, close). A value that `--dry-run --json` prints, a run carries out and
 //! the unit tests build from hand-made facts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
 use hub_changelog::{Author, Layout, LogCommit, ReleaseInput};
@@ -129,21 +129,10 @@ pub fn next_versions(
         versions.push(next);
     }
     // Linked groups share the highest next version of their members.
-    let mut groups: BTreeMap<&str, Version> = BTreeMap::new();
-    for (unit, v) in h.units.iter().zip(&versions) {
-        if let (Some(g), Some(v)) = (unit.linked.as_deref(), v) {
-            let e = groups.entry(g).or_insert_with(|| v.clone());
-            if v > e {
-                *e = v.clone();
-            }
-        }
-    }
+    let groups: Vec<Option<&str>> = h.units.iter().map(|u| u.linked.as_deref()).collect();
+    let levelled = hub_release::packages::level(&groups, &versions);
     let mut out = Vec::new();
-    for (i, unit) in h.units.iter().enumerate() {
-        let version = match unit.linked.as_deref().and_then(|g| groups.get(g)) {
-            Some(v) => Some(v.clone()),
-            None => versions[i].clone(),
-        };
+    for (i, (unit, version)) in h.units.iter().zip(levelled).enumerate() {
         let Some(version) = version else { continue };
         let tag = unit.pattern.format(&version);
         let previous = h.lasts[i].tag.clone();

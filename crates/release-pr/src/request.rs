@@ -106,11 +106,7 @@ impl Request {
                 .map_err(|e| usage(format!("input `bump-rules`: {e}")))?;
             rules = rules.with(ty.trim(), level);
         }
-        if args
-            .tag_prefix
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
-        {
+        if !hub_release::valid_tag_prefix(&args.tag_prefix) {
             return Err(usage(
                 "input `tag-prefix` cannot start a tag name: it holds a line break, a space or one of `~^:?*[\\`",
             ));
@@ -159,10 +155,7 @@ impl Request {
             .filter(|b| !b.is_empty())
             .map(String::from);
         if let Some(b) = &release_branch
-            && (b
-                .chars()
-                .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
-                || b.starts_with('-'))
+            && (!hub_release::valid_tag_prefix(b) || b.starts_with('-'))
         {
             bail!(usage(format!(
                 "input `release-branch` is not a branch name: `{b}`"

@@ -4,14 +4,15 @@
 //! The reads change nothing (except deepening a shallow clone when `fetch` asks), so a dry
 //! run makes them too.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use hub_git::{CommitLog, Range, Repo, Tag};
 use hub_kit::{Env, Runner};
+use hub_release::packages::{self, Package};
+use hub_release::releases::{self, LastRelease};
 
 use crate::args::Args;
-use crate::history::{self, LastRelease};
+use crate::history;
 use crate::lint::{self, Violation};
-use crate::packages::{self, Package};
 use crate::request::Request;
 
 /// One release range's facts.
@@ -112,6 +113,13 @@ pub fn read_packages(
     };
     let (repo, to) = (opened.repo, opened.commits[0].clone());
     let config = packages::load(spec, repo.root())?;
+    if let Some(p) = config.iter().find(|p| p.linked.is_some()) {
+        // Levelling a group needs the release pull request's view of every member at once.
+        bail!(
+            "package `{}`: `linked` groups are release-pr's; semver-bump versions each package on its own (remove `linked` here, or release through release-pr)",
+            p.name
+        );
+    }
 
     // Each package's last release, then one log since the oldest of them.
     let mut lasts = Vec::new();
@@ -124,15 +132,9 @@ pub fn read_packages(
         }
     } else {
         let patterns: Vec<_> = config.iter().map(|p| &p.pattern).collect();
-        lasts = history::last_releases(&repo, &patterns, &tags, &to)?;
+        lasts = releases::last_releases(&repo, &patterns, &tags, &to)?;
     }
-    let bases: Vec<&str> = lasts.iter().filter_map(|l| l.commit.as_deref()).collect();
-    let since = if bases.len() < lasts.len() {
-        None // a package without a release needs the whole history
-    } else {
-        oldest_common(&repo, &bases)?
-    };
-    let (log, files) = repo.log_with_files(&Range::since(since.as_deref(), &to))?;
+    let (log, files) = releases::log_since(&repo, &lasts, &to)?;
     Ok(PackageFacts {
         repo,
         to,
@@ -141,25 +143,4 @@ pub fn read_packages(
         log,
         files,
     })
-}
-
-/// The commit every base can reach, for one log that covers all their ranges: the base
-/// itself when there is one, else their octopus merge base (`None`: no common history).
-fn oldest_common(repo: &Repo, bases: &[&str]) -> Result<Option<String>> {
-    let mut unique: Vec<&str> = bases.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    match unique.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some((*one).to_string())),
-        many => {
-            let mut argv = vec!["merge-base", "--octopus"];
-            argv.extend(many.iter().copied());
-            Ok(repo
-                .run(&argv)
-                .ok()
-                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
-                .filter(|s| !s.is_empty()))
-        }
-    }
 }

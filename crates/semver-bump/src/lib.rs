@@ -12,7 +12,6 @@ mod facts;
 mod github;
 mod history;
 mod lint;
-mod packages;
 mod plan;
 mod report;
 mod request;

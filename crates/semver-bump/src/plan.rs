@@ -10,9 +10,9 @@ use hub_conventional::{Decision, RawCommit, TagPattern, analyze, decide};
 use hub_git::Commit;
 
 use crate::facts::PackageFacts;
-use crate::history::LastRelease;
-use crate::packages::{self, Package};
 use crate::request::{Asked, Request};
+use hub_release::packages::{self, Package};
+use hub_release::releases::LastRelease;
 
 /// One release range's plan.
 pub struct Plan<'a> {

@@ -5,10 +5,10 @@ use hub_conventional::{Counts, Decision, Note, Reason};
 use hub_kit::Runner;
 use hub_kit::md::{Cell, Markdown};
 
-use crate::history::LastRelease;
 use crate::lint::{self, Requirement, Violation};
-use crate::packages::Package;
 use crate::plan::Plan;
+use hub_release::packages::Package;
+use hub_release::releases::LastRelease;
 
 /// Reports one release range's plan: the outputs, the log, the step summary (with what
 /// `require-conventional` found) and its annotations.

@@ -63,7 +63,7 @@ impl Request {
             squash_bodies: args.squash_bodies,
             ..bump_rules(&args.bump_rules)?
         };
-        if !tag_name_part(&args.tag_prefix) {
+        if !hub_release::valid_tag_prefix(&args.tag_prefix) {
             return Err(usage(
                 "input `tag-prefix` cannot start a tag name: it holds a line break, a space or one of `~^:?*[\\`",
             ));
@@ -116,14 +116,6 @@ impl Request {
             token: args.token.clone(),
         })
     }
-}
-
-/// Whether `text` can be part of a tag name: no control character (a line break), space or
-/// character git refuses in ref names.
-fn tag_name_part(text: &str) -> bool {
-    !text
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
 }
 
 /// Links for GitHub or GitHub Enterprise, when the runner says where we are.

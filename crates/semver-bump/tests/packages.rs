@@ -242,6 +242,23 @@ fn every_package_in_one_pass_equals_one_run_per_package() {
 }
 
 #[test]
+fn release_prs_config_is_read_the_same() {
+    // One config for both actions: release-pr's `version-files` names files semver-bump
+    // never writes, so the versions and tags are the same as without it.
+    let tmp = tempfile::tempdir().unwrap();
+    monorepo(tmp.path());
+    let with_files = CONFIG.replace(
+        "    tag-pattern: api@{version}\n",
+        "    tag-pattern: api@{version}\n    version-files: [api/Cargo.toml]\n",
+    );
+    assert_ne!(with_files, CONFIG);
+    let (plain, _) = run(tmp.path(), &["--packages", CONFIG]);
+    let (shared, _) = run(tmp.path(), &["--packages", &with_files]);
+    assert_eq!(plain, shared);
+    assert!(plain.to_string().contains("api@1.1.0"), "{plain}");
+}
+
+#[test]
 fn bad_package_configs_name_the_problem() {
     let tmp = tempfile::tempdir().unwrap();
     monorepo(tmp.path());
@@ -252,6 +269,10 @@ fn bad_package_configs_name_the_problem() {
             "must end with `{version}`",
         ),
         ("nope.yml", "cannot read"),
+        (
+            "- name: api\n  path: api\n  linked: platform\n",
+            "package `api`: `linked` groups are release-pr's",
+        ),
     ] {
         let out = Command::new(BIN)
             .env_clear()

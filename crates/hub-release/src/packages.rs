@@ -1,22 +1,23 @@
-//! Monorepo mode: every package of a config, computed from one pass over history —
-//! semver-bump's `packages` config (its `packages.rs`, of which this is release-pr's copy
-//! while the shells are binaries), plus release-pr's keys: `linked` (packages with the same
-//! group name share one version) and `version-files` (the package's files, from the
-//! repository root, instead of those detected in its directory).
+//! The monorepo `packages` config, read the same way by semver-bump and release-pr.
 //!
 //! The config (input `packages`: a file path, or the config inline) lists packages, each
 //! with a `name`, the `path`(s) it owns and a `tag-pattern` such as `api@{version}` or
-//! `api-v{version}` (default `{name}@{version}`). Each package's last release is found as in
-//! single-package mode; then ONE `git log --name-only` reads the commits since the oldest of
-//! those releases, and each commit goes to the packages whose paths it touches and whose
-//! last release does not already contain it.
+//! `api-v{version}` (default `{name}@{version}`); optionally a `linked` group (packages
+//! with the same group name share one version) and `version-files` (the package's files,
+//! from the repository root, instead of those detected in its directory — release-pr's).
+//! Each package's last release is found by [`crate::releases`]; then ONE
+//! `git log --name-only` reads the commits since the oldest of those releases, and
+//! [`assign`] gives each commit to the packages whose paths it touches and whose last
+//! release does not already contain it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
 use hub_conventional::TagPattern;
+use hub_conventional::semver::Version;
 use serde_json::{Map, Value};
+
+use crate::Error;
 
 /// One package of the config.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,138 +49,123 @@ impl Package {
     }
 }
 
+/// The keys a package may have.
+const KEYS: [&str; 6] = [
+    "name",
+    "path",
+    "paths",
+    "tag-pattern",
+    "linked",
+    "version-files",
+];
+
 /// Reads the `packages` input: a path to a `.yml`/`.yaml`/`.json`/`.toml` file (relative
 /// to the repository), or the config itself inline (YAML or JSON).
-pub fn load(input: &str, repo_root: &Path) -> Result<Vec<Package>> {
+pub fn load(input: &str, repo_root: &Path) -> Result<Vec<Package>, Error> {
     let input = input.trim();
     let inline = input.contains('\n') || input.starts_with(['[', '{', '-']);
     let (text, origin, toml) = if inline {
         (input.to_string(), "input `packages`".to_string(), false)
     } else {
         let path = repo_root.join(input);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("input `packages`: cannot read `{}`", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
         let toml = path.extension().is_some_and(|e| e == "toml");
         (text, format!("`{}`", path.display()), toml)
     };
     let value = if toml {
-        toml::from_str::<Value>(&text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?
+        toml::from_str::<Value>(&text).map_err(|e| e.to_string())
     } else {
-        yaml_value(&text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?
+        yaml_value(&text)
     };
-    from_value(&value).with_context(|| origin.clone())
+    value
+        .and_then(|value| from_value(&value))
+        .map_err(|message| Error::Config { origin, message })
 }
 
-fn from_value(value: &Value) -> Result<Vec<Package>> {
+fn from_value(value: &Value) -> Result<Vec<Package>, String> {
     let list = match value {
         Value::Array(list) => list,
         Value::Object(map) => match map.get("packages") {
             Some(Value::Array(list)) => list,
-            _ => bail!("expected a list of packages, or a `packages:` key holding one"),
+            _ => {
+                return Err("expected a list of packages, or a `packages:` key holding one".into());
+            }
         },
-        _ => bail!("expected a list of packages"),
+        _ => return Err("expected a list of packages".into()),
     };
     if list.is_empty() {
-        bail!("the list of packages is empty");
+        return Err("the list of packages is empty".into());
     }
     let mut out: Vec<Package> = Vec::new();
     for (i, item) in list.iter().enumerate() {
         let Value::Object(map) = item else {
-            bail!(
+            return Err(format!(
                 "package {}: expected a mapping with `name`, `path` and `tag-pattern`",
                 i + 1
-            );
+            ));
         };
         let text = |key: &str| match map.get(key) {
             Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
             None => Ok(None),
-            Some(_) => bail!("package {}: `{key}` must be a non-empty string", i + 1),
+            Some(_) => Err(format!(
+                "package {}: `{key}` must be a non-empty string",
+                i + 1
+            )),
         };
         let Some(name) = text("name")? else {
-            bail!("package {}: `name` is missing", i + 1);
+            return Err(format!("package {}: `name` is missing", i + 1));
         };
         // A name is logged, and is a key of the `packages` output: one line of text.
         if name.chars().any(char::is_control) {
-            bail!(
+            return Err(format!(
                 "package {}: `name` holds a control character (a line break, say)",
                 i + 1
-            );
+            ));
         }
-        for key in map.keys() {
-            if ![
-                "name",
-                "path",
-                "paths",
-                "tag-pattern",
-                "linked",
-                "version-files",
-            ]
-            .contains(&key.as_str())
-            {
-                bail!(
-                    "package `{name}`: unknown key `{key}` (expected name, path, tag-pattern, linked, version-files)"
-                );
-            }
+        if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(format!(
+                "package `{name}`: unknown key `{key}` (expected {})",
+                KEYS.join(", ")
+            ));
         }
+        let in_package = |e: String| format!("package `{name}`: {e}");
         let mut paths = Vec::new();
         for key in ["path", "paths"] {
-            match map.get(key) {
-                None => {}
-                Some(Value::String(s)) => paths.push(s.clone()),
-                Some(Value::Array(a)) => {
-                    for p in a {
-                        let Value::String(s) = p else {
-                            bail!("package `{name}`: `{key}` must hold strings");
-                        };
-                        paths.push(s.clone());
-                    }
-                }
-                Some(_) => bail!("package `{name}`: `{key}` must be a string or a list"),
+            if let Some(value) = map.get(key) {
+                paths.extend(strings(value, key).map_err(in_package)?);
             }
         }
-        let paths: Vec<String> = paths
-            .iter()
-            .map(|p| normalize_path(p).with_context(|| format!("package `{name}`")))
-            .collect::<Result<_>>()?;
         if paths.is_empty() {
-            bail!("package `{name}`: `path` is missing");
+            return Err(format!("package `{name}`: `path` is missing"));
         }
         let pattern = text("tag-pattern")?.unwrap_or_else(|| "{name}@{version}".into());
         let prefix = pattern.replace("{name}", &name);
         let Some(prefix) = prefix.strip_suffix("{version}") else {
-            bail!(
+            return Err(format!(
                 "package `{name}`: `tag-pattern` must end with `{{version}}` (e.g. `{name}@{{version}}` or `{name}-v{{version}}`), got `{pattern}`"
-            );
+            ));
         };
-        if prefix.contains("{version}")
-            || prefix
-                .chars()
-                .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
-        {
-            bail!("package `{name}`: `tag-pattern` `{pattern}` does not give valid tag names");
+        if prefix.contains("{version}") || !crate::valid_tag_prefix(prefix) {
+            return Err(format!(
+                "package `{name}`: `tag-pattern` `{pattern}` does not give valid tag names"
+            ));
         }
         if out.iter().any(|p| p.name == name) {
-            bail!("package `{name}` is listed twice");
+            return Err(format!("package `{name}` is listed twice"));
         }
         if let Some(other) = out.iter().find(|p| p.pattern.prefix == prefix) {
-            bail!(
+            return Err(format!(
                 "packages `{}` and `{name}` have the same tag prefix `{prefix}`",
                 other.name
-            );
+            ));
         }
         let linked = text("linked")?;
         let version_files = match map.get("version-files") {
             None => None,
-            Some(Value::String(s)) => Some(vec![normalize_path(s)?]),
-            Some(Value::Array(a)) => Some(
-                a.iter()
-                    .map(|v| match v {
-                        Value::String(s) => normalize_path(s),
-                        _ => bail!("package `{name}`: `version-files` must hold strings"),
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            Some(_) => bail!("package `{name}`: `version-files` must be a string or a list"),
+            Some(value) => Some(strings(value, "version-files").map_err(in_package)?),
         };
         out.push(Package {
             name,
@@ -192,17 +178,37 @@ fn from_value(value: &Value) -> Result<Vec<Package>> {
     Ok(out)
 }
 
+/// A key holding one path or a list of them, each normalised ([`normalize_path`]).
+fn strings(value: &Value, key: &str) -> Result<Vec<String>, String> {
+    let list = match value {
+        Value::String(s) => vec![s],
+        Value::Array(a) => a
+            .iter()
+            .map(|p| match p {
+                Value::String(s) => Ok(s),
+                _ => Err(format!("`{key}` must hold strings")),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(format!("`{key}` must be a string or a list")),
+    };
+    list.into_iter().map(|p| normalize_path(p)).collect()
+}
+
 /// A literal path from the repository root: no `..`, no absolute path, no glob.
-fn normalize_path(p: &str) -> Result<String> {
+fn normalize_path(p: &str) -> Result<String, String> {
     let p = p.trim().trim_start_matches("./").trim_end_matches('/');
     if p.is_empty() || p == "." {
         return Ok(".".into());
     }
     if p.starts_with('/') || p.split('/').any(|c| c == "..") {
-        bail!("path `{p}` must be relative to the repository root, without `..`");
+        return Err(format!(
+            "path `{p}` must be relative to the repository root, without `..`"
+        ));
     }
     if p.contains(['*', '?', '[']) {
-        bail!("path `{p}`: globs are not supported, list directories or files");
+        return Err(format!(
+            "path `{p}`: globs are not supported, list directories or files"
+        ));
     }
     Ok(p.to_string())
 }
@@ -291,11 +297,34 @@ pub fn assign(
         .collect()
 }
 
+/// Linked groups levelled: every member of a group (`groups[i]`, the package's `linked`)
+/// gets the highest next version among the group's members as soon as one member has one;
+/// a package outside any group keeps its own (`versions[i]`, `None`: nothing to release).
+pub fn level(groups: &[Option<&str>], versions: &[Option<Version>]) -> Vec<Option<Version>> {
+    let mut highest: BTreeMap<&str, &Version> = BTreeMap::new();
+    for (group, version) in groups.iter().zip(versions) {
+        if let (Some(g), Some(v)) = (group, version) {
+            let e = highest.entry(g).or_insert(v);
+            if v > *e {
+                *e = v;
+            }
+        }
+    }
+    groups
+        .iter()
+        .zip(versions)
+        .map(|(group, own)| match group.and_then(|g| highest.get(g)) {
+            Some(v) => Some((*v).clone()),
+            None => own.clone(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn load_inline(text: &str) -> Result<Vec<Package>> {
+    fn load_inline(text: &str) -> Result<Vec<Package>, Error> {
         load(text, Path::new("/nonexistent"))
     }
 
@@ -307,6 +336,10 @@ mod tests {
         assert_eq!(p[0].paths, ["packages/api"]);
         assert_eq!(p[1].pattern.prefix, "web@");
         assert_eq!(p[1].paths, ["web", "shared/ui"]);
+        assert_eq!(
+            (p[0].linked.as_deref(), p[0].version_files.as_deref()),
+            (None, None)
+        );
         let json = r#"[{"name": "cli", "path": ".", "tag-pattern": "v{version}"}]"#;
         let p = load_inline(json).unwrap();
         assert_eq!(
@@ -324,16 +357,43 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_toml_file_from_the_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("packages.toml"),
+            "[[packages]]\nname = \"api\"\npath = \"api\"\nversion-files = \"api/VERSION\"\n",
+        )
+        .unwrap();
+        let p = load("packages.toml", dir.path()).unwrap();
+        assert_eq!(p[0].name, "api");
+        assert_eq!(p[0].version_files, Some(vec!["api/VERSION".to_string()]));
+    }
+
+    #[test]
     fn bad_configs_say_what_is_wrong() {
         for (text, want) in [
-            ("- name: a\n", "`path` is missing"),
+            (
+                "- name: a\n",
+                "input `packages`: package `a`: `path` is missing",
+            ),
             ("- path: a\n", "`name` is missing"),
             (
                 "- name: a\n  path: a\n  tag-pattern: '{version}-a'\n",
                 "must end with `{version}`",
             ),
-            ("- name: a\n  path: ../x\n", "without `..`"),
+            (
+                "- name: a\n  path: ../x\n",
+                "package `a`: path `../x` must be relative to the repository root, without `..`",
+            ),
             ("- name: a\n  path: 'a/*'\n", "globs are not supported"),
+            (
+                "- name: a\n  path: a\n  version-files: [../b]\n",
+                "package `a`: path `../b` must be relative",
+            ),
+            (
+                "- name: a\n  path: a\n  version-files: {x: y}\n",
+                "package `a`: `version-files` must be a string or a list",
+            ),
             (
                 "- name: a\n  path: a\n- name: a\n  path: b\n",
                 "listed twice",
@@ -343,20 +403,25 @@ mod tests {
                 "same tag prefix",
             ),
             (
+                "- name: a\n  path: a\n  tag-pattern: 'a b@{version}'\n",
+                "does not give valid tag names",
+            ),
+            (
                 "- name: a\n  path: a\n  colour: red\n",
-                "unknown key `colour`",
+                "unknown key `colour` (expected name, path, paths, tag-pattern, linked, version-files)",
             ),
             ("[]", "empty"),
             ("- name: a\n  path: [a\n", "input `packages`"),
         ] {
-            let e = format!("{:#}", load_inline(text).unwrap_err());
+            let e = load_inline(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text:?}: {e}");
         }
-        let e = format!(
-            "{:#}",
-            load("missing.yml", Path::new("/nonexistent")).unwrap_err()
+        let e = load("missing.yml", Path::new("/nonexistent")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "input `packages`: cannot read `/nonexistent/missing.yml`"
         );
-        assert!(e.contains("cannot read `/nonexistent/missing.yml`"), "{e}");
+        assert!(matches!(e, Error::Read { .. }));
     }
 
     #[test]
@@ -383,5 +448,16 @@ mod tests {
         .collect();
         let got = assign(&ids, &parents, &files, &[(&api, Some("b")), (&web, None)]);
         assert_eq!(got, vec![vec![0], vec![0, 3]]);
+    }
+
+    #[test]
+    fn a_linked_group_shares_its_highest_next_version() {
+        let v = |s: &str| Some(Version::parse(s).unwrap());
+        let groups = [Some("g"), Some("g"), None, Some("h"), Some("g")];
+        let versions = [v("1.3.0"), v("2.0.0"), v("0.4.1"), None, None];
+        assert_eq!(
+            level(&groups, &versions),
+            [v("2.0.0"), v("2.0.0"), v("0.4.1"), None, v("2.0.0")]
+        );
     }
 }
