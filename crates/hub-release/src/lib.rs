@@ -21,6 +21,7 @@
 //! assert!(!packages[0].touches(&["packages/apiary/x".to_string()]));
 //! ```
 
+pub mod inputs;
 pub mod packages;
 pub mod releases;
 

@@ -3,8 +3,7 @@
 
 use anyhow::{Result, bail};
 use hub_changelog::Links;
-use hub_conventional::semver::Version;
-use hub_conventional::{Bump, BumpRules, ReleaseOptions, TagPattern};
+use hub_conventional::{BumpRules, ReleaseOptions, TagPattern};
 use hub_kit::Env;
 use hub_kit::cli::usage;
 
@@ -64,14 +63,8 @@ pub struct Request {
 impl Request {
     /// Checks the inputs.
     pub fn read(args: &Args, env: &Env) -> Result<Request> {
-        let parse_version = |name: &str, v: &str| {
-            let v = v.trim();
-            Version::parse(v.strip_prefix('v').unwrap_or(v)).map_err(|e| {
-                usage(format!(
-                    "input `{name}` is not a semantic version: `{v}` ({e})"
-                ))
-            })
-        };
+        let parse_version =
+            |name: &str, v: &str| hub_release::inputs::version(name, v).map_err(usage);
         let prerelease = args
             .prerelease
             .as_deref()
@@ -93,29 +86,8 @@ impl Request {
             prerelease,
             ..ReleaseOptions::default()
         };
-        let mut rules = BumpRules::default();
-        for line in &args.bump_rules {
-            let Some((ty, level)) = line.split_once('=') else {
-                return Err(usage(format!(
-                    "input `bump-rules`: expected `type=level` (e.g. `docs=patch`), got `{line}`"
-                )));
-            };
-            let level: Bump = level
-                .trim()
-                .parse()
-                .map_err(|e| usage(format!("input `bump-rules`: {e}")))?;
-            rules = rules.with(ty.trim(), level);
-        }
-        if !hub_release::valid_tag_prefix(&args.tag_prefix) {
-            return Err(usage(
-                "input `tag-prefix` cannot start a tag name: it holds a line break, a space or one of `~^:?*[\\`",
-            ));
-        }
-        let prefix = if args.tag_prefix == "none" {
-            ""
-        } else {
-            args.tag_prefix.as_str()
-        };
+        let rules = hub_release::inputs::bump_rules(&args.bump_rules).map_err(usage)?;
+        let pattern = hub_release::inputs::tag_pattern(&args.tag_prefix).map_err(usage)?;
         let commit_via = match args.commit_via.trim() {
             "" | "graphql" => CommitVia::Graphql,
             "git-data" => CommitVia::GitData,
@@ -170,7 +142,7 @@ impl Request {
         Ok(Request {
             options,
             rules,
-            pattern: TagPattern::new(prefix),
+            pattern,
             dir: args.path.clone(),
             version_files,
             changelog,

@@ -3,9 +3,8 @@
 //! environment says (the workspace, links, whether this is a pull request). Bad input is a
 //! usage error naming the input, before anything is read or written.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 use hub_changelog::Links;
-use hub_conventional::semver::Version;
 use hub_conventional::{Bump, BumpRules, ReleaseOptions, TagPattern};
 use hub_kit::Env;
 use hub_kit::cli::usage;
@@ -61,18 +60,9 @@ impl Request {
         let requirement: Requirement = args.require_conventional.parse()?;
         let rules = BumpRules {
             squash_bodies: args.squash_bodies,
-            ..bump_rules(&args.bump_rules)?
+            ..hub_release::inputs::bump_rules(&args.bump_rules).map_err(|e| anyhow!(e))?
         };
-        if !hub_release::valid_tag_prefix(&args.tag_prefix) {
-            return Err(usage(
-                "input `tag-prefix` cannot start a tag name: it holds a line break, a space or one of `~^:?*[\\`",
-            ));
-        }
-        let prefix = if args.tag_prefix == "none" {
-            ""
-        } else {
-            args.tag_prefix.as_str()
-        };
+        let pattern = hub_release::inputs::tag_pattern(&args.tag_prefix).map_err(usage)?;
         let dir = args
             .repository_path
             .clone()
@@ -98,7 +88,7 @@ impl Request {
             options,
             rules,
             requirement,
-            pattern: TagPattern::new(prefix),
+            pattern,
             dir,
             packages,
             links: links(env),
@@ -131,11 +121,8 @@ fn links(env: &Env) -> Option<Links> {
 }
 
 fn release_options(args: &Args) -> Result<ReleaseOptions> {
-    let parse_version = |name: &str, v: &str| {
-        let v = v.trim();
-        Version::parse(v.strip_prefix('v').unwrap_or(v))
-            .with_context(|| format!("input `{name}` is not a semantic version: `{v}`"))
-    };
+    let parse_version =
+        |name: &str, v: &str| hub_release::inputs::version(name, v).map_err(|e| anyhow!(e));
     let force = match args.force.as_deref() {
         None => None,
         Some(f) => Some(f.parse::<Bump>().context("input `force`")?),
@@ -152,16 +139,4 @@ fn release_options(args: &Args) -> Result<ReleaseOptions> {
         prerelease: args.prerelease.clone(),
         ..ReleaseOptions::default()
     })
-}
-
-fn bump_rules(lines: &[String]) -> Result<BumpRules> {
-    let mut rules = BumpRules::default();
-    for line in lines {
-        let Some((ty, level)) = line.split_once('=') else {
-            bail!("input `bump-rules`: expected `type=level` (e.g. `docs=patch`), got `{line}`");
-        };
-        let level: Bump = level.parse().context("input `bump-rules`")?;
-        rules = rules.with(ty.trim(), level);
-    }
-    Ok(rules)
 }

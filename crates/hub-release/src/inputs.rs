@@ -1,0 +1,78 @@
+//! The inputs semver-bump and release-pr both take, checked by one rule each. Errors are
+//! messages naming the input; each shell decides how it fails (a usage error, or exit 1).
+
+use hub_conventional::semver::Version;
+use hub_conventional::{Bump, BumpRules, TagPattern};
+
+/// The `tag-prefix` input as a tag pattern: `none` is bare versions (`1.2.3`); a prefix
+/// that cannot start a tag name ([`crate::valid_tag_prefix`]) is refused.
+pub fn tag_pattern(input: &str) -> Result<TagPattern, String> {
+    if !crate::valid_tag_prefix(input) {
+        return Err(
+            "input `tag-prefix` cannot start a tag name: it holds a line break, a space or one of `~^:?*[\\`"
+                .into(),
+        );
+    }
+    Ok(TagPattern::new(if input == "none" { "" } else { input }))
+}
+
+/// The `bump-rules` input: `type=level` lines (`docs=patch`) over the default rules.
+pub fn bump_rules(lines: &[String]) -> Result<BumpRules, String> {
+    let mut rules = BumpRules::default();
+    for line in lines {
+        let Some((ty, level)) = line.split_once('=') else {
+            return Err(format!(
+                "input `bump-rules`: expected `type=level` (e.g. `docs=patch`), got `{line}`"
+            ));
+        };
+        let level: Bump = level
+            .trim()
+            .parse()
+            .map_err(|e| format!("input `bump-rules`: {e}"))?;
+        rules = rules.with(ty.trim(), level);
+    }
+    Ok(rules)
+}
+
+/// A version input (`initial-version`, `release-as`): a semantic version, a leading `v`
+/// allowed.
+pub fn version(name: &str, text: &str) -> Result<Version, String> {
+    let v = text.trim();
+    Version::parse(v.strip_prefix('v').unwrap_or(v))
+        .map_err(|e| format!("input `{name}` is not a semantic version: `{v}` ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_prefixes() {
+        assert_eq!(tag_pattern("v").unwrap().prefix, "v");
+        assert_eq!(tag_pattern("none").unwrap().prefix, "");
+        assert_eq!(tag_pattern("api-v").unwrap().prefix, "api-v");
+        for bad in ["a b", "x\n::error::y", "v~", "v:"] {
+            let e = tag_pattern(bad).unwrap_err();
+            assert!(e.contains("cannot start a tag name"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn bump_rules_and_versions() {
+        let rules = bump_rules(&["docs = patch".into()]).unwrap();
+        assert_eq!(rules, BumpRules::default().with("docs", Bump::Patch));
+        let e = bump_rules(&["docs".into()]).unwrap_err();
+        assert!(e.contains("expected `type=level`"), "{e}");
+        let e = bump_rules(&["docs=huge".into()]).unwrap_err();
+        assert!(e.starts_with("input `bump-rules`: "), "{e}");
+        assert_eq!(
+            version("release-as", " v1.2.3 ").unwrap(),
+            Version::new(1, 2, 3)
+        );
+        let e = version("initial-version", "one").unwrap_err();
+        assert!(
+            e.starts_with("input `initial-version` is not a semantic version: `one` ("),
+            "{e}"
+        );
+    }
+}
