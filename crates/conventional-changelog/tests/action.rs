@@ -84,6 +84,41 @@ fn prepend_twice_writes_one_section() {
 }
 
 #[test]
+fn a_crlf_changelog_stays_crlf_and_a_re_run_changes_nothing() {
+    let r = released_history();
+    let old = "# Changelog\r\n\r\nOur own words stay.\r\n\r\n## [0.1.0] - 2023-12-01\r\n\r\n- first release\r\n";
+    std::fs::write(r.path().join("CHANGELOG.md"), old).expect("write");
+    let first = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("repo-url", REPO_URL)
+        .go();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(first.output("changed"), "true");
+    let bytes = std::fs::read(r.path().join("CHANGELOG.md")).expect("read");
+    let text = String::from_utf8(bytes.clone()).expect("utf-8");
+    assert!(text.contains("## [0.2.0]"), "{text:?}");
+    assert_eq!(
+        text.matches('\n').count(),
+        text.matches("\r\n").count(),
+        "every line of a CRLF file ends in CRLF: {text:?}"
+    );
+    assert!(text.ends_with(&old["# Changelog\r\n\r\nOur own words stay.\r\n\r\n".len()..]));
+
+    let second = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("repo-url", REPO_URL)
+        .go();
+    assert_eq!(second.output("changed"), "false");
+    assert_eq!(
+        std::fs::read(r.path().join("CHANGELOG.md")).expect("read"),
+        bytes,
+        "the second run must not change a byte"
+    );
+}
+
+#[test]
 fn unreleased_commits_become_the_release() {
     let mut r = released_history();
     let unreleased = r.run().input("repo-url", REPO_URL).go();

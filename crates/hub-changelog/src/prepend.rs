@@ -22,7 +22,11 @@ and this project adheres to [Semantic Versioning](https://semver.org/spec/v2.0.0
 /// old angular changelogs write majors) whose first word, after `[` and a `v`, is a
 /// version or `Unreleased`. If `section` has no heading for `version`, `## {version}`
 /// is added so the next run finds it. `version` is `1.2.0` (a leading `v` is ignored)
-/// or `Unreleased`. Line endings are written as `\n`.
+/// or `Unreleased`.
+///
+/// Line endings are the file's: the new section (and the blank lines around it) is written
+/// with the ending most of the file's lines have — `\r\n` for a CRLF file, `\n` otherwise
+/// (an empty file, a tie) — and the file's own lines keep theirs, byte for byte.
 ///
 /// ```
 /// use hub_changelog::prepend;
@@ -37,17 +41,23 @@ pub fn prepend(existing: &str, section: &str, version: &str) -> String {
         .strip_prefix(['v', 'V'])
         .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))
         .unwrap_or(version);
-    let mut section = section.trim().to_owned();
+    let mut section = section.trim().replace("\r\n", "\n");
     if !section
         .lines()
         .any(|l| heading_version(l).is_some_and(|v| same_version(v, version)))
     {
         section = format!("## {version}\n\n{section}");
     }
+    let nl = line_ending(existing);
+    if nl != "\n" {
+        section = section.replace('\n', nl);
+    }
 
-    let existing = existing.replace("\r\n", "\n");
     if existing.trim().is_empty() {
-        return format!("{}\n{section}\n", KEEP_A_CHANGELOG_HEADER);
+        return format!(
+            "{}{nl}{section}{nl}",
+            KEEP_A_CHANGELOG_HEADER.replace('\n', nl)
+        );
     }
 
     // Byte ranges of every release section: (start, end, version).
@@ -84,25 +94,34 @@ pub fn prepend(existing: &str, section: &str, version: &str) -> String {
             (&existing[..s], &existing[s..])
         }
     };
-    join(before, &section, after)
+    join(before, &section, after, nl)
 }
 
-fn join(before: &str, section: &str, after: &str) -> String {
+fn join(before: &str, section: &str, after: &str, nl: &str) -> String {
     let mut out = String::with_capacity(before.len() + section.len() + after.len() + 4);
     let before = before.trim_end();
     if !before.is_empty() {
         out.push_str(before);
-        out.push_str("\n\n");
+        out.push_str(nl);
+        out.push_str(nl);
     }
     out.push_str(section);
-    out.push('\n');
+    out.push_str(nl);
     let after = after.trim();
     if !after.is_empty() {
-        out.push('\n');
+        out.push_str(nl);
         out.push_str(after);
-        out.push('\n');
+        out.push_str(nl);
     }
     out
+}
+
+/// The line ending most of `text`'s lines end with: `\r\n` when more lines end with it
+/// than with a lone `\n`, else `\n`.
+fn line_ending(text: &str) -> &'static str {
+    let lines = text.matches('\n').count();
+    let crlf = text.matches("\r\n").count();
+    if crlf > lines - crlf { "\r\n" } else { "\n" }
 }
 
 /// The version (or `Unreleased`) a release heading line names.
@@ -150,5 +169,64 @@ mod tests {
         assert_eq!(heading_version("### Features"), None);
         assert_eq!(heading_version("## Notes"), None);
         assert_eq!(heading_version("## 2024 plans"), None);
+    }
+
+    const SECTION: &str = "## [1.1.0] - 2024-06-01\n\n### Features\n\n- b\n";
+
+    /// Every line break of `text` that is not `\r\n`.
+    fn lone_lfs(text: &str) -> usize {
+        text.matches('\n').count() - text.matches("\r\n").count()
+    }
+
+    #[test]
+    fn a_crlf_file_gets_its_new_section_in_crlf() {
+        let old = "# Changelog\r\n\r\nNotes.\r\n\r\n## [1.0.0] - 2024-05-01\r\n\r\n- a\r\n";
+        let new = prepend(old, SECTION, "1.1.0");
+        assert_eq!(
+            new,
+            "# Changelog\r\n\r\nNotes.\r\n\r\n## [1.1.0] - 2024-06-01\r\n\r\n### Features\r\n\r\n- b\r\n\r\n## [1.0.0] - 2024-05-01\r\n\r\n- a\r\n"
+        );
+        assert_eq!(prepend(&new, SECTION, "1.1.0"), new);
+        // A section given in CRLF (a template file checked out on Windows) too.
+        assert_eq!(prepend(&new, &SECTION.replace('\n', "\r\n"), "1.1.0"), new);
+        // The same version again, with other notes: replaced in place, still CRLF.
+        let other = prepend(&new, &SECTION.replace("- b", "- c"), "1.1.0");
+        assert_eq!(lone_lfs(&other), 0, "{other:?}");
+        assert_eq!(other, new.replace("- b", "- c"));
+    }
+
+    #[test]
+    fn an_lf_file_stays_lf_and_an_empty_file_starts_in_lf() {
+        let old = "# Changelog\n\n## [1.0.0] - 2024-05-01\n\n- a\n";
+        let new = prepend(old, &SECTION.replace('\n', "\r\n"), "1.1.0");
+        assert!(!new.contains('\r'), "{new:?}");
+        assert_eq!(prepend(&new, SECTION, "1.1.0"), new);
+        assert!(!prepend("", SECTION, "1.1.0").contains('\r'));
+    }
+
+    #[test]
+    fn a_mixed_file_gets_the_majoritys_line_endings_and_keeps_its_own_lines() {
+        // Mostly CRLF, one LF line (an edit made with another editor): the new section is
+        // CRLF, and the LF line is left as it was.
+        let old = "# Changelog\r\n\r\nNotes.\nMore.\r\n\r\n## [1.0.0] - 2024-05-01\r\n\r\n- a\r\n";
+        let new = prepend(old, SECTION, "1.1.0");
+        assert!(new.contains("Notes.\nMore.\r\n\r\n## [1.1.0]"), "{new:?}");
+        assert!(
+            new.contains("## [1.1.0] - 2024-06-01\r\n\r\n### Features\r\n\r\n- b\r\n\r\n"),
+            "{new:?}"
+        );
+        assert_eq!(lone_lfs(&new), 1, "{new:?}");
+        assert_eq!(prepend(&new, SECTION, "1.1.0"), new);
+        // Mostly LF, one CRLF line: the section in LF, the CRLF line kept.
+        let old = "# Changelog\n\nNotes.\r\nMore.\n\n## [1.0.0] - 2024-05-01\n\n- a\n";
+        let new = prepend(old, SECTION, "1.1.0");
+        assert!(
+            new.contains(
+                "Notes.\r\nMore.\n\n## [1.1.0] - 2024-06-01\n\n### Features\n\n- b\n\n## [1.0.0]"
+            ),
+            "{new:?}"
+        );
+        assert_eq!(new.matches("\r\n").count(), 1, "{new:?}");
+        assert_eq!(prepend(&new, SECTION, "1.1.0"), new);
     }
 }

@@ -607,6 +607,48 @@ fn project_with(files: &[(&str, &str)], tags: &[&str], feat: &[(&str, &str)]) ->
 }
 
 #[test]
+fn a_crlf_changelog_gets_its_new_section_in_crlf_on_the_branch() {
+    let old =
+        "# Changelog\r\n\r\nKept as written.\r\n\r\n## [1.2.0] - 2024-01-01\r\n\r\n- first\r\n";
+    let dir = project_with(
+        &[("Cargo.toml", CARGO_TOML), ("CHANGELOG.md", old)],
+        &["v1.2.0"],
+        &[("src/lib.rs", "\n")],
+    );
+    let Some(env) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "opened", "{run:#}");
+    env.pull();
+    // The blob's bytes, as the branch holds them.
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(env.path())
+        .args(["show", "hub-release/main:CHANGELOG.md"])
+        .output()
+        .expect("git runs");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("1.3.0"), "{text:?}");
+    assert!(text.contains("a feature"), "{text:?}");
+    assert_eq!(
+        text.matches('\n').count(),
+        text.matches("\r\n").count(),
+        "every line of a CRLF changelog ends in CRLF: {text:?}"
+    );
+    assert!(text.starts_with("# Changelog\r\n\r\nKept as written.\r\n\r\n"));
+    assert!(
+        text.ends_with("## [1.2.0] - 2024-01-01\r\n\r\n- first\r\n"),
+        "{text:?}"
+    );
+    // Nothing new: the same tree, so nothing is pushed or edited.
+    let before = env.server.requests().len();
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "unchanged", "{run:#}");
+    assert_eq!(env.writes_since(before), Vec::<String>::new());
+}
+
+#[test]
 fn a_cargo_workspace_with_inherited_versions_and_its_lock() {
     let dir = project_with(
         &[
