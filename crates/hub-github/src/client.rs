@@ -16,6 +16,8 @@ pub struct GitHub {
     octocrab: octocrab::Octocrab,
     /// API root without a trailing slash, e.g. `https://ghe.example.com/api/v3`.
     api_url: String,
+    /// The GraphQL endpoint (`GITHUB_GRAPHQL_URL`, else beside `api_url`).
+    graphql_url: String,
     /// `scheme://authority` of the API root, for checking pagination links.
     origin: String,
     authenticated: bool,
@@ -27,6 +29,7 @@ impl fmt::Debug for GitHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GitHub")
             .field("api_url", &self.api_url)
+            .field("graphql_url", &self.graphql_url)
             .field(
                 "token",
                 &if self.authenticated {
@@ -260,14 +263,14 @@ impl GitHub {
             .with_auth(octocrab::AuthState::None)
             .build()
             .map_err(|e| fail(e.to_string()))?;
-        let after_scheme = config.api_url.find("://").map_or(0, |i| i + 3);
-        let origin = match config.api_url[after_scheme..].find('/') {
-            Some(slash) => config.api_url[..after_scheme + slash].to_owned(),
-            None => config.api_url.clone(),
-        };
+        let origin = crate::config::origin(&config.api_url).to_owned();
         Ok(GitHub {
             octocrab,
             api_url: config.api_url.trim_end_matches('/').to_owned(),
+            graphql_url: config
+                .graphql_url
+                .clone()
+                .unwrap_or_else(|| crate::graphql_url(&config.api_url)),
             origin,
             authenticated: config.token.is_some(),
             policy: RetryPolicy::default(),
@@ -293,6 +296,13 @@ impl GitHub {
     #[must_use]
     pub fn api_url(&self) -> &str {
         &self.api_url
+    }
+
+    /// The GraphQL endpoint this client posts to: `GITHUB_GRAPHQL_URL`, or the one beside the
+    /// API root.
+    #[must_use]
+    pub fn graphql_endpoint(&self) -> &str {
+        &self.graphql_url
     }
 
     /// The route for messages: the path below the API root, without the query.

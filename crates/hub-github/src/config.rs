@@ -11,6 +11,9 @@ use crate::{Error, Event};
 pub mod env {
     /// REST API root; `https://HOST/api/v3` on GitHub Enterprise Server.
     pub const GITHUB_API_URL: &str = "GITHUB_API_URL";
+    /// GraphQL endpoint (`https://HOST/api/graphql` on GitHub Enterprise Server); when unset,
+    /// the endpoint beside `GITHUB_API_URL` ([`crate::graphql_url`]).
+    pub const GITHUB_GRAPHQL_URL: &str = "GITHUB_GRAPHQL_URL";
     /// The workflow's token.
     pub const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
     /// `owner/name` of the repository the workflow runs in.
@@ -119,6 +122,9 @@ impl fmt::Display for Repository {
 pub struct GitHubConfig {
     /// REST API root without a trailing slash.
     pub api_url: String,
+    /// The GraphQL endpoint (`GITHUB_GRAPHQL_URL`, on the API's host); `None`: the one beside
+    /// `api_url` ([`crate::graphql_url`]).
+    pub graphql_url: Option<String>,
     /// The token; requests are unauthenticated without one.
     pub token: Option<Token>,
     /// The repository the workflow runs in.
@@ -133,6 +139,7 @@ impl Default for GitHubConfig {
     fn default() -> Self {
         GitHubConfig {
             api_url: DEFAULT_API_URL.to_owned(),
+            graphql_url: None,
             token: None,
             repository: None,
             event: None,
@@ -166,6 +173,21 @@ impl GitHubConfig {
             Some(url) => normalize_api_url(&url, env::GITHUB_API_URL)?,
             None => DEFAULT_API_URL.to_owned(),
         };
+        // The token goes with every GraphQL request: only to the API's own origin.
+        let graphql_url = match get(env::GITHUB_GRAPHQL_URL) {
+            None => None,
+            Some(url) => {
+                let normal = normalize_api_url(&url, env::GITHUB_GRAPHQL_URL)?;
+                if origin(&normal) != origin(&api_url) {
+                    return Err(Error::InvalidEnv {
+                        name: env::GITHUB_GRAPHQL_URL,
+                        value: url,
+                        expected: "a URL on `GITHUB_API_URL`'s scheme, host and port",
+                    });
+                }
+                Some(normal)
+            }
+        };
         let repository = get(env::GITHUB_REPOSITORY)
             .map(|value| {
                 value.parse().map_err(|_| Error::InvalidEnv {
@@ -189,6 +211,7 @@ impl GitHubConfig {
         };
         Ok(GitHubConfig {
             api_url,
+            graphql_url,
             token: get(env::GITHUB_TOKEN).and_then(Token::new),
             repository,
             event,
@@ -219,6 +242,15 @@ impl GitHubConfig {
     /// [`Error::MissingRepository`] when `GITHUB_REPOSITORY` was not set.
     pub fn repository(&self) -> Result<&Repository, Error> {
         self.repository.as_ref().ok_or(Error::MissingRepository)
+    }
+}
+
+/// `scheme://host[:port]` of an `http(s)://` URL.
+pub(crate) fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => &url[..after_scheme + slash],
+        None => url,
     }
 }
 
@@ -261,6 +293,35 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         GitHubConfig::from_map(&map)
+    }
+
+    #[test]
+    fn the_graphql_endpoint_is_read_and_held_to_the_apis_origin() {
+        let ghes = ("GITHUB_API_URL", "https://ghe.example.com/api/v3");
+        let set = config(&[
+            ghes,
+            ("GITHUB_GRAPHQL_URL", "https://ghe.example.com/api/graphql/"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            set.graphql_url.as_deref(),
+            Some("https://ghe.example.com/api/graphql")
+        );
+        assert_eq!(config(&[ghes]).expect("valid").graphql_url, None);
+        for foreign in [
+            "https://elsewhere.example.com/api/graphql",
+            "http://ghe.example.com/api/graphql",
+            "https://ghe.example.com:8443/api/graphql",
+        ] {
+            let err = config(&[ghes, ("GITHUB_GRAPHQL_URL", foreign)]).expect_err("foreign");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "environment variable `GITHUB_GRAPHQL_URL` is `{foreign}`, expected a URL on `GITHUB_API_URL`'s scheme, host and port"
+                )
+            );
+        }
+        assert!(config(&[ghes, ("GITHUB_GRAPHQL_URL", "ghe.example.com/api/graphql")]).is_err());
     }
 
     #[test]

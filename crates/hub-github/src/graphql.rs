@@ -115,7 +115,7 @@ impl GitHub {
     /// # Errors
     /// On a refusal by status (401, 403, rate limits past the cap), or transport failure.
     async fn graphql(&self, query: &str, variables: &Value) -> Result<RawResponse, Error> {
-        let url = graphql_url(self.api_url());
+        let url = self.graphql_endpoint().to_owned();
         let body = json!({ "query": query, "variables": variables });
         let (route, response) = self.send(Method::POST, &url, Some(&body)).await?;
         let route = Route {
@@ -334,6 +334,54 @@ mod tests {
             "ce013625030ba8dba906f756967f9e9ca394464a"
         );
         assert_eq!(blob_id(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+    }
+
+    #[test]
+    fn graphql_goes_to_github_graphql_url_when_set_else_beside_the_api() {
+        use std::sync::{Arc, Mutex};
+        let answer = br#"{"data":{"createCommitOnBranch":{"commit":{"oid":"abc","url":"u"}}}}"#;
+        for (graphql, want) in [
+            (Some("/enterprise/graphql"), "/enterprise/graphql"),
+            (None, "/api/graphql"),
+        ] {
+            let paths = Arc::new(Mutex::new(Vec::new()));
+            let seen = Arc::clone(&paths);
+            let server = hub_testkit::http::Server::start(move |path, _| {
+                seen.lock().expect("not poisoned").push(path.to_owned());
+                Some(hub_testkit::http::reply(
+                    "200 OK",
+                    "Content-Type: application/json\r\n",
+                    answer,
+                ))
+            });
+            let mut vars = std::collections::BTreeMap::from([
+                ("GITHUB_API_URL".to_owned(), server.url("/api/v3")),
+                ("GITHUB_TOKEN".to_owned(), "t".to_owned()),
+            ]);
+            if let Some(path) = graphql {
+                vars.insert("GITHUB_GRAPHQL_URL".to_owned(), server.url(path));
+            }
+            let config = crate::GitHubConfig::from_map(&vars).expect("valid");
+            let client = crate::BlockingGitHub::new(&config).expect("a client");
+            assert_eq!(client.github().graphql_endpoint(), server.url(want));
+            let commit = BranchCommit {
+                branch: "b".to_owned(),
+                expected_head: "0".repeat(40),
+                headline: "h".to_owned(),
+                body: String::new(),
+                additions: vec![("f".to_owned(), b"x".to_vec())],
+                deletions: Vec::new(),
+            };
+            let made = client
+                .block_on(
+                    client
+                        .github()
+                        .create_commit_on_branch(&Repository::new("o", "r"), &commit),
+                )
+                .expect("committed");
+            assert_eq!(made.oid, "abc");
+            assert_eq!(*paths.lock().expect("not poisoned"), [want]);
+        }
     }
 
     #[test]

@@ -1090,6 +1090,41 @@ fn without_a_token_the_run_says_which_permissions_it_needs() {
 }
 
 #[test]
+fn graphql_goes_where_github_graphql_url_says_on_the_apis_host() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    // Another host would receive the token: refused before any request.
+    let out = env.run(
+        &[],
+        &[(
+            "GITHUB_GRAPHQL_URL",
+            "https://elsewhere.example.com/graphql",
+        )],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`GITHUB_GRAPHQL_URL`"), "{stderr}");
+    assert_eq!(env.server.requests().len(), 0);
+    // The stand-in's own endpoint, named: the verified commit is made through it.
+    let graphql = format!("{}/graphql", env.server.url());
+    let out = env.run(&[], &[("GITHUB_GRAPHQL_URL", &graphql)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let posts: Vec<String> = env
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(posts.iter().any(|p| p == "/graphql"), "{posts:?}");
+}
+
+#[test]
 fn an_old_release_pull_request_that_cannot_be_released_does_not_stop_the_run() {
     let Some(env) = Env::start(Options::default()) else {
         return;
