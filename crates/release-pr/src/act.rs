@@ -4,15 +4,15 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use hub_github::NewPullRequest;
 use hub_kit::Runner;
 
-use crate::files;
 use crate::github::GitHub;
 use crate::plan::{self, PullAction};
 use crate::report::{PullRun, Released};
 use crate::request::{CommitVia, Request};
+use crate::{body, files};
 
 /// Makes one release pull request's writes.
 pub fn pull(
@@ -42,24 +42,15 @@ pub fn pull(
                     &content.branch,
                 )?
             }
-            via => {
-                gh.reset_branch(&content.branch, &content.base_sha, run.branch_exists)?;
-                if content.files.is_empty() {
-                    content.base_sha.clone()
-                } else {
-                    gh.commit(
-                        &content.branch,
-                        &content.base_sha,
-                        &content.message,
-                        content
-                            .files
-                            .iter()
-                            .map(|f| (f.path.clone(), f.after.clone()))
-                            .collect(),
-                        via,
-                    )?
-                }
-            }
+            via => push_via_api(
+                request,
+                gh,
+                &run.key,
+                content,
+                run.branch_exists,
+                via,
+                runner,
+            )?,
         };
         runner.info(&format!(
             "pushed {} to branch {}",
@@ -100,6 +91,90 @@ pub fn pull(
         _ => {}
     }
     Ok(())
+}
+
+/// Rebuilds the branch from the base through the API: the branch reset to the base, then
+/// the one commit on it, which GraphQL makes only while the branch still points at the base.
+///
+/// A push to the branch between the two (GitHub refuses: [`hub_github::Error::StaleHead`])
+/// gets one more try, after the branch's head is read again: a head this action made (a
+/// concurrent run) is replaced — the content is computed from the same base — and a person's
+/// commit is not, unless `force`. A second refusal fails the run: something keeps pushing.
+fn push_via_api(
+    request: &Request,
+    gh: &GitHub,
+    key: &str,
+    content: &plan::Content,
+    exists: bool,
+    via: CommitVia,
+    runner: &mut Runner,
+) -> Result<String> {
+    let commit = |gh: &GitHub| {
+        gh.commit(
+            &content.branch,
+            &content.base_sha,
+            &content.message,
+            content
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.after.clone()))
+                .collect(),
+            via,
+        )
+    };
+    gh.reset_branch(&content.branch, &content.base_sha, exists)?;
+    if content.files.is_empty() {
+        return Ok(content.base_sha.clone());
+    }
+    let first = commit(gh);
+    if !first.as_ref().is_err_and(is_stale) {
+        return first;
+    }
+    let head = gh.branch_head(&content.branch)?;
+    let moved_to = head
+        .as_ref()
+        .map_or("nothing (deleted)", |h| h.sha.as_str());
+    if let Some(h) = &head
+        && h.sha != content.base_sha
+        && !body::is_own_commit(&h.message, key)
+        && !request.force
+    {
+        bail!(
+            "branch `{}` moved during this run to commit {} that this action did not make (a person \
+             pushed to it): it is not overwritten. Move those changes to another branch, or set \
+             `force: true` to rebuild the release pull request from `{}`",
+            content.branch,
+            h.sha,
+            content.base
+        );
+    }
+    runner.warning(
+        &format!(
+            "branch `{}` moved during this run (to {moved_to}): another run of release-pr pushed \
+             to it; rebuilding it once more from `{}`",
+            content.branch, content.base
+        ),
+        &hub_kit::Annotation::default(),
+    )?;
+    gh.reset_branch(&content.branch, &content.base_sha, head.is_some())?;
+    let second = commit(gh);
+    if second.as_ref().is_err_and(is_stale) {
+        bail!(
+            "branch `{}` moved again while this run rebuilt it: a concurrent run of release-pr or a \
+             person keeps pushing to it. Give the workflow a `concurrency:` group (`concurrency: \
+             release-pr`) so that its runs do not overlap, and run it again",
+            content.branch
+        );
+    }
+    second
+}
+
+/// Whether GitHub refused a commit because its branch moved.
+fn is_stale(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<hub_github::Error>(),
+        Some(hub_github::Error::StaleHead { .. })
+    )
 }
 
 /// Makes one release: the tag, the GitHub release, the major tag.

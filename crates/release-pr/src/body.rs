@@ -126,7 +126,7 @@ pub fn render(notes: &str, edits: &Edits, key: &str, data: &Data) -> String {
     out.push_str(notes.trim_end());
     out.push_str("\n\n---\n\n");
     out.push_str(
-        "Notes written between these markers go into the release notes; a line `Release-As: x.y.z` below them sets the version. Both are kept when this pull request is refreshed.\n\n",
+        "Notes written between these markers go into the release notes; a line `Release-As: x.y.z` below them sets the version. Both are kept when this pull request is refreshed. Edit only between the markers: the rest of this description is rewritten each time this pull request is refreshed.\n\n",
     );
     out.push_str(NOTES_START);
     out.push('\n');
@@ -188,6 +188,20 @@ mod tests {
         let again = render("## other notes", &e, "main", &data());
         assert_eq!(edits(&again), e);
         assert!(again.starts_with("## other notes"));
+    }
+
+    #[test]
+    fn the_body_says_that_only_the_marked_block_is_kept() {
+        let first = render("## notes", &Edits::default(), "main", &data());
+        let (before, _) = first.split_once(NOTES_START).expect("the block");
+        assert!(
+            before.contains("Edit only between the markers: the rest of this description is rewritten each time this pull request is refreshed."),
+            "{first}"
+        );
+        // Text written elsewhere is not read back, so the next render drops it.
+        let edited = format!("Mine, above the notes.\n\n{first}");
+        let again = render("## notes", &edits(&edited), "main", &data());
+        assert_eq!(again, first);
     }
 
     #[test]

@@ -109,6 +109,11 @@ impl Env {
     }
 
     fn run(&self, extra: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(extra, env).output().expect("the binary runs")
+    }
+
+    /// The run's command, to start it and act while it runs.
+    fn command(&self, extra: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-release-pr"));
         cmd.args([
             "--path",
@@ -129,7 +134,7 @@ impl Env {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.output().expect("the binary runs")
+        cmd
     }
 
     fn run_ok(&self, extra: &[&str]) -> Value {
@@ -381,6 +386,132 @@ fn a_persons_commit_on_the_branch_is_refused_unless_forced() {
     );
 }
 
+impl Env {
+    /// Runs release-pr with its `createCommitOnBranch` held back (a slow GraphQL answer),
+    /// and meanwhile — once the run has reset the branch `times` times — commits `message`
+    /// on the branch through the Git Data API, as a concurrent run or a person would.
+    /// Returns the run's output and the commits pushed meanwhile.
+    fn run_with_pushes_during(&self, message: &str, times: u32) -> (Output, Vec<String>) {
+        self.server.add_fault(
+            hub_github_standin::Fault::slow(std::time::Duration::from_millis(2500))
+                .on("POST", "/graphql")
+                .times(times),
+        );
+        let before = self.server.requests().len();
+        let child = self
+            .command(&[], &[])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let client = self.client();
+        let octo = Repository::new("octo", "app");
+        let mut pushed = Vec::new();
+        for round in 1..=times as usize {
+            // Wait for the run's reset of the branch: a write to `git/refs`, beside the one
+            // each earlier push of ours made.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while self.server.requests()[before..]
+                .iter()
+                .filter(|r| r.method != "GET" && r.path.contains("/git/refs"))
+                .count()
+                < 2 * round - 1
+            {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the run reset no branch"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let made = client
+                .block_on(client.github().commit_files(
+                    &octo,
+                    &hub_github::FileCommit {
+                        branch: "hub-release/main".into(),
+                        message: message.into(),
+                        files: vec![(format!("pushed-{round}.txt"), "meanwhile\n".into())],
+                        author: None,
+                    },
+                ))
+                .expect("pushed");
+            pushed.push(made.sha);
+        }
+        (child.wait_with_output().expect("the run ends"), pushed)
+    }
+}
+
+#[test]
+fn a_concurrent_runs_push_during_the_run_is_rebuilt_over_once() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    // Another run's commit (the action's trailer) lands between the reset and the commit.
+    let (out, pushed) =
+        env.run_with_pushes_during("chore(main): release 1.3.0\n\nHub-Release-PR: main", 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(run["action"], "opened", "{run:#}");
+    assert!(stderr.contains("moved during this run"), "{stderr}");
+    assert!(stderr.contains(&pushed[0]), "{stderr}");
+    env.pull();
+    let dir = env.path();
+    // One verified commit on the base: the other run's commit is gone.
+    assert_eq!(
+        git(&dir, &["rev-list", "--count", "main..hub-release/main"]),
+        "1"
+    );
+    let head = git(&dir, &["rev-parse", "hub-release/main"]);
+    assert_ne!(head, pushed[0]);
+    assert!(!git(&dir, &["ls-tree", "--name-only", &head]).contains("pushed-1.txt"));
+    let client = env.client();
+    assert!(
+        client
+            .block_on(
+                client
+                    .github()
+                    .commit_is_verified(&Repository::new("octo", "app"), &head)
+            )
+            .expect("test setup")
+    );
+}
+
+#[test]
+fn a_persons_push_during_the_run_is_kept_and_stops_it() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let (out, pushed) = env.run_with_pushes_during("docs: my own notes", 1);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("moved during this run"), "{stderr}");
+    assert!(stderr.contains(&pushed[0]), "{stderr}");
+    assert!(stderr.contains("force: true"), "{stderr}");
+    env.pull();
+    assert_eq!(
+        git(&env.path(), &["rev-parse", "hub-release/main"]),
+        pushed[0]
+    );
+}
+
+#[test]
+fn a_branch_that_keeps_moving_fails_the_run_and_names_concurrency() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let (out, pushed) =
+        env.run_with_pushes_during("chore(main): release 1.3.0\n\nHub-Release-PR: main", 2);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("moved again"), "{stderr}");
+    assert!(stderr.contains("concurrency:"), "{stderr}");
+    env.pull();
+    assert_eq!(
+        git(&env.path(), &["rev-parse", "hub-release/main"]),
+        pushed[1]
+    );
+}
+
 #[test]
 fn the_user_block_and_release_as_survive_a_refresh_and_make_the_release() {
     let Some(env) = Env::start(Options::default()) else {
@@ -389,10 +520,17 @@ fn the_user_block_and_release_as_survive_a_refresh_and_make_the_release() {
     let dir = env.path();
     let run = env.run_ok(&[]);
     let n = number(&run);
-    let body = env.pr_body(n).replace(
+    let opened = env.pr_body(n);
+    // The body says which part is the person's: the rest is rewritten by each refresh.
+    assert!(
+        opened.contains("Edit only between the markers: the rest of this description is rewritten"),
+        "{opened}"
+    );
+    let body = opened.replace(
         "<!-- hub-release-pr:notes-start -->\n<!-- hub-release-pr:notes-end -->",
         "<!-- hub-release-pr:notes-start -->\nThe search is **fast** now.\n<!-- hub-release-pr:notes-end -->\n\nRelease-As: 2.0.0",
     );
+    let body = format!("A note above the notes, outside the markers.\n\n{body}");
     env.edit_body(n, &body);
     commit(&dir, &[("src/y.rs", "\n")], "fix: y");
     env.push();
@@ -402,6 +540,8 @@ fn the_user_block_and_release_as_survive_a_refresh_and_make_the_release() {
     let body = env.pr_body(n);
     assert!(body.contains("The search is **fast** now."), "{body}");
     assert!(body.contains("\nRelease-As: 2.0.0\n"), "{body}");
+    // Outside the markers: rewritten, as the body says.
+    assert!(!body.contains("A note above the notes"), "{body}");
     env.pull();
     assert!(git(&dir, &["show", "hub-release/main:Cargo.toml"]).contains("\"2.0.0\""));
     let merge = env.merge(n);
