@@ -4,7 +4,7 @@
 //! The reads change nothing (except deepening a shallow clone when `fetch` asks), so a dry
 //! run makes them too.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use hub_git::{CommitLog, Range, Repo, Tag};
 use hub_kit::{Env, Runner};
 use hub_release::packages::{self, Package};
@@ -113,13 +113,6 @@ pub fn read_packages(
     };
     let (repo, to) = (opened.repo, opened.commits[0].clone());
     let config = packages::load(spec, repo.root())?;
-    if let Some(p) = config.iter().find(|p| p.linked.is_some()) {
-        // Levelling a group needs the release pull request's view of every member at once.
-        bail!(
-            "package `{}`: `linked` groups are release-pr's; semver-bump versions each package on its own (remove `linked` here, or release through release-pr)",
-            p.name
-        );
-    }
 
     // Each package's last release, then one log since the oldest of them.
     let mut lasts = Vec::new();

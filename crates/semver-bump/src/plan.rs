@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 use hub_changelog::{Author, Layout, Links, ReleaseCommit, ReleaseInput, render_releases};
 use hub_conventional::semver::Version;
-use hub_conventional::{Decision, RawCommit, TagPattern, analyze, decide};
+use hub_conventional::{Decision, RawCommit, ReleaseOptions, TagPattern, analyze, decide};
 use hub_git::Commit;
 
 use crate::facts::PackageFacts;
@@ -102,6 +102,25 @@ pub fn release<'a>(
     lint: String,
     comment: bool,
 ) -> Result<Plan<'a>> {
+    let options = &request.options;
+    release_with(request, options, pattern, last, to, commits, lint, comment)
+}
+
+/// [`release`] with other release options (a linked group's version as `release_as`).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "release's arguments and the options it otherwise takes from the request"
+)]
+fn release_with<'a>(
+    request: &Request,
+    options: &ReleaseOptions,
+    pattern: &TagPattern,
+    last: &'a LastRelease,
+    to: &'a str,
+    commits: &[Commit<'a>],
+    lint: String,
+    comment: bool,
+) -> Result<Plan<'a>> {
     let raw: Vec<RawCommit<'a>> = commits
         .iter()
         .map(|c| RawCommit {
@@ -110,12 +129,7 @@ pub fn release<'a>(
         })
         .collect();
     let analyzed = analyze(&raw, &request.rules);
-    let decision = decide(
-        &analyzed,
-        last.version.as_ref(),
-        &last.known,
-        &request.options,
-    )?;
+    let decision = decide(&analyzed, last.version.as_ref(), &last.known, options)?;
     let next_tag = decision.next.as_ref().map(|v| pattern.format(v));
 
     // Release notes for the range, from the same analysis (one classification).
@@ -222,26 +236,41 @@ pub fn packages<'a>(
         .map(|(p, l)| (p, l.commit.as_deref()))
         .collect();
     let assigned = packages::assign(&ids, &parents, &facts.files, &pairs);
-    facts
-        .packages
+    let mine: Vec<Vec<Commit<'a>>> = assigned
         .iter()
-        .zip(&facts.lasts)
-        .zip(&assigned)
-        .map(|((package, last), picked)| {
-            let mine: Vec<Commit<'a>> = picked.iter().map(|&i| commits[i]).collect();
-            let plan = release(
-                request,
-                &package.pattern,
-                last,
-                &facts.to,
-                &mine,
-                String::new(),
-                false,
-            )
-            .with_context(|| format!("package `{}`", package.name))?;
-            Ok((package, plan))
-        })
-        .collect()
+        .map(|picked| picked.iter().map(|&i| commits[i]).collect())
+        .collect();
+    let plan = |i: usize, options: &ReleaseOptions| {
+        let package = &facts.packages[i];
+        release_with(
+            request,
+            options,
+            &package.pattern,
+            &facts.lasts[i],
+            &facts.to,
+            &mine[i],
+            String::new(),
+            false,
+        )
+        .with_context(|| format!("package `{}`", package.name))
+    };
+    let mut plans = (0..facts.packages.len())
+        .map(|i| plan(i, &request.options))
+        .collect::<Result<Vec<_>>>()?;
+    // Linked groups share the highest next version of their members (release-pr's rule):
+    // a member below it is planned again with that version as its `release-as`.
+    let groups: Vec<Option<&str>> = facts.packages.iter().map(|p| p.linked.as_deref()).collect();
+    let own: Vec<Option<Version>> = plans.iter().map(|p| p.decision.next.clone()).collect();
+    for (i, version) in packages::level(&groups, &own).into_iter().enumerate() {
+        if version != own[i] {
+            let options = ReleaseOptions {
+                release_as: version,
+                ..request.options.clone()
+            };
+            plans[i] = plan(i, &options)?;
+        }
+    }
+    Ok(facts.packages.iter().zip(plans).collect())
 }
 
 #[cfg(test)]

@@ -259,6 +259,55 @@ fn release_prs_config_is_read_the_same() {
 }
 
 #[test]
+fn a_linked_group_shares_its_highest_next_version_as_release_pr_does() {
+    // api and web released together at 1.0.0 and linked; cli on its own. A feat in api and
+    // a fix in web: both get 1.1.0; a fix in cli alone: 0.3.1.
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path().join("repo");
+    std::fs::create_dir_all(&r).unwrap();
+    git(&r, &["init", "-q", "-b", "main"]);
+    change(&r, &["api/a", "web/w", "cli/c"], "feat: start");
+    for tag in ["api@1.0.0", "web@1.0.0", "cli@0.3.0"] {
+        git(&r, &["tag", tag]);
+    }
+    change(&r, &["api/a"], "feat(api): search");
+    change(&r, &["web/w"], "fix(web): layout");
+    change(&r, &["cli/c"], "fix(cli): flags");
+    let config = "- name: api\n  path: api\n  linked: platform\n- name: web\n  path: web\n  linked: platform\n- name: cli\n  path: cli\n";
+    let (all, _) = run(tmp.path(), &["--packages", config]);
+    let out: serde_json::Value = serde_json::from_str(all["packages"].as_str().unwrap()).unwrap();
+    let next = |p: &str| out[p]["next-version"].as_str().map(String::from);
+    assert_eq!(
+        (next("api"), next("web"), next("cli")),
+        (
+            Some("1.1.0".into()),
+            Some("1.1.0".into()),
+            Some("0.3.1".into())
+        ),
+        "{out:#}"
+    );
+    // A member without a change of its own is released with its group.
+    change(&r, &["api/a"], "chore: after");
+    git(&r, &["tag", "api@1.1.0"]);
+    git(&r, &["tag", "web@1.1.0"]);
+    git(&r, &["tag", "cli@0.3.1"]);
+    change(&r, &["api/a"], "fix(api): again");
+    let (all, _) = run(tmp.path(), &["--packages", config]);
+    let out: serde_json::Value = serde_json::from_str(all["packages"].as_str().unwrap()).unwrap();
+    let next = |p: &str| out[p]["next-version"].as_str().map(String::from);
+    assert_eq!(
+        (next("api"), next("web"), next("cli")),
+        (
+            Some("1.1.1".into()),
+            Some("1.1.1".into()),
+            Some(String::new())
+        ),
+        "{out:#}"
+    );
+    assert_eq!(out["web"]["commit-count"], 0, "{out:#}");
+}
+
+#[test]
 fn bad_package_configs_name_the_problem() {
     let tmp = tempfile::tempdir().unwrap();
     monorepo(tmp.path());
@@ -269,10 +318,6 @@ fn bad_package_configs_name_the_problem() {
             "must end with `{version}`",
         ),
         ("nope.yml", "cannot read"),
-        (
-            "- name: api\n  path: api\n  linked: platform\n",
-            "package `api`: `linked` groups are release-pr's",
-        ),
     ] {
         let out = Command::new(BIN)
             .env_clear()
