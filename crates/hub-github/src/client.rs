@@ -153,6 +153,15 @@ fn github_message(body: &str) -> String {
     }
 }
 
+/// `scheme://host[:port]` of an `http(s)://` URL.
+pub(crate) fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => &url[..after_scheme + slash],
+        None => url,
+    }
+}
+
 /// Percent-encodes one path segment (a tag, a branch, an owner).
 pub(crate) fn encode_segment(value: &str) -> String {
     const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -263,7 +272,7 @@ impl GitHub {
             .with_auth(octocrab::AuthState::None)
             .build()
             .map_err(|e| fail(e.to_string()))?;
-        let origin = crate::config::origin(&config.api_url).to_owned();
+        let origin = origin(&config.api_url).to_owned();
         Ok(GitHub {
             octocrab,
             api_url: config.api_url.trim_end_matches('/').to_owned(),

@@ -178,7 +178,7 @@ impl GitHubConfig {
             None => None,
             Some(url) => {
                 let normal = normalize_api_url(&url, env::GITHUB_GRAPHQL_URL)?;
-                if origin(&normal) != origin(&api_url) {
+                if crate::client::origin(&normal) != crate::client::origin(&api_url) {
                     return Err(Error::InvalidEnv {
                         name: env::GITHUB_GRAPHQL_URL,
                         value: url,
@@ -242,15 +242,6 @@ impl GitHubConfig {
     /// [`Error::MissingRepository`] when `GITHUB_REPOSITORY` was not set.
     pub fn repository(&self) -> Result<&Repository, Error> {
         self.repository.as_ref().ok_or(Error::MissingRepository)
-    }
-}
-
-/// `scheme://host[:port]` of an `http(s)://` URL.
-pub(crate) fn origin(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(slash) => &url[..after_scheme + slash],
-        None => url,
     }
 }
 
