@@ -16,34 +16,13 @@ use hub_release::releases::{self, LastRelease};
 
 use crate::request::Request;
 
-/// A package to version: the single package (`.`), or one of the monorepo config.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unit {
-    /// Its name (`.` for the single package).
-    pub name: String,
-    /// The directory its version files and changelog are in.
-    pub dir: String,
-    /// The paths whose commits count for it.
-    pub paths: Vec<String>,
-    /// Its tags' pattern.
-    pub pattern: TagPattern,
-    /// Its linked group.
-    pub linked: Option<String>,
-    /// Its version files when given (from the repository root).
-    pub version_files: Option<Vec<String>>,
-}
+/// A package to version: the single package (`.`, owning `.`), or one of the monorepo
+/// config — hub-release's [`Package`], as semver-bump reads it.
+pub type Unit = Package;
 
-impl Unit {
-    /// The package as hub-release's `assign` sees it.
-    fn package(&self) -> Package {
-        Package {
-            name: self.name.clone(),
-            paths: self.paths.clone(),
-            pattern: self.pattern.clone(),
-            linked: self.linked.clone(),
-            version_files: self.version_files.clone(),
-        }
-    }
+/// The directory a package's version files and changelog are in: its first path.
+pub fn dir(unit: &Unit) -> &str {
+    &unit.paths[0]
 }
 
 /// A commit, owned.
@@ -80,24 +59,13 @@ pub fn units(request: &Request, root: &Path) -> Result<Vec<Unit>> {
     match &request.packages {
         None => Ok(vec![Unit {
             name: ".".into(),
-            dir: ".".into(),
             paths: vec![".".into()],
             pattern: request.pattern.clone(),
             linked: None,
             version_files: (!request.version_files.is_empty())
                 .then(|| request.version_files.clone()),
         }]),
-        Some(spec) => Ok(packages::load(spec, root)?
-            .into_iter()
-            .map(|p| Unit {
-                dir: p.paths[0].clone(),
-                name: p.name,
-                paths: p.paths,
-                pattern: p.pattern,
-                linked: p.linked,
-                version_files: p.version_files,
-            })
-            .collect()),
+        Some(spec) => Ok(packages::load(spec, root)?),
     }
 }
 
@@ -145,8 +113,7 @@ pub fn history(request: &Request, rev: &str, ignore: &BTreeSet<String>) -> Resul
         .iter()
         .map(|c| c.parents.iter().map(String::as_str).collect())
         .collect();
-    let pkgs: Vec<Package> = units.iter().map(Unit::package).collect();
-    let pairs: Vec<(&Package, Option<&str>)> = pkgs
+    let pairs: Vec<(&Package, Option<&str>)> = units
         .iter()
         .zip(&lasts)
         .map(|(p, l)| (p, l.commit.as_deref()))

@@ -96,7 +96,7 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
         let u = &h.units[unit];
         u.version_files
             .clone()
-            .unwrap_or_else(|| detect(&root, &u.dir))
+            .unwrap_or_else(|| detect(&root, crate::facts::dir(u)))
     };
     let mut overlay: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut before: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -200,7 +200,7 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
         }
         if let Some(changelog) = &request.changelog {
             let unit = &h.units[next.unit];
-            let rel = join(&unit.dir, changelog);
+            let rel = join(crate::facts::dir(unit), changelog);
             let path = root.join(&rel);
             let key = path.canonicalize().unwrap_or_else(|_| path.clone());
             let now = overlay
