@@ -1,6 +1,7 @@
 //! The inputs semver-bump and release-pr both take, checked by one rule each. Errors are
 //! messages naming the input; each shell decides how it fails (a usage error, or exit 1).
 
+use hub_changelog::Links;
 use hub_conventional::semver::Version;
 use hub_conventional::{Bump, BumpRules, TagPattern};
 
@@ -42,9 +43,29 @@ pub fn version(name: &str, text: &str) -> Result<Version, String> {
         .map_err(|e| format!("input `{name}` is not a semantic version: `{v}` ({e})"))
 }
 
+/// The release notes' links for GitHub or GitHub Enterprise, from the runner's
+/// `GITHUB_SERVER_URL` and `GITHUB_REPOSITORY` (`None` unless both are set: no links).
+pub fn links(server_url: Option<&str>, repository: Option<&str>) -> Option<Links> {
+    Some(Links {
+        server_url: server_url?.to_string(),
+        repository: repository?.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_need_both_the_server_and_the_repository() {
+        let l = links(Some("https://ghe.example.com"), Some("o/r")).unwrap();
+        assert_eq!(
+            (l.server_url.as_str(), l.repository.as_str()),
+            ("https://ghe.example.com", "o/r")
+        );
+        assert!(links(None, Some("o/r")).is_none());
+        assert!(links(Some("https://github.com"), None).is_none());
+    }
 
     #[test]
     fn tag_prefixes() {

@@ -163,19 +163,10 @@ impl Request {
             dry_run: args.dry_run,
             json: args.json,
             token: args.token.clone(),
-            links: links(env),
+            links: hub_release::inputs::links(
+                env.get_non_empty(hub_kit::vars::GITHUB_SERVER_URL),
+                env.get_non_empty(hub_kit::vars::GITHUB_REPOSITORY),
+            ),
         })
     }
-}
-
-/// Links for GitHub or GitHub Enterprise, when the runner says where we are.
-fn links(env: &Env) -> Option<Links> {
-    Some(Links {
-        server_url: env
-            .get_non_empty(hub_kit::vars::GITHUB_SERVER_URL)?
-            .to_string(),
-        repository: env
-            .get_non_empty(hub_kit::vars::GITHUB_REPOSITORY)?
-            .to_string(),
-    })
 }

@@ -91,7 +91,10 @@ impl Request {
             pattern,
             dir,
             packages,
-            links: links(env),
+            links: hub_release::inputs::links(
+                env.get_non_empty(hub_kit::vars::GITHUB_SERVER_URL),
+                env.get_non_empty(hub_kit::vars::GITHUB_REPOSITORY),
+            ),
             pull_request_event: env
                 .get(hub_kit::vars::GITHUB_EVENT_NAME)
                 .is_some_and(|e| e.starts_with("pull_request")),
@@ -106,18 +109,6 @@ impl Request {
             token: args.token.clone(),
         })
     }
-}
-
-/// Links for GitHub or GitHub Enterprise, when the runner says where we are.
-fn links(env: &Env) -> Option<Links> {
-    Some(Links {
-        server_url: env
-            .get_non_empty(hub_kit::vars::GITHUB_SERVER_URL)?
-            .to_string(),
-        repository: env
-            .get_non_empty(hub_kit::vars::GITHUB_REPOSITORY)?
-            .to_string(),
-    })
 }
 
 fn release_options(args: &Args) -> Result<ReleaseOptions> {
