@@ -16,21 +16,8 @@ use hub_config::{
 };
 use serde_json::Value;
 
-/// xorshift64*: a small deterministic generator, enough to spread the cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
-    }
-}
+/// The seeded generator of the test kit (xorshift64*), enough to spread the cases.
+use hub_testkit::rng::Rng;
 
 fn cases() -> usize {
     std::env::var("FUZZ_CASES")
@@ -270,7 +257,7 @@ fn run(format: Format, input: &[u8]) {
 #[test]
 fn mutated_fixtures_never_panic_and_stay_inside_the_file() {
     let seeds = seeds();
-    let mut rng = Rng(0x5EED_0FC0_FF1C);
+    let mut rng = Rng::seeded(0x5EED_0FC0_FF1C);
     for _ in 0..cases() {
         let (format, seed) = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, seed);
@@ -283,7 +270,7 @@ fn mutated_fixtures_never_panic_and_stay_inside_the_file() {
 
 #[test]
 fn arbitrary_bytes_never_panic_and_stay_inside_the_file() {
-    let mut rng = Rng(0xA5B1_7A4E_0000_0001);
+    let mut rng = Rng::seeded(0xA5B1_7A4E_0000_0001);
     for _ in 0..cases() {
         let input = random_bytes(&mut rng);
         for format in [Format::Yaml, Format::Json, Format::Toml] {

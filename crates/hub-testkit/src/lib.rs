@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub mod docker;
 pub mod http;
+pub mod rng;
 pub mod sshd;
 
 /// Whether this run is CI's: `CI` set to anything but empty, `0` or `false`.
