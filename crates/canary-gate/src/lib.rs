@@ -55,6 +55,11 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
             let outcome = filemode::gather(args, &rules, runner)?;
             output::finish(args, env, runner, outcome, on_inconclusive)
         }
+        // WASI preview 1 has no threads and no timers to run steps by: the interval loop,
+        // its parallel queries and its step commands need the native binary.
+        "prometheus" if cfg!(target_os = "wasi") => Err(anyhow::anyhow!(
+            "canary-gate's Prometheus mode (and `simulate`) runs only natively: use `engine: native` (`source: file` runs here)"
+        )),
         "prometheus" => {
             let outcome = progressive_mode(args, env, &rules, runner)?;
             output::finish(args, env, runner, outcome, on_inconclusive)

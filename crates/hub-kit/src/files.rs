@@ -119,6 +119,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         }
         let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
+        // WASI preview 1 has no permission bits to copy (the WebAssembly build's files get
+        // the runner's defaults).
+        #[cfg(not(target_os = "wasi"))]
         if let Ok(meta) = std::fs::metadata(&target) {
             file.set_permissions(meta.permissions())?;
         }

@@ -171,6 +171,10 @@ impl Loader {
     }
 }
 
+/// Whether worker threads can be started: not in the WebAssembly build (WASI preview 1 has
+/// no threads), which checks the files one after another on the one thread it has.
+const THREADS: bool = !cfg!(target_os = "wasi");
+
 /// Maps `f` over the files `feed` hands over (the walk) on `jobs` threads, which take each file
 /// as soon as it is found, so checking overlaps the walk. Each worker runs `start` first (a
 /// schema compiles there while the walk goes on). Returns the files with their results
@@ -181,7 +185,7 @@ pub fn par_map_found<R: Send, E>(
     start: impl Fn() + Sync,
     f: impl Fn(&Found) -> R + Sync,
 ) -> Result<Vec<(Found, R)>, E> {
-    if jobs <= 1 {
+    if jobs <= 1 || !THREADS {
         let mut files = Vec::new();
         feed(&mut |file| files.push(file))?;
         files.sort();
@@ -237,7 +241,7 @@ pub fn par_map_found<R: Send, E>(
 /// Maps `f` over `items` on `jobs` threads, keeping the order.
 pub fn par_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let jobs = jobs.clamp(1, items.len().max(1));
-    if jobs == 1 {
+    if jobs == 1 || !THREADS {
         return items.iter().map(f).collect();
     }
     let next = AtomicUsize::new(0);

@@ -1,0 +1,654 @@
+//! The WebAssembly build against the native one: each action run twice on the same generated
+//! repository and files — once by the native binary, once by `node actions/wasm/run.mjs` —
+//! and everything the runner sees compared byte for byte: exit code, stdout (annotations
+//! included), stderr, `$GITHUB_OUTPUT`, the step summary, the files the action wrote, and
+//! what reached the GitHub stand-in. Run on the machine's Node (20) and on Node 24
+//! (`HUB_NODE24`, which `.ci/run` installs from the npm package `node@24`).
+//!
+//! The two runs happen one after the other in the same directory (rebuilt between them), so
+//! absolute paths are equal; commits and tags have fixed dates, so their ids are equal. What
+//! is random by design — heredoc delimiters, stop-commands tokens, the stand-in's port — is
+//! replaced by a placeholder before comparing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use hub_e2e::workspace;
+use hub_github_standin::test_support::TestServer;
+
+const ACTIONS: [&str; 4] = [
+    "semver-bump",
+    "conventional-changelog",
+    "validate-config",
+    "canary-gate",
+];
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace());
+    cmd
+}
+
+/// The native binaries (debug, as the crates' own tests run them).
+fn native_bins() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let mut cmd = cargo();
+        cmd.args(["build", "--quiet"]);
+        for action in ACTIONS {
+            cmd.args(["-p", action]);
+        }
+        assert!(cmd.status().expect("cargo runs").success(), "native build");
+        hub_e2e::target_dir().join("debug")
+    })
+}
+
+/// The WebAssembly modules, built as the release builds them (release profile).
+fn wasm_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let mut cmd = cargo();
+        cmd.args(["build", "--quiet", "--release", "--target", "wasm32-wasip1"]);
+        for action in ACTIONS {
+            cmd.args(["-p", action]);
+        }
+        assert!(cmd.status().expect("cargo runs").success(), "wasm build");
+        hub_e2e::target_dir().join("wasm32-wasip1/release")
+    })
+}
+
+/// The Nodes to run the module on: the machine's, and Node 24 from `HUB_NODE24`.
+fn nodes() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if hub_testkit::have_tool("node", "Debian: apt-get install nodejs") {
+        found.push(PathBuf::from("node"));
+    }
+    match std::env::var_os("HUB_NODE24").filter(|v| !v.is_empty()) {
+        Some(path) => found.push(PathBuf::from(path)),
+        None => hub_testkit::skip(
+            "Node 24 not given (HUB_NODE24: .ci/run installs the npm package node@24)",
+        ),
+    }
+    found
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Engine<'a> {
+    Native,
+    Wasm(&'a Path),
+}
+
+/// What the runner sees of one run.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    output: String,
+    summary: String,
+    files: BTreeMap<String, String>,
+    github: String,
+}
+
+/// Runs `action` in `dir/repo` as the runner would, with `env` (the stand-in's URL already
+/// in), and reads back what it produced, `written` files (relative to the repository) too.
+fn run(
+    engine: Engine,
+    dir: &Path,
+    action: &str,
+    env: &[(String, String)],
+    written: &[&str],
+) -> Seen {
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("tmp")).expect("out dir");
+    let repo = dir.join("repo");
+    let mut cmd = match engine {
+        Engine::Native => Command::new(native_bins().join(format!("hub-{action}"))),
+        Engine::Wasm(node) => {
+            let mut cmd = Command::new(node);
+            cmd.arg(workspace().join("actions/wasm/run.mjs"))
+                .arg(action)
+                .env(
+                    "HUB_WASM_MODULE",
+                    wasm_dir().join(format!("hub-{action}.wasm")),
+                );
+            cmd
+        }
+    };
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("INPUT_") || k.starts_with("GITHUB_") || k == "RUNNER_TEMP" || k == "CI" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.current_dir(&repo)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", &repo)
+        .env("GITHUB_OUTPUT", out.join("output"))
+        .env("GITHUB_STEP_SUMMARY", out.join("summary.md"))
+        .env("RUNNER_TEMP", out.join("tmp"))
+        // Tags the action makes get the same date (and so the same id) on both runs.
+        .env("GIT_COMMITTER_DATE", "2025-01-02T03:04:05Z")
+        .env("GIT_AUTHOR_DATE", "2025-01-02T03:04:05Z")
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    let ran = cmd.output().expect("the action starts");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    Seen {
+        code: ran.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&ran.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&ran.stderr).into_owned(),
+        output: read(&out.join("output")),
+        summary: read(&out.join("summary.md")),
+        files: written
+            .iter()
+            .map(|f| ((*f).to_owned(), read(&repo.join(f))))
+            .collect(),
+        github: String::new(),
+    }
+}
+
+/// Replaces what is random by design with placeholders: heredoc delimiters
+/// (`name<<delimiter`), stop-commands tokens, and `url` (the stand-in's).
+fn normalise(text: &str, url: &str) -> String {
+    let mut tokens = Vec::new();
+    for line in text.lines() {
+        if let Some(token) = line.strip_prefix("::stop-commands::") {
+            tokens.push(token.to_owned());
+        } else if let Some((name, token)) = line.split_once("<<")
+            && !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            tokens.push(token.to_owned());
+        }
+    }
+    let mut text = if url.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(url, "<api>")
+    };
+    for (i, token) in tokens.iter().enumerate() {
+        if !token.is_empty() {
+            text = text.replace(token.as_str(), &format!("<token{i}>"));
+        }
+    }
+    text
+}
+
+impl Seen {
+    fn normalised(mut self, url: &str) -> Seen {
+        self.stdout = normalise(&self.stdout, url);
+        self.stderr = normalise(&self.stderr, url);
+        self.output = normalise(&self.output, url);
+        self.summary = normalise(&self.summary, url);
+        for v in self.files.values_mut() {
+            *v = normalise(v, url);
+        }
+        self.github = normalise(&self.github, url);
+        self
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", "2024-05-06T07:08:09Z")
+        .env("GIT_COMMITTER_DATE", "2024-05-06T07:08:09Z")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `dir/repo` with `messages` as commits (`tag:NAME` tags the last one) and a bare
+/// `dir/origin.git` it pushes to.
+fn history(dir: &Path, messages: &[&str]) {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).expect("repo dir");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    for (i, m) in messages.iter().enumerate() {
+        if let Some(tag) = m.strip_prefix("tag:") {
+            git(&repo, &["tag", tag]);
+        } else {
+            std::fs::write(repo.join("file.txt"), format!("{i}\n")).expect("write");
+            git(&repo, &["add", "file.txt"]);
+            git(&repo, &["commit", "-q", "-m", m]);
+        }
+    }
+    let origin = dir.join("origin.git");
+    git(
+        dir,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            repo.to_str().expect("utf-8"),
+            origin.to_str().expect("utf-8"),
+        ],
+    );
+    git(
+        &repo,
+        &["remote", "add", "origin", origin.to_str().expect("utf-8")],
+    );
+}
+
+/// A scenario: builds its files in a fresh directory, names the env of the run and the files
+/// to compare, and what of the stand-in's state to compare (a projection of it).
+struct Scenario<'a> {
+    action: &'a str,
+    setup: &'a dyn Fn(&Path),
+    env: Vec<(&'a str, &'a str)>,
+    written: Vec<&'a str>,
+    github: Option<&'a dyn Fn(&serde_json::Value) -> String>,
+}
+
+/// Runs the scenario natively and on every Node, and asserts every run saw the same; returns
+/// the native run (normalised) for the scenario's own checks.
+fn same_everywhere(s: &Scenario) -> Option<Seen> {
+    let nodes = nodes();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("w");
+    let mut engines = vec![Engine::Native];
+    engines.extend(nodes.iter().map(|n| Engine::Wasm(n)));
+    let mut native: Option<Seen> = None;
+    for engine in engines {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("clean");
+        }
+        std::fs::create_dir_all(&dir).expect("dir");
+        (s.setup)(&dir);
+        let server = if s.github.is_some() {
+            let server = TestServer::start(&[])?;
+            server
+                .import_git("octo/app", &dir.join("origin.git"))
+                .expect("import");
+            Some(server)
+        } else {
+            None
+        };
+        let url = server
+            .as_ref()
+            .map(|s| s.url().to_owned())
+            .unwrap_or_default();
+        let mut env: Vec<(String, String)> = s
+            .env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        if server.is_some() {
+            env.push(("GITHUB_API_URL".into(), url.clone()));
+            env.push(("GITHUB_REPOSITORY".into(), "octo/app".into()));
+        }
+        let mut seen = run(engine, &dir, s.action, &env, &s.written);
+        if let (Some(server), Some(project)) = (&server, s.github) {
+            seen.github = project(&server.state());
+            server.assert_conforms();
+        }
+        let seen = seen.normalised(&url);
+        match &native {
+            None => native = Some(seen),
+            Some(expected) => {
+                assert_eq!(
+                    &seen, expected,
+                    "{} under {engine:?} differs from the native run",
+                    s.action
+                );
+            }
+        }
+    }
+    native
+}
+
+fn releases_and_tags(state: &serde_json::Value) -> String {
+    let repo = &state["repositories"]["octo/app"];
+    let releases: Vec<serde_json::Value> = match &repo["releases"] {
+        serde_json::Value::Array(a) => a.clone(),
+        serde_json::Value::Object(o) => o.values().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let releases: Vec<String> = releases
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} draft={} prerelease={}\n{}",
+                r["tag_name"], r["name"], r["draft"], r["prerelease"], r["body"]
+            )
+        })
+        .collect();
+    let refs: BTreeMap<String, String> = repo["refs"]
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
+        .unwrap_or_default();
+    format!("{releases:#?}\n{refs:#?}")
+}
+
+fn comments(state: &serde_json::Value) -> String {
+    state["repositories"]["octo/app"]["comments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| format!("{}\n{}\n", c["issue_number"], c["body"]))
+        .collect()
+}
+
+#[test]
+fn semver_bump_tags_and_releases_the_same_from_webassembly() {
+    let setup = |dir: &Path| {
+        history(
+            dir,
+            &[
+                "feat: base",
+                "tag:v1.0.0",
+                "fix: crash on empty input",
+                "feat(api): add search (#42)",
+            ],
+        );
+    };
+    let Some(seen) = same_everywhere(&Scenario {
+        action: "semver-bump",
+        setup: &setup,
+        env: vec![
+            ("GITHUB_SERVER_URL", "https://github.example.com"),
+            ("GITHUB_EVENT_NAME", "push"),
+            ("INPUT_TOKEN", "ghs_releaseTOKEN"),
+            ("INPUT_CREATE-TAG", "true"),
+            ("INPUT_CREATE-RELEASE", "true"),
+            ("INPUT_UPDATE-MAJOR-TAG", "true"),
+        ],
+        written: vec![],
+        github: Some(&releases_and_tags),
+    }) else {
+        return;
+    };
+    assert_eq!(seen.code, 0, "{seen:#?}");
+    assert!(seen.output.contains("\nv1.1.0\n"), "{}", seen.output);
+    assert!(seen.github.contains("refs/tags/v1.1.0"), "{}", seen.github);
+    assert!(seen.github.contains("add search"), "{}", seen.github);
+}
+
+#[test]
+fn conventional_changelog_writes_the_same_file_from_webassembly() {
+    let setup = |dir: &Path| {
+        history(
+            dir,
+            &[
+                "feat: base",
+                "tag:v1.0.0",
+                "fix(parser): crash on empty input",
+                "feat!: drop the old flag\n\nBREAKING CHANGE: `--old` is gone",
+                "docs: spelling",
+            ],
+        );
+        std::fs::write(
+            dir.join("repo/CHANGELOG.md"),
+            "# Changelog\n\n## 1.0.0\n\n* base\n",
+        )
+        .expect("changelog");
+    };
+    let Some(seen) = same_everywhere(&Scenario {
+        action: "conventional-changelog",
+        setup: &setup,
+        env: vec![
+            ("INPUT_RELEASE-VERSION", "2.0.0"),
+            ("INPUT_REPO-URL", "https://github.example.com/octo/app"),
+        ],
+        written: vec!["CHANGELOG.md"],
+        github: None,
+    }) else {
+        return;
+    };
+    assert_eq!(seen.code, 0, "{seen:#?}");
+    let changelog = &seen.files["CHANGELOG.md"];
+    assert!(
+        changelog.contains("2.0.0") && changelog.contains("## 1.0.0"),
+        "{changelog}"
+    );
+}
+
+#[test]
+fn validate_config_reports_and_comments_the_same_from_webassembly() {
+    let setup = |dir: &Path| {
+        history(dir, &["feat: base"]);
+        let repo = dir.join("repo");
+        std::fs::create_dir_all(repo.join("config")).expect("dir");
+        std::fs::write(
+            repo.join("schema.json"),
+            r#"{"type":"object","required":["name","replicas"],"properties":{"name":{"type":"string"},"replicas":{"type":"integer","minimum":1}},"additionalProperties":false}"#,
+        )
+        .expect("schema");
+        std::fs::write(repo.join("config/good.yaml"), "name: web\nreplicas: 2\n").expect("good");
+        std::fs::write(
+            repo.join("config/bad.yaml"),
+            "name: \"::error::pwned\"\nreplicas: 0\nreplica: 1\n",
+        )
+        .expect("bad");
+        std::fs::write(repo.join("config/broken.json"), "{\"name\": \"x\",\n").expect("broken");
+        let event = dir.join("event.json");
+        std::fs::write(
+            &event,
+            r#"{"action": "synchronize", "pull_request": {"number": 7, "title": "t",
+                "head": {"sha": "1111111111111111111111111111111111111111", "ref": "feature"},
+                "base": {"sha": "2222222222222222222222222222222222222222", "ref": "main"}}}"#,
+        )
+        .expect("event");
+    };
+    let Some(seen) = same_everywhere(&Scenario {
+        action: "validate-config",
+        setup: &setup,
+        env: vec![
+            ("INPUT_FILES", "config/**"),
+            ("INPUT_SCHEMA", "schema.json"),
+            ("INPUT_SARIF-FILE", "report.sarif"),
+            ("INPUT_OFFLINE", "true"),
+            ("INPUT_COMMENT", "true"),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", "../event.json"),
+            ("GITHUB_TOKEN", "test-token"),
+        ],
+        written: vec!["report.sarif"],
+        github: Some(&comments),
+    }) else {
+        return;
+    };
+    assert_eq!(seen.code, 1, "{seen:#?}");
+    assert!(
+        seen.stdout.contains(",file=config/bad.yaml,"),
+        "{}",
+        seen.stdout
+    );
+    // The hostile value ran no workflow command of its own.
+    let commands = hub_kit::command::commands_in(&seen.stdout);
+    assert!(
+        commands.iter().all(|(_, body)| !body.starts_with("pwned")),
+        "{commands:?}"
+    );
+    assert!(
+        seen.files["report.sarif"].contains("\"version\""),
+        "{}",
+        seen.files["report.sarif"]
+    );
+    assert!(
+        seen.github.contains("<!-- hub-actions:validate-config -->"),
+        "{}",
+        seen.github
+    );
+}
+
+#[test]
+fn canary_gate_file_mode_judges_the_same_from_webassembly() {
+    let fixtures = workspace().join("fixtures/canary-gate");
+    let cases = [
+        (
+            "canary-bench-regressed.json",
+            "baseline-bench.json",
+            "p95: higher-is-worse, max-ratio=1.10",
+        ),
+        (
+            "canary-bench-equal.json",
+            "baseline-bench.json",
+            "p95: higher-is-worse, max-ratio=1.10",
+        ),
+        (
+            "canary-intervals.csv",
+            "baseline-intervals.csv",
+            "p95: max-ratio=1.10\nrps: lower-is-worse, max-ratio=1.05",
+        ),
+    ];
+    for (canary, baseline, metrics) in cases {
+        let canary = fixtures.join(canary).display().to_string();
+        let baseline = fixtures.join(baseline).display().to_string();
+        let setup = |dir: &Path| history(dir, &["feat: base"]);
+        let Some(seen) = same_everywhere(&Scenario {
+            action: "canary-gate",
+            setup: &setup,
+            env: vec![
+                ("INPUT_SOURCE", "file"),
+                ("INPUT_CANARY-FILE", &canary),
+                ("INPUT_BASELINE-FILE", &baseline),
+                ("INPUT_METRICS", metrics),
+                ("INPUT_REPORT", "report.json"),
+            ],
+            written: vec!["report.json"],
+            github: None,
+        }) else {
+            return;
+        };
+        assert!(seen.output.starts_with("verdict<<"), "{canary}: {seen:#?}");
+    }
+}
+
+#[test]
+fn a_hostile_input_gets_the_same_refusal_from_webassembly() {
+    let setup = |dir: &Path| history(dir, &["feat: base", "tag:v1.0.0", "fix: two"]);
+    let Some(seen) = same_everywhere(&Scenario {
+        action: "semver-bump",
+        setup: &setup,
+        env: vec![
+            ("INPUT_TAG-PREFIX", "v\n::error::pwned\n##[warning]pwned"),
+            ("INPUT_RELEASE-AS", "not-a-version\n::set-output name=x::y"),
+        ],
+        written: vec![],
+        github: None,
+    }) else {
+        return;
+    };
+    assert_ne!(seen.code, 0, "{seen:#?}");
+    let commands = hub_kit::command::commands_in(&seen.stdout);
+    assert!(
+        commands
+            .iter()
+            .all(|(cmd, _)| cmd == "error" || cmd == "stop-commands"),
+        "{commands:?}"
+    );
+    assert!(
+        commands.iter().all(|(_, body)| !body.starts_with("pwned")),
+        "{commands:?}"
+    );
+}
+
+#[test]
+fn prometheus_mode_under_webassembly_names_the_native_engine() {
+    let nodes = nodes();
+    let Some(node) = nodes.first() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    history(tmp.path(), &["feat: base"]);
+    let seen = run(
+        Engine::Wasm(node),
+        tmp.path(),
+        "canary-gate",
+        &[
+            ("INPUT_SOURCE".into(), "prometheus".into()),
+            ("INPUT_PROMETHEUS-URL".into(), "http://127.0.0.1:9/".into()),
+        ],
+        &[],
+    );
+    assert_eq!(seen.code, 1, "{seen:#?}");
+    assert!(
+        seen.stdout
+            .contains("runs only natively: use `engine: native`"),
+        "{seen:#?}"
+    );
+}
+
+/// The smallest module that panics the way Rust's `panic = "abort"` does: `_start` runs
+/// `unreachable`.
+fn trapping_module() -> Vec<u8> {
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    // type section: one type () -> ()
+    m.extend([0x01, 0x04, 0x01, 0x60, 0x00, 0x00]);
+    // function section: one function of type 0
+    m.extend([0x03, 0x02, 0x01, 0x00]);
+    // memory section: one memory, min 1 page
+    m.extend([0x05, 0x03, 0x01, 0x00, 0x01]);
+    // export section: "_start" func 0, "memory" memory 0
+    m.extend([0x07, 0x13, 0x02]);
+    m.extend([0x06]);
+    m.extend(b"_start");
+    m.extend([0x00, 0x00]);
+    m.extend([0x06]);
+    m.extend(b"memory");
+    m.extend([0x02, 0x00]);
+    // code section: one body, no locals, `unreachable`, `end`
+    m.extend([0x0a, 0x05, 0x01, 0x03, 0x00, 0x00, 0x0b]);
+    m
+}
+
+#[test]
+fn a_panic_inside_webassembly_fails_with_one_readable_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let module = tmp.path().join("trap.wasm");
+    std::fs::write(&module, trapping_module()).expect("module");
+    for node in nodes() {
+        let out = Command::new(&node)
+            .arg(workspace().join("actions/wasm/run.mjs"))
+            .args(["semver-bump", "--dry-run"])
+            .env("HUB_WASM_MODULE", &module)
+            .output()
+            .expect("node runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(101), "{node:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{node:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: hub-semver-bump stopped on an internal error"),
+            "{node:?}: {stderr}"
+        );
+        assert!(!stderr.contains("    at "), "no JavaScript stack: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn the_experimental_warning_is_silenced_and_the_exit_code_kept() {
+    for node in nodes() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = Command::new(&node)
+            .current_dir(tmp.path())
+            .arg(workspace().join("actions/wasm/run.mjs"))
+            .args(["semver-bump", "--dry-run"])
+            .env("HUB_WASM_MODULE", wasm_dir().join("hub-semver-bump.wasm"))
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .expect("node runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{node:?}: {stderr}");
+        assert!(!stderr.contains("Warning"), "{node:?}: {stderr}");
+        assert!(
+            stderr.contains("is not inside a git repository"),
+            "{stderr}"
+        );
+    }
+}
