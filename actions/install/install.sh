@@ -17,7 +17,15 @@
 # The version is learned from files next to this script, never from `github.action_ref`,
 # which is empty inside composite actions (actions/runner#2473).
 #
-# Knobs (environment): HUB_ACTIONS_INSTALL=auto|download|source (default auto).
+#   3. The WebAssembly build (actions/wasm/hub.wasm, committed into release tags next to
+#      actions/wasm/run.mjs), run by the runner's Node (>= 20) through one small `hub-<action>`
+#      script per action: when asked (HUB_ACTIONS_ENGINE=wasm, the actions' `engine: wasm`),
+#      or with `auto` when no archive fits the runner, the download fails, or there is no
+#      cargo to build with. rollback and canary-gate's Prometheus mode are native-only and say
+#      so.
+#
+# Knobs (environment): HUB_ACTIONS_INSTALL=auto|download|source (default auto);
+# HUB_ACTIONS_ENGINE=auto|native|wasm (default auto); HUB_ACTIONS_NODE (default `node`).
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -75,6 +83,53 @@ fi
 
 cache_root=${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/hub-actions
 
+# --- the engine: native binaries, or the WebAssembly build under Node ------------------------
+engine=${HUB_ACTIONS_ENGINE:-auto}
+[[ -z "$engine" ]] && engine=auto
+case "$engine" in
+  auto|native|wasm) ;;
+  *) die "engine must be auto, native or wasm, got '$engine'" ;;
+esac
+wasm_module="$root/actions/wasm/hub.wasm"
+
+# Why the WebAssembly build cannot run here (empty when it can).
+wasm_unusable() {
+  local node=${HUB_ACTIONS_NODE:-node} major
+  [[ -f "$wasm_module" ]] || { echo "this tree has no actions/wasm/hub.wasm (release tags carry it)"; return; }
+  command -v "$node" >/dev/null 2>&1 || { echo "Node.js is not installed (the WebAssembly build runs on Node >= 20)"; return; }
+  major=$("$node" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  ((major >= 20)) || echo "Node.js $major is too old (the WebAssembly build needs Node >= 20)"
+}
+
+# Installs one `hub-<action>` script per action that runs the module through run.mjs, and
+# finishes. The module is checked against its recorded SHA-256 when the tree has one.
+use_wasm() { # reason
+  local why; why=$(wasm_unusable)
+  [[ -z "$why" ]] || die "cannot use the WebAssembly build: $why"
+  if [[ -f "$wasm_module.sha256" ]]; then
+    local want got; want=$(cut -d' ' -f1 <"$wasm_module.sha256"); got=$(sha256 "$wasm_module")
+    [[ "$want" == "$got" ]] || die "checksum mismatch for actions/wasm/hub.wasm (expected $want, got $got): refusing to run it"
+  fi
+  local node; node=$(command -v "${HUB_ACTIONS_NODE:-node}")
+  local version=${release_version:-$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n1)}
+  local key; key=$(printf '%s' "$root" | (sha256sum 2>/dev/null || shasum -a 256) | cut -c1-16)
+  local dir="$cache_root/wasm/$key" p
+  mkdir -p "$dir"
+  while read -r p; do
+    [[ -n "$p" && "$p" != \#* ]] || continue
+    if [[ "$p" == rollback ]]; then # processes, signals, flock, ssh: native only
+      printf '#!/usr/bin/env bash\necho "::error title=rollback::rollback runs only natively: use engine: native (HUB_ACTIONS_ENGINE=native) on a runner with a release archive or cargo"\nexit 1\n' >"$dir/hub-$p.tmp"
+      chmod +x "$dir/hub-$p.tmp" && mv -f "$dir/hub-$p.tmp" "$dir/hub-$p"
+      continue
+    fi
+    printf '#!/usr/bin/env bash\nexec %q %q %q "$@"\n' "$node" "$root/actions/wasm/run.mjs" "$p" >"$dir/hub-$p.tmp"
+    chmod +x "$dir/hub-$p.tmp" && mv -f "$dir/hub-$p.tmp" "$dir/hub-$p"
+  done <"$here/packages"
+  say "using the WebAssembly build under $("$node" --version) ($1)"
+  engine_used=wasm
+  finish "$dir" "$version"
+}
+
 sha256() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
   else shasum -a 256 "$1" | cut -d' ' -f1; fi
@@ -84,9 +139,12 @@ finish() { # bin_dir version
   "$1/hub-semver-bump$exe" --version >/dev/null 2>&1 || die "installed binaries in $1 do not run on $os/$arch"
   output bin-dir "$1"
   output version "$2"
+  output engine "${engine_used:-native}"
   say "using $2 from $1"
   exit 0
 }
+
+[[ "$engine" == wasm ]] && use_wasm "engine: wasm"
 
 # --- 1. release: tool cache, then download --------------------------------------------------
 try_download() {
@@ -145,13 +203,23 @@ if [[ -n "$release_version" && "$mode" != source && -n "$target" ]]; then
     finish "$dest" "$release_version"
   fi
   [[ "$mode" == download ]] && die "no release archive for $os/$arch ($target) at v$release_version"
+  if [[ "$engine" == auto && -z "$(wasm_unusable)" ]]; then
+    use_wasm "the download of the $target archive failed"
+  fi
   say "no release archive for $target; building from source"
 elif [[ "$mode" == download ]]; then
   [[ -n "$target" ]] || die "no prebuilt archive exists for $os/$arch; use a runner on Linux, macOS or Windows (x64/arm64)"
   die "this is not a release tree (no actions/install/release.env): download needs a version tag such as @v1"
 fi
 
+if [[ -n "$release_version" && -z "$target" && "$engine" == auto && -z "$(wasm_unusable)" ]]; then
+  use_wasm "no release archive fits $os/$arch"
+fi
+
 # --- 2. build from source ---------------------------------------------------------------------
+if [[ "$engine" == auto ]] && ! command -v cargo >/dev/null 2>&1 && [[ -z "$(wasm_unusable)" ]]; then
+  use_wasm "no archive and no cargo to build one"
+fi
 command -v cargo >/dev/null 2>&1 || die "cannot build hub-actions from source on $os/$arch: cargo is not installed (use a version tag such as @v1 on a runner with a prebuilt archive, or install Rust first, e.g. with dtolnay/rust-toolchain)"
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n1)
 [[ -n "$version" ]] || die "cannot read the workspace version from $root/Cargo.toml"
