@@ -16,7 +16,9 @@
 //! together), [`Repo::tags_with_dates`] (a show-ref, then one `git cat-file --batch` that
 //! reads each dated object once), [`Repo::tags_merged_into`] (one `git for-each-ref`),
 //! [`Repo::log`] and [`Repo::log_with_files`] (one `git log -z` read into one buffer and
-//! viewed without copying).
+//! viewed without copying). One write builds a would-be tree: [`Repo::tree_with`] (a
+//! commit's tree with files replaced, in a scratch index: six processes for any number of
+//! files).
 //!
 //! ```no_run
 //! let repo = hub_git::Repo::discover(".").unwrap();
@@ -31,6 +33,7 @@ mod log;
 mod open;
 mod partition;
 mod spawn;
+mod tree;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -39,6 +42,7 @@ pub use log::{Commit, CommitLog};
 pub use open::Opened;
 pub use partition::partition_by_tags;
 use spawn::git_in;
+pub use tree::Objects;
 
 /// A failure to run git or a git command that failed.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +75,19 @@ pub enum GitError {
     Output {
         /// The arguments.
         args: String,
+    },
+    /// A scratch directory (a scratch index and object store) could not be made or written.
+    #[error("cannot prepare a scratch index for git: {0}")]
+    Scratch(#[source] std::io::Error),
+    /// A path given as a file's is something else in the base tree.
+    #[error("`{path}` is {what} in {base}, not a file")]
+    NotAFile {
+        /// The path.
+        path: String,
+        /// What it is: a symbolic link, a submodule, a directory.
+        what: &'static str,
+        /// The base commit.
+        base: String,
     },
 }
 

@@ -57,7 +57,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    run(dir, &collect(args), None)
+    run(dir, &collect(args), &[], None)
 }
 
 /// Runs git with `input` as its whole stdin (written while its output is read, so neither
@@ -67,7 +67,23 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    run(dir, &collect(args), Some(input))
+    run(dir, &collect(args), &[], Some(input))
+}
+
+/// Runs git with `env` added to the suite's environment (a scratch index or object
+/// directory: `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY`) and `input`, when given, as its
+/// whole stdin.
+pub(crate) fn git_with_env<I, S>(
+    dir: &Path,
+    args: I,
+    env: &[(&str, &OsStr)],
+    input: Option<Vec<u8>>,
+) -> Result<Output, GitError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    run(dir, &collect(args), env, input)
 }
 
 /// Two git processes in `dir`: natively started together and run side by side, under WASI
@@ -87,7 +103,7 @@ where
     #[cfg(not(target_os = "wasi"))]
     {
         let second = command(dir, &second).spawn().map_err(GitError::Spawn);
-        let first = run(dir, &first, None);
+        let first = run(dir, &first, &[], None);
         let second = second.and_then(|child| {
             child
                 .wait_with_output()
@@ -98,7 +114,7 @@ where
     }
     #[cfg(target_os = "wasi")]
     {
-        (run(dir, &first, None), run(dir, &second, None))
+        (run(dir, &first, &[], None), run(dir, &second, &[], None))
     }
 }
 
@@ -130,8 +146,14 @@ fn command(dir: &Path, args: &[OsString]) -> std::process::Command {
 }
 
 #[cfg(not(target_os = "wasi"))]
-fn run(dir: &Path, args: &[OsString], input: Option<Vec<u8>>) -> Result<Output, GitError> {
+fn run(
+    dir: &Path,
+    args: &[OsString],
+    env: &[(&str, &OsStr)],
+    input: Option<Vec<u8>>,
+) -> Result<Output, GitError> {
     let mut cmd = command(dir, args);
+    cmd.envs(env.iter().copied());
     let Some(input) = input else {
         return cmd.output().map(Output::from).map_err(GitError::Spawn);
     };
@@ -153,13 +175,25 @@ fn run(dir: &Path, args: &[OsString], input: Option<Vec<u8>>) -> Result<Output, 
 }
 
 #[cfg(target_os = "wasi")]
-fn run(dir: &Path, args: &[OsString], input: Option<Vec<u8>>) -> Result<Output, GitError> {
+fn run(
+    dir: &Path,
+    args: &[OsString],
+    env: &[(&str, &OsStr)],
+    input: Option<Vec<u8>>,
+) -> Result<Output, GitError> {
     let mut argv = vec![OsString::from("-C"), dir.as_os_str().to_os_string()];
     argv.extend(args.iter().cloned());
     // Natively git inherits the process's directory; the runner's is the module's (see
     // `hub_wasi::enter_working_directory`).
     let cwd = std::env::current_dir().unwrap_or_default();
-    let out = hub_wasi::git(&cwd, &argv, &ENV, input.as_deref().unwrap_or_default())
+    let mut all: Vec<(&str, &str)> = ENV.to_vec();
+    for &(name, value) in env {
+        let value = value.to_str().ok_or_else(|| {
+            GitError::Spawn(std::io::Error::other(format!("`{name}` is not UTF-8")))
+        })?;
+        all.push((name, value));
+    }
+    let out = hub_wasi::git(&cwd, &argv, &all, input.as_deref().unwrap_or_default())
         .map_err(|e| GitError::Spawn(std::io::Error::other(e.to_string())))?;
     Ok(Output {
         status: Status(out.code),

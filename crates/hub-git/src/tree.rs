@@ -1,0 +1,384 @@
+//! A would-be tree: a commit's tree with some files' contents replaced, computed by git in a
+//! scratch index, in six git processes whatever the number of files.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::Path;
+
+use crate::spawn::{self, Output};
+use crate::{GitError, Repo};
+
+/// Where [`Repo::tree_with`] puts the objects it makes (the files' blobs and the trees).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objects {
+    /// Into the repository: a commit is about to be made of the tree.
+    Repository,
+    /// Into a scratch object directory that is removed afterwards (the repository's objects
+    /// read as alternates): nothing is written to the repository.
+    Scratch,
+}
+
+/// Above this many bytes of paths the modes are read from the whole tree's listing rather
+/// than from a listing of the paths given on the command line (Windows' command line holds
+/// 32,767 characters).
+const PATHS_ON_COMMAND_LINE: usize = 24 * 1024;
+
+fn checked(out: Output, args: &str) -> Result<Vec<u8>, GitError> {
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(GitError::Command {
+            args: args.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
+    }
+}
+
+impl Repo {
+    /// The tree of commit `base` with each of `files` — a path from the repository's root
+    /// and its new bytes, taken as they are (no filter, no line-ending conversion) — in
+    /// place: a file of `base` keeps its mode (an executable stays executable), a new one
+    /// is a regular file (`100644`), in new directories as needed. A path that is a
+    /// symbolic link, a submodule or a directory in `base` is an error naming it.
+    ///
+    /// Six git processes whatever the number of files: one `ls-tree` for the modes, one
+    /// `rev-parse` for the repository's object directory, one `hash-object --stdin-paths`
+    /// for every blob, then `read-tree`, `update-index --index-info` and `write-tree` in a
+    /// scratch index. The repository's index and work tree are never touched; its object
+    /// store only with [`Objects::Repository`].
+    pub fn tree_with(
+        &self,
+        base: &str,
+        files: &[(&str, &[u8])],
+        objects: Objects,
+    ) -> Result<String, GitError> {
+        let modes = self.modes(base, files)?;
+        let scratch = tempfile::tempdir().map_err(GitError::Scratch)?;
+        let index = scratch.path().join("index");
+        let scratch_objects = scratch.path().join("objects");
+        let repo_objects;
+        let mut env: Vec<(&str, &OsStr)> = vec![("GIT_INDEX_FILE", index.as_os_str())];
+        if objects == Objects::Scratch {
+            std::fs::create_dir(&scratch_objects).map_err(GitError::Scratch)?;
+            let args = [
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-path",
+                "objects",
+            ];
+            let out = checked(spawn::git_in(&self.root, args)?, &args.join(" "))?;
+            repo_objects = String::from_utf8_lossy(&out).trim_end().to_string();
+            env.push(("GIT_OBJECT_DIRECTORY", scratch_objects.as_os_str()));
+            env.push((
+                "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+                OsStr::new(&repo_objects),
+            ));
+        }
+        let blobs = self.write_blobs(scratch.path(), files, &env)?;
+        let git = |args: &[&str], input: Option<Vec<u8>>| -> Result<Vec<u8>, GitError> {
+            checked(
+                spawn::git_with_env(&self.root, args, &env, input)?,
+                &args.join(" "),
+            )
+        };
+        git(&["read-tree", "--end-of-options", base], None)?;
+        let mut info = Vec::new();
+        for ((path, _), blob) in files.iter().zip(&blobs) {
+            info.extend_from_slice(modes[path].as_bytes());
+            info.push(b' ');
+            info.extend_from_slice(blob.as_bytes());
+            info.push(b'\t');
+            info.extend_from_slice(path.as_bytes());
+            info.push(0);
+        }
+        git(&["update-index", "--add", "-z", "--index-info"], Some(info))?;
+        let tree = git(&["write-tree"], None)?;
+        Ok(String::from_utf8_lossy(&tree).trim_end().to_string())
+    }
+
+    /// Each path's mode in the new tree (one `git ls-tree -r`): its mode in `base`, or
+    /// `100644` for a new file.
+    fn modes<'a>(
+        &self,
+        base: &str,
+        files: &[(&'a str, &[u8])],
+    ) -> Result<HashMap<&'a str, &'static str>, GitError> {
+        let mut args: Vec<&str> = vec![
+            "--literal-pathspecs",
+            "ls-tree",
+            "-r",
+            "-z",
+            "--full-tree",
+            "--end-of-options",
+            base,
+        ];
+        let listed: usize = files.iter().map(|(p, _)| p.len() + 3).sum();
+        if listed <= PATHS_ON_COMMAND_LINE {
+            args.push("--");
+            args.extend(files.iter().map(|(p, _)| *p));
+        }
+        let out = checked(
+            spawn::git_in(&self.root, &args)?,
+            &format!("ls-tree -r {base}"),
+        )?;
+        let bad = || GitError::Output {
+            args: "ls-tree -r".into(),
+        };
+        let wanted: HashMap<&str, &'a str> = files.iter().map(|(p, _)| (*p, *p)).collect();
+        let mut modes: HashMap<&'a str, &'static str> =
+            files.iter().map(|(p, _)| (*p, "100644")).collect();
+        for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let tab = record.iter().position(|&b| b == b'\t').ok_or_else(bad)?;
+            let (meta, path) = (&record[..tab], &record[tab + 1..]);
+            let path = std::str::from_utf8(path).map_err(|_| bad())?;
+            let mode = meta.split(|&b| b == b' ').next().ok_or_else(bad)?;
+            // A listed path under one of ours makes ours a directory.
+            let (ours, directory) = match wanted.get(path) {
+                Some(p) => (*p, false),
+                None => match path
+                    .char_indices()
+                    .filter(|&(_, c)| c == '/')
+                    .find_map(|(i, _)| wanted.get(&path[..i]))
+                {
+                    Some(p) => (*p, true),
+                    None => continue,
+                },
+            };
+            let what = match (directory, mode) {
+                (false, b"100644") => {
+                    modes.insert(ours, "100644");
+                    continue;
+                }
+                (false, b"100755") => {
+                    modes.insert(ours, "100755");
+                    continue;
+                }
+                (true, _) => "a directory",
+                (false, b"120000") => "a symbolic link",
+                (false, b"160000") => "a submodule",
+                _ => return Err(bad()),
+            };
+            return Err(GitError::NotAFile {
+                path: ours.to_string(),
+                what,
+                base: base.to_string(),
+            });
+        }
+        Ok(modes)
+    }
+
+    /// Writes each file's bytes as a blob (one `git hash-object -w --stdin-paths` over
+    /// copies in `scratch`); their ids, in order.
+    fn write_blobs(
+        &self,
+        scratch: &Path,
+        files: &[(&str, &[u8])],
+        env: &[(&str, &OsStr)],
+    ) -> Result<Vec<String>, GitError> {
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let dir = scratch.join("blobs");
+        std::fs::create_dir(&dir).map_err(GitError::Scratch)?;
+        let mut list = String::new();
+        for (i, (_, bytes)) in files.iter().enumerate() {
+            let copy = dir.join(i.to_string());
+            std::fs::write(&copy, bytes).map_err(GitError::Scratch)?;
+            let name = copy.to_str().filter(|n| !n.contains('\n')).ok_or_else(|| {
+                GitError::Scratch(std::io::Error::other(format!(
+                    "the scratch path {} cannot be given to git",
+                    copy.display()
+                )))
+            })?;
+            list.push_str(name);
+            list.push('\n');
+        }
+        let args = ["hash-object", "-w", "--no-filters", "--stdin-paths"];
+        let out = checked(
+            spawn::git_with_env(&self.root, args, env, Some(list.into_bytes()))?,
+            &args.join(" "),
+        )?;
+        let ids: Vec<String> = String::from_utf8_lossy(&out)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if ids.len() != files.len() {
+            return Err(GitError::Output {
+                args: args.join(" "),
+            });
+        }
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "Ada")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_NAME", "Ada")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {:?}", out.stderr);
+        String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .trim_end()
+            .to_string()
+    }
+
+    fn write(root: &Path, rel: &str, bytes: &[u8]) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write");
+    }
+
+    /// A repository with an executable, CRLF text, a symbolic link (on Unix), odd names and
+    /// 150 packages' `VERSION` files, committed; and the edits of a release to it.
+    fn repository() -> (tempfile::TempDir, Vec<(String, Vec<u8>)>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["config", "core.autocrlf", "false"]);
+        write(root, "bin/release.sh", b"#!/bin/sh\necho 1.0.0\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let path = root.join("bin/release.sh");
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        write(root, "windows/notes.txt", b"1.0.0\r\nline two\r\n");
+        write(root, "caf\u{e9} \u{1f680}/VERSION", b"1.0.0\n");
+        for i in 0..150 {
+            write(root, &format!("packages/p{i:03}/VERSION"), b"1.0.0\n");
+        }
+        git(root, &["add", "-A"]);
+        git(
+            root,
+            &["update-index", "--chmod=+x", "--", "bin/release.sh"],
+        );
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("packages/p000/VERSION", root.join("VERSION"))
+                .expect("symlink");
+            git(root, &["add", "VERSION"]);
+        }
+        git(root, &["commit", "-q", "-m", "start"]);
+        let mut edits: Vec<(String, Vec<u8>)> = vec![
+            ("bin/release.sh".into(), b"#!/bin/sh\necho 1.1.0\n".to_vec()),
+            (
+                "windows/notes.txt".into(),
+                b"1.1.0\r\nline two\r\n".to_vec(),
+            ),
+            (
+                "windows/CHANGELOG.md".into(),
+                b"# Changelog\r\n\r\n## 1.1.0\r\n".to_vec(),
+            ),
+            ("caf\u{e9} \u{1f680}/VERSION".into(), b"1.1.0\n".to_vec()),
+            (
+                "new/deep/directory/CHANGELOG.md".into(),
+                b"# Changelog\n".to_vec(),
+            ),
+            ("empty".into(), Vec::new()),
+        ];
+        for i in 0..150 {
+            edits.push((format!("packages/p{i:03}/VERSION"), b"1.1.0\n".to_vec()));
+            edits.push((
+                format!("packages/p{i:03}/CHANGELOG.md"),
+                format!("# p{i:03}\n\n## 1.1.0\n").into_bytes(),
+            ));
+        }
+        (dir, edits)
+    }
+
+    #[test]
+    fn the_tree_is_the_one_git_add_would_make_and_the_repository_is_untouched() {
+        let (dir, edits) = repository();
+        let root = dir.path();
+        let repo = Repo::discover(root).expect("a repository");
+        let base = repo.rev_parse("HEAD").expect("HEAD");
+        let files: Vec<(&str, &[u8])> = edits
+            .iter()
+            .map(|(p, b)| (p.as_str(), b.as_slice()))
+            .collect();
+        let index = std::fs::read(root.join(".git/index")).expect("the index");
+        let objects = git(root, &["count-objects", "-v"]);
+        let tree = repo
+            .tree_with(&base, &files, Objects::Scratch)
+            .expect("a tree");
+        assert_eq!(
+            git(root, &["count-objects", "-v"]),
+            objects,
+            "no object written"
+        );
+        assert_eq!(
+            std::fs::read(root.join(".git/index")).expect("the index"),
+            index,
+            "the index is untouched"
+        );
+        assert_eq!(
+            git(root, &["status", "--porcelain"]),
+            "",
+            "nor the work tree"
+        );
+        // The scratch objects are gone with their directory.
+        assert!(
+            Command::new("git")
+                .current_dir(root)
+                .args(["cat-file", "-e", &tree])
+                .status()
+                .is_ok_and(|s| !s.success())
+        );
+        // Into the repository: the same tree, now readable.
+        let kept = repo
+            .tree_with(&base, &files, Objects::Repository)
+            .expect("a tree");
+        assert_eq!(kept, tree);
+        assert_eq!(git(root, &["cat-file", "-t", &kept]), "tree");
+        // The same files written and added by git give the same tree.
+        for (path, bytes) in &edits {
+            write(root, path, bytes);
+        }
+        git(root, &["add", "-A"]);
+        assert_eq!(git(root, &["write-tree"]), tree);
+        let listing = git(root, &["ls-tree", "-r", &tree, "--", "bin", "VERSION"]);
+        assert!(listing.contains("100755 blob"), "{listing}");
+        #[cfg(unix)]
+        assert!(listing.contains("120000 blob"), "{listing}");
+    }
+
+    #[test]
+    fn a_path_that_is_not_a_file_in_the_base_is_an_error_naming_it() {
+        let (dir, _) = repository();
+        let repo = Repo::discover(dir.path()).expect("a repository");
+        let base = repo.rev_parse("HEAD").expect("HEAD");
+        let err = repo
+            .tree_with(&base, &[("packages/p001", b"1.1.0\n")], Objects::Scratch)
+            .expect_err("a directory");
+        assert_eq!(
+            err.to_string(),
+            format!("`packages/p001` is a directory in {base}, not a file")
+        );
+        #[cfg(unix)]
+        {
+            let err = repo
+                .tree_with(&base, &[("VERSION", b"1.1.0\n")], Objects::Scratch)
+                .expect_err("a symbolic link");
+            assert_eq!(
+                err.to_string(),
+                format!("`VERSION` is a symbolic link in {base}, not a file")
+            );
+        }
+        // Nothing to replace: the base's own tree.
+        let tree = repo
+            .tree_with(&base, &[], Objects::Scratch)
+            .expect("a tree");
+        assert_eq!(tree, git(dir.path(), &["rev-parse", "HEAD^{tree}"]));
+    }
+}
