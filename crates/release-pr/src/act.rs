@@ -2,9 +2,8 @@
 //! commit, the pull request opened, edited or closed; or a merged one's tags, releases and
 //! major tags. Every write is idempotent: a re-run finds what the first run made.
 
-use std::path::Path;
-
 use anyhow::{Result, bail};
+use hub_git::Repo;
 use hub_github::NewPullRequest;
 use hub_kit::Runner;
 
@@ -18,7 +17,7 @@ use crate::{body, files};
 pub fn pull(
     request: &Request,
     gh: &GitHub,
-    root: &Path,
+    repo: &Repo,
     run: &mut PullRun,
     runner: &mut Runner,
 ) -> Result<()> {
@@ -33,9 +32,9 @@ pub fn pull(
     if run.action.pushes() {
         let sha = match request.commit_via {
             CommitVia::Git => {
-                let tree = files::tree(root, &content.base_sha, &content.files, true)?;
+                let tree = files::tree(repo, &content.base_sha, &content.files, true)?;
                 files::commit_and_push(
-                    root,
+                    repo.root(),
                     &content.base_sha,
                     &tree,
                     &content.message,

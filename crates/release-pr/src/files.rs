@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+use hub_git::{Objects, Repo};
 use hub_version_files::{Kind, package_name};
 
 use crate::facts::History;
@@ -106,15 +107,18 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
         .flat_map(files_of)
         .filter(|f| is_manifest_or_lock(&Kind::detect(f)))
         .collect();
-    let mut record = |rel: &str, text: String, overlay: &mut BTreeMap<PathBuf, String>| {
-        let path = root.join(rel);
-        if !before.contains_key(rel) {
-            before.insert(rel.to_string(), std::fs::read_to_string(&path).ok());
-            order.push(rel.to_string());
-        }
-        let key = path.canonicalize().unwrap_or(path);
-        overlay.insert(key, text);
-    };
+    let mut record =
+        |rel: &str, text: String, overlay: &mut BTreeMap<PathBuf, String>| -> Result<()> {
+            let path = root.join(rel);
+            let rel = in_repository(&root, rel)?;
+            if !before.contains_key(&rel) {
+                before.insert(rel.clone(), std::fs::read_to_string(&path).ok());
+                order.push(rel);
+            }
+            let key = path.canonicalize().unwrap_or(path);
+            overlay.insert(key, text);
+            Ok(())
+        };
     for next in nexts {
         let own = files_of(next.unit);
         let with_kind = |list: &[String]| -> Vec<(PathBuf, Kind)> {
@@ -195,7 +199,7 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
                     .unwrap_or(&file.path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                record(&rel, file.after, &mut overlay);
+                record(&rel, file.after, &mut overlay)?;
             }
         }
         if let Some(changelog) = &request.changelog {
@@ -209,7 +213,7 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
                 .or_else(|| std::fs::read_to_string(&path).ok())
                 .unwrap_or_default();
             let text = hub_changelog::prepend(&now, &next.section, &next.version.to_string());
-            record(&rel, text, &mut overlay);
+            record(&rel, text, &mut overlay)?;
         }
     }
     Ok(order
@@ -260,57 +264,58 @@ fn git(root: &Path, env: &[(&str, &OsStr)], args: &[&str], input: Option<&[u8]>)
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// The tree of `base` with `files` replaced, as git computes it — in a scratch index and a
-/// scratch object directory (the repository's objects read as alternates), so nothing is
-/// written to the repository. With `keep` the objects go into the repository instead (for
-/// `commit-via: git`, which commits and pushes them).
-pub fn tree(root: &Path, base: &str, files: &[FileEdit], keep: bool) -> Result<String> {
-    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
-    let index = scratch.path().join("index");
-    let objects = scratch.path().join("objects");
-    std::fs::create_dir_all(&objects)?;
-    let repo_objects = PathBuf::from(git(
-        root,
-        &[],
-        &[
-            "rev-parse",
-            "--path-format=absolute",
-            "--git-path",
-            "objects",
-        ],
-        None,
-    )?);
-    let mut env: Vec<(&str, &OsStr)> = vec![("GIT_INDEX_FILE", index.as_os_str())];
-    if !keep {
-        env.push(("GIT_OBJECT_DIRECTORY", objects.as_os_str()));
-        env.push(("GIT_ALTERNATE_OBJECT_DIRECTORIES", repo_objects.as_os_str()));
-    }
-    git(root, &env, &["read-tree", base], None)?;
-    for file in files {
-        let sha = git(
-            root,
-            &env,
-            &["hash-object", "-w", "--stdin"],
-            Some(file.after.as_bytes()),
-        )?;
-        let mode = git(root, &env, &["ls-files", "-s", "--", &file.path], None)?
-            .split_whitespace()
-            .next()
-            .map(String::from)
-            .unwrap_or_else(|| "100644".into());
-        git(
-            root,
-            &env,
-            &[
-                "update-index",
-                "--add",
-                "--cacheinfo",
-                &format!("{mode},{sha},{}", file.path),
-            ],
-            None,
-        )?;
-    }
-    git(root, &env, &["write-tree"], None)
+/// The tree of `base` with `files` replaced, as git computes it (hub-git's
+/// [`Repo::tree_with`]: a scratch index, six git processes whatever the number of files) —
+/// its objects in a scratch object directory, so nothing is written to the repository; with
+/// `keep` in the repository instead (for `commit-via: git`, which commits and pushes them).
+pub fn tree(repo: &Repo, base: &str, files: &[FileEdit], keep: bool) -> Result<String> {
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.after.as_bytes()))
+        .collect();
+    let objects = if keep {
+        Objects::Repository
+    } else {
+        Objects::Scratch
+    };
+    Ok(repo.tree_with(base, &files, objects)?)
+}
+
+/// Where `rel` (from the work tree's root) is in the repository once symbolic links are
+/// followed, as a file written there lands: a version file or changelog reached through a
+/// link is edited at the link's target, as `git add -A` would see it, never as a link
+/// replaced by a file. A path that leads out of the repository is an error naming it.
+pub fn in_repository(root: &Path, rel: &str) -> Result<String> {
+    let canonical_root = root
+        .canonicalize()
+        .with_context(|| format!("cannot read the repository at {}", root.display()))?;
+    // The nearest part of the path that exists, resolved, and the new names below it.
+    let mut existing = root.join(rel);
+    let mut below = Vec::new();
+    let resolved = loop {
+        if let Ok(real) = existing.canonicalize() {
+            break real;
+        }
+        match existing.file_name() {
+            Some(name) => below.push(name.to_os_string()),
+            None => bail!("cannot resolve `{rel}` in {}", root.display()),
+        }
+        if !existing.pop() {
+            bail!("cannot resolve `{rel}` in {}", root.display());
+        }
+    };
+    let full = below.into_iter().rev().fold(resolved, |p, n| p.join(n));
+    let inside = full.strip_prefix(&canonical_root).map_err(|_| {
+        anyhow::anyhow!(
+            "`{rel}` leads out of the repository (to {}) through a symbolic link",
+            full.display()
+        )
+    })?;
+    Ok(inside
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/"))
 }
 
 /// `commit-via: git`: the commit of `tree` on `base` made by git (signed when the
@@ -432,7 +437,8 @@ mod tests {
                 after: "# Changelog\n".into(),
             },
         ];
-        let tree = tree(root, &base, &edits, false).expect("a tree");
+        let repo = Repo::discover(root).expect("a repository");
+        let tree = tree(&repo, &base, &edits, false).expect("a tree");
         assert_eq!(count(), objects, "the repository's objects are untouched");
         // The same files committed by git give the same tree.
         std::fs::write(root.join("VERSION"), "1.1.0\n").expect("write");
@@ -441,5 +447,63 @@ mod tests {
         run(root, &["add", "-A"]);
         run(root, &["commit", "-q", "-m", "bump"]);
         assert_eq!(run(root, &["rev-parse", "HEAD^{tree}"]), tree);
+    }
+    /// A version file and a changelog reached through symbolic links (a linked file and a
+    /// linked directory) are edited where they are: the tree is `git add -A`'s after
+    /// writing through the links, whose own entries stay links.
+    #[cfg(unix)]
+    #[test]
+    fn files_reached_through_symbolic_links_are_edited_at_their_targets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        run(root, &["init", "-q", "-b", "main"]);
+        std::fs::create_dir_all(root.join("shared/docs")).expect("mkdir");
+        std::fs::write(root.join("shared/VERSION"), "1.0.0\n").expect("write");
+        std::os::unix::fs::symlink("shared/VERSION", root.join("VERSION")).expect("symlink");
+        std::os::unix::fs::symlink("shared/docs", root.join("docs")).expect("symlink");
+        run(root, &["add", "-A"]);
+        run(root, &["commit", "-q", "-m", "start"]);
+        let base = run(root, &["rev-parse", "HEAD"]);
+        assert_eq!(
+            in_repository(root, "VERSION").expect("inside"),
+            "shared/VERSION"
+        );
+        assert_eq!(
+            in_repository(root, "docs/CHANGELOG.md").expect("inside"),
+            "shared/docs/CHANGELOG.md"
+        );
+        assert_eq!(
+            in_repository(root, "new/dir/file").expect("inside"),
+            "new/dir/file"
+        );
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink(outside.path(), root.join("away")).expect("symlink");
+        let err = in_repository(root, "away/VERSION").expect_err("outside");
+        assert!(
+            err.to_string()
+                .starts_with("`away/VERSION` leads out of the repository"),
+            "{err}"
+        );
+        std::fs::remove_file(root.join("away")).expect("rm");
+        let edits = [
+            FileEdit {
+                path: in_repository(root, "VERSION").expect("inside"),
+                before: Some("1.0.0\n".into()),
+                after: "1.1.0\n".into(),
+            },
+            FileEdit {
+                path: in_repository(root, "docs/CHANGELOG.md").expect("inside"),
+                before: None,
+                after: "# Changelog\n".into(),
+            },
+        ];
+        let repo = Repo::discover(root).expect("a repository");
+        let tree = tree(&repo, &base, &edits, false).expect("a tree");
+        std::fs::write(root.join("VERSION"), "1.1.0\n").expect("write through the link");
+        std::fs::write(root.join("docs/CHANGELOG.md"), "# Changelog\n").expect("write");
+        run(root, &["add", "-A"]);
+        assert_eq!(run(root, &["write-tree"]), tree);
+        let links = run(root, &["ls-tree", &tree, "VERSION", "docs"]);
+        assert_eq!(links.matches("120000 blob").count(), 2, "{links}");
     }
 }

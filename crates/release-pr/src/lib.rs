@@ -100,7 +100,7 @@ fn lifecycle(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
         // 4. Carry it out (not in a dry run).
         if !request.dry_run {
             for pull in &mut run.pulls {
-                act::pull(&request, &gh, head.repo.root(), pull, runner)?;
+                act::pull(&request, &gh, &head.repo, pull, runner)?;
             }
         }
     }

@@ -49,7 +49,7 @@ pub fn plan(
         None => None,
     };
     let tree = match &content {
-        Some(c) => Some(files::tree(head.repo.root(), &head.at, &c.files, false)?),
+        Some(c) => Some(files::tree(&head.repo, &head.at, &c.files, false)?),
         None => None,
     };
     let open = open.map(|p| OpenPull {
