@@ -84,7 +84,9 @@ fi
 cache_root=${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}}/hub-actions
 
 # --- the engine: native binaries, or the WebAssembly build under Node ------------------------
-engine=${HUB_ACTIONS_ENGINE:-auto}
+# The action's `engine` input first; its default, `auto`, leaves the job's variable in charge.
+engine=${INPUT_ENGINE:-auto}
+[[ "$engine" == auto ]] && engine=${HUB_ACTIONS_ENGINE:-auto}
 [[ -z "$engine" ]] && engine=auto
 case "$engine" in
   auto|native|wasm) ;;
