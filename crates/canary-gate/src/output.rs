@@ -71,15 +71,13 @@ pub fn finish<S: Serialize>(
     runner.set_output("report", path.display().to_string())?;
     runner.append_summary(&crate::report::summary(report, &outcome.charts))?;
     if args.comment {
-        if let Some(t) = &args.token {
-            runner.set_secret(t)?;
-        }
         // One sticky comment (`<!-- hub-actions:canary-gate -->`) on the pull request, else
-        // on the run's commit. Failing to comment (a read-only token on a fork's pull
-        // request) does not change the verdict: it is a warning.
-        let posted = hub_github::post_sticky_comment(
-            &|name: &str| env.get(name).map(String::from),
+        // on the run's commit, the tokens masked first. Failing to comment (a read-only token
+        // on a fork's pull request) does not change the verdict: it is a warning.
+        let posted = hub_github::post_comment(
+            env,
             args.token.as_deref(),
+            runner,
             "canary-gate",
             &crate::report::comment(report),
             hub_github::CommentOn::PullRequestOrCommit,
