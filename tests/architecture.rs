@@ -496,3 +496,42 @@ fn mains_stay_thin() {
         found.join("\n")
     );
 }
+
+/// `unsafe` lives in one place: the workspace forbids it (`[workspace.lints.rust]
+/// unsafe_code = "forbid"`) and every crate takes the workspace's lints, except `hub-wasi`,
+/// the WebAssembly build's host interface, whose wasm imports need it. That crate denies
+/// `unsafe` itself and allows it only in its FFI module, `src/ffi.rs`.
+#[test]
+fn unsafe_code_is_only_in_hub_wasis_ffi_module() {
+    let root = std::fs::read_to_string(workspace().join("Cargo.toml")).expect("Cargo.toml");
+    assert!(
+        root.contains("unsafe_code = \"forbid\""),
+        "the workspace forbids unsafe"
+    );
+    for (name, src) in crate_sources() {
+        let manifest = std::fs::read_to_string(src.parent().expect("crate dir").join("Cargo.toml"))
+            .expect("a crate's Cargo.toml");
+        if name == "hub-wasi" {
+            assert!(
+                manifest.contains("unsafe_code = \"deny\""),
+                "hub-wasi denies unsafe"
+            );
+            assert!(!manifest.contains("[lints]\nworkspace = true"));
+        } else {
+            assert!(
+                manifest.contains("[lints]\nworkspace = true"),
+                "{name} takes the workspace's lints (which forbid unsafe)"
+            );
+        }
+        for file in rust_files(&src) {
+            let text = std::fs::read_to_string(&file).expect("source");
+            let allows = text.contains("allow(unsafe_code)");
+            let at_ffi = name == "hub-wasi" && file.ends_with("src/ffi.rs");
+            assert!(
+                !allows || at_ffi,
+                "{} allows unsafe code: only crates/hub-wasi/src/ffi.rs may",
+                file.display()
+            );
+        }
+    }
+}

@@ -61,4 +61,6 @@ try {
     code = 1;
   }
 }
-process.exitCode = code;
+// Exit now: the module's output went out through synchronous writes (WASI's fd_write), and
+// nothing else is pending — the HTTP worker, if one started, is not waited for.
+process.exit(code);
