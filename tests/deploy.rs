@@ -146,6 +146,7 @@ struct World {
     origin: PathBuf,
     shop: Shop,
     prometheus: Prometheus,
+    released: std::sync::OnceLock<Act>,
 }
 
 impl World {
@@ -175,6 +176,7 @@ impl World {
             origin,
             shop,
             prometheus,
+            released: std::sync::OnceLock::new(),
         })
     }
 
@@ -222,10 +224,20 @@ impl World {
             .collect()
     }
 
+    /// The runner, with the suite released once (one archive, one release server) for
+    /// every run of the test.
     fn act(&self) -> Act {
-        let mut act = released_act(self.tmp.path());
+        let mut act = self
+            .released
+            .get_or_init(|| released_act(self.tmp.path()))
+            .clone();
         let canary = format!("http://127.0.0.1:{}/health", self.shop.canary_port);
+        // GitHub sets GITHUB_GRAPHQL_URL beside GITHUB_API_URL (act leaves github.com's).
         act.env("GITHUB_API_URL", self.server.url())
+            .env(
+                "GITHUB_GRAPHQL_URL",
+                &format!("{}/graphql", self.server.url()),
+            )
             .env("GITHUB_REPOSITORY", REPOSITORY)
             .env("GITHUB_TOKEN", TOKEN)
             .env("HUB_E2E_ORIGIN", &self.origin.display().to_string())

@@ -172,6 +172,7 @@ struct World {
     stable_port: u16,
     canary_port: u16,
     events: PathBuf,
+    released: std::sync::OnceLock<Act>,
 }
 
 impl World {
@@ -236,6 +237,7 @@ impl World {
             stable_port,
             canary_port,
             events,
+            released: std::sync::OnceLock::new(),
         })
     }
 
@@ -282,10 +284,20 @@ impl World {
             .collect()
     }
 
+    /// The runner, with the suite released once (one archive, one release server) for
+    /// every run of the test.
     fn act(&self) -> Act {
-        let mut act = released_act(self.tmp.path());
+        let mut act = self
+            .released
+            .get_or_init(|| released_act(self.tmp.path()))
+            .clone();
         let health = format!("http://127.0.0.1:{}/health", self.canary_port);
+        // GitHub sets GITHUB_GRAPHQL_URL beside GITHUB_API_URL (act leaves github.com's).
         act.env("GITHUB_API_URL", self.server.url())
+            .env(
+                "GITHUB_GRAPHQL_URL",
+                &format!("{}/graphql", self.server.url()),
+            )
             .env("GITHUB_REPOSITORY", REPOSITORY)
             .env("GITHUB_TOKEN", TOKEN)
             .env("HUB_E2E_ORIGIN", &self.origin.display().to_string())
@@ -412,7 +424,12 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
     // stable service is untouched; both answer on their health URL with their version.
     let canary = compose_shop::containers(&w.engine, "web-canary");
     assert_eq!(canary.len(), 1, "{canary:?}");
-    assert_eq!(canary[0].1, format!("{IMAGE}:1.0.0"), "{canary:?}");
+    assert_eq!(
+        canary[0].1,
+        format!("{IMAGE}:1.0.0"),
+        "{canary:?}\n{}",
+        bad.log
+    );
     assert!(canary[0].2.contains("(healthy)"), "{canary:?}");
     assert_eq!(
         compose_shop::serving(w.canary_port).as_deref(),
@@ -477,14 +494,29 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
         })
         .map(|(t, ..)| *t)
         .unwrap_or_else(|| panic!("no healthy 1.0.0 container: {events:?}"));
-    let engine = healthy - stopped;
+    let started_new = events
+        .iter()
+        .find(|(t, a, image)| *t >= stopped && a == "start" && image.ends_with(":1.0.0"))
+        .map_or(healthy, |(t, ..)| *t);
+    // Every figure in seconds. Before the rollback: the runner (the step after the gate
+    // that takes the canary out of traffic, the rollback step's start and its installer).
+    // Inside it: its own work before the engine stops the old container (lock, GitHub
+    // history, `docker compose ps`, plan, override, `docker compose up` up to the stop), the
+    // engine's recreate and first health check, and its own work after (noticing healthy,
+    // the health URL, the GitHub statuses, the audit line).
+    let before_engine = stopped - rollback_start;
+    let after_healthy = rollback_end - healthy;
     let figures = serde_json::json!({
-        "verdict_to_serving_old_seconds": round(serving_old - verdict),
-        "verdict_to_rollback_start_seconds": round(rollback_start - verdict),
-        "rollback_seconds": round(rollback_seconds),
-        "engine_stop_to_healthy_seconds": round(engine),
-        "rollback_own_seconds": round(rollback_seconds - engine),
-        "rollback_end_to_serving_old_seconds": round(serving_old - rollback_end),
+        "verdict_to_old_version_answering": round(serving_old - verdict),
+        "verdict_to_old_container_healthy": round(healthy - verdict),
+        "verdict_to_rollback_done": round(rollback_end - verdict),
+        "runner_before_rollback": round(rollback_start - verdict),
+        "rollback": round(rollback_seconds),
+        "rollback_before_engine": round(before_engine),
+        "engine_recreate": round(started_new - stopped),
+        "engine_first_health_check": round(healthy - started_new),
+        "rollback_after_healthy": round(after_healthy),
+        "rollback_own": round(before_engine + after_healthy),
     });
     eprintln!("deploy-compose figures: {figures}");
     if let Some(out) = std::env::var_os("HUB_BENCH_DEPLOY_OUT") {
