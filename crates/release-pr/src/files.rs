@@ -107,10 +107,13 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
         .flat_map(files_of)
         .filter(|f| is_manifest_or_lock(&Kind::detect(f)))
         .collect();
+    let canonical_root = root
+        .canonicalize()
+        .with_context(|| format!("cannot read the repository at {}", root.display()))?;
     let mut record =
         |rel: &str, text: String, overlay: &mut BTreeMap<PathBuf, String>| -> Result<()> {
             let path = root.join(rel);
-            let rel = in_repository(&root, rel)?;
+            let rel = in_repository(&canonical_root, rel)?;
             if !before.contains_key(&rel) {
                 before.insert(rel.clone(), std::fs::read_to_string(&path).ok());
                 order.push(rel);
@@ -285,10 +288,8 @@ pub fn tree(repo: &Repo, base: &str, files: &[FileEdit], keep: bool) -> Result<S
 /// followed, as a file written there lands: a version file or changelog reached through a
 /// link is edited at the link's target, as `git add -A` would see it, never as a link
 /// replaced by a file. A path that leads out of the repository is an error naming it.
+/// `root` is canonical (`Path::canonicalize`).
 pub fn in_repository(root: &Path, rel: &str) -> Result<String> {
-    let canonical_root = root
-        .canonicalize()
-        .with_context(|| format!("cannot read the repository at {}", root.display()))?;
     // The nearest part of the path that exists, resolved, and the new names below it.
     let mut existing = root.join(rel);
     let mut below = Vec::new();
@@ -305,7 +306,7 @@ pub fn in_repository(root: &Path, rel: &str) -> Result<String> {
         }
     };
     let full = below.into_iter().rev().fold(resolved, |p, n| p.join(n));
-    let inside = full.strip_prefix(&canonical_root).map_err(|_| {
+    let inside = full.strip_prefix(root).map_err(|_| {
         anyhow::anyhow!(
             "`{rel}` leads out of the repository (to {}) through a symbolic link",
             full.display()
@@ -464,6 +465,8 @@ mod tests {
         run(root, &["add", "-A"]);
         run(root, &["commit", "-q", "-m", "start"]);
         let base = run(root, &["rev-parse", "HEAD"]);
+        let canonical = root.canonicalize().expect("canonical");
+        let root = canonical.as_path();
         assert_eq!(
             in_repository(root, "VERSION").expect("inside"),
             "shared/VERSION"

@@ -746,6 +746,35 @@ fn project_with(files: &[(&str, &str)], tags: &[&str], feat: &[(&str, &str)]) ->
     dir
 }
 
+/// A version file reached through a symbolic link is edited where the link leads, as
+/// writing through it and `git add -A` would: the link stays a link on the branch.
+#[cfg(unix)]
+#[test]
+fn a_version_file_reached_through_a_symbolic_link_is_edited_at_its_target() {
+    let dir = project_with(
+        &[("rust/Cargo.toml", CARGO_TOML)],
+        &["v1.2.0"],
+        &[("src/lib.rs", "\n")],
+    );
+    std::os::unix::fs::symlink("rust/Cargo.toml", dir.path().join("Cargo.toml"))
+        .expect("test setup");
+    commit(dir.path(), &[], "chore: link the manifest");
+    let Some(env) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    let run = env.run_ok(&["--dry-run"]);
+    let files = pull_of(&run)["files"].as_array().expect("files");
+    let paths: Vec<&str> = files.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths, ["rust/Cargo.toml", "CHANGELOG.md"], "{run:#}");
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "opened", "{run:#}");
+    env.pull();
+    let listing = git(&env.path(), &["ls-tree", "hub-release/main", "Cargo.toml"]);
+    assert!(listing.starts_with("120000 blob"), "{listing}");
+    let manifest = git(&env.path(), &["show", "hub-release/main:rust/Cargo.toml"]);
+    assert!(manifest.contains("version = \"1.3.0\""), "{manifest}");
+}
+
 #[test]
 fn a_crlf_changelog_gets_its_new_section_in_crlf_on_the_branch() {
     let old =
