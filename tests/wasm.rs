@@ -45,17 +45,25 @@ fn native_bins() -> &'static Path {
     })
 }
 
-/// The WebAssembly modules, built as the release builds them (release profile).
-fn wasm_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
+/// The WebAssembly module, built as the release builds it: the multi-call `hub` without its
+/// native-only actions, release profile.
+fn wasm_module() -> &'static Path {
+    static MODULE: OnceLock<PathBuf> = OnceLock::new();
+    MODULE.get_or_init(|| {
         let mut cmd = cargo();
-        cmd.args(["build", "--quiet", "--release", "--target", "wasm32-wasip1"]);
-        for action in ACTIONS {
-            cmd.args(["-p", action]);
-        }
+        cmd.args([
+            "build",
+            "--quiet",
+            "--locked",
+            "--release",
+            "--target",
+            "wasm32-wasip1",
+            "-p",
+            "hub",
+            "--no-default-features",
+        ]);
         assert!(cmd.status().expect("cargo runs").success(), "wasm build");
-        hub_e2e::target_dir().join("wasm32-wasip1/release")
+        hub_e2e::target_dir().join("wasm32-wasip1/release/hub.wasm")
     })
 }
 
@@ -110,10 +118,7 @@ fn run(
             let mut cmd = Command::new(node);
             cmd.arg(workspace().join("actions/wasm/run.mjs"))
                 .arg(action)
-                .env(
-                    "HUB_WASM_MODULE",
-                    wasm_dir().join(format!("hub-{action}.wasm")),
-                );
+                .env("HUB_WASM_MODULE", wasm_module());
             cmd
         }
     };
@@ -639,7 +644,7 @@ fn the_experimental_warning_is_silenced_and_the_exit_code_kept() {
             .current_dir(tmp.path())
             .arg(workspace().join("actions/wasm/run.mjs"))
             .args(["semver-bump", "--dry-run"])
-            .env("HUB_WASM_MODULE", wasm_dir().join("hub-semver-bump.wasm"))
+            .env("HUB_WASM_MODULE", wasm_module())
             .env_remove("GITHUB_ACTIONS")
             .output()
             .expect("node runs");
@@ -651,4 +656,77 @@ fn the_experimental_warning_is_silenced_and_the_exit_code_kept() {
             "{stderr}"
         );
     }
+}
+
+/// The issue's "done when": under act, on a runner where the installer finds no archive (the
+/// release server does not answer) and is not asked for a source build, `uses:
+/// org/hub-actions/semver-bump@v1` runs from the WebAssembly build committed into the release
+/// tree, computes the version, pushes the tag and creates the GitHub release through the
+/// stand-in.
+#[test]
+fn under_act_the_release_tree_falls_back_to_webassembly_and_releases() {
+    if !hub_e2e::have_act("under_act_the_release_tree_falls_back_to_webassembly_and_releases") {
+        return;
+    }
+    if nodes().is_empty() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let action = hub_e2e::action_repo(tmp.path());
+    hub_e2e::mark_release(&action, &hub_e2e::suite_version(), "org/hub-actions");
+    std::fs::copy(wasm_module(), action.join("actions/wasm/hub.wasm")).expect("module");
+    let origin = hub_e2e::origin(
+        tmp.path(),
+        &[
+            "feat: base",
+            "tag:v1.0.0",
+            "fix: crash on empty input",
+            "feat: search",
+        ],
+    );
+    let Some(server) = TestServer::start(&[]) else {
+        return;
+    };
+    server.import_git("octo/app", &origin).expect("import");
+    let mut act = hub_e2e::Act::new(tmp.path(), action);
+    // Nothing answers there: the archive's download fails.
+    act.env("GITHUB_SERVER_URL", "http://127.0.0.1:9")
+        .env("GITHUB_API_URL", server.url())
+        .secret("GITHUB_TOKEN", "ghs_wasmTOKEN")
+        .repository("octo/app");
+    let workflow = format!(
+        r#"on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - run: git clone -q '{}' .
+      - id: bump
+        uses: org/hub-actions/semver-bump@v1
+        with:
+          create-tag: true
+          create-release: true
+      - env:
+          OUT: ${{{{ toJSON(steps.bump.outputs) }}}}
+        if: always()
+        run: printf '%s' "$OUT" > "$HUB_E2E_OUT/bump.json"
+"#,
+        origin.display()
+    );
+    let run = act.run("wasm", &workflow, "push");
+    assert!(run.success, "{}", run.log);
+    assert!(
+        run.log.contains("using the WebAssembly build under v"),
+        "{}",
+        run.log
+    );
+    let out = run.json("bump.json");
+    assert_eq!(out["next-version"], "1.1.0", "{}", run.log);
+    assert_eq!(
+        hub_e2e::sh(&origin, "git", &["tag", "--list"]),
+        "v1.0.0\nv1.1.0\n"
+    );
+    let github = releases_and_tags(&server.state());
+    assert!(github.contains("refs/tags/v1.1.0"), "{github}");
+    server.assert_conforms();
 }
