@@ -17,6 +17,7 @@ use crate::facts::History;
 use crate::plan::{FileEdit, Next};
 use crate::request::Request;
 use crate::version_files::plan_files;
+use crate::workspace::Disk;
 
 /// The files release-pr looks for in a package's directory.
 const DETECTED: &[&str] = &[
@@ -99,6 +100,8 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
             .clone()
             .unwrap_or_else(|| detect(&root, crate::facts::dir(u)))
     };
+    // Every package's passes share what the disk holds: each file is read once per run.
+    let disk = Disk::default();
     let mut overlay: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut before: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -171,6 +174,7 @@ pub fn edits(h: &History, request: &Request, nexts: &[Next]) -> Result<Vec<FileE
                 continue;
             }
             let plan = plan_files(
+                &disk,
                 &with_kind(&list),
                 next.version.clone(),
                 package.as_deref(),

@@ -13,7 +13,7 @@ use hub_version_files::{
 };
 use serde_json::json;
 
-use crate::workspace::{Workspaces, cargo_workspace_of, npm_manifests_of, uv_manifests_of};
+use crate::workspace::{Disk, Workspaces, cargo_workspace_of, npm_manifests_of, uv_manifests_of};
 
 /// `--help`'s examples, one per kind of file.
 pub const EXAMPLES: &str = "\
@@ -145,6 +145,7 @@ pub fn plan(args: &Args) -> Result<Plan> {
         files.push((path.clone(), kind));
     }
     Ok(plan_files(
+        &Disk::default(),
         &files,
         version,
         args.package.as_deref(),
@@ -155,15 +156,16 @@ pub fn plan(args: &Args) -> Result<Plan> {
 
 /// Updates `files` (each with its kind) to `version` in memory — only `package`'s version
 /// when given — reading each file's text from `overlay` (by canonical path: the result of
-/// earlier edits in the same run) before the disk.
+/// earlier edits in the same run) before the disk, which `disk` reads once per run.
 pub fn plan_files(
+    disk: &Disk,
     files: &[(PathBuf, Kind)],
     version: Version,
     package: Option<&str>,
     app_version: bool,
     overlay: &BTreeMap<PathBuf, String>,
 ) -> Plan {
-    let workspaces = Workspaces::discover(files);
+    let workspaces = Workspaces::discover(disk, files);
     // Locks last: their entries follow what the manifests say after this run.
     let mut results: Vec<Option<Result<Planned, Refusal>>> = files.iter().map(|_| None).collect();
     let mut after: BTreeMap<PathBuf, String> = overlay.clone();
@@ -174,8 +176,9 @@ pub fn plan_files(
             }
             let internal = if lock_pass && package.is_none() {
                 let members = match kind {
-                    Kind::CargoLock => cargo_lock_members(path, &version, &after),
+                    Kind::CargoLock => cargo_lock_members(disk, path, &version, &after),
                     Kind::UvLock => manifest_lock_members(
+                        disk,
                         path,
                         &version,
                         &after,
@@ -184,6 +187,7 @@ pub fn plan_files(
                         "pyproject.toml",
                     ),
                     _ => manifest_lock_members(
+                        disk,
                         path,
                         &version,
                         &after,
@@ -207,10 +211,10 @@ pub fn plan_files(
                 package,
                 internal: &internal,
                 app_version,
-                workspace_version: workspaces.writes_workspace_version_for(path),
+                workspace_version: workspaces.writes_workspace_version_for(disk, path),
             };
-            let result = plan_file(path, kind, &request, overlay);
-            if let (Ok(planned), Ok(canonical)) = (&result, path.canonicalize()) {
+            let result = plan_file(disk, path, kind, &request, overlay);
+            if let (Ok(planned), Some(canonical)) = (&result, disk.canonical(path)) {
                 after.insert(canonical, planned.after.clone());
             }
             results[index] = Some(result);
@@ -239,19 +243,23 @@ fn refusal(path: &Path, message: String) -> Refusal {
 
 /// Reads one file and updates it in memory.
 fn plan_file(
+    disk: &Disk,
     path: &Path,
     kind: &Kind,
     request: &Request<'_>,
     overlay: &BTreeMap<PathBuf, String>,
 ) -> Result<Planned, Refusal> {
-    let earlier = path
-        .canonicalize()
-        .ok()
-        .and_then(|c| overlay.get(&c).cloned());
+    let earlier = disk.canonical(path).and_then(|c| overlay.get(&c).cloned());
     let before = match earlier {
         Some(text) => text,
-        None => std::fs::read_to_string(path)
-            .map_err(|e| refusal(path, format!("cannot read it: {e}")))?,
+        None => match disk.text(path) {
+            Some(text) => text.to_string(),
+            // Read again only to say why it cannot be.
+            None => match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) => return Err(refusal(path, format!("cannot read it: {e}"))),
+            },
+        },
     };
     let updated = update(kind.clone(), &before, request)
         .map_err(|e| refusal(path, format!("cannot update it as {}: {e}", kind.name())))?;
@@ -270,14 +278,15 @@ fn plan_file(
 /// edits (`after`, by canonical path) are applied: their lock entries follow; the others'
 /// stay, so the lock never disagrees with the manifests.
 fn cargo_lock_members(
+    disk: &Disk,
     lock: &Path,
     version: &Version,
     after: &BTreeMap<PathBuf, String>,
 ) -> Result<BTreeSet<String>, String> {
-    let Some(ws) = cargo_workspace_of(lock) else {
+    let Some(ws) = cargo_workspace_of(disk, lock) else {
         return Err("cannot update it as Cargo.lock: no `Cargo.toml` next to it or above".into());
     };
-    let text_of = |path: &Path| text_after(path, after);
+    let text_of = |path: &Path| text_after(disk, path, after);
     let wanted = version.to_string();
     let workspace_version = cargo_workspace_version(&text_of(&ws.root));
     let mut names = BTreeSet::new();
@@ -303,11 +312,10 @@ fn cargo_lock_members(
 }
 
 /// A file's text once this run's edits (`after`, by canonical path) are made.
-fn text_after(path: &Path, after: &BTreeMap<PathBuf, String>) -> String {
-    path.canonicalize()
-        .ok()
+fn text_after(disk: &Disk, path: &Path, after: &BTreeMap<PathBuf, String>) -> String {
+    disk.canonical(path)
         .and_then(|c| after.get(&c).cloned())
-        .or_else(|| std::fs::read_to_string(path).ok())
+        .or_else(|| disk.text(path).map(|t| t.to_string()))
         .unwrap_or_default()
 }
 
@@ -320,21 +328,22 @@ type ReadManifest = fn(&str) -> Option<(String, Option<String>)>;
 /// updater's own choice: every workspace entry, or the project at `.`) for a lock without
 /// its manifest next to it.
 fn manifest_lock_members(
+    disk: &Disk,
     lock: &Path,
     version: &Version,
     after: &BTreeMap<PathBuf, String>,
-    manifests_of: fn(&Path) -> Option<Vec<PathBuf>>,
+    manifests_of: fn(&Disk, &Path) -> Option<Vec<PathBuf>>,
     name_and_version: ReadManifest,
     manifest: &str,
 ) -> Result<BTreeSet<String>, String> {
     let kind = Kind::detect(&lock.display().to_string()).name();
-    let Some(manifests) = manifests_of(lock) else {
+    let Some(manifests) = manifests_of(disk, lock) else {
         return Ok(BTreeSet::new());
     };
     let wanted = version.to_string();
     let names: BTreeSet<String> = manifests
         .iter()
-        .filter_map(|m| name_and_version(&text_after(m, after)))
+        .filter_map(|m| name_and_version(&text_after(disk, m, after)))
         .filter(|(_, v)| v.as_deref() == Some(wanted.as_str()))
         .map(|(name, _)| name)
         .collect();
@@ -475,4 +484,92 @@ pub fn unified_diff(display: &str, before: &str, after: &str) -> String {
         .context_radius(3)
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace's packages planned one after the other through one [`Disk`] (as a
+    /// release pull request's refresh does, two passes per package) read the disk for the
+    /// first package only: the workspace is learnt once, each file read once; the plans are
+    /// those of a fresh read.
+    #[test]
+    fn a_run_reads_each_file_once_whatever_the_number_of_packages() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let names = ["a", "b", "c", "d"];
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/*\"]\n",
+        )
+        .expect("write");
+        let mut lock = String::from("version = 4\n");
+        for name in names {
+            let crate_dir = root.join("crates").join(name);
+            std::fs::create_dir_all(&crate_dir).expect("mkdir");
+            std::fs::write(
+                crate_dir.join("Cargo.toml"),
+                format!(
+                    "[package]\nname = \"{name}\"\nversion = \"1.0.0\"\n\n[dependencies]\na = {{ path = \"../a\", version = \"1.0.0\" }}\n"
+                ),
+            )
+            .expect("write");
+            lock.push_str(&format!(
+                "\n[[package]]\nname = \"{name}\"\nversion = \"1.0.0\"\n"
+            ));
+        }
+        std::fs::write(root.join("Cargo.lock"), lock).expect("write");
+        let all: Vec<(PathBuf, Kind)> = names
+            .iter()
+            .map(|n| (root.join(format!("crates/{n}/Cargo.toml")), Kind::CargoToml))
+            .chain([(root.join("Cargo.lock"), Kind::CargoLock)])
+            .collect();
+        let version = Version::parse("1.1.0").expect("a version");
+        let disk = Disk::default();
+        let mut reads = Vec::new();
+        for name in names {
+            let shared = plan_files(
+                &disk,
+                &all,
+                version.clone(),
+                Some(name),
+                false,
+                &BTreeMap::new(),
+            );
+            let fresh = plan_files(
+                &Disk::default(),
+                &all,
+                version.clone(),
+                Some(name),
+                false,
+                &BTreeMap::new(),
+            );
+            let texts = |plan: &Plan| {
+                plan.files
+                    .iter()
+                    .map(|f| f.after.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(texts(&shared), texts(&fresh), "{name}");
+            // A manifest that does not name this package is refused, the same way.
+            let why = |plan: &Plan| {
+                plan.refused
+                    .iter()
+                    .map(|r| (r.display.clone(), r.message.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(why(&shared), why(&fresh), "{name}");
+            assert!(
+                shared.files.iter().any(|f| !f.changes.is_empty()),
+                "{name} is bumped"
+            );
+            reads.push(disk.reads());
+        }
+        assert!(reads[0] > 0, "{reads:?}");
+        assert!(
+            reads.iter().all(|&r| r == reads[0]),
+            "later packages read nothing again: {reads:?}"
+        );
+    }
 }
