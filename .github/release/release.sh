@@ -167,6 +167,9 @@ cmd_pack() {
   say "packed $archive"
 }
 
+# The WebAssembly build as a release asset; in the release tree it is actions/wasm/hub.wasm.
+wasm_name() { printf 'hub-actions-%s.wasm' "$1"; }
+
 cmd_checksums() {
   local version=$1 files=() target runner
   valid_version "$version"
@@ -176,6 +179,8 @@ cmd_checksums() {
     [[ -f "dist/$archive" ]] || die "dist/$archive is missing: every target of .github/release/targets needs its archive"
     files+=("$archive")
   done < <(targets)
+  # The WebAssembly build (release.yml's wasm job), when there is one.
+  [[ -f "dist/$(wasm_name "$version")" ]] && files+=("$(wasm_name "$version")")
   local sums
   sums=$(checksums_name "$version")
   (cd dist && sha256 "${files[@]}" >"$sums.partial" && mv "$sums.partial" "$sums")
@@ -210,11 +215,13 @@ cmd_attach() {
   assets=$(api GET "$base/releases/$id/assets?per_page=100")
   local files=(dist/"$(checksums_name "$version")") f
   for f in dist/hub-actions-"$version"-*.tar.gz; do files+=("$f"); done
+  [[ -f "dist/$(wasm_name "$version")" ]] && files+=("dist/$(wasm_name "$version")")
   for f in "${files[@]}"; do
     [[ -f "$f" ]] || die "$f is missing"
     local name want found asset_id digest type=application/gzip
     name=${f##*/}
     [[ "$name" == *.txt ]] && type=text/plain
+    [[ "$name" == *.wasm ]] && type=application/wasm
     want="sha256:$(sha256 "$f" | cut -d' ' -f1)"
     found=$(jq -r --arg n "$name" '.[] | select(.name == $n) | "\(.id) \(.digest // "")"' <<<"$assets")
     if [[ -n "$found" ]]; then
@@ -259,6 +266,16 @@ cmd_release_tree() {
   index=$(mktemp)
   GIT_INDEX_FILE=$index git read-tree "$commit"
   GIT_INDEX_FILE=$index git update-index --add --cacheinfo "100644,$blob,actions/install/release.env"
+  # The WebAssembly build next to actions/wasm/run.mjs, with its SHA-256 (the installer checks
+  # it): what runners without an archive, or without github.com, run.
+  local wasm; wasm="dist/$(wasm_name "$version")"
+  if [[ -f "$wasm" ]]; then
+    local module_blob sum_blob
+    module_blob=$(git hash-object -w "$wasm")
+    sum_blob=$(printf '%s  hub.wasm\n' "$(sha256 "$wasm" | cut -d' ' -f1)" | git hash-object -w --stdin)
+    GIT_INDEX_FILE=$index git update-index --add --cacheinfo "100644,$module_blob,actions/wasm/hub.wasm"
+    GIT_INDEX_FILE=$index git update-index --add --cacheinfo "100644,$sum_blob,actions/wasm/hub.wasm.sha256"
+  fi
   tree=$(GIT_INDEX_FILE=$index git write-tree)
   rm -f "$index"
   new=$(git_bot commit-tree "$tree" -p "$commit" -m "chore(release): release tree for $tag")
