@@ -692,6 +692,8 @@ fn under_act_the_release_tree_falls_back_to_webassembly_and_releases() {
     // Nothing answers there: the archive's download fails.
     act.env("GITHUB_SERVER_URL", "http://127.0.0.1:9")
         .env("GITHUB_API_URL", server.url())
+        // GitHub sets GITHUB_GRAPHQL_URL beside GITHUB_API_URL (act leaves github.com's).
+        .env("GITHUB_GRAPHQL_URL", &format!("{}/graphql", server.url()))
         .secret("GITHUB_TOKEN", "ghs_wasmTOKEN")
         .repository("octo/app");
     let workflow = format!(
@@ -713,7 +715,29 @@ jobs:
 "#,
         origin.display()
     );
-    let run = act.run("wasm", &workflow, "push");
+    // The `push` payload GitHub sends (act makes up an empty one): the actions read `ref`,
+    // `before` and `after`.
+    let rev = |r: &str| {
+        hub_e2e::sh(&origin, "git", &["rev-parse", r])
+            .trim()
+            .to_owned()
+    };
+    let event = tmp.path().join("push.json");
+    std::fs::write(
+        &event,
+        serde_json::json!({
+            "ref": "refs/heads/main",
+            "before": rev("main~1"),
+            "after": rev("main"),
+            "created": false,
+            "deleted": false,
+            "forced": false,
+            "commits": [{ "id": rev("main"), "message": "feat: search" }],
+        })
+        .to_string(),
+    )
+    .expect("event");
+    let run = act.run_event("wasm", &workflow, "push", &event);
     assert!(run.success, "{}", run.log);
     assert!(
         run.log.contains("using the WebAssembly build under v"),
