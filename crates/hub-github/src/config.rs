@@ -173,19 +173,15 @@ impl GitHubConfig {
             Some(url) => normalize_api_url(&url, env::GITHUB_API_URL)?,
             None => DEFAULT_API_URL.to_owned(),
         };
-        // The token goes with every GraphQL request: only to the API's own origin.
+        // The token goes with every GraphQL request: only to the API's own origin. GitHub and
+        // GitHub Enterprise always set the two on one origin; one elsewhere (act leaves
+        // github.com's beside a local API) is ignored, and GraphQL goes beside the API.
         let graphql_url = match get(env::GITHUB_GRAPHQL_URL) {
             None => None,
             Some(url) => {
                 let normal = normalize_api_url(&url, env::GITHUB_GRAPHQL_URL)?;
-                if crate::client::origin(&normal) != crate::client::origin(&api_url) {
-                    return Err(Error::InvalidEnv {
-                        name: env::GITHUB_GRAPHQL_URL,
-                        value: url,
-                        expected: "a URL on `GITHUB_API_URL`'s scheme, host and port",
-                    });
-                }
-                Some(normal)
+                (crate::client::origin(&normal) == crate::client::origin(&api_url))
+                    .then_some(normal)
             }
         };
         let repository = get(env::GITHUB_REPOSITORY)
@@ -287,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn the_graphql_endpoint_is_read_and_held_to_the_apis_origin() {
+    fn the_graphql_endpoint_is_read_on_the_apis_origin_and_ignored_elsewhere() {
         let ghes = ("GITHUB_API_URL", "https://ghe.example.com/api/v3");
         let set = config(&[
             ghes,
@@ -304,13 +300,9 @@ mod tests {
             "http://ghe.example.com/api/graphql",
             "https://ghe.example.com:8443/api/graphql",
         ] {
-            let err = config(&[ghes, ("GITHUB_GRAPHQL_URL", foreign)]).expect_err("foreign");
-            assert_eq!(
-                err.to_string(),
-                format!(
-                    "environment variable `GITHUB_GRAPHQL_URL` is `{foreign}`, expected a URL on `GITHUB_API_URL`'s scheme, host and port"
-                )
-            );
+            // Never sent the token: ignored, GraphQL goes beside the API.
+            let set = config(&[ghes, ("GITHUB_GRAPHQL_URL", foreign)]).expect("ignored");
+            assert_eq!(set.graphql_url, None, "{foreign}");
         }
         assert!(config(&[ghes, ("GITHUB_GRAPHQL_URL", "ghe.example.com/api/graphql")]).is_err());
     }
