@@ -216,11 +216,12 @@ fn check_assets(tmp: &Path, server: &TestServer, tag: &str) -> Vec<u64> {
     let version = tag.trim_start_matches('v');
     let archive = format!("hub-actions-{version}-{TARGET}.tar.gz");
     let sums = format!("hub-actions-{version}-checksums.txt");
+    let wasm = format!("hub-actions-{version}.wasm");
     let rel = release(server, tag);
     let assets = rel["assets"].as_array().unwrap();
     let mut names: Vec<&str> = assets.iter().map(|a| a["name"].as_str().unwrap()).collect();
     names.sort_unstable();
-    let mut want = [archive.as_str(), sums.as_str()];
+    let mut want = [archive.as_str(), sums.as_str(), wasm.as_str()];
     want.sort_unstable();
     assert_eq!(names, want, "{rel}");
     let dir = tmp.join(format!("download-{tag}"));
@@ -231,7 +232,10 @@ fn check_assets(tmp: &Path, server: &TestServer, tag: &str) -> Vec<u64> {
         curl(&["-o", &dir.join(name).display().to_string(), url]);
     }
     let checked = sh(&dir, "sha256sum", &["-c", &sums]);
-    assert_eq!(checked, format!("{archive}: OK\n"));
+    assert_eq!(checked, format!("{archive}: OK\n{wasm}: OK\n"));
+    // The WebAssembly build is a module (magic and version 1), not an error page.
+    let module = std::fs::read(dir.join(&wasm)).unwrap();
+    assert_eq!(&module[..8], b"\0asm\x01\0\0\0", "{wasm}");
     let listed = sh(&dir, "tar", &["-tzf", &archive]);
     let mut want: Vec<String> = packages().iter().map(|p| format!("hub-{p}")).collect();
     want.push("hub".into());
@@ -262,14 +266,32 @@ fn check_assets(tmp: &Path, server: &TestServer, tag: &str) -> Vec<u64> {
 }
 
 /// `tag` names a release tree: a commit on top of `base` adding only
-/// `actions/install/release.env` with the release's version and repository, under the
-/// tag's original annotation.
+/// `actions/install/release.env` with the release's version and repository, and the
+/// WebAssembly build `actions/wasm/hub.wasm` with its SHA-256 (which the installer checks),
+/// under the tag's original annotation.
 fn check_release_tree(origin: &Path, tag: &str, base: &str) {
     let commit = rev(origin, &format!("{tag}^{{commit}}"));
     assert_ne!(commit, base);
     assert_eq!(rev(origin, &format!("{commit}^")), base);
     let changed = sh(origin, "git", &["diff", "--name-status", base, &commit]);
-    assert_eq!(changed, "A\tactions/install/release.env\n");
+    assert_eq!(
+        changed,
+        "A\tactions/install/release.env\nA\tactions/wasm/hub.wasm\nA\tactions/wasm/hub.wasm.sha256\n"
+    );
+    let module = Command::new("git")
+        .args(["show", &format!("{commit}:actions/wasm/hub.wasm")])
+        .current_dir(origin)
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(&module[..8], b"\0asm\x01\0\0\0");
+    let digest = hex_sha256(&module);
+    let recorded = sh(
+        origin,
+        "git",
+        &["show", &format!("{commit}:actions/wasm/hub.wasm.sha256")],
+    );
+    assert_eq!(recorded, format!("{digest}  hub.wasm\n"));
     let env = sh(
         origin,
         "git",
@@ -289,6 +311,20 @@ fn check_release_tree(origin: &Path, tag: &str, base: &str) {
     );
     let message = sh(origin, "git", &["tag", "-l", "--format=%(contents)", tag]);
     assert_eq!(message.trim(), format!("Release {tag}"));
+}
+
+/// The SHA-256 of `bytes` in hex, by `sha256sum` (the tool the release's checksum file is for).
+fn hex_sha256(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
 
 fn writes(server: &TestServer) -> usize {
@@ -426,7 +462,7 @@ fn release_workflow_publishes_the_linux_leg_and_the_installer_uses_it() {
     let attached = script(&["attach", &stable]);
     assert_eq!(
         attached.matches("already attached").count(),
-        2,
+        3,
         "{attached}"
     );
     let tree = script(&["release-tree", &stable, &v, REPOSITORY]);
