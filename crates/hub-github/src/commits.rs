@@ -294,4 +294,106 @@ impl GitHub {
             attempts: COMMIT_TRIES,
         })
     }
+
+    /// Commits `commit` through the Git Data API with `createCommitOnBranch`'s contract
+    /// ([`GitHub::create_commit_on_branch`]): one unsigned commit whose parent is
+    /// `expected_head`, and the branch moved to it only while it still points there.
+    /// Files are written as regular files (`100644`). Five requests whatever the number of
+    /// files (UTF-8 contents go inline in the tree; other bytes as a blob each).
+    ///
+    /// `PATCH git/refs/{ref}` without `force` is a fast-forward check, not a compare-and-swap:
+    /// it refuses any head the new commit does not descend from, so a push onto the branch is
+    /// caught by it; the branch is read again just before, so a head moved back (to
+    /// `expected_head`'s ancestors, which the check lets through) is caught too. Only such a
+    /// move back in the instant between that read and the update goes unseen.
+    ///
+    /// # Errors
+    /// [`Error::StaleHead`] when the branch no longer points at `expected_head` (moved or
+    /// deleted); on refusal (the token needs `contents: write`) or transport failure.
+    pub async fn commit_on_head(
+        &self,
+        repo: &Repository,
+        commit: &crate::BranchCommit,
+    ) -> Result<String, Error> {
+        use base64::Engine as _;
+        let api = repo.api_path();
+        let parent: RawGitCommit = self
+            .call(
+                Method::GET,
+                &format!("{api}/git/commits/{}", encode_ref(&commit.expected_head)),
+                None,
+                Permission::ContentsRead,
+            )
+            .await?;
+        let mut entries = Vec::new();
+        for (path, bytes) in &commit.additions {
+            let entry = match std::str::from_utf8(bytes) {
+                Ok(text) => {
+                    json!({ "path": path, "mode": "100644", "type": "blob", "content": text })
+                }
+                Err(_) => {
+                    let content = base64::engine::general_purpose::STANDARD.encode(bytes);
+                    let blob: RawSha = self
+                        .call(
+                            Method::POST,
+                            &format!("{api}/git/blobs"),
+                            Some(&json!({ "content": content, "encoding": "base64" })),
+                            Permission::ContentsWrite,
+                        )
+                        .await?;
+                    json!({ "path": path, "mode": "100644", "type": "blob", "sha": blob.sha })
+                }
+            };
+            entries.push(entry);
+        }
+        for path in &commit.deletions {
+            entries.push(json!({ "path": path, "mode": "100644", "type": "blob", "sha": null }));
+        }
+        let tree: RawSha = self
+            .call(
+                Method::POST,
+                &format!("{api}/git/trees"),
+                Some(&json!({ "base_tree": parent.tree.sha, "tree": entries })),
+                Permission::ContentsWrite,
+            )
+            .await?;
+        let message = if commit.body.is_empty() {
+            commit.headline.clone()
+        } else {
+            format!("{}\n\n{}", commit.headline, commit.body)
+        };
+        let created: RawSha = self
+            .call(
+                Method::POST,
+                &format!("{api}/git/commits"),
+                Some(&json!({
+                    "message": message,
+                    "tree": tree.sha,
+                    "parents": [commit.expected_head],
+                })),
+                Permission::ContentsWrite,
+            )
+            .await?;
+        let branch_ref = format!("heads/{}", commit.branch);
+        let stale = |message: String| Error::StaleHead {
+            branch: commit.branch.clone(),
+            expected: commit.expected_head.clone(),
+            message,
+        };
+        match self.get_ref(repo, &branch_ref).await? {
+            Some(head) if head.sha == commit.expected_head => {}
+            Some(head) => return Err(stale(format!("the branch points at {}", head.sha))),
+            None => return Err(stale("the branch does not exist".to_owned())),
+        }
+        match self
+            .update_ref(repo, &branch_ref, &created.sha, false)
+            .await
+        {
+            Ok(_) => Ok(created.sha),
+            Err(Error::NotFastForward { .. }) => Err(stale(
+                "Update is not a fast forward: the branch moved".to_owned(),
+            )),
+            Err(other) => Err(other),
+        }
+    }
 }

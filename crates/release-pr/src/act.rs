@@ -93,7 +93,9 @@ pub fn pull(
 }
 
 /// Rebuilds the branch from the base through the API: the branch reset to the base, then
-/// the one commit on it, which GraphQL makes only while the branch still points at the base.
+/// the one commit on it, made only while the branch still points at the base (GraphQL's
+/// `expectedHeadOid`; through the Git Data API, the head read again and a fast-forward-only
+/// update of the branch: [`GitHub::commit`]).
 ///
 /// A push to the branch between the two (GitHub refuses: [`hub_github::Error::StaleHead`])
 /// gets one more try, after the branch's head is read again: a head this action made (a

@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 use hub_github::{
-    BlockingGitHub, BranchCommit, FileCommit, GitCommit, NewPullRequest, NewRelease, NewTag,
-    PullRequest, PullRequestUpdate, Repository, SessionError,
+    BlockingGitHub, BranchCommit, GitCommit, NewPullRequest, NewRelease, NewTag, PullRequest,
+    PullRequestUpdate, Repository, SessionError,
 };
 use hub_kit::{Env, Runner};
 
@@ -100,7 +100,8 @@ impl GitHub {
     }
 
     /// Commits `files` on `branch` (at `parent`) `via` GraphQL or the Git Data API; returns
-    /// the new head.
+    /// the new head. Either way the commit is made only while the branch still points at
+    /// `parent` (the branch was just reset there): [`hub_github::Error::StaleHead`] otherwise.
     pub fn commit(
         &self,
         branch: &str,
@@ -110,39 +111,29 @@ impl GitHub {
         via: CommitVia,
     ) -> Result<String> {
         let github = self.client.github();
-        if via == CommitVia::GitData {
-            let outcome = self.client.block_on(github.commit_files(
-                &self.repo,
-                &FileCommit {
-                    branch: branch.to_string(),
-                    message: message.to_string(),
-                    files,
-                    author: None,
-                },
-            ))?;
-            return Ok(outcome.sha);
-        }
-        // The branch was just reset to `parent`: that is the expected head.
         let (headline, body) = match message.split_once('\n') {
             Some((first, rest)) => (first.to_string(), rest.trim().to_string()),
             None => (message.to_string(), String::new()),
         };
-        let made = self.client.block_on(
-            github.create_commit_on_branch(
-                &self.repo,
-                &BranchCommit {
-                    branch: branch.to_string(),
-                    expected_head: parent.to_string(),
-                    headline,
-                    body,
-                    additions: files
-                        .into_iter()
-                        .map(|(path, text)| (path, text.into_bytes()))
-                        .collect(),
-                    deletions: Vec::new(),
-                },
-            ),
-        )?;
+        let commit = BranchCommit {
+            branch: branch.to_string(),
+            expected_head: parent.to_string(),
+            headline,
+            body,
+            additions: files
+                .into_iter()
+                .map(|(path, text)| (path, text.into_bytes()))
+                .collect(),
+            deletions: Vec::new(),
+        };
+        if via == CommitVia::GitData {
+            return Ok(self
+                .client
+                .block_on(github.commit_on_head(&self.repo, &commit))?);
+        }
+        let made = self
+            .client
+            .block_on(github.create_commit_on_branch(&self.repo, &commit))?;
         Ok(made.oid)
     }
 

@@ -392,14 +392,37 @@ impl Env {
     /// on the branch through the Git Data API, as a concurrent run or a person would.
     /// Returns the run's output and the commits pushed meanwhile.
     fn run_with_pushes_during(&self, message: &str, times: u32) -> (Output, Vec<String>) {
+        self.run_with_pushes_during_via(message, times, false)
+    }
+
+    /// As [`Env::run_with_pushes_during`]; with `git_data`, the run commits through the Git
+    /// Data API (`--commit-via git-data`) with its new commit held back (a slow
+    /// `POST git/commits`), and the pushes meanwhile go through GraphQL — so that neither
+    /// side's requests are taken for the other's.
+    fn run_with_pushes_during_via(
+        &self,
+        message: &str,
+        times: u32,
+        git_data: bool,
+    ) -> (Output, Vec<String>) {
+        let held = if git_data {
+            ("POST", "/repos/{owner}/{repo}/git/commits")
+        } else {
+            ("POST", "/graphql")
+        };
         self.server.add_fault(
             hub_github_standin::Fault::slow(std::time::Duration::from_millis(2500))
-                .on("POST", "/graphql")
+                .on(held.0, held.1)
                 .times(times),
         );
         let before = self.server.requests().len();
+        let extra: &[&str] = if git_data {
+            &["--commit-via", "git-data"]
+        } else {
+            &[]
+        };
         let child = self
-            .command(&[], &[])
+            .command(extra, &[])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -409,13 +432,14 @@ impl Env {
         let mut pushed = Vec::new();
         for round in 1..=times as usize {
             // Wait for the run's reset of the branch: a write to `git/refs`, beside the one
-            // each earlier push of ours made.
+            // each earlier push of ours made through the Git Data API.
+            let resets = if git_data { round } else { 2 * round - 1 };
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             while self.server.requests()[before..]
                 .iter()
                 .filter(|r| r.method != "GET" && r.path.contains("/git/refs"))
                 .count()
-                < 2 * round - 1
+                < resets
             {
                 assert!(
                     std::time::Instant::now() < deadline,
@@ -423,18 +447,42 @@ impl Env {
                 );
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            let made = client
-                .block_on(client.github().commit_files(
-                    &octo,
-                    &hub_github::FileCommit {
-                        branch: "hub-release/main".into(),
-                        message: message.into(),
-                        files: vec![(format!("pushed-{round}.txt"), "meanwhile\n".into())],
-                        author: None,
-                    },
-                ))
-                .expect("pushed");
-            pushed.push(made.sha);
+            let file = (format!("pushed-{round}.txt"), "meanwhile\n".to_string());
+            let sha = if git_data {
+                let head = client
+                    .block_on(client.github().get_ref(&octo, "heads/hub-release/main"))
+                    .expect("read")
+                    .expect("the branch exists");
+                let (headline, body) = message.split_once("\n\n").unwrap_or((message, ""));
+                client
+                    .block_on(client.github().create_commit_on_branch(
+                        &octo,
+                        &hub_github::BranchCommit {
+                            branch: "hub-release/main".into(),
+                            expected_head: head.sha,
+                            headline: headline.into(),
+                            body: body.into(),
+                            additions: vec![(file.0, file.1.into_bytes())],
+                            deletions: Vec::new(),
+                        },
+                    ))
+                    .expect("pushed")
+                    .oid
+            } else {
+                client
+                    .block_on(client.github().commit_files(
+                        &octo,
+                        &hub_github::FileCommit {
+                            branch: "hub-release/main".into(),
+                            message: message.into(),
+                            files: vec![file],
+                            author: None,
+                        },
+                    ))
+                    .expect("pushed")
+                    .sha
+            };
+            pushed.push(sha);
         }
         (child.wait_with_output().expect("the run ends"), pushed)
     }
@@ -503,6 +551,85 @@ fn a_branch_that_keeps_moving_fails_the_run_and_names_concurrency() {
         env.run_with_pushes_during("chore(main): release 1.3.0\n\nHub-Release-PR: main", 2);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("moved again"), "{stderr}");
+    assert!(stderr.contains("concurrency:"), "{stderr}");
+    env.pull();
+    assert_eq!(
+        git(&env.path(), &["rev-parse", "hub-release/main"]),
+        pushed[1]
+    );
+}
+
+#[test]
+fn through_the_git_data_api_a_concurrent_runs_push_during_the_run_is_rebuilt_over_once() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let (out, pushed) = env.run_with_pushes_during_via(
+        "chore(main): release 1.3.0\n\nHub-Release-PR: main",
+        1,
+        true,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(run["action"], "opened", "{run:#}");
+    assert!(stderr.contains("moved during this run"), "{stderr}");
+    assert!(stderr.contains(&pushed[0]), "{stderr}");
+    env.pull();
+    let dir = env.path();
+    // One commit on the base, with the release's files: the other run's commit is gone.
+    assert_eq!(
+        git(&dir, &["rev-list", "--count", "main..hub-release/main"]),
+        "1"
+    );
+    let head = git(&dir, &["rev-parse", "hub-release/main"]);
+    assert_ne!(head, pushed[0]);
+    assert_eq!(
+        git(&dir, &["rev-parse", "hub-release/main^"]),
+        git(&dir, &["rev-parse", "main"])
+    );
+    let names = git(&dir, &["ls-tree", "--name-only", &head]);
+    assert!(!names.contains("pushed-1.txt"), "{names}");
+    assert!(
+        git(&dir, &["show", "hub-release/main:Cargo.toml"]).contains("version = \"1.3.0\""),
+        "the release's files"
+    );
+}
+
+#[test]
+fn through_the_git_data_api_a_persons_push_during_the_run_is_kept_and_stops_it() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let (out, pushed) = env.run_with_pushes_during_via("docs: my own notes", 1, true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("moved during this run"), "{stderr}");
+    assert!(stderr.contains(&pushed[0]), "{stderr}");
+    assert!(stderr.contains("force: true"), "{stderr}");
+    env.pull();
+    let dir = env.path();
+    assert_eq!(git(&dir, &["rev-parse", "hub-release/main"]), pushed[0]);
+    // Nothing of the run's on top of it, nor under it: the person's commit on the base.
+    assert_eq!(
+        git(&dir, &["rev-parse", "hub-release/main^"]),
+        git(&dir, &["rev-parse", "main"])
+    );
+}
+
+#[test]
+fn through_the_git_data_api_a_branch_that_keeps_moving_fails_the_run_and_names_concurrency() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let (out, pushed) = env.run_with_pushes_during_via(
+        "chore(main): release 1.3.0\n\nHub-Release-PR: main",
+        2,
+        true,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("moved again"), "{stderr}");
     assert!(stderr.contains("concurrency:"), "{stderr}");
     env.pull();
