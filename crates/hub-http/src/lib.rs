@@ -291,6 +291,62 @@ pub struct Response {
     pub url: String,
 }
 
+impl Http {
+    /// `GET url` within `request`'s limits. Any status is a response; the caller decides.
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`].
+    pub fn get(&self, url: &str, request: &Request) -> Result<Response, Error> {
+        self.send(http::Method::GET, url, None, request)
+    }
+}
+
+/// What a response means for the request loop both backends run: `Ok(None)` when it is the
+/// answer; `Ok(Some(next))` when it is a redirect to follow (`request.follow_redirects`) —
+/// `next` is the absolute URL, and `method`/`body` have become what the next hop sends
+/// (303, and 301/302 after a POST, turn into a body-less GET, as browsers and curl do).
+fn redirect(
+    status: StatusCode,
+    headers: &HeaderMap,
+    uri: &Uri,
+    current: &str,
+    request: &Request,
+    method: &mut http::Method,
+    body: &mut Option<Bytes>,
+) -> Result<Option<String>, Error> {
+    let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+    if !(redirect && request.follow_redirects) {
+        return Ok(None);
+    }
+    let location = headers
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Error::Redirect {
+            url: current.to_owned(),
+            message: format!("{status} without a Location"),
+        })?;
+    let next = resolve(uri, location).ok_or_else(|| Error::Redirect {
+        url: current.to_owned(),
+        message: format!("redirects to `{location}`, which is not a URL"),
+    })?;
+    if status == StatusCode::SEE_OTHER
+        || (matches!(status.as_u16(), 301 | 302) && *method == http::Method::POST)
+    {
+        *method = http::Method::GET;
+        *body = None;
+    }
+    Ok(Some(next))
+}
+
+/// More than [`MAX_REDIRECTS`] redirects from `url`.
+fn too_many_redirects(url: &str) -> Error {
+    Error::Redirect {
+        url: url.to_owned(),
+        message: format!("more than {MAX_REDIRECTS} redirects"),
+    }
+}
+
 /// `location` (absolute, or relative to `base`) as an absolute URL.
 fn resolve(base: &Uri, location: &str) -> Option<String> {
     if location.starts_with("http://") || location.starts_with("https://") {

@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, LOCATION, USER_AGENT};
-use http::{Method, StatusCode, Uri};
+use http::header::{HeaderValue, USER_AGENT};
+use http::{Method, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -20,7 +20,10 @@ use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 
-use crate::{AddressPolicy, BoxError, Error, MAX_REDIRECTS, Request, Response, Settings, resolve};
+use crate::{
+    AddressPolicy, BoxError, Error, MAX_REDIRECTS, Request, Response, Settings, redirect,
+    too_many_redirects,
+};
 
 /// The HTTPS-capable connector every client of the suite is built on (octocrab's included).
 pub type HttpsConnector = hyper_rustls::HttpsConnector<Connector>;
@@ -217,15 +220,6 @@ impl Http {
         })
     }
 
-    /// `GET url` within `request`'s limits. Any status is a response; the caller decides.
-    ///
-    /// # Errors
-    ///
-    /// See [`Error`].
-    pub fn get(&self, url: &str, request: &Request) -> Result<Response, Error> {
-        self.send(Method::GET, url, None, request)
-    }
-
     /// `method url` with `body` (`Content-Type` among the request's headers).
     ///
     /// # Errors
@@ -266,27 +260,16 @@ impl Http {
             let response = self
                 .with_retries(&method, &uri, &current, body.clone(), request)
                 .await?;
-            let status = response.status();
-            let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
-            if redirect && request.follow_redirects {
-                let location = response
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| Error::Redirect {
-                        url: current.clone(),
-                        message: format!("{status} without a Location"),
-                    })?;
-                current = resolve(&uri, location).ok_or_else(|| Error::Redirect {
-                    url: current.clone(),
-                    message: format!("redirects to `{location}`, which is not a URL"),
-                })?;
-                if status == StatusCode::SEE_OTHER
-                    || (matches!(status.as_u16(), 301 | 302) && method == Method::POST)
-                {
-                    method = Method::GET;
-                    body = None;
-                }
+            if let Some(next) = redirect(
+                response.status(),
+                response.headers(),
+                &uri,
+                &current,
+                request,
+                &mut method,
+                &mut body,
+            )? {
+                current = next;
                 continue;
             }
             let (parts, incoming) = response.into_parts();
@@ -314,10 +297,7 @@ impl Http {
                 url: current,
             });
         }
-        Err(Error::Redirect {
-            url: url.to_owned(),
-            message: format!("more than {MAX_REDIRECTS} redirects"),
-        })
+        Err(too_many_redirects(url))
     }
 
     /// Parses `url` and applies the request's and the client's rules before any byte is

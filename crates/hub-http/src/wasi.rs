@@ -14,12 +14,15 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, LOCATION, USER_AGENT};
+use http::header::{HeaderName, HeaderValue, USER_AGENT};
 use http::{HeaderMap, Method, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::proxy::matcher::Matcher;
 
-use crate::{AddressPolicy, BoxError, Error, MAX_REDIRECTS, Request, Response, Settings, resolve};
+use crate::{
+    AddressPolicy, BoxError, Error, MAX_REDIRECTS, Request, Response, Settings, redirect,
+    too_many_redirects,
+};
 
 /// Bodies the GitHub client receives are not capped by a [`Request`]: this bounds them.
 const SERVICE_MAX_BODY: usize = 256 * 1024 * 1024;
@@ -197,15 +200,6 @@ impl Http {
         })
     }
 
-    /// `GET url` within `request`'s limits. Any status is a response; the caller decides.
-    ///
-    /// # Errors
-    ///
-    /// See [`Error`].
-    pub fn get(&self, url: &str, request: &Request) -> Result<Response, Error> {
-        self.send(Method::GET, url, None, request)
-    }
-
     /// `method url` with `body` (`Content-Type` among the request's headers).
     ///
     /// # Errors
@@ -275,27 +269,16 @@ impl Http {
                 attempt += 1;
                 std::thread::sleep(Duration::from_millis(200 << attempt.min(4)));
             };
-            let status = response.status();
-            let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
-            if redirect && request.follow_redirects {
-                let location = response
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| Error::Redirect {
-                        url: current.clone(),
-                        message: format!("{status} without a Location"),
-                    })?;
-                current = resolve(&route.uri, location).ok_or_else(|| Error::Redirect {
-                    url: current.clone(),
-                    message: format!("redirects to `{location}`, which is not a URL"),
-                })?;
-                if status == StatusCode::SEE_OTHER
-                    || (matches!(status.as_u16(), 301 | 302) && method == Method::POST)
-                {
-                    method = Method::GET;
-                    body = None;
-                }
+            if let Some(next) = redirect(
+                response.status(),
+                response.headers(),
+                &route.uri,
+                &current,
+                request,
+                &mut method,
+                &mut body,
+            )? {
+                current = next;
                 continue;
             }
             let (parts, body) = response.into_parts();
@@ -306,10 +289,7 @@ impl Http {
                 url: current,
             });
         }
-        Err(Error::Redirect {
-            url: url.to_owned(),
-            message: format!("more than {MAX_REDIRECTS} redirects"),
-        })
+        Err(too_many_redirects(url))
     }
 }
 
