@@ -13,7 +13,8 @@
 #   release.sh attach <tag>                    upload dist/ to the tag's GitHub release
 #   release.sh release-tree <tag> <version> <owner/repo>
 #                                              commit actions/install/release.env on top of the
-#                                              tagged commit, re-point the tag there, push it
+#                                              tagged commit (marked `Release-Tree-Of: <it>`),
+#                                              re-point the tag there, push it
 #   release.sh move-major <tag>                point v<major> at the tag's commit (stable only)
 #
 # Every command is idempotent: run again, it finds its work done and changes nothing.
@@ -278,7 +279,11 @@ cmd_release_tree() {
   fi
   tree=$(GIT_INDEX_FILE=$index git write-tree)
   rm -f "$index"
-  new=$(git_bot commit-tree "$tree" -p "$commit" -m "chore(release): release tree for $tag")
+  # The trailer names the released commit: semver-bump, release-pr and conventional-changelog
+  # count a tag on a commit off the branch as released at its first parent when the commit
+  # carries it (hub_git::RELEASE_TREE_TRAILER), so the next release starts after this one.
+  new=$(git_bot commit-tree "$tree" -p "$commit" -m "chore(release): release tree for $tag" \
+    -m "Release-Tree-Of: $commit")
   git_bot tag -f -a "$tag" -m "${message:-$tag}" "$new" >/dev/null
   # Only over the tag as this run saw it: a tag moved meanwhile is not overwritten.
   git push --force-with-lease="refs/tags/$tag:$old" origin "refs/tags/$tag:refs/tags/$tag"

@@ -128,15 +128,16 @@ fn descending(a: &Version, b: &Version) -> Ordering {
 /// and not on the commit being written (`skip_commit`).
 ///
 /// `first_reachable` gets the candidates in descending version order and names the first
-/// reachable one (`hub_git::Repo::first_reachable`).
+/// reachable one with the commit it counts at (`hub_git::Repo::first_reachable`: its own,
+/// or a marked release tree's first parent).
 pub fn last_release<'t, F>(
     tags: &'t [VersionTagRef<'t>],
     below: Option<&Version>,
     skip_commit: Option<&str>,
     first_reachable: F,
-) -> Result<Option<&'t VersionTagRef<'t>>>
+) -> Result<Option<(&'t VersionTagRef<'t>, String)>>
 where
-    F: FnOnce(&[&'t VersionTagRef<'t>]) -> Result<Option<usize>>,
+    F: FnOnce(&[&'t VersionTagRef<'t>]) -> Result<Option<hub_git::Reached>>,
 {
     let mut candidates: Vec<&VersionTagRef<'t>> = tags
         .iter()
@@ -144,7 +145,7 @@ where
         .filter(|t| skip_commit != Some(t.commit))
         .collect();
     candidates.sort_by(|a, b| descending(a.version, b.version));
-    Ok(first_reachable(&candidates)?.map(|i| candidates[i]))
+    Ok(first_reachable(&candidates)?.map(|r| (candidates[r.index], r.commit)))
 }
 
 /// A borrowed view of a release tag, the input of [`last_release`].
@@ -288,8 +289,9 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
                 Ok(repo.first_reachable(candidates.iter().map(|t| (t.name, t.commit)), &to)?)
             })?;
             match last {
-                Some(t) => (
-                    Some(t.commit.to_owned()),
+                // A release tree's tag starts the range at its first parent.
+                Some((t, commit)) => (
+                    Some(commit),
                     Some(t.name.to_owned()),
                     format!("{}..{}", t.name, req.to),
                 ),
@@ -351,9 +353,27 @@ pub fn full(repo: &Repo, req: &Request<'_>) -> Result<History> {
     };
     let in_history: HashSet<&str> = topology.iter().map(|(id, _)| *id).collect();
 
-    // Release tags in the history, one per commit (the highest), ascending.
+    // Release tags in the history, one per commit (the highest), ascending. A tag off the
+    // history that is a marked release tree counts at its first parent when the history has
+    // it (one more git process, only when some version tag is off the history).
     let (all_tags, dates) = dated_tags(repo)?;
-    let mut tags: Vec<VersionTag> = version_tags(&all_tags, req.pattern)
+    let mut tags = version_tags(&all_tags, req.pattern);
+    let off: Vec<&str> = tags
+        .iter()
+        .map(|t| t.tag.commit.as_str())
+        .filter(|c| !in_history.contains(c))
+        .collect();
+    if !off.is_empty() {
+        let parents = repo.release_tree_parents(&off)?;
+        for t in &mut tags {
+            if let Some(parent) = parents.get(&t.tag.commit)
+                && in_history.contains(parent.as_str())
+            {
+                t.tag.commit.clone_from(parent);
+            }
+        }
+    }
+    let mut tags: Vec<VersionTag> = tags
         .into_iter()
         .filter(|t| in_history.contains(t.tag.commit.as_str()))
         .collect();
@@ -440,13 +460,19 @@ mod tests {
         let below = below.map(v);
         let mut asked = Vec::new();
         let found = last_release(&refs, below.as_ref(), skip, |candidates| {
-            Ok(candidates.iter().position(|t| {
-                asked.push(t.name.to_owned());
-                reachable.contains(&t.commit)
-            }))
+            Ok(candidates
+                .iter()
+                .position(|t| {
+                    asked.push(t.name.to_owned());
+                    reachable.contains(&t.commit)
+                })
+                .map(|index| hub_git::Reached {
+                    index,
+                    commit: candidates[index].commit.to_owned(),
+                }))
         })
         .expect("no error");
-        (found.map(|t| t.name.to_owned()), asked)
+        (found.map(|(t, _)| t.name.to_owned()), asked)
     }
 
     #[test]

@@ -32,6 +32,7 @@
 mod log;
 mod open;
 mod partition;
+mod release_tree;
 mod spawn;
 mod tree;
 
@@ -41,6 +42,7 @@ use std::path::{Path, PathBuf};
 pub use log::{Commit, CommitLog};
 pub use open::Opened;
 pub use partition::partition_by_tags;
+pub use release_tree::RELEASE_TREE_TRAILER;
 use spawn::git_in;
 pub use tree::Objects;
 
@@ -100,6 +102,16 @@ pub struct Tag {
     pub commit: String,
     /// Whether it is an annotated tag object.
     pub annotated: bool,
+}
+
+/// A candidate tag found released on a branch ([`Repo::first_reachable`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reached {
+    /// Its position among the candidates.
+    pub index: usize,
+    /// The commit it counts as released at: its own, or the first parent of a marked
+    /// release tree.
+    pub commit: String,
 }
 
 /// A range of commits to read.
@@ -352,20 +364,34 @@ impl Repo {
     }
 
     /// The first of `candidates` — `(tag name, commit)` pairs in the order the caller
-    /// prefers, e.g. highest version first — whose commit is reachable from `to`.
+    /// prefers, e.g. highest version first — released on `to`'s history: its commit is
+    /// reachable from `to`, or it is a marked release tree whose first parent is (see
+    /// [`RELEASE_TREE_TRAILER`]; it then counts as released at that parent).
     ///
     /// The first few are checked one by one (`git merge-base --is-ancestor`, cheap with a
     /// commit-graph; with a linear history the first one answers); after that one
     /// [`Repo::tags_merged_into`] answers for every remaining tag, so a long list of
     /// unreachable tags (pre-releases on unmerged branches) costs one walk, not one process
-    /// each.
-    pub fn first_reachable<'a, I>(&self, candidates: I, to: &str) -> Result<Option<usize>, GitError>
+    /// each. The first unreachable candidate costs one more process, which reads the
+    /// release-tree marks of it and of every candidate after it
+    /// ([`Repo::release_tree_parents`]); a marked one's parent is checked like a tag (one
+    /// `merge-base --is-ancestor`, or past the direct checks one [`Repo::reached_from`] for
+    /// every remaining marked parent). Nothing more runs when the first candidate is
+    /// reachable.
+    pub fn first_reachable<'a, I>(
+        &self,
+        candidates: I,
+        to: &str,
+    ) -> Result<Option<Reached>, GitError>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
         const DIRECT_CHECKS: usize = 8;
+        let candidates: Vec<(&str, &str)> = candidates.into_iter().collect();
         let mut merged: Option<std::collections::HashSet<String>> = None;
-        for (i, (name, commit)) in candidates.into_iter().enumerate() {
+        let mut marks: Option<std::collections::HashMap<String, String>> = None;
+        let mut parents_reached: Option<std::collections::HashSet<String>> = None;
+        for (i, &(name, commit)) in candidates.iter().enumerate() {
             let reachable = if i < DIRECT_CHECKS {
                 commit == to || (self.has_commit(commit) && self.is_ancestor(commit, to)?)
             } else {
@@ -376,7 +402,41 @@ impl Repo {
                 set.contains(name)
             };
             if reachable {
-                return Ok(Some(i));
+                return Ok(Some(Reached {
+                    index: i,
+                    commit: commit.to_owned(),
+                }));
+            }
+            let marks = match &mut marks {
+                Some(marks) => marks,
+                None => {
+                    let rest: Vec<&str> = candidates[i..].iter().map(|&(_, c)| c).collect();
+                    marks.insert(self.release_tree_parents(&rest)?)
+                }
+            };
+            let Some(parent) = marks.get(commit) else {
+                continue;
+            };
+            let reached = if i < DIRECT_CHECKS {
+                parent == to || self.is_ancestor(parent, to)?
+            } else {
+                let set = match &mut parents_reached {
+                    Some(set) => set,
+                    None => {
+                        let rest: Vec<&str> = candidates[i..]
+                            .iter()
+                            .filter_map(|&(_, c)| marks.get(c).map(String::as_str))
+                            .collect();
+                        parents_reached.insert(self.reached_from(to, &rest)?)
+                    }
+                };
+                set.contains(parent)
+            };
+            if reached {
+                return Ok(Some(Reached {
+                    index: i,
+                    commit: parent.clone(),
+                }));
             }
         }
         Ok(None)

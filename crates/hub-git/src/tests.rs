@@ -118,7 +118,11 @@ fn first_reachable_checks_directly_then_in_one_batch() {
     .unwrap();
     repo.run(["tag", "v9.0.0"]).unwrap();
     let side = repo.rev_parse("HEAD").unwrap();
-    let pick = |c: &[(&str, &str)]| repo.first_reachable(c.iter().copied(), &head).unwrap();
+    let pick = |c: &[(&str, &str)]| {
+        repo.first_reachable(c.iter().copied(), &head)
+            .unwrap()
+            .map(|r| r.index)
+    };
     assert_eq!(
         pick(&[("v9.0.0", &side), (&v011.name, &v011.commit)]),
         Some(1)
@@ -572,4 +576,116 @@ fn tag_days_are_the_days_git_gives() {
     assert!(ours.contains(&("annotated-zoned".into(), "2024-03-02".into())));
     assert!(ours.contains(&("light".into(), "2024-03-01".into())));
     assert!(ours.contains(&("nested".into(), "2024-05-06".into())));
+}
+
+/// A release tree made the project's way (`release.sh release-tree`): a commit on top of
+/// `base` with `message`, off the branch, tagged `tag` (annotated).
+fn release_tree(repo: &Repo, base: &str, tag: &str, message: &str) -> String {
+    let tree = repo
+        .run([
+            "-c",
+            "user.name=A",
+            "-c",
+            "user.email=a@example.com",
+            "commit-tree",
+            &format!("{base}^{{tree}}"),
+            "-p",
+            base,
+            "-m",
+            message,
+        ])
+        .unwrap();
+    let tree = String::from_utf8(tree).unwrap().trim().to_string();
+    repo.run([
+        "-c",
+        "user.name=A",
+        "-c",
+        "user.email=a@example.com",
+        "tag",
+        "-a",
+        "-m",
+        tag,
+        tag,
+        &tree,
+    ])
+    .unwrap();
+    tree
+}
+
+#[test]
+fn a_marked_release_tree_counts_at_its_first_parent() {
+    let (_d, repo) = repo();
+    let head = repo.rev_parse("HEAD").unwrap();
+    let base = repo.rev_parse("HEAD~1").unwrap();
+    let marked = release_tree(
+        &repo,
+        &base,
+        "v0.2.0",
+        &format!("chore(release): release tree for v0.2.0\n\nRelease-Tree-Of: {base}"),
+    );
+    // Another commit's id in the trailer, or none at all: not a release of anything here.
+    let wrong = release_tree(
+        &repo,
+        &base,
+        "v0.3.0",
+        &format!("chore(release): release tree\n\nRelease-Tree-Of: {head}"),
+    );
+    let bare = release_tree(&repo, &base, "v0.4.0", "chore(release): release tree");
+    // Two values, one of them right: not exactly the parent.
+    let twice = release_tree(
+        &repo,
+        &base,
+        "v0.5.0",
+        &format!("chore: tree\n\nRelease-Tree-Of: {base}\nRelease-Tree-Of: {head}"),
+    );
+    let tree_object = String::from_utf8(repo.run(["rev-parse", "HEAD^{tree}"]).unwrap())
+        .unwrap()
+        .trim()
+        .to_string();
+    let marks = repo
+        .release_tree_parents(&[&marked, &wrong, &bare, &twice, &head, &tree_object])
+        .unwrap();
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!(marks.get(&marked), Some(&base));
+
+    let pick = |c: &[(&str, &str)]| repo.first_reachable(c.iter().copied(), &head).unwrap();
+    // The highest tag is the marked tree: released at its parent.
+    assert_eq!(
+        pick(&[("v0.2.0", &marked), ("v0.1.1", &base)]),
+        Some(Reached {
+            index: 0,
+            commit: base.clone()
+        })
+    );
+    // Unmarked or wrongly marked trees stay unreachable, as any tag off the branch.
+    let v010 = repo.rev_parse("v0.1.0").unwrap();
+    for tree in [&wrong, &bare, &twice] {
+        assert_eq!(
+            pick(&[("v9", tree), ("v0.1.0", &v010)]),
+            Some(Reached {
+                index: 1,
+                commit: v010.clone()
+            })
+        );
+    }
+    // Seen from before the parent, the tree is not released there either.
+    assert_eq!(
+        repo.first_reachable([("v0.2.0", marked.as_str())], &v010)
+            .unwrap(),
+        None
+    );
+    // Past the direct checks, the batch answers the same.
+    let mut many: Vec<(&str, &str)> = vec![("v0.4.0", bare.as_str()); 10];
+    many.push(("v0.2.0", &marked));
+    assert_eq!(
+        pick(&many),
+        Some(Reached {
+            index: 10,
+            commit: base.clone()
+        })
+    );
+    assert_eq!(
+        repo.reached_from(&head, &[&base, &marked, &head]).unwrap(),
+        [base.clone(), head.clone()].into_iter().collect()
+    );
 }

@@ -6,6 +6,8 @@
 //! was never merged is skipped, and still counts in [`LastRelease::known`] so that the next
 //! pre-release number and the next version never repeat a tag.
 
+use std::collections::HashMap;
+
 use hub_conventional::TagPattern;
 use hub_conventional::semver::Version;
 use hub_git::{CommitLog, Range, Repo, Tag};
@@ -38,12 +40,18 @@ pub fn candidates<'t>(pattern: &TagPattern, tags: &'t [Tag]) -> Vec<(&'t Tag, Ve
 }
 
 /// Every package's last release among `tags` (every tag of the repository with its
-/// commit): for each pattern, the highest version whose tag is reachable from `to`.
+/// commit): for each pattern, the highest version whose tag is released on `to`'s history —
+/// its commit reachable from `to`, or a marked release tree whose first parent is
+/// (`hub_git::RELEASE_TREE_TRAILER`; the release then starts at that parent).
 ///
 /// Asked in rounds of one `git for-each-ref --merged` about each unsettled package's
 /// highest candidate not yet ruled out — one round when every package's highest tag is
 /// reachable, whatever the number of packages. After a few rounds (pre-releases on
-/// unmerged branches) one walk answers for every tag at once.
+/// unmerged branches) one walk answers for every tag at once. The first round that finds a
+/// candidate unreachable reads the release-tree marks of every remaining candidate (one
+/// `git log --no-walk`), and each round with marked unreachable candidates asks about their
+/// parents in one `git rev-list`: two more processes when every package's highest tag is a
+/// release tree.
 pub fn last_releases(
     repo: &Repo,
     patterns: &[&TagPattern],
@@ -54,19 +62,50 @@ pub fn last_releases(
     let candidates: Vec<Vec<(&Tag, Version)>> =
         patterns.iter().map(|p| candidates(p, tags)).collect();
     let mut next = vec![0usize; patterns.len()];
-    let mut found: Vec<Option<usize>> = vec![None; patterns.len()];
+    // Per package: the candidate found, and the commit it counts at.
+    let mut found: Vec<Option<(usize, String)>> = vec![None; patterns.len()];
     let mut open: Vec<usize> = (0..patterns.len())
         .filter(|&p| !candidates[p].is_empty())
         .collect();
+    let mut marks: Option<HashMap<String, String>> = None;
+    // The release trees' marks of every candidate not yet ruled out (read once).
+    let read_marks = |open: &[usize], next: &[usize]| {
+        let rest: Vec<&str> = open
+            .iter()
+            .flat_map(|&p| {
+                candidates[p][next[p]..]
+                    .iter()
+                    .map(|(t, _)| t.commit.as_str())
+            })
+            .collect();
+        repo.release_tree_parents(&rest)
+    };
     for round in 0.. {
         if open.is_empty() {
             break;
         }
         if round == ROUNDS {
             let merged = repo.tags_merged_into(to, None)?;
+            let marks = match &mut marks {
+                Some(m) => m,
+                None => marks.insert(read_marks(&open, &next)?),
+            };
+            let parents: Vec<&str> = open
+                .iter()
+                .flat_map(|&p| candidates[p][next[p]..].iter())
+                .filter(|(t, _)| !merged.contains(&t.name))
+                .filter_map(|(t, _)| marks.get(&t.commit).map(String::as_str))
+                .collect();
+            let reached = repo.reached_from(to, &parents)?;
             for &p in &open {
-                found[p] = (next[p]..candidates[p].len())
-                    .find(|&i| merged.contains(&candidates[p][i].0.name));
+                found[p] = (next[p]..candidates[p].len()).find_map(|i| {
+                    let tag = candidates[p][i].0;
+                    if merged.contains(&tag.name) {
+                        return Some((i, tag.commit.clone()));
+                    }
+                    let parent = marks.get(&tag.commit)?;
+                    reached.contains(parent).then(|| (i, parent.clone()))
+                });
             }
             break;
         }
@@ -75,9 +114,40 @@ pub fn last_releases(
             .map(|&p| candidates[p][next[p]].0.name.as_str())
             .collect();
         let merged = repo.tags_merged_into(to, Some(&names))?;
+        let unreached: Vec<usize> = open
+            .iter()
+            .copied()
+            .filter(|&p| !merged.contains(&candidates[p][next[p]].0.name))
+            .collect();
+        let mut released: HashMap<usize, String> = HashMap::new();
+        if !unreached.is_empty() {
+            let marks = match &mut marks {
+                Some(m) => m,
+                None => marks.insert(read_marks(&open, &next)?),
+            };
+            let marked: Vec<(usize, &str)> = unreached
+                .iter()
+                .filter_map(|&p| {
+                    let parent = marks.get(&candidates[p][next[p]].0.commit)?;
+                    Some((p, parent.as_str()))
+                })
+                .collect();
+            let parents: Vec<&str> = marked.iter().map(|&(_, parent)| parent).collect();
+            let reached = repo.reached_from(to, &parents)?;
+            for (p, parent) in marked {
+                if reached.contains(parent) {
+                    released.insert(p, parent.to_owned());
+                }
+            }
+        }
         open.retain(|&p| {
-            if merged.contains(&candidates[p][next[p]].0.name) {
-                found[p] = Some(next[p]);
+            let tag = candidates[p][next[p]].0;
+            if merged.contains(&tag.name) {
+                found[p] = Some((next[p], tag.commit.clone()));
+                return false;
+            }
+            if let Some(parent) = released.remove(&p) {
+                found[p] = Some((next[p], parent));
                 return false;
             }
             next[p] += 1;
@@ -88,7 +158,7 @@ pub fn last_releases(
         .into_iter()
         .zip(found)
         .map(|(c, f)| {
-            let last = f.map(|i| (c[i].0.name.clone(), c[i].0.commit.clone(), c[i].1.clone()));
+            let last = f.map(|(i, commit)| (c[i].0.name.clone(), commit, c[i].1.clone()));
             LastRelease {
                 tag: last.as_ref().map(|l| l.0.clone()),
                 commit: last.as_ref().map(|l| l.1.clone()),

@@ -149,6 +149,7 @@ pub fn last_release(
     let candidates = candidates(pattern, &tags);
     let known: Vec<Version> = candidates.iter().map(|(_, v)| v.clone()).collect();
 
+    // A release tree's tag counts at its first parent (hub-git's `first_reachable`).
     let found = repo
         .first_reachable(
             candidates
@@ -156,11 +157,17 @@ pub fn last_release(
                 .map(|(t, _)| (t.name.as_str(), t.commit.as_str())),
             to,
         )?
-        .map(|i| (candidates[i].0, candidates[i].1.clone()));
+        .map(|r| {
+            (
+                candidates[r.index].0,
+                candidates[r.index].1.clone(),
+                r.commit,
+            )
+        });
     Ok(match found {
-        Some((t, v)) => LastRelease {
+        Some((t, v, commit)) => LastRelease {
             tag: Some(t.name.clone()),
-            commit: Some(t.commit.clone()),
+            commit: Some(commit),
             version: Some(v),
             known,
         },
