@@ -1,5 +1,6 @@
 //! A would-be tree: a commit's tree with some files' contents replaced, computed by git in a
-//! scratch index, in six git processes whatever the number of files.
+//! scratch index and work tree (`git add`, so the files go through git's filters), in five
+//! git processes whatever the number of files.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -34,66 +35,137 @@ fn checked(out: Output, args: &str) -> Result<Vec<u8>, GitError> {
     }
 }
 
+/// Configuration for the git processes that work in the scratch index and work tree: no
+/// file-system monitor started on the scratch directory, no split index (whose shared part
+/// would be written into the repository), no sparse-checkout refusal of a path.
+const SCRATCH_CONFIG: [&str; 6] = [
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.splitIndex=false",
+    "-c",
+    "core.sparseCheckout=false",
+];
+
 impl Repo {
     /// The tree of commit `base` with each of `files` — a path from the repository's root
-    /// and its new bytes, taken as they are (no filter, no line-ending conversion) — in
-    /// place: a file of `base` keeps its mode (an executable stays executable), a new one
-    /// is a regular file (`100644`), in new directories as needed. A path that is a
-    /// symbolic link, a submodule or a directory in `base` is an error naming it.
+    /// and its new bytes, as they would be written to the work tree — in place, stored as
+    /// `git add` stores them: through the path's filters (`core.autocrlf`, `.gitattributes`'
+    /// `text`/`eol`, `ident`, `filter`, from the repository's configuration and the base's
+    /// attribute files), a file whose blob in `base` has CRLF kept as it is, as git does. A
+    /// file of `base` keeps its mode (an executable stays executable), a new one is a
+    /// regular file (`100644`), in new directories as needed. A path that is a symbolic
+    /// link, a submodule or a directory in `base` is an error naming it.
     ///
-    /// Six git processes whatever the number of files: one `ls-tree` for the modes, one
-    /// `rev-parse` for the repository's object directory, one `hash-object --stdin-paths`
-    /// for every blob, then `read-tree`, `update-index --index-info` and `write-tree` in a
-    /// scratch index. The repository's index and work tree are never touched; its object
-    /// store only with [`Objects::Repository`].
+    /// Five git processes whatever the number of files: one `ls-tree` for the modes, one
+    /// `rev-parse` for the repository's git and object directories, then `read-tree`,
+    /// `add` (of copies of the files in a scratch work tree, the paths on its stdin) and
+    /// `write-tree` in a scratch index. The repository's index and work tree are never
+    /// touched; its object store only with [`Objects::Repository`].
     pub fn tree_with(
         &self,
         base: &str,
         files: &[(&str, &[u8])],
         objects: Objects,
     ) -> Result<String, GitError> {
+        Ok(self.build(base, files, objects, false)?.0)
+    }
+
+    /// [`Repo::tree_with`]'s tree (its objects in a scratch object directory) and each
+    /// file's bytes as git stores them — what a commit made elsewhere (through GitHub's API)
+    /// must hold to have this tree: a CRLF work tree's text with LF where `core.autocrlf` or
+    /// `.gitattributes` say so. One process more: a `cat-file --batch` of the scratch index's
+    /// entries. A path with a line break is an error naming it (`--batch` reads lines).
+    pub fn stored_with(
+        &self,
+        base: &str,
+        files: &[(&str, &[u8])],
+    ) -> Result<(String, Vec<Vec<u8>>), GitError> {
+        self.build(base, files, Objects::Scratch, true)
+    }
+
+    fn build(
+        &self,
+        base: &str,
+        files: &[(&str, &[u8])],
+        objects: Objects,
+        read_back: bool,
+    ) -> Result<(String, Vec<Vec<u8>>), GitError> {
         let modes = self.modes(base, files)?;
         let scratch = tempfile::tempdir().map_err(GitError::Scratch)?;
         let index = scratch.path().join("index");
+        let work = scratch.path().join("work");
         let scratch_objects = scratch.path().join("objects");
-        let repo_objects;
-        let mut env: Vec<(&str, &OsStr)> = vec![("GIT_INDEX_FILE", index.as_os_str())];
+        let args = [
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-dir",
+            "--git-path",
+            "objects",
+        ];
+        let out = checked(spawn::git_in(&self.root, args)?, &args.join(" "))?;
+        let out = String::from_utf8_lossy(&out).into_owned();
+        let mut lines = out.lines();
+        let (Some(git_dir), Some(repo_objects)) = (lines.next(), lines.next()) else {
+            return Err(GitError::Output {
+                args: args.join(" "),
+            });
+        };
+        let mut env: Vec<(&str, &OsStr)> = vec![
+            ("GIT_DIR", OsStr::new(git_dir)),
+            ("GIT_WORK_TREE", work.as_os_str()),
+            ("GIT_INDEX_FILE", index.as_os_str()),
+        ];
         if objects == Objects::Scratch {
             std::fs::create_dir(&scratch_objects).map_err(GitError::Scratch)?;
-            let args = [
-                "rev-parse",
-                "--path-format=absolute",
-                "--git-path",
-                "objects",
-            ];
-            let out = checked(spawn::git_in(&self.root, args)?, &args.join(" "))?;
-            repo_objects = String::from_utf8_lossy(&out).trim_end().to_string();
             env.push(("GIT_OBJECT_DIRECTORY", scratch_objects.as_os_str()));
-            env.push((
-                "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-                OsStr::new(&repo_objects),
-            ));
+            env.push(("GIT_ALTERNATE_OBJECT_DIRECTORIES", OsStr::new(repo_objects)));
         }
-        let blobs = self.write_blobs(scratch.path(), files, &env)?;
+        std::fs::create_dir(&work).map_err(GitError::Scratch)?;
         let git = |args: &[&str], input: Option<Vec<u8>>| -> Result<Vec<u8>, GitError> {
+            let full: Vec<&str> = SCRATCH_CONFIG.iter().chain(args).copied().collect();
             checked(
-                spawn::git_with_env(&self.root, args, &env, input)?,
+                spawn::git_with_env(&work, &full, &env, input)?,
                 &args.join(" "),
             )
         };
         git(&["read-tree", "--end-of-options", base], None)?;
-        let mut info = Vec::new();
-        for ((path, _), blob) in files.iter().zip(&blobs) {
-            info.extend_from_slice(modes[path].as_bytes());
-            info.push(b' ');
-            info.extend_from_slice(blob.as_bytes());
-            info.push(b'\t');
-            info.extend_from_slice(path.as_bytes());
-            info.push(0);
+        if !files.is_empty() {
+            let mut paths = Vec::new();
+            for (path, bytes) in files {
+                write_copy(&work, path, bytes, modes[path])?;
+                paths.extend_from_slice(path.as_bytes());
+                paths.push(0);
+            }
+            // `-f`: a path that an ignore rule names is written all the same.
+            git(
+                &[
+                    "--literal-pathspecs",
+                    "add",
+                    "-f",
+                    "--pathspec-from-file=-",
+                    "--pathspec-file-nul",
+                ],
+                Some(paths),
+            )?;
         }
-        git(&["update-index", "--add", "-z", "--index-info"], Some(info))?;
         let tree = git(&["write-tree"], None)?;
-        Ok(String::from_utf8_lossy(&tree).trim_end().to_string())
+        let tree = String::from_utf8_lossy(&tree).trim_end().to_string();
+        if !read_back || files.is_empty() {
+            return Ok((tree, Vec::new()));
+        }
+        let mut input = Vec::new();
+        for (path, _) in files {
+            if path.contains('\n') {
+                return Err(GitError::Scratch(std::io::Error::other(format!(
+                    "`{}` has a line break in its name: its stored bytes cannot be read back",
+                    path.escape_debug()
+                ))));
+            }
+            input.extend_from_slice(format!(":0:{path}\n").as_bytes());
+        }
+        let out = git(&["cat-file", "--batch"], Some(input))?;
+        Ok((tree, batch_contents(&out, files.len())?))
     }
 
     /// Each path's mode in the new tree (one `git ls-tree -r`): its mode in `base`, or
@@ -166,49 +238,57 @@ impl Repo {
         }
         Ok(modes)
     }
+}
 
-    /// Writes each file's bytes as a blob (one `git hash-object -w --stdin-paths` over
-    /// copies in `scratch`); their ids, in order.
-    fn write_blobs(
-        &self,
-        scratch: &Path,
-        files: &[(&str, &[u8])],
-        env: &[(&str, &OsStr)],
-    ) -> Result<Vec<String>, GitError> {
-        if files.is_empty() {
-            return Ok(Vec::new());
-        }
-        let dir = scratch.join("blobs");
-        std::fs::create_dir(&dir).map_err(GitError::Scratch)?;
-        let mut list = String::new();
-        for (i, (_, bytes)) in files.iter().enumerate() {
-            let copy = dir.join(i.to_string());
-            std::fs::write(&copy, bytes).map_err(GitError::Scratch)?;
-            let name = copy.to_str().filter(|n| !n.contains('\n')).ok_or_else(|| {
-                GitError::Scratch(std::io::Error::other(format!(
-                    "the scratch path {} cannot be given to git",
-                    copy.display()
-                )))
-            })?;
-            list.push_str(name);
-            list.push('\n');
-        }
-        let args = ["hash-object", "-w", "--no-filters", "--stdin-paths"];
-        let out = checked(
-            spawn::git_with_env(&self.root, args, env, Some(list.into_bytes()))?,
-            &args.join(" "),
-        )?;
-        let ids: Vec<String> = String::from_utf8_lossy(&out)
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        if ids.len() != files.len() {
-            return Err(GitError::Output {
-                args: args.join(" "),
-            });
-        }
-        Ok(ids)
+/// The contents in `git cat-file --batch`'s output of `count` objects, in order.
+fn batch_contents(mut out: &[u8], count: usize) -> Result<Vec<Vec<u8>>, GitError> {
+    let bad = || GitError::Output {
+        args: "cat-file --batch".into(),
+    };
+    let mut contents = Vec::with_capacity(count);
+    for _ in 0..count {
+        let end = out.iter().position(|&b| b == b'\n').ok_or_else(bad)?;
+        let header = std::str::from_utf8(&out[..end]).map_err(|_| bad())?;
+        let size: usize = header
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .filter(|_| header.split(' ').nth(1) == Some("blob"))
+            .ok_or_else(bad)?;
+        let body = out.get(end + 1..end + 1 + size).ok_or_else(bad)?;
+        contents.push(body.to_vec());
+        out = out.get(end + 2 + size..).ok_or_else(bad)?;
     }
+    Ok(contents)
+}
+
+/// `path`'s bytes at `path` under the scratch work tree `work`, executable for mode `100755`
+/// (where the file system says so: elsewhere git keeps the base's mode).
+fn write_copy(work: &Path, path: &str, bytes: &[u8], mode: &str) -> Result<(), GitError> {
+    if path
+        .split('/')
+        .any(|part| matches!(part, "" | "." | ".." | ".git") || part.contains('\\'))
+    {
+        return Err(GitError::Scratch(std::io::Error::other(format!(
+            "`{path}` is not a file path inside the repository"
+        ))));
+    }
+    let copy = path
+        .split('/')
+        .fold(work.to_path_buf(), |dir, part| dir.join(part));
+    if let Some(dir) = copy.parent() {
+        std::fs::create_dir_all(dir).map_err(GitError::Scratch)?;
+    }
+    std::fs::write(&copy, bytes).map_err(GitError::Scratch)?;
+    #[cfg(unix)]
+    if mode == "100755" {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
+            .map_err(GitError::Scratch)?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -380,5 +460,101 @@ mod tests {
             .tree_with(&base, &[], Objects::Scratch)
             .expect("a tree");
         assert_eq!(tree, git(dir.path(), &["rev-parse", "HEAD^{tree}"]));
+    }
+
+    /// `tree_with` against `git add` of the same files in a checkout of `base` configured by
+    /// `setup`: the committed repository `files`, then `edits` (each tree must be git's own).
+    fn same_tree_as_git_add(
+        setup: &[&[&str]],
+        files: &[(&str, &[u8])],
+        edits: &[(&str, &[u8])],
+    ) -> (String, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        git(root, &["config", "core.autocrlf", "false"]);
+        for (path, bytes) in files {
+            write(root, path, bytes);
+        }
+        git(root, &["add", "-A"]);
+        git(root, &["commit", "-q", "-m", "start"]);
+        for args in setup {
+            git(root, args);
+        }
+        let repo = Repo::discover(root).expect("a repository");
+        let base = repo.rev_parse("HEAD").expect("HEAD");
+        let ours = repo
+            .tree_with(&base, edits, Objects::Scratch)
+            .expect("a tree");
+        let kept = repo
+            .tree_with(&base, edits, Objects::Repository)
+            .expect("a tree");
+        assert_eq!(kept, ours);
+        let (tree, stored) = repo.stored_with(&base, edits).expect("a tree");
+        assert_eq!(tree, ours);
+        for (path, bytes) in edits {
+            write(root, path, bytes);
+        }
+        git(root, &["add", "-A"]);
+        // Each file's bytes as git stored them.
+        for ((path, _), ours) in edits.iter().zip(&stored) {
+            let theirs = Command::new("git")
+                .current_dir(root)
+                .args(["cat-file", "blob", &format!(":0:{path}")])
+                .output()
+                .expect("git runs")
+                .stdout;
+            assert_eq!(
+                String::from_utf8_lossy(ours),
+                String::from_utf8_lossy(&theirs),
+                "{path}"
+            );
+        }
+        (ours, git(root, &["write-tree"]))
+    }
+
+    #[test]
+    fn with_core_autocrlf_the_blobs_are_the_ones_git_add_stores() {
+        let (ours, theirs) = same_tree_as_git_add(
+            &[&["config", "core.autocrlf", "true"]],
+            &[
+                ("CHANGELOG.md", b"# Changelog\n\n## 1.0.0\n"),
+                // Committed with CRLF: git keeps a file's CRLF when the index has it.
+                ("windows/notes.txt", b"1.0.0\r\nline two\r\n"),
+                ("logo.bin", b"\x00\x01\r\n"),
+            ],
+            &[
+                // A Windows checkout's CRLF text, written back as it was read.
+                (
+                    "CHANGELOG.md",
+                    b"# Changelog\r\n\r\n## 1.1.0\r\n\r\n## 1.0.0\r\n",
+                ),
+                ("windows/notes.txt", b"1.1.0\r\nline two\r\n"),
+                ("packages/new/CHANGELOG.md", b"# new\r\n\r\n## 0.1.0\r\n"),
+                ("logo.bin", b"\x00\x02\r\n"),
+            ],
+        );
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn with_a_gitattributes_eol_crlf_the_blobs_are_the_ones_git_add_stores() {
+        let (ours, theirs) = same_tree_as_git_add(
+            &[],
+            &[
+                (".gitattributes", b"* text=auto eol=crlf\n*.keep -text\n"),
+                ("docs/.gitattributes", b"*.md text eol=crlf\n"),
+                ("CHANGELOG.md", b"# Changelog\n"),
+                ("docs/CHANGES.md", b"# Changes\n"),
+                ("raw.keep", b"raw\r\n"),
+            ],
+            &[
+                ("CHANGELOG.md", b"# Changelog\r\n\r\n## 1.1.0\r\n"),
+                ("docs/CHANGES.md", b"# Changes\r\n\r\n## 1.1.0\r\n"),
+                ("docs/new.md", b"# New\r\n"),
+                ("raw.keep", b"raw 1.1.0\r\n"),
+            ],
+        );
+        assert_eq!(ours, theirs);
     }
 }

@@ -41,13 +41,13 @@ pub fn pull(
                     &content.branch,
                 )?
             }
-            via => push_via_api(
+            CommitVia::Graphql | CommitVia::GitData => push_via_api(
                 request,
                 gh,
+                repo,
                 &run.key,
                 content,
                 run.branch_exists,
-                via,
                 runner,
             )?,
         };
@@ -104,23 +104,22 @@ pub fn pull(
 fn push_via_api(
     request: &Request,
     gh: &GitHub,
+    repo: &Repo,
     key: &str,
     content: &plan::Content,
     exists: bool,
-    via: CommitVia,
     runner: &mut Runner,
 ) -> Result<String> {
+    // The bytes git would store (its filters applied), so that the commit has the tree the
+    // plan compared with the branch's.
+    let stored = files::stored(repo, &content.base_sha, &content.files)?;
     let commit = |gh: &GitHub| {
         gh.commit(
             &content.branch,
             &content.base_sha,
             &content.message,
-            content
-                .files
-                .iter()
-                .map(|f| (f.path.clone(), f.after.clone()))
-                .collect(),
-            via,
+            stored.clone(),
+            request.commit_via,
         )
     };
     gh.reset_branch(&content.branch, &content.base_sha, exists)?;

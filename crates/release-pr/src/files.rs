@@ -271,8 +271,9 @@ fn git(root: &Path, env: &[(&str, &OsStr)], args: &[&str], input: Option<&[u8]>)
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// The tree of `base` with `files` replaced, as git computes it (hub-git's
-/// [`Repo::tree_with`]: a scratch index, six git processes whatever the number of files) —
+/// The tree of `base` with `files` replaced, as `git add` would make it — through the
+/// paths' filters (hub-git's [`Repo::tree_with`]: a scratch index and work tree, five git
+/// processes whatever the number of files) —
 /// its objects in a scratch object directory, so nothing is written to the repository; with
 /// `keep` in the repository instead (for `commit-via: git`, which commits and pushes them).
 pub fn tree(repo: &Repo, base: &str, files: &[FileEdit], keep: bool) -> Result<String> {
@@ -286,6 +287,19 @@ pub fn tree(repo: &Repo, base: &str, files: &[FileEdit], keep: bool) -> Result<S
         Objects::Scratch
     };
     Ok(repo.tree_with(base, &files, objects)?)
+}
+
+/// Each of `files` as git stores it, path and bytes: its text through git's filters
+/// (`core.autocrlf`, `.gitattributes`), as [`tree`] hashes it — what a commit made through
+/// GitHub's API must hold to have that tree (a CRLF work tree's text stored with LF where git
+/// would store LF). Nothing is written to the repository.
+pub fn stored(repo: &Repo, base: &str, files: &[FileEdit]) -> Result<Vec<(String, Vec<u8>)>> {
+    let list: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.after.as_bytes()))
+        .collect();
+    let (_, bytes) = repo.stored_with(base, &list)?;
+    Ok(files.iter().map(|f| f.path.clone()).zip(bytes).collect())
 }
 
 /// Where `rel` (from the work tree's root) is in the repository once symbolic links are

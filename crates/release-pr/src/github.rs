@@ -107,7 +107,7 @@ impl GitHub {
         branch: &str,
         parent: &str,
         message: &str,
-        files: Vec<(String, String)>,
+        files: Vec<(String, Vec<u8>)>,
         via: CommitVia,
     ) -> Result<String> {
         let github = self.client.github();
@@ -120,10 +120,7 @@ impl GitHub {
             expected_head: parent.to_string(),
             headline,
             body,
-            additions: files
-                .into_iter()
-                .map(|(path, text)| (path, text.into_bytes()))
-                .collect(),
+            additions: files,
             deletions: Vec::new(),
         };
         if via == CommitVia::GitData {

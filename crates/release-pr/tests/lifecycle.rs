@@ -944,6 +944,63 @@ fn a_crlf_changelog_gets_its_new_section_in_crlf_on_the_branch() {
     assert_eq!(env.writes_since(before), Vec::<String>::new());
 }
 
+/// A checkout whose work tree has CRLF while the repository holds LF — a Windows runner's
+/// `core.autocrlf=true`, or a `.gitattributes` `eol=crlf` anywhere — releases through a
+/// branch that holds what `git add` would store (LF blobs: nothing to renormalise), through
+/// GraphQL and through the Git Data API; the next run finds it unchanged.
+#[test]
+fn a_crlf_work_tree_of_an_lf_repository_is_committed_as_git_add_would_store_it() {
+    let changelog = "# Changelog\n\n## [1.2.0] - 2024-01-01\n\n- first\n";
+    for (autocrlf, attributes, via) in [
+        (true, None, "graphql"),
+        (false, Some("* text=auto eol=crlf\n"), "git-data"),
+    ] {
+        let mut files = vec![("Cargo.toml", CARGO_TOML), ("CHANGELOG.md", changelog)];
+        if let Some(a) = attributes {
+            files.push((".gitattributes", a));
+        }
+        let dir = project_with(&files, &["v1.2.0"], &[("src/lib.rs", "\n")]);
+        if autocrlf {
+            git(dir.path(), &["config", "core.autocrlf", "true"]);
+        }
+        // The work tree as a checkout with these settings writes it.
+        for name in ["Cargo.toml", "CHANGELOG.md"] {
+            std::fs::remove_file(dir.path().join(name)).expect("test setup");
+        }
+        git(dir.path(), &["checkout", "--", "."]);
+        let worktree = std::fs::read_to_string(dir.path().join("Cargo.toml")).expect("read");
+        assert!(worktree.contains("\r\n"), "a CRLF work tree: {worktree:?}");
+        let Some(env) = Env::with(Options::default(), dir) else {
+            return;
+        };
+        let run = env.run_ok(&["--commit-via", via]);
+        assert_eq!(run["action"], "opened", "{via}: {run:#}");
+        env.pull();
+        let path = env.path();
+        for name in ["Cargo.toml", "CHANGELOG.md"] {
+            let blob = git(
+                &path,
+                &["cat-file", "blob", &format!("hub-release/main:{name}")],
+            );
+            assert!(blob.contains("1.3.0"), "{via} {name}: {blob:?}");
+            assert!(
+                !blob.contains('\r'),
+                "{via}: {name} is stored as git add stores it: {blob:?}"
+            );
+        }
+        // Git itself finds nothing to renormalise on the branch.
+        git(&path, &["checkout", "-q", "hub-release/main"]);
+        git(&path, &["add", "--renormalize", "."]);
+        assert_eq!(git(&path, &["status", "--porcelain"]), "", "{via}");
+        git(&path, &["checkout", "-q", "main"]);
+        // Nothing new: the same tree, so nothing is pushed or edited.
+        let before = env.server.requests().len();
+        let run = env.run_ok(&["--commit-via", via]);
+        assert_eq!(run["action"], "unchanged", "{via}: {run:#}");
+        assert_eq!(env.writes_since(before), Vec::<String>::new(), "{via}");
+    }
+}
+
 #[test]
 fn a_cargo_workspace_with_inherited_versions_and_its_lock() {
     let dir = project_with(
