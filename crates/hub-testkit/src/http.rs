@@ -69,6 +69,19 @@ impl Server {
     }
 }
 
+/// A loopback port nothing listens on now (the OS's choice of a free one, released): for a
+/// server a test starts itself, or an address that refuses connections.
+///
+/// # Panics
+/// When no loopback port can be bound.
+#[must_use]
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("because loopback is free")
+        .port()
+}
+
 /// Reads a request head; returns its path (or the CONNECT target).
 fn read_head(stream: &mut TcpStream) -> String {
     let mut reader = BufReader::new(stream);

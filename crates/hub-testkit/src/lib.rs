@@ -7,10 +7,17 @@
 //! skip there is a broken set-up, never a pass. A variable that names a path which does not
 //! exist (`HUB_PEER_SUITES`, `HUB_GITHUB_OPENAPI`) is a mistake, not an absence: it fails
 //! the test everywhere.
+//!
+//! **The rest** is what tests used to write for themselves: temporary git repositories and
+//! git under a clean environment ([`git`]), loopback HTTP servers ([`http`]), seeded random
+//! numbers ([`rng`]), a built binary run under a clean environment ([`bin`]), a private
+//! Docker engine ([`docker`]) and an sshd ([`sshd`]).
 
 use std::path::{Path, PathBuf};
 
+pub mod bin;
 pub mod docker;
+pub mod git;
 pub mod http;
 pub mod rng;
 pub mod sshd;
