@@ -80,7 +80,7 @@ pub fn read(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> R
     };
 
     let existing = match (request.mode, args.context) {
-        (Mode::Prepend, false) => Some(file::read(&request.path)?),
+        (Mode::Prepend | Mode::Overwrite, false) => Some(file::read(&request.path)?),
         _ => None,
     };
     Ok(Facts {

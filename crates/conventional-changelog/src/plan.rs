@@ -4,8 +4,8 @@
 
 use anyhow::{Context, Result};
 use hub_changelog::{
-    Config, KEEP_A_CHANGELOG_HEADER, Layout, Links, ReleaseContext, ReleaseInput, context, prepend,
-    render,
+    Config, KEEP_A_CHANGELOG_HEADER, Layout, Links, ReleaseContext, ReleaseInput, context,
+    in_line_endings_of, prepend, render,
 };
 
 use crate::args::Mode;
@@ -41,7 +41,7 @@ pub fn config(request: &Request, links: Option<Links>) -> Config {
 
 /// The plan from the analysed releases (newest first; never empty): the newest one's
 /// section, put into the file as the mode says. `existing` is the file's text for
-/// `mode: prepend`.
+/// `mode: prepend` and `mode: overwrite` (whose line endings the new text keeps).
 pub fn plan<'a>(
     request: &Request,
     releases: &'a [ReleaseInput<'_>],
@@ -61,10 +61,12 @@ pub fn plan<'a>(
         Mode::Overwrite => {
             let body = lean::render_history(releases, config, &request.layout)
                 .context("cannot render the changelog")?;
-            Some(match request.layout {
+            let text = match request.layout {
                 Layout::Template(_) => body,
                 _ => format!("{KEEP_A_CHANGELOG_HEADER}\n{body}"),
-            })
+            };
+            // The file's own line endings, as `prepend` keeps them.
+            Some(in_line_endings_of(existing.unwrap_or_default(), &text))
         }
     };
     let commit_message = match &release.version {

@@ -207,6 +207,41 @@ fn overwrite_writes_one_section_per_release_with_enterprise_links() {
 }
 
 #[test]
+fn overwrite_keeps_a_crlf_changelogs_line_endings_and_a_re_run_changes_nothing() {
+    let r = branched_history();
+    let lf = branched_history();
+    std::fs::write(
+        r.path().join("CHANGELOG.md"),
+        "# Changelog\r\n\r\nWritten on Windows.\r\n",
+    )
+    .expect("write");
+    let out = r.run().input("mode", "overwrite").go();
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.output("changed"), "true");
+    let bytes = std::fs::read(r.path().join("CHANGELOG.md")).expect("read");
+    let text = String::from_utf8(bytes.clone()).expect("utf-8");
+    assert!(text.contains("## 1.0.0 - "), "{text:?}");
+    assert_eq!(
+        text.matches('\n').count(),
+        text.matches("\r\n").count(),
+        "every line of a CRLF file ends in CRLF: {text:?}"
+    );
+    // The same history as an LF file gets the same text in LF.
+    assert_eq!(lf.run().input("mode", "overwrite").go().code, 0);
+    assert_eq!(text.replace("\r\n", "\n"), lf.read("CHANGELOG.md"));
+
+    // Overwrite again, or prepend: not a byte changes.
+    let again = r.run().input("mode", "overwrite").go();
+    assert_eq!(again.output("changed"), "false", "{again}");
+    let prepend = r.run().go();
+    assert_eq!(prepend.output("changed"), "false", "{prepend}");
+    assert_eq!(
+        std::fs::read(r.path().join("CHANGELOG.md")).expect("read"),
+        bytes
+    );
+}
+
+#[test]
 fn overwrite_with_release_version_names_the_unreleased_commits() {
     let r = branched_history();
     let out = r

@@ -59,7 +59,7 @@ pub use model::{
     ALL_TYPES, Author, AuthorStyle, Config, Links, LogCommit, ReleaseCommit, ReleaseInput,
     SectionSpec, TypeSpec, default_title,
 };
-pub use prepend::{KEEP_A_CHANGELOG_HEADER, prepend};
+pub use prepend::{KEEP_A_CHANGELOG_HEADER, in_line_endings_of, prepend};
 pub use render::{Layout, RenderError, UnknownLayout, render};
 
 /// [`context()`] then [`render()`].

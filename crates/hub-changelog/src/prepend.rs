@@ -49,14 +49,12 @@ pub fn prepend(existing: &str, section: &str, version: &str) -> String {
         section = format!("## {version}\n\n{section}");
     }
     let nl = line_ending(existing);
-    if nl != "\n" {
-        section = section.replace('\n', nl);
-    }
+    let section = with_line_ending(&section, nl);
 
     if existing.trim().is_empty() {
         return format!(
             "{}{nl}{section}{nl}",
-            KEEP_A_CHANGELOG_HEADER.replace('\n', nl)
+            with_line_ending(KEEP_A_CHANGELOG_HEADER, nl)
         );
     }
 
@@ -114,6 +112,31 @@ fn join(before: &str, section: &str, after: &str, nl: &str) -> String {
         out.push_str(nl);
     }
     out
+}
+
+/// `text` (a whole changelog written anew, as `mode: overwrite` does) in the line endings
+/// of `existing`, the file it replaces, as [`prepend`] writes its section: every line break
+/// becomes the ending most of `existing`'s lines have — `\r\n` for a CRLF file, `\n`
+/// otherwise (an empty or missing file, a tie).
+///
+/// ```
+/// use hub_changelog::in_line_endings_of;
+///
+/// assert_eq!(in_line_endings_of("# Old\r\n", "# New\n\n- a\n"), "# New\r\n\r\n- a\r\n");
+/// assert_eq!(in_line_endings_of("", "# New\r\n"), "# New\n");
+/// ```
+pub fn in_line_endings_of(existing: &str, text: &str) -> String {
+    with_line_ending(text, line_ending(existing))
+}
+
+/// `text` with every line break (`\r\n` or `\n`) written as `nl`.
+fn with_line_ending(text: &str, nl: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    if nl == "\n" {
+        text
+    } else {
+        text.replace('\n', nl)
+    }
 }
 
 /// The line ending most of `text`'s lines end with: `\r\n` when more lines end with it
