@@ -6,26 +6,15 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use hub_github_standin::test_support::TestServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-semver-bump");
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    hub_testkit::git::git(dir, args)
 }
 
 fn commit(dir: &Path, message: &str) {
@@ -37,25 +26,10 @@ fn commit(dir: &Path, message: &str) {
     std::fs::write(dir.join("f.txt"), n.to_string()).unwrap();
     git(dir, &["add", "f.txt"]);
     let date = format!("2024-02-{:02}T08:00:00Z", n.min(28));
-    let mut child = Command::new("git")
-        .current_dir(dir)
-        .args(["commit", "-q", "-F", "-"])
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(message.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    hub_testkit::git::run(
+        hub_testkit::git::command(dir, &date).args(["commit", "-q", "-F", "-"]),
+        Some(message.as_bytes()),
+    );
 }
 
 fn repo(dir: &Path, messages: &[&str]) -> PathBuf {

@@ -20,23 +20,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
         "{} +0000",
         CLOCK.fetch_add(60, std::sync::atomic::Ordering::Relaxed)
     );
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_AUTHOR_DATE", &when)
-        .env("GIT_COMMITTER_DATE", &when)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    hub_testkit::git::git_at(dir, args, &when)
 }
 
 /// A commit changing `files` (each gets new content).
@@ -214,10 +198,11 @@ fn every_package_in_one_pass_equals_one_run_per_package() {
             );
         }
     }
-    // A single package without `path`: three git processes, one after the other — the tag
-    // names, the commits of `to` and of the highest tag, the log that proves it reachable.
+    // A single package without `path`: two git processes, one after the other — the
+    // work tree, `to` and every tag's name (rev-parse), then the log of the range that also
+    // names the highest tag's commit among its boundary commits.
     let (one, calls) = run(tmp.path(), &["--tag-prefix", "api@"]);
-    assert_eq!(calls, ["for-each-ref", "rev-parse", "log"]);
+    assert_eq!(calls, ["rev-parse", "log"]);
     assert_eq!(one["current-version"], "1.0.0");
     // What the rules say, to be sure the equality is not between two wrong answers.
     assert_eq!(packages["api"]["next-version"], "1.1.0"); // fix + feat on the merged branch

@@ -19,29 +19,12 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use hub_testkit::rng::Rng;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-semver-bump");
 const HISTORIES: u64 = 16;
-
-/// splitmix64: small, seeded, good enough to pick commit kinds.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 const NONE: u8 = 0;
 const PATCH: u8 = 1;
@@ -178,7 +161,7 @@ fn data(out: &mut Vec<u8>, text: &str) {
 }
 
 fn generate(seed: u64) -> History {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::seeded(seed);
     let mut out = Vec::new();
     let mut mark = 0usize;
     let mut main_tip: Option<usize> = None;
@@ -271,7 +254,7 @@ fn generate(seed: u64) -> History {
                 if targets.is_empty() {
                     ("test", format!("test: cover thing {i}"), NONE, false)
                 } else {
-                    let k = targets[rng.below(targets.len() as u64) as usize];
+                    let k = targets[rng.below(targets.len())];
                     pending[k].cancelled = true;
                     let msg = format!("Revert \"{}\"\n\nIt broke thing {i}.", pending[k].summary);
                     let m = commit(
@@ -293,7 +276,7 @@ fn generate(seed: u64) -> History {
             }
             85..=86 if !released.is_empty() => {
                 // A revert of something already released: a patch.
-                let k = rng.below(released.len() as u64) as usize;
+                let k = rng.below(released.len());
                 let target = released.swap_remove(k);
                 (
                     "revert of a released commit",
@@ -422,29 +405,10 @@ fn generate(seed: u64) -> History {
 }
 
 fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> String {
-    let mut child = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_COMMITTER_NAME", "Release Bot")
-        .env("GIT_COMMITTER_EMAIL", "bot@example.com")
-        .env("GIT_COMMITTER_DATE", "1700000000 +0000")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    if let Some(input) = input {
-        stdin.write_all(input).unwrap();
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    hub_testkit::git::run(
+        hub_testkit::git::command(dir, "1700000000 +0000").args(args),
+        input,
+    )
 }
 
 fn next_version_of(repo: &Path, to: &str, channel: bool) -> serde_json::Value {
