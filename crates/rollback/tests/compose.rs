@@ -10,13 +10,13 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use hub_testkit::bin::{Action, Run};
 use hub_testkit::docker::Engine;
 use hub_testkit::sshd::Sshd;
 
@@ -28,13 +28,6 @@ struct World {
     dir: tempfile::TempDir,
     engine: Engine,
     port: u16,
-}
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    outputs: BTreeMap<String, String>,
 }
 
 /// Which images the engine gets.
@@ -52,11 +45,7 @@ impl World {
     fn new(images: Images) -> Option<World> {
         let engine = Engine::start()?;
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = hub_testkit::http::free_port();
         let w = World { dir, engine, port };
         w.git_repo();
         let rootfs = w.path("rootfs");
@@ -177,34 +166,16 @@ services:
 
     /// The binary with these inputs and these Docker variables (none: no `DOCKER_HOST`).
     fn run_with(&self, inputs: &[(&str, &str)], docker: &[(&'static str, String)]) -> Run {
-        let output_file = self.path("github_output");
-        std::fs::write(&output_file, "").unwrap();
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(docker.iter().cloned())
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_OUTPUT", &output_file)
+        docker
+            .iter()
+            .fold(Action::new(BIN, self.dir.path()), |a, (k, v)| a.env(*k, v))
             .env("RUNNER_TEMP", self.dir.path())
             .env("INPUT_REPOSITORY-PATH", self.path("repo"))
             .env("INPUT_TARGET", "compose")
             .env("INPUT_COMPOSE-FILE", self.compose_file())
             .env("INPUT_SERVICE", "web")
             .env("INPUT_AUDIT-LOG", self.path("audit.jsonl"))
-            .current_dir(self.dir.path());
-        for (name, value) in inputs {
-            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
-        }
-        let out = cmd.output().unwrap();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            outputs: hub_kit::files::parse_key_values(
-                &std::fs::read_to_string(&output_file).unwrap(),
-            )
-            .into_iter()
-            .collect(),
-        }
+            .run(inputs)
     }
 
     /// The audit log's lines.

@@ -9,7 +9,6 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,6 +17,7 @@ use hub_github::{
     NewDeploymentStatus, Repository,
 };
 use hub_github_standin::test_support::TestServer;
+use hub_testkit::bin::{Action, Run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-rollback");
 const REPO: &str = "org/app";
@@ -38,16 +38,7 @@ impl World {
         let git_dir = dir.path().join("repo");
         std::fs::create_dir(&git_dir).unwrap();
         let git = |args: &[&str]| {
-            let out = Command::new("git")
-                .args(args)
-                .current_dir(&git_dir)
-                .env("GIT_AUTHOR_NAME", "t")
-                .env("GIT_AUTHOR_EMAIL", "t@example.com")
-                .env("GIT_COMMITTER_NAME", "t")
-                .env("GIT_COMMITTER_EMAIL", "t@example.com")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "git {args:?}: {out:?}");
+            hub_testkit::git::git(&git_dir, args);
         };
         git(&["init", "-q", "-b", "main"]);
         for tag in ["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"] {
@@ -141,44 +132,24 @@ impl World {
         path: &std::ffi::OsStr,
         vars: &[(&str, &str)],
     ) -> Run {
-        let output_file = self.path("github_output");
-        let summary_file = self.path("github_step_summary");
-        std::fs::write(&output_file, "").unwrap();
-        std::fs::write(&summary_file, "").unwrap();
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
+        let mut action = Action::new(BIN, self.dir.path())
             .env("PATH", path)
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_OUTPUT", &output_file)
-            .env("GITHUB_STEP_SUMMARY", &summary_file)
             .env("GITHUB_API_URL", self.server.url())
             .env("GITHUB_SERVER_URL", "https://github.example")
             .env("GITHUB_REPOSITORY", REPO)
             .env("GITHUB_RUN_ID", "42")
             .env("GITHUB_TOKEN", TOKEN)
-            .env("INPUT_REPOSITORY-PATH", self.path("repo"))
-            .current_dir(self.dir.path());
+            .env("INPUT_REPOSITORY-PATH", self.path("repo"));
         if let Some((name, payload)) = event {
             let path = self.path("event.json");
             std::fs::write(&path, payload).unwrap();
-            cmd.env("GITHUB_EVENT_NAME", name)
+            action = action
+                .env("GITHUB_EVENT_NAME", name)
                 .env("GITHUB_EVENT_PATH", path);
         }
-        for (name, value) in inputs {
-            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
-        }
+        let (mut cmd, files) = action.command(inputs, "");
         cmd.envs(vars.iter().copied());
-        let out = cmd.output().unwrap();
-        let outputs =
-            hub_kit::files::parse_key_values(&std::fs::read_to_string(&output_file).unwrap())
-                .into_iter()
-                .collect();
-        let run = Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            outputs,
-        };
+        let run = files.finish(&cmd.output().unwrap());
         // The token is masked before anything else, and never printed.
         let masked = format!("::add-mask::{TOKEN}");
         assert!(run.stdout.starts_with(&masked), "{run:#?}");
@@ -187,23 +158,6 @@ impl World {
             "{run:#?}"
         );
         run
-    }
-}
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    outputs: BTreeMap<String, String>,
-}
-
-impl Run {
-    fn output(&self, name: &str) -> &str {
-        self.outputs
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("no output `{name}` in {self:#?}"))
     }
 }
 

@@ -8,7 +8,6 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -17,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hub_testkit::bin::{Action, Files, Run};
 use hub_testkit::sshd::Sshd;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-rollback");
@@ -38,16 +38,7 @@ impl Fixture {
         let repo = root.join("repo");
         std::fs::create_dir(&repo).unwrap();
         let git = |args: &[&str]| {
-            let out = Command::new("git")
-                .args(args)
-                .current_dir(&repo)
-                .env("GIT_AUTHOR_NAME", "t")
-                .env("GIT_AUTHOR_EMAIL", "t@example.com")
-                .env("GIT_COMMITTER_NAME", "t")
-                .env("GIT_COMMITTER_EMAIL", "t@example.com")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "git {args:?}: {out:?}");
+            hub_testkit::git::git(&repo, args);
         };
         git(&["init", "-q"]);
         for tag in ["v0.9.0", "v1.0.0", "v1.1.0-rc.1", "v1.1.0"] {
@@ -84,7 +75,7 @@ impl Fixture {
     fn run(&self, inputs: &[(String, String)]) -> Run {
         let (mut cmd, files) = self.command(inputs, "");
         let out = cmd.output().unwrap();
-        files.finish(out)
+        files.finish(&out)
     }
 
     /// Starts the binary with these inputs; `tag` keeps its output files apart from those
@@ -104,55 +95,18 @@ impl Fixture {
         let (mut cmd, files) = self.command(inputs, "");
         cmd.envs(env.iter().copied());
         let out = cmd.output().unwrap();
-        files.finish(out)
+        files.finish(&out)
     }
 
     fn command(&self, inputs: &[(String, String)], tag: &str) -> (Command, Files) {
-        let output_file = self.path(&format!("github_output{tag}"));
-        let summary_file = self.path(&format!("github_step_summary{tag}"));
-        std::fs::write(&output_file, "").unwrap();
-        std::fs::write(&summary_file, "").unwrap();
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_OUTPUT", &output_file)
-            .env("GITHUB_STEP_SUMMARY", &summary_file)
+        let inputs: Vec<(&str, &str)> = inputs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Action::new(BIN, self.dir.path())
             .env("GITHUB_REPOSITORY", "org/app")
             .env("GITHUB_RUN_ID", "42")
-            .current_dir(self.dir.path());
-        for (name, value) in inputs {
-            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
-        }
-        (
-            cmd,
-            Files {
-                output_file,
-                summary_file,
-            },
-        )
-    }
-}
-
-/// Where one run's outputs and summary go.
-struct Files {
-    output_file: PathBuf,
-    summary_file: PathBuf,
-}
-
-impl Files {
-    fn finish(self, out: std::process::Output) -> Run {
-        let outputs =
-            hub_kit::files::parse_key_values(&std::fs::read_to_string(&self.output_file).unwrap())
-                .into_iter()
-                .collect();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            outputs,
-            summary: std::fs::read_to_string(&self.summary_file).unwrap(),
-        }
+            .command(&inputs, tag)
     }
 }
 
@@ -160,24 +114,6 @@ fn inputs(base: Vec<(String, String)>, more: &[(&str, &str)]) -> Vec<(String, St
     let mut all = base;
     all.extend(more.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     all
-}
-
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    outputs: BTreeMap<String, String>,
-    summary: String,
-}
-
-impl Run {
-    fn output(&self, name: &str) -> &str {
-        self.outputs
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("no output `{name}` in {self:#?}"))
-    }
 }
 
 /// A tiny HTTP service on loopback. With `status` 200 it answers
@@ -753,8 +689,8 @@ fn two_rollbacks_at_once_take_turns_and_the_second_finds_it_done() {
     );
     let (a, a_files) = f.spawn(&run_inputs, "-a");
     let (b, b_files) = f.spawn(&run_inputs, "-b");
-    let a = a_files.finish(a.wait_with_output().unwrap());
-    let b = b_files.finish(b.wait_with_output().unwrap());
+    let a = a_files.finish(&a.wait_with_output().unwrap());
+    let b = b_files.finish(&b.wait_with_output().unwrap());
     assert_eq!((a.code, b.code), (Some(0), Some(0)), "{a:#?}\n{b:#?}");
     assert_eq!(
         f.current(),
@@ -803,8 +739,8 @@ fn command_rollbacks_at_once_do_not_interleave() {
     );
     let (a, a_files) = f.spawn(&run_inputs, "-a");
     let (b, b_files) = f.spawn(&run_inputs, "-b");
-    let a = a_files.finish(a.wait_with_output().unwrap());
-    let b = b_files.finish(b.wait_with_output().unwrap());
+    let a = a_files.finish(&a.wait_with_output().unwrap());
+    let b = b_files.finish(&b.wait_with_output().unwrap());
     assert_eq!((a.code, b.code), (Some(0), Some(0)), "{a:#?}\n{b:#?}");
     // Without GitHub deployments a `command` rollback cannot tell it was done: both run,
     // one after the other.

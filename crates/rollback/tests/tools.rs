@@ -13,12 +13,12 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hub_k8s_standin::REVISION;
 use hub_k8s_standin::test_support::{TestCluster, client};
+use hub_testkit::bin::Action;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-rollback");
@@ -30,11 +30,17 @@ struct World {
 
 #[derive(Debug)]
 struct Run {
-    code: Option<i32>,
-    stdout: String,
-    outputs: BTreeMap<String, String>,
+    /// The binary's run.
+    run: hub_testkit::bin::Run,
     /// The writes that reached the API server during the run (`METHOD path [type]`).
     writes: Vec<String>,
+}
+
+impl std::ops::Deref for Run {
+    type Target = hub_testkit::bin::Run;
+    fn deref(&self) -> &Self::Target {
+        &self.run
+    }
 }
 
 impl World {
@@ -117,37 +123,21 @@ impl World {
     }
 
     fn run(&self, inputs: &[(&str, &str)]) -> Run {
-        let output_file = self.path("github_output");
-        std::fs::write(&output_file, "").unwrap();
         let before = self.cluster.requests().len();
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear()
-            .envs(self.env())
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_OUTPUT", &output_file)
+        let action = self
+            .env()
+            .into_iter()
+            .fold(Action::new(BIN, self.dir.path()), |a, (k, v)| a.env(k, v))
             .env("RUNNER_TEMP", self.dir.path())
             .env("INPUT_REPOSITORY-PATH", self.path("repo"))
-            .env("INPUT_TIMEOUT", "30s")
-            .current_dir(self.dir.path());
-        for (name, value) in inputs {
-            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
-        }
-        let out = cmd.output().unwrap();
+            .env("INPUT_TIMEOUT", "30s");
+        let run = action.run(inputs);
         let writes = self.cluster.requests()[before..]
             .iter()
             .filter(|r| !r.starts_with("GET "))
             .cloned()
             .collect();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            outputs: hub_kit::files::parse_key_values(
-                &std::fs::read_to_string(&output_file).unwrap(),
-            )
-            .into_iter()
-            .collect(),
-            writes,
-        }
+        Run { run, writes }
     }
 
     fn deployment(&self) -> Value {
