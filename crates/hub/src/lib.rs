@@ -76,6 +76,19 @@ pub fn called_as(program: &Path) -> Option<&'static Action> {
     ACTIONS.iter().find(|a| a.name == action)
 }
 
+/// The action of the table named exactly `name`.
+fn action_named(name: &std::ffi::OsStr) -> Option<&'static Action> {
+    ACTIONS.iter().find(|a| name == a.name)
+}
+
+/// Runs `action` with the command line its own binary would have: `hub-<name> args…`.
+fn run_as(action: &Action, args: impl Iterator<Item = OsString>) -> ExitCode {
+    let mut line = vec![OsString::from(format!("hub-{}", action.name))];
+    line.extend(args);
+    hub_kit::cli::set_command_line(line);
+    (action.main)()
+}
+
 /// `hub`'s own command line: `--help` lists the actions, `--list` prints their names, and
 /// each action takes everything after its name as it is (its own `--help` included).
 pub fn command() -> Command {
@@ -119,26 +132,22 @@ pub fn main() -> ExitCode {
     if let Some(action) = argv.first().and_then(|p| called_as(Path::new(p))) {
         return (action.main)();
     }
+    // `hub <action> args…`: straight to the action, as clap would have sent it (the action's
+    // subcommand takes everything after its name as it is) — without building `hub`'s own
+    // command line of every action first, and without an environment read twice.
+    if let Some(action) = argv.get(1).and_then(|a| action_named(a)) {
+        return run_as(action, argv.into_iter().skip(2));
+    }
     let mut runner = Runner::new(Env::from_process());
     let matches = match command().try_get_matches_from(&argv) {
         Ok(matches) => matches,
         Err(e) => return hub_kit::cli::report_parse_error(&e, &mut runner),
     };
     if let Some((name, sub)) = matches.subcommand() {
-        let action = ACTIONS
-            .iter()
-            .find(|a| a.name == name)
+        let action = action_named(name.as_ref())
             .expect("because every subcommand is an action of the table");
-        // The action sees the command line its own binary would have: `hub-<name> args…`.
-        let mut line = vec![OsString::from(format!("hub-{name}"))];
-        line.extend(
-            sub.get_many::<OsString>("args")
-                .into_iter()
-                .flatten()
-                .cloned(),
-        );
-        hub_kit::cli::set_command_line(line);
-        return (action.main)();
+        let args = sub.get_many::<OsString>("args").into_iter().flatten();
+        return run_as(action, args.cloned());
     }
     if matches.get_flag("list") {
         let names: String = ACTIONS.iter().map(|a| format!("{}\n", a.name)).collect();

@@ -39,14 +39,7 @@ fn link(dir: &Path, action: &str) -> PathBuf {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
+    hub_testkit::git::git_at(dir, args, "2026-01-01T00:00:00Z");
 }
 
 /// The installed actions: `actions/install/packages`, the names the installer and the
