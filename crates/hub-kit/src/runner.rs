@@ -35,12 +35,14 @@ impl std::fmt::Debug for Runner {
 }
 
 impl Runner {
-    /// A runner on the process's stdout and stderr.
+    /// A runner on the process's stdout and stderr. stderr is line-buffered, as stdout is:
+    /// `writeln!` on the bare stderr makes one `write` for the text and another for the line
+    /// break — a line is now one system call, and never split by a child's output.
     pub fn new(env: Env) -> Self {
         Runner::with_writers(
             env,
             Box::new(std::io::stdout()),
-            Box::new(std::io::stderr()),
+            Box::new(std::io::LineWriter::new(std::io::stderr())),
         )
     }
 
