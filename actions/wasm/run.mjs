@@ -35,6 +35,18 @@ if (!path) {
   process.exit(1);
 }
 
+// V8's WebAssembly tiers, set before the module is compiled (bench/wasm/README.md, "Where a
+// short run's time goes"): compile each function when first called and validate it then
+// (compiling and validating the whole module up front took 40–50 ms of every run, most of
+// its code never runs in one action), and keep the baseline compiler's code (Liftoff) — the
+// optimising tier's background compiles cost more than they gained on runs of this length:
+// semver-bump on angular-cli 288 → 137 ms on Node 20, validate-config on 2,000 files
+// 0.83 → 0.31 s. Node has no cache of compiled WebAssembly between processes to use instead.
+const { setFlagsFromString } = await import('node:v8');
+for (const flag of ['--wasm-lazy-compilation', '--wasm-lazy-validation', '--liftoff-only']) {
+  setFlagsFromString(flag);
+}
+
 const wasi = new WASI({
   version: 'preview1',
   args: [name, ...args],
