@@ -10,13 +10,18 @@
 //! data.
 //!
 //! The interface is small and each read is one process: [`Repo::open_resolving`] (one
-//! `git rev-parse`: work tree, shallowness, revisions), [`Repo::tag_names`] (one
-//! `git for-each-ref` that opens no object), [`Repo::tags`] (one `git show-ref`, peeled
+//! `git rev-parse`: work tree, shallowness, revisions), [`Repo::tags`] (one `git show-ref`, peeled
 //! from `packed-refs`), [`Repo::open_with_tags`] (a rev-parse and a show-ref started
 //! together), [`Repo::tags_with_dates`] (a show-ref, then one `git cat-file --batch` that
 //! reads each dated object once), [`Repo::tags_merged_into`] (one `git for-each-ref`),
 //! [`Repo::log`] and [`Repo::log_with_files`] (one `git log -z` read into one buffer and
-//! viewed without copying). One write builds a would-be tree: [`Repo::tree_with`] (a
+//! viewed without copying), [`Repo::open_listing_tags`] (one `git rev-parse` that also
+//! lists every tag's name) and [`Repo::log_since_tag`] (one `git log --boundary --source`
+//! that also says whether the tag is reachable, and at which commit): a release run's two
+//! processes. Release trees ([`RELEASE_TREE_TRAILER`]): [`Repo::release_tree_parents`]
+//! (one `git log --no-walk --stdin`) and [`Repo::reached_from`] (one `git rev-list
+//! --stdin`), asked only about tags already found unreachable. One write builds a would-be
+//! tree: [`Repo::tree_with`] (a
 //! commit's tree with files replaced, in a scratch index: six processes for any number of
 //! files).
 //!
@@ -112,6 +117,18 @@ pub struct Reached {
     /// The commit it counts as released at: its own, or the first parent of a marked
     /// release tree.
     pub commit: String,
+}
+
+/// What [`Repo::log_since_tag`] read.
+#[derive(Clone, Debug)]
+pub struct SinceTag {
+    /// The commits reachable from `to` and not from the tag, newest first.
+    pub log: CommitLog,
+    /// The tag's commit when `to` reaches it and is not it (`None`: not reachable, or the
+    /// range is empty).
+    pub tag_commit: Option<String>,
+    /// The commits the range stops at: parents of its commits that it excludes.
+    pub boundary: Vec<String>,
 }
 
 /// A range of commits to read.
@@ -457,6 +474,40 @@ impl Repo {
         args.extend(paths.iter().cloned());
         let raw = self.run(&args)?;
         CommitLog::parse(raw).map_err(|()| GitError::Output { args: "log".into() })
+    }
+
+    /// The commits of `to ^refs/tags/<tag>` (newest first) and where the tag stands, from
+    /// one `git log --boundary --source`: the boundary commits are the parents of the range
+    /// that it excludes, and the tag's own commit is among them — named by the tag, the
+    /// name it was reached by on the command line — exactly when `to` reaches it (and is
+    /// not it). Which commit the tag names is learnt from that same process.
+    pub fn log_since_tag(&self, to: &str, tag: &str) -> Result<SinceTag, GitError> {
+        let tag_ref = format!("refs/tags/{tag}");
+        let args: Vec<String> = vec![
+            "log".into(),
+            "-z".into(),
+            "--boundary".into(),
+            "--source".into(),
+            format!("--format=%m%S%x00{}", log::FORMAT),
+            "--end-of-options".into(),
+            to.to_owned(),
+            format!("^{tag_ref}"),
+            "--".into(),
+        ];
+        let raw = self.run(&args)?;
+        let (log, boundary) = CommitLog::parse_marked(raw).map_err(|()| GitError::Output {
+            args: "log --boundary".into(),
+        })?;
+        let mut tagged = boundary.iter().filter(|(_, source)| *source == tag_ref);
+        let tag_commit = match (tagged.next(), tagged.next()) {
+            (Some((id, _)), None) => Some(id.clone()),
+            _ => None,
+        };
+        Ok(SinceTag {
+            log,
+            tag_commit,
+            boundary: boundary.into_iter().map(|(id, _)| id).collect(),
+        })
     }
 
     /// Commits in `range` (newest first) with the files each changed (`--name-only`

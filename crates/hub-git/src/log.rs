@@ -34,6 +34,12 @@ impl<'a> Commit<'a> {
     }
 }
 
+/// A `git log -z` output split into records of field offsets.
+struct Fields {
+    text: String,
+    commits: Vec<Vec<Range<u32>>>,
+}
+
 /// The output of one `git log`, kept as one string with the commits' field offsets.
 #[derive(Clone, Debug)]
 pub struct CommitLog {
@@ -43,6 +49,20 @@ pub struct CommitLog {
 
 impl CommitLog {
     pub(crate) fn parse(raw: Vec<u8>) -> Result<CommitLog, ()> {
+        let log = CommitLog::parse_fields(raw, FIELDS)?;
+        let commits = log
+            .commits
+            .into_iter()
+            .map(|f| f.try_into().map_err(|_| ()))
+            .collect::<Result<Vec<[Range<u32>; FIELDS]>, ()>>()?;
+        Ok(CommitLog {
+            text: log.text,
+            commits,
+        })
+    }
+
+    /// The records of `n` NUL-terminated fields each (the last may lack its terminator).
+    fn parse_fields(raw: Vec<u8>, n: usize) -> Result<Fields, ()> {
         let text = match String::from_utf8(raw) {
             Ok(t) => t,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -51,28 +71,54 @@ impl CommitLog {
             return Err(());
         }
         let mut commits = Vec::new();
-        let mut fields: Vec<Range<u32>> = Vec::with_capacity(FIELDS);
+        let mut fields: Vec<Range<u32>> = Vec::with_capacity(n);
         let mut start = 0usize;
         for (i, b) in text.bytes().enumerate() {
             if b == 0 {
                 fields.push(start as u32..i as u32);
                 start = i + 1;
-                if fields.len() == FIELDS {
-                    let f: [Range<u32>; FIELDS] = fields.split_off(0).try_into().map_err(|_| ())?;
-                    commits.push(f);
+                if fields.len() == n {
+                    commits.push(std::mem::replace(&mut fields, Vec::with_capacity(n)));
                 }
             }
         }
         // The last record may end without a terminator.
         if !fields.is_empty() || start < text.len() {
             fields.push(start as u32..text.len() as u32);
-            if fields.len() != FIELDS {
+            if fields.len() != n {
                 return Err(());
             }
-            let f: [Range<u32>; FIELDS] = fields.try_into().map_err(|_| ())?;
-            commits.push(f);
+            commits.push(fields);
         }
-        Ok(CommitLog { text, commits })
+        Ok(Fields { text, commits })
+    }
+
+    /// Parses a `git log -z --boundary --source` whose format is `%m%S%x00` then
+    /// [`FORMAT`]: the commits of the range (marked `>`), and the boundary commits (marked
+    /// `-`) with the name on the command line each was reached by.
+    pub(crate) fn parse_marked(raw: Vec<u8>) -> Result<(CommitLog, Vec<(String, String)>), ()> {
+        let Fields { text, commits } = CommitLog::parse_fields(raw, FIELDS + 1)?;
+        let mut kept = Vec::with_capacity(commits.len());
+        let mut boundary = Vec::new();
+        for f in commits {
+            let lead = text[f[0].start as usize..f[0].end as usize].trim_start_matches('\n');
+            let rest: [Range<u32>; FIELDS] = f[1..].to_vec().try_into().map_err(|_| ())?;
+            match lead.split_at_checked(1) {
+                Some((">", _)) => kept.push(rest),
+                Some(("-", source)) => {
+                    let id = &text[rest[0].start as usize..rest[0].end as usize];
+                    boundary.push((id.to_owned(), source.to_owned()));
+                }
+                _ => return Err(()),
+            }
+        }
+        Ok((
+            CommitLog {
+                text,
+                commits: kept,
+            },
+            boundary,
+        ))
     }
 
     /// Number of commits.

@@ -284,12 +284,18 @@ fn tags_are_peeled_to_commits_whether_packed_loose_nested_or_of_a_tree() {
         ["api/v2.0.0", "v0.1.0", "v0.1.1", "v0.2.0"]
     );
     assert_eq!(moved[1].commit, head);
-    // The names alone, from a subdirectory: the same list.
+    // The names alone, from a subdirectory, with the work tree and a revision: the same
+    // list, a nested name and a packed one alike.
     let sub = repo.root().join("sub");
     std::fs::create_dir(&sub).unwrap();
-    assert_eq!(Repo::tag_names(&sub).unwrap(), names(moved));
+    let (opened, listed) = Repo::open_listing_tags(&sub, "HEAD").unwrap();
+    assert_eq!(listed, names(moved));
+    assert_eq!(opened.commits, std::slice::from_ref(&head));
+    assert_eq!(opened.repo.root(), repo.root());
+    assert!(!opened.shallow);
     let outside = tempfile::tempdir().unwrap();
-    assert!(Repo::tag_names(outside.path()).is_err());
+    assert!(Repo::open_listing_tags(outside.path(), "HEAD").is_err());
+    assert!(Repo::open_listing_tags(&sub, "no-such-ref").is_err());
     // Reachability of every tag in one for-each-ref --merged.
     let set = |names: &[&str]| -> std::collections::HashSet<String> {
         names.iter().map(|n| n.to_string()).collect()

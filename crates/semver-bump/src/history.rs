@@ -21,26 +21,33 @@ pub struct QuickStart {
     pub log: CommitLog,
 }
 
-/// The common case in three git processes: the tag names (one `git for-each-ref` that
-/// opens no object); the work tree, shallowness, and the commits of `to` and of the highest
-/// version tag (one `git rev-parse`); then one `git log` of the range since that tag,
-/// which also proves it reachable: a commit of `to ^tag` has the tag's commit as a parent
-/// exactly when the tag is an ancestor of `to`. With `path`s the log no longer shows every
-/// parent, so one `merge-base --is-ancestor` proves it instead.
+/// The common case in two git processes: one `git rev-parse` for the work tree,
+/// shallowness, the commit of `to` and every tag's name (no object opened), then one
+/// `git log --boundary --source` of the range since the highest version tag, which also
+/// says where that tag stands: its commit is among the range's boundary commits exactly when
+/// it is an ancestor of `to` ([`Repo::log_since_tag`]). When the highest tag is a marked
+/// release tree off the branch (`hub_git::RELEASE_TREE_TRAILER`) that log is already the
+/// range since the tree's first parent; one `git log --no-walk` reads the mark, and the
+/// parent among the boundary commits proves it reachable: three processes. With `path`s the
+/// log no longer shows every parent, so the tag's commit is resolved and proven an ancestor
+/// of `to` first (four processes, as before).
 ///
-/// `Ok(None)` when the shortcut does not apply — a shallow clone, a highest tag that is not
-/// reachable (a pre-release on an unmerged branch), any git error (a repository git
-/// refuses to read, say) — and the caller takes the step-by-step path ([`last_release`]),
-/// which handles and reports all of those.
+/// `Ok(None)` when the shortcut does not apply — a shallow clone, an empty range, a highest
+/// tag that is not reachable (a pre-release on an unmerged branch), any git error (a
+/// repository git refuses to read, say) — and the caller takes the step-by-step path
+/// ([`last_release`]), which handles and reports all of those.
 pub fn quick_start(
     dir: &str,
     pattern: &TagPattern,
     to_rev: &str,
     paths: &[String],
 ) -> Result<Option<QuickStart>> {
-    let Ok(names) = Repo::tag_names(dir) else {
+    let Ok((opened, names)) = Repo::open_listing_tags(dir, to_rev) else {
         return Ok(None);
     };
+    if opened.shallow {
+        return Ok(None);
+    }
     // Each name parsed once: the highest version, and every version for `known`.
     let versions: Vec<(usize, Version)> = names
         .iter()
@@ -52,15 +59,6 @@ pub fn quick_start(
         .max_by(|(_, a), (_, b)| a.cmp_precedence(b).then_with(|| a.cmp(b)))
         .map(|(i, v)| (names[*i].clone(), v.clone()));
     let known: Vec<Version> = versions.into_iter().map(|(_, v)| v).collect();
-    let tag_ref = top.as_ref().map(|(t, _)| format!("refs/tags/{t}"));
-    let mut revs = vec![to_rev];
-    revs.extend(tag_ref.as_deref());
-    let Ok(opened) = Repo::open_resolving(dir, &revs) else {
-        return Ok(None);
-    };
-    if opened.shallow {
-        return Ok(None);
-    }
     let repo = opened.repo;
     let to = opened.commits[0].clone();
     let Some((tag, version)) = top else {
@@ -78,25 +76,43 @@ pub fn quick_start(
             log,
         }));
     };
-    let tag_commit = opened.commits[1].clone();
-    if !paths.is_empty() && tag_commit != to && !repo.is_ancestor(&tag_commit, &to)? {
-        return Ok(None);
-    }
-    let Ok(log) = repo.log(&Range::since(Some(&tag_commit), &to), paths) else {
-        return Ok(None);
+    let (commit, log) = if paths.is_empty() {
+        let Ok(since) = repo.log_since_tag(&to, &tag) else {
+            return Ok(None);
+        };
+        match since.tag_commit {
+            Some(commit) => (commit, since.log),
+            None if since.log.is_empty() => return Ok(None),
+            None => {
+                // A release tree off the branch: released at its first parent when that is
+                // one of the commits the range stops at.
+                let Ok(marks) = repo.release_tree_parents(&[&format!("refs/tags/{tag}")]) else {
+                    return Ok(None);
+                };
+                match marks.into_values().next() {
+                    Some(parent) if since.boundary.contains(&parent) => (parent, since.log),
+                    _ => return Ok(None),
+                }
+            }
+        }
+    } else {
+        let Ok(tag_commit) = repo.rev_parse(&format!("refs/tags/{tag}")) else {
+            return Ok(None);
+        };
+        if tag_commit != to && !repo.is_ancestor(&tag_commit, &to)? {
+            return Ok(None);
+        }
+        let Ok(log) = repo.log(&Range::since(Some(&tag_commit), &to), paths) else {
+            return Ok(None);
+        };
+        (tag_commit, log)
     };
-    let proven = tag_commit == to
-        || !paths.is_empty()
-        || log.iter().any(|c| c.parent_ids().any(|p| p == tag_commit));
-    if !proven {
-        return Ok(None);
-    }
     Ok(Some(QuickStart {
         repo,
         to,
         last: LastRelease {
             tag: Some(tag),
-            commit: Some(tag_commit),
+            commit: Some(commit),
             version: Some(version),
             known,
         },
