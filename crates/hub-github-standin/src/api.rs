@@ -1249,16 +1249,28 @@ fn merge_pull(store: &mut Store, call: &Call<'_>, now: i64) -> Result<Reply, Rep
         .get(&base_ref)
         .cloned()
         .ok_or_else(|| Reply::error(405, "Pull Request is not mergeable"))?;
-    // The stand-in merges without a three-way merge: the head must contain the base.
-    if !repo.odb.is_ancestor(&base_sha, &head_sha) {
-        return Err(Reply::error(405, "Pull Request is not mergeable"));
-    }
+    // A head that contains the base gives its own tree; otherwise git's three-way merge of
+    // the two, and a conflict is refused as GitHub refuses it.
+    let tree = if repo.odb.is_ancestor(&base_sha, &head_sha) {
+        repo.odb
+            .commit(&head_sha)
+            .map(|c| c.tree.clone())
+            .ok_or_else(Reply::not_found)?
+    } else {
+        match crate::merge::merge(&mut repo.odb, &base_sha, &head_sha) {
+            Ok(crate::merge::Merged::Tree(tree)) => tree,
+            Ok(crate::merge::Merged::Conflict) => {
+                return Err(Reply::error(405, "Pull Request is not mergeable"));
+            }
+            Err(e) => {
+                return Err(Reply::error(
+                    500,
+                    &format!("the stand-in cannot merge: {e}"),
+                ));
+            }
+        }
+    };
     let commits = repo.pull_commits(&pull);
-    let tree = repo
-        .odb
-        .commit(&head_sha)
-        .map(|c| c.tree.clone())
-        .ok_or_else(Reply::not_found)?;
     let title = call.str_field("commit_title").map_or_else(
         || match method.as_str() {
             "squash" => format!("{} (#{number})", pull.title),

@@ -4,7 +4,8 @@
 //! (blobs, trees, commits, with real git object ids), releases, issue and commit comments with
 //! pagination and `Link` headers, deployments and statuses (with `auto_inactive`), pull requests
 //! (created, listed by head or base, updated, labelled, closed, merged with the `merge` or `squash`
-//! method, found from a commit) and their commits, commit authors and verification — and serves
+//! method — three-way by git's own `merge-tree` when the base moved on, a conflict refused with
+//! GitHub's 405 — found from a commit) and their commits, commit authors and verification — and serves
 //! it on 127.0.0.1.
 //!
 //! `POST /graphql` (`/api/graphql` below a `/api/v3` prefix) parses every document and
@@ -90,6 +91,7 @@ mod api;
 mod error;
 mod git;
 mod graphql;
+mod merge;
 mod mirror;
 mod openapi;
 mod server;

@@ -768,7 +768,33 @@ pub(crate) fn check(
 }
 
 /// Runs `git -C git_dir args…` with `input` on its standard input; returns its output.
-fn git_input(git_dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, Error> {
+pub(crate) fn git_input(git_dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, Error> {
+    let (code, stdout, failure) = run_git(git_dir, args, input)?;
+    match code {
+        Some(0) => Ok(stdout),
+        _ => Err(failure),
+    }
+}
+
+/// Runs `git -C git_dir args…`: `true` and its output when it succeeds, `false` and its output
+/// when it answers no with exit code 1 (as `merge-tree` does on a conflict); any other end is
+/// an error.
+pub(crate) fn git_status(git_dir: &Path, args: &[&str]) -> Result<(bool, Vec<u8>), Error> {
+    let (code, stdout, failure) = run_git(git_dir, args, b"")?;
+    match code {
+        Some(0) => Ok((true, stdout)),
+        Some(1) => Ok((false, stdout)),
+        _ => Err(failure),
+    }
+}
+
+/// Runs git with the repository variables of the environment removed: its exit code, its
+/// standard output and the error to report if that code is not the one wanted.
+fn run_git(
+    git_dir: &Path,
+    args: &[&str],
+    input: &[u8],
+) -> Result<(Option<i32>, Vec<u8>, Error), Error> {
     use std::io::Write as _;
     let failed = |detail: String| Error::GitCommand {
         git_dir: git_dir.to_path_buf(),
@@ -801,14 +827,12 @@ fn git_input(git_dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, Err
     let output = child
         .wait_with_output()
         .map_err(|err| failed(err.to_string()))?;
-    if !output.status.success() {
-        return Err(failed(format!(
-            "{}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    Ok(output.stdout)
+    let failure = failed(format!(
+        "{}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr).trim()
+    ));
+    Ok((output.status.code(), output.stdout, failure))
 }
 
 /// Writes into the local repository at `git_dir` every object of `objects` (id, kind,

@@ -1420,3 +1420,116 @@ fn pull_requests_are_created_listed_merged_and_found_from_their_merge_commit() {
     );
     assert_eq!(full["commits"], 1);
 }
+
+/// A pull request whose base moved on since it was opened is merged as GitHub merges it:
+/// a three-way merge of the two heads (git's own `merge-tree`, the same tree), the merge
+/// commit on both; a conflict is refused with 405 and moves nothing.
+#[test]
+fn a_pull_request_behind_its_base_is_merged_three_way_and_a_conflict_is_refused() {
+    let Some(server) = TestServer::start(&[]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let local = dir.path();
+    let git = |args: &[&str]| local_git::git(local, args, &[]);
+    let write = |path: &str, text: &str| {
+        let file = local.join(path);
+        std::fs::create_dir_all(file.parent().expect("a parent")).expect("dirs");
+        std::fs::write(file, text).expect("write");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    write("Cargo.toml", "[package]\nversion = \"1.2.0\"\n");
+    write("CHANGELOG.md", "# Changelog\n\n## 1.2.0\n\n- a\n");
+    write("src/lib.rs", "pub fn a() {}\n\npub fn b() {}\n");
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "start"]);
+    // The pull request's branch: the release files; a conflicting one beside it.
+    git(&["checkout", "-q", "-b", "release"]);
+    write("Cargo.toml", "[package]\nversion = \"1.3.0\"\n");
+    write(
+        "CHANGELOG.md",
+        "# Changelog\n\n## 1.3.0\n\n- b\n\n## 1.2.0\n\n- a\n",
+    );
+    git(&["commit", "-q", "-am", "chore: release 1.3.0"]);
+    git(&["checkout", "-q", "-b", "clash", "main"]);
+    write("src/lib.rs", "pub fn a() { todo!() }\n\npub fn b() {}\n");
+    git(&["commit", "-q", "-am", "feat: a"]);
+    // main moves on: a new file and an edit of lines the release does not touch.
+    git(&["checkout", "-q", "main"]);
+    write("src/late.rs", "pub fn late() {}\n");
+    write(
+        "src/lib.rs",
+        "pub fn a() { unimplemented!() }\n\npub fn b() {}\n",
+    );
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "fix: late"]);
+    server.import_git("o/r", local).expect("imports");
+    let main = git(&["rev-parse", "main"]);
+    let release = git(&["rev-parse", "release"]);
+    let expected = git(&["merge-tree", "--write-tree", &main, &release]);
+
+    let open = |head: &str| {
+        let created = http(
+            server.url(),
+            "POST",
+            "/repos/o/r/pulls",
+            Some(&json!({ "title": head, "head": head, "base": "main" })),
+        );
+        assert_eq!(created.status, 201, "{}", created.body);
+        created.json()["number"].as_u64().expect("a number")
+    };
+    let merge = |number: u64, method: &str| {
+        http(
+            server.url(),
+            "PUT",
+            &format!("/repos/o/r/pulls/{number}/merge"),
+            Some(&json!({ "merge_method": method })),
+        )
+    };
+
+    // A conflict: 405, main where it was.
+    let clash = open("clash");
+    let refused = merge(clash, "merge");
+    assert_eq!(refused.status, 405, "{}", refused.body);
+    assert_eq!(refused.json()["message"], "Pull Request is not mergeable");
+    let state = server.state();
+    assert_eq!(
+        state["repositories"]["o/r"]["refs"]["refs/heads/main"],
+        main.as_str()
+    );
+
+    // The release: merged three-way, git's tree, parents main and the branch.
+    let number = open("release");
+    let merged = merge(number, "merge");
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let sha = merged.json()["sha"].as_str().expect("a sha").to_owned();
+    let commit = http(
+        server.url(),
+        "GET",
+        &format!("/repos/o/r/git/commits/{sha}"),
+        None,
+    )
+    .json();
+    assert_eq!(commit["tree"]["sha"], expected.as_str());
+    let parents: Vec<&str> = commit["parents"]
+        .as_array()
+        .expect("parents")
+        .iter()
+        .filter_map(|p| p["sha"].as_str())
+        .collect();
+    assert_eq!(parents, [main.as_str(), release.as_str()]);
+    // Every object of the merged tree is served, and the checkout gets the same commit.
+    server.export_git("o/r", local).expect("exported");
+    git(&["reset", "-q", "--hard", "main"]);
+    assert_eq!(git(&["rev-parse", "HEAD"]), sha);
+    assert_eq!(
+        std::fs::read_to_string(local.join("Cargo.toml")).expect("read"),
+        "[package]\nversion = \"1.3.0\"\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(local.join("src/lib.rs")).expect("read"),
+        "pub fn a() { unimplemented!() }\n\npub fn b() {}\n"
+    );
+    assert!(local.join("src/late.rs").is_file());
+    assert!(server.violations().is_empty(), "{:?}", server.violations());
+}
