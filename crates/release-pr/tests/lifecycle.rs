@@ -233,8 +233,8 @@ fn open_refresh_unchanged_merge_release_and_a_re_run_that_writes_nothing() {
     let calls_unchanged = env.server.requests().len() - before;
 
     // 4. A commit lands after the last refresh; GitHub's "Update branch" merges the base
-    //    into the pull request (the stand-in merges without a three-way merge), which is
-    //    then merged.
+    //    into the pull request, which is then merged (without it: the test
+    //    `a_release_merged_behind_its_base_without_update_branch_includes_the_late_commit`).
     commit(&dir, &[("src/late.rs", "\n")], "fix: late arrival");
     git(&dir, &["checkout", "-q", "hub-release/main"]);
     git(
@@ -305,6 +305,71 @@ fn open_refresh_unchanged_merge_release_and_a_re_run_that_writes_nothing() {
     let run = env.run_ok(&[]);
     assert_eq!(run["action"], "opened", "{run:#}");
     assert_eq!(pull_of(&run)["versions"]["."], "1.4.0");
+}
+
+/// The release pull request merged while its base had moved on, without "Update branch"
+/// (GitHub merges the two heads three-way): the release's notes hold the commit merged after
+/// the last refresh, the run says so, and the tag is on the merge commit, whose tree has both
+/// the release's files and the late commit.
+#[test]
+fn a_release_merged_behind_its_base_without_update_branch_includes_the_late_commit() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let run = env.run_ok(&[]);
+    assert_eq!(run["action"], "opened", "{run:#}");
+    let number = number(&run);
+    env.pull();
+    // An unrelated fix lands on main; nobody refreshes the pull request.
+    let late = commit(
+        &dir,
+        &[("src/late.rs", "pub fn late() {}\n")],
+        "fix: late arrival",
+    );
+    env.push();
+    let merge = env.merge(number);
+    env.pull();
+    assert_eq!(git(&dir, &["rev-parse", "HEAD"]), merge);
+    assert_eq!(
+        git(&dir, &["rev-parse", "HEAD^1"]),
+        late,
+        "merged onto the moved base"
+    );
+    assert!(git(&dir, &["show", "HEAD:Cargo.toml"]).contains("version = \"1.3.0\""));
+    assert!(dir.join("src/late.rs").is_file());
+
+    let out = env.run(&[], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(run["action"], "released", "{run:#}");
+    let release = &run["releases"][0]["releases"][0];
+    assert_eq!(release["tag"], "v1.3.0");
+    assert_eq!(release["at"], merge.as_str());
+    let notes = release["notes"].as_str().expect("notes");
+    for subject in ["search", "late arrival"] {
+        assert!(notes.contains(subject), "{subject}: {notes}");
+    }
+    let late_commits: Vec<&str> = release["late_commits"]
+        .as_array()
+        .expect("late commits")
+        .iter()
+        .filter_map(|c| c["subject"].as_str())
+        .collect();
+    assert_eq!(late_commits, ["fix: late arrival"], "{release:#}");
+    assert!(stderr.contains("late arrival"), "the run says so: {stderr}");
+    let state = env.state();
+    let tag = state["refs"]["refs/tags/v1.3.0"].as_str().expect("the tag");
+    let client = env.client();
+    let tag = client
+        .block_on(
+            client
+                .github()
+                .get_tag_object(&Repository::new("octo", "app"), tag),
+        )
+        .expect("an annotated tag");
+    assert_eq!(tag.commit_sha, merge);
 }
 
 impl Env {
