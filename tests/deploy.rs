@@ -27,12 +27,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use hub_e2e::deploy::{self, Deployments};
 use hub_e2e::shop::{Prometheus, Shop, have_prometheus};
 use hub_e2e::*;
-use hub_github::{
-    BlockingGitHub, DeploymentFilter, DeploymentState, GitHubConfig, NewDeployment,
-    NewDeploymentStatus, Repository,
-};
+use hub_github::{BlockingGitHub, DeploymentState, GitHubConfig, Repository};
 use hub_github_standin::Options;
 use hub_github_standin::test_support::TestServer;
 use serde_json::Value;
@@ -180,48 +178,12 @@ impl World {
         })
     }
 
-    /// A deployment of `git_ref` to `environment` that went through `states`, as GitHub
-    /// records one for every run of a job with that `environment:`.
-    fn deployed(&self, git_ref: &str, environment: &str, states: &[DeploymentState]) -> u64 {
-        let gh = self.client.github();
-        let d = self
-            .client
-            .block_on(gh.create_deployment(&self.repo, &NewDeployment::new(git_ref, environment)))
-            .unwrap();
-        for state in states {
-            self.client
-                .block_on(gh.create_deployment_status(
-                    &self.repo,
-                    d.id,
-                    &NewDeploymentStatus::new(*state),
-                ))
-                .unwrap();
+    /// The user's repository's deployments on the stand-in.
+    fn history(&self) -> Deployments<'_> {
+        Deployments {
+            client: &self.client,
+            repo: &self.repo,
         }
-        d.id
-    }
-
-    /// `(ref, task, states newest first)` of every deployment to `environment`, newest first.
-    fn deployments(&self, environment: &str) -> Vec<(String, String, Vec<String>)> {
-        let filter = DeploymentFilter {
-            environment: Some(environment.into()),
-            ..DeploymentFilter::default()
-        };
-        let gh = self.client.github();
-        self.client
-            .block_on(gh.list_deployments(&self.repo, &filter))
-            .unwrap()
-            .into_iter()
-            .map(|d| {
-                let states = self
-                    .client
-                    .block_on(gh.list_deployment_statuses(&self.repo, d.id))
-                    .unwrap()
-                    .iter()
-                    .map(|s| s.state.as_str().to_string())
-                    .collect();
-                (d.git_ref, d.task, states)
-            })
-            .collect()
     }
 
     /// The runner, with the suite released once (one archive, one release server) for
@@ -232,25 +194,16 @@ impl World {
             .get_or_init(|| released_act(self.tmp.path()))
             .clone();
         let canary = format!("http://127.0.0.1:{}/health", self.shop.canary_port);
-        // GitHub sets GITHUB_GRAPHQL_URL beside GITHUB_API_URL (act leaves github.com's).
-        act.env("GITHUB_API_URL", self.server.url())
-            .env(
-                "GITHUB_GRAPHQL_URL",
-                &format!("{}/graphql", self.server.url()),
-            )
-            .env("GITHUB_REPOSITORY", REPOSITORY)
-            .env("GITHUB_TOKEN", TOKEN)
-            .env("HUB_E2E_ORIGIN", &self.origin.display().to_string())
-            .env("SHOP_STATE", &self.shop.state.display().to_string())
-            .var("PROMETHEUS_URL", &self.prometheus.url())
-            .var("CANARY_SELECTOR", r#"job="shop",track="canary""#)
-            .var("BASELINE_SELECTOR", r#"job="shop",track="stable""#)
-            .var("CANARY_HEALTH_URL", &canary)
-            .var("CANARY_STEP_DURATION", "4s")
-            .var("CANARY_INTERVAL", "2s")
-            .var("CANARY_MAX_DURATION", "90s")
-            .var("CANARY_MIN_INTERVALS", "3")
-            .var("CANARY_MIN_REQUESTS", "200");
+        deploy::configure(
+            &mut act,
+            self.server.url(),
+            REPOSITORY,
+            TOKEN,
+            &self.origin,
+            &self.prometheus.url(),
+            &canary,
+        );
+        act.env("SHOP_STATE", &self.shop.state.display().to_string());
         act
     }
 
@@ -399,12 +352,13 @@ fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
     };
     // Staging's history as GitHub keeps it: v1.1.0 went out fine; this run's job deploys
     // v1.2.0 (GitHub creates that deployment when the job starts).
-    w.deployed(
+    w.history().deployed(
         "v1.1.0",
         "staging",
         &[DeploymentState::InProgress, DeploymentState::Success],
     );
-    w.deployed("v1.2.0", "staging", &[DeploymentState::InProgress]);
+    w.history()
+        .deployed("v1.2.0", "staging", &[DeploymentState::InProgress]);
     let run = w.act().run_event(
         "bad",
         &deploy_workflow(),
@@ -446,7 +400,7 @@ fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
         Some("v1.1.0")
     );
     // GitHub's record: the bad deployment failed; a rollback deployment of v1.1.0 succeeded.
-    let deployments = w.deployments("staging");
+    let deployments = w.history().list("staging");
     assert_eq!(deployments.len(), 3, "{deployments:?}");
     let (git_ref, task, states) = &deployments[0];
     assert_eq!(
@@ -458,7 +412,7 @@ fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
         Some("success"),
         "{states:?}"
     );
-    let bad = w.deployments("staging").into_iter().nth(1).unwrap();
+    let bad = w.history().list("staging").into_iter().nth(1).unwrap();
     assert_eq!(bad.0, "v1.2.0");
     assert_eq!(
         bad.2.first().map(String::as_str),
@@ -489,7 +443,7 @@ fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
         "the rollback command ran again:\n{}",
         rerun.log
     );
-    assert_eq!(w.deployments("staging").len(), 3);
+    assert_eq!(w.history().list("staging").len(), 3);
     let lines = audit(&rerun, "staging");
     let last = lines.last().unwrap();
     assert_eq!(last["changed"], false, "{last}");

@@ -35,12 +35,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hub_e2e::compose_shop::{self, IMAGE, Image};
+use hub_e2e::deploy::{self, Deployments};
 use hub_e2e::shop::{Prometheus, free_port, have_prometheus};
 use hub_e2e::*;
-use hub_github::{
-    BlockingGitHub, DeploymentFilter, DeploymentState, GitHubConfig, NewDeployment,
-    NewDeploymentStatus, Repository,
-};
+use hub_github::{BlockingGitHub, DeploymentState, GitHubConfig, Repository};
 use hub_github_standin::Options;
 use hub_github_standin::test_support::TestServer;
 use hub_testkit::docker::Engine;
@@ -241,47 +239,12 @@ impl World {
         })
     }
 
-    /// A deployment of `git_ref` that went through `states`, as GitHub records one for
-    /// every run of a job with `environment:`.
-    fn deployed(&self, git_ref: &str, states: &[DeploymentState]) {
-        let gh = self.client.github();
-        let d = self
-            .client
-            .block_on(gh.create_deployment(&self.repo, &NewDeployment::new(git_ref, ENVIRONMENT)))
-            .unwrap();
-        for state in states {
-            self.client
-                .block_on(gh.create_deployment_status(
-                    &self.repo,
-                    d.id,
-                    &NewDeploymentStatus::new(*state),
-                ))
-                .unwrap();
+    /// The user's repository's deployments on the stand-in.
+    fn history(&self) -> Deployments<'_> {
+        Deployments {
+            client: &self.client,
+            repo: &self.repo,
         }
-    }
-
-    /// `(ref, task, states newest first)` of every deployment, newest first.
-    fn deployments(&self) -> Vec<(String, String, Vec<String>)> {
-        let filter = DeploymentFilter {
-            environment: Some(ENVIRONMENT.into()),
-            ..DeploymentFilter::default()
-        };
-        let gh = self.client.github();
-        self.client
-            .block_on(gh.list_deployments(&self.repo, &filter))
-            .unwrap()
-            .into_iter()
-            .map(|d| {
-                let states = self
-                    .client
-                    .block_on(gh.list_deployment_statuses(&self.repo, d.id))
-                    .unwrap()
-                    .iter()
-                    .map(|s| s.state.as_str().to_string())
-                    .collect();
-                (d.git_ref, d.task, states)
-            })
-            .collect()
     }
 
     /// The runner, with the suite released once (one archive, one release server) for
@@ -292,28 +255,19 @@ impl World {
             .get_or_init(|| released_act(self.tmp.path()))
             .clone();
         let health = format!("http://127.0.0.1:{}/health", self.canary_port);
-        // GitHub sets GITHUB_GRAPHQL_URL beside GITHUB_API_URL (act leaves github.com's).
-        act.env("GITHUB_API_URL", self.server.url())
-            .env(
-                "GITHUB_GRAPHQL_URL",
-                &format!("{}/graphql", self.server.url()),
-            )
-            .env("GITHUB_REPOSITORY", REPOSITORY)
-            .env("GITHUB_TOKEN", TOKEN)
-            .env("HUB_E2E_ORIGIN", &self.origin.display().to_string())
-            .env("DOCKER_CONFIG", &self.engine.config().display().to_string())
+        deploy::configure(
+            &mut act,
+            self.server.url(),
+            REPOSITORY,
+            TOKEN,
+            &self.origin,
+            &self.prometheus.url(),
+            &health,
+        );
+        act.env("DOCKER_CONFIG", &self.engine.config().display().to_string())
             .env("SHOP_EVENTS", &self.events.display().to_string())
             .var("DOCKER_HOST", &self.engine.host())
             .var("IMAGE", IMAGE)
-            .var("PROMETHEUS_URL", &self.prometheus.url())
-            .var("CANARY_SELECTOR", r#"job="shop",track="canary""#)
-            .var("BASELINE_SELECTOR", r#"job="shop",track="stable""#)
-            .var("CANARY_HEALTH_URL", &health)
-            .var("CANARY_STEP_DURATION", "4s")
-            .var("CANARY_INTERVAL", "2s")
-            .var("CANARY_MAX_DURATION", "90s")
-            .var("CANARY_MIN_INTERVALS", "3")
-            .var("CANARY_MIN_REQUESTS", "200")
             .var("ROLLBACK_TIMEOUT", "60s");
         act
     }
@@ -390,11 +344,13 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
     let watch = Watch::start(w.canary_port);
 
     // 1. v1.1.0, three times the errors: failed by the gate, rolled back with Compose.
-    w.deployed(
+    w.history().deployed(
         "v1.0.0",
+        ENVIRONMENT,
         &[DeploymentState::InProgress, DeploymentState::Success],
     );
-    w.deployed("v1.1.0", &[DeploymentState::InProgress]);
+    w.history()
+        .deployed("v1.1.0", ENVIRONMENT, &[DeploymentState::InProgress]);
     let bad = w
         .act()
         .run_event("bad", &workflow(), "release", &w.release("v1.1.0"));
@@ -446,7 +402,7 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
         Some("1.0.0")
     );
     // GitHub's record: the bad deployment failed; a rollback deployment of v1.0.0 succeeded.
-    let deployments = w.deployments();
+    let deployments = w.history().list(ENVIRONMENT);
     assert_eq!(deployments.len(), 3, "{deployments:?}");
     assert_eq!(
         (deployments[0].0.as_str(), deployments[0].1.as_str()),
@@ -530,7 +486,8 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
 
     // 2. v1.2.0, as good as v1.0.0: every step, then promoted.
     std::fs::write(&w.events, "").unwrap();
-    w.deployed("v1.2.0", &[DeploymentState::InProgress]);
+    w.history()
+        .deployed("v1.2.0", ENVIRONMENT, &[DeploymentState::InProgress]);
     let good = w
         .act()
         .run_event("good", &workflow(), "release", &w.release("v1.2.0"));
@@ -554,7 +511,7 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
         compose_shop::containers(&w.engine, "web-canary")
     );
     assert_eq!(compose_shop::serving(w.canary_port), None);
-    assert_eq!(w.deployments().len(), 4);
+    assert_eq!(w.history().list(ENVIRONMENT).len(), 4);
     w.server.assert_conforms();
 }
 

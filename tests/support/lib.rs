@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub mod compose_shop;
+pub mod deploy;
 pub mod shop;
 
 /// The workspace root.
