@@ -30,7 +30,7 @@ use std::time::Duration;
 use hub_e2e::deploy::{self, Deployments};
 use hub_e2e::shop::{Prometheus, Shop, have_prometheus};
 use hub_e2e::*;
-use hub_github::{BlockingGitHub, DeploymentState, GitHubConfig, Repository};
+use hub_github::DeploymentState;
 use hub_github_standin::Options;
 use hub_github_standin::test_support::TestServer;
 use serde_json::Value;
@@ -139,8 +139,8 @@ fn rollback_again_workflow() -> String {
 struct World {
     tmp: tempfile::TempDir,
     server: TestServer,
-    client: BlockingGitHub,
-    repo: Repository,
+    /// The user's repository's deployments on the stand-in.
+    history: Deployments,
     origin: PathBuf,
     shop: Shop,
     prometheus: Prometheus,
@@ -159,31 +159,18 @@ impl World {
         })?;
         let tmp = tempfile::tempdir().unwrap();
         let origin = shop_origin(tmp.path());
-        server.import_git(REPOSITORY, &origin).unwrap();
-        let mut config = GitHubConfig::new(server.url()).unwrap();
-        config.token = hub_github::Token::new(TOKEN);
-        config.repository = Some(REPOSITORY.parse().unwrap());
-        let client = BlockingGitHub::new(&config).unwrap();
+        let history = Deployments::import(&server, REPOSITORY, TOKEN, &origin);
         let shop = Shop::start(&tmp.path().join("shop"), "v1.1.0", bad);
         let prometheus = Prometheus::start(&shop, Duration::from_secs(900));
         Some(World {
             tmp,
             server,
-            client,
-            repo: REPOSITORY.parse().unwrap(),
+            history,
             origin,
             shop,
             prometheus,
             released: std::sync::OnceLock::new(),
         })
-    }
-
-    /// The user's repository's deployments on the stand-in.
-    fn history(&self) -> Deployments<'_> {
-        Deployments {
-            client: &self.client,
-            repo: &self.repo,
-        }
     }
 
     /// The runner, with the suite released once (one archive, one release server) for
@@ -352,12 +339,12 @@ fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
     };
     // Staging's history as GitHub keeps it: v1.1.0 went out fine; this run's job deploys
     // v1.2.0 (GitHub creates that deployment when the job starts).
-    w.history().deployed(
+    w.history.deployed(
         "v1.1.0",
         "staging",
         &[DeploymentState::InProgress, DeploymentState::Success],
     );
-    w.history()
+    w.history
         .deployed("v1.2.0", "staging", &[DeploymentState::InProgress]);
     let run = w.act().run_event(
         "bad",
@@ -400,7 +387,7 @@ fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
         Some("v1.1.0")
     );
     // GitHub's record: the bad deployment failed; a rollback deployment of v1.1.0 succeeded.
-    let deployments = w.history().list("staging");
+    let deployments = w.history.list("staging");
     assert_eq!(deployments.len(), 3, "{deployments:?}");
     let (git_ref, task, states) = &deployments[0];
     assert_eq!(
@@ -412,7 +399,7 @@ fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
         Some("success"),
         "{states:?}"
     );
-    let bad = w.history().list("staging").into_iter().nth(1).unwrap();
+    let bad = w.history.list("staging").into_iter().nth(1).unwrap();
     assert_eq!(bad.0, "v1.2.0");
     assert_eq!(
         bad.2.first().map(String::as_str),
@@ -443,7 +430,7 @@ fn a_bad_release_is_rolled_back_in_staging_and_never_reaches_production() {
         "the rollback command ran again:\n{}",
         rerun.log
     );
-    assert_eq!(w.history().list("staging").len(), 3);
+    assert_eq!(w.history.list("staging").len(), 3);
     let lines = audit(&rerun, "staging");
     let last = lines.last().unwrap();
     assert_eq!(last["changed"], false, "{last}");

@@ -38,7 +38,7 @@ use hub_e2e::compose_shop::{self, IMAGE, Image};
 use hub_e2e::deploy::{self, Deployments};
 use hub_e2e::shop::{Prometheus, free_port, have_prometheus};
 use hub_e2e::*;
-use hub_github::{BlockingGitHub, DeploymentState, GitHubConfig, Repository};
+use hub_github::DeploymentState;
 use hub_github_standin::Options;
 use hub_github_standin::test_support::TestServer;
 use hub_testkit::docker::Engine;
@@ -163,8 +163,8 @@ struct World {
     tmp: tempfile::TempDir,
     engine: Engine,
     server: TestServer,
-    client: BlockingGitHub,
-    repo: Repository,
+    /// The user's repository's deployments on the stand-in.
+    history: Deployments,
     origin: PathBuf,
     prometheus: Prometheus,
     stable_port: u16,
@@ -213,11 +213,7 @@ impl World {
             .unwrap();
         assert!(up.status.success(), "compose up: {up:?}");
         assert_eq!(compose_shop::serving(stable_port).as_deref(), Some("1.0.0"));
-        server.import_git(REPOSITORY, &origin).unwrap();
-        let mut config = GitHubConfig::new(server.url()).unwrap();
-        config.token = hub_github::Token::new(TOKEN);
-        config.repository = Some(REPOSITORY.parse().unwrap());
-        let client = BlockingGitHub::new(&config).unwrap();
+        let history = Deployments::import(&server, REPOSITORY, TOKEN, &origin);
         let prometheus = Prometheus::scraping(
             "shop",
             &[(stable_port, "stable"), (canary_port, "canary")],
@@ -228,8 +224,7 @@ impl World {
             tmp,
             engine,
             server,
-            client,
-            repo: REPOSITORY.parse().unwrap(),
+            history,
             origin,
             prometheus,
             stable_port,
@@ -237,14 +232,6 @@ impl World {
             events,
             released: std::sync::OnceLock::new(),
         })
-    }
-
-    /// The user's repository's deployments on the stand-in.
-    fn history(&self) -> Deployments<'_> {
-        Deployments {
-            client: &self.client,
-            repo: &self.repo,
-        }
     }
 
     /// The runner, with the suite released once (one archive, one release server) for
@@ -344,12 +331,12 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
     let watch = Watch::start(w.canary_port);
 
     // 1. v1.1.0, three times the errors: failed by the gate, rolled back with Compose.
-    w.history().deployed(
+    w.history.deployed(
         "v1.0.0",
         ENVIRONMENT,
         &[DeploymentState::InProgress, DeploymentState::Success],
     );
-    w.history()
+    w.history
         .deployed("v1.1.0", ENVIRONMENT, &[DeploymentState::InProgress]);
     let bad = w
         .act()
@@ -402,7 +389,7 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
         Some("1.0.0")
     );
     // GitHub's record: the bad deployment failed; a rollback deployment of v1.0.0 succeeded.
-    let deployments = w.history().list(ENVIRONMENT);
+    let deployments = w.history.list(ENVIRONMENT);
     assert_eq!(deployments.len(), 3, "{deployments:?}");
     assert_eq!(
         (deployments[0].0.as_str(), deployments[0].1.as_str()),
@@ -486,7 +473,7 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
 
     // 2. v1.2.0, as good as v1.0.0: every step, then promoted.
     std::fs::write(&w.events, "").unwrap();
-    w.history()
+    w.history
         .deployed("v1.2.0", ENVIRONMENT, &[DeploymentState::InProgress]);
     let good = w
         .act()
@@ -511,7 +498,7 @@ fn a_bad_canary_container_is_rolled_back_with_compose_and_a_good_one_promoted() 
         compose_shop::containers(&w.engine, "web-canary")
     );
     assert_eq!(compose_shop::serving(w.canary_port), None);
-    assert_eq!(w.history().list(ENVIRONMENT).len(), 4);
+    assert_eq!(w.history.list(ENVIRONMENT).len(), 4);
     w.server.assert_conforms();
 }
 

@@ -4,22 +4,49 @@
 //! runner set up as both workflows expect — the stand-in as GitHub, and the user's canary
 //! settings (`vars`) with short timings.
 
+use std::path::Path;
+
 use hub_github::{
-    BlockingGitHub, DeploymentFilter, DeploymentState, NewDeployment, NewDeploymentStatus,
-    Repository,
+    BlockingGitHub, DeploymentFilter, DeploymentState, GitHubConfig, NewDeployment,
+    NewDeploymentStatus, Repository,
 };
+use hub_github_standin::test_support::TestServer;
 
 use crate::Act;
 
 /// The user's repository's deployments on the stand-in.
-pub struct Deployments<'a> {
-    /// A client of the stand-in.
-    pub client: &'a BlockingGitHub,
-    /// The user's repository.
-    pub repo: &'a Repository,
+pub struct Deployments {
+    client: BlockingGitHub,
+    repo: Repository,
 }
 
-impl Deployments<'_> {
+impl Deployments {
+    /// `repository` on `server`, imported from the bare `origin`, and a client of it with
+    /// `token`.
+    ///
+    /// # Panics
+    ///
+    /// When the stand-in does not take the repository.
+    pub fn import(
+        server: &TestServer,
+        repository: &str,
+        token: &str,
+        origin: &Path,
+    ) -> Deployments {
+        server
+            .import_git(repository, origin)
+            .expect("because the stand-in imports a bare repository");
+        let mut config =
+            GitHubConfig::new(server.url()).expect("because the stand-in's URL is one");
+        config.token = hub_github::Token::new(token);
+        let repo: Repository = repository.parse().expect("because the name is owner/name");
+        config.repository = Some(repo.clone());
+        Deployments {
+            client: BlockingGitHub::new(&config).expect("because a client of the stand-in is made"),
+            repo,
+        }
+    }
+
     /// A deployment of `git_ref` to `environment` that went through `states`, as GitHub
     /// records one for every run of a job with that `environment:`; its id.
     ///
@@ -30,12 +57,12 @@ impl Deployments<'_> {
         let gh = self.client.github();
         let d = self
             .client
-            .block_on(gh.create_deployment(self.repo, &NewDeployment::new(git_ref, environment)))
+            .block_on(gh.create_deployment(&self.repo, &NewDeployment::new(git_ref, environment)))
             .expect("because the stand-in creates deployments");
         for state in states {
             self.client
                 .block_on(gh.create_deployment_status(
-                    self.repo,
+                    &self.repo,
                     d.id,
                     &NewDeploymentStatus::new(*state),
                 ))
@@ -56,13 +83,13 @@ impl Deployments<'_> {
         };
         let gh = self.client.github();
         self.client
-            .block_on(gh.list_deployments(self.repo, &filter))
+            .block_on(gh.list_deployments(&self.repo, &filter))
             .expect("because the stand-in lists deployments")
             .into_iter()
             .map(|d| {
                 let states = self
                     .client
-                    .block_on(gh.list_deployment_statuses(self.repo, d.id))
+                    .block_on(gh.list_deployment_statuses(&self.repo, d.id))
                     .expect("because the stand-in lists statuses")
                     .iter()
                     .map(|s| s.state.as_str().to_string())
@@ -84,7 +111,7 @@ pub fn configure(
     api_url: &str,
     repository: &str,
     token: &str,
-    origin: &std::path::Path,
+    origin: &Path,
     prometheus_url: &str,
     canary_health_url: &str,
 ) {
