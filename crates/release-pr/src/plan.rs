@@ -421,19 +421,28 @@ pub struct Release {
     /// Move the major tag.
     pub major_tag: Option<String>,
     pub draft: bool,
+    /// A `Release-As:` of the description that names another version: written after the
+    /// last refresh (or refused by it), so not what the files hold, and not used.
+    pub release_as_unused: Option<Version>,
 }
 
 /// The releases of a merged pull request whose body says `data`, at `h.at`: versions from
 /// the pull request, notes from the real range (last tag..merge commit) — including commits
 /// merged after its last refresh (`not_in_base`: the commits the pull request's base did
-/// not hold).
+/// not hold) — and the person's notes block of `edits`.
+///
+/// The version is the one the pull request recorded at its last refresh, which its files
+/// hold — never a `Release-As:` edited into the description since: a tag must name the
+/// version the tagged files say. Such a line is kept in [`Release::release_as_unused`], so
+/// the run can say it was not used.
 pub fn releases(
     request: &Request,
     h: &History,
     data: &Data,
-    user_notes: &str,
+    edits: &Edits,
     not_in_base: &BTreeSet<String>,
 ) -> Result<Vec<Release>> {
+    let user_notes = edits.user_notes.as_str();
     let mut out = Vec::new();
     for (i, unit) in h.units.iter().enumerate() {
         let Some(version) = data.versions.get(&unit.name) else {
@@ -467,7 +476,12 @@ pub fn releases(
                 )
             })
             .collect();
+        let release_as_unused = edits
+            .release_as_for(&unit.name)
+            .filter(|wanted| **wanted != version)
+            .cloned();
         out.push(Release {
+            release_as_unused,
             name: unit.name.clone(),
             major_tag: (request.major_tag && version.pre.is_empty())
                 .then(|| format!("{}{}", unit.pattern.prefix, version.major)),

@@ -37,7 +37,7 @@ pub fn merged(
     let h = facts::history(request, &at, &ignore)?;
     let late = facts::not_in(&h.repo, &h.at, &data.base)?;
     let edits = body::edits(&pr.body);
-    let releases = plan::releases(request, &h, &data, &edits.user_notes, &late)?;
+    let releases = plan::releases(request, &h, &data, &edits, &late)?;
     let mut done = Vec::new();
     for release in releases {
         let outcome = if request.dry_run {

@@ -3,6 +3,7 @@
 //! text (subjects, branch names, bodies) goes through hub-kit only.
 
 use anyhow::Result;
+use hub_conventional::semver::Version;
 use hub_kit::Runner;
 use hub_kit::md::escape;
 use serde_json::{Value, json};
@@ -147,6 +148,12 @@ pub fn json(run: &Run) -> Value {
 pub fn finish(run: &Run, request: &Request, runner: &mut Runner) -> Result<()> {
     let released: Vec<&Released> = run.releases.iter().flat_map(|r| &r.releases).collect();
     for r in &released {
+        if let Some(wanted) = &r.release.release_as_unused {
+            runner.warning(
+                &release_as_unused(&r.release.tag, wanted, &r.release.version),
+                &hub_kit::Annotation::default(),
+            )?;
+        }
         for (id, subject) in &r.release.late {
             runner.log_untrusted(&format!(
                 "{}: commit {id} was merged after the release pull request's last refresh; it is in the release notes: {subject}",
@@ -243,6 +250,14 @@ pub fn finish(run: &Run, request: &Request, runner: &mut Runner) -> Result<()> {
     Ok(())
 }
 
+/// What the run says of a `Release-As:` line it did not use (versions only: no untrusted
+/// text).
+fn release_as_unused(tag: &str, wanted: &Version, released: &Version) -> String {
+    format!(
+        "{tag}: the pull request's description says `Release-As: {wanted}`, which its last refresh did not apply (written after it, or refused by it); released {released}, the version its files hold. To release {wanted}, write `Release-As: {wanted}` in the next release pull request's description"
+    )
+}
+
 /// The step summary: what happened, late commits, and the token diagnostic.
 pub fn summary(run: &Run) -> String {
     let mut md = String::from("## release-pr\n\n");
@@ -265,6 +280,12 @@ pub fn summary(run: &Run) -> String {
                     .map(|u| format!(": {}", escape(u)))
                     .unwrap_or_default()
             ));
+            if let Some(wanted) = &x.release.release_as_unused {
+                md.push_str(&format!(
+                    "  - {}\n",
+                    release_as_unused(&escape(&x.release.tag), wanted, &x.release.version)
+                ));
+            }
             if !x.release.late.is_empty() {
                 md.push_str(&format!(
                     "  - {} commit(s) merged after the pull request's last refresh are in the notes:\n",

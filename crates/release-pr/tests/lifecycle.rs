@@ -752,6 +752,48 @@ fn the_user_block_and_release_as_survive_a_refresh_and_make_the_release() {
     );
 }
 
+/// A `Release-As:` written into the description after the last refresh, merged without
+/// another refresh: the release is the pull request's recorded version — the one its files
+/// hold — and the run says that the line was not used, in the log and the summary.
+#[test]
+fn a_release_as_edited_after_the_last_refresh_is_named_and_the_files_version_released() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let run = env.run_ok(&[]);
+    let n = number(&run);
+    env.pull();
+    let body = format!("{}\n\nRelease-As: 2.0.0\n", env.pr_body(n));
+    env.edit_body(n, &body);
+    let merge = env.merge(n);
+    env.pull();
+    assert!(git(&dir, &["show", "HEAD:Cargo.toml"]).contains("\"1.3.0\""));
+    let summary = dir.join("summary.md");
+    std::fs::write(&summary, "").expect("test setup");
+    let out = env.run(
+        &[],
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8"))],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let release = &run["releases"][0]["releases"][0];
+    assert_eq!(release["tag"], "v1.3.0", "{run:#}");
+    assert_eq!(release["at"], merge.as_str());
+    let said = "says `Release-As: 2.0.0`, which its last refresh did not apply";
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains(said) || stdout.contains(said),
+        "the log says so: {stderr}"
+    );
+    let summary = std::fs::read_to_string(&summary).expect("summary");
+    assert!(summary.contains(said), "{summary}");
+    assert!(summary.contains("1.3.0"), "{summary}");
+    // A Release-As the refresh used (the same version) is not named.
+    assert!(!stderr.contains("Release-As: 1.3.0"), "{stderr}");
+}
+
 #[test]
 fn release_candidates_count_from_one_and_release_as_graduates() {
     let Some(env) = Env::start(Options::default()) else {
