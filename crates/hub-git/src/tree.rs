@@ -35,10 +35,14 @@ fn checked(out: Output, args: &str) -> Result<Vec<u8>, GitError> {
     }
 }
 
-/// Configuration for the git processes that work in the scratch index and work tree: no
-/// file-system monitor started on the scratch directory, no split index (whose shared part
+/// Configuration for the git processes that work in the scratch index and work tree: each
+/// file's mode taken from the index (the base's: an executable stays one, a new file is
+/// `100644`) rather than from the copy, which the WebAssembly build cannot make executable;
+/// no file-system monitor started on the scratch directory, no split index (whose shared part
 /// would be written into the repository), no sparse-checkout refusal of a path.
-const SCRATCH_CONFIG: [&str; 6] = [
+const SCRATCH_CONFIG: [&str; 8] = [
+    "-c",
+    "core.fileMode=false",
     "-c",
     "core.fsmonitor=false",
     "-c",
@@ -91,7 +95,8 @@ impl Repo {
         objects: Objects,
         read_back: bool,
     ) -> Result<(String, Vec<Vec<u8>>), GitError> {
-        let modes = self.modes(base, files)?;
+        // Only files are replaced: a path that is something else in `base` is refused.
+        self.modes(base, files)?;
         let scratch = tempfile::tempdir().map_err(GitError::Scratch)?;
         let index = scratch.path().join("index");
         let work = scratch.path().join("work");
@@ -133,7 +138,7 @@ impl Repo {
         if !files.is_empty() {
             let mut paths = Vec::new();
             for (path, bytes) in files {
-                write_copy(&work, path, bytes, modes[path])?;
+                write_copy(&work, path, bytes)?;
                 paths.extend_from_slice(path.as_bytes());
                 paths.push(0);
             }
@@ -262,9 +267,8 @@ fn batch_contents(mut out: &[u8], count: usize) -> Result<Vec<Vec<u8>>, GitError
     Ok(contents)
 }
 
-/// `path`'s bytes at `path` under the scratch work tree `work`, executable for mode `100755`
-/// (where the file system says so: elsewhere git keeps the base's mode).
-fn write_copy(work: &Path, path: &str, bytes: &[u8], mode: &str) -> Result<(), GitError> {
+/// `path`'s bytes at `path` under the scratch work tree `work`.
+fn write_copy(work: &Path, path: &str, bytes: &[u8]) -> Result<(), GitError> {
     if path
         .split('/')
         .any(|part| matches!(part, "" | "." | ".." | ".git") || part.contains('\\'))
@@ -279,16 +283,7 @@ fn write_copy(work: &Path, path: &str, bytes: &[u8], mode: &str) -> Result<(), G
     if let Some(dir) = copy.parent() {
         std::fs::create_dir_all(dir).map_err(GitError::Scratch)?;
     }
-    std::fs::write(&copy, bytes).map_err(GitError::Scratch)?;
-    #[cfg(unix)]
-    if mode == "100755" {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
-            .map_err(GitError::Scratch)?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    Ok(())
+    std::fs::write(&copy, bytes).map_err(GitError::Scratch)
 }
 
 #[cfg(test)]
