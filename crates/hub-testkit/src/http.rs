@@ -5,31 +5,46 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A server on 127.0.0.1 answering each request with `answer(path, n)` (n counts from 0),
-/// for at most 10 s.
+/// one connection after the other, for at most 10 s (or the lifetime given), until stopped.
 pub struct Server {
     port: u16,
     connections: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    /// Starts the server.
+    /// Starts the server for at most 10 s.
     ///
     /// # Panics
     /// When no loopback port can be bound.
     pub fn start(answer: impl Fn(&str, usize) -> Option<Vec<u8>> + Send + 'static) -> Server {
+        Server::for_at_most(Duration::from_secs(10), answer)
+    }
+
+    /// Starts the server for at most `lifetime`: a test that asserts nothing reached it
+    /// keeps it up until it has looked (then [`Server::stop`]).
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub fn for_at_most(
+        lifetime: Duration,
+        answer: impl Fn(&str, usize) -> Option<Vec<u8>> + Send + 'static,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("because loopback is free");
         let port = listener.local_addr().expect("bound").port();
         listener.set_nonblocking(true).expect("nonblocking");
         let connections = Arc::new(AtomicUsize::new(0));
-        let seen = Arc::clone(&connections);
-        std::thread::spawn(move || {
-            let end = Instant::now() + Duration::from_secs(10);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (seen, stopped) = (Arc::clone(&connections), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let end = Instant::now() + lifetime;
             let mut n = 0;
-            while Instant::now() < end {
+            while Instant::now() < end && !stopped.load(Ordering::SeqCst) {
                 let Ok((mut stream, _)) = listener.accept() else {
                     std::thread::sleep(Duration::from_millis(5));
                     continue;
@@ -47,7 +62,25 @@ impl Server {
                 n += 1;
             }
         });
-        Server { port, connections }
+        Server {
+            port,
+            connections,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the server and waits for it: from here its port refuses connections.
+    ///
+    /// # Panics
+    /// When the server's thread panicked (its `answer` did).
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            thread
+                .join()
+                .expect("because the server's answer does not panic");
+        }
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -66,6 +99,13 @@ impl Server {
     #[must_use]
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Server {
+    /// A server dropped stops at its next poll (without waiting for it).
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
     }
 }
 
@@ -193,5 +233,35 @@ impl ConnectProxy {
             .lock()
             .expect("because the proxy threads do not panic")
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stopped_server_refuses_and_a_running_one_counts() {
+        let server = Server::for_at_most(Duration::from_secs(60), |path, n| {
+            Some(reply("200 OK", "", format!("{path} {n}").as_bytes()))
+        });
+        let get = |port: u16| -> std::io::Result<String> {
+            let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+            stream.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")?;
+            let mut answer = String::new();
+            std::io::Read::read_to_string(&mut stream, &mut answer)?;
+            Ok(answer)
+        };
+        let port = server.port();
+        let first = get(port).expect("the server answers");
+        assert!(
+            first.starts_with("HTTP/1.1 200 OK\r\n") && first.ends_with("/a 0"),
+            "{first}"
+        );
+        assert!(get(port).expect("and again").ends_with("/a 1"));
+        assert_eq!(server.connections(), 2);
+        server.stop();
+        assert!(get(port).is_err(), "a stopped server's port refuses");
+        assert!(TcpListener::bind(("127.0.0.1", free_port())).is_ok());
     }
 }

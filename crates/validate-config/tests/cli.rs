@@ -1,8 +1,6 @@
 //! End-to-end: the built binary in a temporary working directory, with a clean environment,
 //! temporary `GITHUB_OUTPUT`/`GITHUB_STEP_SUMMARY` files and `INPUT_*` variables.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -486,63 +484,15 @@ fn catalog_schemas_come_from_the_cache_offline() {
     assert_eq!(run.code, 1);
 }
 
-/// Serves `routes` on 127.0.0.1 for at most `requests` requests or 30 seconds, then stops.
-fn serve(
-    routes: Vec<(&'static str, Vec<u8>)>,
-    requests: usize,
-) -> (String, std::thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("because loopback is available");
-    listener
-        .set_nonblocking(true)
-        .expect("because the socket can be non-blocking");
-    let base = format!(
-        "http://{}",
-        listener.local_addr().expect("because it is bound")
-    );
-    let handle = std::thread::spawn(move || {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        let mut served = 0;
-        while served < requests && std::time::Instant::now() < deadline {
-            let mut stream = match listener.accept() {
-                Ok((stream, _)) => stream,
-                Err(_) => {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                    continue;
-                }
-            };
-            served += 1;
-            let _ = stream.set_nonblocking(false);
-            let mut reader = BufReader::new(stream.try_clone().expect("because the stream clones"));
-            let mut request_line = String::new();
-            let _ = reader.read_line(&mut request_line);
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
-            let body = routes
-                .iter()
-                .find(|(p, _)| *p == path)
-                .map(|(_, b)| b.clone());
-            let (status, body) = match body {
-                Some(body) => ("200 OK", body),
-                None => ("404 Not Found", b"not found".to_vec()),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-            let _ = stream.flush();
-            let _ = reader.read(&mut [0u8; 1]);
-        }
-    });
-    (base, handle)
+/// Serves `routes` on 127.0.0.1 (404 elsewhere) for at most 30 seconds or until stopped.
+fn serve(routes: Vec<(&'static str, Vec<u8>)>) -> hub_testkit::http::Server {
+    use hub_testkit::http::{Server, reply};
+    Server::for_at_most(std::time::Duration::from_secs(30), move |path, _| {
+        Some(match routes.iter().find(|(p, _)| *p == path) {
+            Some((_, body)) => reply("200 OK", "", body),
+            None => reply("404 Not Found", "", b"not found"),
+        })
+    })
 }
 
 #[test]
@@ -553,14 +503,12 @@ fn remote_schemas_and_refs_are_downloaded_once_then_cached() {
     let defs = br#"{"$defs": {"port": {"type": "integer", "maximum": 65535}}}"#.to_vec();
     let huge = vec![b' '; 9 * 1024 * 1024];
     // schema.json and defs.json once each, then huge.json once.
-    let (base, server) = serve(
-        vec![
-            ("/schema.json", schema),
-            ("/defs.json", defs),
-            ("/huge.json", huge),
-        ],
-        3,
-    );
+    let server = serve(vec![
+        ("/schema.json", schema),
+        ("/defs.json", defs),
+        ("/huge.json", huge),
+    ]);
+    let base = server.url("");
     let dir = tempfile::tempdir().expect("because a temp dir can be made");
     std::fs::write(dir.path().join("app.yml"), "port: 70000\n").expect("because it can be written");
     let cache = dir.path().join("cache");
@@ -584,9 +532,9 @@ fn remote_schemas_and_refs_are_downloaded_once_then_cached() {
         &[],
         false,
     );
-    server
-        .join()
-        .expect("because the server stops after its requests");
+    assert_eq!(server.connections(), 3, "schema.json, defs.json, huge.json");
+    // From here nothing answers: the offline run reads the cache or nothing.
+    server.stop();
     let offline = run(
         dir.path(),
         &[
@@ -688,45 +636,6 @@ fn one_sticky_comment_per_pull_request() {
     server.assert_conforms();
 }
 
-/// A loopback server that answers every request with `body` and counts the connections it
-/// accepted, until the returned flag is set.
-fn recording_server(
-    body: &'static str,
-) -> (
-    u16,
-    std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    std::sync::Arc<std::sync::atomic::AtomicBool>,
-    std::thread::JoinHandle<()>,
-) {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let listener = TcpListener::bind("127.0.0.1:0").expect("because loopback is available");
-    listener
-        .set_nonblocking(true)
-        .expect("because the socket can be non-blocking");
-    let port = listener.local_addr().expect("because it is bound").port();
-    let contacted = std::sync::Arc::new(AtomicUsize::new(0));
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let (count, done) = (contacted.clone(), stop.clone());
-    let handle = std::thread::spawn(move || {
-        while !done.load(Ordering::Relaxed) {
-            let Ok((mut stream, _)) = listener.accept() else {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-                continue;
-            };
-            count.fetch_add(1, Ordering::Relaxed);
-            let _ = stream.set_nonblocking(false);
-            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(1)));
-            let _ = stream.read(&mut [0u8; 4096]);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (port, contacted, stop, handle)
-}
-
 /// Everything a run left behind that someone could read: stdout, stderr, the step summary,
 /// the outputs file and the JSON report.
 fn everything_written(dir: &Path, run: &Run) -> String {
@@ -755,7 +664,12 @@ fn a_schema_from_the_repository_reads_no_secret_file_or_network() {
     const TOKEN: &str = "ghs_s3cretT0kenValue";
     const OUTSIDE: &str = "outside-secret-hunter2";
     const SERVED: &str = r#"{"const": "served-secret-from-loopback"}"#;
-    let (port, contacted, stop, server) = recording_server(SERVED);
+    // Up for the whole test, counting connections: none may come.
+    let server =
+        hub_testkit::http::Server::for_at_most(std::time::Duration::from_secs(600), |_, _| {
+            Some(hub_testkit::http::reply("200 OK", "", SERVED.as_bytes()))
+        });
+    let port = server.port();
     let base = tempfile::tempdir().expect("because a temp dir can be made");
     let repo = base.path().join("repo");
     let outside = base.path().join("outside");
@@ -897,13 +811,8 @@ fn a_schema_from_the_repository_reads_no_secret_file_or_network() {
         }
         reports.push(found.join("\n"));
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    server.join().expect("because the server stops");
-    assert_eq!(
-        contacted.load(std::sync::atomic::Ordering::Relaxed),
-        0,
-        "the loopback server was contacted"
-    );
+    assert_eq!(server.connections(), 0, "the loopback server was contacted");
+    server.stop();
     // Which rules fail says nothing about the token either.
     assert_eq!(reports[0], reports[1]);
     insta::assert_snapshot!(reports[0], @"
