@@ -6,11 +6,11 @@
 //! The Prometheus stand-in runs on 127.0.0.1 and answers `query_range` with counters that
 //! grow with time; only the canary's 5xx counter is replaced by the value under test.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use hub_testkit::http::{Server, reply};
 
 /// How the stand-in answers.
 #[derive(Clone, Copy, Debug)]
@@ -24,35 +24,21 @@ enum Answer {
     Hang,
 }
 
-/// A Prometheus stand-in on 127.0.0.1; answers until the test process ends.
-fn stand_in(answer: Answer) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || serve(stream, answer));
-        }
-    });
-    url
+/// A Prometheus stand-in on 127.0.0.1 (`server.url("")`), answering for two minutes.
+fn stand_in(answer: Answer) -> Server {
+    Server::for_at_most(Duration::from_secs(120), move |target, _| {
+        respond(target, answer)
+    })
 }
 
-fn serve(stream: TcpStream, answer: Answer) {
+/// The answer to a request for `target` (its path and query); `None` holds the connection
+/// open without a byte of answer.
+fn respond(target: &str, answer: Answer) -> Option<Vec<u8>> {
     let (bad, code): (fn(f64) -> String, &str) = match answer {
         Answer::CanaryErrors(bad) => (bad, "500"),
         Answer::HostileLabel => (|_| "NaN".to_owned(), HOSTILE),
-        Answer::Hang => {
-            // Hold the connection open without a byte of answer.
-            std::thread::sleep(Duration::from_secs(120));
-            drop(stream);
-            return;
-        }
+        Answer::Hang => return None,
     };
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
     let params: Vec<(String, String)> = target
         .split_once('?')
         .map_or("", |(_, q)| q)
@@ -96,12 +82,11 @@ fn serve(stream: TcpStream, answer: Answer) {
         r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{labels},"values":[{}]}}]}}}}"#,
         values.join(",")
     );
-    let mut out = stream;
-    let _ = write!(
-        out,
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    Some(reply(
+        "200 OK",
+        "Content-Type: application/json\r\n",
+        body.as_bytes(),
+    ))
 }
 
 /// A label value that tries every way into the runner's command parser.
@@ -214,7 +199,8 @@ fn prometheus_args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 /// A canary 5xx counter that Prometheus sends as `sample(t)` never counts as zero errors:
 /// the run does not pass, `error-rate` is blind, and the report says which interval and why.
 fn blind_on(sample: fn(f64) -> String, why: &str) {
-    let url = stand_in(Answer::CanaryErrors(sample));
+    let prometheus = stand_in(Answer::CanaryErrors(sample));
+    let url = prometheus.url("");
     let dir = tempfile::tempdir().expect("tempdir");
     let r = gate(
         dir.path(),
@@ -297,10 +283,7 @@ fn a_decreasing_error_counter_is_blind() {
 
 #[test]
 fn traffic_is_never_raised_while_prometheus_is_unreachable() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = hub_testkit::http::free_port();
     let url = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().expect("tempdir");
     let script = dir.path().join("set-weight");
@@ -350,7 +333,8 @@ fn traffic_is_never_raised_while_prometheus_is_unreachable() {
 
 #[test]
 fn a_hanging_prometheus_ends_the_run_by_max_duration_with_the_outputs_written() {
-    let url = stand_in(Answer::Hang);
+    let prometheus = stand_in(Answer::Hang);
+    let url = prometheus.url("");
     let dir = tempfile::tempdir().expect("tempdir");
     let r = gate(
         dir.path(),
@@ -447,7 +431,8 @@ fn infinite_values_in_a_metric_file_are_named_and_make_it_inconclusive() {
 
 #[test]
 fn a_hostile_label_on_a_blind_series_runs_no_workflow_command() {
-    let url = stand_in(Answer::HostileLabel);
+    let prometheus = stand_in(Answer::HostileLabel);
+    let url = prometheus.url("");
     let dir = tempfile::tempdir().expect("tempdir");
     let r = gate(
         dir.path(),
