@@ -7,13 +7,12 @@
 //! interval, sees series vanish (staleness markers) and stops early. Scenarios are kept
 //! to a few 2-second intervals each; no test asserts a timing.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hub_e2e::shop::{Prometheus, free_port};
+use hub_testkit::http::{Server, reply};
 
 /// What one service adds to its counters every 100 ms.
 #[derive(Clone, Copy, Debug)]
@@ -75,23 +74,29 @@ impl Counters {
 struct Service {
     port: u16,
     state: Arc<Mutex<Counters>>,
+    /// Serves until the test ends (at most 15 minutes).
+    _server: Server,
 }
 
 impl Service {
     fn start(rates: Rates) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         let state = Arc::new(Mutex::new(Counters {
             reporting: true,
             rates: Some(rates),
             ..Counters::default()
         }));
         let served = Arc::clone(&state);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let body = served.lock().expect("state").exposition();
-                serve(stream, &body);
-            }
+        let server = Server::for_at_most(Duration::from_secs(900), move |path, _| {
+            let body = if path.starts_with("/health") {
+                "ok\n".to_owned()
+            } else {
+                served.lock().expect("state").exposition()
+            };
+            Some(reply(
+                "200 OK",
+                "Content-Type: text/plain; version=0.0.4\r\n",
+                body.as_bytes(),
+            ))
         });
         let driven = Arc::clone(&state);
         std::thread::spawn(move || {
@@ -100,35 +105,16 @@ impl Service {
                 driven.lock().expect("state").tick();
             }
         });
-        Self { port, state }
+        Self {
+            port: server.port(),
+            state,
+            _server: server,
+        }
     }
 
     fn set(&self, f: impl FnOnce(&mut Counters)) {
         f(&mut self.state.lock().expect("state"));
     }
-}
-
-fn serve(mut stream: TcpStream, metrics: &str) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&buf);
-    let body = if head.starts_with("GET /health") {
-        "ok\n"
-    } else {
-        metrics
-    };
-    let _ = write!(
-        stream,
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
 }
 
 struct Outcome {
@@ -232,7 +218,7 @@ fn prometheus_down_is_inconclusive() {
 /// when `NO_PROXY` names its host.
 #[test]
 fn prometheus_queries_go_through_the_environments_proxy_unless_no_proxy_names_the_host() {
-    use hub_testkit::http::{ConnectProxy, Server, reply};
+    use hub_testkit::http::ConnectProxy;
     let check = |proxy_var: &str, no_proxy: Option<&str>| {
         // An empty matrix for every query: the gate reads nothing and stays inconclusive.
         let prometheus = Server::start(|path, _| {
