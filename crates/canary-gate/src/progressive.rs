@@ -923,21 +923,16 @@ mod tests {
     /// A Prometheus stand-in on 127.0.0.1 for `query_range`: every counter grows linearly
     /// from `start` at a rate that depends on the query (requests 100/s, 5xx 1/s for the
     /// selector `half="a"`, 2/s for `half="b"`), sampled every `step`. It answers until
-    /// dropped and records the queries.
-    fn counters_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-        use std::io::{BufRead, BufReader, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
+    /// dropped (two minutes at most) and records the queries.
+    fn counters_server() -> (
+        hub_testkit::http::Server,
+        std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    ) {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    continue;
-                }
-                let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let server = hub_testkit::http::Server::for_at_most(
+            std::time::Duration::from_secs(120),
+            move |target, _| {
                 let query: std::collections::HashMap<String, String> = target
                     .split_once('?')
                     .map(|(_, q)| q)
@@ -949,7 +944,7 @@ mod tests {
                 let num = |k: &str| query.get(k).and_then(|v| v.parse::<f64>().ok());
                 let (Some(start), Some(end), Some(step)) = (num("start"), num("end"), num("step"))
                 else {
-                    continue;
+                    return Some(hub_testkit::http::reply("400 Bad Request", "", b""));
                 };
                 let q = query.get("query").cloned().unwrap_or_default();
                 log.lock().expect("lock").push(q.clone());
@@ -969,15 +964,14 @@ mod tests {
                     r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}}}}"#,
                     values.join(",")
                 );
-                let mut out = stream;
-                let _ = write!(
-                    out,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        (url, seen)
+                Some(hub_testkit::http::reply(
+                    "200 OK",
+                    "Content-Type: application/json\r\n",
+                    body.as_bytes(),
+                ))
+            },
+        );
+        (server, seen)
     }
 
     fn decode(v: &str) -> String {
@@ -988,7 +982,8 @@ mod tests {
 
     #[test]
     fn the_a_a_window_comes_from_both_calibration_selectors_before_the_start() {
-        let (url, seen) = counters_server();
+        let (server, seen) = counters_server();
+        let url = server.url("");
         let mut feed = PromFeed {
             prometheus: Prometheus::new(&url, None, &[], &hub_http::Settings::default())
                 .expect("client"),

@@ -529,30 +529,20 @@ mod tests {
         }
     }
 
-    /// A one-shot HTTP server answering `body`; returns the request it received.
-    fn answer_once(body: &'static str) -> (String, std::thread::JoinHandle<String>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let handle = std::thread::spawn(move || {
-            let (mut s, _) = listener.accept().expect("accept");
-            let mut buf = vec![0u8; 8192];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let _ = write!(
-                s,
-                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            String::from_utf8_lossy(&buf[..n]).into_owned()
-        });
-        (url, handle)
-    }
+    /// Prometheus's answer to a query it cannot parse.
+    const BAD_QUERY: &str =
+        r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""}"#;
 
     #[test]
     fn token_headers_query_and_api_errors() {
-        let (url, server) = answer_once(
-            r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""}"#,
-        );
+        let server = hub_testkit::http::Server::start(|_, _| {
+            Some(hub_testkit::http::reply(
+                "400 Bad Request",
+                "Content-Type: application/json\r\n",
+                BAD_QUERY.as_bytes(),
+            ))
+        });
+        let url = server.url("");
         let p = Prometheus::new(
             &url,
             Some("t0k"),
@@ -570,7 +560,7 @@ mod tests {
             )
             .expect_err("an API error");
         assert_eq!(e, r#"HTTP 400, bad_data: 1:5: parse error: unexpected "}""#);
-        let request = server.join().expect("request");
+        let request = server.requests().concat();
         assert!(request.starts_with("GET /api/v1/query_range?query=up%7Bjob%3D%22a%20b%22%7D&start=10.000&end=20.000&step=10.000 "), "{request}");
         let lower = request.to_ascii_lowercase();
         assert!(lower.contains("authorization: bearer t0k\r\n"), "{request}");

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub struct Server {
     port: u16,
     connections: Arc<AtomicUsize>,
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -40,7 +41,12 @@ impl Server {
         listener.set_nonblocking(true).expect("nonblocking");
         let connections = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (seen, stopped) = (Arc::clone(&connections), Arc::clone(&stop));
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (seen, heard, stopped) = (
+            Arc::clone(&connections),
+            Arc::clone(&heads),
+            Arc::clone(&stop),
+        );
         let thread = std::thread::spawn(move || {
             let end = Instant::now() + lifetime;
             let mut n = 0;
@@ -51,7 +57,11 @@ impl Server {
                 };
                 seen.fetch_add(1, Ordering::SeqCst);
                 stream.set_nonblocking(false).expect("blocking");
-                let path = read_head(&mut stream);
+                let (path, head) = read_head(&mut stream);
+                heard
+                    .lock()
+                    .expect("because the server thread does not panic holding it")
+                    .push(head);
                 match answer(&path, n) {
                     Some(bytes) => {
                         let _ = stream.write_all(&bytes);
@@ -65,6 +75,7 @@ impl Server {
         Server {
             port,
             connections,
+            heads,
             stop,
             thread: Some(thread),
         }
@@ -95,6 +106,19 @@ impl Server {
         self.port
     }
 
+    /// The head of every request received so far (request line and headers, `\r\n` line
+    /// ends), in order.
+    ///
+    /// # Panics
+    /// When the server's thread panicked.
+    #[must_use]
+    pub fn requests(&self) -> Vec<String> {
+        self.heads
+            .lock()
+            .expect("because the server thread does not panic holding it")
+            .clone()
+    }
+
     /// Connections accepted so far.
     #[must_use]
     pub fn connections(&self) -> usize {
@@ -122,18 +146,21 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Reads a request head; returns its path (or the CONNECT target).
-fn read_head(stream: &mut TcpStream) -> String {
+/// Reads a request head; returns its target (the path and query, or the CONNECT target)
+/// and the whole head as received (request line and headers, up to the blank line).
+fn read_head(stream: &mut TcpStream) -> (String, String) {
     let mut reader = BufReader::new(stream);
-    let mut first = String::new();
-    let _ = reader.read_line(&mut first);
+    let mut head = String::new();
+    let _ = reader.read_line(&mut head);
+    let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
         }
+        head.push_str(&line);
     }
-    first.split(' ').nth(1).unwrap_or_default().to_owned()
+    (target, head)
 }
 
 /// A whole HTTP/1.1 response (`Connection: close`) with `headers` (`Name: value\r\n` lines).
@@ -151,7 +178,7 @@ pub fn reply(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
 /// Serves one `CONNECT` client: records the target, connects, and copies both ways until
 /// either side closes (at most 30 s).
 fn tunnel(mut client: TcpStream, seen: &std::sync::Mutex<Vec<String>>) {
-    let target = read_head(&mut client);
+    let (target, _) = read_head(&mut client);
     seen.lock()
         .expect("because the proxy threads do not panic")
         .push(target.clone());
@@ -260,6 +287,8 @@ mod tests {
         );
         assert!(get(port).expect("and again").ends_with("/a 1"));
         assert_eq!(server.connections(), 2);
+        let heads = server.requests();
+        assert_eq!(heads, ["GET /a HTTP/1.1\r\nHost: x\r\n"; 2]);
         server.stop();
         assert!(get(port).is_err(), "a stopped server's port refuses");
         assert!(TcpListener::bind(("127.0.0.1", free_port())).is_ok());
