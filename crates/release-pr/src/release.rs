@@ -37,7 +37,8 @@ pub fn merged(
     let h = facts::history(request, &at, &ignore)?;
     let late = facts::not_in(&h.repo, &h.at, &data.base)?;
     let edits = body::edits(&pr.body);
-    let releases = plan::releases(request, &h, &data, &edits, &late)?;
+    let mut releases = plan::releases(request, &h, &data, &edits, &late)?;
+    on_release_trees(&h, &mut releases)?;
     let mut done = Vec::new();
     for release in releases {
         let outcome = if request.dry_run {
@@ -62,6 +63,32 @@ pub fn merged(
         url: pr.html_url.clone(),
         releases: done,
     });
+    Ok(())
+}
+
+/// A release whose tag already names a marked release tree of its commit (the release
+/// workflow moved it there, `hub_git::RELEASE_TREE_TRAILER`) is that release, made: it is
+/// found at the tree, so a re-run neither re-points the tag nor fails on it. Asks git only
+/// when such a tag exists at another commit (one `git log --no-walk`).
+fn on_release_trees(h: &History, releases: &mut [plan::Release]) -> Result<()> {
+    let moved: Vec<&str> = releases
+        .iter()
+        .filter_map(|r| {
+            let tag = h.tags.iter().find(|t| t.name == r.tag)?;
+            (tag.commit != r.at).then_some(tag.commit.as_str())
+        })
+        .collect();
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let parents = h.repo.release_tree_parents(&moved)?;
+    for release in releases.iter_mut() {
+        if let Some(tag) = h.tags.iter().find(|t| t.name == release.tag)
+            && parents.get(&tag.commit) == Some(&release.at)
+        {
+            release.at.clone_from(&tag.commit);
+        }
+    }
     Ok(())
 }
 

@@ -180,9 +180,36 @@ fn the_next_release_pull_request_starts_after_the_release_tree() {
     server.export_git(REPO, dir).expect("exported");
     git(dir, &["reset", "-q", "--hard", &merge]);
     let released = run(&server, dir, &[]);
-    assert_eq!(released["releases"][0]["releases"][0]["tag"], "v1.3.0");
+    let release = &released["releases"][0]["releases"][0];
+    assert_eq!(release["tag"], "v1.3.0", "{released:#}");
+    assert_eq!(release["at"], merge.as_str(), "{released:#}");
+    // The notes start after v1.2.0's release tree.
+    let notes = release["notes"].as_str().expect("notes");
+    assert!(notes.contains("search"), "{notes}");
+    assert!(!notes.contains("first feature"), "{notes}");
     // … then the release workflow moves v1.3.0 onto the merge commit's release tree.
-    release_tree(dir, "v1.3.0", &merge);
+    let tree = release_tree(dir, "v1.3.0", &merge);
+    server.import_git(REPO, dir).expect("imported");
+
+    // The workflow run on the merge commit again: the release is found where the release
+    // workflow left it — the tag stays on the release tree, nothing is written.
+    let before = server.requests().len();
+    let again = run(&server, dir, &[]);
+    let release = &again["releases"][0]["releases"][0];
+    assert_eq!(release["tag"], "v1.3.0", "{again:#}");
+    assert_eq!(release["at"], tree.as_str(), "{again:#}");
+    let writes: Vec<String> = server.requests()[before..]
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(writes, Vec::<String>::new(), "{again:#}");
+    assert_eq!(
+        git(dir, &["rev-parse", "v1.3.0^{commit}"]),
+        tree,
+        "the tag stays on the release tree"
+    );
+
     commit(dir, &[("src/after.rs", "\n")], "fix: after the release");
     server.import_git(REPO, dir).expect("imported");
 
