@@ -5,12 +5,11 @@
 //! Tests skip (with a line on stderr saying so) when `act` is not installed; CI installs it.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub mod compose_shop;
 pub mod deploy;
@@ -185,50 +184,19 @@ pub fn serve(
     root: PathBuf,
     max: Duration,
 ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let addr = listener.local_addr().expect("addr");
-    listener.set_nonblocking(true).expect("nonblocking");
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log2 = log.clone();
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + max;
-        while Instant::now() < deadline {
-            let Ok((mut stream, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(20));
-                continue;
-            };
-            let _ = stream.set_nonblocking(false);
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
-                    break;
-                }
-            }
-            let path = line.split(' ').nth(1).unwrap_or("/").to_string();
-            log2.lock().expect("log").push(path.clone());
-            let file = root.join(path.trim_start_matches('/'));
-            let (status, body) = match std::fs::File::open(&file) {
-                Ok(mut f) if !path.contains("..") => {
-                    let mut b = Vec::new();
-                    let _ = f.read_to_end(&mut b);
-                    ("200 OK", b)
-                }
-                _ => ("404 Not Found", b"not found".to_vec()),
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
-        }
+    let paths = log.clone();
+    let server = hub_testkit::http::Server::for_at_most(max, move |path, _| {
+        paths.lock().expect("log").push(path.to_owned());
+        let file = root.join(path.trim_start_matches('/'));
+        Some(match std::fs::read(&file) {
+            Ok(body) if !path.contains("..") => hub_testkit::http::reply("200 OK", "", &body),
+            _ => hub_testkit::http::reply("404 Not Found", "", b"not found"),
+        })
     });
-    (format!("http://{addr}"), log)
+    let url = server.url("");
+    server.detach();
+    (url, log)
 }
 
 /// A workflow run under act.
@@ -480,4 +448,33 @@ pub fn with_local_checkout(workflow: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_release_server_serves_files_logs_paths_and_refuses_parent_paths() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a.txt"), "hello").expect("writes");
+        let (url, log) = serve(dir.path().to_owned(), Duration::from_secs(30));
+        let port: u16 = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port");
+        let get = |path: &str| shop::http_get(port, path).expect("an answer");
+        let found = get("/a.txt");
+        assert!(
+            found.starts_with("HTTP/1.1 200 OK\r\n") && found.ends_with("\r\n\r\nhello"),
+            "{found}"
+        );
+        assert!(get("/missing").starts_with("HTTP/1.1 404 "));
+        assert!(get("/../a.txt").starts_with("HTTP/1.1 404 "));
+        assert_eq!(
+            *log.lock().expect("log"),
+            ["/a.txt", "/missing", "/../a.txt"]
+        );
+    }
 }

@@ -21,11 +21,13 @@
 //! `timeout` at the latest, so nothing outlives a killed test.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use hub_testkit::http::{Server, reply};
 
 /// Requests the shop serves every 100 ms, over both tracks.
 pub const REQUESTS_PER_TICK: u64 = 400;
@@ -161,45 +163,29 @@ impl Shop {
     }
 }
 
-/// Serves one track on a fresh loopback port: `/metrics` and `/health` (the version in
-/// `version_file`).
+/// Serves one track on a fresh loopback port, for the rest of the test process (an hour at
+/// most): `/metrics` and `/health` (the version in `version_file`; 503 while it is empty).
 fn listen(counters: Arc<Mutex<Counters>>, version_file: PathBuf) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let body = counters.lock().expect("counters").exposition();
-            reply(stream, &read_trimmed(&version_file), &body);
-        }
-    });
-    port
-}
-
-fn reply(mut stream: TcpStream, version: &str, metrics: &str) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&buf);
-    let (status, body) = if head.starts_with("GET /health") {
-        if version.is_empty() {
-            ("503 Service Unavailable", "no version\n".to_string())
+    let server = Server::for_at_most(Duration::from_secs(3600), move |path, _| {
+        let version = read_trimmed(&version_file);
+        let (status, body) = if path.starts_with("/health") {
+            if version.is_empty() {
+                ("503 Service Unavailable", "no version\n".to_string())
+            } else {
+                ("200 OK", format!("version={version}\n"))
+            }
         } else {
-            ("200 OK", format!("version={version}\n"))
-        }
-    } else {
-        ("200 OK", metrics.to_string())
-    };
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+            ("200 OK", counters.lock().expect("counters").exposition())
+        };
+        Some(reply(
+            status,
+            "Content-Type: text/plain; version=0.0.4\r\n",
+            body.as_bytes(),
+        ))
+    });
+    let port = server.port();
+    server.detach();
+    port
 }
 
 /// A plain HTTP GET on loopback; the whole reply, head and body.
@@ -222,12 +208,7 @@ pub fn have_prometheus(test: &str) -> bool {
 }
 
 /// A free port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
+pub use hub_testkit::http::free_port;
 
 /// A real Prometheus on 127.0.0.1 scraping targets every second. Killed when dropped;
 /// `timeout` stops it after its lifetime whatever happens to the test.
@@ -316,5 +297,29 @@ impl Prometheus {
     /// Its base URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_track_answers_its_version_and_its_metrics() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shop = Shop::start(dir.path(), "v1.0.0", &[]);
+        let stable = http_get(shop.stable_port, "/health").expect("the stable track answers");
+        assert!(
+            stable.starts_with("HTTP/1.1 200 OK\r\n") && stable.ends_with("version=v1.0.0\n"),
+            "{stable}"
+        );
+        // No canary yet: its health is a 503.
+        let canary = http_get(shop.canary_port, "/health").expect("the canary track answers");
+        assert!(canary.starts_with("HTTP/1.1 503 "), "{canary}");
+        let metrics = http_get(shop.stable_port, "/metrics").expect("metrics");
+        assert!(
+            metrics.contains("Content-Type: text/plain; version=0.0.4\r\n"),
+            "{metrics}"
+        );
     }
 }

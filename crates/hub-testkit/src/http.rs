@@ -81,6 +81,13 @@ impl Server {
         }
     }
 
+    /// Lets the server run out its lifetime whatever becomes of this value (a harness that
+    /// hands out only its URL).
+    pub fn detach(mut self) {
+        self.thread = None;
+        self.stop = Arc::new(AtomicBool::new(false));
+    }
+
     /// Stops the server and waits for it: from here its port refuses connections.
     ///
     /// # Panics
@@ -280,6 +287,16 @@ mod tests {
             Ok(answer)
         };
         let port = server.port();
+        let detached = Server::for_at_most(Duration::from_secs(60), |_, _| {
+            Some(reply("200 OK", "", b"still here"))
+        });
+        let detached_port = detached.port();
+        detached.detach();
+        assert!(
+            get(detached_port)
+                .expect("a detached server answers")
+                .ends_with("still here")
+        );
         let first = get(port).expect("the server answers");
         assert!(
             first.starts_with("HTTP/1.1 200 OK\r\n") && first.ends_with("/a 0"),
