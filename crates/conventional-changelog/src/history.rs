@@ -260,12 +260,12 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
         .filter(|t| t.tag.commit == to)
         .max_by(|a, b| descending(&b.version, &a.version));
     let named = tags.iter().find(|t| t.tag.name == req.to);
-    let version = match (req.release_version, named.or(at_to)) {
+    let mut version = match (req.release_version, named.or(at_to)) {
         (Some(v), _) => Some(v.clone()),
         (None, Some(t)) => Some(t.version.clone()),
         (None, None) => None,
     };
-    let tag = version.as_ref().map(|v| req.pattern.format(v));
+    let mut tag = version.as_ref().map(|v| req.pattern.format(v));
 
     let (from, previous, description) = match req.from {
         Some(from) => {
@@ -284,10 +284,24 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
                     version: &t.version,
                 })
                 .collect();
+            let find = |below: Option<&Version>, skip: Option<&str>| {
+                last_release(&refs, below, skip, |candidates| {
+                    Ok(repo.first_reachable(candidates.iter().map(|t| (t.name, t.commit)), &to)?)
+                })
+            };
             let skip = version.is_some().then_some(to.as_str());
-            let last = last_release(&refs, version.as_ref(), skip, |candidates| {
-                Ok(repo.first_reachable(candidates.iter().map(|t| (t.name, t.commit)), &to)?)
-            })?;
+            let mut last = find(version.as_ref(), skip)?;
+            // The last release counts at `to` itself (a release tree of `to`): `to` is that
+            // release, as a tag on `to` would make it, and the range starts below it.
+            if version.is_none()
+                && let Some((t, commit)) = &last
+                && *commit == to
+            {
+                let t = *t;
+                version = Some(t.version.clone());
+                tag = Some(t.name.to_owned());
+                last = find(version.as_ref(), Some(to.as_str()))?;
+            }
             match last {
                 // A release tree's tag starts the range at its first parent.
                 Some((t, commit)) => (

@@ -132,3 +132,18 @@ fn an_unmarked_release_tree_is_off_the_history_as_before() {
         whole.stdout
     );
 }
+
+#[test]
+fn a_run_on_the_released_merge_commit_writes_that_release() {
+    let r = project();
+    // HEAD~1 is the merge commit v0.2.0's release tree was made on: a run there (a workflow
+    // re-run for that push) writes 0.2.0, as on a tagged commit, from v0.1.0's tree on.
+    let out = r.run().input("to", "HEAD~1").input("mode", "none").go();
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.output("version"), "0.2.0", "{out}");
+    let changelog = out.output("changelog");
+    assert!(changelog.contains("second feature"), "{changelog}");
+    assert!(changelog.contains("a bug"), "{changelog}");
+    assert!(!changelog.contains("first feature"), "{changelog}");
+    assert!(!changelog.contains("after the release"), "{changelog}");
+}
