@@ -1073,9 +1073,7 @@ fn the_token_never_appears_in_errors_debug_output_or_the_standin() {
     f.server.clear_faults();
 
     // A closed port: a transport error from octocrab/hyper.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-    let port = closed.local_addr().expect("an address").port();
-    drop(closed);
+    let port = hub_testkit::http::free_port();
     let unreachable = client_for(
         &format!("http://127.0.0.1:{port}"),
         Some(TOKEN),

@@ -8,15 +8,13 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hub_testkit::bin::{Action, Files, Run};
+use hub_testkit::http::{Server, reply};
 use hub_testkit::sshd::Sshd;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-rollback");
@@ -122,63 +120,37 @@ fn inputs(base: Vec<(String, String)>, more: &[(&str, &str)]) -> Vec<(String, St
 struct Service {
     url: String,
     served: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
+    _server: Server,
 }
 
 impl Service {
     fn start(current: PathBuf, status: u16) -> Service {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}/health", listener.local_addr().unwrap());
         let served = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (served2, stop2) = (served.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let until = Instant::now() + Duration::from_secs(60);
-            while !stop2.load(Ordering::SeqCst) && Instant::now() < until {
-                let Ok((mut conn, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                };
-                conn.set_nonblocking(false).unwrap();
-                conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let version = std::fs::read_link(&current)
-                    .ok()
-                    .and_then(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()))
-                    .unwrap_or_default();
-                let body = format!("version={version}");
-                let reason = if status == 200 {
-                    "OK"
-                } else {
-                    "Service Unavailable"
-                };
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                served2.lock().unwrap().push(body);
-            }
+        let log = served.clone();
+        let server = Server::for_at_most(Duration::from_secs(60), move |_, _| {
+            let version = std::fs::read_link(&current)
+                .ok()
+                .and_then(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            let body = format!("version={version}");
+            let status = if status == 200 {
+                "200 OK"
+            } else {
+                "503 Service Unavailable"
+            };
+            let answer = reply(status, "Content-Type: text/plain\r\n", body.as_bytes());
+            log.lock().unwrap().push(body);
+            Some(answer)
         });
-        Service { url, served, stop }
+        Service {
+            url: server.url("/health"),
+            served,
+            _server: server,
+        }
     }
 
     fn served(&self) -> Vec<String> {
         self.served.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
     }
 }
 
@@ -1210,7 +1182,7 @@ fn a_release_outside_the_releases_directory_is_refused_over_ssh() {
 
 #[test]
 fn health_urls_go_through_the_steps_proxy_and_a_redirect_is_not_a_200() {
-    use hub_testkit::http::{ConnectProxy, Server, reply};
+    use hub_testkit::http::ConnectProxy;
     let f = Fixture::new();
     let service = Server::start(|path, _| {
         Some(match path {
