@@ -3,7 +3,6 @@
 //! messages written as GitHub writes them), read back with `git log`, and decided.
 
 use std::path::Path;
-use std::process::Command;
 
 use hub_conventional::{
     Bump, BumpRules, Decision, Kind, RawCommit, ReleaseOptions, RevertStatus, analyze, decide,
@@ -32,28 +31,7 @@ impl Repo {
 
     fn git(&self, args: &[&str]) -> String {
         let date = format!("{} +0000", 1_704_067_200 + self.tick * 86_400);
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        hub_testkit::git::git_at(self.dir.path(), args, &date)
     }
 
     /// A commit changing `file` (so that `git revert` has something to undo).

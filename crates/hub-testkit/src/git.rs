@@ -1,6 +1,7 @@
 //! Temporary git repositories, and git run the same way in every test: the `git` program in a
 //! clean environment — no system or user configuration, no variable of the caller's (a
-//! `GIT_DIR` of a hook, a `GIT_AUTHOR_DATE` of a shell) — as a fixed author and committer
+//! `GIT_DIR` of a hook, a `GIT_AUTHOR_DATE` of a shell), git's messages in English
+//! (`LC_ALL=C`) — as a fixed author and committer
 //! (`Ada <ada@example.com>`) at a fixed time unless the test gives one. The repository's own
 //! configuration (`git config` in the test) still applies, as it would for a user.
 //!
@@ -34,6 +35,7 @@ pub fn command(dir: &Path, date: &str) -> Command {
         .env("HOME", dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("LC_ALL", "C")
         .env("GIT_AUTHOR_NAME", NAME)
         .env("GIT_AUTHOR_EMAIL", EMAIL)
         .env("GIT_COMMITTER_NAME", NAME)

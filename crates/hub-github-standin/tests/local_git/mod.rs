@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// Runs `git -C dir args…` with a fixed identity and no user or system configuration; returns
 /// standard output without the final line break.
@@ -19,46 +18,15 @@ pub fn git_with_input(
     env: &[(&str, &str)],
     input: Option<&[u8]>,
 ) -> String {
-    let mut command = Command::new("git");
-    command.arg("-C").arg(dir).args(args);
-    for variable in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"] {
-        command.env_remove(variable);
-    }
+    let mut command = hub_testkit::git::command(dir, "1700000000 +0000");
     command
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_AUTHOR_NAME", "A U Thor")
         .env("GIT_AUTHOR_EMAIL", "author@example.com")
         .env("GIT_COMMITTER_NAME", "C O Mitter")
         .env("GIT_COMMITTER_EMAIL", "committer@example.com")
-        .env("GIT_AUTHOR_DATE", "1700000000 +0000")
-        .env("GIT_COMMITTER_DATE", "1700000000 +0000")
         .envs(env.iter().copied())
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("git runs");
-    if let Some(input) = input {
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input)
-            .expect("writes to git");
-    }
-    let output = child.wait_with_output().expect("git finishes");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .expect("UTF-8 output")
+        .args(args);
+    hub_testkit::git::run(&mut command, input)
         .trim_end_matches('\n')
         .to_owned()
 }
