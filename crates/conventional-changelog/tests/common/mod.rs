@@ -63,29 +63,12 @@ impl TestRepo {
 
     /// Runs git as the fixed author at this Unix time and returns stdout.
     pub fn git_at(&self, args: &[&str], secs: u64) -> String {
-        let date = format!("{secs} +0000");
-        let mut cmd = Command::new("git");
-        isolate(&mut cmd, self.base());
-        let out = cmd
-            .current_dir(self.path())
-            .args(args)
+        let mut cmd = hub_testkit::git::command(&self.path(), &format!("{secs} +0000"));
+        cmd.env("HOME", self.base())
             .env("GIT_AUTHOR_NAME", "Ada Lovelace")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
             .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .expect("utf-8")
-            .trim_end()
-            .to_owned()
+            .args(args);
+        hub_testkit::git::run(&mut cmd, None).trim_end().to_owned()
     }
 
     /// An empty commit with this message, one day after the previous event.
