@@ -311,6 +311,23 @@ fn check_release_tree(origin: &Path, tag: &str, base: &str) {
     );
     let message = sh(origin, "git", &["tag", "-l", "--format=%(contents)", tag]);
     assert_eq!(message.trim(), format!("Release {tag}"));
+    // Marked with the commit it releases, so semver-bump, release-pr and
+    // conventional-changelog count the tag there (hub_git::RELEASE_TREE_TRAILER).
+    let mark = sh(
+        origin,
+        "git",
+        &[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Release-Tree-Of,valueonly)",
+            &commit,
+        ],
+    );
+    assert_eq!(
+        mark.trim(),
+        base,
+        "the release tree's Release-Tree-Of trailer"
+    );
 }
 
 /// The SHA-256 of `bytes` in hex, by `sha256sum` (the tool the release's checksum file is for).
