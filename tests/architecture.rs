@@ -131,6 +131,66 @@ fn engines_touch_no_file_process_network_clock_or_environment() {
     );
 }
 
+/// Ways to write to the process's stdout or stderr around hub-kit.
+const PRINTING: &[&str] = &[
+    "println!",
+    "print!(",
+    "eprintln!",
+    "eprint!(",
+    "io::stdout()",
+    "io::stderr()",
+];
+
+/// The crates that may write to stdout and stderr themselves: hub-kit (the one way to the
+/// runner) and the test support crates (never linked into an action binary).
+const MAY_PRINT: &[&str] = &[
+    "hub-kit",
+    "hub-testkit",
+    "hub-github-standin",
+    "hub-k8s-standin",
+];
+
+#[test]
+fn only_hub_kit_writes_to_stdout_and_stderr() {
+    let mut found = Vec::new();
+    let mut crates: Vec<PathBuf> = std::fs::read_dir(crates_dir())
+        .expect("because crates/ is readable")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("src").is_dir())
+        .collect();
+    crates.sort();
+    for krate in crates {
+        let name = krate
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if MAY_PRINT.contains(&name) {
+            continue;
+        }
+        for file in rust_files(&krate.join("src")) {
+            // A crate's unit tests in their own file (`#[cfg(test)] mod tests;`).
+            if file.file_name().is_some_and(|n| n == "tests.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).expect("because sources are readable");
+            for line in production_code(&text).lines() {
+                for way in PRINTING {
+                    if line.contains(way) {
+                        found.push(format!("{}: `{}`", file.display(), line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "every byte for the runner goes through hub-kit (Runner::print_untrusted, \
+         log_untrusted, info):\n{}",
+        found.join("\n")
+    );
+}
+
 /// `cargo metadata`'s resolve: package name → names of its normal (non-dev, non-build)
 /// dependencies.
 fn normal_dependencies() -> BTreeMap<String, BTreeSet<String>> {

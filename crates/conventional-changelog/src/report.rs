@@ -61,16 +61,12 @@ pub fn outputs(runner: &mut Runner, run: &Run<'_>) -> Result<()> {
     Ok(())
 }
 
-/// `--context`: the template context of the releases as JSON, on stdout outside Actions
-/// (a document to pipe) and as untrusted text in a runner's log.
+/// `--context`: the template context of the releases as JSON, on stdout (a document to
+/// pipe; fenced as untrusted text in a runner's log).
 pub fn context(runner: &mut Runner, releases: &[ReleaseInput<'_>], config: &Config) -> Result<()> {
     let all = hub_changelog::context(releases, config);
     let json = serde_json::to_string_pretty(&all).context("cannot serialise the context")?;
-    if runner.in_actions() {
-        runner.log_untrusted(&json)?;
-    } else {
-        println!("{json}");
-    }
+    runner.print_untrusted(&json)?;
     Ok(())
 }
 
