@@ -10,7 +10,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use hub_testkit::bin::Action;
 
 /// Fixed clock: 2024-01-01T00:00:00Z, one day further per commit or tag.
 const EPOCH: u64 = 1_704_067_200;
@@ -22,17 +23,6 @@ pub const TODAY: u64 = 1_706_745_600;
 pub struct TestRepo {
     dir: tempfile::TempDir,
     tick: u64,
-}
-
-/// The environment every git and binary process gets: no user or system config, so the
-/// machine's own settings (signing, hooks, default branch) cannot leak in.
-fn isolate(cmd: &mut Command, home: &Path) {
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("LC_ALL", "C");
 }
 
 impl TestRepo {
@@ -194,38 +184,38 @@ impl Run<'_> {
     /// Runs it inside a fresh "step": new output and summary files.
     pub fn go(self) -> Outcome {
         let step = tempfile::tempdir().expect("tempdir");
-        let output = step.path().join("output");
-        let summary = step.path().join("summary");
-        std::fs::write(&output, "").expect("output file");
-        std::fs::write(&summary, "").expect("summary file");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-conventional-changelog"));
-        isolate(&mut cmd, self.repo.base());
+        let inputs: Vec<(&str, &str)> = self
+            .inputs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (mut cmd, files) = Action::new(
+            env!("CARGO_BIN_EXE_hub-conventional-changelog"),
+            step.path(),
+        )
+        .env("HOME", self.repo.base())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("LC_ALL", "C")
+        .env("GITHUB_WORKSPACE", self.repo.path())
+        // "Today" for releases without a tag yet: 2024-02-01.
+        .env("SOURCE_DATE_EPOCH", TODAY.to_string())
+        .command(&inputs, "");
         cmd.current_dir(self.repo.base())
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_OUTPUT", &output)
-            .env("GITHUB_STEP_SUMMARY", &summary)
-            .env("GITHUB_WORKSPACE", self.repo.path())
-            // "Today" for releases without a tag yet: 2024-02-01.
-            .env("SOURCE_DATE_EPOCH", TODAY.to_string())
-            .args(&self.args);
-        for (name, value) in &self.inputs {
-            cmd.env(format!("INPUT_{}", name.to_ascii_uppercase()), value);
-        }
-        for (name, value) in &self.env {
-            cmd.env(name, value);
-        }
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         let out = cmd.output().expect("binary runs");
+        let raw_outputs = std::fs::read_to_string(&files.output).expect("output file");
+        let run = files.finish(&out);
         let base = self.repo.base().display().to_string();
-        let clean = |s: &[u8]| String::from_utf8_lossy(s).replace(&base, "[TMP]");
+        let clean = |s: &str| s.replace(&base, "[TMP]");
         Outcome {
-            code: out.status.code().unwrap_or(-1),
-            stdout: redact_stop_tokens(&clean(&out.stdout)),
-            stderr: clean(&out.stderr),
-            outputs: hub_kit::files::parse_key_values(
-                &std::fs::read_to_string(&output).expect("output file"),
-            ),
-            raw_outputs: std::fs::read_to_string(&output).expect("output file"),
-            summary: std::fs::read_to_string(&summary).expect("summary file"),
+            code: run.code.unwrap_or(-1),
+            stdout: redact_stop_tokens(&clean(&run.stdout)),
+            stderr: clean(&run.stderr),
+            outputs: hub_kit::files::parse_key_values(&raw_outputs),
+            raw_outputs,
+            summary: run.summary,
         }
     }
 }
