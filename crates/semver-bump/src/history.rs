@@ -30,7 +30,8 @@ pub struct QuickStart {
 /// range since the tree's first parent; one `git log --no-walk` reads the mark, and the
 /// parent among the boundary commits proves it reachable: three processes. With `path`s the
 /// log no longer shows every parent, so the tag's commit is resolved and proven an ancestor
-/// of `to` first (four processes, as before).
+/// of `to` first (four processes, as before; six for a release tree: its mark, then its
+/// parent proven instead).
 ///
 /// `Ok(None)` when the shortcut does not apply — a shallow clone, an empty range, a highest
 /// tag that is not reachable (a pre-release on an unmerged branch), any git error (a
@@ -99,13 +100,20 @@ pub fn quick_start(
         let Ok(tag_commit) = repo.rev_parse(&format!("refs/tags/{tag}")) else {
             return Ok(None);
         };
-        if tag_commit != to && !repo.is_ancestor(&tag_commit, &to)? {
-            return Ok(None);
-        }
-        let Ok(log) = repo.log(&Range::since(Some(&tag_commit), &to), paths) else {
+        let commit = if tag_commit == to || repo.is_ancestor(&tag_commit, &to)? {
+            tag_commit
+        } else {
+            // A release tree off the branch: released at its first parent if `to` has it.
+            let marks = repo.release_tree_parents(&[&tag_commit])?;
+            match marks.get(&tag_commit) {
+                Some(parent) if *parent == to || repo.is_ancestor(parent, &to)? => parent.clone(),
+                _ => return Ok(None),
+            }
+        };
+        let Ok(log) = repo.log(&Range::since(Some(&commit), &to), paths) else {
             return Ok(None);
         };
-        (tag_commit, log)
+        (commit, log)
     };
     Ok(Some(QuickStart {
         repo,

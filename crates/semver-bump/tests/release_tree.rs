@@ -206,7 +206,19 @@ fn the_next_release_starts_after_the_last_release_tree() {
     assert_eq!(calls, ["rev-parse", "log", "log"], "{calls:?}");
 
     // The same answer the step-by-step way (a `path` proves reachability apart).
-    let (by_path, _) = run(tmp.path(), &["--path", "src"]);
+    let (by_path, calls) = run(tmp.path(), &["--path", "src"]);
+    assert_eq!(
+        calls,
+        [
+            "rev-parse",
+            "rev-parse",
+            "merge-base",
+            "log",
+            "merge-base",
+            "log"
+        ],
+        "the tag resolved, not an ancestor, its mark, its parent an ancestor, the log"
+    );
     assert_eq!(by_path["current-tag"], "v1.1.0", "{by_path}");
     assert_eq!(by_path["next-version"], "1.1.1", "{by_path}");
     assert_eq!(by_path["commit-count"], "1", "{by_path}");
