@@ -97,6 +97,21 @@ pub fn input_variable(name: &str) -> String {
     format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
 }
 
+/// `text` with every `::stop-commands::` token (random on each run) replaced by `[TOKEN]`, so
+/// a run's log can be compared or snapshotted.
+#[must_use]
+pub fn stable_tokens(text: &str) -> String {
+    let mut out = text.to_owned();
+    for line in text.lines() {
+        if let Some(token) = line.strip_prefix("::stop-commands::")
+            && !token.is_empty()
+        {
+            out = out.replace(token, "[TOKEN]");
+        }
+    }
+    out
+}
+
 /// Where one run's outputs and step summary go.
 #[derive(Debug)]
 pub struct Files {
@@ -191,6 +206,16 @@ mod tests {
             "{run:#?}"
         );
         assert_eq!(input_variable("tag prefix"), "INPUT_TAG_PREFIX");
+    }
+
+    #[test]
+    fn stop_command_tokens_are_made_stable() {
+        let log = "a\n::stop-commands::f00d\nx\n::f00d::\n::stop-commands::beef\n::beef::\n";
+        assert_eq!(
+            stable_tokens(log),
+            "a\n::stop-commands::[TOKEN]\nx\n::[TOKEN]::\n::stop-commands::[TOKEN]\n::[TOKEN]::\n"
+        );
+        assert_eq!(stable_tokens("::stop-commands::\n"), "::stop-commands::\n");
     }
 
     #[test]

@@ -63,7 +63,9 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], actions: bool) -> Run {
     let clean = |text: &str| text.replace(&dir.display().to_string(), "[DIR]");
     Run {
         code: output.status.code().unwrap_or(-1),
-        stdout: clean(&stable_tokens(&String::from_utf8_lossy(&output.stdout))),
+        stdout: clean(&hub_testkit::bin::stable_tokens(&String::from_utf8_lossy(
+            &output.stdout,
+        ))),
         stderr: clean(&String::from_utf8_lossy(&output.stderr)),
         outputs: hub_kit::files::parse_key_values(&read("output"))
             .into_iter()
@@ -71,17 +73,6 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], actions: bool) -> Run {
             .collect(),
         summary: read("summary"),
     }
-}
-
-/// Replaces the random `::stop-commands::` token so snapshots are stable.
-fn stable_tokens(text: &str) -> String {
-    let mut out = text.to_owned();
-    for line in text.lines() {
-        if let Some(token) = line.strip_prefix("::stop-commands::") {
-            out = out.replace(token, "[TOKEN]");
-        }
-    }
-    out
 }
 
 fn render(run: &Run) -> String {

@@ -211,27 +211,13 @@ impl Run<'_> {
         let clean = |s: &str| s.replace(&base, "[TMP]");
         Outcome {
             code: run.code.unwrap_or(-1),
-            stdout: redact_stop_tokens(&clean(&run.stdout)),
+            stdout: hub_testkit::bin::stable_tokens(&clean(&run.stdout)),
             stderr: clean(&run.stderr),
             outputs: hub_kit::files::parse_key_values(&raw_outputs),
             raw_outputs,
             summary: run.summary,
         }
     }
-}
-
-/// `::stop-commands::<random>` … `::<random>::` with the random token named `[TOKEN]`.
-fn redact_stop_tokens(text: &str) -> String {
-    let mut text = text.to_owned();
-    while let Some(start) = text.find("::stop-commands::") {
-        let rest = &text[start + "::stop-commands::".len()..];
-        let token = rest.lines().next().unwrap_or("").to_owned();
-        if token.is_empty() || token == "[TOKEN]" {
-            break;
-        }
-        text = text.replace(&token, "[TOKEN]");
-    }
-    text
 }
 
 /// What a run did.
