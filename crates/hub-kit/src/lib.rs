@@ -39,7 +39,9 @@ pub mod runner;
 /// 4.67 against 4.18 ms), and it takes a global lock that the validator's worker threads
 /// would contend on. On glibc each binary chooses: semver-bump keeps glibc's allocator
 /// (there mimalloc's start-up cost more than it saved, 4.93 against 4.29 ms), the
-/// validator declares mimalloc itself.
+/// validator declares mimalloc itself. mimalloc is built without transparent huge pages
+/// (`no_thp`, workspace `Cargo.toml`): with them each run's first allocations faulted in and
+/// zeroed whole 2 MiB pages, 40 % of a semver-bump dry run's own CPU (bench/README.md).
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
