@@ -41,7 +41,7 @@ pub mod runner;
 /// (there mimalloc's start-up cost more than it saved, 4.93 against 4.29 ms), the
 /// validator declares mimalloc itself. mimalloc is built without transparent huge pages
 /// (`no_thp`, workspace `Cargo.toml`): with them each run's first allocations faulted in and
-/// zeroed whole 2 MiB pages, 40 % of a semver-bump dry run's own CPU (bench/README.md).
+/// zeroed whole 2 MiB pages — 0.25–0.4 ms of start-up (bench/README.md, "Start-up, profiled").
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
