@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hub_github_standin::test_support::TestServer;
+use hub_testkit::bin::Action;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-semver-bump");
 
@@ -65,31 +66,22 @@ impl Out {
     }
 }
 
-/// Runs the binary as the runner would: `GITHUB_ACTIONS=true`, fresh output and summary files.
+/// Runs the binary as the runner would (`hub_testkit::bin`): `GITHUB_ACTIONS=true`, fresh
+/// output and summary files, the repository as `repository-path`, and `env` on top.
 fn run(dir: &Path, env: &[(&str, &str)]) -> Out {
     let files = tempfile::tempdir_in(dir).unwrap();
-    let output = files.path().join("output");
-    let summary = files.path().join("summary");
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
+    let (mut cmd, written) = Action::new(BIN, files.path())
         .env("HOME", dir)
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", &output)
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("INPUT_REPOSITORY-PATH", dir.join("repo"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
+        .env("INPUT_REPOSITORY-PATH", dir.join("repo"))
+        .command(&[], "");
+    cmd.envs(env.iter().copied());
+    let run = written.finish(&cmd.output().unwrap());
     Out {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-        outputs: hub_kit::files::parse_key_values(
-            &std::fs::read_to_string(&output).unwrap_or_default(),
-        ),
-        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+        code: run.code.unwrap(),
+        outputs: run.outputs.into_iter().collect(),
+        stdout: run.stdout,
+        stderr: run.stderr,
+        summary: run.summary,
     }
 }
 
