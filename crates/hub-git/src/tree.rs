@@ -97,7 +97,7 @@ impl Repo {
     ) -> Result<(String, Vec<Vec<u8>>), GitError> {
         // Only files are replaced: a path that is something else in `base` is refused.
         self.modes(base, files)?;
-        let scratch = tempfile::tempdir().map_err(GitError::Scratch)?;
+        let scratch = scratch_dir().map_err(GitError::Scratch)?;
         let index = scratch.path().join("index");
         let work = scratch.path().join("work");
         let scratch_objects = scratch.path().join("objects");
@@ -284,6 +284,26 @@ fn write_copy(work: &Path, path: &str, bytes: &[u8]) -> Result<(), GitError> {
         std::fs::create_dir_all(dir).map_err(GitError::Scratch)?;
     }
     std::fs::write(&copy, bytes).map_err(GitError::Scratch)
+}
+
+/// A scratch directory under the system's temporary directory: `$TMPDIR`, else `/tmp`. Under
+/// WebAssembly (WASI) the standard library has no temporary directory (`env::temp_dir`
+/// panics there), so the same rule is applied by hand.
+fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
+    #[cfg(target_os = "wasi")]
+    {
+        let root = std::env::var_os("TMPDIR")
+            .filter(|v| !v.is_empty())
+            .map_or_else(
+                || std::path::PathBuf::from("/tmp"),
+                std::path::PathBuf::from,
+            );
+        tempfile::Builder::new().tempdir_in(root)
+    }
+    #[cfg(not(target_os = "wasi"))]
+    {
+        tempfile::tempdir()
+    }
 }
 
 #[cfg(test)]
