@@ -8,7 +8,10 @@
 //! The two runs happen one after the other in the same directory (rebuilt between them), so
 //! absolute paths are equal; commits and tags have fixed dates, so their ids are equal. What
 //! is random by design — heredoc delimiters, stop-commands tokens, the stand-in's port — is
-//! replaced by a placeholder before comparing.
+//! replaced by a placeholder before comparing, and so are the ids of commits the stand-in
+//! makes itself (a release PR's verified commit): GitHub dates them with its own clock, so
+//! two runs seconds apart give them different ids. Their message, tree, parents and author
+//! are compared.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,11 +21,12 @@ use std::sync::OnceLock;
 use hub_e2e::workspace;
 use hub_github_standin::test_support::TestServer;
 
-const ACTIONS: [&str; 4] = [
+const ACTIONS: [&str; 5] = [
     "semver-bump",
     "conventional-changelog",
     "validate-config",
     "canary-gate",
+    "release-pr",
 ];
 
 fn cargo() -> Command {
@@ -45,8 +49,10 @@ fn native_bins() -> &'static Path {
     })
 }
 
-/// The WebAssembly module, built as the release builds it: the multi-call `hub` without its
-/// native-only actions, release profile.
+/// The WebAssembly module the release ships: the multi-call `hub` without its native-only
+/// actions, the `wasm` profile (the release's, optimised for size), then `wasm-opt -O1` with
+/// the features release.yml's wasm job and `.ci/run` give it (Debian's binaryen; without it,
+/// the skip rule and the module as built).
 fn wasm_module() -> &'static Path {
     static MODULE: OnceLock<PathBuf> = OnceLock::new();
     MODULE.get_or_init(|| {
@@ -55,7 +61,8 @@ fn wasm_module() -> &'static Path {
             "build",
             "--quiet",
             "--locked",
-            "--release",
+            "--profile",
+            "wasm",
             "--target",
             "wasm32-wasip1",
             "-p",
@@ -63,7 +70,27 @@ fn wasm_module() -> &'static Path {
             "--no-default-features",
         ]);
         assert!(cmd.status().expect("cargo runs").success(), "wasm build");
-        hub_e2e::target_dir().join("wasm32-wasip1/release/hub.wasm")
+        let built = hub_e2e::target_dir().join("wasm32-wasip1/wasm/hub.wasm");
+        if !hub_testkit::have_tool("wasm-opt", "Debian: apt-get install binaryen") {
+            return built;
+        }
+        let optimised = built.with_file_name("hub.opt.wasm");
+        let status = Command::new("wasm-opt")
+            .args([
+                "-O1",
+                "--enable-bulk-memory",
+                "--enable-sign-ext",
+                "--enable-nontrapping-float-to-int",
+                "--enable-mutable-globals",
+                "--enable-simd",
+            ])
+            .arg(&built)
+            .arg("-o")
+            .arg(&optimised)
+            .status()
+            .expect("wasm-opt runs");
+        assert!(status.success(), "wasm-opt -O1");
+        optimised
     })
 }
 
@@ -155,8 +182,9 @@ fn run(
 }
 
 /// Replaces what is random by design with placeholders: heredoc delimiters
-/// (`name<<delimiter`), stop-commands tokens, and `url` (the stand-in's).
-fn normalise(text: &str, url: &str) -> String {
+/// (`name<<delimiter`), stop-commands tokens, `url` (the stand-in's), and each of `made`
+/// (ids of the commits the stand-in made with its clock) by `<commitN>`.
+fn normalise(text: &str, url: &str, made: &[String]) -> String {
     let mut tokens = Vec::new();
     for line in text.lines() {
         if let Some(token) = line.strip_prefix("::stop-commands::") {
@@ -180,19 +208,26 @@ fn normalise(text: &str, url: &str) -> String {
             text = text.replace(token.as_str(), &format!("<token{i}>"));
         }
     }
+    for (i, id) in made.iter().enumerate() {
+        text = text.replace(id.as_str(), &format!("<commit{i}>"));
+        // Abbreviated: git's and GitHub's 7 to 12 characters.
+        for len in (7..id.len()).rev() {
+            text = text.replace(&id[..len], &format!("<short{i}>"));
+        }
+    }
     text
 }
 
 impl Seen {
-    fn normalised(mut self, url: &str) -> Seen {
-        self.stdout = normalise(&self.stdout, url);
-        self.stderr = normalise(&self.stderr, url);
-        self.output = normalise(&self.output, url);
-        self.summary = normalise(&self.summary, url);
+    fn normalised(mut self, url: &str, made: &[String]) -> Seen {
+        self.stdout = normalise(&self.stdout, url, made);
+        self.stderr = normalise(&self.stderr, url, made);
+        self.output = normalise(&self.output, url, made);
+        self.summary = normalise(&self.summary, url, made);
         for v in self.files.values_mut() {
-            *v = normalise(v, url);
+            *v = normalise(v, url, made);
         }
-        self.github = normalise(&self.github, url);
+        self.github = normalise(&self.github, url, made);
         self
     }
 }
@@ -219,7 +254,8 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `dir/repo` with `messages` as commits (`tag:NAME` tags the last one) and a bare
+/// `dir/repo` with `messages` as commits (`tag:NAME` tags the last one; the first commit
+/// also takes the files a setup wrote before) and a bare
 /// `dir/origin.git` it pushes to.
 fn history(dir: &Path, messages: &[&str]) {
     let repo = dir.join("repo");
@@ -230,7 +266,7 @@ fn history(dir: &Path, messages: &[&str]) {
             git(&repo, &["tag", tag]);
         } else {
             std::fs::write(repo.join("file.txt"), format!("{i}\n")).expect("write");
-            git(&repo, &["add", "file.txt"]);
+            git(&repo, &["add", "-A"]);
             git(&repo, &["commit", "-q", "-m", m]);
         }
     }
@@ -261,10 +297,41 @@ struct Scenario<'a> {
     github: Option<&'a dyn Fn(&serde_json::Value) -> String>,
 }
 
+/// The ids of the stand-in's commits, in its state dump.
+fn commit_ids(state: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    state["repositories"]["octo/app"]["commits"]
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The commits the stand-in made during the run (not in `before`), in an order that does
+/// not depend on their ids: by message, then tree.
+fn made_during(
+    state: &serde_json::Value,
+    before: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    let commits = &state["repositories"]["octo/app"]["commits"];
+    let mut made: Vec<(String, String, String)> = commit_ids(state)
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .map(|id| {
+            let c = &commits[&id];
+            (c["message"].to_string(), c["tree"].to_string(), id)
+        })
+        .collect();
+    made.sort();
+    made.into_iter().map(|(_, _, id)| id).collect()
+}
+
 /// Runs the scenario natively and on every Node, and asserts every run saw the same; returns
 /// the native run (normalised) for the scenario's own checks.
 fn same_everywhere(s: &Scenario) -> Option<Seen> {
     let nodes = nodes();
+    if !nodes.is_empty() {
+        // Built before any stand-in starts: one left idle through the build stops itself.
+        wasm_module();
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("w");
     let mut engines = vec![Engine::Native];
@@ -289,6 +356,10 @@ fn same_everywhere(s: &Scenario) -> Option<Seen> {
             .as_ref()
             .map(|s| s.url().to_owned())
             .unwrap_or_default();
+        let before = server
+            .as_ref()
+            .map(|s| commit_ids(&s.state()))
+            .unwrap_or_default();
         let mut env: Vec<(String, String)> = s
             .env
             .iter()
@@ -299,11 +370,14 @@ fn same_everywhere(s: &Scenario) -> Option<Seen> {
             env.push(("GITHUB_REPOSITORY".into(), "octo/app".into()));
         }
         let mut seen = run(engine, &dir, s.action, &env, &s.written);
+        let mut made = Vec::new();
         if let (Some(server), Some(project)) = (&server, s.github) {
-            seen.github = project(&server.state());
+            let state = server.state();
+            seen.github = project(&state);
+            made = made_during(&state, &before);
             server.assert_conforms();
         }
-        let seen = seen.normalised(&url);
+        let seen = seen.normalised(&url, &made);
         match &native {
             None => native = Some(seen),
             Some(expected) => {
@@ -536,6 +610,121 @@ fn canary_gate_file_mode_judges_the_same_from_webassembly() {
     }
 }
 
+/// The release pull request and its branch: each pull request's fields that are not the
+/// stand-in's clock, the refs, and each commit the run made (message, tree, parents, author
+/// and committer without their dates).
+fn pulls_and_branch(state: &serde_json::Value) -> String {
+    let repo = &state["repositories"]["octo/app"];
+    let pulls: Vec<String> = repo["pulls"]
+        .as_object()
+        .map(|o| o.values().cloned().collect::<Vec<_>>())
+        .or_else(|| repo["pulls"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            format!(
+                "#{} {} [{}] {} <- {} draft={} labels={}\n{}",
+                p["number"],
+                p["title"],
+                p["state"],
+                p["base"],
+                p["head"],
+                p["draft"],
+                p["labels"],
+                p["body"]
+            )
+        })
+        .collect();
+    let refs = repo["refs"].to_string();
+    let who = |c: &serde_json::Value| format!("{} <{}>", c["name"], c["email"]);
+    // Keyed by content, not id: a commit the stand-in made has a different id on each run.
+    let commits: BTreeMap<String, String> = repo["commits"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(id, c)| {
+            (
+                format!(
+                    "tree {} parents {} author {} committer {}\n{}",
+                    c["tree"],
+                    c["parents"],
+                    who(&c["author"]),
+                    who(&c["committer"]),
+                    c["message"]
+                ),
+                id.clone(),
+            )
+        })
+        .collect();
+    format!("{pulls:#?}\n{refs}\n{commits:#?}")
+}
+
+#[test]
+fn release_pr_opens_the_same_pull_request_from_webassembly() {
+    if std::env::var_os("HUB_GITHUB_GRAPHQL_SCHEMA").is_none_or(|v| v.is_empty()) {
+        hub_testkit::skip(
+            "release-pr commits through GraphQL: HUB_GITHUB_GRAPHQL_SCHEMA (GitHub's schema, see .ci/run) is not set",
+        );
+        return;
+    }
+    let setup = |dir: &Path| {
+        let repo = dir.join("repo");
+        std::fs::create_dir_all(repo.join("src")).expect("repo dir");
+        std::fs::write(
+            repo.join("Cargo.toml"),
+            "[package]\nname = \"app\"\nversion = \"1.2.0\"\nedition = \"2021\"\n",
+        )
+        .expect("Cargo.toml");
+        std::fs::write(
+            repo.join("CHANGELOG.md"),
+            "# Changelog\n\n## 1.2.0\n\n* start\n",
+        )
+        .expect("changelog");
+        history(
+            dir,
+            &[
+                "chore: start",
+                "tag:v1.2.0",
+                "feat(api): search (#42)",
+                "fix: crash on empty input",
+            ],
+        );
+    };
+    let Some(seen) = same_everywhere(&Scenario {
+        action: "release-pr",
+        setup: &setup,
+        env: vec![
+            ("GITHUB_SERVER_URL", "https://github.example.com"),
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_REF", "refs/heads/main"),
+            ("INPUT_TOKEN", "ghs_releaseTOKEN"),
+            ("INPUT_RELEASE-BRANCH", "main"),
+        ],
+        written: vec![],
+        github: Some(&pulls_and_branch),
+    }) else {
+        return;
+    };
+    assert_eq!(seen.code, 0, "{seen:#?}");
+    assert!(seen.github.contains("1.3.0"), "{}", seen.github);
+    assert!(
+        seen.github.contains("refs/heads/hub-release/main"),
+        "{}",
+        seen.github
+    );
+    assert!(
+        seen.github.contains("<commit0>"),
+        "no commit made: {}",
+        seen.github
+    );
+    assert!(
+        seen.summary
+            .contains("**opened** chore\\(main\\)\\: release 1\\.3\\.0"),
+        "{}",
+        seen.summary
+    );
+}
+
 #[test]
 fn a_hostile_input_gets_the_same_refusal_from_webassembly() {
     let setup = |dir: &Path| history(dir, &["feat: base", "tag:v1.0.0", "fix: two"]);
@@ -753,4 +942,206 @@ jobs:
     let github = releases_and_tags(&server.state());
     assert!(github.contains("refs/tags/v1.1.0"), "{github}");
     server.assert_conforms();
+}
+
+/// The lines of an act log that are annotations (`::error …`, `::warning …`, `::notice …`),
+/// from their `::` on: act prefixes each with the job's name, the same for both engines.
+fn annotations(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|line| {
+            ["::error", "::warning", "::notice"]
+                .iter()
+                .filter_map(|cmd| line.find(cmd))
+                .min()
+                .map(|at| line[at..].to_owned())
+        })
+        .collect()
+}
+
+/// The issue's "done when", for the other actions: under act, a pull-request workflow runs
+/// conventional-changelog, validate-config (its sticky comment through the stand-in) and
+/// canary-gate's file mode once with `engine: native` (the release archive, downloaded and
+/// verified by the installer) and once with `engine: wasm` (the release tree's hub.wasm
+/// under the runner's Node). Compared byte for byte: each step's outputs, the annotations in
+/// the log, the files written (CHANGELOG.md, the SARIF report, canary-gate's report) and the
+/// stand-in's comments. Normalised: the stand-in's URL (one stand-in per run, so the second
+/// run's comment is a first comment too). The step summaries are not compared here: act
+/// empties `$GITHUB_STEP_SUMMARY` at the start of every step (pkg/runner/step.go), so the
+/// next step cannot read the action's; the direct runs above compare them.
+#[test]
+fn under_act_changelog_validate_config_and_canary_gate_run_the_same_from_webassembly() {
+    let test = "under_act_changelog_validate_config_and_canary_gate_run_the_same_from_webassembly";
+    if !hub_e2e::have_act(test) || nodes().is_empty() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The release tree, its archive served for the native run; its hub.wasm for the other.
+    let mut act = hub_e2e::released_act(tmp.path());
+    std::fs::copy(wasm_module(), act.action.join("actions/wasm/hub.wasm")).expect("module");
+
+    let work = hub_e2e::git_repo(
+        tmp.path(),
+        "work",
+        &[
+            "feat: base",
+            "tag:v1.0.0",
+            "fix(parser): crash on empty input",
+            "feat!: drop the old flag\n\nBREAKING CHANGE: `--old` is gone",
+        ],
+    );
+    let fixtures = workspace().join("fixtures/canary-gate");
+    std::fs::create_dir_all(work.join("config")).expect("config dir");
+    for (name, text) in [
+        ("CHANGELOG.md", "# Changelog\n\n## 1.0.0\n\n* base\n".to_owned()),
+        (
+            "config/schema.json",
+            r#"{"type":"object","required":["name","replicas"],"properties":{"name":{"type":"string"},"replicas":{"type":"integer","minimum":1}},"additionalProperties":false}"#.to_owned(),
+        ),
+        ("config/good.yaml", "name: web\nreplicas: 2\n".to_owned()),
+        (
+            "config/bad.yaml",
+            "name: \"::error::pwned\"\nreplicas: 0\nreplica: 1\n".to_owned(),
+        ),
+        (
+            "canary.json",
+            std::fs::read_to_string(fixtures.join("canary-bench-regressed.json")).expect("fixture"),
+        ),
+        (
+            "baseline.json",
+            std::fs::read_to_string(fixtures.join("baseline-bench.json")).expect("fixture"),
+        ),
+    ] {
+        std::fs::write(work.join(name), text).expect("write");
+    }
+    hub_e2e::sh(&work, "git", &["add", "-A"]);
+    hub_e2e::sh(
+        &work,
+        "git",
+        &[
+            "-c",
+            "user.name=Ada",
+            "-c",
+            "user.email=ada@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "docs: configs and measurements",
+        ],
+    );
+    let origin = tmp.path().join("origin.git");
+    hub_e2e::sh(
+        tmp.path(),
+        "git",
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().expect("utf-8"),
+            origin.to_str().expect("utf-8"),
+        ],
+    );
+    let event = tmp.path().join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"action":"opened","number":7,"pull_request":{"number":7,"title":"configs","head":{"sha":"0000000000000000000000000000000000000001","ref":"f"},"base":{"sha":"0000000000000000000000000000000000000002","ref":"main"}}}"#,
+    )
+    .expect("event");
+    act.env("HUB_E2E_ORIGIN", &origin.display().to_string())
+        .repository("octo/app");
+
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for engine in ["native", "wasm"] {
+        // A stand-in per run: the wasm run's comment is a first comment too.
+        let Some(server) = TestServer::start(&[]) else {
+            return;
+        };
+        server.import_git("octo/app", &origin).expect("import");
+        server
+            .set_pull_request("octo/app", 7, Vec::new())
+            .expect("pull request");
+        act.env("GITHUB_API_URL", server.url())
+            .env("GITHUB_GRAPHQL_URL", &format!("{}/graphql", server.url()));
+        let workflow = format!(
+            r#"on: pull_request
+jobs:
+  all:
+    runs-on: ubuntu-latest
+    steps:
+      - run: git clone -q "$HUB_E2E_ORIGIN" .
+      - id: changelog
+        uses: org/hub-actions/conventional-changelog@v1
+        with:
+          engine: {engine}
+          release-version: 2.0.0
+          repo-url: https://github.example.com/octo/app
+      - id: validate
+        continue-on-error: true
+        uses: org/hub-actions/validate-config@v1
+        with:
+          engine: {engine}
+          files: config/*.yaml
+          schema: config/schema.json
+          sarif-file: report.sarif
+          offline: true
+          comment: true
+          token: e2e-token
+      - id: gate
+        continue-on-error: true
+        uses: org/hub-actions/canary-gate@v1
+        with:
+          engine: {engine}
+          source: file
+          canary-file: canary.json
+          baseline-file: baseline.json
+          metrics: "p95: higher-is-worse, max-ratio=1.10"
+          report: report.json
+      - if: always()
+        env:
+          CHANGELOG: ${{{{ toJSON(steps.changelog.outputs) }}}}
+          VALIDATE: ${{{{ toJSON(steps.validate.outputs) }}}}
+          GATE: ${{{{ toJSON(steps.gate.outputs) }}}}
+          OUTCOMES: ${{{{ steps.changelog.outcome }}}} ${{{{ steps.validate.outcome }}}} ${{{{ steps.gate.outcome }}}}
+        run: |
+          printf '%s\n%s\n%s\n%s\n' "$CHANGELOG" "$VALIDATE" "$GATE" "$OUTCOMES" > "$HUB_E2E_OUT/outputs.txt"
+          cp CHANGELOG.md report.sarif report.json "$HUB_E2E_OUT/"
+"#
+        );
+        let run = act.run_event(engine, &workflow, "pull_request", &event);
+        assert!(run.success, "{engine}: {}", run.log);
+        let wasm_ran = run.log.contains("using the WebAssembly build under v");
+        assert_eq!(wasm_ran, engine == "wasm", "{engine}: {}", run.log);
+        let read = |name: &str| {
+            std::fs::read_to_string(run.out.join(name))
+                .unwrap_or_else(|_| panic!("{engine}: no {name}; log:\n{}", run.log))
+        };
+        let url = server.url().to_owned();
+        let all = format!(
+            "== outputs\n{}\n== annotations\n{}\n== CHANGELOG.md\n{}\n== report.sarif\n{}\n== report.json\n{}\n== comments\n{}",
+            read("outputs.txt"),
+            annotations(&run.log).join("\n"),
+            read("CHANGELOG.md"),
+            read("report.sarif"),
+            read("report.json"),
+            comments(&server.state()),
+        );
+        server.assert_conforms();
+        seen.push((engine.to_owned(), normalise(&all, &url, &[])));
+    }
+    let (native, wasm) = (&seen[0].1, &seen[1].1);
+    assert_eq!(
+        wasm, native,
+        "engine: wasm differs from engine: native under act"
+    );
+    // The run did its whole job: a section for 2.0.0, the bad file annotated and commented
+    // on, the regression judged.
+    assert!(
+        native.contains("## [2.0.0]") || native.contains("## 2.0.0"),
+        "{native}"
+    );
+    assert!(native.contains("file=config/bad.yaml"), "{native}");
+    assert!(
+        native.contains("<!-- hub-actions:validate-config -->"),
+        "{native}"
+    );
+    assert!(native.contains("verdict"), "{native}");
 }
