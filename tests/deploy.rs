@@ -161,7 +161,7 @@ impl World {
         let origin = shop_origin(tmp.path());
         let history = Deployments::import(&server, REPOSITORY, TOKEN, &origin);
         let shop = Shop::start(&tmp.path().join("shop"), "v1.1.0", bad);
-        let prometheus = Prometheus::start(&shop, Duration::from_secs(900));
+        let prometheus = shop.prometheus(Duration::from_secs(900));
         Some(World {
             tmp,
             server,

@@ -23,9 +23,8 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hub_testkit::http::{Server, reply};
 
@@ -210,93 +209,18 @@ pub fn have_prometheus(test: &str) -> bool {
 /// A free port on 127.0.0.1.
 pub use hub_testkit::http::free_port;
 
-/// A real Prometheus on 127.0.0.1 scraping targets every second. Killed when dropped;
-/// `timeout` stops it after its lifetime whatever happens to the test.
-pub struct Prometheus {
-    child: Child,
-    /// Its port on 127.0.0.1.
-    pub port: u16,
-    _dir: tempfile::TempDir,
-}
+/// A real Prometheus on 127.0.0.1 (hub-testkit's).
+pub use hub_testkit::prometheus::Prometheus;
 
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        // SIGTERM to `timeout`, which passes it on to Prometheus (a SIGKILL would orphan it).
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Prometheus {
-    /// Scrapes the shop's two tracks (labels `job="shop"`, `track="stable"|"canary"`).
-    pub fn start(shop: &Shop, lifetime: Duration) -> Prometheus {
+impl Shop {
+    /// A real Prometheus scraping the shop's two tracks (labels `job="shop"`,
+    /// `track="stable"|"canary"`) for at most `lifetime`.
+    pub fn prometheus(&self, lifetime: Duration) -> Prometheus {
         Prometheus::scraping(
             "shop",
-            &[(shop.stable_port, "stable"), (shop.canary_port, "canary")],
+            &[(self.stable_port, "stable"), (self.canary_port, "canary")],
             lifetime,
         )
-    }
-
-    /// Scrapes each `(port, track)` on 127.0.0.1 every second under `job`, labelled
-    /// `track`; returns once every target has been scraped twice.
-    pub fn scraping(job: &str, targets: &[(u16, &str)], lifetime: Duration) -> Prometheus {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let config = dir.path().join("prometheus.yml");
-        let mut text = format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: {job}\n    static_configs:\n"
-        );
-        for (target, track) in targets {
-            text.push_str(&format!(
-                "      - targets: ['127.0.0.1:{target}']\n        labels: {{track: {track}}}\n"
-            ));
-        }
-        std::fs::write(&config, text).expect("config");
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
-        let child = Command::new("timeout")
-            .arg(format!("{}s", lifetime.as_secs().max(1)))
-            .arg("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("prometheus starts");
-        let p = Prometheus {
-            child,
-            port,
-            _dir: dir,
-        };
-        let ready = format!("\"{}\"]", targets.len());
-        let until = Instant::now() + Duration::from_secs(60);
-        loop {
-            let up = http_get(
-                port,
-                "/api/v1/query?query=count(count_over_time(up%5B1m%5D)%20%3E%3D%202)",
-            );
-            if up
-                .as_deref()
-                .is_some_and(|t| t.contains("\"value\":[") && t.contains(&ready))
-            {
-                break;
-            }
-            assert!(Instant::now() < until, "prometheus did not come up: {up:?}");
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        p
-    }
-
-    /// Its base URL.
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
     }
 }
 

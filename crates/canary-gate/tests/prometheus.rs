@@ -11,8 +11,9 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hub_e2e::shop::{Prometheus, free_port};
+use hub_testkit::http::free_port;
 use hub_testkit::http::{Server, reply};
+use hub_testkit::prometheus::Prometheus;
 
 /// What one service adds to its counters every 100 ms.
 #[derive(Clone, Copy, Debug)]

@@ -10,8 +10,8 @@
 //!
 //! **The rest** is what tests used to write for themselves: temporary git repositories and
 //! git under a clean environment ([`git`]), loopback HTTP servers ([`http`]), seeded random
-//! numbers ([`rng`]), a built binary run under a clean environment ([`bin`]), a private
-//! Docker engine ([`docker`]) and an sshd ([`sshd`]).
+//! numbers ([`rng`]), a built binary run under a clean environment ([`bin`]), a real
+//! Prometheus ([`prometheus`]), a private Docker engine ([`docker`]) and an sshd ([`sshd`]).
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +19,7 @@ pub mod bin;
 pub mod docker;
 pub mod git;
 pub mod http;
+pub mod prometheus;
 pub mod rng;
 pub mod sshd;
 
