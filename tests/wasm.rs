@@ -965,7 +965,8 @@ fn annotations(log: &str) -> Vec<String> {
 /// under the runner's Node). Compared byte for byte: each step's outputs, the annotations in
 /// the log, the files written (CHANGELOG.md, the SARIF report, canary-gate's report) and the
 /// stand-in's comments. Normalised: the stand-in's URL (one stand-in per run, so the second
-/// run's comment is a first comment too). The step summaries are not compared here: act
+/// run's comment is a first comment too) and `$RUNNER_TEMP` (act's directory for each run,
+/// where validate-config's default report goes). The step summaries are not compared here: act
 /// empties `$GITHUB_STEP_SUMMARY` at the start of every step (pkg/runner/step.go), so the
 /// next step cannot read the action's; the direct runs above compare them.
 #[test]
@@ -1104,6 +1105,7 @@ jobs:
         run: |
           printf '%s\n%s\n%s\n%s\n' "$CHANGELOG" "$VALIDATE" "$GATE" "$OUTCOMES" > "$HUB_E2E_OUT/outputs.txt"
           cp CHANGELOG.md report.sarif report.json "$HUB_E2E_OUT/"
+          printf '%s' "$RUNNER_TEMP" > "$HUB_E2E_OUT/runner-temp"
 "#
         );
         let run = act.run_event(engine, &workflow, "pull_request", &event);
@@ -1125,6 +1127,11 @@ jobs:
             comments(&server.state()),
         );
         server.assert_conforms();
+        // act gives each run a directory of its own (validate-config's default report is
+        // in it).
+        let runner_temp = read("runner-temp");
+        assert!(!runner_temp.is_empty(), "{engine}: no RUNNER_TEMP");
+        let all = all.replace(&runner_temp, "<runner-temp>");
         seen.push((engine.to_owned(), normalise(&all, &url, &[])));
     }
     let (native, wasm) = (&seen[0].1, &seen[1].1);
