@@ -9,7 +9,7 @@
 //! the test everywhere.
 //!
 //! **The rest** is what tests used to write for themselves: temporary git repositories and
-//! git under a clean environment ([`git`]), loopback HTTP servers ([`http`]), seeded random
+//! git under a clean environment, with commits, release trees and a process-counting `git` ([`git`]), loopback HTTP servers ([`http`]), seeded random
 //! numbers ([`rng`]), a built binary run under a clean environment ([`bin`]), a real
 //! Prometheus ([`prometheus`]), a private Docker engine ([`docker`]) and an sshd ([`sshd`]).
 
