@@ -7,33 +7,14 @@
     reason = "test code: a panic is the failure report"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::{change, git, run};
+
 const BIN: &str = env!("CARGO_BIN_EXE_hub-semver-bump");
-
-static CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_700_000_000);
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    // Every commit one minute after the previous: the log order is the commit order.
-    let when = format!(
-        "{} +0000",
-        CLOCK.fetch_add(60, std::sync::atomic::Ordering::Relaxed)
-    );
-    hub_testkit::git::git_at(dir, args, &when)
-}
-
-/// A commit changing `files` (each gets new content).
-fn change(repo: &Path, files: &[&str], message: &str) {
-    for f in files {
-        let p = repo.join(f);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        let old = std::fs::read_to_string(&p).unwrap_or_default();
-        std::fs::write(&p, format!("{old}{message}\n")).unwrap();
-        git(repo, &["add", "--", f]);
-    }
-    git(repo, &["commit", "-q", "--allow-empty", "-m", message]);
-}
 
 /// api (tags `api@…`), web (`web-v…`), docs (never released), a shared lib counted by web.
 fn monorepo(root: &Path) -> PathBuf {
@@ -85,59 +66,6 @@ const CONFIG: &str = "packages:
   - name: docs
     path: docs/
 ";
-
-/// Runs the binary with a `git` wrapper first on PATH that appends each invocation's
-/// subcommand to `calls`.
-fn run(root: &Path, args: &[&str]) -> (serde_json::Value, Vec<String>) {
-    let bin = root.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let calls = root.join("calls");
-    let _ = std::fs::remove_file(&calls);
-    let real = String::from_utf8(
-        Command::new("sh")
-            .args(["-c", "command -v git"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let wrapper = bin.join("git");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in -C|/*) ;; *) echo \"$a\" >> '{}'; break;; esac; done\nexec '{}' \"$@\"\n",
-            calls.display(),
-            real.trim()
-        ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let out = Command::new(BIN)
-        .env_clear()
-        .env("PATH", path)
-        .env("HOME", root)
-        .args(["--dry-run", "--json", "--repository-path"])
-        .arg(root.join("repo"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let calls = std::fs::read_to_string(&calls).unwrap_or_default();
-    (
-        serde_json::from_slice(&out.stdout).unwrap(),
-        calls.lines().map(String::from).collect(),
-    )
-}
 
 #[test]
 fn every_package_in_one_pass_equals_one_run_per_package() {

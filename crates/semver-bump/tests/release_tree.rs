@@ -11,49 +11,11 @@
     reason = "test code: a panic is the failure report"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hub-semver-bump");
-
-static CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_700_000_000);
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    // Every commit one minute after the previous: the log order is the commit order.
-    let when = format!(
-        "{} +0000",
-        CLOCK.fetch_add(60, std::sync::atomic::Ordering::Relaxed)
-    );
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_AUTHOR_DATE", &when)
-        .env("GIT_COMMITTER_DATE", &when)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A commit changing `files` on the current branch.
-fn change(repo: &Path, files: &[&str], message: &str) {
-    for f in files {
-        let p = repo.join(f);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        let old = std::fs::read_to_string(&p).unwrap_or_default();
-        std::fs::write(&p, format!("{old}{message}\n")).unwrap();
-        git(repo, &["add", "--", f]);
-    }
-    git(repo, &["commit", "-q", "--allow-empty", "-m", message]);
-}
+use common::{change, git, run};
 
 /// A pull request merged into main with a merge commit: `commits` on a branch, then the merge.
 fn merge_pull(repo: &Path, branch: &str, commits: &[(&[&str], &str)]) {
@@ -91,24 +53,12 @@ enum Mark<'a> {
 /// re-tags). Returns the tree commit.
 fn release_tree(repo: &Path, tags: &[&str], mark: Mark<'_>) -> String {
     let base = git(repo, &["rev-parse", "HEAD"]);
-    git(repo, &["checkout", "-q", "--detach"]);
-    let env = repo.join("actions/install/release.env");
-    std::fs::create_dir_all(env.parent().unwrap()).unwrap();
-    std::fs::write(&env, format!("HUB_RELEASE_VERSION={}\n", tags[0])).unwrap();
-    git(repo, &["add", "actions/install/release.env"]);
-    let subject = format!("chore(release): release tree for {}", tags[0]);
     let trailer = match mark {
         Mark::Parent => format!("Release-Tree-Of: {base}"),
         Mark::None => "Built by the release workflow.".to_string(),
         Mark::Other(commit) => format!("Release-Tree-Of: {commit}"),
     };
-    git(repo, &["commit", "-q", "-m", &subject, "-m", &trailer]);
-    let tree = git(repo, &["rev-parse", "HEAD"]);
-    for t in tags {
-        git(repo, &["tag", "-a", "-m", t, t]);
-    }
-    git(repo, &["checkout", "-q", "main"]);
-    tree
+    hub_testkit::git::release_tree_at(repo, &base, tags, &trailer, &common::tick())
 }
 
 /// Two releases made the project's way, then more work on main:
@@ -135,59 +85,6 @@ fn project(root: &Path) -> PathBuf {
     release_tree(&r, &["v1.1.0"], Mark::Parent);
     change(&r, &["src/lib.rs"], "fix: after the release");
     r
-}
-
-/// Runs the binary (`--dry-run --json`) with a `git` wrapper first on PATH that appends each
-/// invocation's subcommand to a file; returns the JSON and the subcommands.
-fn run(root: &Path, args: &[&str]) -> (serde_json::Value, Vec<String>) {
-    let bin = root.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let calls = root.join("calls");
-    let _ = std::fs::remove_file(&calls);
-    let real = String::from_utf8(
-        Command::new("sh")
-            .args(["-c", "command -v git"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let wrapper = bin.join("git");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in -C|/*) ;; *) echo \"$a\" >> '{}'; break;; esac; done\nexec '{}' \"$@\"\n",
-            calls.display(),
-            real.trim()
-        ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let out = Command::new(BIN)
-        .env_clear()
-        .env("PATH", path)
-        .env("HOME", root)
-        .args(["--dry-run", "--json", "--repository-path"])
-        .arg(root.join("repo"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let calls = std::fs::read_to_string(&calls).unwrap_or_default();
-    (
-        serde_json::from_slice(&out.stdout).unwrap(),
-        calls.lines().map(String::from).collect(),
-    )
 }
 
 #[test]
