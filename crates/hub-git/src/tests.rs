@@ -5,18 +5,7 @@ use std::process::Command;
 fn repo() -> (tempfile::TempDir, Repo) {
     let dir = tempfile::tempdir().unwrap();
     let git = |args: &[&str]| {
-        let st = Command::new("git")
-            .current_dir(dir.path())
-            .args(args)
-            .env("GIT_AUTHOR_DATE", "2024-01-02T03:04:05Z")
-            .env("GIT_COMMITTER_DATE", "2024-01-02T03:04:05Z")
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .status()
-            .unwrap();
-        assert!(st.success(), "git {args:?}");
+        hub_testkit::git::git(dir.path(), args);
     };
     git(&["init", "-q", "-b", "main"]);
     git(&["commit", "-q", "--allow-empty", "-m", "feat: first"]);
@@ -229,11 +218,10 @@ fn worktrees_and_shallow_clones_are_opened_as_git_sees_them() {
     // A shallow clone says so.
     let clone = wt.path().join("shallow");
     let url = format!("file://{}", root.display());
-    let st = Command::new("git")
-        .args(["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    hub_testkit::git::git(
+        wt.path(),
+        &["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()],
+    );
     let opened = Repo::open_resolving(&clone, &["HEAD"]).unwrap();
     assert!(opened.shallow);
     assert!(opened.repo.is_shallow().unwrap());
@@ -320,13 +308,7 @@ fn tags_are_peeled_to_commits_whether_packed_loose_nested_or_of_a_tree() {
 fn sha256_repositories_are_read_through_git_too() {
     let dir = tempfile::tempdir().unwrap();
     let git = |args: &[&str]| {
-        let st = Command::new("git")
-            .current_dir(dir.path())
-            .args(["-c", "user.name=Ada", "-c", "user.email=ada@example.com"])
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(st.success(), "git {args:?}");
+        hub_testkit::git::git(dir.path(), args);
     };
     git(&["init", "-q", "--object-format=sha256", "-b", "main"]);
     git(&["commit", "-q", "--allow-empty", "-m", "feat: one"]);
@@ -423,25 +405,13 @@ fn log_with_files_lists_each_commits_files() {
 
 /// What `git rev-parse <rev>^{commit}` says, run in `dir`.
 fn git_commit_of(dir: &Path, rev: &str) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["rev-parse", "--verify", "--end-of-options"])
-        .arg(format!("{rev}^{{commit}}"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{rev}");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    let rev = format!("{rev}^{{commit}}");
+    hub_testkit::git::line(dir, &["rev-parse", "--verify", "--end-of-options", &rev])
 }
 
 /// The id of the object `rev` names, from `git rev-parse`.
 fn git_commit_of_object(dir: &Path, rev: &str) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["rev-parse", "--verify", "--end-of-options", rev])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{rev}");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    hub_testkit::git::line(dir, &["rev-parse", "--verify", "--end-of-options", rev])
 }
 
 /// `Repo::log` of the whole history, and what `git log` prints for it.
@@ -454,13 +424,7 @@ fn log_and_git_log(dir: &Path) -> (Vec<String>, Vec<String>) {
         .iter()
         .map(|c| format!("{} {}", c.id, c.parents))
         .collect();
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["log", "--format=%H %P", "HEAD"])
-        .output()
-        .unwrap();
-    let theirs = String::from_utf8(out.stdout)
-        .unwrap()
+    let theirs = hub_testkit::git::git(dir, &["log", "--format=%H %P", "HEAD"])
         .lines()
         .map(str::to_owned)
         .collect();
@@ -503,11 +467,10 @@ fn logs_see_the_parents_git_sees_through_replace_refs_grafts_and_shallow_clones(
     let tmp = tempfile::tempdir().unwrap();
     let clone = tmp.path().join("shallow");
     let url = format!("file://{}", root.display());
-    let st = Command::new("git")
-        .args(["clone", "-q", "--depth", "2", &url, clone.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    hub_testkit::git::git(
+        tmp.path(),
+        &["clone", "-q", "--depth", "2", &url, clone.to_str().unwrap()],
+    );
     let (ours, theirs) = log_and_git_log(&clone);
     assert_eq!(ours.len(), 2);
     assert_eq!(ours, theirs);
@@ -520,18 +483,7 @@ fn logs_see_the_parents_git_sees_through_replace_refs_grafts_and_shallow_clones(
 fn tag_days_are_the_days_git_gives() {
     let dir = tempfile::tempdir().unwrap();
     let git = |args: &[&str], date: &str| {
-        let st = Command::new("git")
-            .current_dir(dir.path())
-            .args(args)
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .status()
-            .unwrap();
-        assert!(st.success(), "git {args:?}");
+        hub_testkit::git::git_at(dir.path(), args, date);
     };
     git(&["init", "-q", "-b", "main"], "2024-01-01T00:00:00Z");
     git(
@@ -560,24 +512,21 @@ fn tag_days_are_the_days_git_gives() {
         .into_iter()
         .map(|(t, day)| (t.name, day))
         .collect();
-    let out = Command::new("git")
-        .current_dir(dir.path())
-        .args([
+    let gits: Vec<(String, String)> = hub_testkit::git::git(
+        dir.path(),
+        &[
             "for-each-ref",
             "--format=%(refname:strip=2) %(creatordate:short)",
             "refs/tags",
-        ])
-        .output()
-        .unwrap();
-    let gits: Vec<(String, String)> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("treetag "))
-        .map(|l| {
-            let (name, day) = l.split_once(' ').unwrap();
-            (name.to_owned(), day.to_owned())
-        })
-        .collect();
+        ],
+    )
+    .lines()
+    .filter(|l| !l.starts_with("treetag "))
+    .map(|l| {
+        let (name, day) = l.split_once(' ').unwrap();
+        (name.to_owned(), day.to_owned())
+    })
+    .collect();
     assert_eq!(ours, gits);
     assert!(ours.contains(&("annotated-zoned".into(), "2024-03-02".into())));
     assert!(ours.contains(&("light".into(), "2024-03-01".into())));

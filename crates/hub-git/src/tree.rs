@@ -309,24 +309,7 @@ fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .current_dir(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_NAME", "Ada")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .output()
-            .expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {:?}", out.stderr);
-        String::from_utf8(out.stdout)
-            .expect("UTF-8")
-            .trim_end()
-            .to_string()
-    }
+    use hub_testkit::git::{DATE, command, line as git};
 
     fn write(root: &Path, rel: &str, bytes: &[u8]) {
         let path = root.join(rel);
@@ -424,8 +407,7 @@ mod tests {
         );
         // The scratch objects are gone with their directory.
         assert!(
-            Command::new("git")
-                .current_dir(root)
+            command(root, DATE)
                 .args(["cat-file", "-e", &tree])
                 .status()
                 .is_ok_and(|s| !s.success())
@@ -513,8 +495,7 @@ mod tests {
         git(root, &["add", "-A"]);
         // Each file's bytes as git stored them.
         for ((path, _), ours) in edits.iter().zip(&stored) {
-            let theirs = Command::new("git")
-                .current_dir(root)
+            let theirs = command(root, DATE)
                 .args(["cat-file", "blob", &format!(":0:{path}")])
                 .output()
                 .expect("git runs")

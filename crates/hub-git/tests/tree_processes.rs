@@ -5,36 +5,10 @@
 //! nothing is ever reported as ignored.
 
 #[cfg(unix)]
-use std::path::{Path, PathBuf};
-#[cfg(unix)]
 use std::process::Command;
 
 #[cfg(unix)]
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {:?}", out.stderr);
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .trim_end()
-        .to_string()
-}
-
-#[cfg(unix)]
-fn real_git() -> PathBuf {
-    let path = std::env::var_os("PATH").expect("PATH is set");
-    std::env::split_paths(&path)
-        .map(|d| d.join("git"))
-        .find(|p| p.is_file())
-        .expect("git on PATH")
-}
+use hub_testkit::git::line as git;
 
 /// The git subcommands one `tree_with` of `files` files starts.
 #[cfg(unix)]
@@ -43,37 +17,15 @@ fn processes(files: usize) -> Vec<String> {
     let repo = dir.path().join("repo");
     std::fs::create_dir(&repo).expect("mkdir");
     git(&repo, &["init", "-q", "-b", "main"]);
-    for i in 0..files {
-        let path = repo.join(format!("packages/p{i:04}/VERSION"));
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(path, "1.0.0\n").expect("write");
-    }
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-q", "--allow-empty", "-m", "start"]);
-    let base = git(&repo, &["rev-parse", "HEAD"]);
-    // The wrapper: logs the subcommand (the first argument after `-C <dir>` and global
-    // options), then runs the real git.
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).expect("mkdir");
-    let log = dir.path().join("git.log");
-    let wrapper = bin.join("git");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            real_git().display()
-        ),
-    )
-    .expect("write the wrapper");
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
-        &std::env::var_os("PATH").expect("PATH is set"),
-    )))
-    .expect("a PATH");
+    let paths: Vec<String> = (0..files)
+        .map(|i| format!("packages/p{i:04}/VERSION"))
+        .collect();
+    let versions: Vec<(&str, &str)> = paths.iter().map(|p| (p.as_str(), "1.0.0\n")).collect();
+    let base = hub_testkit::git::commit_files_at(&repo, &versions, "start", hub_testkit::git::DATE);
+    // The wrapper: logs each git process, then runs the real git.
+    let spy = hub_testkit::git::Spy::new(dir.path());
     let out = Command::new(std::env::current_exe().expect("this test binary"))
-        .env("PATH", path)
+        .env("PATH", spy.path())
         .env("HUB_TREE_REPO", &repo)
         .env("HUB_TREE_BASE", &base)
         .env("HUB_TREE_FILES", files.to_string())
@@ -84,28 +36,8 @@ fn processes(files: usize) -> Vec<String> {
         "the child failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let logged = std::fs::read_to_string(&log).expect("the wrapper's log");
-    // The subcommand: the first word after `-C <dir>`, `-c <setting>` and other options.
-    logged
-        .lines()
-        .map(|l| {
-            let mut words = l.split(' ');
-            let mut subcommand = String::new();
-            while let Some(word) = words.next() {
-                match word {
-                    "-C" | "-c" => {
-                        words.next();
-                    }
-                    w if w.starts_with('-') => {}
-                    w => {
-                        subcommand = w.to_string();
-                        break;
-                    }
-                }
-            }
-            subcommand
-        })
-        .collect()
+    // Each process's subcommand (past `-C <dir>`, `-c <setting>` and other options).
+    spy.take()
 }
 
 #[cfg(unix)]
