@@ -6,37 +6,15 @@
 )]
 
 use std::path::Path;
-use std::process::Command;
 
 use hub_conventional::TagPattern;
 use hub_git::{Commit, Repo};
 use hub_release::packages::{self, Package};
 use hub_release::releases::{self, LastRelease};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_DATE", "2024-01-02T03:04:05Z")
-        .env("GIT_COMMITTER_DATE", "2024-01-02T03:04:05Z")
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
+use hub_testkit::git::{DATE, append_and_commit_at, line as git};
 
 fn commit(dir: &Path, file: &str, message: &str) -> String {
-    let path = dir.join(file);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, format!("{old}{message}\n")).unwrap();
-    git(dir, &["add", file]);
-    git(dir, &["commit", "-q", "-m", message]);
-    git(dir, &["rev-parse", "HEAD"])
+    append_and_commit_at(dir, &[file], message, DATE)
 }
 
 fn config(dir: &Path) -> Vec<Package> {
