@@ -273,27 +273,21 @@ fn try_sync(repo: &Repo, branch: &str, sha: &str, path: &str) -> Result<(), Stri
 #[cfg(test)]
 mod tests {
     use std::path::Path;
-    use std::process::Command;
+
+    use hub_testkit::git::Clock;
 
     use super::*;
 
-    /// Runs git in `dir` with a fixed identity and no user configuration.
+    /// Each git run a minute after the last, across the tests: `work` and `hub` never make
+    /// two commits with the same id by making the same change at the same time.
+    static CLOCK: Clock = Clock::starting_at(1_700_000_000);
+
+    /// Runs git in `dir` through `hub_testkit::git` (a fixed identity, no user
+    /// configuration), new repositories on `main`; its output without the trailing newline.
     fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-            .args(["-c", "init.defaultBranch=main", "-c", "core.autocrlf=false"])
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        let mut all = vec!["-c", "init.defaultBranch=main"];
+        all.extend_from_slice(args);
+        hub_testkit::git::line_at(dir, &all, &CLOCK.tick())
     }
 
     /// `origin` (bare), a checkout of it (`work`) and a second clone standing in for GitHub's
@@ -421,7 +415,7 @@ mod tests {
         assert_eq!(git(&s.work, &["rev-parse", "HEAD"]), head);
         assert_eq!(
             git(&s.work, &["status", "--porcelain"]),
-            "M README.md\n?? CHANGELOG.md",
+            " M README.md\n?? CHANGELOG.md",
             "the index is as it was"
         );
         assert_eq!(

@@ -17,22 +17,16 @@ enum Mark {
     None,
 }
 
-/// Moves `tag` onto a release tree of HEAD (a commit off the branch with the build in it).
+/// Moves `tag` onto a release tree of HEAD (a commit off the branch with the build in it),
+/// made the day of HEAD.
 fn release_tree(r: &mut TestRepo, tag: &str, mark: Mark) {
     let base = r.git(&["rev-parse", "HEAD"]);
-    r.git(&["checkout", "-q", "--detach"]);
-    let env = r.path().join("actions/install/release.env");
-    std::fs::create_dir_all(env.parent().expect("a parent")).expect("mkdir");
-    std::fs::write(&env, format!("HUB_RELEASE_VERSION={tag}\n")).expect("write");
-    r.git(&["add", "actions/install/release.env"]);
     let trailer = match mark {
         Mark::Parent => format!("Release-Tree-Of: {base}"),
         Mark::None => "Built by the release workflow.".to_string(),
     };
-    let subject = format!("chore(release): release tree for {tag}");
-    r.git(&["commit", "-q", "-m", &subject, "-m", &trailer]);
-    r.tag_annotated(tag);
-    r.git(&["checkout", "-q", "main"]);
+    let date = r.git(&["log", "-1", "--format=%cd", "--date=raw"]);
+    hub_testkit::git::release_tree_at(&r.path(), &base, &[tag], &trailer, &date);
 }
 
 /// feat → release PR merged → v0.1.0 (tree); fix, feat on a merged branch → release PR →
