@@ -112,6 +112,9 @@ struct Run {
     peak_kib: u64,
 }
 
+/// The time of every commit and tag of the sandboxes' repositories.
+const GIT_DATE: &str = "2026-01-01T00:00:00Z";
+
 /// A fake Actions environment in a temporary folder: the runner's files, a workspace.
 struct Sandbox {
     dir: tempfile::TempDir,
@@ -135,45 +138,23 @@ impl Sandbox {
         self.root().join("work")
     }
 
-    /// A git command in `dir`, which must succeed.
+    /// A git command in `dir` (through `hub_testkit::git`), which must succeed.
     fn git(&self, dir: &Path, args: &[&str]) {
-        let out = self
-            .command("git", dir)
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hub_testkit::git::git_at(dir, args, GIT_DATE);
     }
 
-    /// A commit with this message (empty tree change allowed).
+    /// A commit with this message, verbatim (empty tree change allowed).
     fn commit(&self, dir: &Path, message: &str) {
-        let out = self
-            .command("git", dir)
-            .args([
-                "commit",
-                "-q",
-                "--allow-empty",
-                "--cleanup=verbatim",
-                "-F",
-                "-",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin
-                    .take()
-                    .expect("stdin")
-                    .write_all(message.as_bytes())?;
-                c.wait_with_output()
-            })
-            .expect("git commit runs");
-        assert!(out.status.success(), "git commit failed");
+        let mut cmd = hub_testkit::git::command(dir, GIT_DATE);
+        cmd.args([
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--cleanup=verbatim",
+            "-F",
+            "-",
+        ]);
+        hub_testkit::git::run(&mut cmd, Some(message.as_bytes()));
     }
 
     /// A repository in `work/` with `v1.0.0` and a feature after it.
@@ -198,8 +179,8 @@ impl Sandbox {
             .env("GIT_AUTHOR_EMAIL", "t@example.com")
             .env("GIT_COMMITTER_NAME", "t")
             .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
+            .env("GIT_AUTHOR_DATE", GIT_DATE)
+            .env("GIT_COMMITTER_DATE", GIT_DATE);
         cmd
     }
 

@@ -116,11 +116,8 @@ fn project_origin(tmp: &Path) -> PathBuf {
         .collect();
     assert!(kept.contains(TARGET), "{text}");
     std::fs::write(&targets, kept).unwrap();
-    let git = |args: &[&str]| {
-        let mut all = vec!["-c", "user.name=Ada", "-c", "user.email=ada@example.com"];
-        all.extend_from_slice(args);
-        sh(&work, "git", &all)
-    };
+    let now = now();
+    let git = |args: &[&str]| hub_testkit::git::git_at(&work, args, &now);
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "feat: the suite"]);
@@ -130,23 +127,21 @@ fn project_origin(tmp: &Path) -> PathBuf {
     bare
 }
 
+/// The time now, as git reads it: the suite's commits and tags are made when the test runs.
+fn now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    format!("{secs} +0000")
+}
+
 /// Tags `main` of `origin` with an annotated `tag` (what semver-bump pushes).
 fn tag(origin: &Path, tag: &str) {
-    sh(
+    hub_testkit::git::git_at(
         origin,
-        "git",
-        &[
-            "-c",
-            "user.name=Ada",
-            "-c",
-            "user.email=ada@example.com",
-            "tag",
-            "-a",
-            tag,
-            "-m",
-            &format!("Release {tag}"),
-            "main",
-        ],
+        &["tag", "-a", tag, "-m", &format!("Release {tag}"), "main"],
+        &now(),
     );
 }
 
@@ -179,13 +174,12 @@ fn release(server: &TestServer, tag: &str) -> Value {
 }
 
 fn rev(origin: &Path, name: &str) -> String {
-    sh(origin, "git", &["rev-parse", name]).trim().to_string()
+    hub_testkit::git::line(origin, &["rev-parse", name])
 }
 
 fn refs(origin: &Path) -> String {
-    sh(
+    hub_testkit::git::git(
         origin,
-        "git",
         &["for-each-ref", "--format=%(refname) %(objectname)"],
     )
 }
@@ -278,9 +272,8 @@ fn check_release_tree(origin: &Path, tag: &str, base: &str) {
         changed,
         "A\tactions/install/release.env\nA\tactions/wasm/hub.wasm\nA\tactions/wasm/hub.wasm.sha256\n"
     );
-    let module = Command::new("git")
+    let module = hub_testkit::git::command(origin, hub_testkit::git::DATE)
         .args(["show", &format!("{commit}:actions/wasm/hub.wasm")])
-        .current_dir(origin)
         .output()
         .unwrap()
         .stdout;

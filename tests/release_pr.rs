@@ -24,9 +24,8 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use hub_e2e::*;
 use hub_github_standin::test_support::TestServer;
@@ -52,53 +51,31 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// `git` with `input` on stdin; its stdout.
 fn git_in(dir: &Path, args: &[&str], input: &[u8]) -> String {
-    let mut child = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    hub_testkit::git::run(
+        hub_testkit::git::command(dir, hub_testkit::git::DATE).args(args),
+        Some(input),
+    )
 }
 
 fn has_object(repo: &Path, sha: &str) -> bool {
-    Command::new("git")
-        .current_dir(repo)
+    hub_testkit::git::command(repo, hub_testkit::git::DATE)
         .args(["cat-file", "-e", sha])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }
 
+/// The date of the `n`th commit: `n` days into March 2025 (round the month).
+fn day(n: usize) -> String {
+    format!("2025-03-{:02}T10:00:00Z", 1 + (n % 28))
+}
+
 /// A commit in `work` of everything staged, by Ada at a fixed date (`n` days in).
 fn commit(work: &Path, message: &str, n: usize) {
-    let date = format!("2025-03-{:02}T10:00:00Z", 1 + (n % 28));
-    let status = Command::new("git")
-        .current_dir(work)
-        .args(["commit", "-q", "--allow-empty", "-F", "-"])
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .stdin(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(message.as_bytes())?;
-            c.wait()
-        })
-        .unwrap();
-    assert!(status.success());
+    hub_testkit::git::run(
+        hub_testkit::git::command(work, &day(n)).args(["commit", "-q", "--allow-empty", "-F", "-"]),
+        Some(message.as_bytes()),
+    );
 }
 
 fn write(dir: &Path, files: &[(&str, &str)]) {
@@ -385,21 +362,14 @@ impl<'a> Hub<'a> {
             ],
         );
         self.commits += 1;
-        let date = format!("2025-03-{:02}T10:00:00Z", 1 + (self.commits % 28));
-        let status = Command::new("git")
-            .current_dir(&self.work)
+        let mut merge = hub_testkit::git::command(&self.work, &day(self.commits));
+        merge
             .args(["merge", "-q", "--no-ff", "-m"])
             .arg(format!("Merge branch '{branch}' into {release}"))
             .arg(format!("origin/{branch}"))
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env("GIT_AUTHOR_NAME", "Ada")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
             .env("GIT_COMMITTER_NAME", "GitHub")
-            .env("GIT_COMMITTER_EMAIL", "noreply@github.com")
-            .status()
-            .unwrap();
-        assert!(status.success());
+            .env("GIT_COMMITTER_EMAIL", "noreply@github.com");
+        hub_testkit::git::run(&mut merge, None);
         git(
             &self.work,
             &[
