@@ -378,16 +378,11 @@ impl Env {
     /// Runs release-pr with its `createCommitOnBranch` held back (a slow GraphQL answer),
     /// and meanwhile — once the run has reset the branch `times` times — commits `message`
     /// on the branch through the Git Data API, as a concurrent run or a person would.
+    /// With `git_data`, the run commits through the Git Data API (`--commit-via git-data`)
+    /// with its new commit held back (a slow `POST git/commits`), and the pushes meanwhile
+    /// go through GraphQL — so that neither side's requests are taken for the other's.
     /// Returns the run's output and the commits pushed meanwhile.
-    fn run_with_pushes_during(&self, message: &str, times: u32) -> (Output, Vec<String>) {
-        self.run_with_pushes_during_via(message, times, false)
-    }
-
-    /// As [`Env::run_with_pushes_during`]; with `git_data`, the run commits through the Git
-    /// Data API (`--commit-via git-data`) with its new commit held back (a slow
-    /// `POST git/commits`), and the pushes meanwhile go through GraphQL — so that neither
-    /// side's requests are taken for the other's.
-    fn run_with_pushes_during_via(
+    fn run_with_pushes_during(
         &self,
         message: &str,
         times: u32,
@@ -476,14 +471,17 @@ impl Env {
     }
 }
 
-#[test]
-fn a_concurrent_runs_push_during_the_run_is_rebuilt_over_once() {
+/// The message of a commit of another release-pr run (the action's trailer).
+const ANOTHER_RUNS_COMMIT: &str = "chore(main): release 1.3.0\n\nHub-Release-PR: main";
+
+/// Another run's commit lands between the run's reset and its commit (through GraphQL, or
+/// with `git_data` through the Git Data API): the run says so and rebuilds over it once —
+/// one commit on the base, with the release's files, and the other run's commit is gone.
+fn a_concurrent_push_is_rebuilt_over_once(git_data: bool) {
     let Some(env) = Env::start(Options::default()) else {
         return;
     };
-    // Another run's commit (the action's trailer) lands between the reset and the commit.
-    let (out, pushed) =
-        env.run_with_pushes_during("chore(main): release 1.3.0\n\nHub-Release-PR: main", 1);
+    let (out, pushed) = env.run_with_pushes_during(ANOTHER_RUNS_COMMIT, 1, git_data);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let run: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
@@ -492,81 +490,6 @@ fn a_concurrent_runs_push_during_the_run_is_rebuilt_over_once() {
     assert!(stderr.contains(&pushed[0]), "{stderr}");
     env.pull();
     let dir = env.path();
-    // One verified commit on the base: the other run's commit is gone.
-    assert_eq!(
-        git(&dir, &["rev-list", "--count", "main..hub-release/main"]),
-        "1"
-    );
-    let head = git(&dir, &["rev-parse", "hub-release/main"]);
-    assert_ne!(head, pushed[0]);
-    assert!(!git(&dir, &["ls-tree", "--name-only", &head]).contains("pushed-1.txt"));
-    let client = env.client();
-    assert!(
-        client
-            .block_on(
-                client
-                    .github()
-                    .commit_is_verified(&Repository::new("octo", "app"), &head)
-            )
-            .expect("test setup")
-    );
-}
-
-#[test]
-fn a_persons_push_during_the_run_is_kept_and_stops_it() {
-    let Some(env) = Env::start(Options::default()) else {
-        return;
-    };
-    let (out, pushed) = env.run_with_pushes_during("docs: my own notes", 1);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("moved during this run"), "{stderr}");
-    assert!(stderr.contains(&pushed[0]), "{stderr}");
-    assert!(stderr.contains("force: true"), "{stderr}");
-    env.pull();
-    assert_eq!(
-        git(&env.path(), &["rev-parse", "hub-release/main"]),
-        pushed[0]
-    );
-}
-
-#[test]
-fn a_branch_that_keeps_moving_fails_the_run_and_names_concurrency() {
-    let Some(env) = Env::start(Options::default()) else {
-        return;
-    };
-    let (out, pushed) =
-        env.run_with_pushes_during("chore(main): release 1.3.0\n\nHub-Release-PR: main", 2);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("moved again"), "{stderr}");
-    assert!(stderr.contains("concurrency:"), "{stderr}");
-    env.pull();
-    assert_eq!(
-        git(&env.path(), &["rev-parse", "hub-release/main"]),
-        pushed[1]
-    );
-}
-
-#[test]
-fn through_the_git_data_api_a_concurrent_runs_push_during_the_run_is_rebuilt_over_once() {
-    let Some(env) = Env::start(Options::default()) else {
-        return;
-    };
-    let (out, pushed) = env.run_with_pushes_during_via(
-        "chore(main): release 1.3.0\n\nHub-Release-PR: main",
-        1,
-        true,
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    assert_eq!(run["action"], "opened", "{run:#}");
-    assert!(stderr.contains("moved during this run"), "{stderr}");
-    assert!(stderr.contains(&pushed[0]), "{stderr}");
-    env.pull();
-    let dir = env.path();
-    // One commit on the base, with the release's files: the other run's commit is gone.
     assert_eq!(
         git(&dir, &["rev-list", "--count", "main..hub-release/main"]),
         "1"
@@ -583,14 +506,28 @@ fn through_the_git_data_api_a_concurrent_runs_push_during_the_run_is_rebuilt_ove
         git(&dir, &["show", "hub-release/main:Cargo.toml"]).contains("version = \"1.3.0\""),
         "the release's files"
     );
+    if !git_data {
+        // Through GraphQL the commit is verified.
+        let client = env.client();
+        assert!(
+            client
+                .block_on(
+                    client
+                        .github()
+                        .commit_is_verified(&Repository::new("octo", "app"), &head)
+                )
+                .expect("test setup")
+        );
+    }
 }
 
-#[test]
-fn through_the_git_data_api_a_persons_push_during_the_run_is_kept_and_stops_it() {
+/// A person's commit lands during the run: kept, and the run stops (exit 1) naming
+/// `force: true`; nothing of the run's on top of it nor under it.
+fn a_persons_push_is_kept_and_stops_the_run(git_data: bool) {
     let Some(env) = Env::start(Options::default()) else {
         return;
     };
-    let (out, pushed) = env.run_with_pushes_during_via("docs: my own notes", 1, true);
+    let (out, pushed) = env.run_with_pushes_during("docs: my own notes", 1, git_data);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("moved during this run"), "{stderr}");
@@ -599,23 +536,20 @@ fn through_the_git_data_api_a_persons_push_during_the_run_is_kept_and_stops_it()
     env.pull();
     let dir = env.path();
     assert_eq!(git(&dir, &["rev-parse", "hub-release/main"]), pushed[0]);
-    // Nothing of the run's on top of it, nor under it: the person's commit on the base.
+    // The person's commit on the base.
     assert_eq!(
         git(&dir, &["rev-parse", "hub-release/main^"]),
         git(&dir, &["rev-parse", "main"])
     );
 }
 
-#[test]
-fn through_the_git_data_api_a_branch_that_keeps_moving_fails_the_run_and_names_concurrency() {
+/// The branch moves after each reset: the run fails naming `concurrency:`, the last push
+/// stays.
+fn a_branch_that_keeps_moving_fails_the_run(git_data: bool) {
     let Some(env) = Env::start(Options::default()) else {
         return;
     };
-    let (out, pushed) = env.run_with_pushes_during_via(
-        "chore(main): release 1.3.0\n\nHub-Release-PR: main",
-        2,
-        true,
-    );
+    let (out, pushed) = env.run_with_pushes_during(ANOTHER_RUNS_COMMIT, 2, git_data);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("moved again"), "{stderr}");
@@ -625,6 +559,36 @@ fn through_the_git_data_api_a_branch_that_keeps_moving_fails_the_run_and_names_c
         git(&env.path(), &["rev-parse", "hub-release/main"]),
         pushed[1]
     );
+}
+
+#[test]
+fn a_concurrent_runs_push_during_the_run_is_rebuilt_over_once() {
+    a_concurrent_push_is_rebuilt_over_once(false);
+}
+
+#[test]
+fn a_persons_push_during_the_run_is_kept_and_stops_it() {
+    a_persons_push_is_kept_and_stops_the_run(false);
+}
+
+#[test]
+fn a_branch_that_keeps_moving_fails_the_run_and_names_concurrency() {
+    a_branch_that_keeps_moving_fails_the_run(false);
+}
+
+#[test]
+fn through_the_git_data_api_a_concurrent_runs_push_during_the_run_is_rebuilt_over_once() {
+    a_concurrent_push_is_rebuilt_over_once(true);
+}
+
+#[test]
+fn through_the_git_data_api_a_persons_push_during_the_run_is_kept_and_stops_it() {
+    a_persons_push_is_kept_and_stops_the_run(true);
+}
+
+#[test]
+fn through_the_git_data_api_a_branch_that_keeps_moving_fails_the_run_and_names_concurrency() {
+    a_branch_that_keeps_moving_fails_the_run(true);
 }
 
 #[test]
