@@ -1152,3 +1152,48 @@ jobs:
     );
     assert!(native.contains("verdict"), "{native}");
 }
+
+/// The environment's proxy from WebAssembly: validate-config downloads its schema through
+/// `HTTP_PROXY` (a CONNECT tunnel, as the native backend makes it for `http://` too) — the
+/// host's HTTP worker carries what the module decided — and reports the same as natively.
+#[test]
+fn a_download_goes_through_the_environments_proxy_the_same_from_webassembly() {
+    use hub_testkit::http::{ConnectProxy, Server, reply};
+    if nodes().is_empty() {
+        return;
+    }
+    // Both builds first: the proxy and the server live 10 s.
+    native_bins();
+    wasm_module();
+    let schema = br#"{"type": "object", "properties": {"port": {"maximum": 65535}}}"#;
+    let server = Server::start(move |_, _| Some(reply("200 OK", "", schema)));
+    let proxy = ConnectProxy::start();
+    let url = server.url("/schema.json");
+    let proxy_url = proxy.url();
+    let setup = |dir: &Path| {
+        history(dir, &["feat: base"]);
+        std::fs::write(dir.join("repo/app.yml"), "port: 70000\n").expect("config");
+    };
+    let Some(seen) = same_everywhere(&Scenario {
+        action: "validate-config",
+        setup: &setup,
+        env: vec![
+            ("INPUT_FILES", "app.yml"),
+            ("INPUT_SCHEMA", &url),
+            ("HTTP_PROXY", &proxy_url),
+        ],
+        written: vec![],
+        github: None,
+    }) else {
+        return;
+    };
+    assert_eq!(seen.code, 1, "{seen:#?}");
+    assert!(seen.stdout.contains("maximum"), "{seen:#?}");
+    // Every run went through the proxy: the native one and one per Node.
+    let target = format!("127.0.0.1:{}", server.port());
+    assert_eq!(
+        proxy.targets(),
+        vec![target; 1 + nodes().len()],
+        "a run went around the proxy"
+    );
+}

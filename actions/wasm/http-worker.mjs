@@ -75,18 +75,17 @@ async function exchange(m) {
           : callback(null, m.address, family);
     }
     if (m.proxy) {
+      // Through the proxy's CONNECT tunnel for http:// too, as the native backend does (the
+      // proxy then sees the destination's host and port only); the module resolved and
+      // checked the name already, the proxy connects to it.
       const proxy = new URL(m.proxy);
-      if (secure) {
-        const socket = await tunnel(proxy, proxyAuth, host, port, controller.signal);
-        options.createConnection = () => tls.connect({ socket, servername: host });
-      } else {
-        options.host = proxy.hostname.replace(/^\[|\]$/g, '');
-        options.port = Number(proxy.port) || 80;
-        options.path = m.url;
-        delete options.lookup;
-        if (proxyAuth) headers.push('proxy-authorization', proxyAuth);
-        headers.push('host', url.host);
-      }
+      const socket = await tunnel(proxy, proxyAuth, host, port, controller.signal);
+      options.createConnection = secure
+        ? () => tls.connect({ socket, servername: host })
+        : () => socket;
+      // Node uses `createConnection` only without an agent: `agent: false` makes a fresh
+      // agent, which connects straight to the destination and ignores it.
+      delete options.agent;
     }
     return await new Promise((resolve, reject) => {
       const req = (secure ? https : http).request(options, (res) => {
