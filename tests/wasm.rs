@@ -484,6 +484,8 @@ fn conventional_changelog_writes_the_same_file_from_webassembly() {
         env: vec![
             ("INPUT_RELEASE-VERSION", "2.0.0"),
             ("INPUT_REPO-URL", "https://github.example.com/octo/app"),
+            // The section's date: the same for every run, even across midnight.
+            ("SOURCE_DATE_EPOCH", "1735787045"),
         ],
         written: vec!["CHANGELOG.md"],
         github: None,
@@ -1048,6 +1050,8 @@ fn under_act_changelog_validate_config_and_canary_gate_run_the_same_from_webasse
     )
     .expect("event");
     act.env("HUB_E2E_ORIGIN", &origin.display().to_string())
+        // The changelog's date: both runs on the same day, even across midnight.
+        .env("SOURCE_DATE_EPOCH", "1735787045")
         .repository("octo/app");
 
     let mut seen: Vec<(String, String)> = Vec::new();
