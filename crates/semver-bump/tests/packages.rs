@@ -12,15 +12,13 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{change, git, run};
+use common::{change, git, init, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hub-semver-bump");
 
 /// api (tags `api@…`), web (`web-v…`), docs (never released), a shared lib counted by web.
 fn monorepo(root: &Path) -> PathBuf {
-    let r = root.join("repo");
-    std::fs::create_dir_all(&r).unwrap();
-    git(&r, &["init", "-q", "-b", "main"]);
+    let r = init(root);
     change(&r, &["api/main.rs", "web/index.ts"], "feat: both packages");
     git(&r, &["tag", "api@1.0.0"]);
     git(&r, &["tag", "-a", "-m", "web", "web-v0.3.0"]);
@@ -176,9 +174,7 @@ fn a_linked_group_shares_its_highest_next_version_as_release_pr_does() {
     // api and web released together at 1.0.0 and linked; cli on its own. A feat in api and
     // a fix in web: both get 1.1.0; a fix in cli alone: 0.3.1.
     let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("repo");
-    std::fs::create_dir_all(&r).unwrap();
-    git(&r, &["init", "-q", "-b", "main"]);
+    let r = init(tmp.path());
     change(&r, &["api/a", "web/w", "cli/c"], "feat: start");
     for tag in ["api@1.0.0", "web@1.0.0", "cli@0.3.0"] {
         git(&r, &["tag", tag]);

@@ -15,7 +15,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{change, git, run};
+use common::{change, git, init, run};
 
 /// A pull request merged into main with a merge commit: `commits` on a branch, then the merge.
 fn merge_pull(repo: &Path, branch: &str, commits: &[(&[&str], &str)]) {
@@ -65,9 +65,7 @@ fn release_tree(repo: &Path, tags: &[&str], mark: Mark<'_>) -> String {
 /// `feat` → release PR merged → v1.0.0 (tree); `fix`, `feat` → release PR → v1.1.0 (tree);
 /// then `fix: after` (the only commit since the last release).
 fn project(root: &Path) -> PathBuf {
-    let r = root.join("repo");
-    std::fs::create_dir_all(&r).unwrap();
-    git(&r, &["init", "-q", "-b", "main"]);
+    let r = init(root);
     change(&r, &["src/lib.rs"], "feat: first feature");
     merge_pull(
         &r,
@@ -168,9 +166,7 @@ fn unmarked_or_wrongly_marked_trees_and_side_branches_are_not_releases_of_the_br
 #[test]
 fn each_package_starts_after_its_own_release_tree() {
     let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("repo");
-    std::fs::create_dir_all(&r).unwrap();
-    git(&r, &["init", "-q", "-b", "main"]);
+    let r = init(tmp.path());
     change(&r, &["api/main.rs", "web/index.ts"], "feat: both packages");
     merge_pull(
         &r,

@@ -7,7 +7,7 @@
     reason = "each test file uses a different part of the helper"
 )]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hub_testkit::git::{Clock, Spy};
@@ -22,6 +22,14 @@ pub fn tick() -> String {
 /// `git args…` in `dir`, a minute after the last; its output without the trailing newline.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     hub_testkit::git::line_at(dir, args, &CLOCK.tick())
+}
+
+/// A new repository `root/repo` on `main` (where [`run`] looks), empty.
+pub fn init(root: &Path) -> PathBuf {
+    let repo = root.join("repo");
+    std::fs::create_dir_all(&repo).expect("the temporary folder is writable");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    repo
 }
 
 /// A commit changing `files` (each gets the message appended) on the current branch.
