@@ -612,6 +612,54 @@ fn canary_gate_file_mode_judges_the_same_from_webassembly() {
     }
 }
 
+/// Without `RUNNER_TEMP` (a laptop, `node actions/wasm/run.mjs canary-gate …`), the default
+/// report goes to the system's temporary directory — which WASI's standard library does not
+/// have (`std::env::temp_dir` panics there): `$TMPDIR` is used, as natively.
+#[test]
+fn without_runner_temp_the_default_report_goes_to_tmpdir_from_webassembly() {
+    let fixtures = workspace().join("fixtures/canary-gate");
+    for node in nodes() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let scratch = tmp.path().join("scratch");
+        std::fs::create_dir(&scratch).expect("scratch");
+        let mut cmd = Command::new(&node);
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy().into_owned();
+            if k.starts_with("INPUT_") || k.starts_with("GITHUB_") || k == "RUNNER_TEMP" {
+                cmd.env_remove(k);
+            }
+        }
+        let ran = cmd
+            .arg(workspace().join("actions/wasm/run.mjs"))
+            .arg("canary-gate")
+            .env("HUB_WASM_MODULE", wasm_module())
+            .env("TMPDIR", &scratch)
+            .current_dir(tmp.path())
+            .args(["--source", "file", "--canary-file"])
+            .arg(fixtures.join("canary-bench-equal.json"))
+            .arg("--baseline-file")
+            .arg(fixtures.join("baseline-bench.json"))
+            .args(["--metrics", "p95: higher-is-worse, max-ratio=1.10"])
+            .output()
+            .expect("node starts");
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert_eq!(ran.status.code(), Some(0), "{}: {stderr}", node.display());
+        let reports: Vec<_> = std::fs::read_dir(&scratch)
+            .expect("scratch")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            reports.len() == 1
+                && reports[0].starts_with("hub-canary-gate-report-")
+                && reports[0].ends_with(".json"),
+            "{}: {reports:?} {stderr}",
+            node.display()
+        );
+        let report = std::fs::read_to_string(scratch.join(&reports[0])).expect("report");
+        assert!(report.contains("\"verdict\""), "{report}");
+    }
+}
+
 /// The release pull request and its branch: each pull request's fields that are not the
 /// stand-in's clock, the refs, and each commit the run made (message, tree, parents, author
 /// and committer without their dates).

@@ -17,13 +17,13 @@ use crate::request::OnInconclusive;
 
 /// A new, empty file for the default report: `hub-canary-gate-report-<random>.json` under
 /// `$RUNNER_TEMP` (the job's own temporary directory), else the system's temporary
-/// directory. It is created exclusively (`O_EXCL`, which follows no link), so two gates in
-/// one job, or two users of one `/tmp`, never share a report, and a link planted at a name
-/// cannot redirect the write.
+/// directory (`hub_kit::temp_dir`, which also answers under WebAssembly). It is created
+/// exclusively (`O_EXCL`, which follows no link), so two gates in one job, or two users of
+/// one `/tmp`, never share a report, and a link planted at a name cannot redirect the write.
 fn new_report_file(env: &Env) -> Result<PathBuf> {
     let dir = env
         .get_non_empty(vars::RUNNER_TEMP)
-        .map_or_else(std::env::temp_dir, PathBuf::from);
+        .map_or_else(hub_kit::temp_dir, PathBuf::from);
     loop {
         let path = dir.join(format!(
             "hub-canary-gate-report-{}.json",

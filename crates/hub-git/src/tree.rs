@@ -286,24 +286,14 @@ fn write_copy(work: &Path, path: &str, bytes: &[u8]) -> Result<(), GitError> {
     std::fs::write(&copy, bytes).map_err(GitError::Scratch)
 }
 
-/// A scratch directory under the system's temporary directory: `$TMPDIR`, else `/tmp`. Under
-/// WebAssembly (WASI) the standard library has no temporary directory (`env::temp_dir`
-/// panics there), so the same rule is applied by hand.
+/// A scratch directory under the system's temporary directory (`hub_wasi::temp_dir`: under
+/// WebAssembly the standard library has none).
 fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
     #[cfg(target_os = "wasi")]
-    {
-        let root = std::env::var_os("TMPDIR")
-            .filter(|v| !v.is_empty())
-            .map_or_else(
-                || std::path::PathBuf::from("/tmp"),
-                std::path::PathBuf::from,
-            );
-        tempfile::Builder::new().tempdir_in(root)
-    }
+    let root = hub_wasi::temp_dir();
     #[cfg(not(target_os = "wasi"))]
-    {
-        tempfile::tempdir()
-    }
+    let root = std::env::temp_dir();
+    tempfile::Builder::new().tempdir_in(root)
 }
 
 #[cfg(test)]

@@ -48,4 +48,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub use command::{Annotation, Level};
 pub use env::{Env, vars};
+
+/// The system's temporary directory, also under WebAssembly, where `std::env::temp_dir`
+/// panics (`hub_wasi::temp_dir`: `$TMPDIR`, else `/tmp`).
+#[must_use]
+pub fn temp_dir() -> std::path::PathBuf {
+    #[cfg(target_os = "wasi")]
+    {
+        hub_wasi::temp_dir()
+    }
+    #[cfg(not(target_os = "wasi"))]
+    {
+        std::env::temp_dir()
+    }
+}
 pub use runner::Runner;

@@ -312,5 +312,22 @@ pub fn enter_working_directory() {
     }
 }
 
+/// The system's temporary directory: the standard library's natively; under WebAssembly
+/// (WASI), where `std::env::temp_dir` panics ("no filesystem on wasm"), the same rule by
+/// hand — `$TMPDIR` when set and not empty, else `/tmp` (the runner preopens `/`).
+#[must_use]
+pub fn temp_dir() -> PathBuf {
+    #[cfg(target_os = "wasi")]
+    {
+        std::env::var_os("TMPDIR")
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
+    }
+    #[cfg(not(target_os = "wasi"))]
+    {
+        std::env::temp_dir()
+    }
+}
+
 #[cfg(test)]
 mod tests;
