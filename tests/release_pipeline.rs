@@ -388,7 +388,13 @@ fn release_workflow_publishes_the_linux_leg_and_the_installer_uses_it() {
         // documentation).
         .env("CARGO_PROFILE_RELEASE_LTO", "off")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
+        // The `wasm` profile inherits the release profile, overrides included: pinned to its
+        // own values (Cargo.toml) so the module is the one `.ci/run` and tests/wasm.rs build
+        // — shared in the target directory, not rebuilt smaller-optimised over theirs.
+        .env("CARGO_PROFILE_WASM_LTO", "fat")
+        .env("CARGO_PROFILE_WASM_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_WASM_OPT_LEVEL", "s");
     let workflow = release_workflow();
     let run = |name: &str, tag: &str| {
         let mut act = act.clone();
