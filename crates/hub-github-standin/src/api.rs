@@ -1912,7 +1912,7 @@ fn base64_lines(content: &[u8]) -> String {
     out
 }
 
-fn node_id(prefix: &str, id: &str) -> String {
+pub(crate) fn node_id(prefix: &str, id: &str) -> String {
     format!(
         "{prefix}_{}",
         base64::engine::general_purpose::STANDARD_NO_PAD.encode(id)

@@ -5,7 +5,9 @@
 //! does not validate is recorded as a violation, as a REST exchange that does not conform is.
 //!
 //! Served mutations: `createCommitOnBranch` (a real commit on the repository's git state,
-//! `expectedHeadOid` checked, marked verified as GitHub signs it). The response is projected
+//! `expectedHeadOid` checked, marked verified as GitHub signs it) and `updateRefs` (all the
+//! updates or none: each `beforeOid` checked, a non-fast-forward refused without `force`;
+//! refused as GitHub refuses, with a generic error that has no `type`). The response is projected
 //! from what the stand-in knows onto the document's selection set; a field the schema has and
 //! the stand-in does not model is recorded as not served.
 
@@ -184,6 +186,14 @@ pub(crate) fn execute(
                     .map_or(Value::Null, |a| to_json(&a.value, &variables));
                 create_commit_on_branch(store, html, &input)
             }
+            (ast::OperationType::Mutation, "updateRefs") => {
+                let input = field
+                    .arguments
+                    .iter()
+                    .find(|a| a.name == "input")
+                    .map_or(Value::Null, |a| to_json(&a.value, &variables));
+                update_refs(store, &input)
+            }
             (ast::OperationType::Mutation, "__typename") => Ok(json!("Mutation")),
             (_, "__typename") => Ok(json!("Query")),
             (kind, name) => {
@@ -306,6 +316,77 @@ fn to_json(value: &ast::Value, variables: &Value) -> Value {
 
 fn graphql_error(kind: &str, message: &str) -> Value {
     json!({ "type": kind, "message": message })
+}
+
+/// GitHub's answer to an `updateRefs` it refuses (a `beforeOid` that does not match, a
+/// non-fast-forward without `force`): a generic error without a `type`.
+const UPDATE_REFS_REFUSED: &str = "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug.";
+
+/// `updateRefs`: every update of `refUpdates` made, or none (each `beforeOid` checked, a
+/// non-fast-forward refused without `force`, the zero id deletes).
+fn update_refs(store: &mut Store, input: &Value) -> Result<Value, Value> {
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    let id = text(input, "repositoryId").unwrap_or_default();
+    let repo = store.repo_by_node_id_mut(&id).ok_or_else(|| {
+        graphql_error(
+            "NOT_FOUND",
+            &format!("Could not resolve to a node with the global id of '{id}'"),
+        )
+    })?;
+    let refused = || json!({ "message": UPDATE_REFS_REFUSED });
+    let zero = "0".repeat(40);
+    let mut updates = Vec::new();
+    for update in input
+        .get("refUpdates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = text(update, "name").unwrap_or_default();
+        let after = text(update, "afterOid")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let before = text(update, "beforeOid").map(|b| b.to_ascii_lowercase());
+        let force = update
+            .get("force")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if !name.starts_with("refs/") {
+            return Err(refused());
+        }
+        let current = repo.refs.get(&name).cloned();
+        if let Some(before) = &before {
+            let held = current.clone().unwrap_or_else(|| zero.clone());
+            if *before != held {
+                return Err(refused());
+            }
+        }
+        if after != zero {
+            if repo.odb.get(&after).is_none() {
+                return Err(refused());
+            }
+            if let Some(current) = &current
+                && !force
+                && !repo
+                    .odb
+                    .is_ancestor(&repo.odb.peel(current), &repo.odb.peel(&after))
+            {
+                return Err(refused());
+            }
+        }
+        updates.push((name, after));
+    }
+    for (name, after) in updates {
+        if after == zero {
+            repo.refs.remove(&name);
+        } else {
+            repo.refs.insert(name, after);
+        }
+    }
+    Ok(json!({
+        "__typename": "UpdateRefsPayload",
+        "clientMutationId": input.get("clientMutationId").cloned().unwrap_or(Value::Null),
+    }))
 }
 
 /// `createCommitOnBranch`: the commit, made on the branch's head with `fileChanges`.
@@ -455,7 +536,14 @@ mod tests {
     const SDL: &str = r#"
         type Query { viewer: User! }
         type User { login: String! }
-        type Mutation { createCommitOnBranch(input: CreateCommitOnBranchInput!): CreateCommitOnBranchPayload }
+        type Mutation {
+          createCommitOnBranch(input: CreateCommitOnBranchInput!): CreateCommitOnBranchPayload
+          updateRefs(input: UpdateRefsInput!): UpdateRefsPayload
+        }
+        input UpdateRefsInput { clientMutationId: String, refUpdates: [RefUpdate!]!, repositoryId: ID! }
+        input RefUpdate { afterOid: GitObjectID!, beforeOid: GitObjectID, force: Boolean = false, name: GitRefname! }
+        scalar GitRefname
+        type UpdateRefsPayload { clientMutationId: String }
         input CreateCommitOnBranchInput {
           branch: CommittableBranch!
           message: CommitMessage!
@@ -491,6 +579,73 @@ mod tests {
                 "fileChanges": { "additions": [{ "path": "a", "contents": "YQ==" }] },
             } },
         })
+    }
+
+    /// `updateRefs` moving `main` from `before` to `after`.
+    fn update(store: &Store, before: &str, after: &str, force: bool) -> Value {
+        let repo = store.repo("octo", "hello").expect("the repository");
+        json!({
+            "query": "mutation($input: UpdateRefsInput!) { updateRefs(input: $input) { clientMutationId } }",
+            "variables": { "input": {
+                "repositoryId": crate::api::node_id("R", &repo.id.to_string()),
+                "refUpdates": [{ "name": "refs/heads/main", "beforeOid": before, "afterOid": after, "force": force }],
+            } },
+        })
+    }
+
+    fn main_of(store: &Store) -> String {
+        store.repo("octo", "hello").expect("the repository").refs["refs/heads/main"].clone()
+    }
+
+    #[test]
+    fn update_refs_moves_a_ref_only_from_its_before_oid_and_refuses_as_github_does() {
+        let (schema, mut store, first) = setup();
+        let request = mutation(
+            "createCommitOnBranch(input: $input) { commit { oid } }",
+            &first,
+        );
+        let outcome = execute(&schema, &mut store, "http://h", &request);
+        let second = outcome.body["data"]["createCommitOnBranch"]["commit"]["oid"]
+            .as_str()
+            .expect("a commit")
+            .to_owned();
+        // Back to the first commit: not a fast-forward, refused without `force`.
+        let request = update(&store, &second, &first, false);
+        let outcome = execute(&schema, &mut store, "http://h", &request);
+        assert!(
+            outcome.invalid.is_empty() && outcome.unserved.is_empty(),
+            "{:?}",
+            outcome.invalid
+        );
+        assert_eq!(main_of(&store), second);
+        assert!(
+            outcome.body["errors"][0]["message"].is_string(),
+            "{}",
+            outcome.body
+        );
+        // With `force` and the right `beforeOid`: moved.
+        let request = update(&store, &second, &first, true);
+        let outcome = execute(&schema, &mut store, "http://h", &request);
+        assert!(outcome.body.get("errors").is_none(), "{}", outcome.body);
+        assert_eq!(
+            outcome.body["data"]["updateRefs"],
+            json!({ "clientMutationId": null })
+        );
+        assert_eq!(main_of(&store), first);
+        // A `beforeOid` the ref no longer holds: nothing moves, and GitHub's generic error
+        // says nothing of why (no `type`).
+        let request = update(&store, &second, &second, true);
+        let outcome = execute(&schema, &mut store, "http://h", &request);
+        assert_eq!(main_of(&store), first);
+        let error = &outcome.body["errors"][0];
+        assert!(error.get("type").is_none(), "{error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Something went wrong")),
+            "{error}"
+        );
+        assert_eq!(outcome.body["data"]["updateRefs"], Value::Null);
     }
 
     #[test]

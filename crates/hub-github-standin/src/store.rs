@@ -300,6 +300,13 @@ impl Store {
         self.repos.get_mut(&repo_key(owner, name))
     }
 
+    /// The repository whose GraphQL node id (`node_id` in REST) is `node_id`.
+    pub(crate) fn repo_by_node_id_mut(&mut self, node_id: &str) -> Option<&mut Repo> {
+        self.repos
+            .values_mut()
+            .find(|r| crate::api::node_id("R", &r.id.to_string()) == node_id)
+    }
+
     fn seeded_repo_mut(&mut self, repository: &str) -> Result<&mut Repo, Error> {
         let (owner, name) = split_repository(repository)?;
         self.repos
