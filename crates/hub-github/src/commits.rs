@@ -298,7 +298,8 @@ impl GitHub {
     /// Commits `commit` through the Git Data API with `createCommitOnBranch`'s contract
     /// ([`GitHub::create_commit_on_branch`]): one unsigned commit whose parent is
     /// `expected_head`, and the branch moved to it only while it still points there.
-    /// Files are written as regular files (`100644`). Five requests whatever the number of
+    /// Files are written as regular files (`100644`), those named in
+    /// [`crate::BranchCommit::executable`] as executables (`100755`). Five requests whatever the number of
     /// files (UTF-8 contents go inline in the tree; other bytes as a blob each).
     ///
     /// `PATCH git/refs/{ref}` without `force` is a fast-forward check, not a compare-and-swap:
@@ -327,9 +328,14 @@ impl GitHub {
             .await?;
         let mut entries = Vec::new();
         for (path, bytes) in &commit.additions {
+            let mode = if commit.executable.contains(path) {
+                "100755"
+            } else {
+                "100644"
+            };
             let entry = match std::str::from_utf8(bytes) {
                 Ok(text) => {
-                    json!({ "path": path, "mode": "100644", "type": "blob", "content": text })
+                    json!({ "path": path, "mode": mode, "type": "blob", "content": text })
                 }
                 Err(_) => {
                     let content = base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -341,7 +347,7 @@ impl GitHub {
                             Permission::ContentsWrite,
                         )
                         .await?;
-                    json!({ "path": path, "mode": "100644", "type": "blob", "sha": blob.sha })
+                    json!({ "path": path, "mode": mode, "type": "blob", "sha": blob.sha })
                 }
             };
             entries.push(entry);

@@ -19,6 +19,27 @@ const CREATE_COMMIT_ON_BRANCH: &str =
   }
 }";
 
+/// The compare-and-swap of a ref: the update is made only if the ref still holds `beforeOid`.
+const UPDATE_REFS: &str = "mutation UpdateRefs($input: UpdateRefsInput!) {
+  updateRefs(input: $input) { clientMutationId }
+}";
+
+/// How [`GitHub::swap_ref`] moved a ref.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefSwap {
+    /// Atomically, with GraphQL `updateRefs` and its `beforeOid`.
+    Atomic,
+    /// GitHub has no `updateRefs` (an older GitHub Enterprise Server): the ref was read again
+    /// and then moved with a forced `PATCH git/refs` — a push between those two calls is
+    /// overwritten.
+    ReadThenForced,
+}
+
+#[derive(Deserialize)]
+struct RawNodeId {
+    node_id: String,
+}
+
 /// How commits are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CommitVia {
@@ -45,6 +66,10 @@ pub struct BranchCommit {
     pub additions: Vec<(String, Vec<u8>)>,
     /// Paths to delete.
     pub deletions: Vec<String>,
+    /// Paths of `additions` written as executable files (`100755`) through the Git Data API
+    /// (their mode in the base tree); the others are regular files (`100644`).
+    /// `createCommitOnBranch` has no mode field (`FileAddition` is a path and contents).
+    pub executable: Vec<String>,
 }
 
 /// A commit GitHub made and signed.
@@ -220,6 +245,138 @@ impl GitHub {
         }
     }
 
+    /// Points branch `branch` (without `refs/heads/`) at `after` only if it still points at
+    /// `before`, whatever the two commits are (a forced update): GraphQL `updateRefs` with
+    /// `beforeOid` — one `GET /repos/{owner}/{repo}` for the repository's node id, one
+    /// mutation. GitHub answers a `beforeOid` that does not match with a generic error (no
+    /// error type), so on any error the ref is read again: moved, it is [`Error::StaleHead`].
+    /// Where GitHub has no `updateRefs` (the field unknown to its schema, or no GraphQL
+    /// endpoint), the ref is read again and moved with a forced update
+    /// ([`RefSwap::ReadThenForced`]).
+    ///
+    /// # Errors
+    /// [`Error::StaleHead`] when the branch does not point at `before` (moved, or deleted);
+    /// [`Error::Forbidden`] when the token may not write; [`Error::Graphql`] for another
+    /// error GitHub reports; on refusal or transport failure.
+    pub async fn swap_ref(
+        &self,
+        repo: &Repository,
+        branch: &str,
+        before: &str,
+        after: &str,
+    ) -> Result<RefSwap, Error> {
+        let short = format!("heads/{branch}");
+        let stale_unless_at = |found: Option<crate::GitRef>, github: Option<String>| match found {
+            Some(r) if r.sha == before => None,
+            Some(r) => Some(Error::StaleHead {
+                branch: branch.to_owned(),
+                expected: before.to_owned(),
+                message: github.unwrap_or_else(|| format!("the branch points at {}", r.sha)),
+            }),
+            None => Some(Error::StaleHead {
+                branch: branch.to_owned(),
+                expected: before.to_owned(),
+                message: "the branch does not exist".to_owned(),
+            }),
+        };
+        let node: RawNodeId = self
+            .call(
+                Method::GET,
+                &repo.api_path(),
+                None,
+                Permission::ContentsRead,
+            )
+            .await?;
+        let input = json!({
+            "repositoryId": node.node_id,
+            "refUpdates": [{
+                "name": format!("refs/{short}"),
+                "beforeOid": before,
+                "afterOid": after,
+                "force": true,
+            }],
+        });
+        let response = match self.graphql(UPDATE_REFS, &json!({ "input": input })).await {
+            Ok(response) => response,
+            Err(Error::NotFound { .. }) => {
+                return self
+                    .read_then_force(repo, &short, before, after, stale_unless_at)
+                    .await;
+            }
+            Err(other) => return Err(other),
+        };
+        let answered = response
+            .data
+            .as_ref()
+            .and_then(|d| d.get("updateRefs"))
+            .is_some_and(Value::is_object);
+        if response.errors.is_empty() && answered {
+            return Ok(RefSwap::Atomic);
+        }
+        let unknown_field = response.errors.iter().any(|e| {
+            e.message.contains("updateRefs")
+                && (e.message.contains("doesn't exist") || e.message.contains("does not exist"))
+        });
+        if unknown_field {
+            return self
+                .read_then_force(repo, &short, before, after, stale_unless_at)
+                .await;
+        }
+        let mut messages: Vec<String> = response
+            .errors
+            .iter()
+            .map(|e| match &e.kind {
+                Some(kind) => format!("{kind}: {}", e.message),
+                None => e.message.clone(),
+            })
+            .collect();
+        if messages.is_empty() {
+            messages.push("no `updateRefs` in the answer".to_owned());
+        }
+        if let Some(stale) =
+            stale_unless_at(self.get_ref(repo, &short).await?, Some(messages.join("; ")))
+        {
+            return Err(stale);
+        }
+        if let Some(forbidden) = response
+            .errors
+            .iter()
+            .find(|e| e.kind.as_deref() == Some("FORBIDDEN"))
+        {
+            return Err(Error::Forbidden {
+                route: Route {
+                    method: "POST".to_owned(),
+                    path: "/graphql updateRefs".to_owned(),
+                },
+                status: 200,
+                permission: Permission::ContentsWrite,
+                message: forbidden.message.clone(),
+            });
+        }
+        Err(Error::Graphql {
+            operation: "updateRefs",
+            errors: messages,
+        })
+    }
+
+    /// [`GitHub::swap_ref`] without `updateRefs`: the ref read again, then a forced update.
+    async fn read_then_force(
+        &self,
+        repo: &Repository,
+        short: &str,
+        before: &str,
+        after: &str,
+        stale_unless_at: impl Fn(Option<crate::GitRef>, Option<String>) -> Option<Error>,
+    ) -> Result<RefSwap, Error> {
+        if let Some(stale) = stale_unless_at(self.get_ref(repo, short).await?, None) {
+            return Err(stale);
+        }
+        if before != after {
+            self.update_ref(repo, short, after, true).await?;
+        }
+        Ok(RefSwap::ReadThenForced)
+    }
+
     /// Whether every file of `files` already has this content in commit `sha` (git blob ids
     /// compared with the commit's tree; a tree too large for one answer counts as changed).
     async fn files_unchanged(
@@ -309,6 +466,7 @@ impl GitHub {
                                 .map(|(path, text)| (path.clone(), text.as_bytes().to_vec()))
                                 .collect(),
                             deletions: Vec::new(),
+                            executable: Vec::new(),
                         },
                     )
                     .await?;
@@ -371,6 +529,7 @@ mod tests {
                 body: String::new(),
                 additions: vec![("f".to_owned(), b"x".to_vec())],
                 deletions: Vec::new(),
+                executable: Vec::new(),
             };
             let made = client
                 .block_on(

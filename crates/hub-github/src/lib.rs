@@ -82,7 +82,7 @@ pub use error::{Error, Permission, Route};
 pub use event::{
     DeploymentEvent, Event, PullRequestEvent, PushCommit, PushEvent, WorkflowDispatchEvent,
 };
-pub use graphql::{BranchCommit, CommitVia, VerifiedCommit, graphql_url};
+pub use graphql::{BranchCommit, CommitVia, RefSwap, VerifiedCommit, graphql_url};
 pub use pulls::{
     MergeMethod, NewPullRequest, PullRequest, PullRequestUpdate, PullState, release_pr_marker,
 };

@@ -166,6 +166,7 @@ fn a_release_pull_request_lives_from_its_branch_to_its_merge() {
                     ),
                 ],
                 deletions: Vec::new(),
+                executable: Vec::new(),
             },
         ))
         .expect("commits");
@@ -197,6 +198,7 @@ fn a_release_pull_request_lives_from_its_branch_to_its_merge() {
                 body: String::new(),
                 additions: vec![("VERSION".to_owned(), b"1.2.1\n".to_vec())],
                 deletions: vec!["CHANGELOG.md".to_owned()],
+                executable: Vec::new(),
             },
         ))
         .expect_err("the branch moved");
@@ -378,6 +380,7 @@ fn version_commit(branch: &str, head: &str) -> BranchCommit {
         body: String::new(),
         additions: vec![("VERSION".to_owned(), b"1.1.1\n".to_vec())],
         deletions: Vec::new(),
+        executable: Vec::new(),
     }
 }
 
@@ -464,4 +467,46 @@ fn graphql_sits_beside_the_rest_root_on_github_enterprise_server() {
             .iter()
             .any(|r| r.path == "/api/graphql" && r.status == 200)
     );
+}
+
+/// `swap_ref` resets a branch only from the head it names: GraphQL `updateRefs` with
+/// `beforeOid`; a branch that moved is `StaleHead` and keeps its head; where GitHub has no
+/// `updateRefs` (here no GraphQL endpoint: 404) the branch is read again before a forced
+/// update, and a moved branch is refused all the same.
+#[test]
+fn a_branch_is_reset_only_from_the_head_it_was_read_at() {
+    let Some(f) = Fixture::start(Options::default()) else {
+        return;
+    };
+    let release = f.head(BRANCH);
+    let main = f.head("main");
+    // Moved on: refused, nothing changed.
+    let refused = f.run(f.gh().swap_ref(&f.repo, BRANCH, &main, &main));
+    assert!(
+        matches!(&refused, Err(Error::StaleHead { expected, .. }) if *expected == main),
+        "{refused:?}"
+    );
+    assert_eq!(f.head(BRANCH), release);
+    // From the head it holds: reset (not a fast-forward), atomically.
+    let swapped = f
+        .run(f.gh().swap_ref(&f.repo, BRANCH, &release, &main))
+        .expect("swapped");
+    assert_eq!(swapped, hub_github::RefSwap::Atomic);
+    assert_eq!(f.head(BRANCH), main);
+    // Without `updateRefs`: read again, then forced; refused when moved.
+    f.server
+        .add_fault(hub_github_standin::Fault::respond(404, "Not Found").on("POST", "/graphql"));
+    let refused = f.run(f.gh().swap_ref(&f.repo, BRANCH, &release, &main));
+    assert!(
+        matches!(refused, Err(Error::StaleHead { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.head(BRANCH), main);
+    f.server
+        .add_fault(hub_github_standin::Fault::respond(404, "Not Found").on("POST", "/graphql"));
+    let forced = f
+        .run(f.gh().swap_ref(&f.repo, BRANCH, &main, &release))
+        .expect("forced");
+    assert_eq!(forced, hub_github::RefSwap::ReadThenForced);
+    assert_eq!(f.head(BRANCH), release);
 }

@@ -47,7 +47,7 @@ pub fn pull(
                 repo,
                 &run.key,
                 content,
-                run.branch_exists,
+                run.head_sha.as_deref(),
                 runner,
             )?,
         };
@@ -92,41 +92,69 @@ pub fn pull(
     Ok(())
 }
 
-/// Rebuilds the branch from the base through the API: the branch reset to the base, then
-/// the one commit on it, made only while the branch still points at the base (GraphQL's
-/// `expectedHeadOid`; through the Git Data API, the head read again and a fast-forward-only
-/// update of the branch: [`GitHub::commit`]).
+/// Rebuilds the branch from the base through the API: the branch reset to the base only
+/// while it still holds `read` (the head the plan read; `None`: no branch yet) — GraphQL
+/// `updateRefs` with `beforeOid`, [`GitHub::reset_branch`] — then the one commit on it, made
+/// only while the branch still points at the base (GraphQL's `expectedHeadOid`; through the
+/// Git Data API, the head read again and a fast-forward-only update: [`GitHub::commit`]).
 ///
-/// A push to the branch between the two (GitHub refuses: [`hub_github::Error::StaleHead`])
-/// gets one more try, after the branch's head is read again: a head this action made (a
-/// concurrent run) is replaced — the content is computed from the same base — and a person's
-/// commit is not, unless `force`. A second refusal fails the run: something keeps pushing.
+/// A push to the branch before the reset or between the reset and the commit (GitHub
+/// refuses: [`hub_github::Error::StaleHead`]) gets one more try, after the branch's head is
+/// read again: a head this action made (a concurrent run) is replaced — the content is
+/// computed from the same base — and a person's commit is not, unless `force`. A second
+/// refusal fails the run: something keeps pushing.
 fn push_via_api(
     request: &Request,
     gh: &GitHub,
     repo: &Repo,
     key: &str,
     content: &plan::Content,
-    exists: bool,
+    read: Option<&str>,
     runner: &mut Runner,
 ) -> Result<String> {
     // The bytes git would store (its filters applied), so that the commit has the tree the
-    // plan compared with the branch's.
+    // plan compared with the branch's; and the files that are executables in the base, which
+    // the Git Data API writes with their mode.
     let stored = files::stored(repo, &content.base_sha, &content.files)?;
-    let commit = |gh: &GitHub| {
+    let executable = files::executables(repo, &content.base_sha, &content.files)?;
+    // `createCommitOnBranch` has no file mode (`FileAddition` is a path and contents) and
+    // writes regular files: an executable would lose its bit, so that commit goes through the
+    // Git Data API, unsigned, and the run says so.
+    let via = if request.commit_via == CommitVia::Graphql && !executable.is_empty() {
+        runner.warning(
+            &format!(
+                "{} executable (mode 100755) in `{}`: GraphQL `createCommitOnBranch` cannot keep \
+                 a file's executable bit, so this commit is made through the Git Data API and is \
+                 not signed by GitHub (set `commit-via: git-data` to say so, or `commit-via: git` \
+                 to sign it yourself)",
+                executable
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                content.base
+            ),
+            &hub_kit::Annotation::default(),
+        )?;
+        CommitVia::GitData
+    } else {
+        request.commit_via
+    };
+    let rebuild = |gh: &GitHub, before: Option<&str>, runner: &mut Runner| -> Result<String> {
+        gh.reset_branch(&content.branch, &content.base_sha, before, runner)?;
+        if content.files.is_empty() {
+            return Ok(content.base_sha.clone());
+        }
         gh.commit(
             &content.branch,
             &content.base_sha,
             &content.message,
             stored.clone(),
-            request.commit_via,
+            executable.clone(),
+            via,
         )
     };
-    gh.reset_branch(&content.branch, &content.base_sha, exists)?;
-    if content.files.is_empty() {
-        return Ok(content.base_sha.clone());
-    }
-    let first = commit(gh);
+    let first = rebuild(gh, read, runner);
     if !first.as_ref().is_err_and(is_stale) {
         return first;
     }
@@ -156,8 +184,7 @@ fn push_via_api(
         ),
         &hub_kit::Annotation::default(),
     )?;
-    gh.reset_branch(&content.branch, &content.base_sha, head.is_some())?;
-    let second = commit(gh);
+    let second = rebuild(gh, head.as_ref().map(|h| h.sha.as_str()), runner);
     if second.as_ref().is_err_and(is_stale) {
         bail!(
             "branch `{}` moved again while this run rebuilt it: a concurrent run of release-pr or a \

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use hub_github::{
     BlockingGitHub, BranchCommit, GitCommit, NewPullRequest, NewRelease, NewTag, PullRequest,
-    PullRequestUpdate, Repository, SessionError,
+    PullRequestUpdate, RefSwap, Repository, SessionError,
 };
 use hub_kit::{Env, Runner};
 
@@ -84,17 +84,46 @@ impl GitHub {
         ))
     }
 
-    /// Points `branch` at `sha`, creating it or moving it whatever it held (the one branch
-    /// the action owns, checked before).
-    pub fn reset_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<()> {
+    /// Points `branch` at `sha` only while it holds `before` (the head last read; `None`: the
+    /// branch did not exist, and it is created). GraphQL `updateRefs` with `beforeOid`; where
+    /// GitHub has none, the head read again right before a forced update (a warning says so).
+    /// The branch elsewhere (moved, created or deleted meanwhile) is
+    /// [`hub_github::Error::StaleHead`].
+    pub fn reset_branch(
+        &self,
+        branch: &str,
+        sha: &str,
+        before: Option<&str>,
+        runner: &mut Runner,
+    ) -> Result<()> {
         let github = self.client.github();
-        let name = format!("heads/{branch}");
-        if exists {
-            self.client
-                .block_on(github.update_ref(&self.repo, &name, sha, true))?;
-        } else {
-            self.client
-                .block_on(github.create_ref(&self.repo, &name, sha))?;
+        let Some(before) = before else {
+            return match self.client.block_on(github.create_ref(
+                &self.repo,
+                &format!("heads/{branch}"),
+                sha,
+            )) {
+                Ok(_) => Ok(()),
+                Err(hub_github::Error::RefConflict { existing, .. }) => {
+                    Err(hub_github::Error::StaleHead {
+                        branch: branch.to_string(),
+                        expected: "no branch".to_string(),
+                        message: format!("the branch was created meanwhile, at {existing}"),
+                    }
+                    .into())
+                }
+                Err(other) => Err(other.into()),
+            };
+        };
+        let swap = self
+            .client
+            .block_on(github.swap_ref(&self.repo, branch, before, sha))?;
+        if swap == RefSwap::ReadThenForced {
+            runner.info(&format!(
+                "GitHub has no GraphQL `updateRefs` here: branch `{branch}` was read again and \
+                 then reset with a forced update, so a push in the instant between the two would \
+                 be overwritten"
+            ))?;
         }
         Ok(())
     }
@@ -108,6 +137,7 @@ impl GitHub {
         parent: &str,
         message: &str,
         files: Vec<(String, Vec<u8>)>,
+        executable: Vec<String>,
         via: CommitVia,
     ) -> Result<String> {
         let github = self.client.github();
@@ -122,6 +152,7 @@ impl GitHub {
             body,
             additions: files,
             deletions: Vec::new(),
+            executable,
         };
         if via == CommitVia::GitData {
             return Ok(self

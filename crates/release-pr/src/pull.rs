@@ -71,7 +71,6 @@ pub fn plan(
         branch: branch.to_string(),
         content,
         open,
-        branch_exists: branch_head.is_some(),
         action,
         head_sha: branch_head.map(|h| h.sha),
         warnings,

@@ -20,8 +20,6 @@ pub struct PullRun {
     pub content: Option<Content>,
     /// The open pull request (after opening, the new one).
     pub open: Option<OpenPull>,
-    /// Whether its branch exists.
-    pub branch_exists: bool,
     pub action: PullAction,
     /// The branch's head (after a push, the new one).
     pub head_sha: Option<String>,

@@ -414,13 +414,18 @@ impl Env {
         let octo = Repository::new("octo", "app");
         let mut pushed = Vec::new();
         for round in 1..=times as usize {
-            // Wait for the run's reset of the branch: a write to `git/refs`, beside the one
-            // each earlier push of ours made through the Git Data API.
+            // Wait for the run's reset of the branch: its creation (a write to `git/refs`) or
+            // its compare-and-swap (the repository's node id read, then `updateRefs`),
+            // beside the write to `git/refs` each earlier push of ours made through the Git
+            // Data API.
             let resets = if git_data { round } else { 2 * round - 1 };
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             while self.server.requests()[before..]
                 .iter()
-                .filter(|r| r.method != "GET" && r.path.contains("/git/refs"))
+                .filter(|r| {
+                    (r.method != "GET" && r.path.contains("/git/refs"))
+                        || (r.method == "GET" && r.path == "/repos/octo/app")
+                })
                 .count()
                 < resets
             {
@@ -447,6 +452,7 @@ impl Env {
                             body: body.into(),
                             additions: vec![(file.0, file.1.into_bytes())],
                             deletions: Vec::new(),
+                            executable: Vec::new(),
                         },
                     ))
                     .expect("pushed")
@@ -559,6 +565,130 @@ fn a_branch_that_keeps_moving_fails_the_run(git_data: bool) {
         git(&env.path(), &["rev-parse", "hub-release/main"]),
         pushed[1]
     );
+}
+
+/// A person's commit lands between the plan's read of the branch and the run's reset of it
+/// to the base (the reset held back, whichever call makes it: GraphQL `updateRefs` or a
+/// `PATCH git/refs`): the reset's `beforeOid` no longer matches, so the commit is kept and
+/// the run stops naming `force: true` — through GraphQL and through the Git Data API alike.
+fn a_persons_push_before_the_reset_is_kept(git_data: bool) {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    env.run_ok(&[]);
+    env.pull();
+    commit(&dir, &[("src/x.rs", "\n")], "fix: x");
+    env.push();
+    // The person's commit, made now and pushed during the run (the checkout imported: no
+    // API call that a held-back request could be taken for).
+    git(&dir, &["checkout", "-q", "hub-release/main"]);
+    let theirs = commit(&dir, &[("NOTES", "mine\n")], "docs: my own notes");
+    git(&dir, &["checkout", "-q", "main"]);
+    for (method, route) in [
+        ("POST", "/graphql"),
+        ("PATCH", "/repos/{owner}/{repo}/git/refs/{ref}"),
+    ] {
+        env.server.add_fault(
+            hub_github_standin::Fault::slow(std::time::Duration::from_millis(2500))
+                .on(method, route)
+                .times(1),
+        );
+    }
+    let before = env.server.requests().len();
+    let extra: &[&str] = if git_data {
+        &["--commit-via", "git-data"]
+    } else {
+        &[]
+    };
+    let child = env
+        .command(extra, &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The plan has read the branch's head commit: the reset comes next.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !env.server.requests()[before..]
+        .iter()
+        .any(|r| r.method == "GET" && r.path.contains("/git/commits/"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run read no branch"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    env.push();
+    let out = child.wait_with_output().expect("the run ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("moved during this run"), "{stderr}");
+    assert!(stderr.contains(&theirs), "{stderr}");
+    assert!(stderr.contains("force: true"), "{stderr}");
+    env.pull();
+    assert_eq!(git(&dir, &["rev-parse", "hub-release/main"]), theirs);
+}
+
+#[test]
+fn a_persons_push_between_the_read_and_the_reset_is_kept() {
+    a_persons_push_before_the_reset_is_kept(false);
+}
+
+#[test]
+fn through_the_git_data_api_a_persons_push_between_the_read_and_the_reset_is_kept() {
+    a_persons_push_before_the_reset_is_kept(true);
+}
+
+/// An executable version file stays executable on the branch: through the Git Data API
+/// with its mode; with `commit-via: graphql` (whose `createCommitOnBranch` has no mode) that
+/// commit goes through the Git Data API, and a warning names the file.
+fn an_executable_version_file_keeps_its_mode(git_data: bool) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = project();
+    let script = dir.path().join("VERSION");
+    std::fs::write(&script, "1.2.0\n").expect("written");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    git(dir.path(), &["add", "VERSION"]);
+    git(dir.path(), &["commit", "-q", "-m", "chore: a version file"]);
+    let Some(env) = Env::with(Options::default(), dir) else {
+        return;
+    };
+    let extra: &[&str] = if git_data {
+        &["--commit-via", "git-data"]
+    } else {
+        &[]
+    };
+    let out = env.run(extra, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let run: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(run["action"], "opened", "{run:#}");
+    assert_eq!(
+        stderr.contains("cannot keep a file's executable bit") && stderr.contains("`VERSION`"),
+        !git_data,
+        "{stderr}"
+    );
+    env.pull();
+    let entry = git(&env.path(), &["ls-tree", "hub-release/main", "VERSION"]);
+    assert!(entry.starts_with("100755 "), "{entry}");
+    assert_eq!(
+        git(&env.path(), &["show", "hub-release/main:VERSION"]),
+        "1.3.0"
+    );
+    // The other files stay regular files.
+    let entry = git(&env.path(), &["ls-tree", "hub-release/main", "Cargo.toml"]);
+    assert!(entry.starts_with("100644 "), "{entry}");
+}
+
+#[test]
+fn an_executable_version_file_keeps_its_mode_through_the_git_data_api() {
+    an_executable_version_file_keeps_its_mode(true);
+}
+
+#[test]
+fn an_executable_version_file_keeps_its_mode_with_commit_via_graphql() {
+    an_executable_version_file_keeps_its_mode(false);
 }
 
 #[test]
