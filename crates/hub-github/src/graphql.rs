@@ -543,6 +543,56 @@ mod tests {
         }
     }
 
+    /// A GitHub whose schema has no `updateRefs` (an older GitHub Enterprise Server) answers
+    /// with a validation error: the ref is read again, then moved with a forced update.
+    #[test]
+    fn without_update_refs_the_ref_is_read_again_then_forced() {
+        use std::sync::{Arc, Mutex};
+        let before = "a".repeat(40);
+        let after = "b".repeat(40);
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&paths);
+        let held = before.clone();
+        let moved = after.clone();
+        let server = hub_testkit::http::Server::start(move |path, n| {
+            seen.lock().expect("not poisoned").push(path.to_owned());
+            let body = match n {
+                0 => r#"{"node_id":"R_1"}"#.to_owned(),
+                1 => r#"{"errors":[{"path":["mutation UpdateRefs","updateRefs"],"extensions":{"code":"undefinedField","typeName":"Mutation","fieldName":"updateRefs"},"message":"Field 'updateRefs' doesn't exist on type 'Mutation'"}]}"#.to_owned(),
+                2 => format!(r#"{{"ref":"refs/heads/b","object":{{"sha":"{held}","type":"commit"}}}}"#),
+                _ => format!(r#"{{"ref":"refs/heads/b","object":{{"sha":"{moved}","type":"commit"}}}}"#),
+            };
+            Some(hub_testkit::http::reply(
+                "200 OK",
+                "Content-Type: application/json\r\n",
+                body.as_bytes(),
+            ))
+        });
+        let vars = std::collections::BTreeMap::from([
+            ("GITHUB_API_URL".to_owned(), server.url("/api/v3")),
+            ("GITHUB_TOKEN".to_owned(), "t".to_owned()),
+        ]);
+        let config = crate::GitHubConfig::from_map(&vars).expect("valid");
+        let client = crate::BlockingGitHub::new(&config).expect("a client");
+        let swap = client
+            .block_on(
+                client
+                    .github()
+                    .swap_ref(&Repository::new("o", "r"), "b", &before, &after),
+            )
+            .expect("moved");
+        assert_eq!(swap, RefSwap::ReadThenForced);
+        assert_eq!(
+            *paths.lock().expect("not poisoned"),
+            [
+                "/api/v3/repos/o/r",
+                "/api/graphql",
+                "/api/v3/repos/o/r/git/ref/heads/b",
+                "/api/v3/repos/o/r/git/refs/heads/b",
+            ]
+        );
+    }
+
     #[test]
     fn the_graphql_endpoint_sits_beside_the_rest_root() {
         assert_eq!(
