@@ -96,7 +96,8 @@ impl Repo {
         read_back: bool,
     ) -> Result<(String, Vec<Vec<u8>>), GitError> {
         // Only files are replaced: a path that is something else in `base` is refused.
-        self.modes(base, files)?;
+        let paths: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
+        self.file_modes(base, &paths)?;
         let scratch = scratch_dir().map_err(GitError::Scratch)?;
         let index = scratch.path().join("index");
         let work = scratch.path().join("work");
@@ -173,13 +174,18 @@ impl Repo {
         Ok((tree, batch_contents(&out, files.len())?))
     }
 
-    /// Each path's mode in the new tree (one `git ls-tree -r`): its mode in `base`, or
-    /// `100644` for a new file.
-    fn modes<'a>(
+    /// Each of `paths`' mode once it is written as a file over commit `base` (one
+    /// `git ls-tree -r`): `100755` for an executable file of `base`, else `100644` (a file of
+    /// `base` or a new one). A path that is a symbolic link, a submodule or a directory in
+    /// `base` is an error naming it — only files are written.
+    pub fn file_modes<'a>(
         &self,
         base: &str,
-        files: &[(&'a str, &[u8])],
+        paths: &[&'a str],
     ) -> Result<HashMap<&'a str, &'static str>, GitError> {
+        if paths.is_empty() {
+            return Ok(HashMap::new());
+        }
         let mut args: Vec<&str> = vec![
             "--literal-pathspecs",
             "ls-tree",
@@ -189,10 +195,10 @@ impl Repo {
             "--end-of-options",
             base,
         ];
-        let listed: usize = files.iter().map(|(p, _)| p.len() + 3).sum();
+        let listed: usize = paths.iter().map(|p| p.len() + 3).sum();
         if listed <= PATHS_ON_COMMAND_LINE {
             args.push("--");
-            args.extend(files.iter().map(|(p, _)| *p));
+            args.extend(paths.iter().copied());
         }
         let out = checked(
             spawn::git_in(&self.root, &args)?,
@@ -201,9 +207,9 @@ impl Repo {
         let bad = || GitError::Output {
             args: "ls-tree -r".into(),
         };
-        let wanted: HashMap<&str, &'a str> = files.iter().map(|(p, _)| (*p, *p)).collect();
+        let wanted: HashMap<&str, &'a str> = paths.iter().map(|p| (*p, *p)).collect();
         let mut modes: HashMap<&'a str, &'static str> =
-            files.iter().map(|(p, _)| (*p, "100644")).collect();
+            paths.iter().map(|p| (*p, "100644")).collect();
         for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
             let tab = record.iter().position(|&b| b == b'\t').ok_or_else(bad)?;
             let (meta, path) = (&record[..tab], &record[tab + 1..]);

@@ -302,33 +302,17 @@ pub fn stored(repo: &Repo, base: &str, files: &[FileEdit]) -> Result<Vec<(String
     Ok(files.iter().map(|f| f.path.clone()).zip(bytes).collect())
 }
 
-/// The paths of `files` that are executable files (`100755`) in commit `base`: the Git Data
-/// API writes them with that mode (one `git ls-tree`).
+/// The paths of `files` that are executable files (`100755`) in commit `base`, sorted: the
+/// Git Data API writes them with that mode (hub-git's `file_modes`, one `git ls-tree`).
 pub fn executables(repo: &Repo, base: &str, files: &[FileEdit]) -> Result<Vec<String>> {
-    if files.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut args = vec![
-        "--literal-pathspecs",
-        "ls-tree",
-        "-r",
-        "-z",
-        "--full-tree",
-        "--end-of-options",
-        base,
-        "--",
-    ];
-    args.extend(files.iter().map(|f| f.path.as_str()));
-    let out = repo.run(&args)?;
-    let mut executable = Vec::new();
-    for record in out.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-        let record = String::from_utf8_lossy(record);
-        if let Some((meta, path)) = record.split_once('\t')
-            && meta.starts_with("100755 ")
-        {
-            executable.push(path.to_string());
-        }
-    }
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let mut executable: Vec<String> = repo
+        .file_modes(base, &paths)?
+        .into_iter()
+        .filter(|(_, mode)| *mode == "100755")
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    executable.sort();
     Ok(executable)
 }
 
