@@ -125,6 +125,26 @@ struct RawResponse {
     errors: Vec<RawGraphqlError>,
 }
 
+impl RawResponse {
+    /// A `FORBIDDEN` error of mutation `operation` (GitHub answers it with HTTP 200) as the
+    /// REST refusal it is: writing contents was not permitted.
+    fn forbidden(&self, operation: &str) -> Option<Error> {
+        let forbidden = self
+            .errors
+            .iter()
+            .find(|e| e.kind.as_deref() == Some("FORBIDDEN"))?;
+        Some(Error::Forbidden {
+            route: Route {
+                method: "POST".to_owned(),
+                path: format!("/graphql {operation}"),
+            },
+            status: 200,
+            permission: Permission::ContentsWrite,
+            message: forbidden.message.clone(),
+        })
+    }
+}
+
 /// The GraphQL endpoint for a REST API root: `https://api.github.com/graphql`, and
 /// `https://HOST/api/graphql` for GitHub Enterprise Server's `https://HOST/api/v3`.
 #[must_use]
@@ -200,20 +220,8 @@ impl GitHub {
                 message: stale.message.clone(),
             });
         }
-        if let Some(forbidden) = response
-            .errors
-            .iter()
-            .find(|e| e.kind.as_deref() == Some("FORBIDDEN"))
-        {
-            return Err(Error::Forbidden {
-                route: Route {
-                    method: "POST".to_owned(),
-                    path: "/graphql createCommitOnBranch".to_owned(),
-                },
-                status: 200,
-                permission: Permission::ContentsWrite,
-                message: forbidden.message.clone(),
-            });
+        if let Some(forbidden) = response.forbidden("createCommitOnBranch") {
+            return Err(forbidden);
         }
         let created = response
             .data
@@ -338,20 +346,8 @@ impl GitHub {
         {
             return Err(stale);
         }
-        if let Some(forbidden) = response
-            .errors
-            .iter()
-            .find(|e| e.kind.as_deref() == Some("FORBIDDEN"))
-        {
-            return Err(Error::Forbidden {
-                route: Route {
-                    method: "POST".to_owned(),
-                    path: "/graphql updateRefs".to_owned(),
-                },
-                status: 200,
-                permission: Permission::ContentsWrite,
-                message: forbidden.message.clone(),
-            });
+        if let Some(forbidden) = response.forbidden("updateRefs") {
+            return Err(forbidden);
         }
         Err(Error::Graphql {
             operation: "updateRefs",
