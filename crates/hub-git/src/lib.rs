@@ -195,6 +195,24 @@ impl Repo {
         }
     }
 
+    /// [`Repo::run`] with `input` on git's standard input (the `--stdin`/`--batch` forms
+    /// that take any number of ids in one process).
+    pub(crate) fn run_with_input(
+        &self,
+        args: &[&str],
+        input: Vec<u8>,
+    ) -> Result<Vec<u8>, GitError> {
+        let out = spawn::git_with_input(&self.root, args, input)?;
+        if out.status.success() {
+            Ok(out.stdout)
+        } else {
+            Err(GitError::Command {
+                args: args.join(" "),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
+    }
+
     fn run_text<I, S>(&self, args: I) -> Result<String, GitError>
     where
         I: IntoIterator<Item = S>,
@@ -300,14 +318,8 @@ impl Repo {
             input.push_str(id);
             input.push('\n');
         }
-        let out = spawn::git_with_input(&self.root, ["cat-file", "--batch"], input.into_bytes())?;
-        if !out.status.success() {
-            return Err(GitError::Command {
-                args: "cat-file --batch".into(),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
-        let mut rest: &[u8] = &out.stdout;
+        let stdout = self.run_with_input(&["cat-file", "--batch"], input.into_bytes())?;
+        let mut rest: &[u8] = &stdout;
         while !rest.is_empty() {
             let Some(end) = rest.iter().position(|&b| b == b'\n') else {
                 break;

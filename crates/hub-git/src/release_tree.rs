@@ -17,7 +17,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::spawn::git_with_input;
 use crate::{GitError, Repo};
 
 /// The trailer that marks a release tree; its value is the full id of the commit's first
@@ -53,14 +52,8 @@ impl Repo {
             format.as_str(),
             "--stdin",
         ];
-        let out = git_with_input(self.root(), args, input.into_bytes())?;
-        if !out.status.success() {
-            return Err(GitError::Command {
-                args: args.join(" "),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
+        let stdout = self.run_with_input(&args, input.into_bytes())?;
+        let text = String::from_utf8_lossy(&stdout);
         let mut fields = text.split('\0');
         while let (Some(id), Some(parents), Some(marks)) =
             (fields.next(), fields.next(), fields.next())
@@ -90,14 +83,8 @@ impl Repo {
             input.push('\n');
         }
         let args = ["rev-list", "--stdin"];
-        let out = git_with_input(self.root(), args, input.into_bytes())?;
-        if !out.status.success() {
-            return Err(GitError::Command {
-                args: args.join(" "),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
+        let stdout = self.run_with_input(&args, input.into_bytes())?;
+        let text = String::from_utf8_lossy(&stdout);
         let unreached: HashSet<&str> = text.lines().collect();
         Ok(commits
             .iter()
