@@ -7,7 +7,7 @@ use crate::git::{Change, Commit, Message, Object, Signature, Tag, kind_of_mode};
 use crate::openapi::{PathParams, Segment, match_segments, parse_template, split_path};
 use crate::store::{
     BOT_EMAIL, BOT_ID, BOT_LOGIN, Comment, CommitComment, Deployment, DeploymentStatus, Release,
-    ReleaseAsset, Repo, Store,
+    ReleaseAsset, Repo, Store, node_id,
 };
 use crate::time::{now_epoch, parse_rfc3339, rfc3339};
 
@@ -1910,13 +1910,6 @@ fn base64_lines(content: &[u8]) -> String {
         out.push('\n');
     }
     out
-}
-
-pub(crate) fn node_id(prefix: &str, id: &str) -> String {
-    format!(
-        "{prefix}_{}",
-        base64::engine::general_purpose::STANDARD_NO_PAD.encode(id)
-    )
 }
 
 fn repo_api(ctx: &Ctx<'_>, repo: &Repo) -> String {

@@ -587,7 +587,7 @@ mod tests {
         json!({
             "query": "mutation($input: UpdateRefsInput!) { updateRefs(input: $input) { clientMutationId } }",
             "variables": { "input": {
-                "repositoryId": crate::api::node_id("R", &repo.id.to_string()),
+                "repositoryId": crate::store::node_id("R", &repo.id.to_string()),
                 "refUpdates": [{ "name": "refs/heads/main", "beforeOid": before, "afterOid": after, "force": force }],
             } },
         })

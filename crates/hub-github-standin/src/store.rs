@@ -300,11 +300,11 @@ impl Store {
         self.repos.get_mut(&repo_key(owner, name))
     }
 
-    /// The repository whose GraphQL node id (`node_id` in REST) is `node_id`.
-    pub(crate) fn repo_by_node_id_mut(&mut self, node_id: &str) -> Option<&mut Repo> {
+    /// The repository whose GraphQL node id (`node_id` in REST) is `id`.
+    pub(crate) fn repo_by_node_id_mut(&mut self, id: &str) -> Option<&mut Repo> {
         self.repos
             .values_mut()
-            .find(|r| crate::api::node_id("R", &r.id.to_string()) == node_id)
+            .find(|r| node_id("R", &r.id.to_string()) == id)
     }
 
     fn seeded_repo_mut(&mut self, repository: &str) -> Result<&mut Repo, Error> {
@@ -747,4 +747,14 @@ impl Repo {
         }
         out
     }
+}
+
+/// An object's GraphQL node id (`node_id` in REST): `<prefix>_<base64 of its id>`, as the
+/// REST answers and the GraphQL mutations name it.
+pub(crate) fn node_id(prefix: &str, id: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "{prefix}_{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(id)
+    )
 }
