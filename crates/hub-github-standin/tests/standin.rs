@@ -1440,7 +1440,10 @@ fn a_pull_request_behind_its_base_is_merged_three_way_and_a_conflict_is_refused(
     git(&["init", "-q", "-b", "main"]);
     write("Cargo.toml", "[package]\nversion = \"1.2.0\"\n");
     write("CHANGELOG.md", "# Changelog\n\n## 1.2.0\n\n- a\n");
-    write("src/lib.rs", "pub fn a() {}\n\npub fn b() {}\n");
+    write(
+        "src/lib.rs",
+        "pub fn a() -> u8 {\n    0\n}\n\npub fn b() {}\n",
+    );
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "start"]);
     // The pull request's branch: the release files; a conflicting one beside it.
@@ -1452,14 +1455,17 @@ fn a_pull_request_behind_its_base_is_merged_three_way_and_a_conflict_is_refused(
     );
     git(&["commit", "-q", "-am", "chore: release 1.3.0"]);
     git(&["checkout", "-q", "-b", "clash", "main"]);
-    write("src/lib.rs", "pub fn a() { todo!() }\n\npub fn b() {}\n");
+    write(
+        "src/lib.rs",
+        "pub fn a() -> u8 {\n    1\n}\n\npub fn b() {}\n",
+    );
     git(&["commit", "-q", "-am", "feat: a"]);
     // main moves on: a new file and an edit of lines the release does not touch.
     git(&["checkout", "-q", "main"]);
     write("src/late.rs", "pub fn late() {}\n");
     write(
         "src/lib.rs",
-        "pub fn a() { unimplemented!() }\n\npub fn b() {}\n",
+        "pub fn a() -> u8 {\n    2\n}\n\npub fn b() {}\n",
     );
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "fix: late"]);
@@ -1528,7 +1534,7 @@ fn a_pull_request_behind_its_base_is_merged_three_way_and_a_conflict_is_refused(
     );
     assert_eq!(
         std::fs::read_to_string(local.join("src/lib.rs")).expect("read"),
-        "pub fn a() { unimplemented!() }\n\npub fn b() {}\n"
+        "pub fn a() -> u8 {\n    2\n}\n\npub fn b() {}\n"
     );
     assert!(local.join("src/late.rs").is_file());
     assert!(server.violations().is_empty(), "{:?}", server.violations());
