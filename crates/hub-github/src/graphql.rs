@@ -35,11 +35,6 @@ pub enum RefSwap {
     ReadThenForced,
 }
 
-#[derive(Deserialize)]
-struct RawNodeId {
-    node_id: String,
-}
-
 /// How commits are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CommitVia {
@@ -287,16 +282,9 @@ impl GitHub {
                 message: "the branch does not exist".to_owned(),
             }),
         };
-        let node: RawNodeId = self
-            .call(
-                Method::GET,
-                &repo.api_path(),
-                None,
-                Permission::ContentsRead,
-            )
-            .await?;
+        let node_id = self.repository(repo).await?.node_id;
         let input = json!({
-            "repositoryId": node.node_id,
+            "repositoryId": node_id,
             "refUpdates": [{
                 "name": format!("refs/{short}"),
                 "beforeOid": before,
@@ -553,7 +541,7 @@ mod tests {
         let server = hub_testkit::http::Server::start(move |path, n| {
             seen.lock().expect("not poisoned").push(path.to_owned());
             let body = match n {
-                0 => r#"{"node_id":"R_1"}"#.to_owned(),
+                0 => r#"{"node_id":"R_1","default_branch":"main"}"#.to_owned(),
                 1 => r#"{"errors":[{"path":["mutation UpdateRefs","updateRefs"],"extensions":{"code":"undefinedField","typeName":"Mutation","fieldName":"updateRefs"},"message":"Field 'updateRefs' doesn't exist on type 'Mutation'"}]}"#.to_owned(),
                 2 => format!(r#"{{"ref":"refs/heads/b","object":{{"sha":"{held}","type":"commit"}}}}"#),
                 _ => format!(r#"{{"ref":"refs/heads/b","object":{{"sha":"{moved}","type":"commit"}}}}"#),

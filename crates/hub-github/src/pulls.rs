@@ -174,9 +174,12 @@ struct RawMerge {
     sha: String,
 }
 
+/// The repository's facts the actions use (`GET /repos/{owner}/{repo}`).
 #[derive(Deserialize)]
-struct RawRepository {
-    default_branch: String,
+pub(crate) struct RawRepository {
+    pub(crate) default_branch: String,
+    /// Its GraphQL node id (GraphQL mutations name the repository by it).
+    pub(crate) node_id: String,
 }
 
 /// Encodes a query value (branch names may hold `+`, `&`, `#`).
@@ -192,15 +195,18 @@ impl GitHub {
     /// When the repository cannot be read (404 for a private one the token cannot see), on
     /// refusal or transport failure.
     pub async fn default_branch(&self, repo: &Repository) -> Result<String, Error> {
-        let raw: RawRepository = self
-            .call(
-                Method::GET,
-                &repo.api_path(),
-                None,
-                Permission::ContentsRead,
-            )
-            .await?;
-        Ok(raw.default_branch)
+        Ok(self.repository(repo).await?.default_branch)
+    }
+
+    /// The repository itself (one `GET /repos/{owner}/{repo}`).
+    pub(crate) async fn repository(&self, repo: &Repository) -> Result<RawRepository, Error> {
+        self.call(
+            Method::GET,
+            &repo.api_path(),
+            None,
+            Permission::ContentsRead,
+        )
+        .await
     }
 
     /// Pull request `number`.
