@@ -20,8 +20,6 @@
 //! Its threads end with the test process; Prometheus is stopped when dropped, and by
 //! `timeout` at the latest, so nothing outlives a killed test.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -188,18 +186,7 @@ fn listen(counters: Arc<Mutex<Counters>>, version_file: PathBuf) -> u16 {
 }
 
 /// A plain HTTP GET on loopback; the whole reply, head and body.
-pub fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    Some(text)
-}
+pub use hub_testkit::http::get as http_get;
 
 /// Whether the `prometheus` binary (Debian package `prometheus`) is installed.
 pub fn have_prometheus(test: &str) -> bool {

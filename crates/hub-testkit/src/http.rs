@@ -153,6 +153,23 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A plain HTTP/1.1 GET of `path` on `127.0.0.1:port` (5 s read timeout): the whole reply,
+/// head and body, or `None` when nothing answers — for polling a service a test started.
+#[must_use]
+pub fn get(port: u16, path: &str) -> Option<String> {
+    use std::io::Read as _;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
 /// Reads a request head; returns its target (the path and query, or the CONNECT target)
 /// and the whole head as received (request line and headers, up to the blank line).
 fn read_head(stream: &mut TcpStream) -> (String, String) {

@@ -2,10 +2,10 @@
 //! the test's own loopback services every second, and is stopped when dropped (and by
 //! `timeout` after its lifetime, whatever happens to the test).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::http::get;
 
 /// A running Prometheus.
 pub struct Prometheus {
@@ -93,20 +93,6 @@ impl Prometheus {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
-}
-
-/// A plain HTTP GET on loopback; the whole reply, head and body.
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    Some(text)
 }
 
 #[cfg(test)]
