@@ -41,15 +41,9 @@ pub fn pull(
                     &content.branch,
                 )?
             }
-            CommitVia::Graphql | CommitVia::GitData => push_via_api(
-                request,
-                gh,
-                repo,
-                &run.key,
-                content,
-                run.head_sha.as_deref(),
-                runner,
-            )?,
+            CommitVia::Graphql | CommitVia::GitData => {
+                push_via_api(request, gh, repo, run, content, runner)?
+            }
         };
         runner.info(&format!(
             "pushed {} to branch {}",
@@ -93,7 +87,7 @@ pub fn pull(
 }
 
 /// Rebuilds the branch from the base through the API: the branch reset to the base only
-/// while it still holds `read` (the head the plan read; `None`: no branch yet) — GraphQL
+/// while it still holds the head the plan read (`run.head_sha`; `None`: no branch yet) — GraphQL
 /// `updateRefs` with `beforeOid`, [`GitHub::reset_branch`] — then the one commit on it, made
 /// only while the branch still points at the base (GraphQL's `expectedHeadOid`; through the
 /// Git Data API, the head read again and a fast-forward-only update: [`GitHub::commit`]).
@@ -107,15 +101,18 @@ fn push_via_api(
     request: &Request,
     gh: &GitHub,
     repo: &Repo,
-    key: &str,
+    run: &PullRun,
     content: &plan::Content,
-    read: Option<&str>,
     runner: &mut Runner,
 ) -> Result<String> {
+    let (key, read) = (run.key.as_str(), run.head_sha.as_deref());
     // The bytes git would store (its filters applied), so that the commit has the tree the
-    // plan compared with the branch's; and the files that are executables in the base, which
-    // the Git Data API writes with their mode.
-    let stored = files::stored(repo, &content.base_sha, &content.files)?;
+    // plan compared with the branch's (the plan keeps them: `files::tree_and_stored`); and the
+    // files that are executables in the base, which the Git Data API writes with their mode.
+    let stored = match &run.stored {
+        Some(stored) => stored.clone(),
+        None => files::tree_and_stored(repo, &content.base_sha, &content.files)?.1,
+    };
     let executable = files::executables(repo, &content.base_sha, &content.files)?;
     // `createCommitOnBranch` has no file mode (`FileAddition` is a path and contents) and
     // writes regular files: an executable would lose its bit, so that commit goes through the

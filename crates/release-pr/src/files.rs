@@ -289,17 +289,23 @@ pub fn tree(repo: &Repo, base: &str, files: &[FileEdit], keep: bool) -> Result<S
     Ok(repo.tree_with(base, &files, objects)?)
 }
 
-/// Each of `files` as git stores it, path and bytes: its text through git's filters
-/// (`core.autocrlf`, `.gitattributes`), as [`tree`] hashes it — what a commit made through
-/// GitHub's API must hold to have that tree (a CRLF work tree's text stored with LF where git
-/// would store LF). Nothing is written to the repository.
-pub fn stored(repo: &Repo, base: &str, files: &[FileEdit]) -> Result<Vec<(String, Vec<u8>)>> {
+/// Files as git stores them: each one's path and bytes.
+pub type Stored = Vec<(String, Vec<u8>)>;
+
+/// [`tree`] (its objects in a scratch object directory) and each of `files` as git stores it,
+/// path and bytes: its text through git's filters (`core.autocrlf`, `.gitattributes`) — what
+/// a commit made through GitHub's API must hold to have that tree (a CRLF work tree's text
+/// stored with LF where git would store LF). Nothing is written to the repository.
+pub fn tree_and_stored(repo: &Repo, base: &str, files: &[FileEdit]) -> Result<(String, Stored)> {
     let list: Vec<(&str, &[u8])> = files
         .iter()
         .map(|f| (f.path.as_str(), f.after.as_bytes()))
         .collect();
-    let (_, bytes) = repo.stored_with(base, &list)?;
-    Ok(files.iter().map(|f| f.path.clone()).zip(bytes).collect())
+    let (tree, bytes) = repo.stored_with(base, &list)?;
+    Ok((
+        tree,
+        files.iter().map(|f| f.path.clone()).zip(bytes).collect(),
+    ))
 }
 
 /// The paths of `files` that are executable files (`100755`) in commit `base`, sorted: the

@@ -9,7 +9,7 @@ use crate::facts::History;
 use crate::github::GitHub;
 use crate::plan::{self, BranchHead, OpenPull};
 use crate::report::PullRun;
-use crate::request::Request;
+use crate::request::{CommitVia, Request};
 use crate::{body, files};
 
 /// The plan of the release pull request `key` on `branch` (`pulls`: its pull requests).
@@ -48,9 +48,19 @@ pub fn plan(
         }),
         None => None,
     };
-    let tree = match &content {
-        Some(c) => Some(files::tree(&head.repo, &head.at, &c.files, false)?),
-        None => None,
+    // The would-be tree; a run that may commit through GitHub's API keeps the bytes git
+    // stores for it too (one process more), which that commit must hold — one scratch build,
+    // not a second one when carrying the plan out.
+    let (tree, stored) = match &content {
+        Some(c) if !request.dry_run && request.commit_via != CommitVia::Git => {
+            let (tree, stored) = files::tree_and_stored(&head.repo, &head.at, &c.files)?;
+            (Some(tree), Some(stored))
+        }
+        Some(c) => (
+            Some(files::tree(&head.repo, &head.at, &c.files, false)?),
+            None,
+        ),
+        None => (None, None),
     };
     let open = open.map(|p| OpenPull {
         number: p.number,
@@ -73,6 +83,7 @@ pub fn plan(
         open,
         action,
         head_sha: branch_head.map(|h| h.sha),
+        stored,
         warnings,
     })
 }

@@ -23,6 +23,9 @@ pub struct PullRun {
     pub action: PullAction,
     /// The branch's head (after a push, the new one).
     pub head_sha: Option<String>,
+    /// The content's files as git stores them, path and bytes (`files::tree_and_stored`),
+    /// when the plan will commit through GitHub's API.
+    pub stored: Option<crate::files::Stored>,
     /// What the run did not use of the pull request's body, and why.
     pub warnings: Vec<String>,
 }

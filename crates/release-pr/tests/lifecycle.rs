@@ -1607,3 +1607,43 @@ fn an_old_release_pull_request_that_cannot_be_released_does_not_stop_the_run() {
     let run: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(pull_of(&run)["action"], "opened", "{run:#}");
 }
+
+/// A run that opens the pull request through the API builds the would-be tree once: the plan
+/// keeps the bytes git stores, and the commit sends them (one scratch `read-tree`, `add`,
+/// `write-tree`), in both API paths; a dry run builds it once too, without reading the bytes
+/// back.
+fn the_would_be_tree_is_built_once(commit_via: &str) {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let spy_dir = tempfile::tempdir().expect("a temporary folder");
+    let spy = hub_testkit::git::Spy::new(spy_dir.path());
+    let path = spy.path().into_string().expect("a UTF-8 PATH");
+    let count = |calls: &[String], name: &str| calls.iter().filter(|c| *c == name).count();
+
+    let dry = common::json_of(&env.run(
+        &["--dry-run", "--commit-via", commit_via],
+        &[("PATH", &path)],
+    ));
+    assert!(pull_of(&dry)["number"].is_null(), "{dry:#}");
+    let calls = spy.take();
+    assert_eq!(count(&calls, "write-tree"), 1, "{calls:?}");
+    assert_eq!(count(&calls, "cat-file"), 0, "{calls:?}");
+
+    let run = common::json_of(&env.run(&["--commit-via", commit_via], &[("PATH", &path)]));
+    assert!(pull_of(&run)["number"].as_u64().is_some(), "{run:#}");
+    let calls = spy.take();
+    for step in ["read-tree", "add", "write-tree", "cat-file"] {
+        assert_eq!(count(&calls, step), 1, "{step} in {calls:?}");
+    }
+}
+
+#[test]
+fn through_graphql_the_would_be_tree_is_built_once() {
+    the_would_be_tree_is_built_once("graphql");
+}
+
+#[test]
+fn through_the_git_data_api_the_would_be_tree_is_built_once() {
+    the_would_be_tree_is_built_once("git-data");
+}
