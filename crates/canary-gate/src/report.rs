@@ -129,7 +129,7 @@ pub fn comment<S: Serialize>(report: &Report<S>) -> String {
 pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
     let mut md = Markdown::new();
     md.heading(3, &format!("canary-gate: {}", report.verdict));
-    md.paragraph_untrusted(&report.summary);
+    md.paragraph_message(&report.summary);
     let rows: Vec<Vec<Cell>> = report
         .metrics
         .iter()
@@ -140,7 +140,7 @@ pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
                 Cell::Text(m.baseline.clone()),
                 Cell::Text(m.ratio.clone()),
                 Cell::Md(format!("**{}**", m.decision.verdict)),
-                Cell::Text(m.evidence.clone()),
+                Cell::Message(m.evidence.clone()),
             ]
         })
         .collect();
@@ -194,7 +194,7 @@ pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
                 vec![
                     Cell::Text(b.interval.to_string()),
                     Cell::Code(b.metric.clone()),
-                    Cell::Text(b.why.clone()),
+                    Cell::Message(b.why.clone()),
                 ]
             })
             .collect();

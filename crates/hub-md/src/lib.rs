@@ -64,6 +64,35 @@ pub fn code(text: &str) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
+/// Escapes a message of ours that quotes values between backticks (`` provider `x` is not
+/// keyed ``), where the values may be untrusted (a config value, a metric label): each pair of
+/// backticks becomes a code span ([`code`]) and the text around them is escaped ([`escape`]),
+/// so the quotes render as code rather than as literal backticks. An unpaired backtick is
+/// escaped, so nothing a value holds can open or close a span of its own.
+pub fn escape_message(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    // With an odd number of backticks the last one has no partner: it and what follows it
+    // are plain text.
+    let paired = if parts.len() % 2 == 1 {
+        parts.len()
+    } else {
+        parts.len() - 1
+    };
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (i, part) in parts[..paired].iter().enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&code(part));
+        } else {
+            out.push_str(&escape(part));
+        }
+    }
+    if paired < parts.len() {
+        out.push_str("\\`");
+        out.push_str(&escape(parts[paired]));
+    }
+    out
+}
+
 /// Renders untrusted text as a fenced code block (longer fence than any inside).
 pub fn code_block(lang: &str, text: &str) -> String {
     let fence = "`".repeat(longest_run(text, '`').max(2) + 1);
@@ -116,6 +145,9 @@ pub enum Cell {
     Text(String),
     /// Untrusted text shown as inline code.
     Code(String),
+    /// A message of ours quoting possibly untrusted values in backticks, escaped with
+    /// [`escape_message`].
+    Message(String),
 }
 
 impl Cell {
@@ -124,6 +156,7 @@ impl Cell {
             Cell::Md(s) => s.replace(['\r', '\n'], " "),
             Cell::Text(s) => escape(s),
             Cell::Code(s) => code(s),
+            Cell::Message(s) => escape_message(s),
         }
     }
 }
@@ -174,6 +207,12 @@ impl Markdown {
     /// A paragraph of untrusted text.
     pub fn paragraph_untrusted(&mut self, text: &str) -> &mut Self {
         self.block(&escape(text))
+    }
+
+    /// A paragraph of a message of ours quoting possibly untrusted values in backticks
+    /// ([`escape_message`]).
+    pub fn paragraph_message(&mut self, text: &str) -> &mut Self {
+        self.block(&escape_message(text))
     }
 
     /// Raw Markdown or HTML of our own.
@@ -546,6 +585,23 @@ pub fn guard_workflow_commands(doc: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_message_renders_its_quoted_values_as_code_and_escapes_the_rest() {
+        assert_eq!(
+            escape_message("provider `openai` is not in `KEYED_PROVIDERS`."),
+            "provider `openai` is not in `KEYED_PROVIDERS`\\."
+        );
+        // A value cannot add markup inside its span, nor a cell to a table.
+        assert_eq!(
+            escape_message("`<b>|x</b>` [y](z)"),
+            "`<b>\\|x</b>` \\[y\\]\\(z\\)"
+        );
+        // An unpaired backtick is plain text, and what follows it is escaped.
+        assert_eq!(escape_message("a `b` c `d *e*"), "a `b` c \\`d \\*e\\*");
+        assert_eq!(escape_message("no quotes @all"), escape("no quotes @all"));
+        assert_eq!(escape_message(""), "");
+    }
+
     use super::*;
 
     fn check(input: &str, expect: &str) {

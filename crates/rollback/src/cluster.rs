@@ -5,6 +5,7 @@
 use anyhow::{Result, anyhow};
 use hub_conventional::semver::Version;
 use hub_kit::cli::usage;
+use hub_kit::md::code;
 
 use crate::choose;
 use crate::chosen::{Chosen, choose_version};
@@ -227,8 +228,10 @@ pub fn helm(request: &Request, facts: &Facts, revisions: &[HelmRevision]) -> Res
             Chosen {
                 git_ref: format!("{}{to}", pattern.prefix),
                 why: format!(
-                    "last good helm revision {} (`{}`, `{}`)",
-                    target.revision, target.chart, target.status
+                    "last good helm revision {} ({}, {})",
+                    target.revision,
+                    code(&target.chart),
+                    code(&target.status)
                 ),
                 from,
                 to,

@@ -173,7 +173,7 @@ pub fn summary(r: &Record, plan: &[String]) -> String {
         Outcome::RolledBack => "rolled back".to_string(),
         Outcome::AlreadyThere => "already at this version: nothing changed".to_string(),
         Outcome::DryRun => "dry run: nothing changed".to_string(),
-        Outcome::Failed(e) => format!("**failed**: {}", hub_kit::md::escape(e)),
+        Outcome::Failed(e) => format!("**failed**: {}", hub_kit::md::escape_message(e)),
     };
     let health = match r.health {
         Health::Healthy => "healthy",

@@ -210,7 +210,7 @@ pub fn section(violations: &[Violation]) -> String {
                 vec![
                     Cell::Code(id),
                     Cell::Text(v.summary.clone()),
-                    Cell::Text(v.problem.to_string()),
+                    Cell::Message(v.problem.to_string()),
                 ]
             })
             .collect();

@@ -267,7 +267,7 @@ pub fn summary(last: &LastRelease, d: &Decision<'_>, next_tag: Option<&str>) -> 
                 vec![
                     Cell::Code(short(c.id).into()),
                     Cell::Text(c.summary.into()),
-                    Cell::Text(c.error.to_string()),
+                    Cell::Message(c.error.to_string()),
                 ]
             })
             .collect();

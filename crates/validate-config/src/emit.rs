@@ -85,7 +85,7 @@ pub fn summary(report: &Report, notes: &[String]) -> String {
         plural(report.warning_count(), "warning")
     ));
     for note in notes {
-        md.paragraph_untrusted(note);
+        md.paragraph_message(note);
     }
     let mut rows = 0;
     for file in report.files.iter().filter(|f| !f.diagnostics.is_empty()) {
@@ -108,7 +108,7 @@ pub fn summary(report: &Report, notes: &[String]) -> String {
                         Severity::Error => "❌ error".to_owned(),
                         Severity::Warning => "⚠️ warning".to_owned(),
                     }),
-                    Cell::Text(d.full_message()),
+                    Cell::Message(d.full_message()),
                     Cell::Code(d.code.to_string()),
                     Cell::Code(
                         d.schema_path

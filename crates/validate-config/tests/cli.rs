@@ -191,8 +191,8 @@ fn inside_actions_annotations_are_escaped_and_outputs_set() {
 
     | Line\:Col | Severity | Message | Rule | Schema path |
     | --- | --- | --- | --- | --- |
-    | 6:3 | ❌ error | unknown property \`x\\n\:\:error file\=pwned\.yml,line\=1\:\:injected%0A\:\:warning\:\:\` | `schema/additionalProperties` | `#/properties/agents/additionalProperties` |
-    | 8:36 | ❌ error | expected boolean, found string \`yes please\` | `schema/type` | `#/properties/features/additionalProperties/type` |
+    | 6:3 | ❌ error | unknown property `x\n::error file=pwned.yml,line=1::injected%0A::warning::` | `schema/additionalProperties` | `#/properties/agents/additionalProperties` |
+    | 8:36 | ❌ error | expected boolean, found string `yes please` | `schema/type` | `#/properties/features/additionalProperties/type` |
 
     ### `invalid/unknown-key.yaml`
 
@@ -200,7 +200,7 @@ fn inside_actions_annotations_are_escaped_and_outputs_set() {
 
     | Line\:Col | Severity | Message | Rule | Schema path |
     | --- | --- | --- | --- | --- |
-    | 6:3 | ❌ error | unknown property \`timout\`; did you mean \`timeout\`? | `schema/additionalProperties` | `#/properties/agents/additionalProperties` |
+    | 6:3 | ❌ error | unknown property `timout`; did you mean `timeout`? | `schema/additionalProperties` | `#/properties/agents/additionalProperties` |
 
     <details><summary>1 file without findings</summary>
 
