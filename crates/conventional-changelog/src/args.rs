@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long, default_value = "HEAD")]
     pub to: String,
     /// Prefix of release tags: `v` for `v1.2.3`, `api@` or `api-v` for a monorepo package,
-    /// empty for bare `1.2.3`.
+    /// `none` for bare `1.2.3` (an empty action input means the default).
     #[arg(long, default_value = "v", allow_hyphen_values = true)]
     pub tag_prefix: String,
     /// Only list commits touching these paths (one per line), for a package in a monorepo.

@@ -84,11 +84,14 @@ impl Request {
                 "input `mention` needs `authors: login` (mentions are of GitHub logins)",
             ));
         }
+        // `none` for bare `1.2.3` tags (an empty action input means the default `v`), one
+        // rule with semver-bump's and release-pr's.
+        let pattern = hub_release::inputs::tag_pattern(&args.tag_prefix).map_err(usage)?;
         let path = std::path::absolute(dir.join(&args.output))
             .with_context(|| format!("input `output`: `{}`", args.output.display()))?;
         Ok(Request {
             mode: args.mode,
-            pattern: TagPattern::new(args.tag_prefix.clone()),
+            pattern,
             release_version,
             layout,
             types,

@@ -624,6 +624,29 @@ fn monorepo_package_overwrite_follows_its_paths_and_prefix() {
     ");
 }
 
+/// Bare `1.2.3` tags: the action's `tag-prefix: none` (an empty input means the default
+/// `v`), as semver-bump and release-pr read it; on the command line an empty prefix too.
+#[test]
+fn tag_prefix_none_reads_bare_tags() {
+    let mut r = TestRepo::new();
+    r.commit("feat: first release")
+        .tag("0.1.0")
+        .commit("fix: after the release");
+    for run in [
+        r.run().input("tag-prefix", "none"),
+        r.run().arg("--tag-prefix="),
+    ] {
+        let out = run.input("mode", "none").input("repo-url", "none").go();
+        assert_eq!(out.code, 0, "{out}");
+        assert_eq!(out.output("commit-count"), "1", "{out}\n{}", out.stdout);
+        assert!(out.stdout.contains("range: 0.1.0..HEAD"), "{}", out.stdout);
+    }
+    // A prefix no tag can start with is the input's error, as in semver-bump.
+    let out = r.run().input("tag-prefix", "v 1").go();
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stdout.contains("input `tag-prefix`"), "{}", out.stdout);
+}
+
 #[test]
 fn bad_inputs_name_the_input() {
     let r = released_history();
