@@ -44,7 +44,7 @@ pub struct Args {
     /// default: detected in the package's directory.
     #[arg(long = "version-files")]
     pub version_files: Vec<String>,
-    /// The changelog file (empty: none).
+    /// The changelog file; `none` for no changelog (an empty action input means the default).
     #[arg(long, default_value = "CHANGELOG.md")]
     pub changelog_path: String,
     /// Prefix of release tags: `v` for `v1.2.3`, `none` for bare versions.

@@ -268,6 +268,17 @@ impl PullAction {
         }
     }
 
+    /// What a dry run would do, for its log and summary.
+    pub fn would(&self) -> &'static str {
+        match self {
+            PullAction::Open { .. } => "would open",
+            PullAction::Refresh { .. } => "would refresh",
+            PullAction::Unchanged { .. } => "unchanged",
+            PullAction::Close { .. } => "would close",
+            PullAction::Nothing => "nothing",
+        }
+    }
+
     /// Whether the branch is pushed.
     pub fn pushes(&self) -> bool {
         matches!(

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use hub_conventional::semver::Version;
 use hub_kit::Runner;
-use hub_kit::md::escape;
+use hub_kit::md::{code, escape};
 use serde_json::{Value, json};
 
 use crate::plan::{Content, OpenPull, PullAction, Release};
@@ -28,6 +28,17 @@ pub struct PullRun {
     pub stored: Option<crate::files::Stored>,
     /// What the run did not use of the pull request's body, and why.
     pub warnings: Vec<String>,
+}
+
+impl PullRun {
+    /// What the log and the summary say: what the run did, or what it would do in a dry run.
+    fn word(&self, dry_run: bool) -> &'static str {
+        if dry_run {
+            self.action.would()
+        } else {
+            self.action.word()
+        }
+    }
 }
 
 /// One release made (or planned, in a dry run).
@@ -169,7 +180,7 @@ pub fn finish(run: &Run, request: &Request, runner: &mut Runner) -> Result<()> {
         runner.info(&format!(
             "release pull request {}: {}",
             p.branch,
-            p.action.word()
+            p.word(run.dry_run)
         ))?;
         if let Some(c) = &p.content {
             for f in &c.files {
@@ -307,12 +318,15 @@ pub fn summary(run: &Run) -> String {
         let pr = p
             .open
             .as_ref()
-            .map(|o| format!(" #{}", o.number))
+            .map(|o| match o.url.as_str() {
+                "" => format!(" #{}", o.number),
+                url => format!(" [#{}]({url})", o.number),
+            })
             .unwrap_or_default();
         md.push_str(&format!(
-            "- Release pull request{pr} (`{}`): **{}** {title}\n",
-            escape(&p.branch),
-            p.action.word()
+            "- Release pull request{pr} ({}): **{}** {title}\n",
+            code(&p.branch),
+            p.word(run.dry_run)
         ));
     }
     if run.workflow_token {

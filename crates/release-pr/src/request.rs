@@ -112,7 +112,9 @@ impl Request {
                 )));
             }
         }
-        let changelog = Some(args.changelog_path.trim().to_string()).filter(|c| !c.is_empty());
+        // `none` (an empty action input means the default) or, on the command line, empty.
+        let changelog =
+            Some(args.changelog_path.trim().to_string()).filter(|c| !c.is_empty() && c != "none");
         if let Some(c) = &changelog
             && (c.starts_with('/') || c.split('/').any(|p| p == ".."))
         {

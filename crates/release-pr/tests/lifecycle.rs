@@ -918,6 +918,77 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
     assert!(env.state()["refs"]["refs/heads/hub-release/main"].is_null());
 }
 
+/// In Actions an empty input means its default (`CHANGELOG.md`), so `changelog-path: none`
+/// is how a workflow says "no changelog file"; on the command line an empty value too.
+#[test]
+fn changelog_path_none_writes_no_changelog() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let paths = |run: &Value| -> Vec<String> {
+        pull_of(run)["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .filter_map(|f| f["path"].as_str().map(String::from))
+            .collect()
+    };
+    let input = common::json_of(&env.run(&["--dry-run"], &[("INPUT_CHANGELOG-PATH", "none")]));
+    assert_eq!(paths(&input), ["Cargo.toml", "Cargo.lock"], "{input:#}");
+    let flag = env.run_ok(&["--dry-run", "--changelog-path="]);
+    assert_eq!(paths(&flag), ["Cargo.toml", "Cargo.lock"], "{flag:#}");
+}
+
+/// The step summary of a dry run says what would happen, not what did; the branch reads as
+/// code (no Markdown escapes inside it) and the pull request is a link.
+#[test]
+fn the_summary_reads_well_in_a_dry_run_and_after_opening() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let summary = dir.join("summary.md");
+    let output = dir.join("output.txt");
+    let run = |extra: &[&str]| {
+        std::fs::write(&summary, "").expect("test setup");
+        std::fs::write(&output, "").expect("test setup");
+        let out = env.run(
+            extra,
+            &[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf-8")),
+                ("GITHUB_OUTPUT", output.to_str().expect("utf-8")),
+            ],
+        );
+        assert!(out.status.success(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            std::fs::read_to_string(&summary).expect("summary"),
+        )
+    };
+    let (log, md) = run(&["--dry-run"]);
+    assert!(
+        md.contains("- Release pull request (`hub-release/main`): **would open** "),
+        "{md}"
+    );
+    assert!(
+        log.contains("release pull request hub-release/main: would open"),
+        "{log}"
+    );
+    let (log, md) = run(&[]);
+    let url = format!("{}/{REPO}/pull/1", env.server.url());
+    assert!(
+        md.contains(&format!(
+            "- Release pull request [#1]({url}) (`hub-release/main`): **opened** "
+        )),
+        "{md}"
+    );
+    assert!(
+        log.contains("release pull request hub-release/main: opened"),
+        "{log}"
+    );
+}
+
 #[test]
 fn the_actions_setting_is_named_when_github_refuses_the_pull_request() {
     let Some(env) = Env::start(Options {
@@ -1399,8 +1470,13 @@ fn a_hostile_branch_name_stays_text_and_the_default_branch_comes_from_the_api() 
     let shown: Vec<&str> = body.lines().filter(|l| !l.starts_with("<!--")).collect();
     assert!(!shown.iter().any(|l| l.contains("<i>")), "{body}");
     let summary = std::fs::read_to_string(&summary).expect("summary");
-    assert!(!summary.contains("<i>"), "{summary}");
-    assert!(!summary.contains(" @org/team"), "{summary}");
+    // The branch is shown as a code span, where HTML and mentions are text; outside it,
+    // everything is escaped.
+    let span = hub_kit::md::code(&format!("hub-release/{branch}"));
+    assert!(summary.contains(&span), "{summary}");
+    let outside = summary.replace(&span, "");
+    assert!(!outside.contains("<i>"), "{summary}");
+    assert!(!outside.contains(" @org/team"), "{summary}");
     assert!(!env.path().join("pwned").exists());
     // Re-run: found again by its marker, nothing written.
     let before = env.server.requests().len();
