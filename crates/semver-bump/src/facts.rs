@@ -42,7 +42,7 @@ pub fn read(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> R
         Some(q) => (q.repo, q.to, q.last, q.log),
         None => {
             let repo = Repo::discover(&request.dir)?;
-            let to = repo.rev_parse(&args.to)?;
+            let to = repo.rev_parse(&args.to).map_err(|e| input_error("to", e))?;
             let last = history::last_release(
                 &repo,
                 &request.pattern,
@@ -107,7 +107,9 @@ pub fn read_packages(
         Ok(o) => o,
         Err(e) => {
             // The precise reason: no repository, or an unknown `to`.
-            Repo::discover(dir)?.rev_parse(&args.to)?;
+            Repo::discover(dir)?
+                .rev_parse(&args.to)
+                .map_err(|e| input_error("to", e))?;
             return Err(e.into());
         }
     };
@@ -136,4 +138,13 @@ pub fn read_packages(
         log,
         files,
     })
+}
+
+/// A revision an input names that git cannot resolve, as one line naming the input: `input
+/// `to`: `nope` is not a commit in this repository`.
+pub fn input_error(input: &str, e: hub_git::GitError) -> anyhow::Error {
+    match e {
+        hub_git::GitError::UnknownRevision { .. } => anyhow::anyhow!("input `{input}`: {e}"),
+        other => other.into(),
+    }
 }

@@ -158,7 +158,9 @@ pub fn last_release(
     }
 
     if let Some(from) = from {
-        let commit = repo.rev_parse(from)?;
+        let commit = repo
+            .rev_parse(from)
+            .map_err(|e| crate::facts::input_error("from", e))?;
         return Ok(LastRelease {
             tag: tags
                 .iter()

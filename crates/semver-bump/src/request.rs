@@ -3,7 +3,7 @@
 //! environment says (the workspace, links, whether this is a pull request). Bad input is a
 //! usage error naming the input, before anything is read or written.
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::Result;
 use hub_changelog::Links;
 use hub_conventional::{Bump, BumpRules, ReleaseOptions, TagPattern};
 use hub_kit::Env;
@@ -60,7 +60,7 @@ impl Request {
         let requirement: Requirement = args.require_conventional.parse()?;
         let rules = BumpRules {
             squash_bodies: args.squash_bodies,
-            ..hub_release::inputs::bump_rules(&args.bump_rules).map_err(|e| anyhow!(e))?
+            ..hub_release::inputs::bump_rules(&args.bump_rules).map_err(usage)?
         };
         let pattern = hub_release::inputs::tag_pattern(&args.tag_prefix).map_err(usage)?;
         let dir = args
@@ -112,12 +112,31 @@ impl Request {
 }
 
 fn release_options(args: &Args) -> Result<ReleaseOptions> {
-    let parse_version =
-        |name: &str, v: &str| hub_release::inputs::version(name, v).map_err(|e| anyhow!(e));
+    let parse_version = |name: &str, v: &str| hub_release::inputs::version(name, v).map_err(usage);
     let force = match args.force.as_deref() {
         None => None,
-        Some(f) => Some(f.parse::<Bump>().context("input `force`")?),
+        Some(f) => Some(
+            f.parse::<Bump>()
+                .map_err(|e| usage(format!("input `force`: {e}")))?,
+        ),
     };
+    // Checked before any git read, as release-pr checks it: a channel is what follows
+    // `1.3.0-` before the counter.
+    let prerelease = args
+        .prerelease
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from);
+    if let Some(p) = &prerelease
+        && !p
+            .split('.')
+            .all(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return Err(usage(format!(
+            "input `prerelease` must be dot-separated identifiers of letters, digits and `-`, got `{p}`"
+        )));
+    }
     Ok(ReleaseOptions {
         major_on_zero: args.major_on_zero,
         initial_version: parse_version("initial-version", &args.initial_version)?,
@@ -127,7 +146,7 @@ fn release_options(args: &Args) -> Result<ReleaseOptions> {
             .map(|v| parse_version("release-as", v))
             .transpose()?,
         force,
-        prerelease: args.prerelease.clone(),
+        prerelease,
         ..ReleaseOptions::default()
     })
 }

@@ -139,7 +139,7 @@ fn usage_and_failures_have_clear_exit_codes() {
     );
 
     let out = run(tmp.path(), &[("INPUT_RELEASE-AS", "one")]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2);
     assert!(
         out.stdout
             .contains("input `release-as` is not a semantic version"),
@@ -150,6 +150,60 @@ fn usage_and_failures_have_clear_exit_codes() {
     let out = run(tmp.path(), &[("INPUT_CREATE-RELEASE", "true")]);
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("needs a token"), "{}", out.stdout);
+}
+
+/// Every value a workflow can get wrong is a usage error (exit 2, as `--help` says and as
+/// release-pr answers for the same inputs): one line naming the input and the value.
+#[test]
+fn bad_values_are_usage_errors_naming_the_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    repo(tmp.path(), &["feat: x"]);
+    for (input, value, says) in [
+        (
+            "FORCE",
+            "huge",
+            "input `force`: unknown release type `huge`",
+        ),
+        (
+            "RELEASE-AS",
+            "1.x",
+            "input `release-as` is not a semantic version",
+        ),
+        (
+            "INITIAL-VERSION",
+            "one",
+            "input `initial-version` is not a semantic version",
+        ),
+        (
+            "BUMP-RULES",
+            "docs",
+            "input `bump-rules`: expected `type=level`",
+        ),
+        (
+            "BUMP-RULES",
+            "docs=huge",
+            "input `bump-rules`: unknown release type `huge`",
+        ),
+        ("PRERELEASE", "rc 1", "input `prerelease`"),
+    ] {
+        let out = run(tmp.path(), &[(&format!("INPUT_{input}"), value)]);
+        assert_eq!(out.code, 2, "{input}={value}: {}{}", out.stdout, out.stderr);
+        let first = out.stdout.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("::error::") && first.contains(says) && !first.contains("%0A"),
+            "{input}={value}: {}",
+            out.stdout
+        );
+    }
+    // A revision that is not in the repository names the input it came from.
+    for (input, says) in [
+        ("TO", "input `to`: `nope`"),
+        ("FROM", "input `from`: `nope`"),
+    ] {
+        let out = run(tmp.path(), &[(&format!("INPUT_{input}"), "nope")]);
+        assert_eq!(out.code, 1, "{input}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(says), "{input}: {}", out.stdout);
+    }
 }
 
 #[test]
