@@ -54,7 +54,7 @@ pub fn choose_version(
             git_ref,
         ),
         (None, None, Some(from)) if use_tags => {
-            let (v, why) = previous_tag(from, request, &facts.tags, usable)?;
+            let (v, why) = previous_tag(from, request, facts, usable)?;
             let git_ref = tag(&v);
             (v, why, git_ref)
         }
@@ -73,19 +73,24 @@ pub fn choose_version(
 fn previous_tag(
     from: &Version,
     request: &Request,
-    tags: &Result<Vec<String>, String>,
+    facts: &Facts,
     usable: impl Fn(&Version) -> bool,
 ) -> Result<(Version, String)> {
-    let tags = tags.as_ref().map_err(|e| anyhow!("{e}"))?;
+    let tags = facts.tags.as_ref().map_err(|e| anyhow!("{e}"))?;
     let candidates = choose::candidates(tags.iter().map(String::as_str), &request.pattern);
     let prev = choose::previous(from, &candidates, |c| usable(&c.version)).ok_or_else(|| {
         anyhow!(
-            "no earlier release to roll back to: no stable release tag `{}<version>` below `{from}`{}",
+            "no earlier release to roll back to: no stable release tag `{}<version>` below `{from}`{}{}",
             request.pattern.prefix,
             match request.backend {
                 Backend::ReleasesDir { .. } => " with a release directory",
                 _ => "",
-            }
+            },
+            facts
+                .tags_note
+                .as_ref()
+                .map(|note| format!("; {note}"))
+                .unwrap_or_default()
         )
     })?;
     Ok((

@@ -20,6 +20,9 @@ pub struct Facts {
     /// The repository's tag names, or why they could not be read (an error only when the
     /// tags are what chooses the version).
     pub tags: Result<Vec<String>, String>,
+    /// Why the tags may be incomplete (a shallow clone, no tag at all): said when no
+    /// release below the current one is found among them.
+    pub tags_note: Option<String>,
     /// The backend's live state.
     pub live: Live,
     /// The temporary name a `releases-dir` switch goes through (`current.tmp-<random>`),
@@ -115,9 +118,14 @@ pub fn read(
             }
         }
     };
+    let (tags, tags_note) = match tag_names(&request.repository) {
+        Ok((names, note)) => (Ok(names), note),
+        Err(e) => (Err(format!("{e:#}")), None),
+    };
     Ok(Facts {
         history,
-        tags: tag_names(&request.repository).map_err(|e| format!("{e:#}")),
+        tags,
+        tags_note,
         live,
         switch_temp: Releases::temp_name(),
     })
@@ -186,10 +194,24 @@ pub fn argv(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| (*w).to_string()).collect()
 }
 
-/// The tag names of the repository at `dir`.
-fn tag_names(dir: &str) -> Result<Vec<String>> {
+/// The tag names of the repository at `dir`, and why they may not be all the releases: a
+/// shallow clone (actions/checkout's default fetches one commit and no tag) or a
+/// repository without a single tag.
+fn tag_names(dir: &str) -> Result<(Vec<String>, Option<String>)> {
     let repo = Repo::discover(dir).with_context(|| {
         format!("cannot list release tags in `{dir}`: set `repository-path`, or name the version with `version`")
     })?;
-    Ok(repo.tags()?.into_iter().map(|t| t.name).collect())
+    let names: Vec<String> = repo.tags()?.into_iter().map(|t| t.name).collect();
+    let note = if repo.is_shallow()? {
+        Some(format!(
+            "`{dir}` is a shallow clone, which holds only the tags fetched with it (actions/checkout fetches one commit and no tags by default): check out with `fetch-depth: 0`, or name the `version`"
+        ))
+    } else if names.is_empty() {
+        Some(format!(
+            "`{dir}` has no tags at all: is `repository-path` the repository whose tags name the releases?"
+        ))
+    } else {
+        None
+    };
+    Ok((names, note))
 }

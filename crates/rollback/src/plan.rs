@@ -224,6 +224,7 @@ mod tests {
         Facts {
             history: None,
             tags: tags(),
+            tags_note: None,
             live: Live::Releases(Snapshot {
                 current: Current {
                     target: PathBuf::from(format!("releases/{current}")),
@@ -329,6 +330,7 @@ mod tests {
         let facts = |image: &str| Facts {
             history: None,
             tags: tags(),
+            tags_note: None,
             live: Live::Kubernetes {
                 deployment: K8sDeployment {
                     uid: "u".into(),

@@ -563,6 +563,56 @@ fn refuses_what_is_not_a_rollback() {
 }
 
 #[test]
+fn a_checkout_without_the_tags_says_how_to_get_them() {
+    let f = Fixture::new();
+    let command = |repo: &Path, more: &[(&str, &str)]| {
+        f.run(&inputs(
+            vec![
+                ("target".into(), "command".into()),
+                ("command".into(), "touch ran".into()),
+                ("repository-path".into(), repo.display().to_string()),
+            ],
+            more,
+        ))
+    };
+    // What actions/checkout does by default: one commit, `--no-tags`.
+    let shallow = f.path("shallow");
+    std::fs::create_dir(&shallow).unwrap();
+    let origin = format!("file://{}", f.path("repo").display());
+    hub_testkit::git::git(&shallow, &["init", "-q"]);
+    hub_testkit::git::git(
+        &shallow,
+        &["fetch", "-q", "--no-tags", "--depth=1", &origin, "HEAD"],
+    );
+    let run = command(&shallow, &[("from", "1.1.0")]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains("no earlier release to roll back to")
+            && run.stdout.contains("is a shallow clone")
+            && run.stdout.contains("`fetch-depth: 0`"),
+        "{}",
+        run.stdout
+    );
+    // A full clone of a repository that has no tag yet.
+    let untagged = f.path("untagged");
+    std::fs::create_dir(&untagged).unwrap();
+    hub_testkit::git::git(&untagged, &["init", "-q"]);
+    hub_testkit::git::git(&untagged, &["commit", "-q", "--allow-empty", "-m", "x"]);
+    let run = command(&untagged, &[("from", "1.1.0")]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("has no tags at all"), "{}", run.stdout);
+    // The complete repository: the plain message, no hint.
+    let run = command(&f.path("repo"), &[("from", "0.9.0")]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        !run.stdout.contains("shallow") && !run.stdout.contains("no tags at all"),
+        "{}",
+        run.stdout
+    );
+    assert!(!f.path("ran").exists());
+}
+
+#[test]
 fn a_failed_restart_is_finished_by_the_rerun() {
     let f = Fixture::new();
     let run_inputs = inputs(
