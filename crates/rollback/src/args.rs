@@ -5,7 +5,15 @@ use clap::Parser;
 /// Rolls a deployment back to the previous good version, verifies its health and records
 /// what was done.
 #[derive(Parser, Debug)]
-#[command(name = "hub-rollback", about, max_term_width = 100)]
+#[command(
+    name = "hub-rollback",
+    about,
+    version,
+    // `--version` is the version to roll back to (the action's `version` input), so the
+    // program's own version is `-V` alone.
+    disable_version_flag = true,
+    max_term_width = 100
+)]
 pub struct Args {
     /// The backend: `releases-dir` (a `current` symlink over `releases/<version>/`),
     /// `command` (your own command, given the version) or `github-deployment` (a new GitHub
@@ -30,10 +38,11 @@ pub struct Args {
     #[arg(long)]
     pub releases_dir: Option<String>,
     /// For `releases-dir`: the host the directory is on (`deploy@web1` or
-    /// `ssh://deploy@web1:2222`); every step then runs there through `ssh`.
+    /// `ssh://deploy@web1:2222`); every step then runs there through `ssh`. For `compose`:
+    /// the host whose Docker engine runs the service (`DOCKER_HOST=ssh://<host>`).
     #[arg(long)]
     pub host: Option<String>,
-    /// For `releases-dir` with `host`: extra `ssh` arguments (`-i ~/.ssh/deploy -o
+    /// For `releases-dir` or `compose` with `host`: extra `ssh` arguments (`-i ~/.ssh/deploy -o
     /// StrictHostKeyChecking=yes`; one line, simple quoting).
     #[arg(long, allow_hyphen_values = true)]
     pub ssh_options: Option<String>,
@@ -107,4 +116,7 @@ pub struct Args {
     /// Print the outputs as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Print the program's version (`--version` is the version to roll back to).
+    #[arg(short = 'V', action = clap::ArgAction::Version)]
+    pub print_version: (),
 }

@@ -128,9 +128,13 @@ pub fn command_input(name: &str, line: &str) -> Result<Vec<String>> {
 /// Parses a version input: a semantic version, optionally with the tag prefix.
 fn version_input(name: &str, text: &str, pattern: &TagPattern) -> Result<Version> {
     choose::parse_version(text, pattern).ok_or_else(|| {
+        // With no tag prefix (`tag-prefix: none`) there is no other spelling to offer.
+        let spelling = match pattern.prefix.as_str() {
+            "" => String::new(),
+            prefix => format!(" (optionally `{prefix}1.2.3`)"),
+        };
         usage(format!(
-            "input `{name}` must be a semantic version such as `1.2.3` (optionally `{}1.2.3`), got `{}`",
-            pattern.prefix,
+            "input `{name}` must be a semantic version such as `1.2.3`{spelling}, got `{}`",
             text.trim()
         ))
     })

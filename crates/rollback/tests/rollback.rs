@@ -613,6 +613,36 @@ fn a_checkout_without_the_tags_says_how_to_get_them() {
 }
 
 #[test]
+fn version_messages_and_the_programs_own_version() {
+    let f = Fixture::new();
+    // With no tag prefix there is one spelling, and the message offers no other.
+    let run = f.run(&[
+        ("target".into(), "command".into()),
+        ("command".into(), "touch ran".into()),
+        ("tag-prefix".into(), "none".into()),
+        ("from".into(), "v1.1.0".into()),
+    ]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("input `from` must be a semantic version such as `1.2.3`, got `v1.1.0`"),
+        "{}",
+        run.stdout
+    );
+    // `--version` is the version to roll back to; `-V` prints the program's.
+    let out = Command::new(BIN).arg("-V").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("hub-rollback {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("-V"), "{help}");
+    assert!(help.contains("--version <TO_VERSION>"), "{help}");
+}
+
+#[test]
 fn a_failed_restart_is_finished_by_the_rerun() {
     let f = Fixture::new();
     let run_inputs = inputs(
