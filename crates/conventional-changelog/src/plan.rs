@@ -2,10 +2,10 @@
 //! describes, the file's new text and the commit message. Pure — no file, process, network
 //! or environment — so the plan is a value a run carries out and the tests check.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hub_changelog::{
-    Config, KEEP_A_CHANGELOG_HEADER, Layout, Links, ReleaseContext, ReleaseInput, context,
-    in_line_endings_of, prepend, render,
+    Config, KEEP_A_CHANGELOG_HEADER, Layout, Links, ReleaseContext, ReleaseInput, RenderError,
+    context, in_line_endings_of, prepend, render,
 };
 
 use crate::args::Mode;
@@ -39,6 +39,20 @@ pub fn config(request: &Request, links: Option<Links>) -> Config {
     }
 }
 
+/// A template that does not render, on one line naming the file and the line
+/// (minijinja names every template `<string>`).
+fn render_error(request: &Request, e: RenderError) -> anyhow::Error {
+    let Some(file) = &request.template else {
+        return anyhow::Error::new(e).context("cannot render the changelog");
+    };
+    let what = match e.0.detail() {
+        Some(detail) => format!("{}: {detail}", e.0.kind()),
+        None => e.0.kind().to_string(),
+    };
+    let line = e.0.line().map(|n| format!(" line {n}")).unwrap_or_default();
+    anyhow::anyhow!("input `template`: `{}`{line}: {what}", file.display())
+}
+
 /// The plan from the analysed releases (newest first; never empty): the newest one's
 /// section, put into the file as the mode says. `existing` is the file's text for
 /// `mode: prepend` and `mode: overwrite` (whose line endings the new text keeps).
@@ -49,7 +63,7 @@ pub fn plan<'a>(
     existing: Option<&str>,
 ) -> Result<Plan<'a>> {
     let mut newest = context(&releases[..1], config);
-    let section = render(&newest, &request.layout).context("cannot render the changelog")?;
+    let section = render(&newest, &request.layout).map_err(|e| render_error(request, e))?;
     let release = newest.releases.swap_remove(0);
     let text = match request.mode {
         Mode::None => None,
@@ -60,7 +74,7 @@ pub fn plan<'a>(
         )),
         Mode::Overwrite => {
             let body = lean::render_history(releases, config, &request.layout)
-                .context("cannot render the changelog")?;
+                .map_err(|e| render_error(request, e))?;
             let text = match request.layout {
                 Layout::Template(_) => body,
                 _ => format!("{KEEP_A_CHANGELOG_HEADER}\n{body}"),
@@ -98,6 +112,7 @@ mod tests {
             pattern: TagPattern::new("v"),
             release_version: None,
             layout: Layout::default(),
+            template: None,
             types: None,
             rules: BumpRules::default(),
             show_hidden: false,

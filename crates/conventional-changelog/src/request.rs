@@ -27,6 +27,8 @@ pub struct Request {
     pub release_version: Option<Version>,
     /// The layout, from `preset` or the `template` file.
     pub layout: Layout,
+    /// The `template` input as given, to name the file when it does not render.
+    pub template: Option<PathBuf>,
     /// The `types` setting, when given.
     pub types: Option<Vec<TypeSpec>>,
     /// How commits are read (`squash-bodies`).
@@ -94,6 +96,7 @@ impl Request {
             pattern,
             release_version,
             layout,
+            template: args.template.clone(),
             types,
             rules: BumpRules {
                 squash_bodies: args.squash_bodies,

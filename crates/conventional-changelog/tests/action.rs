@@ -647,6 +647,46 @@ fn tag_prefix_none_reads_bare_tags() {
     assert!(out.stdout.contains("input `tag-prefix`"), "{}", out.stdout);
 }
 
+/// A template that does not render names the file and the line, on one line (minijinja
+/// calls every template `<string>`), and writes nothing.
+#[test]
+fn a_broken_template_names_its_file_and_line() {
+    let r = released_history();
+    std::fs::write(
+        r.path().join("notes.md.j2"),
+        "# Notes\n{% for release in releases %}\n{{ release.nope.x }}\n{% endfor %}\n",
+    )
+    .expect("write");
+    std::fs::write(r.path().join("syntax.md.j2"), "# Notes\n\n{{ releases }\n").expect("write");
+    for (file, says) in [
+        (
+            "notes.md.j2",
+            "input `template`: `notes.md.j2` line 3: undefined value",
+        ),
+        (
+            "syntax.md.j2",
+            "input `template`: `syntax.md.j2` line 3: syntax error: unexpected `}`",
+        ),
+    ] {
+        let out = r.run().input("template", file).go();
+        assert_eq!(out.code, 1, "{out}");
+        let error = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("::error::"))
+            .unwrap_or_default();
+        assert!(
+            error.contains(says) && !error.contains("%0A") && !error.contains("<string>"),
+            "{file}: {}",
+            out.stdout
+        );
+        assert!(
+            !r.path().join("CHANGELOG.md").exists(),
+            "{file}: nothing written"
+        );
+    }
+}
+
 #[test]
 fn bad_inputs_name_the_input() {
     let r = released_history();
