@@ -1,6 +1,6 @@
 //! What release-pr reads from and writes to GitHub, over hub-github's blocking client.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use hub_github::{
     BlockingGitHub, BranchCommit, GitCommit, NewPullRequest, NewRelease, NewTag, PullRequest,
     PullRequestUpdate, RefSwap, Repository, SessionError,
@@ -31,7 +31,8 @@ impl GitHub {
         let repo = session
             .config
             .repository()
-            .context("`GITHUB_REPOSITORY` is not set: run inside GitHub Actions or set it to `owner/name`")?
+            // hub-github's error says the same: one line, not the message and its cause.
+            .map_err(|_| anyhow!("`GITHUB_REPOSITORY` is not set: run inside GitHub Actions or set it to `owner/name`"))?
             .clone();
         let workflow_token =
             session.config.token.as_ref().is_some_and(|t| {

@@ -989,6 +989,26 @@ fn the_summary_reads_well_in_a_dry_run_and_after_opening() {
     );
 }
 
+/// On a laptop without `GITHUB_REPOSITORY` the run says what to set, once.
+#[test]
+fn a_missing_repository_is_named_once() {
+    let dir = project();
+    let out = Command::new(env!("CARGO_BIN_EXE_hub-release-pr"))
+        .args(["--path", dir.path().to_str().expect("utf-8"), "--dry-run"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("GITHUB_TOKEN", "ghp_personal_token")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        "error: `GITHUB_REPOSITORY` is not set: run inside GitHub Actions or set it to `owner/name`"
+    );
+}
+
 #[test]
 fn the_actions_setting_is_named_when_github_refuses_the_pull_request() {
     let Some(env) = Env::start(Options {
