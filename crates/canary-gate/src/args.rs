@@ -5,7 +5,7 @@ use clap::Parser;
 /// Compares a canary against its baseline: pass, fail or inconclusive (never pass on
 /// missing data).
 #[derive(Parser, Debug)]
-#[command(name = "hub-canary-gate", about, max_term_width = 100)]
+#[command(name = "hub-canary-gate", about, version, max_term_width = 100)]
 pub struct Args {
     /// Where the data comes from: `prometheus` or `file`.
     #[arg(long, default_value = "prometheus")]

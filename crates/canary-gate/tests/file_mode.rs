@@ -283,3 +283,16 @@ fn the_report_follows_a_symlink_and_removes_a_killed_runs_leftover() {
         .collect();
     assert_eq!(names, ["report.json"], "the leftover or a temp file stayed");
 }
+
+#[test]
+fn version_prints_the_programs_version() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"))
+        .arg("--version")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("hub-canary-gate {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
