@@ -287,6 +287,18 @@ pub fn gather(
             )));
         }
     };
+    // An input left out (or misspelled in `with:`) is the workflow's mistake, not missing
+    // data: with `on-inconclusive: pass` it would otherwise let the gate pass.
+    for (input, path) in [
+        ("canary-file", &args.canary_file),
+        ("baseline-file", &args.baseline_file),
+    ] {
+        if path.as_deref().is_none_or(|p| p.trim().is_empty()) {
+            return Err(usage(format!(
+                "input `{input}` is required with `source: file`"
+            )));
+        }
+    }
     let read = |input: &str, path: &Option<String>| -> Result<Table, String> {
         let path = path
             .as_deref()

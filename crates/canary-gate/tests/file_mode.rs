@@ -285,6 +285,38 @@ fn the_report_follows_a_symlink_and_removes_a_killed_runs_leftover() {
 }
 
 #[test]
+fn a_file_input_left_out_is_a_usage_error_even_with_on_inconclusive_pass() {
+    // `canary_file:` misspelled in `with:` leaves the input unset: the workflow's mistake,
+    // which must not let the gate pass as "inconclusive".
+    for (set, missing) in [
+        ("INPUT_BASELINE-FILE", "canary-file"),
+        ("INPUT_CANARY-FILE", "baseline-file"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"))
+            .env_clear()
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", dir.path().join("output"))
+            .env("RUNNER_TEMP", dir.path())
+            .env("INPUT_SOURCE", "file")
+            .env(set, fixture("baseline-bench.json"))
+            .env("INPUT_ON-INCONCLUSIVE", "pass")
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{stdout}");
+        assert!(
+            stdout.contains(&format!(
+                "::error::input `{missing}` is required with `source: file`"
+            )),
+            "{stdout}"
+        );
+        let outputs = std::fs::read_to_string(dir.path().join("output")).unwrap_or_default();
+        assert!(!outputs.contains("verdict"), "{outputs}");
+    }
+}
+
+#[test]
 fn version_prints_the_programs_version() {
     let out = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"))
         .arg("--version")
