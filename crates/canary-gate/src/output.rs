@@ -95,7 +95,10 @@ pub fn finish<S: Serialize>(
     }
 
     runner.info(&format!("verdict: {}", report.verdict))?;
-    runner.log_untrusted(&report.summary)?;
+    let details = report.details();
+    if !details.is_empty() {
+        runner.log_untrusted(details)?;
+    }
     for m in &report.metrics {
         runner.log_untrusted(&format!(
             "{}: {} ({})",

@@ -70,6 +70,19 @@ pub struct Report<S: Serialize> {
     pub samples: S,
 }
 
+impl<S: Serialize> Report<S> {
+    /// The summary without the verdict it starts with (the heading and the `verdict: …` log
+    /// line say it): the metrics that decided and the run's notes, or nothing for a plain
+    /// pass.
+    pub fn details(&self) -> &str {
+        let verdict = self.verdict.to_string();
+        self.summary
+            .strip_prefix(verdict.as_str())
+            .unwrap_or(&self.summary)
+            .trim_start_matches([';', ':', ' '])
+    }
+}
+
 /// The `ratio` column for a decision: the point estimate with its confidence interval.
 pub fn ratio_cell(d: &MetricDecision) -> String {
     let Some(est) = d.estimate else {
@@ -129,7 +142,10 @@ pub fn comment<S: Serialize>(report: &Report<S>) -> String {
 pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
     let mut md = Markdown::new();
     md.heading(3, &format!("canary-gate: {}", report.verdict));
-    md.paragraph_message(&report.summary);
+    let details = report.details();
+    if !details.is_empty() {
+        md.paragraph_message(details);
+    }
     let rows: Vec<Vec<Cell>> = report
         .metrics
         .iter()

@@ -317,6 +317,47 @@ fn a_file_input_left_out_is_a_usage_error_even_with_on_inconclusive_pass() {
 }
 
 #[test]
+fn the_summary_and_log_say_the_verdict_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let passed = gate(
+        &[
+            "--canary-file",
+            &fixture("canary-bench-equal.json"),
+            "--baseline-file",
+            &fixture("baseline-bench.json"),
+            "--metrics",
+            "p95",
+        ],
+        Some(dir.path()),
+    );
+    assert_eq!(passed.code, 0, "{}", passed.stderr);
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).expect("summary");
+    assert!(
+        summary.starts_with("### canary-gate: pass\n\n| metric |"),
+        "{summary}"
+    );
+    let failed = gate(
+        &[
+            "--canary-file",
+            &fixture("canary-bench-regressed.json"),
+            "--baseline-file",
+            &fixture("baseline-bench.json"),
+            "--metrics",
+            "p95: max-ratio=1.10",
+        ],
+        None,
+    );
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        failed
+            .stderr
+            .starts_with("verdict: fail\np95: regression: the ratio is at least"),
+        "{}",
+        failed.stderr
+    );
+}
+
+#[test]
 fn version_prints_the_programs_version() {
     let out = Command::new(env!("CARGO_BIN_EXE_hub-canary-gate"))
         .arg("--version")
