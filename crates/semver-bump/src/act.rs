@@ -25,7 +25,7 @@ pub fn carry_out(
             runner.info(&line)?;
         }
         for line in writes.describe_github() {
-            runner.info(line)?;
+            runner.info(&line)?;
         }
         return Ok(());
     }

@@ -75,16 +75,30 @@ impl Writes<'_> {
     }
 
     /// What a dry run prints for the GitHub writes, in the order a run makes them.
-    pub fn describe_github(&self) -> Vec<&'static str> {
+    pub fn describe_github(&self) -> Vec<String> {
         let mut lines = Vec::new();
-        if self.release.is_some() {
-            lines.push("dry run: would create or update the GitHub release");
+        match &self.release {
+            Some(Release::Create { tag, draft, .. }) => lines.push(format!(
+                "dry run: would create or update the GitHub release of {tag}{}",
+                if *draft { " (a draft)" } else { "" }
+            )),
+            Some(Release::Existing { tag: Some(tag) }) => lines.push(format!(
+                "dry run: would look up the GitHub release of {tag} (already released: nothing to create)"
+            )),
+            Some(Release::Existing { tag: None }) => lines.push(
+                "dry run: would look up the GitHub release (already released: nothing to create)"
+                    .into(),
+            ),
+            None => {}
         }
-        if self.major_tag.is_some() {
-            lines.push("dry run: would move the major tag");
+        if let Some(major) = &self.major_tag {
+            lines.push(format!(
+                "dry run: would move the major tag {major} to {}",
+                &self.at[..self.at.len().min(12)]
+            ));
         }
         if self.comment {
-            lines.push("dry run: would update the pull request comment");
+            lines.push("dry run: would update the pull request comment".into());
         }
         lines
     }
@@ -367,8 +381,8 @@ mod tests {
         assert_eq!(
             plan.writes.describe_github(),
             [
-                "dry run: would create or update the GitHub release",
-                "dry run: would move the major tag"
+                "dry run: would create or update the GitHub release of v1.4.3",
+                "dry run: would move the major tag v1 to 333333333333"
             ]
         );
     }
@@ -398,6 +412,13 @@ mod tests {
             })
         );
         assert_eq!(plan.writes.describe_tag(), None);
+        // A dry run says the release is found, not made.
+        assert_eq!(
+            plan.writes.describe_github(),
+            [
+                "dry run: would look up the GitHub release of v1.4.2 (already released: nothing to create)"
+            ]
+        );
         // Elsewhere, with nothing to release, nothing is written at all.
         let elsewhere = release(
             &request,
@@ -438,7 +459,7 @@ mod tests {
         assert_eq!(
             plan.writes.describe_github(),
             [
-                "dry run: would create or update the GitHub release",
+                "dry run: would create or update the GitHub release of v1.5.0-rc.0",
                 "dry run: would update the pull request comment"
             ]
         );
