@@ -55,7 +55,13 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     )?;
 
     // 4. Report: outputs, log, step summary, annotations.
-    report::release(runner, &plan, request.requirement, &facts.violations)?;
+    report::release(
+        runner,
+        &plan,
+        &args.path,
+        request.requirement,
+        &facts.violations,
+    )?;
 
     // 5. Carry it out: tag, GitHub release, major tag, pull request comment.
     act::carry_out(&request, &facts.repo, &plan, env, runner)?;

@@ -15,13 +15,14 @@ use hub_release::releases::LastRelease;
 pub fn release(
     runner: &mut Runner,
     plan: &Plan<'_>,
+    paths: &[String],
     requirement: Requirement,
     violations: &[Violation],
 ) -> Result<()> {
     let next_tag = plan.next_tag.as_deref();
     outputs(runner, plan.last, &plan.decision, next_tag)?;
     runner.set_output("notes", plan.notes.clone())?;
-    log(runner, plan.last, &plan.decision, next_tag)?;
+    log(runner, plan.last, &plan.decision, next_tag, paths)?;
     // Built only when there is a step summary to put it in (not for a CLI run).
     if runner.wants_summary() {
         runner.append_summary(&format!(
@@ -134,6 +135,7 @@ pub fn log(
     last: &LastRelease,
     d: &Decision<'_>,
     next_tag: Option<&str>,
+    paths: &[String],
 ) -> Result<()> {
     match (&last.tag, &last.commit) {
         (Some(tag), _) => runner.info(&format!("last release: {tag}"))?,
@@ -153,6 +155,18 @@ pub fn log(
                 runner.info("decided by:")?;
                 runner.log_untrusted(&lines.join("\n"))?;
             }
+        }
+        // A misspelt `path` looks like a quiet package: say which paths were read.
+        _ if d.counts.total == 0 && !paths.is_empty() => {
+            let since = match &last.tag {
+                Some(tag) => format!(" since {tag}"),
+                None => String::new(),
+            };
+            let quoted: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
+            runner.log_untrusted(&format!(
+                "nothing to release: no commit{since} touches {} (paths from the repository root)",
+                quoted.join(", ")
+            ))?;
         }
         _ => runner.info("nothing to release: no commit since the last release is a feat, fix, perf or breaking change")?,
     }

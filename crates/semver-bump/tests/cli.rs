@@ -206,6 +206,26 @@ fn bad_values_are_usage_errors_naming_the_input() {
     }
 }
 
+/// A `path` no commit touches (misspelt, or written `./api` for `api`) releases nothing;
+/// the log says no commit touched it rather than that none was a feature or a fix.
+#[test]
+fn a_path_no_commit_touches_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    repo(tmp.path(), &["feat: x", "tag:v0.1.0", "fix: y"]);
+    let out = run(tmp.path(), &[("INPUT_PATH", "sevices/api")]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.get("changed"), "false");
+    assert!(
+        out.stdout
+            .contains("nothing to release: no commit since v0.1.0 touches `sevices/api`"),
+        "{}",
+        out.stdout
+    );
+    // Commits that touch it but release nothing keep the usual line.
+    let out = run(tmp.path(), &[]);
+    assert_eq!(out.get("changed"), "true");
+}
+
 #[test]
 fn nothing_to_release_is_not_a_failure() {
     let tmp = tempfile::tempdir().unwrap();
