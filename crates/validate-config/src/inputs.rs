@@ -125,6 +125,9 @@ pub struct Args {
 /// A [`UsageError`] naming the input for a schema map, rules file or rule variable that
 /// cannot be used.
 pub fn settings(args: &Args, root: &Path, policy: &Policy) -> anyhow::Result<check::Settings> {
+    if let Some(schema) = &args.schema {
+        check_schema_exists(schema, root)?;
+    }
     let (map, map_trust) = read_schema_map(args.schema_map.as_deref(), root, policy)?;
     let catalog_is_local = !args.catalog.contains("://") || args.catalog.starts_with("file://");
     let catalog_path = fetch::uri_path(&args.catalog).unwrap_or_else(|| root.join(&args.catalog));
@@ -152,6 +155,24 @@ pub fn settings(args: &Args, root: &Path, policy: &Policy) -> anyhow::Result<che
         jobs: std::thread::available_parallelism().map_or(1, usize::from),
         root: root.to_owned(),
     })
+}
+
+/// A local `--schema` (a path or a `file://` URI) that is not there is a typo in the
+/// workflow: one usage error, rather than the same `schema-unavailable` error on every file.
+/// URLs are fetched (and may fail) per run; the built-in meta-schemas need no file.
+fn check_schema_exists(schema: &str, root: &Path) -> Result<(), UsageError> {
+    let local = !schema.contains("://") || schema.starts_with("file://");
+    if !local || hub_config::meta_schema(schema).is_some() {
+        return Ok(());
+    }
+    let path = fetch::uri_path(schema).unwrap_or_else(|| root.join(schema));
+    if path.exists() {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "schema `{schema}` does not exist (looked for `{}`)",
+        path.display()
+    )))
 }
 
 /// The JSON report's path: `--report-file`, else under `$RUNNER_TEMP` inside Actions.
@@ -193,6 +214,16 @@ pub fn read_schema_map(
         return Ok((SchemaMap::default(), Trust::Workflow));
     };
     let as_file = root.join(value.trim());
+    let one_word = !value.trim().is_empty() && !value.trim().contains(char::is_whitespace);
+    if one_word && !value.contains(": ") && !as_file.is_file() {
+        // One word that is not a file: a mistyped path, not a malformed line.
+        return Err(UsageError(format!(
+            "schema map `{}` is neither a file (looked for `{}`) nor `glob: schema` lines",
+            value.trim(),
+            as_file.display()
+        ))
+        .into());
+    }
     let (text, trust) = if !value.contains(": ") && as_file.is_file() {
         let text = std::fs::read_to_string(&as_file).map_err(|e| {
             UsageError(format!(

@@ -1380,3 +1380,50 @@ fn workers_download_different_schemas_at_once_on_the_one_client() {
     assert_eq!(verdicts, expected, "{}", run.stdout);
     assert_eq!(server.connections(), 8);
 }
+
+/// A `--schema` that is not there is the workflow's typo: one usage error naming it, not one
+/// `schema-unavailable` error per file checked.
+#[test]
+fn a_missing_schema_file_is_a_usage_error() {
+    let dir = workdir();
+    let run = run(
+        dir.path(),
+        &["--schema", "schemas.json", "invalid"],
+        &[],
+        false,
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+    insta::assert_snapshot!(run.stderr, @"error: schema `schemas.json` does not exist (looked for `[DIR]/schemas.json`)");
+    let actions = self::run(
+        dir.path(),
+        &[],
+        &[
+            ("INPUT_SCHEMA", "file:///no/such/schema.json"),
+            ("INPUT_FILES", "valid"),
+        ],
+        true,
+    );
+    assert_eq!(actions.code, 2, "{}", actions.stdout);
+    assert!(
+        actions
+            .stdout
+            .contains("::error::schema `file:///no/such/schema.json` does not exist"),
+        "{}",
+        actions.stdout
+    );
+}
+
+/// `schema-map` names a file that is not there: say so, rather than "line 1 is malformed".
+#[test]
+fn a_schema_map_path_that_is_not_a_file_says_so() {
+    let dir = workdir();
+    let run = run(
+        dir.path(),
+        &["--schema-map", "config/schemas.map", "valid"],
+        &[],
+        false,
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    insta::assert_snapshot!(run.stderr, @"error: schema map `config/schemas.map` is neither a file (looked for `[DIR]/config/schemas.map`) nor `glob: schema` lines");
+}
