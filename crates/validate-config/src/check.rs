@@ -457,10 +457,14 @@ fn check_one(file: &Found, parsed: &Parsed, target: &Target, vars: &RuleVars) ->
             Some(choice.clone())
         }
         Target::Unavailable(choice, message) => {
-            let span = parsed
-                .schema_hint
-                .as_ref()
-                .map_or(Span::at(Position::START), |hint| hint.span);
+            // At the file's `$schema`/modeline only when that is what chose the schema.
+            let span = match choice {
+                SchemaChoice::Inline { .. } => parsed
+                    .schema_hint
+                    .as_ref()
+                    .map_or(Span::at(Position::START), |hint| hint.span),
+                _ => Span::at(Position::START),
+            };
             diagnostics.push(Diagnostic::error(
                 Code::SchemaUnavailable,
                 message.clone(),

@@ -1427,3 +1427,40 @@ fn a_schema_map_path_that_is_not_a_file_says_so() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     insta::assert_snapshot!(run.stderr, @"error: schema map `config/schemas.map` is neither a file (looked for `[DIR]/config/schemas.map`) nor `glob: schema` lines");
 }
+
+/// A schema that cannot be read is reported where the file names it only when the file's own
+/// `$schema`/modeline chose it; a mapped schema's failure is the file's, at 1:1.
+#[test]
+fn an_unavailable_schema_is_reported_where_it_was_chosen() {
+    let dir = workdir();
+    std::fs::write(
+        dir.path().join("named.yaml"),
+        "# yaml-language-server: $schema=gone.json\nversion: 1.4.0\n",
+    )
+    .expect("because the file can be written");
+    let run = run(
+        dir.path(),
+        &[
+            "--offline",
+            "--schema-map",
+            "valid/*.yaml: gone.json",
+            "valid/config.yaml",
+            "named.yaml",
+        ],
+        &[],
+        false,
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let located: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("schema-unavailable"))
+        .map(|l| l.split(": error").next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        located,
+        ["named.yaml:1:33", "valid/config.yaml:1:1"],
+        "{}",
+        run.stdout
+    );
+}
