@@ -110,12 +110,12 @@ pub fn summary(report: &Report, notes: &[String]) -> String {
                     }),
                     Cell::Message(d.full_message()),
                     Cell::Code(d.code.to_string()),
-                    Cell::Code(
-                        d.schema_path
-                            .clone()
-                            .or_else(|| d.pointer.clone())
-                            .unwrap_or_default(),
-                    ),
+                    // An empty code span shows as two literal backticks: no path, no span.
+                    d.schema_path
+                        .clone()
+                        .or_else(|| d.pointer.clone())
+                        .filter(|path| !path.is_empty())
+                        .map_or(Cell::Md(String::new()), Cell::Code),
                 ]
             })
             .collect();

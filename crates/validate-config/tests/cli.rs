@@ -1414,20 +1414,6 @@ fn a_missing_schema_file_is_a_usage_error() {
     );
 }
 
-/// `schema-map` names a file that is not there: say so, rather than "line 1 is malformed".
-#[test]
-fn a_schema_map_path_that_is_not_a_file_says_so() {
-    let dir = workdir();
-    let run = run(
-        dir.path(),
-        &["--schema-map", "config/schemas.map", "valid"],
-        &[],
-        false,
-    );
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
-    insta::assert_snapshot!(run.stderr, @"error: schema map `config/schemas.map` is neither a file (looked for `[DIR]/config/schemas.map`) nor `glob: schema` lines");
-}
-
 /// A schema that cannot be read is reported where the file names it only when the file's own
 /// `$schema`/modeline chose it; a mapped schema's failure is the file's, at 1:1.
 #[test]
@@ -1463,4 +1449,34 @@ fn an_unavailable_schema_is_reported_where_it_was_chosen() {
         "{}",
         run.stdout
     );
+}
+
+/// A finding with no schema path (a syntax error) leaves the column empty instead of an
+/// empty code span, which GitHub shows as two literal backticks.
+#[test]
+fn the_summary_has_no_empty_code_spans() {
+    let dir = workdir();
+    let run = run(
+        dir.path(),
+        &["--schema", "schema.json", "invalid/tabs.yaml"],
+        &[],
+        true,
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.summary.contains("| `tab` |"), "{}", run.summary);
+    assert!(!run.summary.contains("``"), "{}", run.summary);
+}
+
+/// `schema-map` names a file that is not there: say so, rather than "line 1 is malformed".
+#[test]
+fn a_schema_map_path_that_is_not_a_file_says_so() {
+    let dir = workdir();
+    let run = run(
+        dir.path(),
+        &["--schema-map", "config/schemas.map", "valid"],
+        &[],
+        false,
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    insta::assert_snapshot!(run.stderr, @"error: schema map `config/schemas.map` is neither a file (looked for `[DIR]/config/schemas.map`) nor `glob: schema` lines");
 }
