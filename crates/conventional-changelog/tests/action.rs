@@ -687,6 +687,23 @@ fn a_broken_template_names_its_file_and_line() {
     }
 }
 
+/// A `path` outside the repository is the input's error, not git's command line.
+#[test]
+fn a_path_outside_the_repository_names_the_input() {
+    let r = released_history();
+    for path in ["/srv/api", "../api"] {
+        let out = r.run().input("path", path).go();
+        assert_eq!(out.code, 2, "{out}");
+        assert!(
+            out.stdout
+                .contains(&format!("input `path`: `{path}` is outside the repository")),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains("git log"), "{}", out.stdout);
+    }
+}
+
 #[test]
 fn bad_inputs_name_the_input() {
     let r = released_history();

@@ -63,6 +63,7 @@ impl Request {
             ..hub_release::inputs::bump_rules(&args.bump_rules).map_err(usage)?
         };
         let pattern = hub_release::inputs::tag_pattern(&args.tag_prefix).map_err(usage)?;
+        check_paths(&args.path)?;
         let dir = args
             .repository_path
             .clone()
@@ -149,4 +150,19 @@ fn release_options(args: &Args) -> Result<ReleaseOptions> {
         prerelease,
         ..ReleaseOptions::default()
     })
+}
+
+/// The `path` input's rule: paths from the repository root, so none may leave it (an
+/// absolute path, a `..` component) — git's "outside repository" is a usage error naming
+/// the input.
+fn check_paths(paths: &[String]) -> Result<()> {
+    for p in paths {
+        let p = p.trim();
+        if p.starts_with('/') || p.split(['/', '\\']).any(|c| c == "..") {
+            return Err(usage(format!(
+                "input `path`: `{p}` is outside the repository: give paths from the repository root (`services/api`)"
+            )));
+        }
+    }
+    Ok(())
 }

@@ -185,6 +185,16 @@ fn bad_values_are_usage_errors_naming_the_input() {
             "input `bump-rules`: unknown release type `huge`",
         ),
         ("PRERELEASE", "rc 1", "input `prerelease`"),
+        (
+            "PATH",
+            "/srv/api",
+            "input `path`: `/srv/api` is outside the repository",
+        ),
+        (
+            "PATH",
+            "../api",
+            "input `path`: `../api` is outside the repository",
+        ),
     ] {
         let out = run(tmp.path(), &[(&format!("INPUT_{input}"), value)]);
         assert_eq!(out.code, 2, "{input}={value}: {}{}", out.stdout, out.stderr);
@@ -206,7 +216,7 @@ fn bad_values_are_usage_errors_naming_the_input() {
     }
 }
 
-/// A `path` no commit touches (misspelt, or written `./api` for `api`) releases nothing;
+/// A `path` no commit touches (misspelt) releases nothing;
 /// the log says no commit touched it rather than that none was a feature or a fix.
 #[test]
 fn a_path_no_commit_touches_is_named() {
