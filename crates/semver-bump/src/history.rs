@@ -276,6 +276,12 @@ pub fn create_tag(repo: &Repo, tag: &str, commit: &str, runner: &mut Runner) -> 
         } else {
             runner.info(&format!("pushed tag {tag} to origin"))?;
         }
+    } else {
+        // A laptop's repository without a remote: say where the tag is, since the README
+        // (and `create-tag`) promise a push.
+        runner.info(&format!(
+            "no `origin` remote: tag {tag} is only in this repository (push it with `git push <remote> {tag}`)"
+        ))?;
     }
     Ok(())
 }

@@ -236,6 +236,23 @@ fn a_path_no_commit_touches_is_named() {
     assert_eq!(out.get("changed"), "true");
 }
 
+/// `create-tag` in a repository without `origin` (a laptop's) makes the tag and says it was
+/// not pushed, instead of staying silent about the push the input promises.
+#[test]
+fn a_tag_without_origin_says_it_stays_local() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = repo(tmp.path(), &["feat: x"]);
+    let out = run(tmp.path(), &[("INPUT_CREATE-TAG", "true")]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(git(&r, &["tag"]).trim(), "v0.1.0");
+    assert!(
+        out.stdout
+            .contains("no `origin` remote: tag v0.1.0 is only in this repository"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn nothing_to_release_is_not_a_failure() {
     let tmp = tempfile::tempdir().unwrap();
