@@ -91,12 +91,15 @@ pub fn fingerprint(text: &str) -> String {
 /// Takes the lock for a releases directory, here or on its host.
 pub fn releases(releases: &Releases, limit: Duration, runner: &mut Runner) -> Result<Lock> {
     match releases.remote() {
-        None => file(
-            &releases.root().join(releases::LOCK),
-            &format!("`{}`", releases.place()),
-            limit,
-            runner,
-        ),
+        None => {
+            releases.check_local_root()?;
+            file(
+                &releases.root().join(releases::LOCK),
+                &format!("`{}`", releases.place()),
+                limit,
+                runner,
+            )
+        }
         Some(_) => remote(releases, limit, runner),
     }
 }

@@ -195,6 +195,18 @@ impl Releases {
         }
     }
 
+    /// A local deployment directory must be there: a mistyped `releases-dir` is named, and
+    /// neither the lock nor anything else creates it.
+    pub fn check_local_root(&self) -> Result<()> {
+        if self.remote.is_none() && !self.root.is_dir() {
+            bail!(
+                "the releases directory `{}` does not exist (input `releases-dir`): nothing is deployed there to roll back from",
+                self.root.display()
+            );
+        }
+        Ok(())
+    }
+
     /// The path of the `current` symlink.
     pub fn current_path(&self) -> PathBuf {
         self.root.join(CURRENT)
@@ -239,6 +251,7 @@ impl Releases {
     }
 
     fn inspect_local(&self, pattern: &TagPattern) -> Result<Snapshot> {
+        self.check_local_root()?;
         let path = self.current_path();
         let meta = std::fs::symlink_metadata(&path).with_context(|| {
             format!(

@@ -643,6 +643,36 @@ fn version_messages_and_the_programs_own_version() {
 }
 
 #[test]
+fn a_releases_dir_that_does_not_exist_is_named_and_not_created() {
+    let f = Fixture::new();
+    let typo = f.path("ap");
+    for dry_run in ["true", "false"] {
+        let run = f.run(&inputs(
+            vec![
+                ("target".into(), "releases-dir".into()),
+                ("releases-dir".into(), typo.display().to_string()),
+                (
+                    "repository-path".into(),
+                    f.path("repo").display().to_string(),
+                ),
+            ],
+            &[("dry-run", dry_run), ("restart-command", "touch ran")],
+        ));
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert!(
+            run.stdout.contains(&format!(
+                "the releases directory `{}` does not exist",
+                typo.display()
+            )),
+            "{}",
+            run.stdout
+        );
+        assert!(!typo.exists(), "a mistyped releases-dir is created");
+        assert_eq!(run.output("status"), "failed");
+    }
+}
+
+#[test]
 fn a_failed_restart_is_finished_by_the_rerun() {
     let f = Fixture::new();
     let run_inputs = inputs(
