@@ -291,6 +291,10 @@ impl Request {
         };
         let timeout = hub_kit::input::parse_duration("timeout", &args.timeout)
             .map_err(|e| usage(e.to_string()))?;
+        // Zero is not "no limit": every command would be killed as it starts.
+        if timeout.is_zero() {
+            return Err(usage("input `timeout` must be longer than zero"));
+        }
         let audit_log = args.audit_log.as_deref().map(PathBuf::from).or_else(|| {
             env.in_actions()
                 .then(|| env.get_non_empty(hub_kit::vars::RUNNER_TEMP))

@@ -673,6 +673,28 @@ fn a_releases_dir_that_does_not_exist_is_named_and_not_created() {
 }
 
 #[test]
+fn a_zero_timeout_is_a_usage_error_before_anything_runs() {
+    // `timeout: 0` reads as "no limit" in many tools; here it would kill the restart at once
+    // after the switch.
+    let f = Fixture::new();
+    for zero in ["0", "0s", "0m"] {
+        let run = f.run(&inputs(
+            f.base(),
+            &[("timeout", zero), ("restart-command", "touch ran")],
+        ));
+        assert_eq!(run.code, Some(2), "{zero}: {run:#?}");
+        assert!(
+            run.stdout
+                .contains("input `timeout` must be longer than zero"),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(f.current(), Path::new("releases/1.1.0"));
+        assert!(!f.path("app/ran").exists());
+    }
+}
+
+#[test]
 fn a_failed_restart_is_finished_by_the_rerun() {
     let f = Fixture::new();
     let run_inputs = inputs(
