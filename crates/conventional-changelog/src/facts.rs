@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hub_git::Repo;
 use hub_kit::{Annotation, Env, Runner};
 
@@ -31,7 +31,9 @@ pub struct Facts {
 
 /// Reads the facts, logging the range and where links point.
 pub fn read(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> Result<Facts> {
-    let repo = Repo::discover(&request.dir).context("input `repository-path`")?;
+    // git's message names the directory; the action calls this input `working-directory`
+    // and the command line `--repository-path`, so it names neither.
+    let repo = Repo::discover(&request.dir)?;
     let links = links::resolve(args.repo_url.as_deref(), env, || repo.remote_url("origin"))
         .map_err(hub_kit::cli::usage)?;
 

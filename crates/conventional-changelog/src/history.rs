@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use hub_changelog::{Author, LogCommit, ReleaseInput};
 use hub_conventional::semver::Version;
 use hub_conventional::{BumpRules, TagPattern};
@@ -165,7 +165,7 @@ fn open(repo: &Repo, to: &str) -> Result<(String, bool)> {
     match Repo::open_resolving(repo.root(), &[to]) {
         Ok(opened) => Ok((opened.commits[0].clone(), opened.shallow)),
         Err(e) => {
-            repo.rev_parse(to).context("input `to`")?;
+            repo.rev_parse(to).map_err(|e| input_error("to", e))?;
             Err(e.into())
         }
     }
@@ -269,7 +269,7 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
 
     let (from, previous, description) = match req.from {
         Some(from) => {
-            let id = repo.rev_parse(from).context("input `from`")?;
+            let id = repo.rev_parse(from).map_err(|e| input_error("from", e))?;
             let is_tag = all_tags.iter().any(|t| t.name == from);
             let previous = if is_tag { from.to_owned() } else { id.clone() };
             (Some(id), Some(previous), format!("{from}..{}", req.to))
@@ -445,6 +445,19 @@ pub fn full(repo: &Repo, req: &Request<'_>) -> Result<History> {
         releases,
         description,
     })
+}
+
+/// A revision an input names that git cannot resolve, on one line naming the input (`input
+/// `to`: `v9.9.9` is not a commit in this repository`); `HEAD` of a repository without
+/// commits says so.
+fn input_error(input: &str, e: hub_git::GitError) -> anyhow::Error {
+    match e {
+        hub_git::GitError::UnknownRevision { ref rev } if rev == "HEAD" => {
+            anyhow::anyhow!("input `{input}`: {e} (has it any commits yet?)")
+        }
+        hub_git::GitError::UnknownRevision { .. } => anyhow::anyhow!("input `{input}`: {e}"),
+        other => other.into(),
+    }
 }
 
 #[cfg(test)]

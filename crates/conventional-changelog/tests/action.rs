@@ -704,6 +704,21 @@ fn a_path_outside_the_repository_names_the_input() {
     }
 }
 
+/// A repository without commits (a fresh `git init`) says so in one line.
+#[test]
+fn an_empty_repository_says_it_has_no_commits() {
+    let r = TestRepo::new();
+    let out = r.run().go();
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stdout.contains(
+            "::error::input `to`: `HEAD` is not a commit in this repository (has it any commits yet?)"
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn bad_inputs_name_the_input() {
     let r = released_history();
