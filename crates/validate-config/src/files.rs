@@ -57,7 +57,8 @@ pub fn discover_each(
     // Paths of the named files, so neither a repeated name nor a glob yields one twice (the
     // walk itself yields each path once).
     let mut named: HashSet<String> = HashSet::new();
-    let mut globs: Vec<(String, globset::GlobMatcher)> = Vec::new();
+    // Each glob with the pattern it came from and whether that pattern was a folder.
+    let mut globs: Vec<(String, globset::GlobMatcher, bool)> = Vec::new();
     for pattern in &patterns {
         let trimmed = pattern.trim_start_matches("./");
         let candidate = root.join(trimmed);
@@ -71,7 +72,8 @@ pub fn discover_each(
             }
             continue;
         }
-        let glob = if candidate.is_dir() {
+        let folder = candidate.is_dir();
+        let glob = if folder {
             let dir = trimmed.trim_end_matches('/');
             if dir.is_empty() || dir == "." {
                 DEFAULT_GLOB.to_owned()
@@ -86,11 +88,11 @@ pub fn discover_each(
             .build()
             .map_err(|e| UsageError(format!("`{pattern}` is not a valid glob: {e}")))?
             .compile_matcher();
-        globs.push((pattern.clone(), matcher));
+        globs.push((pattern.clone(), matcher, folder));
     }
     if !globs.is_empty() {
         let mut set = GlobSetBuilder::new();
-        for (_, matcher) in &globs {
+        for (_, matcher, _) in &globs {
             set.add(matcher.glob().clone());
         }
         let set = set
@@ -100,7 +102,7 @@ pub fn discover_each(
         // Descend only towards and below the folder every glob starts with (`files/*.json` →
         // `files`), not into the whole working directory; the walk still starts at the root, so
         // `.gitignore` rules apply on the way down exactly as before.
-        let base = PathBuf::from(common_base(globs.iter().map(|(_, m)| m.glob().glob())));
+        let base = PathBuf::from(common_base(globs.iter().map(|(_, m, _)| m.glob().glob())));
         let walk_root = root.to_owned();
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
@@ -138,7 +140,17 @@ pub fn discover_each(
         }
         let unmatched = matched.iter().position(|m| !m).filter(|_| !defaulted);
         if let Some(index) = unmatched {
-            return Err(UsageError(format!("no file matches `{}`", globs[index].0)));
+            let (pattern, _, folder) = &globs[index];
+            let what = if *folder {
+                format!(
+                    "no YAML, JSON or TOML file (`.yml`, `.yaml`, `.json`, `.jsonc`, `.toml`) in `{pattern}`"
+                )
+            } else {
+                format!("no file matches `{pattern}`")
+            };
+            return Err(UsageError(format!(
+                "{what} (git-ignored paths are skipped: name a file to check it anyway)"
+            )));
         }
     }
     Ok(())
@@ -227,7 +239,7 @@ mod tests {
         let files = ["keep/a.yml", "skip/b.yml", "skip/deeper/c.yml"];
         assert_eq!(
             check(&files, "skip/\n", &["skip/**/*.yml", "keep/*.yml"]),
-            Err("no file matches `skip/**/*.yml`".to_owned())
+            Err("no file matches `skip/**/*.yml` (git-ignored paths are skipped: name a file to check it anyway)".to_owned())
         );
         assert_eq!(
             check(&files, "", &["skip/**/*.yml"]),
@@ -269,7 +281,16 @@ mod tests {
     fn a_pattern_that_matches_nothing_is_a_usage_error() {
         assert_eq!(
             check(&["a.yml"], "", &["conf/*.yml"]),
-            Err("no file matches `conf/*.yml`".to_owned())
+            Err("no file matches `conf/*.yml` (git-ignored paths are skipped: name a file to check it anyway)".to_owned())
+        );
+        // A folder that exists says what it lacks, rather than that nothing matches it.
+        assert_eq!(
+            check(&["docs/a.md", "dist/b.json"], "dist/\n", &["docs"]),
+            Err("no YAML, JSON or TOML file (`.yml`, `.yaml`, `.json`, `.jsonc`, `.toml`) in `docs` (git-ignored paths are skipped: name a file to check it anyway)".to_owned())
+        );
+        assert_eq!(
+            check(&["docs/a.md", "dist/b.json"], "dist/\n", &["dist/"]),
+            Err("no YAML, JSON or TOML file (`.yml`, `.yaml`, `.json`, `.jsonc`, `.toml`) in `dist/` (git-ignored paths are skipped: name a file to check it anyway)".to_owned())
         );
     }
 }
