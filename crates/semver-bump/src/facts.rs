@@ -141,9 +141,13 @@ pub fn read_packages(
 }
 
 /// A revision an input names that git cannot resolve, as one line naming the input: `input
-/// `to`: `nope` is not a commit in this repository`.
+/// `to`: `nope` is not a commit in this repository`; `HEAD` of a repository without commits
+/// says so.
 pub fn input_error(input: &str, e: hub_git::GitError) -> anyhow::Error {
     match e {
+        hub_git::GitError::UnknownRevision { ref rev } if rev == "HEAD" => {
+            anyhow::anyhow!("input `{input}`: {e} (has it any commits yet?)")
+        }
         hub_git::GitError::UnknownRevision { .. } => anyhow::anyhow!("input `{input}`: {e}"),
         other => other.into(),
     }

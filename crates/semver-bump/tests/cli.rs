@@ -205,6 +205,19 @@ fn bad_values_are_usage_errors_naming_the_input() {
             out.stdout
         );
     }
+    // A fresh `git init` has no `HEAD` commit: said in one line.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(empty.path().join("repo")).unwrap();
+    git(&empty.path().join("repo"), &["init", "-q", "-b", "main"]);
+    let out = run(empty.path(), &[]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "::error::input `to`: `HEAD` is not a commit in this repository (has it any commits yet?)"
+        ),
+        "{}",
+        out.stdout
+    );
     // A revision that is not in the repository names the input it came from.
     for (input, says) in [
         ("TO", "input `to`: `nope`"),
