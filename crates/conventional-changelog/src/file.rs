@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Result, anyhow};
 
 /// What happened to the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,13 +17,16 @@ pub enum Outcome {
     UpToDate,
 }
 
-/// Reads the file; a missing file is empty.
+/// Reads the file (the `output` input's); a missing file is empty.
 pub fn read(path: &Path) -> Result<String> {
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
-            .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text", path.display())),
+            .map_err(|_| anyhow!("input `output`: `{}` is not UTF-8 text", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        Err(e) => Err(anyhow!(
+            "input `output`: cannot read `{}`: {e}",
+            path.display()
+        )),
     }
 }
 
@@ -33,7 +36,12 @@ pub fn update(path: &Path, text: &str) -> Result<Outcome> {
         Ok(old) if old == text.as_bytes() => return Ok(Outcome::UpToDate),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        Err(e) => {
+            return Err(anyhow!(
+                "input `output`: cannot read `{}`: {e}",
+                path.display()
+            ));
+        }
     }
     hub_kit::files::write_atomically(path, text.as_bytes())?;
     Ok(Outcome::Written)

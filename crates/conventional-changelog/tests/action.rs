@@ -719,6 +719,28 @@ fn an_empty_repository_says_it_has_no_commits() {
     );
 }
 
+/// An `output` that cannot be read (a directory) is one line naming it, and nothing else
+/// changes.
+#[test]
+fn an_output_that_is_a_directory_is_one_line() {
+    let r = released_history();
+    std::fs::create_dir(r.path().join("docs")).expect("mkdir");
+    let out = r.run().input("output", "docs").go();
+    assert_eq!(out.code, 1, "{out}");
+    let error = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error::"))
+        .unwrap_or_default();
+    assert!(
+        error.starts_with("::error::input `output`: cannot read `")
+            && error.contains("docs`: ")
+            && !error.contains("%0A"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn bad_inputs_name_the_input() {
     let r = released_history();
