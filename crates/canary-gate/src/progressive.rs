@@ -17,7 +17,7 @@ use hub_canary::{
 use serde::Serialize;
 
 use crate::format::num;
-use crate::probe::{Health, run_step};
+use crate::probe::{Health, Ran, run_step};
 use crate::prom::{ArmRead, Prometheus, Series, arm_sample, selector};
 
 /// One interval as read, with what went wrong reading it (untrusted text).
@@ -400,7 +400,13 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
         let command = match &plan.step_command {
             None => None,
             Some(argv) => {
-                let ran = run_step(argv, &weight_text, plan.deadline)?;
+                // A command that cannot start (missing, not executable) failed the step like
+                // one that exits non-zero: the run stops with its outputs and report.
+                let ran = run_step(argv, &weight_text, plan.deadline).unwrap_or_else(|why| Ran {
+                    ok: false,
+                    status: why,
+                    output: String::new(),
+                });
                 say(&format!(
                     "step-command at weight {weight_text} %: {}",
                     ran.status

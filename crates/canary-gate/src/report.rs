@@ -184,7 +184,8 @@ pub fn summary<S: Serialize>(report: &Report<S>, charts: &[Chart]) -> String {
                     Cell::Text(format!("{} %", num(s.weight))),
                     Cell::Text(format!("{} s", num(s.started_secs))),
                     Cell::Text(s.first_interval.to_string()),
-                    Cell::Text(s.command.clone().unwrap_or_else(|| "–".to_owned())),
+                    // `exit status 3`, or ours quoting the program: `cannot start `…``.
+                    Cell::Message(s.command.clone().unwrap_or_else(|| "–".to_owned())),
                     Cell::Text(if s.held_intervals == 0 {
                         "–".to_owned()
                     } else {

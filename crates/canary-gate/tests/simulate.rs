@@ -290,6 +290,32 @@ fn a_failing_step_command_stops_the_rollout_with_a_report() {
     assert_eq!(report["steps"][0]["command"], "exit status 4");
 }
 
+#[test]
+fn a_step_command_that_cannot_start_stops_the_rollout_with_a_report() {
+    // The README's `./set-weight.sh`, not there (or not executable): the same as a failed
+    // step — outputs, report and summary written — not an error that writes none of them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("set-weight.sh");
+    let missing = missing.display().to_string();
+    let mut args = vec!["--simulate", "5", "--step-command", &missing];
+    args.extend(RAMP);
+    let (code, outputs, stderr, report) = gate(&args);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(outputs["verdict"], "inconclusive", "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "the rollout stopped: `step-command` failed at weight `5` %: cannot start `{missing}`"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        report["steps"][0]["command"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("cannot start")),
+        "{report}"
+    );
+}
+
 /// Runs a simulated gate with no `--report`, in `env` (`RUNNER_TEMP`, `TMPDIR`); the
 /// `report` output.
 fn default_report(env: &[(&str, &std::path::Path)]) -> std::path::PathBuf {
