@@ -108,8 +108,23 @@ pub fn act(
                 let limit = command_limit(argv, request.timeout);
                 let mut vars = env_vars.to_vec();
                 vars.extend(request.tool_env.iter().cloned());
-                let finished = exec::run(argv, &vars, cwd.as_deref(), Some(limit))
-                    .with_context(|| format!("`{input}` could not run"))?;
+                let finished =
+                    exec::run(argv, &vars, cwd.as_deref(), Some(limit)).with_context(|| {
+                        // A relative program (`./restart.sh`) is looked up where it runs.
+                        match cwd.as_deref() {
+                            Some(dir)
+                                if argv
+                                    .first()
+                                    .is_some_and(|p| p.contains('/') && !p.starts_with('/')) =>
+                            {
+                                format!(
+                                    "`{input}` could not run (a relative program path is looked up in `{}`, where it runs)",
+                                    dir.display()
+                                )
+                            }
+                            _ => format!("`{input}` could not run"),
+                        }
+                    })?;
                 let output = finished.output();
                 if !output.is_empty() {
                     runner.log_untrusted(output.trim_end())?;

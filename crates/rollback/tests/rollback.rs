@@ -695,6 +695,29 @@ fn a_zero_timeout_is_a_usage_error_before_anything_runs() {
 }
 
 #[test]
+fn a_relative_restart_command_says_where_it_was_looked_up() {
+    // `./restart.sh` next to the workflow's checkout, not in the releases directory the
+    // restart runs in.
+    let f = Fixture::new();
+    let script = f.path("restart.sh");
+    std::fs::write(&script, "#!/bin/sh\ntouch restarted\n").unwrap();
+    let mut mode = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
+    std::fs::set_permissions(&script, mode).unwrap();
+    let run = f.run(&inputs(f.base(), &[("restart-command", "./restart.sh")]));
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "`restart-command` could not run (a relative program path is looked up in `{}`, where it runs)",
+            f.path("app").display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.output("status"), "failed");
+}
+
+#[test]
 fn a_failed_restart_is_finished_by_the_rerun() {
     let f = Fixture::new();
     let run_inputs = inputs(
