@@ -200,12 +200,60 @@ pub fn report_parse_error(e: &clap::Error, runner: &mut crate::Runner) -> ExitCo
         return ExitCode::from(exit::OK);
     }
     if runner.in_actions() {
-        let text = e.render().to_string();
-        let _ = runner.error(text.trim_end(), &crate::Annotation::default());
+        let _ = runner.error(&actions_message(e), &crate::Annotation::default());
     } else {
         let _ = e.print();
     }
     ExitCode::from(exit::USAGE)
+}
+
+/// A command-line error as an action's user reads it in the annotation: a wrong value named
+/// by its input (``input `mode`: invalid value `Prepend` (possible values: `prepend`, …)``),
+/// anything else as clap says it, without clap's own `error: ` (GitHub already heads the
+/// annotation "Error") and its advice to try `--help`, which the workflow cannot.
+fn actions_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        e.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) && let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) {
+        // `--mode <MODE>` → `mode`; a positional `<FILE>...` → `file` (an input is named like
+        // the long flag, or the argument's id).
+        let name = arg
+            .trim_start_matches('-')
+            .split([' ', '='])
+            .next()
+            .unwrap_or_default()
+            .trim_matches(['<', '>', '[', ']', '.'])
+            .to_ascii_lowercase();
+        let mut message = if value.is_empty() {
+            format!("input `{name}`: a value is required")
+        } else {
+            format!("input `{name}`: invalid value `{value}`")
+        };
+        if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+            let valid: Vec<String> = valid.iter().map(|v| format!("`{v}`")).collect();
+            message.push_str(&format!(" (possible values: {})", valid.join(", ")));
+        }
+        if let Some(cause) = std::error::Error::source(e) {
+            message.push_str(&format!(": {cause}"));
+        }
+        if let Some(ContextValue::String(near)) = e.get(ContextKind::SuggestedValue) {
+            message.push_str(&format!("; did you mean `{near}`?"));
+        }
+        return message;
+    }
+    let text = e.render().to_string();
+    let text = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+    text.lines()
+        .filter(|l| !l.starts_with("For more information, try"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
 }
 
 /// The whole `main` of an action binary: arguments as in [`main`], one [`crate::Runner`] for
@@ -308,6 +356,46 @@ mod tests {
             assert_eq!(commands[0].0, "error", "{text}");
             assert!(commands[0].1.contains("owned") || commands[0].1.contains("yes"));
         }
+    }
+
+    #[test]
+    fn inside_actions_a_bad_value_is_named_by_its_input_once() {
+        #[derive(Clone, Copy, Debug, clap::ValueEnum)]
+        enum Mode {
+            Prepend,
+            Overwrite,
+        }
+        #[derive(Parser, Debug)]
+        struct Strict {
+            #[arg(long, value_enum)]
+            mode: Option<Mode>,
+            #[arg(long)]
+            dry_run: bool,
+            #[arg(long)]
+            steps: Option<u32>,
+        }
+        let message = |name: &str, value: &str| {
+            let env = Env::from_pairs([(name, value), ("GITHUB_ACTIONS", "true")]);
+            let error = parse_from::<Strict, _, _>(&env, ["hub-demo"]).expect_err("bad input");
+            actions_message(&error)
+        };
+        assert_eq!(
+            message("INPUT_MODE", "xyz"),
+            "input `mode`: invalid value `xyz` (possible values: `prepend`, `overwrite`)"
+        );
+        assert_eq!(
+            message("INPUT_MODE", "prepnd"),
+            "input `mode`: invalid value `prepnd` (possible values: `prepend`, `overwrite`); \
+             did you mean `prepend`?"
+        );
+        assert_eq!(
+            message("INPUT_STEPS", "ten"),
+            "input `steps`: invalid value `ten`: invalid digit found in string"
+        );
+        let boolean = message("INPUT_DRY-RUN", "yes");
+        assert!(!boolean.starts_with("error"), "{boolean}");
+        assert!(boolean.contains("dry-run"), "{boolean}");
+        assert!(!boolean.contains("--help"), "{boolean}");
     }
 
     #[test]
