@@ -334,13 +334,24 @@ impl Runner {
         }
     }
 
-    /// Reports a failure with its cause chain: an error annotation inside Actions,
-    /// `error: …` lines outside.
+    /// Reports a failure with its cause chain: inside Actions one error annotation on one
+    /// line (`cannot read `x`: No such file or directory`), outside `error: …` and a
+    /// `caused by:` line per cause.
     pub fn report_error(&mut self, error: &(dyn std::error::Error + 'static)) {
+        let separator = if self.actions {
+            ": "
+        } else {
+            "\n  caused by: "
+        };
         let mut message = error.to_string();
         let mut source = error.source();
         while let Some(cause) = source {
-            message.push_str(&format!("\n  caused by: {cause}"));
+            let words = cause.to_string();
+            // A message that already ends with its cause's words says them once.
+            if !message.ends_with(&words) {
+                message.push_str(separator);
+                message.push_str(&words);
+            }
             source = cause.source();
         }
         let _ = self.out.flush();
@@ -400,6 +411,34 @@ mod tests {
             format!("tok{n}")
         });
         (r, out, err)
+    }
+
+    #[test]
+    fn an_error_and_its_causes_are_one_annotation_line_inside_actions() {
+        let dir = tempfile::tempdir().unwrap();
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let error = anyhow::Error::new(io).context("input `packages`: cannot read `nope.yml`");
+        let (mut r, out, _) = runner(true, dir.path());
+        r.report_error(error.as_ref());
+        assert_eq!(
+            out.text(),
+            "::error::input `packages`: cannot read `nope.yml`: No such file\n"
+        );
+        // A message that already quotes its cause says it once.
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let error = anyhow::Error::new(io).context("cannot read `x`: No such file");
+        let (mut r, out, _) = runner(true, dir.path());
+        r.report_error(error.as_ref());
+        assert_eq!(out.text(), "::error::cannot read `x`: No such file\n");
+        // Outside Actions, a line per cause.
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let error = anyhow::Error::new(io).context("cannot read `y`");
+        let (mut r, _, err) = runner(false, dir.path());
+        r.report_error(error.as_ref());
+        assert_eq!(
+            err.text(),
+            "error: cannot read `y`\n  caused by: No such file\n"
+        );
     }
 
     #[test]
