@@ -120,10 +120,18 @@ pub fn judge(
     let mut out = Vec::with_capacity(rules.len());
     for rule in rules {
         let pick = |file: &Result<Table, String>, input: &str| match file {
-            Ok(t) => t
-                .get(&rule.name, sole)
-                .map(<[_]>::to_vec)
-                .ok_or_else(|| format!("`{input}` has no series `{}`", rule.name)),
+            Ok(t) => t.get(&rule.name, sole).map(<[_]>::to_vec).ok_or_else(|| {
+                // A misspelt metric: say what the file has.
+                let names: Vec<String> = t.names().map(|n| format!("`{n}`")).collect();
+                let has = if !names.is_empty() {
+                    format!("its series: {}", names.join(", "))
+                } else if t.series.contains_key(&None) {
+                    "it has one unnamed series, which only a single metric rule reads".to_owned()
+                } else {
+                    "it has no series".to_owned()
+                };
+                format!("`{input}` has no series `{}` ({has})", rule.name)
+            }),
             Err(e) => Err(format!("`{input}`: {e}")),
         };
         // An arm with too many values that are not finite numbers cannot be judged.

@@ -369,3 +369,26 @@ fn version_prints_the_programs_version() {
         format!("hub-canary-gate {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn a_metric_the_files_do_not_have_names_the_ones_they_have() {
+    let r = gate(
+        &[
+            "--canary-file",
+            &fixture("canary-intervals.csv"),
+            "--baseline-file",
+            &fixture("baseline-intervals.csv"),
+            "--metrics",
+            "p99: higher-is-worse",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.outputs["blind-metrics"], "p99");
+    assert!(
+        r.stderr
+            .contains("`canary-file` has no series `p99` (its series: `p95`, `rps`)"),
+        "{}",
+        r.stderr
+    );
+}
