@@ -447,16 +447,12 @@ pub fn full(repo: &Repo, req: &Request<'_>) -> Result<History> {
     })
 }
 
-/// A revision an input names that git cannot resolve, on one line naming the input (`input
-/// `to`: `v9.9.9` is not a commit in this repository`); `HEAD` of a repository without
-/// commits says so.
+/// A revision an input names that git cannot resolve, as one line naming the input
+/// (hub-release's rule, as semver-bump's); any other git error as it is.
 fn input_error(input: &str, e: hub_git::GitError) -> anyhow::Error {
-    match e {
-        hub_git::GitError::UnknownRevision { ref rev } if rev == "HEAD" => {
-            anyhow::anyhow!("input `{input}`: {e} (has it any commits yet?)")
-        }
-        hub_git::GitError::UnknownRevision { .. } => anyhow::anyhow!("input `{input}`: {e}"),
-        other => other.into(),
+    match hub_release::inputs::unknown_revision(input, &e) {
+        Some(message) => anyhow::anyhow!(message),
+        None => e.into(),
     }
 }
 

@@ -52,6 +52,19 @@ pub fn links(server_url: Option<&str>, repository: Option<&str>) -> Option<Links
     })
 }
 
+/// A revision an input names that git cannot resolve, as one line naming the input: ``input
+/// `to`: `v9.9.9` is not a commit in this repository``; `HEAD` of a repository without
+/// commits says so. `None` for any other git error, which the shell reports as it is.
+pub fn unknown_revision(input: &str, e: &hub_git::GitError) -> Option<String> {
+    match e {
+        hub_git::GitError::UnknownRevision { rev } if rev == "HEAD" => {
+            Some(format!("input `{input}`: {e} (has it any commits yet?)"))
+        }
+        hub_git::GitError::UnknownRevision { .. } => Some(format!("input `{input}`: {e}")),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,9 @@ pub fn read(request: &Request, args: &Args, env: &Env, runner: &mut Runner) -> R
         Some(q) => (q.repo, q.to, q.last, q.log),
         None => {
             let repo = Repo::discover(&request.dir)?;
-            let to = repo.rev_parse(&args.to).map_err(|e| input_error("to", e))?;
+            let to = repo
+                .rev_parse(&args.to)
+                .map_err(|e| history::input_error("to", e))?;
             let last = history::last_release(
                 &repo,
                 &request.pattern,
@@ -109,7 +111,7 @@ pub fn read_packages(
             // The precise reason: no repository, or an unknown `to`.
             Repo::discover(dir)?
                 .rev_parse(&args.to)
-                .map_err(|e| input_error("to", e))?;
+                .map_err(|e| history::input_error("to", e))?;
             return Err(e.into());
         }
     };
@@ -138,17 +140,4 @@ pub fn read_packages(
         log,
         files,
     })
-}
-
-/// A revision an input names that git cannot resolve, as one line naming the input: `input
-/// `to`: `nope` is not a commit in this repository`; `HEAD` of a repository without commits
-/// says so.
-pub fn input_error(input: &str, e: hub_git::GitError) -> anyhow::Error {
-    match e {
-        hub_git::GitError::UnknownRevision { ref rev } if rev == "HEAD" => {
-            anyhow::anyhow!("input `{input}`: {e} (has it any commits yet?)")
-        }
-        hub_git::GitError::UnknownRevision { .. } => anyhow::anyhow!("input `{input}`: {e}"),
-        other => other.into(),
-    }
 }

@@ -158,9 +158,7 @@ pub fn last_release(
     }
 
     if let Some(from) = from {
-        let commit = repo
-            .rev_parse(from)
-            .map_err(|e| crate::facts::input_error("from", e))?;
+        let commit = repo.rev_parse(from).map_err(|e| input_error("from", e))?;
         return Ok(LastRelease {
             tag: tags
                 .iter()
@@ -284,4 +282,13 @@ pub fn create_tag(repo: &Repo, tag: &str, commit: &str, runner: &mut Runner) -> 
         ))?;
     }
     Ok(())
+}
+
+/// A revision an input names that git cannot resolve, as one line naming the input
+/// (hub-release's rule); any other git error as it is.
+pub fn input_error(input: &str, e: hub_git::GitError) -> anyhow::Error {
+    match hub_release::inputs::unknown_revision(input, &e) {
+        Some(message) => anyhow::anyhow!(message),
+        None => e.into(),
+    }
 }
