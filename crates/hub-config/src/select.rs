@@ -119,6 +119,11 @@ impl SchemaMap {
             .map(|(pattern, _, schema)| (pattern.as_str(), schema.as_str()))
     }
 
+    /// The globs, in the map's order.
+    pub fn globs(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(pattern, _, _)| pattern.as_str())
+    }
+
     /// Whether the map has no entries.
     #[must_use]
     pub fn is_empty(&self) -> bool {

@@ -425,8 +425,8 @@ pub fn check_all<E>(
             check_one(file, &parsed, &target, &settings.vars)
         },
     )?;
-    let files = checked.into_iter().map(|(_, report)| report).collect();
-    let notes = loader
+    let files: Vec<FileReport> = checked.into_iter().map(|(_, report)| report).collect();
+    let mut notes: Vec<String> = loader
         .catalog_error()
         .map(|e| {
             format!(
@@ -435,6 +435,20 @@ pub fn check_all<E>(
         })
         .into_iter()
         .collect();
+    // A glob that chose no file's schema (`*.yml` for `.yaml` files) left those files to
+    // weaker checks, which pass; `--schema` overrides the whole map.
+    if settings.schema.is_none() {
+        for glob in settings.map.globs() {
+            let used = files.iter().any(
+                |f| matches!(&f.schema, Some(SchemaChoice::Mapping { glob: g, .. }) if g == glob),
+            );
+            if !used {
+                notes.push(format!(
+                    "schema map glob `{glob}` chose no file's schema (no file checked matches it, or an earlier glob took them): files it was meant for were checked against their own `$schema`, the catalog's schema or, with neither, only for syntax"
+                ));
+            }
+        }
+    }
     Ok((Report { files }, notes))
 }
 

@@ -1480,3 +1480,32 @@ fn a_schema_map_path_that_is_not_a_file_says_so() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     insta::assert_snapshot!(run.stderr, @"error: schema map `config/schemas.map` is neither a file (looked for `[DIR]/config/schemas.map`) nor `glob: schema` lines");
 }
+
+/// A schema map glob that matches none of the files (`*.yml` for `.yaml` files) leaves them
+/// to their own `$schema`, the catalog or a syntax check, which can pass a gate that checked
+/// nothing: it is a warning naming the glob.
+#[test]
+fn a_schema_map_glob_that_matches_no_file_is_a_warning() {
+    let dir = workdir();
+    let run = run(
+        dir.path(),
+        &[
+            "--offline",
+            "--schema-map",
+            "invalid/*.yml: schema.json\nvalid/*.yaml: schema.json",
+            "invalid/unknown-key.yaml",
+            "valid/config.yaml",
+        ],
+        &[],
+        false,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: schema map glob `invalid/*.yml` chose no file's schema (no file checked matches it"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("`valid/*.yaml`"), "{}", run.stderr);
+}
