@@ -35,19 +35,25 @@ fn relative(root: &Path, full: &Path) -> String {
 #[cfg(test)]
 pub fn discover(root: &Path, patterns: &[String]) -> Result<Vec<Found>, UsageError> {
     let mut found = Vec::new();
-    discover_each(root, patterns, |file| found.push(file))?;
+    discover_each(root, patterns, None, |file| found.push(file))?;
     found.sort();
     Ok(found)
 }
 
 /// Like [`discover`], but hands each file to `found` as soon as it is known, in walk order
 /// (named files first), each path once, so the files can be checked while the walk goes on.
-/// The usage error for a pattern that names nothing comes at the end.
+/// The usage error for a pattern that names nothing comes at the end. `schema`, the one
+/// schema every file is checked against, is left out of the walk (checked against itself it
+/// gives only noise); named, it is checked.
 pub fn discover_each(
     root: &Path,
     patterns: &[String],
+    schema: Option<&str>,
     mut found: impl FnMut(Found),
 ) -> Result<(), UsageError> {
+    let schema = schema
+        .filter(|s| !s.contains("://"))
+        .map(|s| relative(root, &root.join(s.trim_start_matches("./"))));
     let defaulted = patterns.is_empty();
     let patterns: Vec<String> = if defaulted {
         vec![DEFAULT_GLOB.to_owned()]
@@ -130,7 +136,7 @@ pub fn discover_each(
             for hit in hits {
                 matched[hit] = true;
             }
-            if named.contains(&path) {
+            if named.contains(&path) || schema.as_ref() == Some(&path) {
                 continue;
             }
             found(Found {

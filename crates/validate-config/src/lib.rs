@@ -45,7 +45,7 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
     let loader = check::Loader::new(fetcher, policy);
     // The files are checked while the walk is still finding them.
     let (report, notes) = check::check_all(
-        |found| files::discover_each(&root, &args.files, found),
+        |found| files::discover_each(&root, &args.files, args.schema.as_deref(), found),
         &settings,
         &loader,
     )?;

@@ -1509,3 +1509,42 @@ fn a_schema_map_glob_that_matches_no_file_is_a_warning() {
     );
     assert!(!run.stderr.contains("`valid/*.yaml`"), "{}", run.stderr);
 }
+
+/// `--schema conf/schema.json conf`: the folder holds the schema, which is not a document of
+/// its own kind — found by a walk it is not checked against itself; named, it is.
+#[test]
+fn the_schema_file_is_not_checked_against_itself_when_a_walk_finds_it() {
+    let dir = workdir();
+    let conf = dir.path().join("conf");
+    std::fs::create_dir(&conf).expect("because the folder can be made");
+    std::fs::copy(dir.path().join("schema.json"), conf.join("schema.json"))
+        .expect("because the schema can be copied");
+    std::fs::write(
+        conf.join("app.yaml"),
+        "version: 1.4.0\nmodels: {primary: a, fallback: b}\n",
+    )
+    .expect("because the file can be written");
+    for schema in ["conf/schema.json", "./conf/schema.json"] {
+        let walked = run(dir.path(), &["--schema", schema, "conf"], &[], false);
+        assert_eq!(walked.code, 0, "{}{}", walked.stdout, walked.stderr);
+        assert!(
+            walked
+                .stdout
+                .ends_with("1 file checked, 0 errors, 0 warnings\n"),
+            "{}",
+            walked.stdout
+        );
+    }
+    let named = run(
+        dir.path(),
+        &["--schema", "conf/schema.json", "conf", "conf/schema.json"],
+        &[],
+        false,
+    );
+    assert_eq!(named.code, 1, "{}", named.stdout);
+    assert!(
+        named.stdout.contains("conf/schema.json:"),
+        "{}",
+        named.stdout
+    );
+}
