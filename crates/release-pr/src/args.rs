@@ -37,10 +37,17 @@ pub struct Args {
     /// The branch releases are cut from (default: the repository's default branch).
     #[arg(long)]
     pub release_branch: Option<String>,
-    /// The repository's directory (a checkout of the release branch with its history).
-    #[arg(long, default_value = ".")]
-    pub path: String,
-    /// Version files to update (one per line or comma-separated, relative to `path`);
+    /// The repository: a checkout of the release branch with its history (default:
+    /// `GITHUB_WORKSPACE`, else the current directory). The action's input is
+    /// `working-directory`, as in the other actions.
+    #[arg(long)]
+    pub repository_path: Option<String>,
+    /// Deprecated: the same as `--repository-path` (the action's `path` input before
+    /// `working-directory`; in semver-bump and conventional-changelog `path` limits the
+    /// commits to a folder, which release-pr does with a `packages` config).
+    #[arg(long, hide = true)]
+    pub path: Option<String>,
+    /// Version files to update (one per line or comma-separated, relative to the repository);
     /// default: detected in the package's directory.
     #[arg(long = "version-files")]
     pub version_files: Vec<String>,

@@ -49,6 +49,15 @@ fn run(cli: &Cli, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
 fn lifecycle(args: &Args, env: &Env, runner: &mut Runner) -> Result<ExitCode> {
     // 1. The inputs, validated.
     let request = Request::read(args, env)?;
+    if request.deprecated_path {
+        runner.warning(
+            "input `path` is deprecated: it names the repository's checkout, which is \
+             `working-directory` now, as in the other actions (in semver-bump and \
+             conventional-changelog `path` limits the commits to a folder; release-pr does that \
+             with a `packages` config)",
+            &hub_kit::Annotation::default(),
+        )?;
+    }
     let gh = GitHub::connect(env, request.token.as_deref(), runner)?;
     let base = release_branch(&request, env, &gh)?;
     let mut run = Run::new(&base, gh.workflow_token, request.dry_run);

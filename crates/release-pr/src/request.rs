@@ -30,6 +30,8 @@ pub struct Request {
     pub pattern: TagPattern,
     /// The repository's directory.
     pub dir: String,
+    /// It was given by the deprecated `path` input.
+    pub deprecated_path: bool,
     /// Version files given (relative to `dir`); empty: detect.
     pub version_files: Vec<String>,
     /// The changelog file (`None`: none).
@@ -108,7 +110,7 @@ impl Request {
         for f in &version_files {
             if f.starts_with('/') || f.split('/').any(|c| c == "..") {
                 return Err(usage(format!(
-                    "input `version-files`: `{f}` must be relative to `path`, without `..`"
+                    "input `version-files`: `{f}` must be relative to the repository, without `..`"
                 )));
             }
         }
@@ -119,7 +121,7 @@ impl Request {
             && (c.starts_with('/') || c.split('/').any(|p| p == ".."))
         {
             return Err(usage(format!(
-                "input `changelog-path`: `{c}` must be relative to `path`, without `..`"
+                "input `changelog-path`: `{c}` must be relative to the repository, without `..`"
             )));
         }
         let release_branch = args
@@ -141,11 +143,34 @@ impl Request {
                 "input `packages` replaces `version-files` and `tag-prefix`: set them per package in the config",
             ));
         }
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(String::from)
+        };
+        let (dir, deprecated_path) = match (given(&args.repository_path), given(&args.path)) {
+            (Some(dir), Some(path)) if dir != path => {
+                return Err(usage(format!(
+                    "inputs `working-directory` (`{dir}`) and the deprecated `path` (`{path}`) name \
+                     two checkouts: keep `working-directory` only"
+                )));
+            }
+            (Some(dir), path) => (dir, path.is_some()),
+            (None, Some(path)) => (path, true),
+            (None, None) => (
+                env.get_non_empty(hub_kit::vars::GITHUB_WORKSPACE)
+                    .unwrap_or(".")
+                    .to_string(),
+                false,
+            ),
+        };
         Ok(Request {
             options,
             rules,
             pattern,
-            dir: args.path.clone(),
+            dir,
+            deprecated_path,
             version_files,
             changelog,
             packages,

@@ -994,7 +994,11 @@ fn the_summary_reads_well_in_a_dry_run_and_after_opening() {
 fn a_missing_repository_is_named_once() {
     let dir = project();
     let out = Command::new(env!("CARGO_BIN_EXE_hub-release-pr"))
-        .args(["--path", dir.path().to_str().expect("utf-8"), "--dry-run"])
+        .args([
+            "--repository-path",
+            dir.path().to_str().expect("utf-8"),
+            "--dry-run",
+        ])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir.path())
@@ -1742,4 +1746,37 @@ fn through_graphql_the_would_be_tree_is_built_once() {
 #[test]
 fn through_the_git_data_api_the_would_be_tree_is_built_once() {
     the_would_be_tree_is_built_once("git-data");
+}
+
+/// `working-directory` names the checkout, as in the other actions; the old `path` input
+/// still does, with a warning that says what `path` means elsewhere; the two naming
+/// different checkouts is a usage error.
+#[test]
+fn the_deprecated_path_input_still_names_the_checkout_with_a_warning() {
+    let Some(env) = Env::start(Options::default()) else {
+        return;
+    };
+    let dir = env.path();
+    let dir = dir.to_str().expect("utf-8");
+    let mut cmd = common::command(&env.server, env.path().as_path(), &env.token);
+    // The command line names it with `--repository-path`; the input `path` adds the same.
+    cmd.args(["--dry-run", "--release-branch", "main"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("INPUT_PATH", dir);
+    let out = cmd.output().expect("the binary runs");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        log.contains("::warning::input `path` is deprecated"),
+        "{log}"
+    );
+
+    let mut cmd = common::command(&env.server, env.path().as_path(), &env.token);
+    cmd.args(["--dry-run", "--release-branch", "main"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("INPUT_PATH", "/elsewhere");
+    let out = cmd.output().expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("keep `working-directory` only"), "{log}");
 }

@@ -48,14 +48,18 @@ pub fn release_tree(dir: &Path, tag: &str, base: &str) -> String {
 /// with `token`, with no variable of the test's but `PATH`. Add arguments and run it.
 pub fn command(server: &TestServer, dir: &Path, token: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub-release-pr"));
-    cmd.args(["--path", dir.to_str().expect("test setup"), "--json"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_API_URL", server.url())
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("INPUT_TOKEN", token);
+    cmd.args([
+        "--repository-path",
+        dir.to_str().expect("test setup"),
+        "--json",
+    ])
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("HOME", dir)
+    .env("GITHUB_REPOSITORY", REPO)
+    .env("GITHUB_API_URL", server.url())
+    .env("GITHUB_SERVER_URL", "https://github.com")
+    .env("INPUT_TOKEN", token);
     cmd
 }
 
