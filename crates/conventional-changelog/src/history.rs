@@ -289,6 +289,9 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
                     Ok(repo.first_reachable(candidates.iter().map(|t| (t.name, t.commit)), &to)?)
                 })
             };
+            if let Some(v) = req.release_version {
+                already_released(repo, &tags, &req.pattern.format(v), &to, req.to)?;
+            }
             let skip = version.is_some().then_some(to.as_str());
             let mut last = find(version.as_ref(), skip)?;
             // The last release counts at `to` itself (a release tree of `to`): `to` is that
@@ -337,6 +340,34 @@ pub fn range(repo: &Repo, req: &Request<'_>) -> Result<History> {
         releases: vec![plan],
         description,
     })
+}
+
+/// Refuses a `release-version` whose tag `name` is already released before `to` — on an
+/// ancestor of `to`, or on a marked release tree of one (`hub_git::Repo::first_reachable`):
+/// its section would also take the commits made since. A tag on `to` itself (or on a release
+/// tree of `to`) is that release being written again; a tag off `to`'s history is left alone.
+fn already_released(
+    repo: &Repo,
+    tags: &[VersionTag],
+    name: &str,
+    to: &str,
+    to_input: &str,
+) -> Result<()> {
+    let Some(t) = tags.iter().find(|t| t.tag.name == name) else {
+        return Ok(());
+    };
+    if t.tag.commit == to {
+        return Ok(());
+    }
+    match repo.first_reachable([(t.tag.name.as_str(), t.tag.commit.as_str())], to)? {
+        Some(reached) if reached.commit != to => bail!(
+            "input `release-version`: `{name}` is already released, at commit {}, before `to` \
+             (`{to_input}`): its section would also take the commits since. Set `to: {name}` \
+             to write that release again, or give the next version",
+            &reached.commit[..reached.commit.len().min(12)]
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The whole history reachable from `to`, one release per release tag (the highest

@@ -704,6 +704,39 @@ fn a_path_outside_the_repository_names_the_input() {
     }
 }
 
+/// A `release-version` already tagged before `to` is refused, naming the input: its section
+/// would take the later commits too. The same version tagged on `to` (a re-run after
+/// tagging) writes that release.
+#[test]
+fn a_release_version_released_before_to_is_refused() {
+    let mut r = released_history();
+    r.tag("v0.2.0").commit("feat: after the release");
+    let out = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("repo-url", "none")
+        .go();
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stdout
+            .contains("::error::input `release-version`: `v0.2.0` is already released, at commit "),
+        "{}",
+        out.stdout
+    );
+    assert!(!r.path().join("CHANGELOG.md").exists());
+    // `to: v0.2.0` writes that release, without the later commit.
+    let out = r
+        .run()
+        .input("release-version", "0.2.0")
+        .input("to", "v0.2.0")
+        .input("repo-url", "none")
+        .go();
+    assert_eq!(out.code, 0, "{out}");
+    let written = std::fs::read_to_string(r.path().join("CHANGELOG.md")).expect("written");
+    assert!(written.contains("add search endpoint"), "{written}");
+    assert!(!written.contains("after the release"), "{written}");
+}
+
 /// A repository without commits (a fresh `git init`) says so in one line.
 #[test]
 fn an_empty_repository_says_it_has_no_commits() {
