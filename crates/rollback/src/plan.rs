@@ -98,9 +98,10 @@ pub fn plan(request: &Request, facts: &Facts) -> Result<Result<Plan, Need>> {
             }
             let name = snapshot.dir_name(&to, &request.pattern).ok_or_else(|| {
                 anyhow!(
-                    "no release directory for `{to}` in `{}/{}`",
+                    "no release directory for `{to}` in `{}/{}` ({})",
                     releases.place(),
-                    releases::RELEASES
+                    releases::RELEASES,
+                    holds(&snapshot.releases)
                 )
             })?;
             snapshot.check_inside(&name, &releases.place())?;
@@ -195,6 +196,27 @@ pub fn plan(request: &Request, facts: &Facts) -> Result<Result<Plan, Need>> {
     }
 }
 
+/// What a releases directory holds, for a message (the names come sorted).
+fn holds(names: &[String]) -> String {
+    /// Names shown; a deployment may keep hundreds.
+    const SHOWN: usize = 10;
+    let quoted = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match names.len() {
+        0 => "it holds no release".to_owned(),
+        n if n <= SHOWN => format!("it holds {}", quoted(names)),
+        n => format!(
+            "it holds {n} releases, the last by name {}",
+            quoted(&names[n - SHOWN..])
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -267,6 +289,26 @@ mod tests {
         assert_eq!(
             ready(&r, &releases_facts("1.1.0", None)).describe(&r),
             p.describe(&r)
+        );
+    }
+
+    #[test]
+    fn a_version_without_a_release_directory_names_the_ones_there() {
+        let r = request(&[
+            "--target",
+            "releases-dir",
+            "--releases-dir",
+            "/srv/app",
+            "--version",
+            "0.5.0",
+        ]);
+        let e = plan(&r, &releases_facts("1.1.0", None))
+            .err()
+            .expect("because there is no releases/0.5.0")
+            .to_string();
+        assert_eq!(
+            e,
+            "no release directory for `0.5.0` in `/srv/app/releases` (it holds `1.0.0`, `1.1.0`)"
         );
     }
 
