@@ -105,8 +105,25 @@ pub fn progressive(args: &Args, rules: &[Rule], started: Instant) -> Result<Setu
         threshold_window,
         calibration_window,
         calibration_selectors,
-        health_urls: lines(&args.health_urls),
+        health_urls: health_urls(args)?,
     })
+}
+
+/// `health-urls`, each an `http://` or `https://` URL with a host: a typo is a usage error
+/// before the rollout, never a failed health check that blames the canary.
+fn health_urls(args: &Args) -> Result<Vec<String>> {
+    let urls = lines(&args.health_urls);
+    for url in &urls {
+        let usable = url.parse::<http::Uri>().is_ok_and(|uri| {
+            matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
+        });
+        if !usable {
+            return Err(usage(format!(
+                "input `health-urls`: `{url}` is not an `http://` or `https://` URL"
+            )));
+        }
+    }
+    Ok(urls)
 }
 
 /// `simulate`: `hub_canary`'s seeded simulator on the plan's schedule, with an A/A window.

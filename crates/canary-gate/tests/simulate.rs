@@ -210,6 +210,21 @@ fn progressive_usage_errors_exit_2() {
             ],
             "input `calibration-selectors` needs two selectors",
         ),
+        // A health URL that cannot be probed is the workflow's typo: failing the canary
+        // on it (and rolling back) would blame the release.
+        (
+            vec!["--simulate", "1", "--health-urls", "localhost:8080/health"],
+            "input `health-urls`: `localhost:8080/health` is not an `http://` or `https://` URL",
+        ),
+        (
+            vec![
+                "--simulate",
+                "1",
+                "--health-urls",
+                "https://ok.example/\nftp://x/",
+            ],
+            "input `health-urls`: `ftp://x/` is not an `http://` or `https://` URL",
+        ),
     ] {
         let (code, _, stderr, _) = gate(&args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
