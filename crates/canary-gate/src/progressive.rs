@@ -486,6 +486,13 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
                 say(&format!("interval {k}: {note}"));
             }
             latest_blind.clone_from(&read.blind);
+            // A query Prometheus cannot parse is refused again at every interval: a typo in
+            // the inputs, not missing data to wait out until `max-duration`.
+            let refused = read
+                .gaps
+                .iter()
+                .find(|g| g.why.contains(crate::prom::REFUSED))
+                .map(|g| g.why.clone());
             out.intervals.push(IntervalRecord {
                 interval: k,
                 at_secs: feed.elapsed(),
@@ -493,6 +500,12 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
                 read,
                 status,
             });
+            if let Some(why) = refused {
+                out.aborted = Some(format!(
+                    "Prometheus refused a query as malformed ({why}): check `canary-selector`, `baseline-selector`, `requests-metric`, `status-label` and `latency-metric`"
+                ));
+                break 'steps;
+            }
             if matches!(status, Verdict::Fail | Verdict::Pass) {
                 stopped = Some(status);
                 break 'steps;

@@ -27,6 +27,9 @@ const MAX_COUNTER: f64 = 9_007_199_254_740_992.0;
 const MAX_RESPONSE: usize = 32 * 1024 * 1024;
 /// Queries that run at once: one interval's, two arms of three (requests, errors, latency).
 pub const PARALLEL_QUERIES: usize = 6;
+/// How a query error starts when Prometheus refused the query itself as malformed (a
+/// selector or metric name it cannot parse): every later interval would be refused alike.
+pub const REFUSED: &str = "HTTP 400, bad_data:";
 /// Bytes kept as they are in a query string (RFC 3986's unreserved characters).
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -283,6 +286,7 @@ impl Prometheus {
             format!("HTTP {status}, not a Prometheus API response: `{shown}`")
         })?;
         if envelope.status != "success" {
+            // `HTTP 400, bad_data: …` ([`REFUSED`]) for a query Prometheus cannot parse.
             return Err(format!(
                 "HTTP {status}, {}: {}",
                 envelope.error_type.unwrap_or_else(|| "error".into()),

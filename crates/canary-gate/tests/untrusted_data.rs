@@ -22,6 +22,8 @@ enum Answer {
     HostileLabel,
     /// Accept connections and never answer.
     Hang,
+    /// Refuse every query as Prometheus refuses one it cannot parse (HTTP 400, `bad_data`).
+    Refuse,
 }
 
 /// A Prometheus stand-in on 127.0.0.1 (`server.url("")`), answering for two minutes.
@@ -38,6 +40,13 @@ fn respond(target: &str, answer: Answer) -> Option<Vec<u8>> {
         Answer::CanaryErrors(bad) => (bad, "500"),
         Answer::HostileLabel => (|_| "NaN".to_owned(), HOSTILE),
         Answer::Hang => return None,
+        Answer::Refuse => {
+            return Some(reply(
+                "400 Bad Request",
+                "Content-Type: application/json\r\n",
+                br#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:26: parse error: unexpected identifier \"canary\" in label matching, expected string"}"#,
+            ));
+        }
     };
     let params: Vec<(String, String)> = target
         .split_once('?')
@@ -329,6 +338,36 @@ fn traffic_is_never_raised_while_prometheus_is_unreachable() {
         r.stdout.contains("holding weight 5 %"),
         "the log says the step is held: {context}"
     );
+}
+
+/// `canary-selector: track=canary` (unquoted): Prometheus refuses every query as malformed,
+/// and would until `max-duration` (30 minutes by default) — the rollout stops at the first
+/// interval instead, saying which inputs to check, with the outputs written.
+#[test]
+fn a_query_prometheus_refuses_as_malformed_stops_the_rollout_at_once() {
+    let prometheus = stand_in(Answer::Refuse);
+    let url = prometheus.url("");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = gate(
+        dir.path(),
+        &prometheus_args(&url, &["--max-duration", "60s"]),
+        Duration::from_secs(90),
+    );
+    let context = format!("{:?}: {}\n{}", r.elapsed, r.stdout, r.stderr);
+    // A correctness bound, not a benchmark: the first interval, far before max-duration.
+    assert!(r.elapsed < Duration::from_secs(20), "{context}");
+    assert_eq!(r.code, Some(1), "{context}");
+    assert_eq!(
+        r.output("verdict").as_deref(),
+        Some("inconclusive"),
+        "{context}"
+    );
+    assert!(
+        r.stdout
+            .contains("the rollout stopped: Prometheus refused a query as malformed"),
+        "{context}"
+    );
+    assert!(r.stdout.contains("`canary-selector`"), "{context}");
 }
 
 #[test]
