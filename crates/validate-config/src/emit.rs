@@ -2,6 +2,8 @@
 //! the step summary (always the full list, a table per file), the outputs, and the report in
 //! the chosen format. All escaping is hub-kit's.
 
+use std::path::Path;
+
 use hub_config::{Report, SchemaChoice, Severity};
 use hub_kit::md::{Cell, Markdown, code};
 use hub_kit::{Annotation, Level, Runner};
@@ -13,8 +15,36 @@ pub const MAX_ANNOTATIONS: usize = 50;
 /// Most table rows in the step summary (GitHub caps a summary at 1 MiB).
 pub const MAX_SUMMARY_ROWS: usize = 2_000;
 
-/// One annotation per diagnostic, up to [`MAX_ANNOTATIONS`] per level.
-pub fn annotate(runner: &mut Runner, report: &Report) -> std::io::Result<()> {
+/// The working directory's path inside the checkout (`GITHUB_WORKSPACE`), as a prefix
+/// (`services/api/`) that makes a report path the repository-relative one GitHub places
+/// annotations and code-scanning alerts by; empty at the checkout's root or outside it.
+pub fn repository_prefix(root: &Path, workspace: Option<&str>) -> String {
+    let Some(workspace) = workspace else {
+        return String::new();
+    };
+    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let (root, workspace) = (real(root), real(Path::new(workspace)));
+    let Ok(inside) = root.strip_prefix(&workspace) else {
+        return String::new();
+    };
+    inside
+        .components()
+        .map(|c| format!("{}/", c.as_os_str().to_string_lossy()))
+        .collect()
+}
+
+/// `report` with every path behind `prefix` (see [`repository_prefix`]).
+pub fn from_repository_root(report: &Report, prefix: &str) -> Report {
+    let mut report = report.clone();
+    for file in &mut report.files {
+        file.path.insert_str(0, prefix);
+    }
+    report
+}
+
+/// One annotation per diagnostic, up to [`MAX_ANNOTATIONS`] per level; paths behind
+/// `prefix` (see [`repository_prefix`]).
+pub fn annotate(runner: &mut Runner, report: &Report, prefix: &str) -> std::io::Result<()> {
     let mut emitted = [0usize; 2];
     for file in &report.files {
         for d in &file.diagnostics {
@@ -27,7 +57,7 @@ pub fn annotate(runner: &mut Runner, report: &Report) -> std::io::Result<()> {
                 continue;
             }
             let mut at = Annotation::at(
-                file.path.clone(),
+                format!("{prefix}{}", file.path),
                 d.span.start.line as u64,
                 d.span.start.column as u64,
             )

@@ -50,8 +50,15 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
         &loader,
     )?;
 
+    // GitHub places annotations and code-scanning alerts by repository-relative paths; the
+    // text and JSON reports stay relative to the working directory.
+    let prefix = if runner.in_actions() {
+        emit::repository_prefix(&root, env.get_non_empty(hub_kit::vars::GITHUB_WORKSPACE))
+    } else {
+        String::new()
+    };
     if runner.in_actions() {
-        emit::annotate(runner, &report)?;
+        emit::annotate(runner, &report, &prefix)?;
     }
     for note in &notes {
         runner.warning(note, &hub_kit::Annotation::default())?;
@@ -113,6 +120,13 @@ fn run(args: &Args, env: &Env, runner: &mut Runner) -> anyhow::Result<ExitCode> 
 
     // SARIF for code scanning goes to its own file: inside Actions stdout is fenced.
     let sarif = || {
+        let rooted;
+        let report = if prefix.is_empty() {
+            &report
+        } else {
+            rooted = emit::from_repository_root(&report, &prefix);
+            &rooted
+        };
         let sarif = report.to_sarif(
             "hub-validate-config",
             env!("CARGO_PKG_VERSION"),

@@ -1548,3 +1548,46 @@ fn the_schema_file_is_not_checked_against_itself_when_a_walk_finds_it() {
         named.stdout
     );
 }
+
+/// With `working-directory: invalid`, annotations and SARIF name files from the repository's
+/// root (`GITHUB_WORKSPACE`), where GitHub and code scanning look for them; the text report
+/// stays relative to the working directory.
+#[test]
+fn annotations_and_sarif_name_files_from_the_repository_root() {
+    let dir = workdir();
+    let sub = dir.path().join("invalid");
+    let workspace = dir.path().display().to_string();
+    let run = run(
+        &sub,
+        &[
+            "--schema",
+            "../schema.json",
+            "--sarif-file",
+            "out.sarif",
+            "unknown-key.yaml",
+        ],
+        &[("GITHUB_WORKSPACE", &workspace)],
+        true,
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("file=invalid/unknown-key.yaml,line=6,endLine=6,col=3"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\nunknown-key.yaml:6:3: error[schema/additionalProperties]"),
+        "{}",
+        run.stdout
+    );
+    let sarif: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(sub.join("out.sarif")).expect("because the SARIF is written"),
+    )
+    .expect("because it is JSON");
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "invalid/unknown-key.yaml"
+    );
+}
