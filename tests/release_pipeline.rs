@@ -250,11 +250,10 @@ fn check_assets(tmp: &Path, server: &TestServer, tag: &str) -> Vec<u64> {
         let bin = format!("./hub-{p}");
         let help = sh(&dir.join("x"), &bin, &["--help"]);
         assert!(help.contains(&format!("Usage: hub-{p}")), "{help}");
-        // rollback's and canary-gate's `--version` would be an input, not the suite's version.
-        if !["rollback", "canary-gate"].contains(&p.as_str()) {
-            let out = sh(&dir.join("x"), &bin, &["--version"]);
-            assert_eq!(out.trim(), format!("hub-{p} {}", suite_version()));
-        }
+        // rollback's `--version` is the version to roll back to: its own is `-V`.
+        let flag = if p == "rollback" { "-V" } else { "--version" };
+        let out = sh(&dir.join("x"), &bin, &[flag]);
+        assert_eq!(out.trim(), format!("hub-{p} {}", suite_version()));
     }
     assets.iter().map(|a| a["id"].as_u64().unwrap()).collect()
 }
