@@ -48,11 +48,47 @@ where
     ExitCode::from(exit::FAILURE)
 }
 
-/// Note appended to every binary's `--help`.
-pub const INPUTS_HELP: &str = "Every option can also be given as the action input of the same name: \
-`--tag-prefix v` is `INPUT_TAG-PREFIX=v` (as the runner sets for `with: tag-prefix: v`). \
-A flag on the command line wins over the input. Boolean inputs accept only true/True/TRUE/false/False/FALSE.\n\n\
-Exit status: 0 success, 1 a failure to act on, 2 a usage error.";
+/// The note appended to every binary's `--help`, with an example from its own options: the
+/// first that takes a value and has a default or possible values to show.
+pub fn inputs_help(cmd: &clap::Command) -> String {
+    // Each option that takes a value, with a value to show: its default, else its first
+    // possible value.
+    let options: Vec<(&str, Option<String>)> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !matches!(a.get_id().as_str(), "help" | "version"))
+        .filter(|a| matches!(a.get_action(), ArgAction::Set | ArgAction::Append))
+        .filter_map(|a| {
+            let value = a
+                .get_default_values()
+                .first()
+                .and_then(|v| v.to_str())
+                .filter(|v| !v.is_empty())
+                .map(String::from)
+                .or_else(|| {
+                    a.get_possible_values()
+                        .first()
+                        .map(|v| v.get_name().to_string())
+                });
+            Some((a.get_long()?, value))
+        })
+        .collect();
+    let example = options
+        .iter()
+        .find_map(|(long, value)| Some((*long, value.clone()?)))
+        .or_else(|| options.first().map(|(long, _)| (*long, "…".to_string())));
+    let example = example.map_or(String::new(), |(long, value)| {
+        format!(
+            ": `--{long} {value}` is `INPUT_{}={value}` (as the runner sets for `with: {long}: {value}`)",
+            long.to_ascii_uppercase()
+        )
+    });
+    format!(
+        "Every option can also be given as the action input of the same name{example}. \
+         A flag on the command line wins over the input. Boolean inputs accept only \
+         true/True/TRUE/false/False/FALSE.\n\n\
+         Exit status: 0 success, 1 a failure to act on, 2 a usage error."
+    )
+}
 
 /// The command line an action sees, when it is not the process's own: set once by the
 /// multi-call `hub` binary before it calls the action (`hub semver-bump --dry-run` runs
@@ -92,7 +128,9 @@ where
     S: Into<OsString> + Clone,
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    let cmd = T::command().after_long_help(INPUTS_HELP);
+    let cmd = T::command();
+    let help = inputs_help(&cmd);
+    let cmd = cmd.after_long_help(help);
     // No inputs at all (a CLI run): the command line is all there is, one parse.
     let any_input = env
         .iter()
@@ -356,6 +394,27 @@ mod tests {
             assert_eq!(commands[0].0, "error", "{text}");
             assert!(commands[0].1.contains("owned") || commands[0].1.contains("yes"));
         }
+    }
+
+    #[test]
+    fn the_help_note_takes_its_example_from_the_binarys_own_options() {
+        let help = inputs_help(&Args::command());
+        assert!(
+            help.contains("`--tag-prefix v` is `INPUT_TAG-PREFIX=v`"),
+            "{help}"
+        );
+        #[derive(Parser, Debug)]
+        struct OnlyFlags {
+            #[arg(long)]
+            dry_run: bool,
+        }
+        let help = inputs_help(&OnlyFlags::command());
+        assert!(
+            help.starts_with(
+                "Every option can also be given as the action input of the same name. "
+            ),
+            "{help}"
+        );
     }
 
     #[test]
