@@ -207,10 +207,15 @@ impl Diagnostic {
 }
 
 /// Shows an untrusted value inside a message: in backticks, control characters escaped (a key
-/// with a newline stays on one line), long values cut to 80 characters with `…`.
+/// with a newline stays on one line), long values cut to 80 characters with `…`, the empty
+/// string as `""`.
 #[must_use]
 pub fn quote(value: &str) -> String {
     const MAX: usize = 80;
+    // An empty value reads as `""`, not as two backticks with nothing between them.
+    if value.is_empty() {
+        return "`\"\"`".to_string();
+    }
     let mut out = String::with_capacity(value.len().min(MAX) + 4);
     out.push('`');
     for (count, c) in value.chars().enumerate() {
@@ -251,6 +256,7 @@ mod tests {
     #[test]
     fn quote_keeps_data_on_one_line() {
         check("timeout", "`timeout`");
+        check("", "`\"\"`");
         check("a\n::error::x", "`a\\n::error::x`");
         check("tab\there\r", "`tab\\there\\r`");
         check("back`tick", "`back'tick`");

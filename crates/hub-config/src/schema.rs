@@ -797,7 +797,19 @@ fn message_for(error: &ValidationError<'_>) -> String {
         ValidationErrorKind::ExclusiveMaximum { limit } => {
             format!("{v} must be less than `{limit}`")
         }
-        ValidationErrorKind::MinLength { limit } if *limit == 1 => format!("{v} must not be empty"),
+        ValidationErrorKind::MinLength { limit } if *limit == 1 => {
+            // The value is the empty string: name its key instead (`apiKey` must not be empty).
+            let pointer = error.instance_path().as_str();
+            match pointer.rsplit_once('/').map(|(_, key)| key) {
+                Some(key) if !key.is_empty() && !key.bytes().all(|b| b.is_ascii_digit()) => {
+                    format!(
+                        "{} must not be empty",
+                        quote(&key.replace("~1", "/").replace("~0", "~"))
+                    )
+                }
+                _ => "the value must not be empty".to_string(),
+            }
+        }
         ValidationErrorKind::MinLength { limit } => format!(
             "{v} is shorter than {} ({n})",
             plural(*limit, "character", "characters")

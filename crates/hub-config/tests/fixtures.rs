@@ -93,7 +93,7 @@ fn version_pattern() {
 #[test]
 fn provider_errors_point_at_the_provider() {
     insta::assert_snapshot!(check("invalid/provider-errors.yaml"), @"
-    7:15 error[schema/minLength] `` must not be empty (#/$defs/provider/properties/apiKey/minLength)
+    7:15 error[schema/minLength] `apiKey` must not be empty (#/$defs/provider/properties/apiKey/minLength)
     8:18 error[schema/exclusiveMinimum] `0` must be greater than `0` (#/$defs/provider/properties/rateLimit/exclusiveMinimum)
     9:5 error[schema/required] missing required property `apiKey` (#/$defs/provider/required)
     9:5 warning[rule/provider-api-key] provider `openai` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for

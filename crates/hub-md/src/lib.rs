@@ -50,8 +50,13 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Renders untrusted text as inline code. The fence is longer than any run of backticks
-/// inside, and newlines are folded to spaces (code spans cannot hold them).
+/// inside, and newlines are folded to spaces (code spans cannot hold them); empty text is
+/// nothing (Markdown has no empty code span).
 pub fn code(text: &str) -> String {
+    // Markdown has no empty code span: two backticks would show as they are.
+    if text.is_empty() {
+        return String::new();
+    }
     let one_line = text.replace(['\r', '\n'], " ");
     let fence = "`".repeat(longest_run(&one_line, '`') + 1);
     let pad = if one_line.starts_with('`') || one_line.ends_with('`') {

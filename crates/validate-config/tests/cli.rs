@@ -118,7 +118,7 @@ fn fixtures_as_text_outside_actions() {
     invalid/latin1.yaml:3:15: error[not-utf8]: file is not valid UTF-8; save the file as UTF-8
     invalid/missing-models.toml:1:1: error[schema/required]: missing required property `models`
     invalid/provider-errors.yaml:6:5: warning[rule/provider-api-key]: provider `anthropic` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for
-    invalid/provider-errors.yaml:7:15: error[schema/minLength]: `` must not be empty
+    invalid/provider-errors.yaml:7:15: error[schema/minLength]: `apiKey` must not be empty
     invalid/provider-errors.yaml:8:18: error[schema/exclusiveMinimum]: `0` must be greater than `0`
     invalid/provider-errors.yaml:9:5: error[schema/required]: missing required property `apiKey`
     invalid/provider-errors.yaml:9:5: warning[rule/provider-api-key]: provider `openai` is not in the `KEYED_PROVIDERS` rule variable, the providers this deployment has API keys for
