@@ -118,13 +118,7 @@ pub fn finish<S: Serialize>(
             let blind = if report.blind.is_empty() {
                 "no metric reached a decision".to_owned()
             } else {
-                // Why the last blind interval saw nothing (Prometheus unreachable, a query
-                // refused), so the error says the cause, not only that there was no data.
-                let cause = report.blind_intervals.last().map_or(String::new(), |b| {
-                    let first = b.why.split("; ").next().unwrap_or(&b.why);
-                    format!("; interval {}, {}: {first}", b.interval, b.metric)
-                });
-                format!("blind: {}{cause}", report.blind.join(", "))
+                format!("blind: {}", report.blind.join(", "))
             };
             match on_inconclusive {
                 OnInconclusive::Fail => {
