@@ -3,11 +3,21 @@
 //! The tree is built here rather than by a loader so that every key and value gets a position,
 //! duplicate keys are reported, nesting is bounded without recursion, and alias expansion is
 //! charged against a node budget: a billion-laughs file stops after `max_alias_nodes` nodes in
-//! milliseconds instead of exhausting memory. Merge keys (`<<`) are YAML 1.1 and are read as
-//! ordinary keys, as YAML 1.2 parsers (and GitHub Actions) do.
+//! milliseconds instead of exhausting memory.
+//!
+//! Merge keys (`<<`, YAML 1.1's <https://yaml.org/type/merge.html>) are expanded as
+//! check-jsonschema's PyYAML/ruamel.yaml and ajv-cli's js-yaml expand them, since Compose and
+//! GitLab CI files rely on them: in a mapping, a plain `<<` key (or one tagged `!!merge`) whose
+//! value is a mapping, an alias of one or a sequence of them brings in their entries; the
+//! mapping's own keys win wherever they are written, and in a sequence earlier mappings win over
+//! later ones. A merged entry keeps the position where it is written (in the anchored mapping);
+//! a key written in the mapping that overrides a merged one is no duplicate. A quoted `"<<"` is
+//! an ordinary key; a `<<` of anything else (a scalar, null, a sequence holding one) is an error
+//! at the value, as both libraries refuse it. A merge copies only what its aliases were already
+//! charged for, so merges stay within `max_alias_nodes` too.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use serde_json::{Map, Number, Value};
@@ -114,6 +124,9 @@ fn scan_error(error: &ScanError, lines: &Lines) -> Diagnostic {
 struct Anchored {
     value: Value,
     entries: Vec<(String, NodeSpans)>,
+    /// The YAML 1.1 words inside it, relative like `entries`, so that an alias (or a merge of
+    /// one) is told about a `yes` it copies as its anchor is.
+    words: Vec<String>,
 }
 
 enum Container {
@@ -121,10 +134,25 @@ enum Container {
     Map {
         map: Map<String, Value>,
         /// The key read and waiting for its value.
-        pending: Option<(String, Span)>,
-        /// Line of each key seen, for duplicate reports.
+        pending: Option<Key>,
+        /// Line of each key written in the mapping, for duplicate reports.
         lines: HashMap<String, usize>,
+        /// Keys a merge (`<<`) brought in: one written in the mapping overrides them silently.
+        merged: HashSet<String>,
+        /// YAML 1.1 words a merge brought in, with their key: those of a key still merged when
+        /// the mapping ends join the document's.
+        merged_words: Vec<(String, String)>,
+        /// Line of the first merge key, for a second one's report.
+        merge_line: Option<usize>,
     },
+}
+
+/// A mapping key read and waiting for its value.
+struct Key {
+    text: String,
+    span: Span,
+    /// A merge key (`<<` plain, or tagged `!!merge`): its value is merged, not stored.
+    merge: bool,
 }
 
 struct Frame {
@@ -216,6 +244,9 @@ impl Builder {
                     map: Map::new(),
                     pending: None,
                     lines: HashMap::new(),
+                    merged: HashSet::new(),
+                    merged_words: Vec::new(),
+                    merge_line: None,
                 };
                 self.open(container, anchor, span)?;
             }
@@ -236,24 +267,23 @@ impl Builder {
                 },
                 Container::Map { pending: None, .. } => Slot::Key,
                 Container::Map {
-                    pending: Some((key, key_span)),
-                    ..
+                    pending: Some(key), ..
                 } => Slot::Value {
-                    pointer: push_pointer(&frame.pointer, key),
-                    key: *key_span,
+                    pointer: push_pointer(&frame.pointer, &key.text),
+                    key: key.span,
                 },
             },
         }
     }
 
-    fn set_key(&mut self, key: String, span: Span) {
+    fn set_key(&mut self, text: String, span: Span, merge: bool) {
         let doc = self.doc();
         if let Some(Frame {
             container: Container::Map { pending, .. },
             ..
         }) = doc.stack.last_mut()
         {
-            *pending = Some((key, span));
+            *pending = Some(Key { text, span, merge });
         }
     }
 
@@ -289,10 +319,16 @@ impl Builder {
                                 value: span,
                             },
                         )],
+                        words: Vec::new(),
                     },
                 );
             }
-            self.set_key(text.to_owned(), span);
+            // As PyYAML and js-yaml resolve it: the plain `<<`, or any key tagged `!!merge`.
+            let merge = match tag.as_deref() {
+                None => style == ScalarStyle::Plain && text == "<<",
+                Some(tag) => tag.is_yaml_core_schema() && tag.suffix == "merge",
+            };
+            self.set_key(text.to_owned(), span, merge);
             return Ok(());
         }
         let (value, warning) = resolve_scalar(text, style, tag.as_deref(), span);
@@ -359,7 +395,20 @@ impl Builder {
         doc.entries[frame.entry].1.value.end = end;
         let value = match frame.container {
             Container::Seq(items) => Value::Array(items),
-            Container::Map { map, .. } => Value::Object(map),
+            Container::Map {
+                map,
+                merged,
+                merged_words,
+                ..
+            } => {
+                doc.yaml11_words.extend(
+                    merged_words
+                        .into_iter()
+                        .filter(|(key, _)| merged.contains(key))
+                        .map(|(_, word)| word),
+                );
+                Value::Object(map)
+            }
         };
         self.finish(value, frame.pointer, frame.anchor, frame.entry)
     }
@@ -390,7 +439,7 @@ impl Builder {
                 }
                 other => other.to_string(),
             };
-            self.set_key(key, span);
+            self.set_key(key, span, false);
             return Ok(());
         }
         let cost = anchored.entries.len();
@@ -423,6 +472,12 @@ impl Builder {
             })
             .collect();
         doc.entries.extend(copied);
+        let words: Vec<String> = anchored
+            .words
+            .iter()
+            .map(|relative| format!("{pointer}{relative}"))
+            .collect();
+        doc.yaml11_words.extend(words);
         // An alias is not itself anchored.
         self.finish(value, pointer, 0, entry)
     }
@@ -439,11 +494,17 @@ impl Builder {
                 .iter()
                 .map(|(p, s)| (p[pointer.len()..].to_owned(), *s))
                 .collect();
+            let words = &doc.yaml11_words;
+            let words = words[words.len() - words_under(words, &pointer)..]
+                .iter()
+                .map(|word| word[pointer.len()..].to_owned())
+                .collect();
             doc.anchors.insert(
                 anchor,
                 Anchored {
                     value: value.clone(),
                     entries,
+                    words,
                 },
             );
         }
@@ -456,32 +517,193 @@ impl Builder {
                     map,
                     pending,
                     lines,
+                    merged,
+                    merged_words,
+                    merge_line,
                 } => {
-                    let (key, key_span) = pending
+                    let key = pending
                         .take()
                         .expect("because a mapping value always follows its key");
-                    if let Some(first_line) = lines.insert(key.clone(), key_span.start.line) {
-                        duplicate = Some((key.clone(), key_span, first_line));
+                    if key.merge {
+                        // A second `<<` is a duplicate key (ruamel.yaml refuses it; js-yaml
+                        // merges it after the first, PyYAML before): merged after the first.
+                        if let Some(first_line) = *merge_line {
+                            duplicate = Some(
+                                Diagnostic::error(
+                                    Code::DuplicateKey,
+                                    "duplicate merge key `<<`",
+                                    key.span,
+                                )
+                                .with_pointer(frame.pointer.clone())
+                                .with_suggestion(format!(
+                                    "merge them from one key, as in `<<: [*first, *second]` (earlier mappings win): the key is also on line {first_line}"
+                                )),
+                            );
+                        } else {
+                            *merge_line = Some(key.span.start.line);
+                        }
+                        let into = Merge {
+                            map,
+                            merged,
+                            merged_words,
+                            pointer: &frame.pointer,
+                        };
+                        into.merge(
+                            value,
+                            &pointer,
+                            entry,
+                            &mut doc.entries,
+                            &mut doc.yaml11_words,
+                        )?;
+                    } else {
+                        merged.remove(&key.text);
+                        if let Some(first_line) =
+                            lines.insert(key.text.clone(), key.span.start.line)
+                        {
+                            duplicate = Some(
+                                Diagnostic::error(
+                                    Code::DuplicateKey,
+                                    format!("duplicate key {}", quote(&key.text)),
+                                    key.span,
+                                )
+                                .with_pointer(pointer)
+                                .with_suggestion(format!(
+                                    "remove one of them: the key is also on line {first_line} and the last one wins"
+                                )),
+                            );
+                        }
+                        map.insert(key.text, value);
                     }
-                    map.insert(key, value);
                 }
             },
         }
-        if let Some((key, key_span, first_line)) = duplicate {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    Code::DuplicateKey,
-                    format!("duplicate key {}", quote(&key)),
-                    key_span,
-                )
-                .with_pointer(pointer)
-                .with_suggestion(format!(
-                    "remove one of them: the key is also on line {first_line} and the last one wins"
-                )),
-            );
+        if let Some(duplicate) = duplicate {
+            self.diagnostics.push(duplicate);
         }
         Ok(())
     }
+}
+
+/// The mapping a merge key's value goes into.
+struct Merge<'a> {
+    map: &'a mut Map<String, Value>,
+    merged: &'a mut HashSet<String>,
+    merged_words: &'a mut Vec<(String, String)>,
+    /// The mapping's pointer.
+    pointer: &'a str,
+}
+
+impl Merge<'_> {
+    /// Merges `value`, the value of the `<<` key at `at` whose positions are `entries[entry..]`
+    /// (and whose YAML 1.1 words end `words`): each mapping's keys the mapping does not hold yet
+    /// are added, their positions moved from under `<<` to the mapping and their words kept
+    /// aside until the mapping ends (a key written later may override them), the rest of `<<`'s
+    /// dropped.
+    fn merge(
+        self,
+        value: Value,
+        at: &str,
+        entry: usize,
+        entries: &mut Vec<(String, NodeSpans)>,
+        words: &mut Vec<String>,
+    ) -> Result<()> {
+        let written = entries.split_off(entry);
+        let (sources, depth) = match value {
+            Value::Object(map) => (vec![(String::new(), map)], 1),
+            Value::Array(items) => {
+                let mut sources = Vec::with_capacity(items.len());
+                for (index, item) in items.into_iter().enumerate() {
+                    let item_pointer = push_pointer(at, &index.to_string());
+                    match item {
+                        Value::Object(map) => {
+                            sources.push((item_pointer[at.len()..].to_owned(), map))
+                        }
+                        other => {
+                            let span = written
+                                .iter()
+                                .find(|(p, _)| *p == item_pointer)
+                                .map_or(written[0].1.value, |(_, spans)| spans.value);
+                            return Err(not_mergeable(&other, span));
+                        }
+                    }
+                }
+                (sources, 2)
+            }
+            other => return Err(not_mergeable(&other, written[0].1.value)),
+        };
+        // Relative pointer of each taken entry under `<<` → its key and pointer in the mapping.
+        let mut taken: HashMap<String, (String, String)> = HashMap::new();
+        for (prefix, source) in sources {
+            for (key, value) in source {
+                if self.map.contains_key(&key) {
+                    continue;
+                }
+                taken.insert(
+                    push_pointer(&prefix, &key),
+                    (key.clone(), push_pointer(self.pointer, &key)),
+                );
+                self.merged.insert(key.clone());
+                self.map.insert(key, value);
+            }
+        }
+        let moved = |pointer: &str| -> Option<(&str, String)> {
+            let relative = pointer.strip_prefix(at)?;
+            // The first `depth` segments name the entry (`/key`, or `/index/key` in a sequence).
+            let cut = relative
+                .get(1..)?
+                .match_indices('/')
+                .nth(depth - 1)
+                .map_or(relative.len(), |(slash, _)| slash + 1);
+            let (key, target) = taken.get(&relative[..cut])?;
+            Some((key, format!("{target}{}", &relative[cut..])))
+        };
+        entries.extend(
+            written
+                .into_iter()
+                .filter_map(|(pointer, spans)| Some((moved(&pointer)?.1, spans))),
+        );
+        let under = words_under(words, at);
+        self.merged_words.extend(
+            words
+                .drain(words.len() - under..)
+                .filter_map(|word| moved(&word).map(|(key, word)| (key.to_owned(), word))),
+        );
+        Ok(())
+    }
+}
+
+/// How many of the last `words` are `pointer` or inside it: words are recorded in document order,
+/// so those of a node just complete end the list.
+fn words_under(words: &[String], pointer: &str) -> usize {
+    words
+        .iter()
+        .rev()
+        .take_while(|word| {
+            word.strip_prefix(pointer)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .count()
+}
+
+/// A merge key's value that is not a mapping (or an item of its sequence that is not).
+fn not_mergeable(value: &Value, span: Span) -> Box<Diagnostic> {
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a sequence",
+        Value::Object(_) => "a mapping",
+    };
+    Diagnostic::error(
+        Code::Syntax,
+        format!(
+            "a merge key `<<` takes a mapping, an alias of one or a sequence of them, not {kind}"
+        ),
+        span,
+    )
+    .with_suggestion("quote the key (`\"<<\"`) to read it as an ordinary key")
+    .into()
 }
 
 fn slot_pointer(slot: &Slot) -> String {
@@ -826,5 +1048,171 @@ mod tests {
     #[test]
     fn nesting_is_bounded() {
         check!("[".repeat(10_000), @"error[syntax] 1:256-1:256: recursion limit exceeded");
+    }
+
+    #[test]
+    fn merge_keys_lose_to_the_mapping_own_keys_before_and_after() {
+        check!("base: &base\n  image: web\n  port: 1\n  tag: v1\nsvc:\n  port: 80\n  <<: *base\n  tag: v2\n", @r#"
+        doc 0: {"base":{"image":"web","port":1,"tag":"v1"},"svc":{"image":"web","port":80,"tag":"v2"}}
+          "" value 1:1-9:1
+          "/base" key 1:1-1:5 value 1:7-5:1
+          "/base/image" key 2:3-2:8 value 2:10-2:13
+          "/base/port" key 3:3-3:7 value 3:9-3:10
+          "/base/tag" key 4:3-4:6 value 4:8-4:10
+          "/svc" key 5:1-5:4 value 6:3-9:1
+          "/svc/image" key 2:3-2:8 value 2:10-2:13
+          "/svc/port" key 6:3-6:7 value 6:9-6:11
+          "/svc/tag" key 8:3-8:6 value 8:8-8:10
+        "#);
+    }
+
+    #[test]
+    fn a_sequence_of_merges_earlier_mappings_win() {
+        check!("a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b, {w: 0, v: 4}]\n  w: 3\n", @r#"
+        doc 0: {"a":{"x":1,"y":1},"b":{"y":2,"z":2},"c":{"v":4,"w":3,"x":1,"y":1,"z":2}}
+          "" value 1:1-6:1
+          "/a" key 1:1-1:2 value 1:4-1:19
+          "/a/x" key 1:8-1:9 value 1:11-1:12
+          "/a/y" key 1:14-1:15 value 1:17-1:18
+          "/b" key 2:1-2:2 value 2:4-2:19
+          "/b/y" key 2:8-2:9 value 2:11-2:12
+          "/b/z" key 2:14-2:15 value 2:17-2:18
+          "/c" key 3:1-3:2 value 4:3-6:1
+          "/c/v" key 4:23-4:24 value 4:26-4:27
+          "/c/w" key 5:3-5:4 value 5:6-5:7
+          "/c/x" key 1:8-1:9 value 1:11-1:12
+          "/c/y" key 1:14-1:15 value 1:17-1:18
+          "/c/z" key 2:14-2:15 value 2:17-2:18
+        "#);
+    }
+
+    #[test]
+    fn nested_merges_are_expanded_in_the_anchor() {
+        check!("a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b, z: 3}\n", @r#"
+        doc 0: {"a":{"x":1},"b":{"x":1,"y":2},"c":{"x":1,"y":2,"z":3}}
+          "" value 1:1-4:1
+          "/a" key 1:1-1:2 value 1:4-1:13
+          "/a/x" key 1:8-1:9 value 1:11-1:12
+          "/b" key 2:1-2:2 value 2:4-2:21
+          "/b/x" key 1:8-1:9 value 1:11-1:12
+          "/b/y" key 2:16-2:17 value 2:19-2:20
+          "/c" key 3:1-3:2 value 3:4-3:18
+          "/c/x" key 1:8-1:9 value 1:11-1:12
+          "/c/y" key 2:16-2:17 value 2:19-2:20
+          "/c/z" key 3:13-3:14 value 3:16-3:17
+        "#);
+    }
+
+    #[test]
+    fn an_overridden_merged_key_is_no_duplicate_but_two_written_ones_are() {
+        check!("a: &a {x: 1}\nb:\n  <<: *a\n  x: 2\n  x: 3\n", @r#"
+        doc 0: {"a":{"x":1},"b":{"x":3}}
+          "" value 1:1-6:1
+          "/a" key 1:1-1:2 value 1:4-1:13
+          "/a/x" key 1:8-1:9 value 1:11-1:12
+          "/b" key 2:1-2:2 value 3:3-6:1
+          "/b/x" key 5:3-5:4 value 5:6-5:7
+        error[duplicate-key] 5:3-5:4: duplicate key `x` (at "/b/x") -- remove one of them: the key is also on line 4 and the last one wins
+        "#);
+    }
+
+    #[test]
+    fn a_second_merge_key_is_a_duplicate_merged_after_the_first() {
+        check!("b:\n  <<: {x: 1}\n  <<: {x: 2, y: 2}\n", @r#"
+        doc 0: {"b":{"x":1,"y":2}}
+          "" value 1:1-4:1
+          "/b" key 1:1-1:2 value 2:3-4:1
+          "/b/x" key 2:8-2:9 value 2:11-2:12
+          "/b/y" key 3:14-3:15 value 3:17-3:18
+        error[duplicate-key] 3:3-3:5: duplicate merge key `<<` (at "/b") -- merge them from one key, as in `<<: [*first, *second]` (earlier mappings win): the key is also on line 2
+        "#);
+    }
+
+    #[test]
+    fn quoted_or_tagged_merge_keys() {
+        // Quoted, `<<` is an ordinary key (PyYAML and js-yaml resolve only the plain one).
+        check!("a: &a {x: 1}\nb: {\"<<\": *a}\nc: {'<<': *a}\n", @r#"
+        doc 0: {"a":{"x":1},"b":{"<<":{"x":1}},"c":{"<<":{"x":1}}}
+          "" value 1:1-4:1
+          "/a" key 1:1-1:2 value 1:4-1:13
+          "/a/x" key 1:8-1:9 value 1:11-1:12
+          "/b" key 2:1-2:2 value 2:4-2:14
+          "/b/<<" key 2:5-2:9 value 2:11-2:13
+          "/b/<</x" key 1:8-1:9 value 1:11-1:12
+          "/c" key 3:1-3:2 value 3:4-3:14
+          "/c/<<" key 3:5-3:9 value 3:11-3:13
+          "/c/<</x" key 1:8-1:9 value 1:11-1:12
+        "#);
+        // An explicit `!!merge` tag merges, as in PyYAML and js-yaml.
+        check!("a: &a {x: 1}\nb: {!!merge <<: *a}\n", @r#"
+        doc 0: {"a":{"x":1},"b":{"x":1}}
+          "" value 1:1-3:1
+          "/a" key 1:1-1:2 value 1:4-1:13
+          "/a/x" key 1:8-1:9 value 1:11-1:12
+          "/b" key 2:1-2:2 value 2:4-2:20
+          "/b/x" key 1:8-1:9 value 1:11-1:12
+        "#);
+    }
+
+    #[test]
+    fn a_merge_of_anything_but_mappings_is_an_error_at_the_value() {
+        check!("a: &a 1\nb:\n  <<: *a\n", @"error[syntax] 3:7-3:9: a merge key `<<` takes a mapping, an alias of one or a sequence of them, not a number -- quote the key (`\"<<\"`) to read it as an ordinary key");
+        check!("m: &m {x: 1}\nb:\n  <<: [*m, [1]]\n", @"error[syntax] 3:12-3:15: a merge key `<<` takes a mapping, an alias of one or a sequence of them, not a sequence -- quote the key (`\"<<\"`) to read it as an ordinary key");
+        check!("b:\n  <<:\n  c: 1\n", @"error[syntax] 2:5-2:5: a merge key `<<` takes a mapping, an alias of one or a sequence of them, not null -- quote the key (`\"<<\"`) to read it as an ordinary key");
+    }
+
+    #[test]
+    fn merged_yaml_1_1_words_are_reported_where_they_land() {
+        check!("b: {<<: {x: yes, y: no}, y: 1}\n", @r#"
+        doc 0: {"b":{"x":"yes","y":1}}
+          "" value 1:1-2:1
+          "/b" key 1:1-1:2 value 1:4-1:31
+          "/b/x" key 1:10-1:11 value 1:13-1:16
+          "/b/y" key 1:26-1:27 value 1:29-1:30
+          yaml11 word at "/b/x"
+        "#);
+    }
+
+    #[test]
+    fn aliased_and_merged_yaml_1_1_words_are_reported_where_they_land() {
+        check!("a: &a {x: yes, <<x: on}\nb: *a\nc: {<<x: 1, <<: *a}\nd: &d no\ne: [*d]\n", @r#"
+        doc 0: {"a":{"<<x":"on","x":"yes"},"b":{"<<x":"on","x":"yes"},"c":{"<<x":1,"x":"yes"},"d":"no","e":["no"]}
+          "" value 1:1-6:1
+          "/a" key 1:1-1:2 value 1:4-1:24
+          "/a/<<x" key 1:16-1:19 value 1:21-1:23
+          "/a/x" key 1:8-1:9 value 1:11-1:14
+          "/b" key 2:1-2:2 value 2:4-2:6
+          "/b/<<x" key 1:16-1:19 value 1:21-1:23
+          "/b/x" key 1:8-1:9 value 1:11-1:14
+          "/c" key 3:1-3:2 value 3:4-3:20
+          "/c/<<x" key 3:5-3:8 value 3:10-3:11
+          "/c/x" key 1:8-1:9 value 1:11-1:14
+          "/d" key 4:1-4:2 value 4:4-4:9
+          "/e" key 5:1-5:2 value 5:4-5:8
+          "/e/0" value 5:5-5:7
+          yaml11 word at "/a/x"
+          yaml11 word at "/a/<<x"
+          yaml11 word at "/b/x"
+          yaml11 word at "/b/<<x"
+          yaml11 word at "/c/x"
+          yaml11 word at "/d"
+          yaml11 word at "/e/0"
+        "#);
+    }
+
+    #[test]
+    fn billion_laughs_through_merges_is_refused() {
+        let mut bomb = String::from(
+            "a: &a {k0: lol, k1: lol, k2: lol, k3: lol, k4: lol, k5: lol, k6: lol, k7: lol, k8: lol}\n",
+        );
+        for level in 1..10u8 {
+            let prev = char::from(b'a' + level - 1);
+            let this = char::from(b'a' + level);
+            let items: Vec<String> = (0..9).map(|i| format!("m{i}: {{<<: *{prev}}}")).collect();
+            bomb.push_str(&format!("{this}: &{this} {{{}}}\n", items.join(", ")));
+        }
+        let started = std::time::Instant::now();
+        check!(bomb, @"error[alias-limit] 6:17-6:19: aliases expand to more than 100000 nodes (an alias bomb?) -- write the data out instead of nesting aliases");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }
