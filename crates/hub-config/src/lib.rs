@@ -22,7 +22,9 @@
 //!   validates worse with the boolean), since YAML 1.1 tools read it as a boolean; where the
 //!   schema wants a boolean, the type error suggests `true`/`false`. Keys are never warned
 //!   about: `on:` in every GitHub workflow is the string key GitHub reads.
-//! - **Merge keys** (`<<`) are YAML 1.1 and stay ordinary keys, as in YAML 1.2 parsers.
+//! - **Merge keys** (`<<`, YAML 1.1) are expanded as check-jsonschema's and ajv-cli's loaders
+//!   expand them (the mapping's own keys win; merged entries keep their anchored positions);
+//!   a quoted `"<<"` is an ordinary key.
 //! - **JSONC.** Comments and trailing commas are parsed, then reported as errors unless the
 //!   file is `.jsonc` or its schema sets `allowComments`/`allowTrailingCommas`.
 //! - **Duplicate keys** are errors at the second key; the last value wins, as in `JSON.parse`.
