@@ -279,6 +279,25 @@ fn arbitrary_bytes_never_panic_and_stay_inside_the_file() {
     }
 }
 
+/// Merge-key seeds (`<<` of aliases, sequences, inline and nested mappings, overrides, a quoted
+/// and a tagged key, a bad value, a bomb), mutated like the fixtures.
+const MERGE_SEEDS: [&str; 4] = [
+    "x-service: &service\n  image: web\n  privileged: yes\nx-log: &log {logging: {driver: j}}\nservices:\n  web:\n    port: 80\n    <<: [*service, *log]\n    image: web2\n  worker: {<<: *service, \"<<\": *log, !!merge <<: {a: 1}}\n",
+    "a: &a {x: 1, y: [1, 2]}\nb: &b\n  <<: *a\n  z: {w: yes}\nc:\n  <<: [*b, *a, {q: 1}]\n  <<: *a\n  x: 3\nd: {<<: *c}\n",
+    "s: &s 1\nm:\n  <<: [*s]\n  <<:\n  <<: {<<: {<<: {k: v}}}\n",
+    "a: &a {k0: 1, k1: 2, k2: 3}\nb: &b {m0: {<<: *a}, m1: {<<: *a}, m2: {<<: [*a, *a]}}\nc: &c {m0: {<<: *b}, m1: {<<: *b}, m2: *b}\nd: [*c, *c, {<<: *c}]\n",
+];
+
+#[test]
+fn mutated_merge_keys_never_panic_and_stay_inside_the_file() {
+    let mut rng = Rng::seeded(0x3E26_E0C0_F022_0001);
+    for _ in 0..cases() {
+        let seed = MERGE_SEEDS[rng.below(MERGE_SEEDS.len())].as_bytes();
+        run(Format::Yaml, seed);
+        run(Format::Yaml, &mutate(&mut rng, seed));
+    }
+}
+
 #[test]
 fn nesting_and_alias_limits_hold_for_generated_bombs() {
     let limits = Limits::default();
