@@ -35,6 +35,23 @@ pub fn bump_rules(lines: &[String]) -> Result<BumpRules, String> {
     Ok(rules)
 }
 
+/// The `prerelease` input: the channel that precedes the counter (`rc` gives `1.3.0-rc.N`),
+/// dot-separated identifiers of letters, digits and `-`; `None` when empty.
+pub fn prerelease(input: Option<&str>) -> Result<Option<String>, String> {
+    let Some(p) = input.map(str::trim).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    if p.split('.')
+        .all(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        Ok(Some(p.to_string()))
+    } else {
+        Err(format!(
+            "input `prerelease` must be dot-separated identifiers of letters, digits and `-`, got `{p}`"
+        ))
+    }
+}
+
 /// A version input (`initial-version`, `release-as`): a semantic version, a leading `v`
 /// allowed.
 pub fn version(name: &str, text: &str) -> Result<Version, String> {

@@ -67,21 +67,8 @@ impl Request {
     pub fn read(args: &Args, env: &Env) -> Result<Request> {
         let parse_version =
             |name: &str, v: &str| hub_release::inputs::version(name, v).map_err(usage);
-        let prerelease = args
-            .prerelease
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(String::from);
-        if let Some(p) = &prerelease
-            && !p.split('.').all(|id| {
-                !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            })
-        {
-            return Err(usage(format!(
-                "input `prerelease` must be dot-separated identifiers of letters, digits and `-`, got `{p}`"
-            )));
-        }
+        let prerelease =
+            hub_release::inputs::prerelease(args.prerelease.as_deref()).map_err(usage)?;
         let options = ReleaseOptions {
             major_on_zero: args.major_on_zero,
             initial_version: parse_version("initial-version", &args.initial_version)?,

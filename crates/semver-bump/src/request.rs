@@ -121,23 +121,8 @@ fn release_options(args: &Args) -> Result<ReleaseOptions> {
                 .map_err(|e| usage(format!("input `force`: {e}")))?,
         ),
     };
-    // Checked before any git read, as release-pr checks it: a channel is what follows
-    // `1.3.0-` before the counter.
-    let prerelease = args
-        .prerelease
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(String::from);
-    if let Some(p) = &prerelease
-        && !p
-            .split('.')
-            .all(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-    {
-        return Err(usage(format!(
-            "input `prerelease` must be dot-separated identifiers of letters, digits and `-`, got `{p}`"
-        )));
-    }
+    // Checked before any git read, by release-pr's rule (hub-release).
+    let prerelease = hub_release::inputs::prerelease(args.prerelease.as_deref()).map_err(usage)?;
     Ok(ReleaseOptions {
         major_on_zero: args.major_on_zero,
         initial_version: parse_version("initial-version", &args.initial_version)?,
