@@ -89,7 +89,9 @@ impl Request {
         // `none` for bare `1.2.3` tags (an empty action input means the default `v`), one
         // rule with semver-bump's and release-pr's.
         let pattern = hub_release::inputs::tag_pattern(&args.tag_prefix).map_err(usage)?;
-        check_paths(&args.path)?;
+        for p in &args.path {
+            hub_release::inputs::inside_repository("path", p).map_err(usage)?;
+        }
         let path = std::path::absolute(dir.join(&args.output))
             .with_context(|| format!("input `output`: `{}`", args.output.display()))?;
         Ok(Request {
@@ -157,19 +159,4 @@ fn layout(args: &Args, dir: &Path) -> Result<Layout> {
         (None, Some(l)) => Ok(l.clone()),
         (None, None) => Ok(Layout::default()),
     }
-}
-
-/// The `path` input's rule: paths from the repository root, so none may leave it (an
-/// absolute path, a `..` component) — git's "outside repository" is a usage error naming
-/// the input.
-fn check_paths(paths: &[String]) -> Result<()> {
-    for p in paths {
-        let p = p.trim();
-        if p.starts_with('/') || p.split(['/', '\\']).any(|c| c == "..") {
-            return Err(usage(format!(
-                "input `path`: `{p}` is outside the repository: give paths from the repository root (`services/api`)"
-            )));
-        }
-    }
-    Ok(())
 }

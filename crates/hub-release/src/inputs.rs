@@ -35,6 +35,19 @@ pub fn bump_rules(lines: &[String]) -> Result<BumpRules, String> {
     Ok(rules)
 }
 
+/// A path an input names from the repository's root (`path`, `version-files`,
+/// `changelog-path`): none may leave it — an absolute path or a `..` component is refused,
+/// naming the input.
+pub fn inside_repository(input: &str, path: &str) -> Result<(), String> {
+    let p = path.trim();
+    if p.starts_with('/') || p.split(['/', '\\']).any(|c| c == "..") {
+        return Err(format!(
+            "input `{input}`: `{p}` is outside the repository: give paths from the repository root"
+        ));
+    }
+    Ok(())
+}
+
 /// The `prerelease` input: the channel that precedes the counter (`rc` gives `1.3.0-rc.N`),
 /// dot-separated identifiers of letters, digits and `-`; `None` when empty.
 pub fn prerelease(input: Option<&str>) -> Result<Option<String>, String> {

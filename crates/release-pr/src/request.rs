@@ -95,21 +95,13 @@ impl Request {
             .filter(|f| !f.is_empty())
             .collect();
         for f in &version_files {
-            if f.starts_with('/') || f.split('/').any(|c| c == "..") {
-                return Err(usage(format!(
-                    "input `version-files`: `{f}` must be relative to the repository, without `..`"
-                )));
-            }
+            hub_release::inputs::inside_repository("version-files", f).map_err(usage)?;
         }
         // `none` (an empty action input means the default) or, on the command line, empty.
         let changelog =
             Some(args.changelog_path.trim().to_string()).filter(|c| !c.is_empty() && c != "none");
-        if let Some(c) = &changelog
-            && (c.starts_with('/') || c.split('/').any(|p| p == ".."))
-        {
-            return Err(usage(format!(
-                "input `changelog-path`: `{c}` must be relative to the repository, without `..`"
-            )));
+        if let Some(c) = &changelog {
+            hub_release::inputs::inside_repository("changelog-path", c).map_err(usage)?;
         }
         let release_branch = args
             .release_branch

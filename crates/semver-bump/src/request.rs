@@ -63,7 +63,9 @@ impl Request {
             ..hub_release::inputs::bump_rules(&args.bump_rules).map_err(usage)?
         };
         let pattern = hub_release::inputs::tag_pattern(&args.tag_prefix).map_err(usage)?;
-        check_paths(&args.path)?;
+        for p in &args.path {
+            hub_release::inputs::inside_repository("path", p).map_err(usage)?;
+        }
         let dir = args
             .repository_path
             .clone()
@@ -135,19 +137,4 @@ fn release_options(args: &Args) -> Result<ReleaseOptions> {
         prerelease,
         ..ReleaseOptions::default()
     })
-}
-
-/// The `path` input's rule: paths from the repository root, so none may leave it (an
-/// absolute path, a `..` component) — git's "outside repository" is a usage error naming
-/// the input.
-fn check_paths(paths: &[String]) -> Result<()> {
-    for p in paths {
-        let p = p.trim();
-        if p.starts_with('/') || p.split(['/', '\\']).any(|c| c == "..") {
-            return Err(usage(format!(
-                "input `path`: `{p}` is outside the repository: give paths from the repository root (`services/api`)"
-            )));
-        }
-    }
-    Ok(())
 }
