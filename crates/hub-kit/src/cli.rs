@@ -128,9 +128,13 @@ where
     S: Into<OsString> + Clone,
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    let cmd = T::command();
-    let help = inputs_help(&cmd);
-    let cmd = cmd.after_long_help(help);
+    let mut cmd = T::command();
+    // The note on inputs is read only by `--help` (and a `help` subcommand): built only then,
+    // not on every run.
+    if argv.iter().any(|a| a == "--help" || a == "help") {
+        let help = inputs_help(&cmd);
+        cmd = cmd.after_long_help(help);
+    }
     // No inputs at all (a CLI run): the command line is all there is, one parse.
     let any_input = env
         .iter()

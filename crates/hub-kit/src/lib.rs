@@ -49,6 +49,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub use command::{Annotation, Level};
 pub use env::{Env, vars};
 
+pub use runner::Runner;
+
 /// The system's temporary directory, also under WebAssembly, where `std::env::temp_dir`
 /// panics (`hub_wasi::temp_dir`: `$TMPDIR`, else `/tmp`).
 #[must_use]
@@ -62,4 +64,3 @@ pub fn temp_dir() -> std::path::PathBuf {
         std::env::temp_dir()
     }
 }
-pub use runner::Runner;
