@@ -799,13 +799,10 @@ fn message_for(error: &ValidationError<'_>) -> String {
         }
         ValidationErrorKind::MinLength { limit } if *limit == 1 => {
             // The value is the empty string: name its key instead (`apiKey` must not be empty).
-            let pointer = error.instance_path().as_str();
-            match pointer.rsplit_once('/').map(|(_, key)| key) {
+            let tokens = crate::position::pointer_tokens(error.instance_path().as_str());
+            match tokens.last() {
                 Some(key) if !key.is_empty() && !key.bytes().all(|b| b.is_ascii_digit()) => {
-                    format!(
-                        "{} must not be empty",
-                        quote(&key.replace("~1", "/").replace("~0", "~"))
-                    )
+                    format!("{} must not be empty", quote(key))
                 }
                 _ => "the value must not be empty".to_string(),
             }
