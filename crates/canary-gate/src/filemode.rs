@@ -375,6 +375,7 @@ pub fn gather(
         report: new_report("file", decision, rows, None, Vec::new(), metrics),
         charts,
         aborted: None,
+        unreachable: None,
     })
 }
 

@@ -115,11 +115,17 @@ pub fn finish<S: Serialize>(
             exit::FAILURE
         }
         Verdict::Inconclusive | Verdict::Continue => {
-            let blind = if report.blind.is_empty() {
+            let mut blind = if report.blind.is_empty() {
                 "no metric reached a decision".to_owned()
             } else {
                 format!("blind: {}", report.blind.join(", "))
             };
+            // In our own words: Prometheus's (untrusted) error is in the log and the report.
+            if let Some(k) = outcome.unreachable {
+                blind.push_str(&format!(
+                    "; Prometheus did not answer (last at interval {k}: the log and the report's `blind_intervals` say why)"
+                ));
+            }
             match on_inconclusive {
                 OnInconclusive::Fail => {
                     runner.error(

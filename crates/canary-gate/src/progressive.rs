@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::format::num;
 use crate::probe::{Health, Ran, run_step};
-use crate::prom::{ArmRead, Prometheus, Series, arm_sample, selector};
+use crate::prom::{ArmRead, Prometheus, QueryError, Series, arm_sample, selector};
 
 /// One interval as read, with what went wrong reading it (untrusted text).
 #[derive(Clone, Debug, Default, Serialize)]
@@ -42,6 +42,21 @@ pub struct Gap {
     pub part: &'static str,
     /// Why (untrusted text: Prometheus's errors and labels).
     pub why: String,
+    /// What kind of failure, for the run's decisions (not in the report: `why` says it).
+    #[serde(skip)]
+    pub cause: Cause,
+}
+
+/// The kind of a [`Gap`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Cause {
+    /// The data was missing or not a counter's, or some other query failure.
+    #[default]
+    Data,
+    /// Prometheus did not answer ([`QueryError::Unreachable`]).
+    Unreachable,
+    /// Prometheus refused the query as malformed ([`QueryError::Refused`]).
+    Refused,
 }
 
 /// A metric that could not see one interval.
@@ -491,7 +506,7 @@ pub fn run(plan: &Plan, feed: &mut dyn Feed, say: &mut dyn FnMut(&str)) -> Resul
             let refused = read
                 .gaps
                 .iter()
-                .find(|g| g.why.contains(crate::prom::REFUSED))
+                .find(|g| g.cause == Cause::Refused)
                 .map(|g| g.why.clone());
             out.intervals.push(IntervalRecord {
                 interval: k,
@@ -757,11 +772,12 @@ impl PromFeed {
                 })
                 .collect();
             let failures = (!health.is_empty()).then(|| health.round(until));
-            let results: Vec<Result<Vec<Series>, String>> = handles
+            let results: Vec<Result<Vec<Series>, QueryError>> = handles
                 .into_iter()
                 .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err("the query's thread panicked".to_owned()))
+                    h.join().unwrap_or_else(|_| {
+                        Err(QueryError::Other("the query's thread panicked".to_owned()))
+                    })
                 })
                 .collect();
             (results, failures)
@@ -773,11 +789,17 @@ impl PromFeed {
                     arm,
                     part,
                     why: format!("prometheus: {e}"),
+                    cause: match e {
+                        QueryError::Unreachable(_) => Cause::Unreachable,
+                        QueryError::Refused(_) => Cause::Refused,
+                        QueryError::Other(_) => Cause::Data,
+                    },
                 }),
                 Ok(s) if s.is_empty() && *part == "requests" => read.gaps.push(Gap {
                     arm,
                     part,
                     why: format!("no series for `{query}`"),
+                    cause: Cause::Data,
                 }),
                 Ok(_) => {}
             }
@@ -795,6 +817,7 @@ impl PromFeed {
                     arm,
                     part,
                     why: why.to_string(),
+                    cause: Cause::Data,
                 });
             }
         }
@@ -1197,6 +1220,7 @@ mod tests {
                         arm: "canary",
                         part: "errors",
                         why: "`NaN` is not a finite number".to_owned(),
+                        cause: Cause::Data,
                     });
                 }
                 Some(Read {

@@ -27,9 +27,27 @@ const MAX_COUNTER: f64 = 9_007_199_254_740_992.0;
 const MAX_RESPONSE: usize = 32 * 1024 * 1024;
 /// Queries that run at once: one interval's, two arms of three (requests, errors, latency).
 pub const PARALLEL_QUERIES: usize = 6;
-/// How a query error starts when Prometheus refused the query itself as malformed (a
-/// selector or metric name it cannot parse): every later interval would be refused alike.
-pub const REFUSED: &str = "HTTP 400, bad_data:";
+/// Why a query could not be read. The text is untrusted (Prometheus's error messages).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryError {
+    /// No answer: no connection, the exchange broke off, or no reply in time.
+    Unreachable(String),
+    /// Prometheus refused the query itself as malformed (HTTP 400 `bad_data`: a selector or
+    /// metric name it cannot parse): every later interval would be refused alike.
+    Refused(String),
+    /// Anything else: another error, an answer that is not the API's, an unexpected result.
+    Other(String),
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::Unreachable(why) => write!(f, "request failed: {why}"),
+            QueryError::Refused(why) => write!(f, "HTTP 400, bad_data: {why}"),
+            QueryError::Other(why) => f.write_str(why),
+        }
+    }
+}
 /// Bytes kept as they are in a query string (RFC 3986's unreserved characters).
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -255,10 +273,12 @@ impl Prometheus {
         path: &str,
         params: &[(&str, String)],
         deadline: Instant,
-    ) -> Result<Data, String> {
+    ) -> Result<Data, QueryError> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err("no time left for the query before `max-duration` ends".to_owned());
+            return Err(QueryError::Other(
+                "no time left for the query before `max-duration` ends".to_owned(),
+            ));
         }
         let query: Vec<String> = params
             .iter()
@@ -276,26 +296,32 @@ impl Prometheus {
             headers: self.headers.clone(),
         };
         let client = &self.clients[self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len()];
-        let resp = client
-            .get(&url, &request)
-            .map_err(|e| format!("request failed: {e}"))?;
+        let resp = client.get(&url, &request).map_err(|e| match e {
+            hub_http::Error::Connect { .. } | hub_http::Error::Timeout { .. } => {
+                QueryError::Unreachable(e.to_string())
+            }
+            other => QueryError::Other(format!("request failed: {other}")),
+        })?;
         let status = resp.status.as_u16();
         let body = String::from_utf8_lossy(&resp.body);
         let envelope: Envelope = serde_json::from_str(&body).map_err(|_| {
             let shown: String = body.chars().take(200).collect();
-            format!("HTTP {status}, not a Prometheus API response: `{shown}`")
+            QueryError::Other(format!(
+                "HTTP {status}, not a Prometheus API response: `{shown}`"
+            ))
         })?;
         if envelope.status != "success" {
-            // `HTTP 400, bad_data: …` ([`REFUSED`]) for a query Prometheus cannot parse.
-            return Err(format!(
-                "HTTP {status}, {}: {}",
-                envelope.error_type.unwrap_or_else(|| "error".into()),
-                envelope.error.unwrap_or_default()
-            ));
+            let kind = envelope.error_type.unwrap_or_else(|| "error".into());
+            let error = envelope.error.unwrap_or_default();
+            return Err(if status == 400 && kind == "bad_data" {
+                QueryError::Refused(error)
+            } else {
+                QueryError::Other(format!("HTTP {status}, {kind}: {error}"))
+            });
         }
         envelope
             .data
-            .ok_or_else(|| format!("HTTP {status}, a success without data"))
+            .ok_or_else(|| QueryError::Other(format!("HTTP {status}, a success without data")))
     }
 
     /// `query_range` from `start` to `end` (unix seconds) every `step` seconds, given up
@@ -307,7 +333,7 @@ impl Prometheus {
         end: f64,
         step: f64,
         deadline: Instant,
-    ) -> Result<Vec<Series>, String> {
+    ) -> Result<Vec<Series>, QueryError> {
         let data = self.get(
             "/api/v1/query_range",
             &[
@@ -319,20 +345,31 @@ impl Prometheus {
             deadline,
         )?;
         if data.result_type != "matrix" {
-            return Err(format!("expected a matrix, got `{}`", data.result_type));
+            return Err(QueryError::Other(format!(
+                "expected a matrix, got `{}`",
+                data.result_type
+            )));
         }
         Ok(data.result.into_iter().map(convert).collect())
     }
 
     /// An instant query at `time` (unix seconds), given up at `deadline`.
-    pub fn query(&self, query: &str, time: f64, deadline: Instant) -> Result<Vec<Series>, String> {
+    pub fn query(
+        &self,
+        query: &str,
+        time: f64,
+        deadline: Instant,
+    ) -> Result<Vec<Series>, QueryError> {
         let data = self.get(
             "/api/v1/query",
             &[("query", query.to_owned()), ("time", format!("{time:.3}"))],
             deadline,
         )?;
         if data.result_type != "vector" {
-            return Err(format!("expected a vector, got `{}`", data.result_type));
+            return Err(QueryError::Other(format!(
+                "expected a vector, got `{}`",
+                data.result_type
+            )));
         }
         Ok(data.result.into_iter().map(convert).collect())
     }
@@ -454,9 +491,9 @@ pub struct ArmRead {
 /// One arm's increments over `[t0, t1]` from the raw series of its three queries
 /// (`Err` when a query failed: that part is missing).
 pub fn arm_sample(
-    requests: &Result<Vec<Series>, String>,
-    errors: &Result<Vec<Series>, String>,
-    buckets: Option<&Result<Vec<Series>, String>>,
+    requests: &Result<Vec<Series>, QueryError>,
+    errors: &Result<Vec<Series>, QueryError>,
+    buckets: Option<&Result<Vec<Series>, QueryError>>,
     t0: f64,
     t1: f64,
 ) -> ArmRead {
@@ -563,7 +600,11 @@ mod tests {
                 Instant::now() + Duration::from_secs(10),
             )
             .expect_err("an API error");
-        assert_eq!(e, r#"HTTP 400, bad_data: 1:5: parse error: unexpected "}""#);
+        assert_eq!(
+            e.to_string(),
+            r#"HTTP 400, bad_data: 1:5: parse error: unexpected "}""#
+        );
+        assert!(matches!(e, QueryError::Refused(_)), "{e:?}");
         let request = server.requests().concat();
         assert!(request.starts_with("GET /api/v1/query_range?query=up%7Bjob%3D%22a%20b%22%7D&start=10.000&end=20.000&step=10.000 "), "{request}");
         let lower = request.to_ascii_lowercase();
@@ -688,7 +729,13 @@ mod tests {
         // No 5xx series: zero errors; a failed query: missing.
         let none = arm_sample(&requests, &Ok(Vec::new()), None, 0.0, 60.0);
         assert_eq!(none.sample.errors, Some(0.0));
-        let failed = arm_sample(&requests, &Err("down".into()), None, 0.0, 60.0);
+        let failed = arm_sample(
+            &requests,
+            &Err(QueryError::Unreachable("down".into())),
+            None,
+            0.0,
+            60.0,
+        );
         assert_eq!(failed.sample.errors, None);
         let blind = arm_sample(&Ok(Vec::new()), &Ok(Vec::new()), None, 0.0, 60.0);
         assert_eq!((blind.sample.requests, blind.sample.errors), (None, None));

@@ -11,7 +11,7 @@ use hub_kit::md::{Cell, Markdown};
 use serde::Serialize;
 
 use crate::format::num;
-use crate::progressive::{BlindInterval, Calibration, IntervalRecord, Run, StepRecord};
+use crate::progressive::{BlindInterval, Calibration, Cause, IntervalRecord, Run, StepRecord};
 
 /// One metric's line in the report and the summary table.
 #[derive(Clone, Debug, Serialize)]
@@ -251,12 +251,20 @@ pub struct Outcome<S: Serialize> {
     pub charts: Vec<Chart>,
     /// An operational failure that ended the run early (exit 1 whatever the verdict).
     pub aborted: Option<String>,
+    /// The last interval (1-based) at which Prometheus did not answer, if any.
+    pub unreachable: Option<usize>,
 }
 
 /// The outcome of a progressive run: rows, charts, blind intervals, the calibration and
 /// why the traffic was held.
 pub fn progressive(source: &'static str, run: Run) -> Outcome<Vec<IntervalRecord>> {
     let blind_intervals = run.blind_intervals();
+    let unreachable = run
+        .intervals
+        .iter()
+        .rev()
+        .find(|i| i.read.gaps.iter().any(|g| g.cause == Cause::Unreachable))
+        .map(|i| i.interval);
     let rows = run.decision.metrics.iter().map(progressive_row).collect();
     let charts = progressive_charts(&run);
     let calibration = run.calibration;
@@ -285,6 +293,7 @@ pub fn progressive(source: &'static str, run: Run) -> Outcome<Vec<IntervalRecord
         report,
         charts,
         aborted: run.aborted,
+        unreachable,
     }
 }
 

@@ -338,6 +338,16 @@ fn traffic_is_never_raised_while_prometheus_is_unreachable() {
         r.stdout.contains("holding weight 5 %"),
         "the log says the step is held: {context}"
     );
+    // The error says Prometheus did not answer, in its own words.
+    let error = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("the canary is inconclusive"))
+        .unwrap_or_default();
+    assert!(
+        error.contains("Prometheus did not answer (last at interval "),
+        "{context}"
+    );
 }
 
 /// `canary-selector: track=canary` (unquoted): Prometheus refuses every query as malformed,
