@@ -250,6 +250,23 @@ impl Repo {
             == "true")
     }
 
+    /// Every tag's name, sorted, and whether the repository is a shallow clone, from one
+    /// `git rev-parse --is-shallow-repository --symbolic --tags` (no object opened): for a
+    /// caller that needs the names only, and to say why some may be missing.
+    pub fn tag_names(&self) -> Result<(Vec<String>, bool), GitError> {
+        let text = self.run_text([
+            "rev-parse",
+            "--is-shallow-repository",
+            "--symbolic",
+            "--tags",
+        ])?;
+        let mut lines = text.lines();
+        let shallow = lines.next() == Some("true");
+        let mut names: Vec<String> = lines.map(str::to_owned).collect();
+        names.sort_unstable();
+        Ok((names, shallow))
+    }
+
     /// All tags with the commit each points at (one `git show-ref --dereference`), sorted
     /// by name. A tag of a tree or a blob gives that object's id: it is in no commit range.
     pub fn tags(&self) -> Result<Vec<Tag>, GitError> {

@@ -57,6 +57,11 @@ fn reads_log_tags_and_ranges() {
     assert_eq!(names, [("v0.1.0", false), ("v0.1.1", true)]);
     // Annotated tags are peeled to their commit.
     assert_eq!(tags[1].commit, all.get(1).unwrap().id);
+    // The names alone, with shallowness, from one rev-parse.
+    assert_eq!(
+        repo.tag_names().unwrap(),
+        (vec!["v0.1.0".to_owned(), "v0.1.1".to_owned()], false)
+    );
     // The same tags with the day each was made, from one for-each-ref.
     let dated = repo.tags_with_dates().unwrap();
     assert_eq!(

@@ -201,8 +201,8 @@ fn tag_names(dir: &str) -> Result<(Vec<String>, Option<String>)> {
     let repo = Repo::discover(dir).with_context(|| {
         format!("cannot list release tags in `{dir}`: set `repository-path`, or name the version with `version`")
     })?;
-    let names: Vec<String> = repo.tags()?.into_iter().map(|t| t.name).collect();
-    let note = if repo.is_shallow()? {
+    let (names, shallow) = repo.tag_names()?;
+    let note = if shallow {
         Some(format!(
             "`{dir}` is a shallow clone, which holds only the tags fetched with it (actions/checkout fetches one commit and no tags by default): check out with `fetch-depth: 0`, or name the `version`"
         ))
