@@ -209,11 +209,6 @@ impl Markdown {
         self.block(md)
     }
 
-    /// A paragraph of untrusted text.
-    pub fn paragraph_untrusted(&mut self, text: &str) -> &mut Self {
-        self.block(&escape(text))
-    }
-
     /// A paragraph of a message of ours quoting possibly untrusted values in backticks
     /// ([`escape_message`]).
     pub fn paragraph_message(&mut self, text: &str) -> &mut Self {
