@@ -670,11 +670,7 @@ fn a_broken_template_names_its_file_and_line() {
     ] {
         let out = r.run().input("template", file).go();
         assert_eq!(out.code, 1, "{out}");
-        let error = out
-            .stdout
-            .lines()
-            .find(|l| l.starts_with("::error::"))
-            .unwrap_or_default();
+        let error = out.error();
         assert!(
             error.contains(says) && !error.contains("%0A") && !error.contains("<string>"),
             "{file}: {}",
@@ -760,11 +756,7 @@ fn an_output_that_is_a_directory_is_one_line() {
     std::fs::create_dir(r.path().join("docs")).expect("mkdir");
     let out = r.run().input("output", "docs").go();
     assert_eq!(out.code, 1, "{out}");
-    let error = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("::error::"))
-        .unwrap_or_default();
+    let error = out.error();
     assert!(
         error.starts_with("::error::input `output`: cannot read `")
             && error.contains("docs`: ")

@@ -245,6 +245,14 @@ impl Outcome {
             .map(|(_, v)| v.as_str())
             .unwrap_or_else(|| panic!("no output `{name}`"))
     }
+
+    /// The first `::error::` annotation line of the log (empty when there is none).
+    pub fn error(&self) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.starts_with("::error::"))
+            .unwrap_or_default()
+    }
 }
 
 /// Indents a block as `  | line` (empty lines without trailing space).
